@@ -1,0 +1,300 @@
+import {
+  LIMITS, MONITOR_EVENT_TYPES, PROTOCOL_VERSION, SOCKET_TYPES, TELEMETRY_TYPES,
+  type Bin, type CreationSite, type DecodeErrorReason, type DecodeResult, type EndpointState, type PeerTraffic,
+  type Runtime, type SnapshotSocket, type SocketInfo, type SocketOptions, type TelemetryMsg,
+} from './types';
+
+/** One telemetry message as one frame. */
+export function encode(msg: TelemetryMsg): Buffer {
+  return Buffer.from(JSON.stringify(msg), 'utf8');
+}
+
+/** Thrown inside the validators only; decode() turns it into a DecodeResult. */
+class Invalid extends Error {
+  constructor(readonly reason: DecodeErrorReason, detail: string) {
+    super(detail);
+  }
+}
+
+type Obj = Record<string, unknown>;
+
+function fail(path: string, what: string): never {
+  throw new Invalid('bad-field', `${path}: ${what}`);
+}
+
+function obj(v: unknown, path: string): Obj {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(path, 'expected an object');
+  return v as Obj;
+}
+
+function str(v: unknown, path: string, max: number = LIMITS.stringChars): string {
+  if (typeof v !== 'string') fail(path, 'expected a string');
+  if (v.length > max) fail(path, `longer than ${max} characters`);
+  return v;
+}
+
+function optStr(v: unknown, path: string, max?: number): string | undefined {
+  return v === undefined ? undefined : str(v, path, max);
+}
+
+function num(v: unknown, path: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) fail(path, 'expected a finite number');
+  if (v < min || v > max) fail(path, `out of range [${min}, ${max}]`);
+  return v;
+}
+
+function int(v: unknown, path: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  const n = num(v, path, min, max);
+  if (!Number.isInteger(n)) fail(path, 'expected an integer');
+  return n;
+}
+
+function optInt(v: unknown, path: string, min = 0, max = Number.MAX_SAFE_INTEGER): number | undefined {
+  return v === undefined ? undefined : int(v, path, min, max);
+}
+
+function bool(v: unknown, path: string): boolean {
+  if (typeof v !== 'boolean') fail(path, 'expected a boolean');
+  return v;
+}
+
+function arr(v: unknown, path: string, max: number): unknown[] {
+  if (!Array.isArray(v)) fail(path, 'expected an array');
+  if (v.length > max) fail(path, `more than ${max} items`);
+  return v;
+}
+
+function oneOf<T extends string>(v: unknown, path: string, allowed: readonly T[]): T {
+  if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) fail(path, `not one of the known values`);
+  return v as T;
+}
+
+const HEX = /^(?:[0-9a-f]{2})*$/;
+
+function bin(v: unknown, path: string, maxBytes: number = LIMITS.binBytes): Bin {
+  const o = obj(v, path);
+  const hex = str(o.hex, `${path}.hex`, maxBytes * 2);
+  if (!HEX.test(hex)) fail(`${path}.hex`, 'expected lower-case hex');
+  const text = optStr(o.text, `${path}.text`, maxBytes);
+  return text === undefined ? { hex } : { hex, text };
+}
+
+function optBin(v: unknown, path: string, maxBytes?: number): Bin | undefined {
+  return v === undefined ? undefined : bin(v, path, maxBytes);
+}
+
+function time(v: unknown, path: string): number {
+  return num(v, path, 0, 8.64e15);
+}
+
+function optTime(v: unknown, path: string): number | undefined {
+  return v === undefined ? undefined : time(v, path);
+}
+
+function runtime(v: unknown, path: string): Runtime {
+  const o = obj(v, path);
+  return {
+    name: str(o.name, `${path}.name`, 64),
+    version: str(o.version, `${path}.version`, 64),
+    binding: str(o.binding, `${path}.binding`, 128),
+    libzmq: str(o.libzmq, `${path}.libzmq`, 64),
+    disconnectMsg: bool(o.disconnectMsg, `${path}.disconnectMsg`),
+  };
+}
+
+function options(v: unknown, path: string): SocketOptions {
+  const o = obj(v, path);
+  const out: SocketOptions = { disconnectMsg: bool(o.disconnectMsg, `${path}.disconnectMsg`) };
+  for (const key of ['heartbeatIvl', 'heartbeatTtl', 'heartbeatTimeout', 'linger', 'sndhwm', 'rcvhwm'] as const) {
+    const n = o[key] === undefined ? undefined : int(o[key], `${path}.${key}`, -1, 2 ** 31);
+    if (n !== undefined) out[key] = n;
+  }
+  return out;
+}
+
+function site(v: unknown, path: string): CreationSite | undefined {
+  if (v === undefined) return undefined;
+  const o = obj(v, path);
+  const s: CreationSite = { file: str(o.file, `${path}.file`, 4096), line: int(o.line, `${path}.line`, 0, 1e9) };
+  const column = optInt(o.column, `${path}.column`, 0, 1e9);
+  if (column !== undefined) s.column = column;
+  return s;
+}
+
+function socketInfo(o: Obj, path: string): SocketInfo {
+  const info: SocketInfo = {
+    socket: int(o.socket, `${path}.socket`),
+    type: oneOf(o.type, `${path}.type`, SOCKET_TYPES),
+    options: options(o.options, `${path}.options`),
+    createdAt: time(o.createdAt, `${path}.createdAt`),
+  };
+  const name = optStr(o.name, `${path}.name`, 256);
+  if (name !== undefined) info.name = name;
+  const routingId = optBin(o.routingId, `${path}.routingId`);
+  if (routingId !== undefined) info.routingId = routingId;
+  const s = site(o.site, `${path}.site`);
+  if (s !== undefined) info.site = s;
+  return info;
+}
+
+function messageTypes(v: unknown, path: string): Record<string, number> {
+  const o = obj(v, path);
+  const keys = Object.keys(o);
+  if (keys.length > LIMITS.messageTypesPerPeer) fail(path, `more than ${LIMITS.messageTypesPerPeer} message types`);
+  const out: Record<string, number> = Object.create(null) as Record<string, number>;
+  for (const k of keys) {
+    if (k.length > 2 * LIMITS.binBytes + 2) fail(path, 'message type name too long');
+    out[k] = int(o[k], `${path}[${JSON.stringify(k.slice(0, 32))}]`);
+  }
+  return out;
+}
+
+function peerTraffic(v: unknown, path: string): PeerTraffic {
+  const o = obj(v, path);
+  const p: PeerTraffic = {
+    socket: int(o.socket, `${path}.socket`),
+    msgsIn: int(o.msgsIn, `${path}.msgsIn`),
+    msgsOut: int(o.msgsOut, `${path}.msgsOut`),
+    bytesIn: int(o.bytesIn, `${path}.bytesIn`),
+    bytesOut: int(o.bytesOut, `${path}.bytesOut`),
+    types: messageTypes(o.types, `${path}.types`),
+  };
+  const peer = optBin(o.peer, `${path}.peer`);
+  if (peer !== undefined) p.peer = peer;
+  for (const key of ['lastMessageIn', 'lastMessageOut', 'lastHeartbeatIn', 'lastHeartbeatOut'] as const) {
+    const t = optTime(o[key], `${path}.${key}`);
+    if (t !== undefined) p[key] = t;
+  }
+  return p;
+}
+
+function endpointState(v: unknown, path: string): EndpointState {
+  const o = obj(v, path);
+  const e: EndpointState = {
+    op: oneOf(o.op, `${path}.op`, ['bind', 'connect'] as const),
+    requested: str(o.requested, `${path}.requested`, LIMITS.endpointChars),
+    at: time(o.at, `${path}.at`),
+  };
+  const resolved = optStr(o.resolved, `${path}.resolved`, LIMITS.endpointChars);
+  if (resolved !== undefined) e.resolved = resolved;
+  return e;
+}
+
+function snapshotSocket(v: unknown, path: string): SnapshotSocket {
+  const o = obj(v, path);
+  return {
+    ...socketInfo(o, path),
+    endpoints: arr(o.endpoints, `${path}.endpoints`, LIMITS.endpointsPerSocket).map((e, i) => endpointState(e, `${path}.endpoints[${i}]`)),
+    peers: arr(o.peers, `${path}.peers`, LIMITS.peersPerTraffic).map((p, i) => peerTraffic(p, `${path}.peers[${i}]`)),
+    closed: bool(o.closed, `${path}.closed`),
+  };
+}
+
+function validate(o: Obj): TelemetryMsg {
+  if (o.v !== PROTOCOL_VERSION) {
+    throw new Invalid('bad-version', `protocol version ${JSON.stringify(o.v)?.slice(0, 16)}, this collector speaks ${PROTOCOL_VERSION}`);
+  }
+  if (typeof o.t !== 'string' || !(TELEMETRY_TYPES as readonly string[]).includes(o.t)) {
+    throw new Invalid('unknown-type', `message type ${JSON.stringify(o.t)?.slice(0, 40)}`);
+  }
+  const base = { v: PROTOCOL_VERSION, seq: int(o.seq, 'seq'), at: time(o.at, 'at') };
+  switch (o.t) {
+    case 'hello': {
+      const node = optStr(o.node, 'node', 256);
+      const agent = obj(o.agent, 'agent');
+      return {
+        ...base, t: 'hello',
+        instance: str(o.instance, 'instance', 64),
+        pid: int(o.pid, 'pid', 0, 2 ** 32),
+        host: str(o.host, 'host', 256),
+        title: str(o.title, 'title', 256),
+        ...(node !== undefined ? { node } : {}),
+        argv: arr(o.argv, 'argv', 64).map((a, i) => str(a, `argv[${i}]`, 1024)),
+        runtime: runtime(o.runtime, 'runtime'),
+        agent: { name: str(agent.name, 'agent.name', 64), version: str(agent.version, 'agent.version', 64) },
+        startedAt: time(o.startedAt, 'startedAt'),
+      };
+    }
+    case 'socket':
+      return { ...base, t: 'socket', ...socketInfo(o, 'socket') };
+    case 'endpoint': {
+      const resolved = optStr(o.resolved, 'resolved', LIMITS.endpointChars);
+      const error = optStr(o.error, 'error', LIMITS.stringChars);
+      return {
+        ...base, t: 'endpoint',
+        socket: int(o.socket, 'socket'),
+        op: oneOf(o.op, 'op', ['bind', 'connect', 'unbind', 'disconnect'] as const),
+        requested: str(o.requested, 'requested', LIMITS.endpointChars),
+        ...(resolved !== undefined ? { resolved } : {}),
+        ok: bool(o.ok, 'ok'),
+        ...(error !== undefined ? { error } : {}),
+      };
+    }
+    case 'event': {
+      const address = optStr(o.address, 'address', LIMITS.endpointChars);
+      const interval = optInt(o.interval, 'interval', 0, 2 ** 31);
+      const error = optStr(o.error, 'error', LIMITS.stringChars);
+      return {
+        ...base, t: 'event',
+        socket: int(o.socket, 'socket'),
+        event: oneOf(o.event, 'event', MONITOR_EVENT_TYPES),
+        ...(address !== undefined ? { address } : {}),
+        ...(interval !== undefined ? { interval } : {}),
+        ...(error !== undefined ? { error } : {}),
+      };
+    }
+    case 'traffic':
+      return { ...base, t: 'traffic', peers: arr(o.peers, 'peers', LIMITS.peersPerTraffic).map((p, i) => peerTraffic(p, `peers[${i}]`)) };
+    case 'disconnect-msg': {
+      const text = optBin(o.text, 'text', LIMITS.textBytes);
+      return { ...base, t: 'disconnect-msg', socket: int(o.socket, 'socket'), peer: bin(o.peer, 'peer'), ...(text !== undefined ? { text } : {}) };
+    }
+    case 'close':
+      return { ...base, t: 'close', socket: int(o.socket, 'socket') };
+    case 'beat':
+      return { ...base, t: 'beat', dropped: int(o.dropped, 'dropped'), queued: int(o.queued, 'queued') };
+    case 'snapshot':
+      return {
+        ...base, t: 'snapshot',
+        sockets: arr(o.sockets, 'sockets', LIMITS.socketsPerSnapshot).map((s, i) => snapshotSocket(s, `sockets[${i}]`)),
+        dropped: int(o.dropped, 'dropped'),
+      };
+    case 'bye':
+      return { ...base, t: 'bye', reason: str(o.reason, 'reason', LIMITS.stringChars) };
+    default:
+      throw new Invalid('unknown-type', `message type ${String(o.t).slice(0, 40)}`);
+  }
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Frame → validated message, or the reason it was refused. Never throws. The result holds only the
+ * fields the protocol defines (extra fields are dropped), each checked for type and size.
+ */
+export function decode(frame: Uint8Array): DecodeResult {
+  if (frame.byteLength > LIMITS.frameBytes) {
+    return { ok: false, reason: 'too-large', detail: `${frame.byteLength} bytes, limit ${LIMITS.frameBytes}` };
+  }
+  let text: string;
+  try {
+    text = utf8.decode(frame);
+  } catch {
+    return { ok: false, reason: 'not-utf8', detail: 'frame is not valid UTF-8' };
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    return { ok: false, reason: 'not-json', detail: (e as Error).message.slice(0, 200) };
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    return { ok: false, reason: 'not-object', detail: `top level is ${Array.isArray(parsed) ? 'an array' : typeof parsed}` };
+  }
+  try {
+    return { ok: true, msg: validate(parsed as Obj) };
+  } catch (e) {
+    if (e instanceof Invalid) return { ok: false, reason: e.reason, detail: e.message };
+    return { ok: false, reason: 'bad-field', detail: String(e).slice(0, 200) };
+  }
+}

@@ -1,0 +1,3 @@
+export * from './types';
+export * from './bin';
+export * from './codec';

@@ -1,0 +1,227 @@
+/**
+ * The telemetry wire format, agent → collector. One message = one ZeroMQ frame of UTF-8 JSON.
+ * docs/PROTOCOL.md is the human-readable version of this file; keep them in step.
+ *
+ * Times are milliseconds since the epoch on the *agent's* clock. The collector never compares them
+ * with its own clock directly: it converts with the offset between a message's `at` and its arrival.
+ */
+
+export const PROTOCOL_VERSION = 1;
+
+/** Size caps applied by decode(); an agent must not exceed them. */
+export const LIMITS = {
+  frameBytes: 1024 * 1024,
+  stringChars: 1024,
+  endpointChars: 512,
+  binBytes: 255,
+  textBytes: 1024,
+  socketsPerSnapshot: 4096,
+  endpointsPerSocket: 256,
+  peersPerTraffic: 4096,
+  messageTypesPerPeer: 32,
+  eventsPerSnapshot: 256,
+} as const;
+
+/**
+ * Bytes from the app (routing ids, disconnect texts, message types): always hex; `text` as well when
+ * the bytes are printable UTF-8 (no control characters).
+ */
+export interface Bin {
+  hex: string;
+  text?: string;
+}
+
+export type SocketType =
+  | 'PAIR' | 'PUB' | 'SUB' | 'REQ' | 'REP' | 'DEALER' | 'ROUTER' | 'PULL' | 'PUSH' | 'XPUB' | 'XSUB' | 'STREAM'
+  | 'SERVER' | 'CLIENT' | 'RADIO' | 'DISH' | 'GATHER' | 'SCATTER' | 'DGRAM' | 'PEER' | 'CHANNEL'
+  | 'UNKNOWN';
+
+export const SOCKET_TYPES: readonly SocketType[] = [
+  'PAIR', 'PUB', 'SUB', 'REQ', 'REP', 'DEALER', 'ROUTER', 'PULL', 'PUSH', 'XPUB', 'XSUB', 'STREAM',
+  'SERVER', 'CLIENT', 'RADIO', 'DISH', 'GATHER', 'SCATTER', 'DGRAM', 'PEER', 'CHANNEL', 'UNKNOWN',
+];
+
+/** libzmq monitor events, named as zeromq.js v6 names them (`event.type`). */
+export type MonitorEventType =
+  | 'accept' | 'accept:error' | 'bind' | 'bind:error' | 'connect' | 'connect:delay' | 'connect:retry'
+  | 'close' | 'close:error' | 'disconnect' | 'end' | 'handshake' | 'handshake:error:protocol'
+  | 'handshake:error:auth' | 'handshake:error:other' | 'unknown';
+
+export const MONITOR_EVENT_TYPES: readonly MonitorEventType[] = [
+  'accept', 'accept:error', 'bind', 'bind:error', 'connect', 'connect:delay', 'connect:retry',
+  'close', 'close:error', 'disconnect', 'end', 'handshake', 'handshake:error:protocol',
+  'handshake:error:auth', 'handshake:error:other', 'unknown',
+];
+
+export interface Runtime {
+  name: 'node' | 'python' | string;
+  version: string;
+  /** zeromq binding and libzmq versions, e.g. "zeromq.js 6.8.0", "4.3.5". */
+  binding: string;
+  libzmq: string;
+  /** False when libzmq lacks ZMQ_DISCONNECT_MSG (no draft API): peers are attributed from events only. */
+  disconnectMsg: boolean;
+}
+
+export interface SocketOptions {
+  heartbeatIvl?: number;
+  heartbeatTtl?: number;
+  heartbeatTimeout?: number;
+  /** Whether the *app* set ZMQ_DISCONNECT_MSG (the agent's private token does not count). */
+  disconnectMsg: boolean;
+  linger?: number;
+  sndhwm?: number;
+  rcvhwm?: number;
+}
+
+export interface CreationSite {
+  file: string;
+  line: number;
+  column?: number;
+}
+
+export type EndpointOp = 'bind' | 'connect' | 'unbind' | 'disconnect';
+
+export interface EndpointState {
+  op: 'bind' | 'connect';
+  requested: string;
+  /** After wildcard resolution (`tcp://*:0` → `tcp://0.0.0.0:43121`); absent until known. */
+  resolved?: string;
+  at: number;
+}
+
+/** Per-peer traffic seen by the agent since the previous flush. */
+export interface PeerTraffic {
+  socket: number;
+  /** ROUTER-like sockets: the peer's routing id. Absent for sockets without per-peer envelopes. */
+  peer?: Bin;
+  msgsIn: number;
+  msgsOut: number;
+  bytesIn: number;
+  bytesOut: number;
+  /** Counts by message type: the first frame after the envelope (printable text or hex), capped. */
+  types: Record<string, number>;
+  lastMessageIn?: number;
+  lastMessageOut?: number;
+  lastHeartbeatIn?: number;
+  lastHeartbeatOut?: number;
+}
+
+export interface SocketInfo {
+  socket: number;
+  type: SocketType;
+  name?: string;
+  routingId?: Bin;
+  options: SocketOptions;
+  site?: CreationSite;
+  createdAt: number;
+}
+
+interface Base {
+  v: number;
+  /** Per-agent sequence number, starting at 1 for the first message after the agent starts. */
+  seq: number;
+  at: number;
+}
+
+export interface HelloMsg extends Base {
+  t: 'hello';
+  /** Random per agent process start; lets the collector tell a restarted process from a reconnect. */
+  instance: string;
+  pid: number;
+  host: string;
+  title: string;
+  /** Display name (ZMQ_TOPOLOGY_NODE, launch configuration name), when given. */
+  node?: string;
+  argv: string[];
+  runtime: Runtime;
+  agent: { name: string; version: string };
+  startedAt: number;
+}
+
+export interface SocketMsg extends Base, SocketInfo {
+  t: 'socket';
+}
+
+export interface EndpointMsg extends Base {
+  t: 'endpoint';
+  socket: number;
+  op: EndpointOp;
+  requested: string;
+  resolved?: string;
+  ok: boolean;
+  error?: string;
+}
+
+export interface MonitorEventMsg extends Base {
+  t: 'event';
+  socket: number;
+  event: MonitorEventType;
+  /** The local endpoint the event concerns (for a ROUTER: its bound address, not the peer's). */
+  address?: string;
+  /** connect:retry interval, or error text for the :error events. */
+  interval?: number;
+  error?: string;
+}
+
+export interface TrafficMsg extends Base {
+  t: 'traffic';
+  peers: PeerTraffic[];
+}
+
+export interface DisconnectMsgMsg extends Base {
+  t: 'disconnect-msg';
+  socket: number;
+  peer: Bin;
+  /** The app's own ZMQ_DISCONNECT_MSG text; absent when it came from the agent's private token. */
+  text?: Bin;
+}
+
+export interface CloseMsg extends Base {
+  t: 'close';
+  socket: number;
+}
+
+export interface BeatMsg extends Base {
+  t: 'beat';
+  /** Telemetry messages the agent dropped since it started (queue full, collector unreachable). */
+  dropped: number;
+  queued: number;
+}
+
+export interface SnapshotSocket extends SocketInfo {
+  endpoints: EndpointState[];
+  /** Routing ids of peers seen on this socket with their latest stamps (cumulative counts). */
+  peers: PeerTraffic[];
+  closed: boolean;
+}
+
+/** Sent right after hello on every (re)connect of the agent's telemetry socket. */
+export interface SnapshotMsg extends Base {
+  t: 'snapshot';
+  sockets: SnapshotSocket[];
+  dropped: number;
+}
+
+export interface ByeMsg extends Base {
+  t: 'bye';
+  reason: string;
+}
+
+export type TelemetryMsg =
+  | HelloMsg | SocketMsg | EndpointMsg | MonitorEventMsg | TrafficMsg | DisconnectMsgMsg | CloseMsg | BeatMsg
+  | SnapshotMsg | ByeMsg;
+
+export type TelemetryType = TelemetryMsg['t'];
+
+export const TELEMETRY_TYPES: readonly TelemetryType[] = [
+  'hello', 'socket', 'endpoint', 'event', 'traffic', 'disconnect-msg', 'close', 'beat', 'snapshot', 'bye',
+];
+
+/** Why decode() refused a frame. Counted per reason by the collector and shown to the user. */
+export type DecodeErrorReason =
+  | 'too-large' | 'not-utf8' | 'not-json' | 'not-object' | 'bad-version' | 'unknown-type' | 'bad-field';
+
+export type DecodeResult =
+  | { ok: true; msg: TelemetryMsg }
+  | { ok: false; reason: DecodeErrorReason; detail: string };

@@ -1,0 +1,45 @@
+// @ts-check
+'use strict';
+// Three bundles (DESIGN.md "Layout"): the extension host, the webview, and the agent/CLI for plain Node.
+// zeromq stays external everywhere: bundling it breaks its native loader (cmake-ts/build/loader).
+const path = require('node:path');
+
+/** @type {import('webpack').Configuration} */
+const shared = {
+  devtool: 'source-map',
+  resolve: { extensions: ['.ts', '.js'] },
+  module: {
+    rules: [{ test: /\.ts$/, exclude: /node_modules/, use: [{ loader: 'ts-loader', options: { transpileOnly: true } }] }],
+  },
+  infrastructureLogging: { level: 'warn' },
+  stats: 'errors-warnings',
+  performance: { hints: false },
+};
+
+/** @type {import('webpack').Configuration[]} */
+module.exports = [
+  {
+    ...shared,
+    name: 'extension',
+    target: 'node',
+    entry: { extension: './src/extension.ts' },
+    output: { path: path.resolve(__dirname, 'dist'), filename: '[name].js', libraryTarget: 'commonjs2' },
+    externals: { vscode: 'commonjs vscode', zeromq: 'commonjs zeromq' },
+  },
+  {
+    ...shared,
+    name: 'node-tools',
+    target: 'node',
+    // agent.js is loaded into app processes with `node -r`; cli.js is bin/zmq-topology.
+    entry: { agent: './src/agent/preload.ts', cli: './src/cli/main.ts' },
+    output: { path: path.resolve(__dirname, 'dist'), filename: '[name].js', libraryTarget: 'commonjs2' },
+    externals: { zeromq: 'commonjs zeromq', 'zeromq/v5-compat': 'commonjs zeromq/v5-compat' },
+  },
+  {
+    ...shared,
+    name: 'webview',
+    target: 'web',
+    entry: { webview: './webview/main.ts' },
+    output: { path: path.resolve(__dirname, 'dist'), filename: '[name].js' },
+  },
+];
