@@ -31,7 +31,7 @@ module.exports = [
     name: 'node-tools',
     target: 'node',
     // agent.js is loaded into app processes with `node -r`; cli.js is bin/zmq-topology.
-    entry: { agent: './src/agent/preload.ts', cli: './src/cli/main.ts' },
+    entry: { agent: './src/agent/preload.ts', cli: './src/cli/bin.ts' },
     output: { path: path.resolve(__dirname, 'dist'), filename: '[name].js', libraryTarget: 'commonjs2' },
     externals: { zeromq: 'commonjs zeromq', 'zeromq/v5-compat': 'commonjs zeromq/v5-compat' },
   },

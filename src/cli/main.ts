@@ -1,0 +1,242 @@
+/**
+ * zmq-topology: the same collector and model as the extension, for a terminal (SSH, CI, tests).
+ *   collect   embedded collector; live table on a TTY, or --json (one snapshot per line)
+ *   env       shell lines that instrument processes started in that shell
+ *   run       one command instrumented (children too); exit code is the command's
+ *   demo      collector + the demo system instrumented + the live table
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as path from 'node:path';
+import { Collector } from '../collector/collector';
+import { TopologyStore } from '../model/store';
+import { agentEnv, shellExports, type Shell } from '../launch/agentEnv';
+import { agentPaths } from './paths';
+import { renderTable } from './table';
+
+export const DEFAULT_PORT = 5599;
+export const DEFAULT_ENDPOINT = `tcp://127.0.0.1:${DEFAULT_PORT}`;
+
+const USAGE = `Usage: zmq-topology <command> [options]
+
+Commands:
+  collect [--port N] [--address A] [--no-fallback] [--json] [--interval MS] [--duration S]
+      Run a collector (default tcp://127.0.0.1:${DEFAULT_PORT}; port 0 = any free port; when the port is
+      taken a free one is used unless --no-fallback). Shows a live table on a terminal; --json prints one
+      snapshot per line (JSON Lines) every --interval ms (default 1000) and a final one when it stops.
+      --duration S stops it after S seconds with exit code 0.
+  env [--endpoint E] [--name NAME] [--shell sh|fish|powershell]
+      Print the variables that instrument Node and Python processes started in this shell.
+  run [--endpoint E] [--name NAME] -- <command> [args...]
+      Run one command instrumented (its child processes too). Exit code is the command's.
+  demo [--port N] [--json] [--duration S]
+      Start a collector and the demo system (broker, workers, clients) instrumented, with the live table.
+
+Environment: ZMQ_TOPOLOGY_ENDPOINT is the collector address used by env/run (default ${DEFAULT_ENDPOINT}).`;
+
+class UsageError extends Error {}
+
+interface Flags {
+  values: Map<string, string>;
+  switches: Set<string>;
+  rest: string[];
+}
+
+const VALUE_FLAGS = new Set(['--port', '--address', '--interval', '--duration', '--endpoint', '--name', '--shell']);
+
+function parseFlags(args: string[]): Flags {
+  const flags: Flags = { values: new Map(), switches: new Set(), rest: [] };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--') {
+      flags.rest = args.slice(i + 1);
+      break;
+    }
+    const [name, inline] = arg.split(/=(.*)/s, 2) as [string, string | undefined];
+    if (VALUE_FLAGS.has(name)) {
+      const value = inline ?? args[++i];
+      if (value === undefined) throw new UsageError(`${name} needs a value`);
+      flags.values.set(name, value);
+    } else if (arg.startsWith('--')) {
+      flags.switches.add(arg);
+    } else {
+      flags.rest = args.slice(i);
+      break;
+    }
+  }
+  return flags;
+}
+
+function numberFlag(flags: Flags, name: string, fallback: number, min: number, max: number): number {
+  const raw = flags.values.get(name);
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < min || n > max) throw new UsageError(`${name} must be a number from ${min} to ${max}, got "${raw}"`);
+  return n;
+}
+
+function instrumentedEnv(endpoint: string, name?: string): NodeJS.ProcessEnv {
+  const paths = agentPaths();
+  return { ...process.env, ...agentEnv({ endpoint, nodeName: name, nodeAgent: paths.nodeAgent, pythonAgentDir: paths.pythonAgentDir, base: process.env }) };
+}
+
+interface Session {
+  store: TopologyStore;
+  collector: Collector;
+  endpoint: string;
+}
+
+async function startCollector(flags: Flags): Promise<Session> {
+  const store = new TopologyStore();
+  store.start();
+  const collector = new Collector(store, {
+    address: flags.values.get('--address') ?? '127.0.0.1',
+    port: numberFlag(flags, '--port', DEFAULT_PORT, 0, 65535),
+    fallbackToFreePort: !flags.switches.has('--no-fallback'),
+  });
+  collector.on('error', (err: Error) => process.stderr.write(`collector: ${err.message}\n`));
+  const endpoint = await collector.start();
+  return { store, collector, endpoint };
+}
+
+/** Shows the picture until `until` resolves, then prints a final JSON snapshot in --json mode. */
+async function watch(session: Session, flags: Flags, until: Promise<void>): Promise<void> {
+  const json = flags.switches.has('--json');
+  const interval = numberFlag(flags, '--interval', json ? 1000 : 500, 50, 3_600_000);
+  const tty = process.stdout.isTTY === true && !json;
+  const draw = () => {
+    const snapshot = session.store.snapshot();
+    if (json) {
+      process.stdout.write(`${JSON.stringify(snapshot)}\n`);
+    } else {
+      const table = renderTable(snapshot, { width: process.stdout.columns ?? 120, color: tty });
+      process.stdout.write(tty ? `\x1b[H\x1b[2J${table}\n` : `${table}\n\n`);
+    }
+  };
+  const timer = setInterval(draw, interval);
+  try {
+    await until;
+  } finally {
+    clearInterval(timer);
+    if (json) draw();
+  }
+}
+
+/** Resolves on SIGINT/SIGTERM or after --duration. */
+function stopSignal(flags: Flags): Promise<void> {
+  const duration = numberFlag(flags, '--duration', 0, 0, 365 * 86400);
+  return new Promise((resolve) => {
+    const done = () => resolve();
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+    if (duration > 0) setTimeout(done, duration * 1000);
+  });
+}
+
+async function collect(flags: Flags): Promise<number> {
+  const session = await startCollector(flags);
+  process.stderr.write(`Collector listening on ${session.endpoint}\nInstrument processes with:\n  eval "$(zmq-topology env --endpoint ${session.endpoint})"\n`);
+  try {
+    await watch(session, flags, stopSignal(flags));
+  } finally {
+    await session.collector.stop();
+    session.store.dispose();
+  }
+  return 0;
+}
+
+function env(flags: Flags): number {
+  const endpoint = flags.values.get('--endpoint') ?? process.env.ZMQ_TOPOLOGY_ENDPOINT ?? DEFAULT_ENDPOINT;
+  const shell = (flags.values.get('--shell') ?? 'sh') as Shell;
+  if (!['sh', 'fish', 'powershell'].includes(shell)) throw new UsageError(`--shell must be sh, fish or powershell`);
+  const paths = agentPaths();
+  const vars = agentEnv({ endpoint, nodeName: flags.values.get('--name'), nodeAgent: paths.nodeAgent, pythonAgentDir: paths.pythonAgentDir, base: process.env });
+  process.stdout.write(`${shellExports(vars, shell)}\n`);
+  return 0;
+}
+
+/** Exit code of a child as a shell reports it: its code, or 128 + signal number. */
+function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): number {
+  if (code !== null) return code;
+  const signals: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15 };
+  return 128 + (signal ? signals[signal] ?? 1 : 1);
+}
+
+function forwardSignals(child: ChildProcess): () => void {
+  const forward = (signal: NodeJS.Signals) => child.kill(signal);
+  for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, forward);
+  return () => {
+    for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(s, forward);
+  };
+}
+
+async function run(flags: Flags): Promise<number> {
+  const [command, ...args] = flags.rest;
+  if (!command) throw new UsageError('run needs a command after --, e.g. zmq-topology run -- node app.js');
+  const endpoint = flags.values.get('--endpoint') ?? process.env.ZMQ_TOPOLOGY_ENDPOINT ?? DEFAULT_ENDPOINT;
+  const child = spawn(command, args, { stdio: 'inherit', env: instrumentedEnv(endpoint, flags.values.get('--name')) });
+  const unforward = forwardSignals(child);
+  return new Promise((resolve) => {
+    child.on('error', (err) => {
+      unforward();
+      process.stderr.write(`zmq-topology run: cannot start ${command}: ${err.message}\n`);
+      resolve(127);
+    });
+    child.on('exit', (code, signal) => {
+      unforward();
+      resolve(exitCodeOf(code, signal));
+    });
+  });
+}
+
+async function demo(flags: Flags): Promise<number> {
+  const session = await startCollector(flags);
+  const script = path.join(agentPaths().packageRoot, 'examples', 'demo', 'run.js');
+  const child = spawn(process.execPath, [script], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...instrumentedEnv(session.endpoint), ZMQ_DEMO_QUIET: '1' },
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  process.stderr.write(`Collector listening on ${session.endpoint}; demo system started (pid ${child.pid}). Ctrl-C stops both.\n`);
+  try {
+    await watch(session, flags, Promise.race([stopSignal(flags), exited]));
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      await exited;
+    }
+    await session.collector.stop();
+    session.store.dispose();
+  }
+  return 0;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...args] = argv;
+  try {
+    switch (command) {
+      case 'collect':
+        return await collect(parseFlags(args));
+      case 'env':
+        return env(parseFlags(args));
+      case 'run':
+        return await run(parseFlags(args));
+      case 'demo':
+        return await demo(parseFlags(args));
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        process.stdout.write(`${USAGE}\n`);
+        return command === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`zmq-topology: ${err.message}\n\n${USAGE}\n`);
+      return 2;
+    }
+    process.stderr.write(`zmq-topology: ${(err as Error).message}\n`);
+    return 1;
+  }
+}
