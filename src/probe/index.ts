@@ -1,0 +1,2 @@
+export * from './probeType';
+export * from './probeManager';
