@@ -1,0 +1,111 @@
+/**
+ * Launch integration, the pure part: decides whether a debug configuration gets the agent and adds
+ * the environment that does it. The vscode DebugConfigurationProvider is a thin wrapper around this.
+ */
+import { agentEnv } from './agentEnv';
+
+export interface DebugConfigLike {
+  type: string;
+  request: string;
+  name: string;
+  /** VS Code's `null` means "unset this variable" for the debuggee. */
+  env?: Record<string, string | null>;
+  zmqTopology?: boolean;
+  [key: string]: unknown;
+}
+
+export type InstrumentMode = 'flagged' | 'always' | 'never';
+
+export interface InstrumentContext {
+  mode: InstrumentMode;
+  trusted: boolean;
+  /** The running collector's endpoint; undefined when none is known. */
+  endpoint: string | undefined;
+  nodeAgent: string;
+  pythonAgentDir: string;
+  heartbeats?: string[];
+  /**
+   * What the debuggee inherits beneath the configuration's env: the extension host's environment,
+   * or for node-terminal the terminal's. Its NODE_OPTIONS / PYTHONPATH are kept, never replaced.
+   */
+  inheritedEnv?: Readonly<Record<string, string | undefined>>;
+}
+
+export interface InstrumentResult {
+  config: DebugConfigLike;
+  instrumented: boolean;
+  reason?: string;
+}
+
+const NODE_TYPES = new Set(['node', 'pwa-node', 'node-terminal']);
+const PYTHON_TYPES = new Set(['python', 'debugpy']);
+
+/** The variable each runtime family loads the agent through (the other one is left alone). */
+function loaderVariable(type: string): 'NODE_OPTIONS' | 'PYTHONPATH' | undefined {
+  if (NODE_TYPES.has(type)) return 'NODE_OPTIONS';
+  if (PYTHON_TYPES.has(type)) return 'PYTHONPATH';
+  return undefined;
+}
+
+export function instrumentDebugConfiguration(config: DebugConfigLike, ctx: InstrumentContext): InstrumentResult {
+  const skip = (reason: string): InstrumentResult => ({ config, instrumented: false, reason });
+  if (ctx.mode === 'never') return skip('launch instrumentation is off (mode "never")');
+  if (ctx.mode === 'flagged' && config.zmqTopology !== true) {
+    return skip('not flagged: add "zmqTopology": true to the configuration, or set the mode to "always"');
+  }
+  const loader = loaderVariable(config.type);
+  if (!loader) return skip(`debug type "${config.type}" is neither Node.js nor Python`);
+  if (config.request !== 'launch') return skip(`a "${config.request}" configuration starts no process to instrument`);
+  if (!ctx.trusted) return skip('the workspace is not trusted');
+  if (!ctx.endpoint) return skip('no collector endpoint is known (the collector is not running)');
+
+  const own = config.env ?? {};
+  // null in the configuration unsets the inherited value, so there is nothing beneath to keep.
+  const beneath = (name: string): string | undefined => (own[name] === null ? undefined : own[name] ?? ctx.inheritedEnv?.[name]);
+  const added = agentEnv({
+    endpoint: ctx.endpoint,
+    nodeAgent: ctx.nodeAgent,
+    pythonAgentDir: ctx.pythonAgentDir,
+    nodeName: config.name,
+    heartbeats: ctx.heartbeats,
+    base: { NODE_OPTIONS: beneath('NODE_OPTIONS'), PYTHONPATH: beneath('PYTHONPATH') },
+  });
+  const unrelated = loader === 'NODE_OPTIONS' ? 'PYTHONPATH' : 'NODE_OPTIONS';
+  const { [unrelated]: _unused, ...wanted } = added;
+  return { config: { ...config, env: { ...own, ...wanted } }, instrumented: true };
+}
+
+export interface ConfigurationSnippet {
+  label: string;
+  description: string;
+  body: Record<string, unknown>;
+}
+
+/** Entries for package.json `contributes.debuggers` (snippets added to the existing debug types). */
+export function debugSnippets(): { type: string; configurationSnippets: ConfigurationSnippet[] }[] {
+  // `^"…"` and `\\${…}` are VS Code's snippet escapes: the variable stays literal in launch.json.
+  return [
+    {
+      type: 'node',
+      configurationSnippets: [{
+        label: 'ZeroMQ: Launch with topology',
+        description: 'Launch a Node.js program with the ZeroMQ Topology agent, so its sockets appear live',
+        body: {
+          type: 'node', request: 'launch', name: '${1:Launch with ZeroMQ topology}',
+          program: '^"\\${workspaceFolder}/${2:index.js}"', zmqTopology: true,
+        },
+      }],
+    },
+    {
+      type: 'debugpy',
+      configurationSnippets: [{
+        label: 'ZeroMQ: Launch with topology',
+        description: 'Launch a Python program with the ZeroMQ Topology agent, so its sockets appear live',
+        body: {
+          type: 'debugpy', request: 'launch', name: '${1:Launch with ZeroMQ topology}',
+          program: '^"\\${file}"', console: 'integratedTerminal', zmqTopology: true,
+        },
+      }],
+    },
+  ];
+}
