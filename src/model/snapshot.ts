@@ -27,6 +27,8 @@ export interface NodeView {
   state: NodeState;
   /** The process was started by the probe (agentless) path, not an agent. */
   probe?: boolean;
+  /** Synthetic node for a peer no agent reports (an "unknown peer" routing id or endpoint); holds one unknown socket. */
+  unknown?: boolean;
   startedAt: number;
   lastSeenAt: number;
   exitedAt?: number;
@@ -100,6 +102,12 @@ export interface CollectorStatus {
   /** Frames refused by decode, per reason. */
   malformed: Record<string, number>;
   agents: number;
+  /**
+   * Telemetry the store received but could not keep, per cause: `before-hello`, `unknown-socket`,
+   * or a size cap (`cap:nodes`, `cap:sockets`, `cap:edges`, `cap:unknown-peers`, `cap:evicted-closed-sockets`).
+   * Absent while nothing was discarded.
+   */
+  discarded?: Record<string, number>;
 }
 
 export interface TopologySnapshot {

@@ -1,0 +1,90 @@
+/**
+ * Endpoint parsing and matching: when does a connect endpoint reach a bind endpoint?
+ * Pure functions; the only outside input is this host's names and addresses (os module).
+ */
+import * as os from 'node:os';
+
+export interface ParsedEndpoint {
+  transport: string;
+  /** tcp (and other host:port transports): lower-cased host without brackets. */
+  host?: string;
+  /** tcp: the port, or undefined while it is a wildcard (`*`, `0`) not yet resolved. */
+  port?: number;
+  /** ipc path, inproc name, or whatever follows `transport://` for other transports. */
+  address: string;
+}
+
+const ENDPOINT = /^([a-z][a-z0-9+.-]*):\/\/(.*)$/i;
+
+export function parseEndpoint(endpoint: string): ParsedEndpoint | undefined {
+  const m = ENDPOINT.exec(endpoint.trim());
+  if (!m) return undefined;
+  const transport = m[1].toLowerCase();
+  const address = m[2];
+  if (transport === 'ipc' || transport === 'inproc') return { transport, address };
+  // host:port, possibly "source;host:port" (zmq allows a source address before ';').
+  const target = address.includes(';') ? address.slice(address.lastIndexOf(';') + 1) : address;
+  const colon = target.lastIndexOf(':');
+  if (colon < 0) return { transport, address };
+  const rawHost = target.slice(0, colon);
+  const rawPort = target.slice(colon + 1);
+  const host = rawHost.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  const port = /^\d{1,5}$/.test(rawPort) && Number(rawPort) > 0 && Number(rawPort) <= 65535 ? Number(rawPort) : undefined;
+  return { transport, host, port, address };
+}
+
+/** Hosts that mean "this machine" in an endpoint, apart from this host's own names and addresses. */
+const LOCAL_HOSTS = new Set(['*', '0.0.0.0', '::', 'localhost', 'localhost.localdomain', '::1', '0:0:0:0:0:0:0:1', 'ip6-localhost']);
+
+let thisHostNames: Set<string> | undefined;
+
+/** This host's names and interface addresses, read once (they rarely change while we run). */
+export function localHostNames(): Set<string> {
+  if (!thisHostNames) {
+    const names = new Set<string>();
+    const hostname = os.hostname().toLowerCase();
+    names.add(hostname);
+    names.add(hostname.split('.')[0]);
+    for (const list of Object.values(os.networkInterfaces())) {
+      for (const info of list ?? []) names.add(info.address.toLowerCase().replace(/%.*$/, ''));
+    }
+    thisHostNames = names;
+  }
+  return thisHostNames;
+}
+
+export function isLocalHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  return LOCAL_HOSTS.has(h) || h.startsWith('127.') || h.startsWith('::ffff:127.') || localHostNames().has(h);
+}
+
+/**
+ * Keys under which an endpoint is found by matching. Two endpoints match when they share a key.
+ * `nodeHost` is the host the owning process reported (so loopback on one machine never matches
+ * loopback on another); `nodeId` scopes inproc to one process. A bind on a wildcard host is also
+ * reachable by the node's host name, so a connect from elsewhere to `tcp://thathost:port` finds it.
+ * Returns [] when the endpoint cannot be matched yet (unparsable, or a wildcard port not resolved).
+ */
+export function matchKeys(endpoint: string, nodeHost: string, nodeId: string): string[] {
+  const p = parseEndpoint(endpoint);
+  if (!p) return [];
+  if (p.transport === 'inproc') return [`inproc:${nodeId}:${p.address}`];
+  if (p.transport === 'ipc') return [`ipc:${p.address}`];
+  if (p.host === undefined) return [`${p.transport}:${p.address}`];
+  if (p.port === undefined) return [];
+  const origin = nodeHost.toLowerCase();
+  if (isLocalHost(p.host) || p.host === origin) {
+    return [`${p.transport}:local@${origin}:${p.port}`, `${p.transport}:${origin}:${p.port}`];
+  }
+  return [`${p.transport}:${p.host}:${p.port}`];
+}
+
+/** Whether a monitor event's address (as libzmq reports it) names the same endpoint as `endpoint`. */
+export function sameEndpoint(a: string, b: string): boolean {
+  if (a === b) return true;
+  const keysA = matchKeys(a, '', '');
+  if (keysA.length === 0) return false;
+  const keysB = new Set(matchKeys(b, '', ''));
+  return keysA.some((k) => keysB.has(k));
+}
+

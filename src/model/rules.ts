@@ -1,0 +1,130 @@
+/**
+ * The pure rules of the model: edge state from its facts and the clock, how disconnect causes
+ * combine, retry storms, message rates. No timers, no I/O.
+ */
+import type { EdgeState, LastDisconnect } from './snapshot';
+
+/** What the telemetry told us about a connection's lifecycle (the clock-driven states come on top). */
+export type EdgePhase = 'connecting' | 'up' | 'retrying' | 'disconnected';
+
+export interface Thresholds {
+  warnAfterMs: number;
+  deadAfterMs: number;
+}
+
+export const REASONS = {
+  processExited: 'peer process exited',
+  socketClosed: 'socket closed',
+  heartbeatTimeout: 'heartbeat timeout',
+  disconnectMsg: 'ZMQ_DISCONNECT_MSG from peer',
+  endpointRemoved: 'endpoint disconnected by the app',
+  disconnectEvent: 'disconnect event',
+} as const;
+
+/** Higher = closer to the root cause; when two causes are seen for one disconnect, the higher one is kept. */
+const REASON_RANK: Record<string, number> = {
+  [REASONS.processExited]: 5,
+  [REASONS.socketClosed]: 4,
+  [REASONS.heartbeatTimeout]: 3,
+  [REASONS.disconnectMsg]: 2,
+  [REASONS.endpointRemoved]: 2,
+  [REASONS.disconnectEvent]: 1,
+};
+
+/** The age the liveness states are judged by: heartbeat age, else traffic age, else none. */
+export function livenessAge(now: number, lastHeartbeat: number | undefined, lastMessage: number | undefined): number | null {
+  const ref = lastHeartbeat ?? lastMessage;
+  return ref === undefined ? null : Math.max(0, now - ref);
+}
+
+export function edgeState(phase: EdgePhase, exited: boolean, age: number | null, t: Thresholds): EdgeState {
+  if (exited || phase === 'disconnected') return 'disconnected';
+  if (phase === 'retrying') return 'retrying';
+  if (phase === 'connecting') return 'connecting';
+  if (age !== null && age > t.deadAfterMs) return 'dead';
+  if (age !== null && age > t.warnAfterMs) return 'late';
+  return 'connected';
+}
+
+/**
+ * One more cause for a disconnect. While the edge has not reconnected since `previous`, the causes
+ * describe the same loss: keep the first time, the app's message from whichever cause carried it,
+ * and the reason closest to the root cause. Otherwise it is a new loss.
+ */
+export function combineDisconnect(previous: LastDisconnect | null, sameLoss: boolean, next: LastDisconnect): LastDisconnect {
+  if (!previous || !sameLoss) return next;
+  const rank = (r: string) => REASON_RANK[r] ?? 0;
+  return {
+    at: Math.min(previous.at, next.at),
+    message: previous.message ?? next.message,
+    reason: rank(next.reason) > rank(previous.reason) ? next.reason : previous.reason,
+  };
+}
+
+/** Remembers the last `count` retry times; a storm is `count` of them inside `windowMs`. */
+export class RetryWindow {
+  private readonly times: number[] = [];
+  constructor(private readonly count: number, private readonly windowMs: number) {}
+
+  add(at: number): void {
+    this.times.push(at);
+    if (this.times.length > this.count) this.times.shift();
+  }
+
+  storm(now: number): boolean {
+    return this.count > 0 && this.times.length >= this.count && now - this.times[0] <= this.windowMs;
+  }
+
+  absorb(other: RetryWindow): void {
+    const all = [...other.times, ...this.times].sort((a, b) => a - b);
+    this.times.length = 0;
+    for (const t of all) this.add(t);
+  }
+}
+
+const BUCKET_MS = 250;
+const BUCKETS = 8;
+/** Rates are averaged over this window. */
+export const RATE_WINDOW_MS = BUCKET_MS * BUCKETS;
+
+/** Message counts in fixed time buckets (a ring): msg/s over the last RATE_WINDOW_MS, no per-message allocation. */
+export class RateWindow {
+  private readonly outCounts = new Float64Array(BUCKETS);
+  private readonly inCounts = new Float64Array(BUCKETS);
+  private readonly bucketOf = new Float64Array(BUCKETS).fill(-1);
+
+  add(at: number, out: number, inbound: number): void {
+    const bucket = Math.floor(at / BUCKET_MS);
+    const slot = bucket % BUCKETS;
+    if (this.bucketOf[slot] !== bucket) {
+      this.bucketOf[slot] = bucket;
+      this.outCounts[slot] = 0;
+      this.inCounts[slot] = 0;
+    }
+    this.outCounts[slot] += out;
+    this.inCounts[slot] += inbound;
+  }
+
+  /** [out, in] in messages per second, rounded to 0.1. */
+  rates(now: number): [number, number] {
+    const newest = Math.floor(now / BUCKET_MS);
+    let out = 0;
+    let inbound = 0;
+    for (let i = 0; i < BUCKETS; i++) {
+      if (this.bucketOf[i] > newest - BUCKETS && this.bucketOf[i] <= newest) {
+        out += this.outCounts[i];
+        inbound += this.inCounts[i];
+      }
+    }
+    const perSecond = (n: number) => Math.round((n * 10000) / RATE_WINDOW_MS) / 10;
+    return [perSecond(out), perSecond(inbound)];
+  }
+
+  absorb(other: RateWindow): void {
+    for (let i = 0; i < BUCKETS; i++) {
+      if (other.bucketOf[i] < 0) continue;
+      const at = other.bucketOf[i] * BUCKET_MS;
+      this.add(at, other.outCounts[i], other.inCounts[i]);
+    }
+  }
+}

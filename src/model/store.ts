@@ -1,0 +1,1062 @@
+/**
+ * TopologyStore: decoded telemetry in, the resolved picture out (snapshots and throttled diffs).
+ * Plain Node, one sweep timer, bounded. docs/SNAPSHOT.md documents what comes out.
+ *
+ * Facts (nodes, sockets, endpoints, per-edge stamps and events) are stored as they arrive; which
+ * socket an edge connects to is *resolved* from them (resolve()) whenever the topology facts
+ * change, so a peer first seen as "unknown" is merged into its real edge once its socket reports.
+ */
+import { binLabel } from '../protocol/bin';
+import type {
+  Bin, CreationSite, DisconnectMsgMsg, EndpointMsg, HelloMsg, MonitorEventMsg, PeerTraffic, Runtime, SnapshotMsg,
+  SocketInfo, SocketOptions, SocketType, TelemetryMsg,
+} from '../protocol/types';
+import { matchKeys, parseEndpoint, sameEndpoint } from './endpoints';
+import {
+  RateWindow, REASONS, RetryWindow, combineDisconnect, edgeState, livenessAge, type EdgePhase, type Thresholds,
+} from './rules';
+import {
+  SNAPSHOT_SCHEMA, type CollectorStatus, type EdgeState, type EdgeView, type LastDisconnect, type NodeState, type NodeView,
+  type SocketView, type TimelineEntry, type TopologyDiff, type TopologySnapshot,
+} from './snapshot';
+
+export interface StoreLimits {
+  nodes: number;
+  sockets: number;
+  edges: number;
+  unknownPeers: number;
+  /** Distinct message type names kept per edge; the rest are summed under "(other)". */
+  messageTypesPerEdge: number;
+}
+
+export interface StoreOptions {
+  /** Heartbeat (or traffic) age → 'late'. */
+  warnAfterMs: number;
+  /** → 'dead'; also: a node with no telemetry this long → 'stale'. */
+  deadAfterMs: number;
+  /** The one sweep timer. */
+  sweepIntervalMs: number;
+  /** Diff notifications at most this often. */
+  notifyIntervalMs: number;
+  /** Per-edge timeline entries kept. */
+  timelineLength: number;
+  /** connect:retry events in the window → retryStorm. */
+  retryStorm: { count: number; windowMs: number };
+  /** Store size caps (optional extension of the agreed surface; defaults in DEFAULT_LIMITS). */
+  limits?: Partial<StoreLimits>;
+  now?: () => number;
+}
+
+export const DEFAULT_LIMITS: StoreLimits = { nodes: 1000, sockets: 10_000, edges: 20_000, unknownPeers: 1000, messageTypesPerEdge: 64 };
+
+export const DEFAULT_STORE_OPTIONS: StoreOptions = {
+  warnAfterMs: 2500,
+  deadAfterMs: 6000,
+  sweepIntervalMs: 250,
+  notifyIntervalMs: 100,
+  timelineLength: 50,
+  retryStorm: { count: 5, windowMs: 10_000 },
+};
+
+/** A lastSeenAt change alone puts a node in a diff at most this often. */
+const LAST_SEEN_RESOLUTION_MS = 1000;
+const OTHER_TYPES = '(other)';
+const ROUTER_LIKE: ReadonlySet<SocketType> = new Set(['ROUTER', 'STREAM', 'SERVER', 'PEER']);
+const UNKNOWN_RUNTIME: Runtime = { name: 'unknown', version: '', binding: '', libzmq: '', disconnectMsg: false };
+
+interface AgentRec {
+  nodeId?: string;
+  /** receivedAt − msg.at of the latest message: agent clock → collector clock. */
+  offset: number;
+}
+
+interface NodeRec {
+  id: string;
+  pid: number;
+  host: string;
+  instance: string;
+  name: string;
+  title: string;
+  runtime: Runtime;
+  agent: { name: string; version: string };
+  startedAt: number;
+  lastSeenAt: number;
+  exitedAt?: number;
+  dropped: number;
+  malformed: number;
+  /** The connection this node currently reports over; an older connection's loss does not end it. */
+  agentKey?: string;
+  /** Synthetic: an unknown peer (no agent). */
+  unknown?: boolean;
+  probe?: boolean;
+  sentState?: NodeState;
+  sentLastSeenAt: number;
+}
+
+interface EndpointRec {
+  requested: string;
+  resolved?: string;
+}
+
+interface PeerRec {
+  peer: Bin;
+  edgeId?: string;
+}
+
+interface SocketRec {
+  id: string;
+  nodeId: string;
+  type: SocketType;
+  name?: string;
+  routingId?: Bin;
+  options: SocketOptions;
+  site?: CreationSite;
+  binds: EndpointRec[];
+  connects: EndpointRec[];
+  closed: boolean;
+  unknown?: boolean;
+  /** Resolution: connect endpoint → the edges it currently reaches. */
+  connectEdges: Map<string, string[]>;
+  /** ROUTER-like sockets: peers by routing id hex, and the edge each is attributed to. */
+  peers: Map<string, PeerRec>;
+}
+
+type Side = 'from' | 'to';
+
+interface EdgeRec {
+  id: string;
+  from: string;
+  to: string;
+  endpoint: string;
+  routingId?: Bin;
+  phase: EdgePhase;
+  phaseAt: number;
+  /** Whether any telemetry has touched the edge (a fresh edge takes a merged edge's phase). */
+  touched: boolean;
+  lastHeartbeat?: number;
+  lastMessage?: number;
+  rates: Record<Side, RateWindow>;
+  types: Record<Side, Record<string, number>>;
+  /** Whether the connecting side reports traffic for this edge (its counts are then preferred). */
+  fromReports: boolean;
+  lastDisconnect: LastDisconnect | null;
+  retries: RetryWindow;
+  timeline: TimelineEntry[];
+  sweptState: EdgeState;
+  sent?: { state: EdgeState; hb: number | null; traffic: number | null; out: number; in: number; storm: boolean };
+}
+
+export class TopologyStore {
+  private readonly options: StoreOptions;
+  private readonly limits: StoreLimits;
+  private readonly now: () => number;
+  private readonly agents = new Map<string, AgentRec>();
+  private readonly nodes = new Map<string, NodeRec>();
+  private readonly sockets = new Map<string, SocketRec>();
+  private readonly socketsByNode = new Map<string, Set<string>>();
+  private readonly edges = new Map<string, EdgeRec>();
+  private readonly edgesBySocket = new Map<string, Set<string>>();
+  private byRoutingId = new Map<string, SocketRec[]>();
+  private unknownPeers = 0;
+  private topologyDirty = false;
+  private collector: CollectorStatus | undefined;
+  private readonly discarded: Record<string, number> = Object.create(null) as Record<string, number>;
+
+  private readonly listeners = new Set<(diff: TopologyDiff) => void>();
+  private readonly dirtyNodes = new Set<string>();
+  private readonly dirtySockets = new Set<string>();
+  private readonly dirtyEdges = new Set<string>();
+  private readonly removedNodes = new Set<string>();
+  private readonly removedSockets = new Set<string>();
+  private readonly removedEdges = new Set<string>();
+  private collectorDirty = false;
+  private lastNotifyAt = -Infinity;
+  private notifyTimer: NodeJS.Timeout | undefined;
+  private sweepTimer: NodeJS.Timeout | undefined;
+
+  constructor(options: Partial<StoreOptions> = {}) {
+    this.options = { ...DEFAULT_STORE_OPTIONS, ...options };
+    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.now = options.now ?? Date.now;
+  }
+
+  private get thresholds(): Thresholds {
+    return this.options;
+  }
+
+  // ─── input ──────────────────────────────────────────────────────────────────────────────────────
+
+  apply(agentKey: string, msg: TelemetryMsg, receivedAt: number): void {
+    let agent = this.agents.get(agentKey);
+    if (!agent) {
+      agent = { offset: 0 };
+      this.agents.set(agentKey, agent);
+    }
+    agent.offset = receivedAt - msg.at;
+    if (msg.t === 'hello') {
+      this.hello(agentKey, agent, msg, receivedAt);
+      return;
+    }
+    const node = agent.nodeId === undefined ? undefined : this.nodes.get(agent.nodeId);
+    if (!node) {
+      this.discard('before-hello');
+      return;
+    }
+    node.lastSeenAt = receivedAt;
+    const clock = (t: number) => Math.min(t + agent.offset, receivedAt);
+    switch (msg.t) {
+      case 'snapshot':
+        this.snapshotMsg(node, msg, clock);
+        break;
+      case 'socket':
+        this.upsertSocket(node, msg);
+        break;
+      case 'endpoint':
+        this.endpoint(node, msg, clock(msg.at));
+        break;
+      case 'event':
+        this.event(node, msg, clock(msg.at));
+        break;
+      case 'traffic':
+        for (const p of msg.peers) this.traffic(node, p, clock, receivedAt, false);
+        break;
+      case 'disconnect-msg':
+        this.disconnectMsg(node, msg, clock(msg.at));
+        break;
+      case 'close':
+        this.close(node, msg.socket, clock(msg.at));
+        break;
+      case 'beat':
+        if (node.dropped !== msg.dropped) {
+          node.dropped = msg.dropped;
+          this.dirtyNodes.add(node.id);
+        }
+        break;
+      case 'bye':
+        this.agentGone(agentKey, `bye: ${msg.reason}`, receivedAt);
+        return;
+    }
+    this.changed();
+  }
+
+  agentGone(agentKey: string, reason: string, at: number): void {
+    const agent = this.agents.get(agentKey);
+    this.agents.delete(agentKey);
+    const node = agent?.nodeId === undefined ? undefined : this.nodes.get(agent.nodeId);
+    if (!node || node.agentKey !== agentKey || node.exitedAt !== undefined) return;
+    this.exitNode(node, reason, at);
+    this.changed();
+  }
+
+  malformed(agentKey: string | undefined, _reason: string, _detail: string): void {
+    // Per-reason totals belong to the collector (CollectorStatus); the node shows its own count.
+    const nodeId = agentKey === undefined ? undefined : this.agents.get(agentKey)?.nodeId;
+    const node = nodeId === undefined ? undefined : this.nodes.get(nodeId);
+    if (!node) return;
+    node.malformed++;
+    this.dirtyNodes.add(node.id);
+    this.changed();
+  }
+
+  setCollectorStatus(status: CollectorStatus): void {
+    this.collector = { ...status, malformed: { ...status.malformed } };
+    this.collectorDirty = true;
+    this.changed();
+  }
+
+  // ─── output ─────────────────────────────────────────────────────────────────────────────────────
+
+  snapshot(): TopologySnapshot {
+    this.resolveIfDirty();
+    const now = this.now();
+    const collector = this.collectorView();
+    return {
+      schema: SNAPSHOT_SCHEMA,
+      takenAt: now,
+      ...(collector ? { collector } : {}),
+      nodes: [...this.nodes.values()].map((n) => this.nodeView(n, now)),
+      sockets: [...this.sockets.values()].map((s) => this.socketView(s)),
+      edges: [...this.edges.values()].map((e) => this.edgeView(e, now)),
+    };
+  }
+
+  onDiff(listener: (diff: TopologyDiff) => void): { dispose(): void } {
+    this.listeners.add(listener);
+    return { dispose: () => this.listeners.delete(listener) };
+  }
+
+  clearExited(): void {
+    for (const node of [...this.nodes.values()]) {
+      if (node.exitedAt === undefined || node.unknown) continue;
+      for (const socketId of [...(this.socketsByNode.get(node.id) ?? [])]) this.removeSocket(socketId);
+      this.removeNode(node.id);
+    }
+    this.dropOrphans();
+    this.topologyDirty = true;
+    this.changed();
+  }
+
+  start(): void {
+    if (this.sweepTimer) return;
+    this.sweepTimer = setInterval(() => this.sweep(), this.options.sweepIntervalMs);
+    this.sweepTimer.unref();
+  }
+
+  dispose(): void {
+    clearInterval(this.sweepTimer);
+    clearTimeout(this.notifyTimer);
+    this.sweepTimer = undefined;
+    this.notifyTimer = undefined;
+    this.listeners.clear();
+  }
+
+  // ─── messages ───────────────────────────────────────────────────────────────────────────────────
+
+  private hello(agentKey: string, agent: AgentRec, msg: HelloMsg, receivedAt: number): void {
+    const id = `${msg.host}:${msg.pid}:${msg.instance}`;
+    // Same host and pid, another instance: the pid was reused, so the earlier process is gone.
+    for (const other of this.nodes.values()) {
+      if (other.id !== id && !other.unknown && other.host === msg.host && other.pid === msg.pid && other.exitedAt === undefined) {
+        this.exitNode(other, 'process restarted', receivedAt);
+      }
+    }
+    let node = this.nodes.get(id);
+    if (!node) {
+      if (this.nodes.size >= this.limits.nodes) {
+        this.discard('cap:nodes');
+        return;
+      }
+      node = {
+        id, pid: msg.pid, host: msg.host, instance: msg.instance, name: '', title: msg.title, runtime: msg.runtime,
+        agent: msg.agent, startedAt: 0, lastSeenAt: receivedAt, dropped: 0, malformed: 0, sentLastSeenAt: receivedAt,
+      };
+      this.nodes.set(id, node);
+      this.socketsByNode.set(id, new Set());
+    }
+    node.name = msg.node ?? scriptName(msg.argv) ?? msg.title;
+    node.title = msg.title;
+    node.runtime = msg.runtime;
+    node.agent = msg.agent;
+    node.startedAt = Math.min(msg.startedAt + agent.offset, receivedAt);
+    node.lastSeenAt = receivedAt;
+    node.agentKey = agentKey;
+    node.probe = agentKey.startsWith('probe:') || undefined;
+    if (node.exitedAt !== undefined) {
+      // The same process instance speaks again: its telemetry connection was lost, not the process.
+      node.exitedAt = undefined;
+      this.topologyDirty = true;
+    }
+    agent.nodeId = id;
+    this.dirtyNodes.add(id);
+    this.changed();
+  }
+
+  private snapshotMsg(node: NodeRec, msg: SnapshotMsg, clock: (t: number) => number): void {
+    node.dropped = msg.dropped;
+    this.dirtyNodes.add(node.id);
+    const reported = new Set<string>();
+    for (const s of msg.sockets) {
+      const socket = this.upsertSocket(node, s);
+      if (!socket) continue;
+      reported.add(socket.id);
+      socket.binds = s.endpoints.filter((e) => e.op === 'bind').map((e) => endpointRec(e.requested, e.resolved));
+      socket.connects = s.endpoints.filter((e) => e.op === 'connect').map((e) => endpointRec(e.requested, e.resolved));
+      socket.closed = s.closed;
+      this.topologyDirty = true;
+    }
+    // Sockets the agent no longer lists are gone from the process.
+    for (const socketId of this.socketsByNode.get(node.id) ?? []) {
+      const socket = this.sockets.get(socketId);
+      if (socket && !reported.has(socketId) && !socket.closed) this.close(node, Number(socketId.slice(node.id.length + 1)), clock(msg.at));
+    }
+    for (const s of msg.sockets) for (const p of s.peers) this.traffic(node, p, clock, clock(msg.at), true);
+  }
+
+  private upsertSocket(node: NodeRec, info: SocketInfo): SocketRec | undefined {
+    const id = `${node.id}/${info.socket}`;
+    let socket = this.sockets.get(id);
+    if (!socket) {
+      if (this.sockets.size >= this.limits.sockets && !this.evictClosedSocket()) {
+        this.discard('cap:sockets');
+        return undefined;
+      }
+      socket = {
+        id, nodeId: node.id, type: info.type, options: info.options, binds: [], connects: [], closed: false,
+        connectEdges: new Map(), peers: new Map(),
+      };
+      this.sockets.set(id, socket);
+      this.socketsByNode.get(node.id)?.add(id);
+    }
+    if (socket.routingId?.hex !== info.routingId?.hex) this.topologyDirty = true;
+    socket.type = info.type;
+    socket.name = info.name;
+    socket.routingId = info.routingId;
+    socket.options = info.options;
+    socket.site = info.site;
+    this.dirtySockets.add(id);
+    this.topologyDirty = true;
+    return socket;
+  }
+
+  private endpoint(node: NodeRec, msg: EndpointMsg, at: number): void {
+    const socket = this.sockets.get(`${node.id}/${msg.socket}`);
+    if (!socket) {
+      this.discard('unknown-socket');
+      return;
+    }
+    if (!msg.ok) return; // the app saw the error itself; nothing was bound or connected
+    const same = (e: EndpointRec) => e.requested === msg.requested || e.resolved === msg.requested;
+    switch (msg.op) {
+      case 'bind':
+        socket.binds = [...socket.binds.filter((e) => !same(e)), endpointRec(msg.requested, msg.resolved)];
+        break;
+      case 'connect':
+        socket.connects = [...socket.connects.filter((e) => !same(e)), endpointRec(msg.requested, msg.resolved)];
+        break;
+      case 'unbind':
+        socket.binds = socket.binds.filter((e) => !same(e));
+        break;
+      case 'disconnect':
+        for (const [endpoint, edgeIds] of socket.connectEdges) {
+          if (!sameEndpoint(endpoint, msg.requested)) continue;
+          for (const edgeId of edgeIds) this.disconnectEdge(edgeId, REASONS.endpointRemoved, null, at);
+        }
+        socket.connects = socket.connects.filter((e) => !same(e));
+        break;
+    }
+    this.dirtySockets.add(socket.id);
+    this.topologyDirty = true;
+  }
+
+  private event(node: NodeRec, msg: MonitorEventMsg, at: number): void {
+    const socket = this.sockets.get(`${node.id}/${msg.socket}`);
+    if (!socket) {
+      this.discard('unknown-socket');
+      return;
+    }
+    if (msg.event === 'bind' && msg.address) this.fillWildcardBind(socket, msg.address);
+    this.resolveIfDirty();
+    const detail = msg.error ?? (msg.interval !== undefined ? `retry in ${msg.interval} ms` : msg.address);
+    for (const edge of this.eventEdges(socket, msg.address)) {
+      this.addTimeline(edge, { at, event: msg.event, ...(detail !== undefined ? { detail } : {}) });
+      edge.touched = true;
+      switch (msg.event) {
+        case 'connect':
+        case 'connect:delay':
+          if (edge.phase === 'disconnected' || edge.phase === 'retrying') this.setPhase(edge, 'connecting', at);
+          break;
+        case 'connect:retry':
+          edge.retries.add(at);
+          this.setPhase(edge, 'retrying', at);
+          break;
+        case 'accept':
+          if (edge.phase === 'disconnected') this.setPhase(edge, 'connecting', at);
+          break;
+        case 'handshake':
+          this.setPhase(edge, 'up', at);
+          break;
+        case 'disconnect': {
+          const state = this.edgeStateNow(edge, at);
+          const reason = state === 'late' || state === 'dead' ? REASONS.heartbeatTimeout : REASONS.disconnectEvent;
+          this.disconnectEdge(edge.id, reason, null, at);
+          break;
+        }
+        default:
+          break;
+      }
+      this.dirtyEdges.add(edge.id);
+    }
+  }
+
+  /** The edges a monitor event on `socket` concerns: by connect endpoint, else the one edge on a bound endpoint. */
+  private eventEdges(socket: SocketRec, address: string | undefined): EdgeRec[] {
+    const pick = (ids: Iterable<string>) => [...ids].map((id) => this.edges.get(id)).filter((e): e is EdgeRec => e !== undefined);
+    const connects = [...socket.connectEdges];
+    const byAddress = address === undefined ? [] : connects.filter(([endpoint]) => sameEndpoint(endpoint, address));
+    if (byAddress.length > 0) return pick(byAddress.flatMap(([, ids]) => ids));
+    if (connects.length === 1 && (address === undefined || !socket.binds.some((b) => sameEndpoint(bindDisplay(b), address)))) {
+      return pick(connects[0][1]);
+    }
+    // Bound side: the event names only the local endpoint, so it is attributable only when one edge uses it.
+    const bound = pick(this.edgesBySocket.get(socket.id) ?? []).filter((e) =>
+      e.to === socket.id && (address === undefined || sameEndpoint(e.endpoint, address)));
+    return bound.length === 1 ? bound : [];
+  }
+
+  private fillWildcardBind(socket: SocketRec, address: string): void {
+    const open = socket.binds.filter((b) => b.resolved === undefined && parseEndpoint(b.requested)?.port === undefined);
+    if (open.length === 1 && !socket.binds.some((b) => bindDisplay(b) === address)) {
+      open[0].resolved = address;
+      this.dirtySockets.add(socket.id);
+      this.topologyDirty = true;
+    }
+  }
+
+  private traffic(node: NodeRec, p: PeerTraffic, clock: (t: number) => number, receivedAt: number, cumulative: boolean): void {
+    const socket = this.sockets.get(`${node.id}/${p.socket}`);
+    if (!socket) {
+      this.discard('unknown-socket');
+      return;
+    }
+    this.resolveIfDirty();
+    const stamp = (...ts: (number | undefined)[]) => {
+      const present = ts.filter((t): t is number => t !== undefined);
+      return present.length ? clock(Math.max(...present)) : undefined;
+    };
+    const counted = p.msgsIn + p.msgsOut > 0;
+    const lastMessage = stamp(p.lastMessageIn, p.lastMessageOut) ?? (counted && !cumulative ? receivedAt : undefined);
+    const lastHeartbeat = stamp(p.lastHeartbeatIn, p.lastHeartbeatOut);
+    // Evidence of a live connection: something *arrived* on this side (sends may only be queued).
+    const arrived = stamp(p.lastMessageIn, p.lastHeartbeatIn);
+    for (const edge of this.trafficEdges(socket, p.peer)) {
+      const side: Side = edge.from === socket.id ? 'from' : 'to';
+      edge.touched = true;
+      if (lastMessage !== undefined && (edge.lastMessage === undefined || lastMessage > edge.lastMessage)) edge.lastMessage = lastMessage;
+      if (lastHeartbeat !== undefined && (edge.lastHeartbeat === undefined || lastHeartbeat > edge.lastHeartbeat)) edge.lastHeartbeat = lastHeartbeat;
+      if (side === 'from' && counted) edge.fromReports = true;
+      if (!cumulative) {
+        // Rates are from the connecting socket's side: what the binder received went "out" from the connector.
+        if (side === 'from') edge.rates.from.add(receivedAt, p.msgsOut, p.msgsIn);
+        else edge.rates.to.add(receivedAt, p.msgsIn, p.msgsOut);
+      }
+      this.addTypes(edge.types[side], p.types, cumulative);
+      if (arrived !== undefined && edge.phase !== 'up' && arrived > edge.phaseAt) {
+        if (edge.phase === 'disconnected') this.addTimeline(edge, { at: arrived, event: 'recovered', detail: 'traffic after disconnect' });
+        this.setPhase(edge, 'up', arrived);
+      }
+      this.dirtyEdges.add(edge.id);
+    }
+  }
+
+  /** Which edges a socket's traffic belongs to: by routing id where it has one, else all its connections. */
+  private trafficEdges(socket: SocketRec, peer: Bin | undefined): EdgeRec[] {
+    const connectEdges = [...socket.connectEdges.values()].flat().map((id) => this.edges.get(id)).filter((e): e is EdgeRec => e !== undefined);
+    if (peer !== undefined) {
+      // A connecting ROUTER knows its binder by the binder's routing id.
+      const toPeer = connectEdges.filter((e) => this.sockets.get(e.to)?.routingId?.hex === peer.hex);
+      if (toPeer.length > 0) return toPeer;
+      if (socket.binds.length > 0 || connectEdges.length === 0) {
+        const edge = this.peerEdge(socket, peer);
+        return edge ? [edge] : [];
+      }
+      return connectEdges.length === 1 ? connectEdges : [];
+    }
+    if (connectEdges.length > 0) return connectEdges;
+    return [...(this.edgesBySocket.get(socket.id) ?? [])].map((id) => this.edges.get(id)).filter((e): e is EdgeRec => e?.to === socket.id);
+  }
+
+  private disconnectMsg(node: NodeRec, msg: DisconnectMsgMsg, at: number): void {
+    const socket = this.sockets.get(`${node.id}/${msg.socket}`);
+    if (!socket) {
+      this.discard('unknown-socket');
+      return;
+    }
+    this.resolveIfDirty();
+    const edge = this.peerEdge(socket, msg.peer);
+    if (!edge) return;
+    const message = msg.text ? binLabel(msg.text) : null;
+    this.addTimeline(edge, { at, event: 'disconnect-msg', detail: message ?? `peer ${binLabel(msg.peer)}` });
+    this.disconnectEdge(edge.id, REASONS.disconnectMsg, message, at);
+  }
+
+  private close(node: NodeRec, socketNumber: number, at: number): void {
+    const socket = this.sockets.get(`${node.id}/${socketNumber}`);
+    if (!socket) {
+      this.discard('unknown-socket');
+      return;
+    }
+    socket.closed = true;
+    for (const edgeId of this.edgesBySocket.get(socket.id) ?? []) this.disconnectEdge(edgeId, REASONS.socketClosed, null, at);
+    this.dirtySockets.add(socket.id);
+    this.topologyDirty = true;
+  }
+
+  private exitNode(node: NodeRec, reason: string, at: number): void {
+    node.exitedAt = at;
+    this.dirtyNodes.add(node.id);
+    for (const socketId of this.socketsByNode.get(node.id) ?? []) {
+      for (const edgeId of this.edgesBySocket.get(socketId) ?? []) {
+        const edge = this.edges.get(edgeId);
+        if (edge) this.addTimeline(edge, { at, event: 'disconnect', detail: `${REASONS.processExited} (${reason})` });
+        this.disconnectEdge(edgeId, REASONS.processExited, null, at);
+      }
+    }
+    this.topologyDirty = true;
+  }
+
+  // ─── edges ──────────────────────────────────────────────────────────────────────────────────────
+
+  private disconnectEdge(edgeId: string, reason: string, message: string | null, at: number): void {
+    const edge = this.edges.get(edgeId);
+    if (!edge) return;
+    const sameLoss = edge.phase === 'disconnected';
+    edge.lastDisconnect = combineDisconnect(edge.lastDisconnect, sameLoss, { at, message, reason });
+    edge.touched = true;
+    if (!sameLoss) this.setPhase(edge, 'disconnected', at);
+    this.dirtyEdges.add(edgeId);
+  }
+
+  private setPhase(edge: EdgeRec, phase: EdgePhase, at: number): void {
+    edge.phase = phase;
+    edge.phaseAt = at;
+  }
+
+  private addTimeline(edge: EdgeRec, entry: TimelineEntry): void {
+    edge.timeline.push(entry);
+    if (edge.timeline.length > this.options.timelineLength) edge.timeline.splice(0, edge.timeline.length - this.options.timelineLength);
+  }
+
+  private addTypes(into: Record<string, number>, types: Record<string, number>, cumulative: boolean): void {
+    for (const [name, count] of Object.entries(types)) {
+      const key = name in into || Object.keys(into).length < this.limits.messageTypesPerEdge ? name : OTHER_TYPES;
+      into[key] = cumulative && key !== OTHER_TYPES ? Math.max(into[key] ?? 0, count) : (into[key] ?? 0) + count;
+    }
+  }
+
+  private ensureEdge(from: SocketRec, to: SocketRec, endpoint: string): EdgeRec | undefined {
+    const id = `${from.id}->${to.id}@${endpoint}`;
+    const existing = this.edges.get(id);
+    if (existing) return existing;
+    if (this.edges.size >= this.limits.edges) {
+      this.discard('cap:edges');
+      return undefined;
+    }
+    const edge: EdgeRec = {
+      id, from: from.id, to: to.id, endpoint,
+      ...(ROUTER_LIKE.has(to.type) && from.routingId ? { routingId: from.routingId } : {}),
+      phase: 'connecting', phaseAt: 0, touched: false,
+      rates: { from: new RateWindow(), to: new RateWindow() },
+      types: { from: Object.create(null) as Record<string, number>, to: Object.create(null) as Record<string, number> },
+      fromReports: false, lastDisconnect: null,
+      retries: new RetryWindow(this.options.retryStorm.count, this.options.retryStorm.windowMs),
+      timeline: [], sweptState: 'connecting',
+    };
+    this.edges.set(id, edge);
+    for (const s of [from.id, to.id]) {
+      let set = this.edgesBySocket.get(s);
+      if (!set) this.edgesBySocket.set(s, (set = new Set()));
+      set.add(id);
+    }
+    this.dirtyEdges.add(id);
+    return edge;
+  }
+
+  /** Folds what was learnt on a provisional edge (to/from an unknown peer) into the real one. */
+  private mergeEdge(source: EdgeRec, target: EdgeRec): void {
+    if (source === target) return;
+    if (source.lastMessage !== undefined && (target.lastMessage === undefined || source.lastMessage > target.lastMessage)) target.lastMessage = source.lastMessage;
+    if (source.lastHeartbeat !== undefined && (target.lastHeartbeat === undefined || source.lastHeartbeat > target.lastHeartbeat)) target.lastHeartbeat = source.lastHeartbeat;
+    target.rates.from.absorb(source.rates.from);
+    target.rates.to.absorb(source.rates.to);
+    this.addTypes(target.types.from, source.types.from, false);
+    this.addTypes(target.types.to, source.types.to, false);
+    target.fromReports ||= source.fromReports;
+    target.retries.absorb(source.retries);
+    if (!target.touched || source.phaseAt > target.phaseAt) {
+      target.phase = source.phase;
+      target.phaseAt = source.phaseAt;
+    }
+    target.lastDisconnect ??= source.lastDisconnect;
+    target.routingId ??= source.routingId;
+    target.timeline = [...source.timeline, ...target.timeline].sort((a, b) => a.at - b.at).slice(-this.options.timelineLength);
+    target.touched ||= source.touched;
+    this.dirtyEdges.add(target.id);
+    this.removeEdge(source.id);
+  }
+
+  private removeEdge(id: string): void {
+    const edge = this.edges.get(id);
+    if (!edge) return;
+    this.edges.delete(id);
+    this.edgesBySocket.get(edge.from)?.delete(id);
+    this.edgesBySocket.get(edge.to)?.delete(id);
+    this.dirtyEdges.delete(id);
+    this.removedEdges.add(id);
+  }
+
+  // ─── resolution ─────────────────────────────────────────────────────────────────────────────────
+
+  private resolveIfDirty(): void {
+    if (this.topologyDirty) this.resolve();
+  }
+
+  /** Recomputes which socket each connect reaches and which socket each ROUTER peer is. */
+  private resolve(): void {
+    this.topologyDirty = false;
+    const binders = new Map<string, { socket: SocketRec; endpoint: string }[]>();
+    this.byRoutingId = new Map();
+    for (const socket of this.sockets.values()) {
+      if (socket.unknown) continue;
+      const node = this.nodes.get(socket.nodeId);
+      if (!node) continue;
+      if (socket.routingId) {
+        const list = this.byRoutingId.get(socket.routingId.hex) ?? [];
+        list.push(socket);
+        this.byRoutingId.set(socket.routingId.hex, list);
+      }
+      // Only a live process's open socket can accept a new connection.
+      if (socket.closed || node.exitedAt !== undefined) continue;
+      for (const bind of socket.binds) {
+        const endpoint = bindDisplay(bind);
+        for (const key of matchKeys(endpoint, node.host, node.id)) {
+          const list = binders.get(key) ?? [];
+          if (!list.some((b) => b.socket === socket)) list.push({ socket, endpoint });
+          binders.set(key, list);
+        }
+      }
+    }
+
+    for (const socket of [...this.sockets.values()]) {
+      const node = this.nodes.get(socket.nodeId);
+      if (socket.unknown || socket.closed || !node || node.exitedAt !== undefined) continue;
+      const previous = socket.connectEdges;
+      socket.connectEdges = new Map();
+      for (const connect of socket.connects) {
+        const endpoint = bindDisplay(connect);
+        const targets: { socket: SocketRec; endpoint: string }[] = [];
+        for (const key of matchKeys(endpoint, node.host, node.id)) {
+          for (const b of binders.get(key) ?? []) if (b.socket !== socket && !targets.some((t) => t.socket === b.socket)) targets.push(b);
+        }
+        if (targets.length === 0) {
+          const placeholder = this.endpointPeer(endpoint, node);
+          if (placeholder) targets.push({ socket: placeholder, endpoint });
+        }
+        const edgeIds: string[] = [];
+        for (const target of targets) {
+          const edge = this.ensureEdge(socket, target.socket, target.endpoint);
+          if (edge) edgeIds.push(edge.id);
+        }
+        socket.connectEdges.set(endpoint, edgeIds);
+        // A connect that was waiting on a placeholder now reaches a real binder: move its history over.
+        for (const oldId of previous.get(endpoint) ?? []) {
+          const old = this.edges.get(oldId);
+          if (!old || edgeIds.includes(oldId) || !this.sockets.get(old.to)?.unknown) continue;
+          const target = edgeIds.length === 1 ? this.edges.get(edgeIds[0]) : undefined;
+          if (target) this.mergeEdge(old, target);
+        }
+      }
+    }
+
+    for (const socket of this.sockets.values()) {
+      if (socket.closed) continue;
+      for (const peer of socket.peers.values()) {
+        const current = peer.edgeId === undefined ? undefined : this.edges.get(peer.edgeId);
+        const edge = this.attributePeer(socket, peer.peer, current);
+        if (!edge || edge === current) continue;
+        peer.edgeId = edge.id;
+        if (current && this.sockets.get(current.from)?.unknown) this.mergeEdge(current, edge);
+        edge.routingId = peer.peer;
+      }
+    }
+    this.dropOrphans();
+  }
+
+  /** The edge for a ROUTER's peer, attributing the peer on first sight. */
+  private peerEdge(router: SocketRec, peer: Bin): EdgeRec | undefined {
+    let rec = router.peers.get(peer.hex);
+    const current = rec?.edgeId === undefined ? undefined : this.edges.get(rec.edgeId);
+    if (current) return current;
+    const edge = this.attributePeer(router, peer, undefined);
+    if (!edge) return undefined;
+    if (!rec) {
+      rec = { peer };
+      router.peers.set(peer.hex, rec);
+    }
+    rec.edgeId = edge.id;
+    edge.routingId = peer;
+    return edge;
+  }
+
+  /**
+   * The peer with routing id R is the socket that reported R; else the single connecting socket on
+   * this ROUTER not otherwise accounted for; else an "unknown peer R".
+   */
+  private attributePeer(router: SocketRec, peer: Bin, current: EdgeRec | undefined): EdgeRec | undefined {
+    const claimants = (this.byRoutingId.get(peer.hex) ?? []).filter((s) => s !== router);
+    for (const claimant of claimants) {
+      for (const edgeId of [...claimant.connectEdges.values()].flat()) {
+        const edge = this.edges.get(edgeId);
+        if (edge?.to === router.id) return edge;
+      }
+    }
+    const liveClaimants = claimants.filter((s) => !s.closed && this.nodes.get(s.nodeId)?.exitedAt === undefined);
+    const claimant = liveClaimants.length === 1 ? liveClaimants[0] : claimants.length === 1 ? claimants[0] : undefined;
+    if (claimant) return this.ensureEdge(claimant, router, router.binds[0] ? bindDisplay(router.binds[0]) : '');
+    if (current && !this.sockets.get(current.from)?.unknown) return current; // keep an earlier attribution
+
+    const accountedFor = new Set<string>();
+    for (const other of router.peers.values()) {
+      const edge = other.peer.hex === peer.hex || other.edgeId === undefined ? undefined : this.edges.get(other.edgeId);
+      if (edge && edge.phase !== 'disconnected') accountedFor.add(edge.from);
+    }
+    const connectors = new Map<string, EdgeRec>();
+    for (const edgeId of this.edgesBySocket.get(router.id) ?? []) {
+      const edge = this.edges.get(edgeId);
+      const from = edge && edge.to === router.id ? this.sockets.get(edge.from) : undefined;
+      if (!edge || !from || from.unknown || from.routingId || accountedFor.has(from.id)) continue;
+      if ([...from.connectEdges.values()].some((ids) => ids.includes(edge.id))) connectors.set(from.id, edge);
+    }
+    if (connectors.size === 1) return [...connectors.values()][0];
+    if (current) return current;
+    return this.unknownPeer(router, peer);
+  }
+
+  private unknownPeer(router: SocketRec, peer: Bin): EdgeRec | undefined {
+    const routerNode = this.nodes.get(router.nodeId);
+    const socket = this.syntheticSocket(`?peer:${router.id}:${peer.hex}`, `unknown peer ${binLabel(peer)}`, routerNode?.host ?? '', peer, []);
+    return socket && this.ensureEdge(socket, router, router.binds[0] ? bindDisplay(router.binds[0]) : '');
+  }
+
+  /** A connect that reaches no known binder goes to a placeholder for the endpoint, so it stays visible. */
+  private endpointPeer(endpoint: string, node: NodeRec): SocketRec | undefined {
+    const key = matchKeys(endpoint, node.host, node.id)[0] ?? endpoint;
+    return this.syntheticSocket(`?endpoint:${key}`, `unknown peer at ${endpoint}`, node.host, undefined, [endpoint]);
+  }
+
+  private syntheticSocket(nodeId: string, name: string, host: string, routingId: Bin | undefined, binds: string[]): SocketRec | undefined {
+    const id = `${nodeId}/0`;
+    const existing = this.sockets.get(id);
+    if (existing) return existing;
+    if (this.unknownPeers >= this.limits.unknownPeers) {
+      this.discard('cap:unknown-peers');
+      return undefined;
+    }
+    const now = this.now();
+    this.unknownPeers++;
+    this.nodes.set(nodeId, {
+      id: nodeId, pid: 0, host, instance: '', name, title: 'unknown peer', runtime: UNKNOWN_RUNTIME, agent: { name: 'none', version: '' },
+      startedAt: now, lastSeenAt: now, dropped: 0, malformed: 0, unknown: true, sentLastSeenAt: now,
+    });
+    this.socketsByNode.set(nodeId, new Set([id]));
+    const socket: SocketRec = {
+      id, nodeId, type: 'UNKNOWN', name, ...(routingId ? { routingId } : {}), options: { disconnectMsg: false },
+      binds: binds.map((b) => ({ requested: b })), connects: [], closed: false, unknown: true, connectEdges: new Map(), peers: new Map(),
+    };
+    this.sockets.set(id, socket);
+    this.dirtyNodes.add(nodeId);
+    this.dirtySockets.add(id);
+    return socket;
+  }
+
+  /** Placeholders nothing points at any more go away. */
+  private dropOrphans(): void {
+    for (const socket of [...this.sockets.values()]) {
+      if (!socket.unknown || (this.edgesBySocket.get(socket.id)?.size ?? 0) > 0) continue;
+      this.removeSocket(socket.id);
+      this.removeNode(socket.nodeId);
+      this.unknownPeers--;
+    }
+    for (const socket of this.sockets.values()) {
+      for (const [hex, peer] of socket.peers) if (peer.edgeId !== undefined && !this.edges.has(peer.edgeId)) socket.peers.delete(hex);
+    }
+  }
+
+  private removeSocket(id: string): void {
+    const socket = this.sockets.get(id);
+    if (!socket) return;
+    for (const edgeId of [...(this.edgesBySocket.get(id) ?? [])]) this.removeEdge(edgeId);
+    this.edgesBySocket.delete(id);
+    this.sockets.delete(id);
+    this.socketsByNode.get(socket.nodeId)?.delete(id);
+    this.dirtySockets.delete(id);
+    this.removedSockets.add(id);
+  }
+
+  private removeNode(id: string): void {
+    this.nodes.delete(id);
+    this.socketsByNode.delete(id);
+    this.dirtyNodes.delete(id);
+    this.removedNodes.add(id);
+  }
+
+  private evictClosedSocket(): boolean {
+    for (const socket of this.sockets.values()) {
+      if (socket.closed && !socket.unknown) {
+        this.removeSocket(socket.id);
+        this.discard('cap:evicted-closed-sockets');
+        this.topologyDirty = true;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private discard(cause: string): void {
+    this.discarded[cause] = (this.discarded[cause] ?? 0) + 1;
+    this.collectorDirty = true;
+  }
+
+  // ─── time: sweep and notifications ──────────────────────────────────────────────────────────────
+
+  private edgeStateNow(edge: EdgeRec, now: number): EdgeState {
+    return edgeState(edge.phase, this.edgeExited(edge), livenessAge(now, edge.lastHeartbeat, edge.lastMessage), this.thresholds);
+  }
+
+  private edgeExited(edge: EdgeRec): boolean {
+    const exited = (socketId: string) => {
+      const socket = this.sockets.get(socketId);
+      return socket !== undefined && this.nodes.get(socket.nodeId)?.exitedAt !== undefined;
+    };
+    return exited(edge.from) || exited(edge.to);
+  }
+
+  private nodeState(node: NodeRec, now: number): NodeState {
+    if (node.exitedAt !== undefined) return 'exited';
+    if (!node.unknown && now - node.lastSeenAt > this.options.deadAfterMs) return 'stale';
+    return 'live';
+  }
+
+  /** The one periodic job: liveness transitions onto the timelines, then a (throttled) notification. */
+  private sweep(): void {
+    const now = this.now();
+    for (const edge of this.edges.values()) {
+      const state = this.edgeStateNow(edge, now);
+      if (state === edge.sweptState) continue;
+      const was = edge.sweptState;
+      edge.sweptState = state;
+      const age = livenessAge(now, edge.lastHeartbeat, edge.lastMessage);
+      const detail = age === null ? undefined : `${edge.lastHeartbeat !== undefined ? 'heartbeat' : 'traffic'} age ${age} ms`;
+      const entry = (event: TimelineEntry['event']) => this.addTimeline(edge, { at: now, event, ...(detail ? { detail } : {}) });
+      if (state === 'late') entry('heartbeat-late');
+      else if (state === 'dead') entry('heartbeat-dead');
+      else if (state === 'connected' && (was === 'late' || was === 'dead')) entry('recovered');
+      this.dirtyEdges.add(edge.id);
+    }
+    if (this.listeners.size > 0) this.scheduleNotify();
+    else this.forgetChanges();
+  }
+
+  private changed(): void {
+    if (this.listeners.size > 0) this.scheduleNotify();
+  }
+
+  private scheduleNotify(): void {
+    if (this.notifyTimer) return;
+    const delay = Math.max(0, this.lastNotifyAt + this.options.notifyIntervalMs - this.now());
+    this.notifyTimer = setTimeout(() => this.notify(), delay);
+    this.notifyTimer.unref();
+  }
+
+  private forgetChanges(): void {
+    for (const set of [this.dirtyNodes, this.dirtySockets, this.dirtyEdges, this.removedNodes, this.removedSockets, this.removedEdges]) set.clear();
+    this.collectorDirty = false;
+  }
+
+  private notify(): void {
+    this.notifyTimer = undefined;
+    this.resolveIfDirty();
+    const now = this.now();
+    this.lastNotifyAt = now;
+    const diff: TopologyDiff = { takenAt: now };
+    const nodes: NodeView[] = [];
+    for (const node of this.nodes.values()) {
+      const state = this.nodeState(node, now);
+      if (this.dirtyNodes.has(node.id) || state !== node.sentState || node.lastSeenAt - node.sentLastSeenAt >= LAST_SEEN_RESOLUTION_MS) {
+        node.sentState = state;
+        node.sentLastSeenAt = node.lastSeenAt;
+        nodes.push(this.nodeView(node, now));
+      }
+    }
+    const sockets: SocketView[] = [];
+    for (const id of this.dirtySockets) {
+      const socket = this.sockets.get(id);
+      if (socket) sockets.push(this.socketView(socket));
+    }
+    const edges: EdgeView[] = [];
+    for (const edge of this.edges.values()) {
+      const view = this.edgeView(edge, now);
+      const sent = edge.sent;
+      const same = sent !== undefined && sent.state === view.state && sent.hb === view.heartbeatAgeMs && sent.traffic === view.trafficAgeMs &&
+        sent.out === view.rates.out && sent.in === view.rates.in && sent.storm === view.retryStorm;
+      if (same && !this.dirtyEdges.has(edge.id)) continue;
+      edge.sent = { state: view.state, hb: view.heartbeatAgeMs, traffic: view.trafficAgeMs, out: view.rates.out, in: view.rates.in, storm: view.retryStorm };
+      edges.push(view);
+    }
+    if (nodes.length) diff.nodes = nodes;
+    if (sockets.length) diff.sockets = sockets;
+    if (edges.length) diff.edges = edges;
+    if (this.removedNodes.size) diff.removedNodes = [...this.removedNodes];
+    if (this.removedSockets.size) diff.removedSockets = [...this.removedSockets];
+    if (this.removedEdges.size) diff.removedEdges = [...this.removedEdges];
+    const collector = this.collectorDirty ? this.collectorView() : undefined;
+    if (collector) diff.collector = collector;
+    this.forgetChanges();
+    if (Object.keys(diff).length === 1) return;
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(diff);
+      } catch {
+        // A failing view must not stop the others from hearing about changes.
+      }
+    }
+  }
+
+  // ─── views ──────────────────────────────────────────────────────────────────────────────────────
+
+  private collectorView(): CollectorStatus | undefined {
+    const discarded = Object.keys(this.discarded).length > 0 ? { discarded: { ...this.discarded } } : {};
+    if (!this.collector) return Object.keys(discarded).length ? { endpoint: '', listening: false, malformed: {}, agents: 0, ...discarded } : undefined;
+    return { ...this.collector, malformed: { ...this.collector.malformed }, ...discarded };
+  }
+
+  private nodeView(node: NodeRec, now: number): NodeView {
+    return {
+      id: node.id, pid: node.pid, host: node.host, name: node.name, title: node.title, runtime: node.runtime, agent: node.agent,
+      state: this.nodeState(node, now),
+      ...(node.probe ? { probe: true } : {}),
+      ...(node.unknown ? { unknown: true } : {}),
+      startedAt: node.startedAt, lastSeenAt: node.lastSeenAt,
+      ...(node.exitedAt !== undefined ? { exitedAt: node.exitedAt } : {}),
+      dropped: node.dropped, malformed: node.malformed,
+    };
+  }
+
+  private socketView(socket: SocketRec): SocketView {
+    return {
+      id: socket.id, nodeId: socket.nodeId, type: socket.type,
+      ...(socket.name !== undefined ? { name: socket.name } : {}),
+      ...(socket.routingId ? { routingId: socket.routingId } : {}),
+      options: socket.options,
+      ...(socket.site ? { site: socket.site } : {}),
+      binds: socket.binds.map(bindDisplay),
+      connects: socket.connects.map(bindDisplay),
+      closed: socket.closed,
+      ...(socket.unknown ? { unknown: true } : {}),
+    };
+  }
+
+  private edgeView(edge: EdgeRec, now: number): EdgeView {
+    const exited = this.edgeExited(edge);
+    const heartbeatAgeMs = edge.lastHeartbeat === undefined ? null : Math.max(0, now - edge.lastHeartbeat);
+    const trafficAgeMs = edge.lastMessage === undefined ? null : Math.max(0, now - edge.lastMessage);
+    const side: Side = edge.fromReports ? 'from' : 'to';
+    const [out, inbound] = edge.rates[side].rates(now);
+    return {
+      id: edge.id, from: edge.from, to: edge.to, endpoint: edge.endpoint,
+      ...(edge.routingId ? { routingId: edge.routingId } : {}),
+      state: edgeState(edge.phase, exited, heartbeatAgeMs ?? trafficAgeMs, this.thresholds),
+      heartbeatAgeMs, trafficAgeMs,
+      rates: { out, in: inbound },
+      messageTypes: { ...edge.types[side] },
+      lastDisconnect: edge.lastDisconnect,
+      retryStorm: edge.retries.storm(now),
+      timeline: edge.timeline.slice(),
+      ...(exited ? { exited: true } : {}),
+    };
+  }
+}
+
+function endpointRec(requested: string, resolved: string | undefined): EndpointRec {
+  return resolved === undefined ? { requested } : { requested, resolved };
+}
+
+/** An endpoint as shown and matched: the resolved form when known (wildcard port filled in). */
+function bindDisplay(e: EndpointRec): string {
+  return e.resolved ?? e.requested;
+}
+
+/** "worker.js" from ["node", "/app/worker.js", …]; undefined when argv names no script. */
+function scriptName(argv: string[]): string | undefined {
+  const script = argv.slice(1).find((a) => !a.startsWith('-'));
+  return script ? script.split(/[\\/]/).pop() : undefined;
+}
