@@ -1,0 +1,871 @@
+/**
+ * The live topology graph. SVG drawn with d3 data joins keyed by id. Process groups are the
+ * simulation's bodies (their sockets stack inside them), so a tick moves ~one element per process
+ * plus the edges. Level of detail: labels disappear when zoomed out, and the simulation stops once
+ * it settles; ages tick at 5 Hz by rewriting only the label texts that changed.
+ */
+import { drag } from 'd3-drag';
+import { forceCollide, forceLink, forceManyBody, forceSimulation, forceX, forceY, type SimulationLinkDatum, type SimulationNodeDatum } from 'd3-force';
+import { select, type Selection } from 'd3-selection';
+import { zoom, zoomIdentity, zoomTransform, type ZoomTransform } from 'd3-zoom';
+import { EDGE_STATES, type EdgeState, type EdgeView, type SocketView } from '../src/model/snapshot';
+import { renderDetails, type DetailsTicker } from './details';
+import { byId, clear, el } from './dom';
+import {
+  disconnectBadge, disconnectDetail, edgeLabel, nodeLabel, socketNameLabel, socketTitle, socketTypeLabel, STATE_STYLES, stateStyle,
+  LABEL_CHARS, safeText, truncate,
+} from './format';
+import { CollectorClock, edgeAgesAt, GraphModel, isFiltering, kindOf, socketTypesPresent, visibleGraph, type GroupView, type VisibleGraph } from './graphModel';
+import { clipToBox, groupHeight, layeredLayout, GROUP_HEADER, GROUP_PADDING, SOCKET_GAP, SOCKET_HEIGHT, SOCKET_WIDTH, type Point } from './layout';
+import { isHostMessage, type HostMessage, type WebviewMessage } from './messages';
+import { exportSvg } from './svgExport';
+import { MAX_SAVED_POSITIONS, parseViewState, type LayoutMode, type ViewState } from './viewState';
+
+interface VsCodeApi {
+  postMessage(message: WebviewMessage): void;
+  getState(): unknown;
+  setState(state: ViewState): void;
+}
+declare function acquireVsCodeApi(): VsCodeApi;
+
+const AGE_TICK_MS = 200;
+/** Below this zoom, edge labels are hidden (they are unreadable and cost the most to draw). */
+const EDGE_LABEL_MIN_ZOOM = 0.75;
+/** Below this zoom, all labels are hidden: boxes and coloured edges remain. */
+const LABEL_MIN_ZOOM = 0.4;
+const SVG_NS = 'http://www.w3.org/2000/svg';
+const GROUP_WIDTH = SOCKET_WIDTH + 2 * GROUP_PADDING;
+
+interface GroupBody extends SimulationNodeDatum {
+  id: string;
+  x: number;
+  y: number;
+  height: number;
+}
+
+type GroupLink = SimulationLinkDatum<GroupBody>;
+
+/** Where each visible socket sits relative to its group's center. */
+interface SocketSlot {
+  groupId: string;
+  /** From the group's top edge to the socket box's top edge. */
+  top: number;
+  /** From the group's center to the socket's center. */
+  dy: number;
+}
+
+const vscode = acquireVsCodeApi();
+const model = new GraphModel();
+const clock = new CollectorClock();
+const view: ViewState = parseViewState(vscode.getState());
+let visible: VisibleGraph = { groups: [], sockets: [], edges: [], matched: new Set() };
+let paused = false;
+let heldUpdates = 0;
+let receivedAnything = false;
+let renderQueued = false;
+let structureKey = '';
+let userMovedView = view.transform !== null;
+let detailsTicker: DetailsTicker | null = null;
+let detailsSubject: unknown = undefined;
+const bodies = new Map<string, GroupBody>();
+const slots = new Map<string, SocketSlot>();
+
+const filterText = byId('filter-text', HTMLInputElement);
+const filterType = byId('filter-type', HTMLSelectElement);
+const filterState = byId('filter-state', HTMLSelectElement);
+const hideDisconnected = byId('hide-disconnected', HTMLInputElement);
+const layoutSelect = byId('layout', HTMLSelectElement);
+const fitButton = byId('fit', HTMLButtonElement);
+const pauseButton = byId('pause', HTMLButtonElement);
+const legendButton = byId('legend-toggle', HTMLButtonElement);
+const statusText = byId('status', HTMLSpanElement);
+const container = byId('graph-container', HTMLDivElement);
+const emptyMessage = byId('empty', HTMLDivElement);
+const tooltip = byId('tooltip', HTMLDivElement);
+const legend = byId('legend', HTMLDivElement);
+const detailsPane = byId('details', HTMLElement);
+const svgElement = byId('graph', SVGSVGElement);
+
+const svg = select(svgElement);
+const defs = svg.append('defs');
+for (const state of EDGE_STATES) {
+  // One arrowhead per state: marker colour cannot follow the edge's CSS class otherwise.
+  defs.append('marker')
+    .attr('id', `arrow-${state}`)
+    .attr('class', `arrow ${STATE_STYLES[state].cssClass}`)
+    .attr('viewBox', '0 0 10 10').attr('refX', 9).attr('refY', 5)
+    .attr('markerWidth', 7).attr('markerHeight', 7).attr('markerUnits', 'userSpaceOnUse').attr('orient', 'auto')
+    .append('path').attr('d', state === 'disconnected' ? 'M1,1 L9,9 M1,9 L9,1' : 'M0,0 L10,5 L0,10 z');
+}
+const viewport = svg.append('g').attr('class', 'viewport');
+const groupLayer = viewport.append('g').attr('class', 'groups');
+const edgeLayer = viewport.append('g').attr('class', 'edges');
+const labelLayer = viewport.append('g').attr('class', 'edge-labels');
+
+type GroupSel = Selection<SVGGElement, GroupView, SVGGElement, unknown>;
+type EdgeSel = Selection<SVGGElement, EdgeView, SVGGElement, unknown>;
+let groupSel: GroupSel = groupLayer.selectAll<SVGGElement, GroupView>('g.group');
+let edgeSel: EdgeSel = edgeLayer.selectAll<SVGGElement, EdgeView>('g.edge');
+let labelSel: EdgeSel = labelLayer.selectAll<SVGGElement, EdgeView>('g.edge-label');
+
+const simulation = forceSimulation<GroupBody>([])
+  .force('charge', forceManyBody<GroupBody>().strength(-900).distanceMax(1500))
+  .force('link', forceLink<GroupBody, GroupLink>([]).id((d) => d.id).distance(300).strength(0.25))
+  .force('collide', forceCollide<GroupBody>((d) => Math.hypot(GROUP_WIDTH, d.height) / 2 + 24).strength(0.9))
+  .force('x', forceX<GroupBody>(0).strength(0.03))
+  .force('y', forceY<GroupBody>(0).strength(0.05))
+  .stop()
+  .on('tick', positionAll)
+  .on('end', () => {
+    rememberPositions();
+    if (!userMovedView) {
+      fit();
+    }
+    saveState();
+  });
+
+const zoomBehavior = zoom<SVGSVGElement, unknown>()
+  .scaleExtent([0.03, 4])
+  .on('zoom', (event: { transform: ZoomTransform; sourceEvent: Event | null }) => {
+    viewport.attr('transform', event.transform.toString());
+    applyLevelOfDetail(event.transform.k);
+    if (event.sourceEvent) {
+      userMovedView = true;
+    }
+  })
+  .on('end', () => {
+    const t = currentTransform();
+    view.transform = { x: t.x, y: t.y, k: t.k };
+    saveState();
+  });
+svg.call(zoomBehavior).on('dblclick.zoom', null);
+svg.on('click', (event: MouseEvent) => {
+  if (event.target === svgElement) {
+    select_(null);
+  }
+});
+
+function currentTransform(): ZoomTransform {
+  return zoomTransform(svgElement);
+}
+
+function applyLevelOfDetail(k: number): void {
+  svg.classed('lod-no-edge-labels', k < EDGE_LABEL_MIN_ZOOM).classed('lod-no-labels', k < LABEL_MIN_ZOOM);
+}
+
+// ---- state ---------------------------------------------------------------------------------------
+
+let saveQueued = false;
+function saveState(): void {
+  if (saveQueued) {
+    return;
+  }
+  saveQueued = true;
+  setTimeout(() => {
+    saveQueued = false;
+    vscode.setState(view);
+  }, 100);
+}
+
+function rememberPositions(): void {
+  const positions: Record<string, [number, number]> = {};
+  let count = 0;
+  for (const [id, body] of bodies) {
+    if (count++ >= MAX_SAVED_POSITIONS) {
+      break;
+    }
+    positions[id] = [Math.round(body.x), Math.round(body.y)];
+  }
+  view.positions = positions;
+}
+
+// ---- render ----------------------------------------------------------------------------------------
+
+function scheduleRender(): void {
+  if (!renderQueued) {
+    renderQueued = true;
+    requestAnimationFrame(() => {
+      renderQueued = false;
+      render();
+    });
+  }
+}
+
+function sortedSocketIds(group: GroupView): string[] {
+  return [...group.socketIds].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+}
+
+function render(): void {
+  visible = visibleGraph(model, view.filters);
+  const socketsById = new Map(visible.sockets.map((s) => [s.id, s]));
+
+  slots.clear();
+  for (const group of visible.groups) {
+    const height = groupHeight(group.socketIds.length);
+    sortedSocketIds(group).forEach((socketId, index) => {
+      const top = GROUP_HEADER + GROUP_PADDING + index * (SOCKET_HEIGHT + SOCKET_GAP);
+      slots.set(socketId, { groupId: group.id, top, dy: top + SOCKET_HEIGHT / 2 - height / 2 });
+    });
+  }
+
+  groupSel = groupLayer.selectAll<SVGGElement, GroupView>('g.group')
+    .data(visible.groups, (d) => d.id)
+    .join((enter) => {
+      const g = enter.append('g').attr('class', 'group');
+      g.append('rect').attr('class', 'group-box').attr('rx', 6);
+      g.append('text').attr('class', 'group-label').attr('x', 8).attr('y', 15);
+      g.append('g').attr('class', 'group-sockets');
+      g.call(drag<SVGGElement, GroupView>()
+        .on('start', (event: { active: number }, d) => {
+          const body = bodies.get(d.id);
+          if (body && view.layout === 'force') {
+            if (!event.active) {
+              simulation.alphaTarget(0.1).restart();
+            }
+            body.fx = body.x;
+            body.fy = body.y;
+          }
+        })
+        .on('drag', (event: { x: number; y: number; dx: number; dy: number }, d) => {
+          const body = bodies.get(d.id);
+          if (!body) {
+            return;
+          }
+          if (view.layout === 'force') {
+            body.fx = (body.fx ?? body.x) + event.dx;
+            body.fy = (body.fy ?? body.y) + event.dy;
+          } else {
+            body.x += event.dx;
+            body.y += event.dy;
+            positionAll();
+          }
+        })
+        .on('end', (event: { active: number }, d) => {
+          const body = bodies.get(d.id);
+          if (body && view.layout === 'force') {
+            if (!event.active) {
+              simulation.alphaTarget(0);
+            }
+            body.fx = null;
+            body.fy = null;
+          }
+          rememberPositions();
+          saveState();
+        }));
+      g.on('click', (event: MouseEvent, d) => {
+        if ((event.target as Element).closest('.socket') === null) {
+          event.stopPropagation();
+          select_(d.id);
+        }
+      });
+      g.on('mouseenter', (event: MouseEvent, d) => showTooltip(event, groupTooltip(d)))
+        .on('mousemove', moveTooltip)
+        .on('mouseleave', hideTooltip);
+      return g;
+    });
+  groupSel
+    .attr('data-id', (d) => d.id)
+    .classed('exited', (d) => d.node?.state === 'exited')
+    .classed('stale', (d) => d.node?.state === 'stale')
+    .classed('probe', (d) => d.node?.probe === true)
+    .classed('unknown-group', (d) => d.node === undefined);
+  groupSel.select<SVGRectElement>('rect.group-box')
+    .attr('width', GROUP_WIDTH)
+    .attr('height', (d) => groupHeight(d.socketIds.length));
+  groupSel.select<SVGTextElement>('text.group-label').text((d) => groupTitle(d));
+
+  groupSel.select<SVGGElement>('g.group-sockets')
+    .selectAll<SVGGElement, SocketView>('g.socket')
+    .data((d) => sortedSocketIds(d).map((id) => socketsById.get(id)).filter((s): s is SocketView => s !== undefined), (d) => d.id)
+    .join((enter) => {
+      const s = enter.append('g').attr('class', 'socket');
+      s.append('rect').attr('class', 'socket-box').attr('width', SOCKET_WIDTH).attr('height', SOCKET_HEIGHT).attr('rx', 4);
+      s.append('text').attr('class', 'socket-type').attr('x', 8).attr('y', 15);
+      s.append('text').attr('class', 'socket-name').attr('x', 8).attr('y', 30);
+      s.on('click', (event: MouseEvent, d) => {
+        event.stopPropagation();
+        select_(d.id);
+      });
+      s.on('mouseenter', (event: MouseEvent, d) => showTooltip(event, socketTooltip(d)))
+        .on('mousemove', moveTooltip)
+        .on('mouseleave', hideTooltip);
+      return s;
+    })
+    .attr('data-id', (d) => d.id)
+    .attr('transform', (d) => `translate(${GROUP_PADDING},${slots.get(d.id)?.top ?? 0})`)
+    .classed('unknown', (d) => d.unknown === true)
+    .classed('closed', (d) => d.closed)
+    .classed('binder', (d) => d.binds.length > 0)
+    .classed('matched', (d) => visible.matched.has(d.id))
+    .each(function (d) {
+      const s = select(this);
+      s.select('text.socket-type').text(socketTypeLabel(d) + (d.closed ? ' (closed)' : ''));
+      s.select('text.socket-name').text(socketNameLabel(d));
+    });
+
+  edgeSel = edgeLayer.selectAll<SVGGElement, EdgeView>('g.edge')
+    .data(visible.edges, (d) => d.id)
+    .join((enter) => {
+      const g = enter.append('g').attr('class', 'edge');
+      g.append('path').attr('class', 'edge-line');
+      g.append('path').attr('class', 'edge-hit');
+      g.on('click', (event: MouseEvent, d) => {
+        event.stopPropagation();
+        select_(d.id);
+      });
+      g.on('mouseenter', (event: MouseEvent, d) => showTooltip(event, edgeTooltip(d)))
+        .on('mousemove', moveTooltip)
+        .on('mouseleave', hideTooltip);
+      return g;
+    });
+  edgeSel
+    .attr('data-id', (d) => d.id)
+    .attr('class', (d) => edgeClass(d, 'edge'))
+    .select('path.edge-line').attr('marker-end', (d) => `url(#arrow-${d.state})`);
+
+  labelSel = labelLayer.selectAll<SVGGElement, EdgeView>('g.edge-label')
+    .data(visible.edges, (d) => d.id)
+    .join((enter) => {
+      const g = enter.append('g').attr('class', 'edge-label');
+      g.append('text').attr('class', 'edge-age').attr('text-anchor', 'middle').attr('y', -4);
+      const badge = g.append('g').attr('class', 'badge').attr('transform', 'translate(0,6)');
+      badge.append('rect').attr('class', 'badge-box').attr('height', 18).attr('rx', 3);
+      badge.append('text').attr('class', 'badge-text').attr('text-anchor', 'middle').attr('y', 13);
+      g.on('click', (event: MouseEvent, d) => {
+        event.stopPropagation();
+        select_(d.id);
+      });
+      g.on('mouseenter', (event: MouseEvent, d) => showTooltip(event, edgeTooltip(d)))
+        .on('mousemove', moveTooltip)
+        .on('mouseleave', hideTooltip);
+      return g;
+    });
+  labelSel
+    .attr('data-id', (d) => d.id)
+    .attr('class', (d) => edgeClass(d, 'edge-label'))
+    .each(function (d) {
+      const badgeText = showsBadge(d) ? disconnectBadge(d) : null;
+      const badge = select(this).select<SVGGElement>('g.badge').attr('display', badgeText === null ? 'none' : null);
+      if (badgeText !== null) {
+        const text = `⊘ ${badgeText}`;
+        badge.select('text.badge-text').text(text);
+        const width = Array.from(text).length * 7 + 12;
+        badge.select('rect.badge-box').attr('x', -width / 2).attr('width', width);
+      }
+    });
+
+  updateBodies();
+  positionAll();
+  tickAges(true);
+  refreshSelection();
+  refreshToolbar();
+}
+
+function groupTitle(group: GroupView): string {
+  if (!group.node) {
+    const socket = model.sockets.get(group.socketIds[0] ?? '')?.item;
+    return socket?.unknown ? 'unknown peer' : truncate(safeText(group.id), LABEL_CHARS);
+  }
+  const suffix = group.node.state === 'exited' ? ' — exited' : group.node.state === 'stale' ? ' — silent' : '';
+  return `${nodeLabel(group.node, LABEL_CHARS)}${suffix}`;
+}
+
+function showsBadge(edge: EdgeView): boolean {
+  return edge.lastDisconnect !== null && (edge.state === 'disconnected' || edge.state === 'retrying' || edge.state === 'dead');
+}
+
+function edgeClass(edge: EdgeView, base: string): string {
+  const classes = [base, stateStyle(edge.state).cssClass];
+  if (edge.exited) {
+    classes.push('exited');
+  }
+  if (edge.retryStorm) {
+    classes.push('retry-storm');
+  }
+  if (view.selection === edge.id) {
+    classes.push('selected');
+  }
+  return classes.join(' ');
+}
+
+// ---- positions -----------------------------------------------------------------------------------
+
+function seedPosition(group: GroupView, layered: Map<string, Point>): Point {
+  const saved = view.positions[group.id];
+  if (saved) {
+    return { x: saved[0], y: saved[1] };
+  }
+  // Next to a process it talks to, else where the layered layout would put it.
+  for (const edge of visible.edges) {
+    const peerSocket = slots.get(edge.from)?.groupId === group.id ? edge.to : slots.get(edge.to)?.groupId === group.id ? edge.from : undefined;
+    const peer = peerSocket ? bodies.get(slots.get(peerSocket)?.groupId ?? '') : undefined;
+    if (peer) {
+      return { x: peer.x + (Math.random() - 0.5) * 200, y: peer.y + (Math.random() - 0.5) * 200 };
+    }
+  }
+  return layered.get(group.id) ?? { x: 0, y: 0 };
+}
+
+function layeredCenters(): Map<string, Point> {
+  const result = layeredLayout(
+    visible.groups.map((g) => ({ id: g.id, socketIds: g.socketIds, sortKey: g.node ? nodeLabel(g.node) : g.id })),
+    visible.edges,
+  );
+  const centers = new Map<string, Point>();
+  for (const group of visible.groups) {
+    const anchor = result.groups.get(group.id) ?? { x: 0, y: 0 };
+    centers.set(group.id, { x: anchor.x + GROUP_WIDTH / 2, y: anchor.y + groupHeight(group.socketIds.length) / 2 });
+  }
+  return centers;
+}
+
+/** Keep one simulation body per visible group; restart the layout only when the structure changed. */
+function updateBodies(): void {
+  const groupLinks = new Map<string, GroupLink>();
+  for (const edge of visible.edges) {
+    const from = slots.get(edge.from)?.groupId;
+    const to = slots.get(edge.to)?.groupId;
+    if (from !== undefined && to !== undefined && from !== to) {
+      groupLinks.set(`${from}\u0000${to}`, { source: from, target: to });
+    }
+  }
+  const key = `${visible.groups.map((g) => `${g.id}:${g.socketIds.length}`).join('|')}#${[...groupLinks.keys()].join('|')}#${view.layout}`;
+  if (key === structureKey) {
+    return;
+  }
+  structureKey = key;
+
+  const layered = layeredCenters();
+  const present = new Set(visible.groups.map((g) => g.id));
+  for (const id of bodies.keys()) {
+    if (!present.has(id)) {
+      bodies.delete(id);
+    }
+  }
+  let newcomers = 0;
+  for (const group of visible.groups) {
+    let body = bodies.get(group.id);
+    if (!body) {
+      const seed = seedPosition(group, layered);
+      body = { id: group.id, x: seed.x, y: seed.y, height: 0 };
+      bodies.set(group.id, body);
+      if (!view.positions[group.id]) {
+        newcomers++;
+      }
+    }
+    body.height = groupHeight(group.socketIds.length);
+    if (view.layout === 'layered') {
+      const center = layered.get(group.id);
+      if (center) {
+        body.x = center.x;
+        body.y = center.y;
+      }
+    }
+  }
+
+  simulation.nodes([...bodies.values()]);
+  simulation.force<ReturnType<typeof forceLink<GroupBody, GroupLink>>>('link')?.links([...groupLinks.values()]);
+  simulation.force<ReturnType<typeof forceCollide<GroupBody>>>('collide')?.initialize([...bodies.values()], Math.random);
+  if (view.layout === 'force' && newcomers > 0) {
+    simulation.alpha(Math.max(simulation.alpha(), newcomers === bodies.size ? 1 : 0.3)).restart();
+  } else {
+    simulation.stop();
+    rememberPositions();
+    if (!userMovedView && receivedAnything) {
+      requestAnimationFrame(fit);
+    }
+  }
+}
+
+function socketCenter(socketId: string): Point | undefined {
+  const slot = slots.get(socketId);
+  const body = slot ? bodies.get(slot.groupId) : undefined;
+  return slot && body ? { x: body.x, y: body.y + slot.dy } : undefined;
+}
+
+interface EdgeGeometry {
+  path: string;
+  mid: Point;
+}
+
+function edgeGeometry(edge: EdgeView): EdgeGeometry | undefined {
+  const from = socketCenter(edge.from);
+  const to = socketCenter(edge.to);
+  if (!from || !to) {
+    return undefined;
+  }
+  // A gentle bend keeps the two directions of a pair, and edges within one process, apart.
+  const sameGroup = slots.get(edge.from)?.groupId === slots.get(edge.to)?.groupId;
+  const dx = to.x - from.x;
+  const dy = to.y - from.y;
+  const length = Math.hypot(dx, dy) || 1;
+  const bend = sameGroup ? SOCKET_WIDTH * 0.9 : Math.min(40, length * 0.12);
+  const control = { x: (from.x + to.x) / 2 - (dy / length) * bend, y: (from.y + to.y) / 2 + (dx / length) * bend };
+  if (sameGroup) {
+    control.x = from.x + SOCKET_WIDTH / 2 + bend;
+  }
+  const start = clipToBox(control, from, 2);
+  const end = clipToBox(control, to, 3);
+  return {
+    path: `M${start.x.toFixed(1)},${start.y.toFixed(1)} Q${control.x.toFixed(1)},${control.y.toFixed(1)} ${end.x.toFixed(1)},${end.y.toFixed(1)}`,
+    mid: { x: 0.25 * start.x + 0.5 * control.x + 0.25 * end.x, y: 0.25 * start.y + 0.5 * control.y + 0.25 * end.y },
+  };
+}
+
+function positionAll(): void {
+  groupSel.attr('transform', (d) => {
+    const body = bodies.get(d.id);
+    return body ? `translate(${(body.x - GROUP_WIDTH / 2).toFixed(1)},${(body.y - body.height / 2).toFixed(1)})` : null;
+  });
+  const geometry = new Map<string, EdgeGeometry | undefined>();
+  for (const edge of visible.edges) {
+    geometry.set(edge.id, edgeGeometry(edge));
+  }
+  edgeSel.selectAll<SVGPathElement, EdgeView>('path').attr('d', (d) => geometry.get(d.id)?.path ?? '');
+  labelSel.attr('transform', (d) => {
+    const mid = geometry.get(d.id)?.mid;
+    return mid ? `translate(${mid.x.toFixed(1)},${mid.y.toFixed(1)})` : null;
+  });
+}
+
+function fit(): void {
+  if (bodies.size === 0) {
+    return;
+  }
+  let minX = Infinity;
+  let minY = Infinity;
+  let maxX = -Infinity;
+  let maxY = -Infinity;
+  for (const body of bodies.values()) {
+    minX = Math.min(minX, body.x - GROUP_WIDTH / 2);
+    maxX = Math.max(maxX, body.x + GROUP_WIDTH / 2);
+    minY = Math.min(minY, body.y - body.height / 2);
+    maxY = Math.max(maxY, body.y + body.height / 2);
+  }
+  const width = svgElement.clientWidth || 800;
+  const height = svgElement.clientHeight || 600;
+  const margin = 40;
+  const k = Math.min(2, (width - 2 * margin) / Math.max(1, maxX - minX), (height - 2 * margin) / Math.max(1, maxY - minY));
+  const transform = zoomIdentity.translate(width / 2, height / 2).scale(k).translate(-(minX + maxX) / 2, -(minY + maxY) / 2);
+  svg.call(zoomBehavior.transform, transform);
+  view.transform = { x: transform.x, y: transform.y, k: transform.k };
+  saveState();
+}
+
+function centerOn(point: Point): void {
+  const k = Math.max(currentTransform().k, 0.9);
+  const transform = zoomIdentity.translate(svgElement.clientWidth / 2, svgElement.clientHeight / 2).scale(k).translate(-point.x, -point.y);
+  svg.call(zoomBehavior.transform, transform);
+  userMovedView = true;
+}
+
+// ---- ages ------------------------------------------------------------------------------------------
+
+function tickAges(force = false): void {
+  if ((paused && !force) || document.hidden) {
+    return;
+  }
+  const now = clock.now(Date.now());
+  if (force || !svgElement.classList.contains('lod-no-edge-labels')) {
+    labelSel.select<SVGTextElement>('text.edge-age').each(function (d) {
+      const observed = model.edges.get(d.id);
+      if (!observed) {
+        return;
+      }
+      const ages = edgeAgesAt(observed, now);
+      const text = edgeLabel(d.state, ages.heartbeatAgeMs, ages.trafficAgeMs);
+      if (this.textContent !== text) {
+        this.textContent = text;
+      }
+    });
+  }
+  detailsTicker?.();
+}
+
+// ---- selection, details, tooltip --------------------------------------------------------------------
+
+function select_(id: string | null): void {
+  view.selection = id;
+  vscode.postMessage({ type: 'selected', id });
+  refreshSelection();
+  saveState();
+}
+
+function refreshSelection(): void {
+  const id = view.selection;
+  groupSel.classed('selected', (d) => d.id === id);
+  groupSel.selectAll<SVGGElement, SocketView>('g.socket').classed('selected', (d) => d.id === id);
+  edgeSel.classed('selected', (d) => d.id === id).classed('related', (d) => id !== null && (d.from === id || d.to === id));
+  labelSel.classed('selected', (d) => d.id === id);
+  const subject = id === null ? null : model.edges.get(id) ?? model.sockets.get(id) ?? model.nodes.get(id) ?? null;
+  if (subject !== detailsSubject) {
+    // Rebuilt only when the selected item itself changed, so reading/copying in the pane is not disturbed.
+    detailsSubject = subject;
+    detailsTicker = renderDetails(detailsPane, id, { model, now: () => clock.now(Date.now()), post: (m) => vscode.postMessage(m) });
+  }
+}
+
+function reveal(id: string): void {
+  if (kindOf(model, id) === undefined) {
+    statusText.textContent = 'That item is not in the topology (any more).';
+    return;
+  }
+  const shown = visible.edges.some((e) => e.id === id) || slots.has(id) || bodies.has(id);
+  if (!shown) {
+    // Revealing something the filters hide: drop the filters rather than pretend it is not there.
+    view.filters = { text: '', socketType: '', state: '', hideDisconnected: false };
+    syncControls();
+    render();
+  }
+  select_(id);
+  const edge = visible.edges.find((e) => e.id === id);
+  const point = edge ? edgeGeometry(edge)?.mid : socketCenter(id) ?? bodies.get(id);
+  if (point) {
+    centerOn(point);
+  }
+}
+
+function showTooltip(event: MouseEvent, lines: string[]): void {
+  clear(tooltip);
+  for (const line of lines) {
+    tooltip.appendChild(el('div', { text: line }));
+  }
+  tooltip.hidden = false;
+  moveTooltip(event);
+}
+
+function moveTooltip(event: MouseEvent): void {
+  const bounds = container.getBoundingClientRect();
+  const x = Math.min(event.clientX - bounds.left + 14, bounds.width - tooltip.offsetWidth - 4);
+  const y = Math.min(event.clientY - bounds.top + 14, bounds.height - tooltip.offsetHeight - 4);
+  // CSSOM writes are allowed by the CSP (only style attributes/elements are not).
+  tooltip.style.left = `${Math.max(0, x)}px`;
+  tooltip.style.top = `${Math.max(0, y)}px`;
+}
+
+function hideTooltip(): void {
+  tooltip.hidden = true;
+}
+
+function groupTooltip(group: GroupView): string[] {
+  const node = group.node;
+  if (!node) {
+    return [groupTitle(group), 'No process has claimed these sockets.'];
+  }
+  return [nodeLabel(node, 200), `state: ${node.state}`, `${safeText(node.runtime.name)} ${safeText(node.runtime.version)} on ${safeText(node.host)}`, `${group.socketIds.length} socket(s)`];
+}
+
+function socketTooltip(socket: SocketView): string[] {
+  const lines = [socketTitle(socket)];
+  for (const bind of socket.binds) {
+    lines.push(`binds ${safeText(bind)}`);
+  }
+  for (const connect of socket.connects) {
+    lines.push(`connects ${safeText(connect)}`);
+  }
+  if (socket.unknown) {
+    lines.push('A routing id no known socket claims.');
+  }
+  return lines;
+}
+
+function edgeTooltip(edge: EdgeView): string[] {
+  const from = model.sockets.get(edge.from)?.item;
+  const to = model.sockets.get(edge.to)?.item;
+  const observed = model.edges.get(edge.id);
+  const ages = observed ? edgeAgesAt(observed, clock.now(Date.now())) : { heartbeatAgeMs: null, trafficAgeMs: null };
+  const lines = [
+    `${from ? socketTitle(from) : edge.from} → ${to ? socketTitle(to) : edge.to}`,
+    safeText(edge.endpoint),
+    `${stateStyle(edge.state).glyph} ${stateStyle(edge.state).meaning}`,
+    edgeLabel(edge.state, ages.heartbeatAgeMs, ages.trafficAgeMs),
+  ];
+  const detail = disconnectDetail(edge);
+  if (detail) {
+    lines.push(`last disconnect: ${detail}`);
+  }
+  return lines;
+}
+
+// ---- toolbar -------------------------------------------------------------------------------------
+
+function syncControls(): void {
+  filterText.value = view.filters.text;
+  filterState.value = view.filters.state;
+  hideDisconnected.checked = view.filters.hideDisconnected;
+  layoutSelect.value = view.layout;
+  legend.hidden = !view.legendOpen;
+  legendButton.setAttribute('aria-expanded', String(view.legendOpen));
+  refreshTypeOptions();
+}
+
+function refreshTypeOptions(): void {
+  const types = socketTypesPresent(model);
+  if (view.filters.socketType && !types.includes(view.filters.socketType)) {
+    types.push(view.filters.socketType);
+  }
+  const wanted = ['', ...types];
+  const current = Array.from(filterType.options).map((o) => o.value);
+  if (current.join('|') !== wanted.join('|')) {
+    clear(filterType);
+    for (const type of wanted) {
+      const option = el('option', { text: type === '' ? 'all types' : type });
+      option.value = type;
+      filterType.appendChild(option);
+    }
+  }
+  filterType.value = view.filters.socketType;
+}
+
+function refreshToolbar(): void {
+  refreshTypeOptions();
+  const counts = `${model.nodes.size} processes · ${model.sockets.size} sockets · ${model.edges.size} connections`;
+  const shown = isFiltering(view.filters) || view.filters.hideDisconnected ? ` (showing ${visible.sockets.length} sockets, ${visible.edges.length} connections)` : '';
+  const collector = model.collector && !model.collector.listening ? ' · collector not listening' : '';
+  const malformed = model.collector ? Object.values(model.collector.malformed).reduce((sum, n) => sum + n, 0) : 0;
+  const held = paused ? ` · paused${heldUpdates ? `, ${heldUpdates} update(s) held` : ''}` : '';
+  statusText.textContent = `${counts}${shown}${collector}${malformed ? ` · ${malformed} malformed frame(s)` : ''}${held}`;
+  emptyMessage.hidden = visible.groups.length > 0;
+  emptyMessage.textContent = !receivedAnything ? 'Waiting for telemetry…' : model.nodes.size === 0 && model.sockets.size === 0 ? 'No ZeroMQ processes seen yet.' : 'Nothing matches the filters.';
+  pauseButton.textContent = paused ? 'Resume' : 'Pause';
+  pauseButton.setAttribute('aria-pressed', String(paused));
+}
+
+function onFiltersChanged(): void {
+  view.filters = {
+    text: filterText.value.slice(0, 200),
+    socketType: filterType.value as ViewState['filters']['socketType'],
+    state: filterState.value as EdgeState | '',
+    hideDisconnected: hideDisconnected.checked,
+  };
+  saveState();
+  render();
+}
+
+function setPaused(next: boolean): void {
+  paused = next;
+  if (!paused) {
+    heldUpdates = 0;
+    render();
+  }
+  refreshToolbar();
+}
+
+function buildLegend(): void {
+  legend.appendChild(el('h3', { text: 'Connections (arrow: connecting socket → bound socket)' }));
+  for (const state of EDGE_STATES) {
+    const style = STATE_STYLES[state];
+    const swatch = document.createElementNS(SVG_NS, 'svg');
+    swatch.setAttribute('width', '44');
+    swatch.setAttribute('height', '12');
+    swatch.setAttribute('class', 'swatch');
+    const line = document.createElementNS(SVG_NS, 'line');
+    line.setAttribute('x1', '2');
+    line.setAttribute('y1', '6');
+    line.setAttribute('x2', '42');
+    line.setAttribute('y2', '6');
+    line.setAttribute('class', `edge-line ${style.cssClass}`);
+    swatch.appendChild(line);
+    const row = el('div', { className: 'legend-row' });
+    row.appendChild(swatch);
+    row.appendChild(el('span', { text: `${style.glyph} ${state}: ${style.meaning}` }));
+    legend.appendChild(row);
+  }
+  legend.appendChild(el('h3', { text: 'Boxes' }));
+  for (const [className, text] of [
+    ['legend-process', 'process: name (pid), its sockets inside'],
+    ['legend-unknown', 'dashed: unknown peer (a routing id no known socket claims)'],
+    ['legend-exited', 'greyed: process exited (kept until cleared)'],
+    ['legend-badge', '⊘ badge: last disconnect message (or reason) on that connection'],
+  ]) {
+    legend.appendChild(el('div', { className: `legend-row ${className}`, text }));
+  }
+  legend.appendChild(el('p', { className: 'muted', text: 'Labels: ♥ heartbeat age, or traffic age when no heartbeat was ever seen.' }));
+}
+
+filterText.addEventListener('input', onFiltersChanged);
+filterType.addEventListener('change', onFiltersChanged);
+filterState.addEventListener('change', onFiltersChanged);
+hideDisconnected.addEventListener('change', onFiltersChanged);
+layoutSelect.addEventListener('change', () => {
+  view.layout = (layoutSelect.value === 'layered' ? 'layered' : 'force') satisfies LayoutMode;
+  view.positions = {};
+  structureKey = '';
+  userMovedView = false;
+  render();
+  saveState();
+});
+fitButton.addEventListener('click', () => {
+  userMovedView = false;
+  fit();
+});
+pauseButton.addEventListener('click', () => {
+  const next = !paused;
+  setPaused(next);
+  vscode.postMessage({ type: 'setPaused', paused: next });
+});
+legendButton.addEventListener('click', () => {
+  view.legendOpen = !view.legendOpen;
+  legend.hidden = !view.legendOpen;
+  legendButton.setAttribute('aria-expanded', String(view.legendOpen));
+  saveState();
+});
+document.addEventListener('keydown', (event) => {
+  if (event.key === 'Escape' && view.selection !== null) {
+    select_(null);
+  }
+});
+new ResizeObserver(() => {
+  if (!userMovedView) {
+    fit();
+  }
+}).observe(svgElement);
+
+// ---- messages ----------------------------------------------------------------------------------------
+
+function onHostMessage(message: HostMessage): void {
+  switch (message.type) {
+    case 'snapshot':
+      model.applySnapshot(message.snapshot);
+      clock.sync(model.takenAt, Date.now());
+      receivedAnything = true;
+      break;
+    case 'diff':
+      model.applyDiff(message.diff);
+      clock.sync(model.takenAt, Date.now());
+      receivedAnything = true;
+      break;
+    case 'reveal':
+      reveal(message.id);
+      return;
+    case 'paused':
+      setPaused(message.paused);
+      return;
+    case 'requestSvg':
+      vscode.postMessage({ type: 'svg', requestId: message.requestId, svg: exportSvg(svgElement, viewport.node() as SVGGElement) });
+      return;
+  }
+  if (paused) {
+    // Frozen picture: the model keeps up (bounded like the store), the drawing waits for resume.
+    heldUpdates++;
+    refreshToolbar();
+    return;
+  }
+  scheduleRender();
+}
+
+window.addEventListener('message', (event: MessageEvent<unknown>) => {
+  if (isHostMessage(event.data)) {
+    onHostMessage(event.data);
+  }
+});
+
+buildLegend();
+syncControls();
+if (view.transform) {
+  svg.call(zoomBehavior.transform, zoomIdentity.translate(view.transform.x, view.transform.y).scale(view.transform.k));
+}
+applyLevelOfDetail(currentTransform().k);
+setInterval(tickAges, AGE_TICK_MS);
+render();
+vscode.postMessage({ type: 'ready' });
