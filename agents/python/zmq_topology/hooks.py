@@ -1,0 +1,219 @@
+"""How pyzmq is instrumented.
+
+`Context.socket` is wrapped; each socket it returns gets its class swapped for a cached subclass of
+its own class (zmq.Socket, zmq.asyncio.Socket, a user subclass, ...) that adds accounting around
+send/recv (everything else — send_multipart, send_string, recv_json, ... — funnels through those),
+bind/connect/unbind/disconnect, set/setsockopt and close. The app keeps the very object it got;
+isinstance, repr, pollers and the socket's behaviour are unchanged.
+"""
+import os
+import sys
+import threading
+from types import ModuleType
+from typing import Any, Callable, Dict, Optional, Tuple
+
+from . import debug
+from .agent import Agent
+from .record import SocketRecord
+
+SOCKET_TYPES = ("PAIR", "PUB", "SUB", "REQ", "REP", "DEALER", "ROUTER", "PULL", "PUSH", "XPUB", "XSUB",
+                "STREAM", "SERVER", "CLIENT", "RADIO", "DISH", "GATHER", "SCATTER", "DGRAM", "PEER", "CHANNEL")
+DISCONNECT_MSG = 111  # ZMQ_DISCONNECT_MSG (draft)
+
+_zmq: Any = None
+_agent: Optional[Agent] = None
+_agent_lock = threading.Lock()
+_classes: Dict[Tuple[type, str], type] = {}
+_skip_dirs: Tuple[str, ...] = ()
+
+
+def _get_agent() -> Agent:
+    global _agent
+    with _agent_lock:
+        if _agent is None:
+            _agent = Agent(_zmq)
+            _agent.start()
+        return _agent
+
+
+def _forget_agent() -> None:
+    """After fork the child has the parent's agent state but not its thread: start afresh."""
+    global _agent, _agent_lock
+    _agent = None
+    _agent_lock = threading.Lock()
+
+
+def _creation_site() -> Optional[Dict[str, Any]]:
+    """The first stack frame outside pyzmq and this agent: where the app created the socket."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        path = frame.f_code.co_filename
+        if not path.startswith(_skip_dirs):
+            return {"file": os.path.abspath(path)[:4096], "line": max(frame.f_lineno or 0, 0)}
+        frame = frame.f_back
+    return None
+
+
+def _text(addr: Any) -> str:
+    return addr.decode("utf-8", "replace") if isinstance(addr, bytes) else str(addr)
+
+
+def _endpoint_op(sock: Any, op: str, addr: Any, call: Callable[[Any], Any]) -> Any:
+    rec: Optional[SocketRecord] = sock._zt_rec
+    if rec is None:
+        return call(addr)
+    if not rec.announced:
+        _announce(sock, rec)
+    try:
+        result = call(addr)
+    except Exception as err:
+        try:
+            rec.endpoint(op, _text(addr), None, str(err) or type(err).__name__)
+        except Exception as inner:
+            debug("endpoint report failed", inner)
+        raise
+    try:
+        resolved = None
+        if op in ("bind", "connect"):
+            resolved = _text(_zmq.Socket.get(sock, _zmq.LAST_ENDPOINT)).rstrip("\0") or None
+        rec.endpoint(op, _text(addr), resolved, None)
+    except Exception as err:
+        debug("endpoint report failed", err)
+    return result
+
+
+def _announce(sock: Any, rec: SocketRecord) -> None:
+    """Report the socket with the options it has when it first binds or connects (Python apps set
+    them after creating the socket, and libzmq applies most of them to connections made later)."""
+    try:
+        get = _zmq.Socket.get
+        options: Dict[str, Any] = {}
+        for key, name in (("heartbeatIvl", "HEARTBEAT_IVL"), ("heartbeatTtl", "HEARTBEAT_TTL"),
+                          ("heartbeatTimeout", "HEARTBEAT_TIMEOUT"), ("linger", "LINGER"),
+                          ("sndhwm", "SNDHWM"), ("rcvhwm", "RCVHWM")):
+            try:
+                options[key] = int(get(sock, getattr(_zmq, name)))
+            except Exception:
+                pass  # option unknown to this libzmq
+        routing_id = get(sock, _zmq.ROUTING_ID if hasattr(_zmq, "ROUTING_ID") else _zmq.IDENTITY)
+        rec.announce(options, bytes(routing_id) if routing_id else None)
+    except Exception as err:
+        debug("socket report failed", err)
+
+
+class _Lifecycle:
+    """Endpoint operations, options and close: on the object the app holds."""
+
+    _zt_rec: Optional[SocketRecord] = None
+
+    def bind(self, addr):
+        return _endpoint_op(self, "bind", addr, super().bind)  # type: ignore[misc]
+
+    def connect(self, addr):
+        return _endpoint_op(self, "connect", addr, super().connect)  # type: ignore[misc]
+
+    def unbind(self, addr):
+        return _endpoint_op(self, "unbind", addr, super().unbind)  # type: ignore[misc]
+
+    def disconnect(self, addr):
+        return _endpoint_op(self, "disconnect", addr, super().disconnect)  # type: ignore[misc]
+
+    def set(self, option, optval):
+        super().set(option, optval)  # type: ignore[misc]
+        rec = self._zt_rec
+        if rec is not None and option == DISCONNECT_MSG:
+            # Only the app's own text counts; peers' messages carrying it are reported as disconnect-msg.
+            rec.app_disconnect_msg = optval.encode("utf-8") if isinstance(optval, str) else bytes(optval)
+
+    setsockopt = set
+
+    def close(self, linger=None):
+        rec = self._zt_rec
+        was_open = not self.closed  # type: ignore[attr-defined]
+        super().close(linger=linger)  # type: ignore[misc]
+        if rec is not None and was_open:
+            try:
+                rec.close()
+            except Exception as err:
+                debug("close report failed", err)
+
+
+class _Traffic:
+    """Frame accounting: on the object that really sends and receives."""
+
+    _zt_rec: Optional[SocketRecord] = None
+
+    def send(self, data, *args, **kwargs):
+        result = super().send(data, *args, **kwargs)  # type: ignore[misc]
+        rec = self._zt_rec
+        if rec is not None:
+            try:
+                flags = args[0] if args else kwargs.get("flags", 0)
+                rec.frame(False, data, bool(flags & _zmq.SNDMORE))
+            except Exception as err:
+                debug("send accounting failed", err)
+        return result
+
+    def recv(self, *args, **kwargs):
+        frame = super().recv(*args, **kwargs)  # type: ignore[misc]
+        rec = self._zt_rec
+        if rec is not None:
+            try:
+                more = _zmq.Socket.get(self, _zmq.RCVMORE) if isinstance(frame, bytes) else frame.more
+                rec.frame(True, frame, bool(more))
+            except Exception as err:
+                debug("recv accounting failed", err)
+        return frame
+
+
+def _traced(cls: type, role: str) -> type:
+    key = (cls, role)
+    traced = _classes.get(key)
+    if traced is None:
+        mixins = {"both": (_Traffic, _Lifecycle), "lifecycle": (_Lifecycle,), "traffic": (_Traffic,)}[role]
+        # Same name and module, so repr(), pickling errors and logs read as before.
+        traced = _classes[key] = type(cls.__name__, mixins + (cls,), {"__module__": cls.__module__,
+                                                                       "__qualname__": cls.__qualname__})
+    return traced
+
+
+def _trace(sock: Any, socket_type: int) -> None:
+    agent = _get_agent()
+    type_name = SOCKET_TYPES[socket_type] if 0 <= socket_type < len(SOCKET_TYPES) else "UNKNOWN"
+    rec = agent.add_socket(type_name, _creation_site())
+    shadow = sock.__dict__.get("_shadow_sock")
+    if shadow is not None:
+        # Async sockets (zmq.asyncio, zmq.eventloop.future) do their real I/O on a shadow socket.
+        shadow.__class__ = _traced(type(shadow), "traffic")
+        shadow._zt_rec = rec
+        sock.__class__ = _traced(type(sock), "lifecycle")
+    else:
+        sock.__class__ = _traced(type(sock), "both")
+    sock._zt_rec = rec
+    agent.watch(sock, rec)
+
+
+def install(zmq: ModuleType) -> None:
+    global _zmq, _skip_dirs
+    context_class = zmq.Context
+    if getattr(context_class.socket, "_zmq_topology", False):
+        return
+    _zmq = zmq
+    _skip_dirs = (os.path.dirname(zmq.__file__) + os.sep, os.path.dirname(__file__) + os.sep)
+    original = context_class.socket
+
+    def socket(self, socket_type, *args, **kwargs):
+        sock = original(self, socket_type, *args, **kwargs)
+        if not getattr(self, "_zmq_topology_private", False):
+            try:
+                _trace(sock, int(socket_type))
+            except Exception as err:
+                debug("socket not instrumented", err)
+        return sock
+
+    socket._zmq_topology = True  # type: ignore[attr-defined]
+    socket.__wrapped__ = original  # type: ignore[attr-defined]
+    socket.__doc__ = original.__doc__
+    context_class.socket = socket
+    if hasattr(os, "register_at_fork"):
+        os.register_at_fork(after_in_child=_forget_agent)

@@ -1,0 +1,228 @@
+"""What the agent knows about one app socket, and the per-frame accounting behind `traffic`.
+
+The app thread only bumps counters here (no JSON, no locks per message). The agent thread reads the
+cumulative counters and sends what changed since its last flush, so nothing is lost to races: a
+counter read mid-update is simply picked up by the next flush.
+"""
+import time
+from typing import Any, Callable, Dict, FrozenSet, List, Optional
+
+from .wire import BIN_BYTES, TYPE_BYTES, to_bin, type_name
+
+Msg = Dict[str, Any]
+
+MAX_PEERS = 1024  # per socket; routing ids come from the network, so the table is bounded
+MAX_TYPES = 32  # per peer, as the protocol caps it; the last slot collects the rest
+OTHER_TYPES = "(other)"
+MAX_ENDPOINTS = 256
+MAX_TYPE_NAMES = 256  # cache of rendered type names per socket
+
+# Sockets whose first frame is the peer's routing id (on receive) / the destination (on send).
+ROUTER_LIKE = frozenset({"ROUTER", "STREAM"})
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _size(data: Any) -> int:
+    return len(data) if isinstance(data, bytes) else memoryview(data).nbytes
+
+
+def _head(data: Any, limit: int) -> bytes:
+    return data[:limit] if isinstance(data, bytes) else memoryview(data)[:limit].tobytes()
+
+
+class PeerStats:
+    """Cumulative traffic with one peer (or the whole socket when it has no per-peer envelope)."""
+
+    __slots__ = ("msgs_in", "msgs_out", "bytes_in", "bytes_out", "types",
+                 "last_in", "last_out", "hb_in", "hb_out", "sent")
+
+    def __init__(self) -> None:
+        self.msgs_in = self.msgs_out = self.bytes_in = self.bytes_out = 0
+        self.types: Dict[str, int] = {}
+        self.last_in: Optional[int] = None
+        self.last_out: Optional[int] = None
+        self.hb_in: Optional[int] = None
+        self.hb_out: Optional[int] = None
+        # The agent thread's copy of what it last reported: (msgs_in, msgs_out, bytes_in, bytes_out, types)
+        self.sent: tuple = (0, 0, 0, 0, {})
+
+
+class _Partial:
+    """A multipart message being sent or received, frame by frame."""
+
+    __slots__ = ("index", "type_at", "size", "peer", "kind", "heartbeat", "is_disconnect_msg")
+
+    def __init__(self, router: bool) -> None:
+        self.reset(router)
+
+    def reset(self, router: bool) -> None:
+        self.index = 0
+        self.type_at = 1 if router else 0  # the envelope: a routing id on ROUTER-like sockets
+        self.size = 0
+        self.peer: Optional[bytes] = None
+        self.kind = b""
+        self.heartbeat = False
+        self.is_disconnect_msg = False
+
+
+class SocketRecord:
+    def __init__(self, sid: int, type_: str, site: Optional[Msg], heartbeats: FrozenSet[bytes],
+                 post: Callable[[Msg], None]) -> None:
+        self.id = sid
+        self.type = type_
+        self.router = type_ in ROUTER_LIKE
+        self.site = site
+        self.created_at = now_ms()
+        self.announced = False
+        self.closed = False
+        self.routing_id: Optional[bytes] = None
+        self.options: Msg = {"disconnectMsg": False}
+        self.endpoints: List[Msg] = []
+        self.peers: Dict[Optional[bytes], PeerStats] = {}
+        self.unattributed = 0  # messages from peers beyond MAX_PEERS
+        self.app_disconnect_msg: Optional[bytes] = None
+        self._heartbeats = heartbeats
+        self._hb_max = max((len(p) for p in heartbeats), default=0)
+        self._names: Dict[bytes, str] = {}
+        self._in = _Partial(self.router)
+        self._out = _Partial(self.router)
+        self._post = post
+
+    # --- lifecycle (app thread) -------------------------------------------------------------
+
+    def announce(self, options: Msg, routing_id: Optional[bytes]) -> None:
+        self.options = {**options, "disconnectMsg": self.app_disconnect_msg is not None}
+        self.routing_id = routing_id or None
+        self.announced = True
+        self._post({"t": "socket", **self.info()})
+
+    def endpoint(self, op: str, requested: str, resolved: Optional[str], error: Optional[str]) -> None:
+        at = now_ms()
+        msg: Msg = {"t": "endpoint", "at": at, "socket": self.id, "op": op, "requested": requested[:512],
+                    "ok": error is None}
+        if resolved:
+            msg["resolved"] = resolved[:512]
+        if error is not None:
+            msg["error"] = error[:1024]
+        self._post(msg)
+        if error is not None:
+            return
+        if op in ("bind", "connect"):
+            if len(self.endpoints) < MAX_ENDPOINTS:
+                state: Msg = {"op": op, "requested": requested[:512], "at": at}
+                if resolved:
+                    state["resolved"] = resolved[:512]
+                self.endpoints.append(state)
+        else:
+            self.endpoints = [e for e in self.endpoints if requested not in (e["requested"], e.get("resolved"))]
+
+    def close(self) -> None:
+        self.closed = True
+        if self.announced:
+            self._post({"t": "close", "socket": self.id})
+
+    # --- traffic (app thread, per frame) ----------------------------------------------------
+
+    def frame(self, inbound: bool, data: Any, more: bool) -> None:
+        p = self._in if inbound else self._out
+        size = _size(data)
+        p.size += size
+        i = p.index
+        if i == 0 and self.router:
+            p.peer = _head(data, BIN_BYTES)
+        elif i == p.type_at:
+            if size == 0 and i == (1 if self.router else 0):
+                p.type_at += 1  # an empty delimiter (REQ-style envelope): the type is the next frame
+            else:
+                p.kind = _head(data, TYPE_BYTES)
+                if size <= self._hb_max:
+                    p.heartbeat = _head(data, size) in self._heartbeats
+                dmsg = self.app_disconnect_msg
+                if inbound and dmsg is not None and size == len(dmsg):
+                    p.is_disconnect_msg = _head(data, size) == dmsg
+        p.index = i + 1
+        if not more:
+            self._commit(inbound, p)
+            p.reset(self.router)
+
+    def _commit(self, inbound: bool, p: _Partial) -> None:
+        if inbound and p.is_disconnect_msg and p.index == 2 and p.peer is not None:
+            dmsg = self.app_disconnect_msg or b""
+            self._post({"t": "disconnect-msg", "socket": self.id, "peer": to_bin(p.peer),
+                        "text": to_bin(dmsg, 1024)})
+        stats = self.peers.get(p.peer)
+        if stats is None:
+            if len(self.peers) >= MAX_PEERS:
+                self.unattributed += 1
+                return
+            stats = self.peers[p.peer] = PeerStats()
+        name = self._names.get(p.kind)
+        if name is None:
+            name = type_name(p.kind)
+            if len(self._names) < MAX_TYPE_NAMES:
+                self._names[p.kind] = name
+        types = stats.types
+        if name not in types and len(types) >= MAX_TYPES - 1:
+            name = OTHER_TYPES
+        types[name] = types.get(name, 0) + 1
+        at = now_ms()
+        if inbound:
+            stats.msgs_in += 1
+            stats.bytes_in += p.size
+            stats.last_in = at
+            if p.heartbeat:
+                stats.hb_in = at
+        else:
+            stats.msgs_out += 1
+            stats.bytes_out += p.size
+            stats.last_out = at
+            if p.heartbeat:
+                stats.hb_out = at
+
+    # --- reports (agent thread) -------------------------------------------------------------
+
+    def info(self) -> Msg:
+        msg: Msg = {"socket": self.id, "type": self.type, "options": self.options, "createdAt": self.created_at}
+        if self.routing_id:
+            msg["routingId"] = to_bin(self.routing_id)
+        if self.site:
+            msg["site"] = self.site
+        return msg
+
+    def _peer_entry(self, key: Optional[bytes], stats: PeerStats, counts: tuple) -> Msg:
+        msgs_in, msgs_out, bytes_in, bytes_out, types = counts
+        entry: Msg = {"socket": self.id, "msgsIn": msgs_in, "msgsOut": msgs_out,
+                      "bytesIn": bytes_in, "bytesOut": bytes_out, "types": types}
+        if key is not None:
+            entry["peer"] = to_bin(key)
+        for field, value in (("lastMessageIn", stats.last_in), ("lastMessageOut", stats.last_out),
+                             ("lastHeartbeatIn", stats.hb_in), ("lastHeartbeatOut", stats.hb_out)):
+            if value is not None:
+                entry[field] = value
+        return entry
+
+    def traffic(self, cumulative: bool) -> List[Msg]:
+        """Peers with traffic since the last report (deltas), or all of them (cumulative, for a snapshot).
+
+        Either way the reported totals become the base for the next deltas.
+        """
+        out = []
+        for key, stats in list(self.peers.items()):
+            now = (stats.msgs_in, stats.msgs_out, stats.bytes_in, stats.bytes_out, dict(stats.types))
+            before = stats.sent
+            if cumulative:
+                out.append(self._peer_entry(key, stats, now))
+            elif now[0] != before[0] or now[1] != before[1]:
+                old_types = before[4]
+                types = {k: v - old_types.get(k, 0) for k, v in now[4].items() if v != old_types.get(k, 0)}
+                delta = (now[0] - before[0], now[1] - before[1], now[2] - before[2], now[3] - before[3], types)
+                out.append(self._peer_entry(key, stats, delta))
+            stats.sent = now
+        return out
+
+    def snapshot(self) -> Msg:
+        return {**self.info(), "endpoints": list(self.endpoints), "peers": self.traffic(cumulative=True),
+                "closed": self.closed}
