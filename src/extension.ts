@@ -1,10 +1,87 @@
+/**
+ * Activation: wiring only. The Output channel, the collector and its store (started now), the
+ * sidebar tree, the status bar, the graph panel (and its serializer), the commands, and the settings.
+ * Every piece is a disposable on context.subscriptions.
+ */
 import * as vscode from 'vscode';
+import { CollectorControl } from './commands/collectorControl';
+import { startCollector } from './commands/collectorCommands';
+import { registerCommands } from './commands';
+import type { CommandContext } from './commands/context';
+import { Log } from './commands/log';
+import { openSocketSource } from './commands/openSource';
+import { changedParts, readSettings, SECTION, type Settings } from './commands/settings';
+import { agentEnvText, shellKind } from './commands/agentEnvironment';
+import { GraphPanel, registerGraphSerializer, type GraphPanelDeps } from './views/graphPanel';
+import { LiveUpdates } from './views/liveUpdates';
+import { TopologyStatusBar } from './views/statusBar';
+import { TopologyTreeProvider } from './views/topologyTreeProvider';
+import { ViewRefresher } from './views/viewRefresher';
 
-export function activate(context: vscode.ExtensionContext): void {
-  const output = vscode.window.createOutputChannel('ZeroMQ Topology');
-  context.subscriptions.push(output);
-  context.subscriptions.push(vscode.commands.registerCommand('zmqTopology.showOutput', () => output.show(true)));
-  output.appendLine('ZeroMQ Topology activated');
+function currentSettings(log: Log): Settings {
+  const config = vscode.workspace.getConfiguration(SECTION);
+  const settings = readSettings((key) => config.get(key));
+  for (const warning of settings.warnings) log.info(`Setting corrected: ${warning}`);
+  return settings;
 }
 
-export function deactivate(): void {}
+export function activate(context: vscode.ExtensionContext): void {
+  const log = new Log();
+  context.subscriptions.push(log);
+  log.info(`ZeroMQ Topology ${String(context.extension.packageJSON.version)} activating`);
+
+  const control = new CollectorControl(log, currentSettings(log));
+  const live = new LiveUpdates();
+  context.subscriptions.push(control, live);
+
+  const graph: GraphPanelDeps = {
+    extensionUri: context.extensionUri,
+    control,
+    live,
+    log,
+    goToSource: (socketId) => openSocketSource(control.snapshot(), socketId),
+  };
+  const ctx: CommandContext = { extensionUri: context.extensionUri, extensionPath: context.extensionPath, control, live, log, graph };
+  context.subscriptions.push(
+    ...registerCommands(ctx),
+    registerGraphSerializer(graph),
+    { dispose: () => GraphPanel.disposeCurrent() },
+  );
+
+  const tree = new TopologyTreeProvider();
+  const treeView = vscode.window.createTreeView('zmqTopology.topology', { treeDataProvider: tree, showCollapseAll: true });
+  const status = new TopologyStatusBar();
+  context.subscriptions.push(tree, treeView, status, new ViewRefresher(control, live, tree, treeView, status));
+
+  // Where agents must report, in the log each time the collector (re)starts on an endpoint.
+  context.subscriptions.push(control.onDidChangeState(() => {
+    if (control.phase !== 'running' || !control.endpoint) return;
+    const text = agentEnvText({
+      endpoint: control.endpoint,
+      extensionPath: context.extensionPath,
+      heartbeats: control.currentSettings.heartbeats,
+      shell: shellKind(vscode.env.shell),
+    });
+    log.info(`Instrument a process by starting it with this environment (or run "ZeroMQ: Copy Agent Environment"):\n${text.trimEnd()}`);
+  }));
+
+  context.subscriptions.push(vscode.workspace.onDidChangeConfiguration((e) => {
+    if (!e.affectsConfiguration(SECTION)) return;
+    const before = control.currentSettings;
+    const after = currentSettings(log);
+    control.updateSettings(after);
+    const changed = changedParts(before, after);
+    if (changed.agentEnv) log.info('Heartbeat patterns changed: processes started from now on get them; running ones keep theirs.');
+    if (!changed.collector && !changed.store) return;
+    const why = changed.collector ? 'the collector address or port' : 'the liveness thresholds, update rate or history length';
+    log.info(`Settings changed (${why}); they apply when the collector restarts.`);
+    void vscode.window.showInformationMessage(`ZeroMQ Topology: ${why} changed. Restart the collector to apply it? Instrumented processes reconnect and report again.`, 'Restart Collector')
+      .then((choice) => (choice === 'Restart Collector' ? startCollector(ctx, true) : undefined));
+  }));
+
+  void startCollector(ctx);
+}
+
+export function deactivate(): void {
+  // Everything is on context.subscriptions; VS Code disposes it (the collector stops, the store's timer ends).
+}

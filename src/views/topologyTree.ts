@@ -1,0 +1,331 @@
+/**
+ * The sidebar tree as plain data: process → socket → connection. Pure (no vscode import), so the
+ * grouping, labels, icons and tooltips are tested in plain Node; topologyTreeProvider.ts only maps
+ * these descriptors onto vscode.TreeItems.
+ *
+ * Ages in a snapshot are as of `takenAt`; the tree is rebuilt from a fresh snapshot, so they are shown
+ * as they are.
+ */
+import type { EdgeState, EdgeView, NodeView, SocketView, TopologySnapshot } from '../model/snapshot';
+import {
+  binDisplay, disconnectDetail, edgeAgeLabel, formatAge, formatRate, formatTime, nodeLabel, safeText, siteLabel,
+  socketTitle, stateStyle,
+} from '../../webview/format';
+import { escapeMarkdown, mdField, mdLines } from './markdown';
+
+/** A codicon id and an optional theme colour id (both resolved by the adapter). */
+export interface TreeIcon {
+  id: string;
+  color?: string;
+}
+
+export type TreeItemKind = 'node' | 'socket' | 'edge' | 'endpoint' | 'orphans';
+
+export interface TreeItemDescriptor {
+  /** Unique and stable across rebuilds, so the tree keeps expansion and selection. */
+  id: string;
+  kind: TreeItemKind;
+  label: string;
+  description?: string;
+  /** Markdown; every piece of outside text in it is escaped. */
+  tooltip: string;
+  icon: TreeIcon;
+  /**
+   * Space-separated flags for menus' `when` clauses (`viewItem =~ /\bsource\b/`): the kind, then
+   * `reveal` (has a graph element), `source` (creation site known), `endpoint`, `routingId`.
+   */
+  contextValue: string;
+  /** The graph element this item stands for (node, socket or edge id). */
+  graphId?: string;
+  socketId?: string;
+  endpoint?: string;
+  /** The routing id as shown (text, else 0x + hex). */
+  routingId?: string;
+  expanded?: boolean;
+  children: TreeItemDescriptor[];
+}
+
+/** Theme colour ids by state; the adapter wraps them in ThemeColor. */
+export const STATE_COLORS: Readonly<Record<EdgeState, string>> = {
+  connecting: 'charts.blue',
+  connected: 'charts.green',
+  late: 'charts.yellow',
+  dead: 'charts.red',
+  retrying: 'editorWarning.foreground',
+  disconnected: 'disabledForeground',
+};
+
+export const STATE_ICONS: Readonly<Record<EdgeState, string>> = {
+  connecting: 'loading~spin',
+  connected: 'pass',
+  late: 'watch',
+  dead: 'error',
+  retrying: 'sync',
+  disconnected: 'debug-disconnect',
+};
+
+const NODE_ICONS: Readonly<Record<NodeView['state'], TreeIcon>> = {
+  live: { id: 'server-process', color: 'charts.green' },
+  stale: { id: 'warning', color: 'charts.yellow' },
+  exited: { id: 'circle-slash', color: 'disabledForeground' },
+};
+
+/** Worst first: the state a socket or process shows when its connections disagree. */
+const SEVERITY: readonly EdgeState[] = ['dead', 'retrying', 'late', 'disconnected', 'connecting', 'connected'];
+
+export function worstState(states: Iterable<EdgeState>): EdgeState | undefined {
+  let worst: EdgeState | undefined;
+  for (const s of states) {
+    if (worst === undefined || SEVERITY.indexOf(s) < SEVERITY.indexOf(worst)) worst = s;
+  }
+  return worst;
+}
+
+function flags(...parts: (string | false | undefined)[]): string {
+  return parts.filter((p): p is string => typeof p === 'string' && p.length > 0).join(' ');
+}
+
+function siteOf(socket: SocketView): string {
+  return socket.site ? siteLabel(socket.site) : '';
+}
+
+function endpointsOf(socket: SocketView): string[] {
+  return [...socket.binds, ...socket.connects];
+}
+
+function edgeTooltip(edge: EdgeView, self: SocketView, peer: SocketView | undefined, peerNode: NodeView | undefined): string {
+  const peerName = peer ? socketTitle(peer) : edge.from === self.id ? edge.to : edge.from;
+  const lines = [
+    `**${escapeMarkdown(stateStyle(edge.state).glyph)} ${escapeMarkdown(edge.state)}** — ${escapeMarkdown(stateStyle(edge.state).meaning)}`,
+    mdField('Peer', peerNode ? `${peerName} in ${nodeLabel(peerNode)}` : peerName),
+    mdField('Endpoint', edge.endpoint),
+    edge.routingId ? mdField('Routing id', binDisplay(edge.routingId)) : '',
+    mdField('Heartbeat age', edge.heartbeatAgeMs === null ? 'no heartbeat seen' : formatAge(edge.heartbeatAgeMs)),
+    mdField('Traffic age', edge.trafficAgeMs === null ? 'no traffic seen' : formatAge(edge.trafficAgeMs)),
+    mdField('Rates (connecting side)', `out ${formatRate(edge.rates.out)}, in ${formatRate(edge.rates.in)}`),
+    Object.keys(edge.messageTypes).length > 0
+      ? mdField('Message types', Object.entries(edge.messageTypes).slice(0, 8).map(([t, n]) => `${safeText(t, 32)} ×${n}`).join(', '))
+      : '',
+    edge.lastDisconnect
+      ? mdField('Last disconnect', `${disconnectDetail(edge) ?? ''} at ${formatTime(edge.lastDisconnect.at)}`)
+      : '',
+    edge.retryStorm ? '**Retry storm:** many reconnect attempts in a short window' : '',
+    edge.exited ? '_The process at one end has exited._' : '',
+  ];
+  const recent = edge.timeline.slice(-5);
+  if (recent.length > 0) {
+    lines.push('**Recent events:**');
+    for (const entry of recent) {
+      lines.push(escapeMarkdown(`${formatTime(entry.at)} ${entry.event}${entry.detail ? ` ${entry.detail}` : ''}`, 200));
+    }
+  }
+  return mdLines(lines);
+}
+
+function edgeDescription(edge: EdgeView): string {
+  const parts = [edgeAgeLabel(edge.heartbeatAgeMs, edge.trafficAgeMs), edge.state];
+  if (edge.retryStorm) parts.push('retry storm');
+  if ((edge.state === 'disconnected' || edge.state === 'dead') && edge.lastDisconnect) {
+    parts.push(safeText(edge.lastDisconnect.message ?? edge.lastDisconnect.reason, 60));
+  }
+  return parts.join(' · ');
+}
+
+interface Index {
+  nodes: Map<string, NodeView>;
+  sockets: Map<string, SocketView>;
+  edgesBySocket: Map<string, EdgeView[]>;
+}
+
+function indexSnapshot(snapshot: TopologySnapshot): Index {
+  const nodes = new Map(snapshot.nodes.map((n) => [n.id, n]));
+  const sockets = new Map(snapshot.sockets.map((s) => [s.id, s]));
+  const edgesBySocket = new Map<string, EdgeView[]>();
+  const add = (socketId: string, edge: EdgeView) => {
+    const list = edgesBySocket.get(socketId);
+    if (list) list.push(edge);
+    else edgesBySocket.set(socketId, [edge]);
+  };
+  for (const edge of snapshot.edges) {
+    add(edge.from, edge);
+    if (edge.to !== edge.from) add(edge.to, edge);
+  }
+  return { nodes, sockets, edgesBySocket };
+}
+
+function edgeItem(edge: EdgeView, self: SocketView, ix: Index): TreeItemDescriptor {
+  const outgoing = edge.from === self.id;
+  const peerId = outgoing ? edge.to : edge.from;
+  const peer = ix.sockets.get(peerId);
+  const peerNode = peer ? ix.nodes.get(peer.nodeId) : undefined;
+  const arrow = outgoing ? '→' : '←';
+  let peerText: string;
+  if (!peer) peerText = `unknown socket ${safeText(peerId, 40)}`;
+  else if (peer.unknown) peerText = `unknown peer ${binDisplay(peer.routingId, 40) || '?'}`;
+  else peerText = `${peerNode ? nodeLabel(peerNode, 40) : 'unknown process'} ${socketTitle(peer)}`;
+  const routingId = edge.routingId ? binDisplay(edge.routingId) : undefined;
+  return {
+    id: `edge:${self.id}:${edge.id}`,
+    kind: 'edge',
+    label: `${arrow} ${peerText}`,
+    description: edgeDescription(edge),
+    tooltip: edgeTooltip(edge, self, peer, peerNode),
+    icon: { id: STATE_ICONS[edge.state] ?? 'question', color: STATE_COLORS[edge.state] },
+    contextValue: flags('edge', 'reveal', 'endpoint', routingId !== undefined && 'routingId', peer?.site && !peer.unknown && 'source'),
+    graphId: edge.id,
+    socketId: peer && !peer.unknown ? peer.id : undefined,
+    endpoint: edge.endpoint,
+    routingId,
+    children: [],
+  };
+}
+
+function endpointItem(socket: SocketView, endpoint: string, op: 'bind' | 'connect'): TreeItemDescriptor {
+  return {
+    id: `endpoint:${socket.id}:${op}:${endpoint}`,
+    kind: 'endpoint',
+    label: `${op === 'bind' ? 'bound' : 'connecting to'} ${safeText(endpoint, 200)}`,
+    description: 'no connections seen',
+    tooltip: mdLines([mdField(op === 'bind' ? 'Bound' : 'Connect', endpoint), 'No connection on this endpoint has been seen yet.']),
+    icon: { id: op === 'bind' ? 'radio-tower' : 'plug', color: 'disabledForeground' },
+    contextValue: flags('endpoint', 'endpoint'),
+    endpoint,
+    children: [],
+  };
+}
+
+function socketItem(socket: SocketView, node: NodeView | undefined, ix: Index): TreeItemDescriptor {
+  const edges = [...(ix.edgesBySocket.get(socket.id) ?? [])].sort(
+    (a, b) => SEVERITY.indexOf(a.state) - SEVERITY.indexOf(b.state) || a.id.localeCompare(b.id),
+  );
+  const children = edges.map((e) => edgeItem(e, socket, ix));
+  // Endpoints with no edge yet are still worth seeing: a bind nobody reached, a connect that never went through.
+  const covered = new Set(edges.map((e) => e.endpoint));
+  for (const ep of socket.binds) if (!covered.has(ep)) children.push(endpointItem(socket, ep, 'bind'));
+  for (const ep of socket.connects) if (!covered.has(ep)) children.push(endpointItem(socket, ep, 'connect'));
+
+  const worst = worstState(edges.map((e) => e.state));
+  const routingId = socket.routingId ? binDisplay(socket.routingId) : undefined;
+  const youngest = (ages: (number | null)[]): number | null =>
+    ages.reduce<number | null>((best, a) => (a === null ? best : best === null ? a : Math.min(best, a)), null);
+  const heartbeat = youngest(edges.map((e) => e.heartbeatAgeMs));
+  const traffic = youngest(edges.map((e) => e.trafficAgeMs));
+  const description = [
+    socket.closed ? 'closed' : '',
+    edges.length === 1 ? '1 connection' : `${edges.length} connections`,
+    edges.length > 0 ? edgeAgeLabel(heartbeat, traffic) : '',
+  ].filter((p) => p.length > 0).join(' · ');
+  const site = siteOf(socket);
+  let icon: TreeIcon;
+  if (socket.closed) icon = { id: 'circle-slash', color: 'disabledForeground' };
+  else if (worst === undefined || worst === 'connected') icon = { id: 'plug', color: worst ? STATE_COLORS.connected : undefined };
+  else icon = { id: STATE_ICONS[worst], color: STATE_COLORS[worst] };
+  const tooltip = mdLines([
+    `**${escapeMarkdown(socketTitle(socket))}**${node ? ` in ${escapeMarkdown(nodeLabel(node))}` : ''}`,
+    socket.binds.length > 0 ? mdField('Binds', socket.binds.join(', ')) : '',
+    socket.connects.length > 0 ? mdField('Connects', socket.connects.join(', ')) : '',
+    routingId !== undefined ? mdField('Routing id', routingId) : '',
+    socket.options.heartbeatIvl !== undefined ? mdField('ZMQ_HEARTBEAT_IVL', `${socket.options.heartbeatIvl} ms`) : '',
+    mdField('Disconnect message set by the app', socket.options.disconnectMsg ? 'yes' : 'no'),
+    site ? mdField('Created at', site) : '',
+    socket.closed ? '_Closed._' : '',
+  ]);
+  return {
+    id: `socket:${socket.id}`,
+    kind: 'socket',
+    label: socket.unknown ? `unknown peer ${routingId ?? '?'}` : socketTitle(socket),
+    description,
+    tooltip,
+    icon,
+    contextValue: flags('socket', 'reveal', socket.site && 'source', endpointsOf(socket).length > 0 && 'endpoint', routingId !== undefined && 'routingId'),
+    graphId: socket.id,
+    socketId: socket.id,
+    endpoint: endpointsOf(socket)[0],
+    routingId,
+    expanded: worst !== undefined && worst !== 'connected',
+    children,
+  };
+}
+
+function nodeItem(node: NodeView, sockets: SocketView[], ix: Index, takenAt: number): TreeItemDescriptor {
+  const children = sockets.map((s) => socketItem(s, node, ix));
+  const beatAge = takenAt - node.lastSeenAt;
+  const description = node.state === 'exited'
+    ? `exited${node.exitedAt !== undefined ? ` ${formatAge(takenAt - node.exitedAt)} ago` : ''}`
+    : `${sockets.length === 1 ? '1 socket' : `${sockets.length} sockets`} · beat ${formatAge(beatAge)} ago${node.state === 'stale' ? ' · stale' : ''}`;
+  const problems = [node.dropped > 0 ? `${node.dropped} telemetry messages dropped by the agent` : '', node.malformed > 0 ? `${node.malformed} malformed frames refused` : '']
+    .filter((p) => p.length > 0);
+  const tooltip = mdLines([
+    `**${escapeMarkdown(nodeLabel(node))}** — ${escapeMarkdown(node.state)}`,
+    mdField('Host', node.host),
+    mdField('Title', node.title),
+    mdField('Runtime', `${node.runtime.name} ${node.runtime.version}, ${node.runtime.binding}, libzmq ${node.runtime.libzmq}`),
+    node.runtime.disconnectMsg ? '' : '_This libzmq has no ZMQ\\_DISCONNECT\\_MSG: peers are attributed from events only._',
+    mdField('Agent', `${node.agent.name} ${node.agent.version}`),
+    mdField('Started', formatTime(node.startedAt)),
+    mdField('Last seen', `${formatAge(beatAge)} ago`),
+    node.exitedAt !== undefined ? mdField('Exited', formatTime(node.exitedAt)) : '',
+    ...problems.map((p) => `**${escapeMarkdown(p)}**`),
+  ]);
+  const icon = node.probe && node.state !== 'exited' ? { id: 'debug-alt', color: NODE_ICONS[node.state].color } : NODE_ICONS[node.state];
+  return {
+    id: `node:${node.id}`,
+    kind: 'node',
+    label: nodeLabel(node),
+    description: problems.length > 0 ? `${description} · ⚠ ${problems.length === 1 ? 'telemetry issue' : 'telemetry issues'}` : description,
+    tooltip,
+    icon: icon ?? { id: 'question' },
+    contextValue: flags('node', 'reveal', node.state === 'exited' && 'exited'),
+    graphId: node.id,
+    expanded: node.state !== 'exited',
+    children,
+  };
+}
+
+const NODE_ORDER: Readonly<Record<NodeView['state'], number>> = { live: 0, stale: 1, exited: 2 };
+
+/**
+ * Roots of the tree: processes (live, then stale, then exited; by name), each with its sockets, each
+ * with its connections. Sockets whose process is not in the snapshot (unknown peers, or a socket that
+ * arrived before its hello) are grouped under one "Unknown peers" item so nothing is dropped silently.
+ */
+export function buildTopologyTree(snapshot: TopologySnapshot): TreeItemDescriptor[] {
+  const ix = indexSnapshot(snapshot);
+  const socketsByNode = new Map<string, SocketView[]>();
+  const orphans: SocketView[] = [];
+  for (const socket of snapshot.sockets) {
+    if (!ix.nodes.has(socket.nodeId)) {
+      orphans.push(socket);
+      continue;
+    }
+    const list = socketsByNode.get(socket.nodeId);
+    if (list) list.push(socket);
+    else socketsByNode.set(socket.nodeId, [socket]);
+  }
+  const nodes = [...snapshot.nodes].sort(
+    (a, b) => NODE_ORDER[a.state] - NODE_ORDER[b.state] || a.name.localeCompare(b.name) || a.id.localeCompare(b.id),
+  );
+  const roots = nodes.map((n) => nodeItem(n, socketsByNode.get(n.id) ?? [], ix, snapshot.takenAt));
+  if (orphans.length > 0) {
+    roots.push({
+      id: 'orphans',
+      kind: 'orphans',
+      label: 'Unknown peers',
+      description: `${orphans.length}`,
+      tooltip: 'Peers seen on a ROUTER whose routing id no instrumented socket reported. They may be uninstrumented processes.',
+      icon: { id: 'question', color: 'charts.yellow' },
+      contextValue: 'orphans',
+      expanded: true,
+      children: orphans.map((s) => socketItem(s, undefined, ix)),
+    });
+  }
+  return roots;
+}
+
+/** Every descriptor in the tree, depth first (for parent lookup and tests). */
+export function* walkTree(items: readonly TreeItemDescriptor[]): Generator<TreeItemDescriptor> {
+  for (const item of items) {
+    yield item;
+    yield* walkTree(item.children);
+  }
+}
