@@ -183,6 +183,10 @@ function renderSocket(pane: HTMLElement, socket: SocketView, ctx: DetailsContext
 
 function renderNode(pane: HTMLElement, node: NodeView, ctx: DetailsContext): void {
   pane.appendChild(el('h2', { text: nodeLabel(node, 200) }));
+  if (node.unknown) {
+    pane.appendChild(el('p', { text: 'No agent reports this peer: it is known only from the socket that saw it (a routing id or an endpoint). Run that process with the agent to see it fully.' }));
+    return;
+  }
   const agentStatus = node.probe ? 'probe (agentless)' : node.state === 'live' ? 'beating' : node.state === 'stale' ? 'silent past the dead threshold' : 'gone';
   const sockets = [...ctx.model.sockets.values()].filter(({ item }) => item.nodeId === node.id).length;
   const rows: Row[] = [

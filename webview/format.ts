@@ -146,10 +146,12 @@ export function socketTypeLabel(socket: Pick<SocketView, 'type' | 'unknown'>): s
 }
 
 /** Second line of a socket's label: name and/or routing id, short. */
-export function socketNameLabel(socket: Pick<SocketView, 'name' | 'routingId' | 'unknown'>, max: number = LABEL_CHARS): string {
+export function socketNameLabel(socket: Pick<SocketView, 'name' | 'routingId' | 'unknown'> & { binds?: readonly string[] }, max: number = LABEL_CHARS): string {
   const routingId = socket.routingId ? binDisplay(socket.routingId, max) : '';
   if (socket.unknown) {
-    return routingId || '?';
+    // An unknown peer is known only by its routing id, or by the endpoint it was seen on.
+    const endpoint = socket.binds?.[0];
+    return routingId || (endpoint ? safeText(`at ${endpoint}`, max) : '?');
   }
   const name = socket.name ? safeText(socket.name, max) : '';
   if (name && routingId && name !== routingId) {
@@ -159,14 +161,17 @@ export function socketNameLabel(socket: Pick<SocketView, 'name' | 'routingId' | 
 }
 
 /** One-line socket title for tooltips and the details heading. */
-export function socketTitle(socket: Pick<SocketView, 'type' | 'name' | 'routingId' | 'unknown'>): string {
+export function socketTitle(socket: Pick<SocketView, 'type' | 'name' | 'routingId' | 'unknown'> & { binds?: readonly string[] }): string {
   const second = socketNameLabel(socket, DETAIL_CHARS);
   return second ? `${socketTypeLabel(socket)} ${second}` : socketTypeLabel(socket);
 }
 
-/** "broker (pid 4242)"; probe processes say so. */
-export function nodeLabel(node: Pick<NodeView, 'name' | 'pid' | 'probe' | 'title'>, max: number = LABEL_CHARS * 2): string {
+/** "broker (pid 4242)"; probe processes and unknown peers (no process known) say so. */
+export function nodeLabel(node: Pick<NodeView, 'name' | 'pid' | 'probe' | 'title' | 'unknown'>, max: number = LABEL_CHARS * 2): string {
   const name = safeText(node.name || node.title || 'process', max);
+  if (node.unknown) {
+    return node.name ? name : 'unknown peer';
+  }
   return node.probe ? `${name} (probe)` : `${name} (pid ${node.pid})`;
 }
 

@@ -268,7 +268,7 @@ function render(): void {
     .classed('exited', (d) => d.node?.state === 'exited')
     .classed('stale', (d) => d.node?.state === 'stale')
     .classed('probe', (d) => d.node?.probe === true)
-    .classed('unknown-group', (d) => d.node === undefined);
+    .classed('unknown-group', (d) => d.node === undefined || d.node.unknown === true);
   groupSel.select<SVGRectElement>('rect.group-box')
     .attr('width', GROUP_WIDTH)
     .attr('height', (d) => groupHeight(d.socketIds.length));
@@ -365,6 +365,9 @@ function groupTitle(group: GroupView): string {
   if (!group.node) {
     const socket = model.sockets.get(group.socketIds[0] ?? '')?.item;
     return socket?.unknown ? 'unknown peer' : truncate(safeText(group.id), LABEL_CHARS);
+  }
+  if (group.node.unknown) {
+    return 'unknown peer (no agent)';
   }
   const suffix = group.node.state === 'exited' ? ' — exited' : group.node.state === 'stale' ? ' — silent' : '';
   return `${nodeLabel(group.node, LABEL_CHARS)}${suffix}`;
@@ -649,7 +652,7 @@ function hideTooltip(): void {
 
 function groupTooltip(group: GroupView): string[] {
   const node = group.node;
-  if (!node) {
+  if (!node || node.unknown) {
     return [groupTitle(group), 'No process has claimed these sockets.'];
   }
   return [nodeLabel(node, 200), `state: ${node.state}`, `${safeText(node.runtime.name)} ${safeText(node.runtime.version)} on ${safeText(node.host)}`, `${group.socketIds.length} socket(s)`];
@@ -723,8 +726,9 @@ function refreshToolbar(): void {
   const shown = isFiltering(view.filters) || view.filters.hideDisconnected ? ` (showing ${visible.sockets.length} sockets, ${visible.edges.length} connections)` : '';
   const collector = model.collector && !model.collector.listening ? ' · collector not listening' : '';
   const malformed = model.collector ? Object.values(model.collector.malformed).reduce((sum, n) => sum + n, 0) : 0;
+  const discarded = model.collector?.discarded ? Object.values(model.collector.discarded).reduce((sum, n) => sum + n, 0) : 0;
   const held = paused ? ` · paused${heldUpdates ? `, ${heldUpdates} update(s) held` : ''}` : '';
-  statusText.textContent = `${counts}${shown}${collector}${malformed ? ` · ${malformed} malformed frame(s)` : ''}${held}`;
+  statusText.textContent = `${counts}${shown}${collector}${malformed ? ` · ${malformed} malformed frame(s)` : ''}${discarded ? ` · ${discarded} telemetry item(s) discarded` : ''}${held}`;
   emptyMessage.hidden = visible.groups.length > 0;
   emptyMessage.textContent = !receivedAnything ? 'Waiting for telemetry…' : model.nodes.size === 0 && model.sockets.size === 0 ? 'No ZeroMQ processes seen yet.' : 'Nothing matches the filters.';
   pauseButton.textContent = paused ? 'Resume' : 'Pause';

@@ -80,6 +80,8 @@ test('socket labels: type, name, routing id; unknown peers say so', () => {
   assert.equal(socketNameLabel({ name: 'worker-1', routingId: rid }), 'worker-1', 'name equal to id is not repeated');
   assert.equal(socketNameLabel({ name: 'w', routingId: { hex: 'ff' } }), 'w · 0xff');
   assert.equal(socketNameLabel({ routingId: { hex: '52', text: 'R' }, unknown: true }), 'R');
+  assert.equal(socketNameLabel({ unknown: true, binds: ['tcp://10.0.0.9:5555'] }), 'at tcp://10.0.0.9:5555');
+  assert.equal(nodeLabel({ name: 'unknown peer R', pid: 0, title: 'unknown peer', unknown: true }), 'unknown peer R');
   assert.equal(socketTitle({ type: 'UNKNOWN', unknown: true, routingId: { hex: '52', text: 'R' } }), 'unknown peer R');
   assert.ok(Array.from(socketNameLabel({ name: 'n'.repeat(500) })).length <= LABEL_CHARS);
   assert.equal(nodeLabel({ name: 'broker', pid: 42, title: 'node' }), 'broker (pid 42)');

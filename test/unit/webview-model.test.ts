@@ -86,7 +86,8 @@ test('filters: text keeps matches and their peers, type and state narrow, hide d
   const model = loaded();
   const all = visibleGraph(model, NO_FILTERS);
   assert.equal(all.edges.length, recorded.snapshot.edges.length);
-  assert.equal(all.groups.length, recorded.snapshot.nodes.length + 1, 'the unknown peer gets its own group');
+  assert.equal(all.groups.length, recorded.snapshot.nodes.length, 'every process, the unknown peer included, is a group');
+  assert.ok(all.groups.some((g) => g.node?.unknown === true && g.socketIds.length === 1));
 
   const worker = visibleGraph(model, { ...NO_FILTERS, text: 'WORKER-1' });
   assert.deepEqual([...worker.matched], ['devbox:4201:w1/1']);
