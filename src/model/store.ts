@@ -177,7 +177,7 @@ export class TopologyStore {
   constructor(options: Partial<StoreOptions> = {}) {
     this.options = { ...DEFAULT_STORE_OPTIONS, ...options };
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
-    this.now = options.now ?? Date.now;
+    this.now = options.now ?? (() => Date.now());
   }
 
   private get thresholds(): Thresholds {
@@ -716,6 +716,15 @@ export class TopologyStore {
         const targets: { socket: SocketRec; endpoint: string }[] = [];
         for (const key of matchKeys(endpoint, node.host, node.id)) {
           for (const b of binders.get(key) ?? []) if (b.socket !== socket && !targets.some((t) => t.socket === b.socket)) targets.push(b);
+        }
+        const earlier = (previous.get(endpoint) ?? []).filter((id) => {
+          const edge = this.edges.get(id);
+          return edge !== undefined && this.sockets.get(edge.to)?.unknown !== true;
+        });
+        if (targets.length === 0 && earlier.length > 0) {
+          // Its binder went away: the connect stays on that (now disconnected) edge until another binds.
+          socket.connectEdges.set(endpoint, earlier);
+          continue;
         }
         if (targets.length === 0) {
           const placeholder = this.endpointPeer(endpoint, node);

@@ -1,0 +1,349 @@
+/**
+ * Edge resolution and disconnect semantics of the TopologyStore, fed with synthetic telemetry.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { TopologyStore } from '../../src/model/store';
+import type { EdgeView, TopologySnapshot } from '../../src/model/snapshot';
+import { toBin } from '../../src/protocol/bin';
+import {
+  DEALER_SOCKET, FakeAgent, ROUTER_SOCKET, agentKeyOf, routerWithDealers, viaWire,
+} from '../fixtures/collector/telemetry';
+
+const T0 = 1_700_000_000_000;
+
+function newStore(): { store: TopologyStore; clock: { now: number } } {
+  const clock = { now: T0 };
+  return { store: new TopologyStore({ now: () => clock.now }), clock };
+}
+
+function edgeFrom(s: TopologySnapshot, socketId: string): EdgeView {
+  const edges = s.edges.filter((e) => e.from === socketId);
+  assert.equal(edges.length, 1, `exactly one edge from ${socketId}: ${JSON.stringify(s.edges.map((e) => e.id))}`);
+  return edges[0];
+}
+
+describe('a ROUTER with three DEALERs', () => {
+  test('gives three edges from each DEALER to the ROUTER, with the right routing ids', () => {
+    const { store } = newStore();
+    const { router, dealers } = routerWithDealers(store, T0, ['worker-1', 'worker-2', 'worker-3']);
+    const s = store.snapshot();
+    assert.equal(s.nodes.length, 4);
+    assert.equal(s.edges.length, 3);
+    assert.ok(!s.sockets.some((k) => k.unknown), 'no unknown peers');
+    for (const [id, dealer] of dealers) {
+      const edge = edgeFrom(s, dealer.socketId(DEALER_SOCKET));
+      assert.equal(edge.to, router.socketId(ROUTER_SOCKET));
+      assert.equal(edge.routingId?.text, id);
+      assert.equal(edge.endpoint, 'tcp://0.0.0.0:5555', 'the edge is on the bound endpoint it matched');
+      assert.equal(edge.state, 'connected');
+      assert.equal(edge.heartbeatAgeMs, 0, 'each agent clock (skewed by hours) is converted to the collector clock');
+      assert.deepEqual(edge.timeline.map((t) => t.event), ['connect', 'handshake']);
+    }
+    assert.deepEqual(s.sockets.find((k) => k.id === router.socketId(ROUTER_SOCKET))?.binds, ['tcp://0.0.0.0:5555']);
+  });
+
+  test('ROUTER traffic seen before the DEALERs report shows unknown peers, merged into the real edges later', () => {
+    const { store } = newStore();
+    const router = new FakeAgent({ pid: 100 });
+    const rk = agentKeyOf(router);
+    for (const m of [router.hello(T0), router.socket(T0, 1, 'ROUTER'), router.bind(T0, 1, 'tcp://127.0.0.1:6000')]) store.apply(rk, viaWire(m), T0);
+    store.apply(rk, viaWire(router.heartbeats(T0, 1, { peer: 'w1', count: 4 })), T0);
+    let s = store.snapshot();
+    const unknown = s.sockets.filter((k) => k.unknown);
+    assert.equal(unknown.length, 1);
+    assert.equal(unknown[0].routingId?.text, 'w1');
+    assert.ok(s.nodes.find((n) => n.id === unknown[0].nodeId)?.unknown, 'the unknown peer has its own (synthetic) node');
+    assert.equal(s.edges[0].from, unknown[0].id);
+
+    const dealer = new FakeAgent({ pid: 300 });
+    const dk = agentKeyOf(dealer);
+    for (const m of [dealer.hello(T0 + 10), dealer.socket(T0 + 10, 1, 'DEALER', 'w1'), dealer.connect(T0 + 10, 1, 'tcp://127.0.0.1:6000')]) {
+      store.apply(dk, viaWire(m), T0 + 10);
+    }
+    s = store.snapshot();
+    assert.equal(s.sockets.filter((k) => k.unknown).length, 0, 'the placeholder is gone');
+    assert.equal(s.nodes.length, 2);
+    assert.equal(s.edges.length, 1);
+    const edge = edgeFrom(s, dealer.socketId(1));
+    assert.equal(edge.routingId?.text, 'w1');
+    assert.deepEqual(edge.messageTypes, { HEARTBEAT: 4 }, 'what was learnt on the placeholder edge is kept');
+    assert.equal(edge.state, 'connected');
+  });
+
+  test('a routing id no socket claims, with several candidates, is an "unknown peer R"; a single connector takes it', () => {
+    const { store } = newStore();
+    const router = new FakeAgent({ pid: 100 });
+    const rk = agentKeyOf(router);
+    for (const m of [router.hello(T0), router.socket(T0, 1, 'ROUTER'), router.bind(T0, 1, 'tcp://127.0.0.1:6000')]) store.apply(rk, m, T0);
+    // One DEALER without a routing id: the ROUTER's generated id R belongs to it.
+    const lone = new FakeAgent({ pid: 301 });
+    for (const m of [lone.hello(T0), lone.socket(T0, 1, 'DEALER'), lone.connect(T0, 1, 'tcp://127.0.0.1:6000')]) store.apply(agentKeyOf(lone), m, T0);
+    store.apply(rk, router.heartbeats(T0, 1, { peer: '\u0000k\u0000\u0000\u0001' }), T0);
+    let s = store.snapshot();
+    assert.equal(s.edges.length, 1);
+    assert.equal(edgeFrom(s, lone.socketId(1)).routingId?.hex, '006b000001');
+
+    // A second anonymous DEALER: the first is accounted for, so the new id is the second one's.
+    const second = new FakeAgent({ pid: 302 });
+    for (const m of [second.hello(T0), second.socket(T0, 1, 'DEALER'), second.connect(T0, 1, 'tcp://127.0.0.1:6000')]) store.apply(agentKeyOf(second), m, T0);
+    store.apply(rk, router.heartbeats(T0, 1, { peer: '\u0000k\u0000\u0000\u0002' }), T0);
+    s = store.snapshot();
+    assert.equal(edgeFrom(s, second.socketId(1)).routingId?.hex, '006b000002');
+
+    // A third id with both anonymous DEALERs accounted for: nobody we know.
+    store.apply(rk, router.heartbeats(T0, 1, { peer: 'ghost' }), T0);
+    s = store.snapshot();
+    const ghost = s.sockets.find((k) => k.unknown);
+    assert.ok(ghost, 'an unknown peer socket');
+    assert.equal(ghost.routingId?.text, 'ghost');
+    assert.equal(ghost.type, 'UNKNOWN');
+    assert.equal(edgeFrom(s, ghost.id).to, router.socketId(1));
+    assert.equal(s.edges.length, 3, 'nothing dropped: three peers, three edges');
+  });
+
+  test('a connect nobody binds goes to a placeholder for the endpoint, replaced when a binder appears', () => {
+    const { store } = newStore();
+    const dealer = new FakeAgent({ pid: 1 });
+    const dk = agentKeyOf(dealer);
+    for (const m of [dealer.hello(T0), dealer.socket(T0, 1, 'DEALER'), dealer.connect(T0, 1, 'tcp://127.0.0.1:7000')]) store.apply(dk, m, T0);
+    store.apply(dk, dealer.event(T0 + 1, 1, 'connect:retry', 'tcp://127.0.0.1:7000', 100), T0 + 1);
+    let s = store.snapshot();
+    const placeholder = s.sockets.find((k) => k.unknown);
+    assert.deepEqual(placeholder?.binds, ['tcp://127.0.0.1:7000']);
+    assert.equal(edgeFrom(s, dealer.socketId(1)).state, 'retrying');
+
+    const router = new FakeAgent({ pid: 2 });
+    const rk = agentKeyOf(router);
+    for (const m of [router.hello(T0 + 2), router.socket(T0 + 2, 1, 'ROUTER'), router.bind(T0 + 2, 1, 'tcp://*:7000')]) store.apply(rk, m, T0 + 2);
+    store.apply(dk, dealer.event(T0 + 3, 1, 'handshake', 'tcp://127.0.0.1:7000'), T0 + 3);
+    s = store.snapshot();
+    assert.equal(s.sockets.filter((k) => k.unknown).length, 0);
+    const edge = edgeFrom(s, dealer.socketId(1));
+    assert.equal(edge.to, router.socketId(1));
+    assert.equal(edge.state, 'connected');
+    assert.deepEqual(edge.timeline.map((t) => t.event), ['connect:retry', 'handshake'], 'the retry history came along');
+  });
+
+  test('inproc matches only within one process; ipc by path', () => {
+    const { store } = newStore();
+    const a = new FakeAgent({ pid: 1 });
+    const b = new FakeAgent({ pid: 2 });
+    for (const m of [a.hello(T0), a.socket(T0, 1, 'PAIR'), a.bind(T0, 1, 'inproc://pipe'), a.socket(T0, 2, 'PAIR'), a.connect(T0, 2, 'inproc://pipe'),
+      a.socket(T0, 3, 'PULL'), a.bind(T0, 3, 'ipc:///tmp/x.sock')]) store.apply('a', m, T0);
+    for (const m of [b.hello(T0), b.socket(T0, 1, 'PAIR'), b.connect(T0, 1, 'inproc://pipe'), b.socket(T0, 2, 'PUSH'), b.connect(T0, 2, 'ipc:///tmp/x.sock')]) {
+      store.apply('b', m, T0);
+    }
+    const s = store.snapshot();
+    assert.equal(edgeFrom(s, a.socketId(2)).to, a.socketId(1));
+    assert.ok(s.sockets.find((k) => k.id === edgeFrom(s, b.socketId(1)).to)?.unknown, 'inproc in another process reaches nothing known');
+    assert.equal(edgeFrom(s, b.socketId(2)).to, a.socketId(3));
+  });
+});
+
+describe('disconnects', () => {
+  test('agentGone: only that process\'s edges are disconnected, with the reason', () => {
+    const { store } = newStore();
+    const { dealers } = routerWithDealers(store, T0, ['w1', 'w2', 'w3']);
+    store.agentGone(agentKeyOf(dealers.get('w2')!), 'telemetry connection lost', T0 + 50);
+    const s = store.snapshot();
+    const gone = edgeFrom(s, dealers.get('w2')!.socketId(DEALER_SOCKET));
+    assert.equal(gone.state, 'disconnected');
+    assert.equal(gone.exited, true);
+    assert.deepEqual(gone.lastDisconnect, { at: T0 + 50, message: null, reason: 'peer process exited' });
+    for (const id of ['w1', 'w3']) {
+      const edge = edgeFrom(s, dealers.get(id)!.socketId(DEALER_SOCKET));
+      assert.equal(edge.state, 'connected');
+      assert.equal(edge.lastDisconnect, null);
+      assert.equal(edge.exited, undefined);
+    }
+    const node = s.nodes.find((n) => n.id === dealers.get('w2')!.nodeId);
+    assert.equal(node?.state, 'exited');
+    assert.equal(node?.exitedAt, T0 + 50);
+  });
+
+  for (const order of ['disconnect-msg first', 'process exit first'] as const) {
+    test(`the app's disconnect text and the process exit (${order}): app's message, best reason`, () => {
+      const { store } = newStore();
+      const { router, dealers } = routerWithDealers(store, T0, ['w1']);
+      const msg = () => store.apply(agentKeyOf(router), viaWire(router.disconnectMsg(T0 + 10, ROUTER_SOCKET, 'w1', toBin('WORKER_GONE'))), T0 + 10);
+      const exit = () => store.agentGone(agentKeyOf(dealers.get('w1')!), 'telemetry connection lost', T0 + 12);
+      if (order === 'disconnect-msg first') {
+        msg();
+        exit();
+      } else {
+        exit();
+        msg();
+      }
+      const edge = edgeFrom(store.snapshot(), dealers.get('w1')!.socketId(DEALER_SOCKET));
+      assert.equal(edge.state, 'disconnected');
+      assert.equal(edge.lastDisconnect?.message, 'WORKER_GONE');
+      assert.equal(edge.lastDisconnect?.reason, 'peer process exited');
+      assert.equal(edge.lastDisconnect?.at, T0 + 10, 'the earliest evidence of the loss');
+      assert.ok(edge.timeline.some((t) => t.event === 'disconnect-msg' && t.detail === 'WORKER_GONE'));
+    });
+  }
+
+  test('a disconnect message with no app text: message null, reason the disconnect message; unprintable text as 0x-hex', () => {
+    const { store } = newStore();
+    const { router, dealers } = routerWithDealers(store, T0, ['w1', 'w2']);
+    const rk = agentKeyOf(router);
+    store.apply(rk, viaWire(router.disconnectMsg(T0 + 10, ROUTER_SOCKET, 'w1')), T0 + 10);
+    store.apply(rk, viaWire(router.disconnectMsg(T0 + 10, ROUTER_SOCKET, 'w2', toBin(Buffer.from([0, 1, 0xff])))), T0 + 10);
+    const s = store.snapshot();
+    assert.deepEqual(edgeFrom(s, dealers.get('w1')!.socketId(DEALER_SOCKET)).lastDisconnect,
+      { at: T0 + 10, message: null, reason: 'ZMQ_DISCONNECT_MSG from peer' });
+    assert.equal(edgeFrom(s, dealers.get('w2')!.socketId(DEALER_SOCKET)).lastDisconnect?.message, '0x0001ff');
+    assert.equal(s.nodes.filter((n) => n.state === 'exited').length, 0, 'the processes are still alive');
+  });
+
+  test('a disconnected edge that reconnects is connected again, keeps lastDisconnect, and the timeline says so', () => {
+    const { store } = newStore();
+    const { dealers } = routerWithDealers(store, T0, ['w1']);
+    const dealer = dealers.get('w1')!;
+    const key = agentKeyOf(dealer);
+    store.apply(key, dealer.event(T0 + 10, DEALER_SOCKET, 'disconnect', 'tcp://localhost:5555'), T0 + 10);
+    let edge = edgeFrom(store.snapshot(), dealer.socketId(DEALER_SOCKET));
+    assert.equal(edge.state, 'disconnected');
+    assert.equal(edge.lastDisconnect?.reason, 'disconnect event');
+    store.apply(key, dealer.event(T0 + 20, DEALER_SOCKET, 'connect:retry', 'tcp://localhost:5555', 100), T0 + 20);
+    assert.equal(edgeFrom(store.snapshot(), dealer.socketId(DEALER_SOCKET)).state, 'retrying');
+    store.apply(key, dealer.event(T0 + 30, DEALER_SOCKET, 'handshake', 'tcp://localhost:5555'), T0 + 30);
+    edge = edgeFrom(store.snapshot(), dealer.socketId(DEALER_SOCKET));
+    assert.equal(edge.state, 'connected');
+    assert.equal(edge.lastDisconnect?.at, T0 + 10);
+    assert.deepEqual(edge.timeline.map((t) => t.event).slice(-3), ['disconnect', 'connect:retry', 'handshake']);
+  });
+
+  test('closing a socket disconnects its edges with "socket closed"', () => {
+    const { store } = newStore();
+    const { dealers } = routerWithDealers(store, T0, ['w1']);
+    const dealer = dealers.get('w1')!;
+    store.apply(agentKeyOf(dealer), dealer.close(T0 + 5, DEALER_SOCKET), T0 + 5);
+    const s = store.snapshot();
+    assert.equal(s.sockets.find((k) => k.id === dealer.socketId(DEALER_SOCKET))?.closed, true);
+    assert.equal(edgeFrom(s, dealer.socketId(DEALER_SOCKET)).lastDisconnect?.reason, 'socket closed');
+  });
+});
+
+describe('collector restart and process restart', () => {
+  test('new agent keys with the same hello/snapshot rebuild the same ids; exited nodes stay exited', () => {
+    const { store, clock } = newStore();
+    const { router, dealers } = routerWithDealers(store, T0, ['w1', 'w2']);
+    store.agentGone(agentKeyOf(dealers.get('w2')!), 'telemetry connection lost', T0 + 5);
+    const before = store.snapshot();
+
+    // The collector restarts: agents reconnect under new routing ids and send hello + snapshot.
+    const t = T0 + 1000;
+    clock.now = t;
+    const resend = (agent: FakeAgent, sockets: Parameters<FakeAgent['snapshot']>[1]) => {
+      store.apply(agentKeyOf(agent, 1), viaWire(agent.hello(t)), t);
+      store.apply(agentKeyOf(agent, 1), viaWire(agent.snapshot(t, sockets)), t);
+    };
+    resend(router, [{
+      socket: ROUTER_SOCKET, type: 'ROUTER', options: { disconnectMsg: false }, createdAt: router.stamp(T0), closed: false,
+      endpoints: [{ op: 'bind', requested: 'tcp://*:*', resolved: 'tcp://0.0.0.0:5555', at: router.stamp(T0) }],
+      peers: [{ socket: ROUTER_SOCKET, peer: toBin('w1'), msgsIn: 9, msgsOut: 0, bytesIn: 9, bytesOut: 0, types: { HEARTBEAT: 9 },
+        lastMessageIn: router.stamp(t - 100), lastHeartbeatIn: router.stamp(t - 100) }],
+    }]);
+    const w1 = dealers.get('w1')!;
+    resend(w1, [{
+      socket: DEALER_SOCKET, type: 'DEALER', routingId: toBin('w1'), options: { disconnectMsg: false }, createdAt: w1.stamp(T0), closed: false,
+      endpoints: [{ op: 'connect', requested: 'tcp://localhost:5555', at: w1.stamp(T0) }], peers: [],
+    }]);
+    const after = store.snapshot();
+    assert.deepEqual(after.nodes.map((n) => n.id).sort(), before.nodes.map((n) => n.id).sort(), 'no duplicated nodes');
+    assert.deepEqual(after.sockets.map((k) => k.id).sort(), before.sockets.map((k) => k.id).sort(), 'no duplicated sockets');
+    assert.deepEqual(after.edges.map((e) => e.id).sort(), before.edges.map((e) => e.id).sort(), 'no duplicated edges');
+    assert.equal(after.nodes.find((n) => n.id === dealers.get('w2')!.nodeId)?.state, 'exited');
+    assert.equal(edgeFrom(after, dealers.get('w2')!.socketId(DEALER_SOCKET)).state, 'disconnected');
+    const edge = edgeFrom(after, w1.socketId(DEALER_SOCKET));
+    assert.equal(edge.state, 'connected');
+    assert.equal(edge.heartbeatAgeMs, 100);
+
+    // An old connection's loss after the reconnect does not end the node.
+    store.agentGone(agentKeyOf(router, 0), 'telemetry connection lost', t + 1);
+    assert.equal(store.snapshot().nodes.find((n) => n.id === router.nodeId)?.state, 'live');
+  });
+
+  test('a fresh store rebuilt only from hello + snapshot shows the connected edge at once', () => {
+    const { store } = newStore();
+    const router = new FakeAgent({ pid: 1 });
+    const dealer = new FakeAgent({ pid: 2 });
+    store.apply('r', router.hello(T0), T0);
+    store.apply('r', router.snapshot(T0, [{
+      socket: 1, type: 'ROUTER', options: { disconnectMsg: false }, createdAt: 0, closed: false,
+      endpoints: [{ op: 'bind', requested: 'tcp://127.0.0.1:5000', at: 0 }],
+      peers: [{ socket: 1, peer: toBin('d'), msgsIn: 1, msgsOut: 0, bytesIn: 1, bytesOut: 0, types: {}, lastMessageIn: T0 - 10 }],
+    }]), T0);
+    store.apply('d', dealer.hello(T0), T0);
+    store.apply('d', dealer.snapshot(T0, [{
+      socket: 1, type: 'DEALER', routingId: toBin('d'), options: { disconnectMsg: false }, createdAt: 0, closed: false,
+      endpoints: [{ op: 'connect', requested: 'tcp://127.0.0.1:5000', at: 0 }], peers: [],
+    }]), T0);
+    const s = store.snapshot();
+    assert.equal(s.edges.length, 1);
+    assert.equal(s.edges[0].state, 'connected');
+    assert.equal(s.edges[0].trafficAgeMs, 10);
+  });
+
+  test('the same pid with a new instance is a new node; the old one is exited', () => {
+    const { store } = newStore();
+    const first = new FakeAgent({ pid: 42, instance: 'a' });
+    const second = new FakeAgent({ pid: 42, instance: 'b' });
+    store.apply('k1', first.hello(T0), T0);
+    store.apply('k2', second.hello(T0 + 100), T0 + 100);
+    const s = store.snapshot();
+    assert.equal(s.nodes.length, 2);
+    assert.equal(s.nodes.find((n) => n.id === first.nodeId)?.state, 'exited');
+    assert.equal(s.nodes.find((n) => n.id === second.nodeId)?.state, 'live');
+  });
+
+  test('bye exits the node; telemetry before hello is discarded and counted, not lost silently', () => {
+    const { store } = newStore();
+    const agent = new FakeAgent({ pid: 5 });
+    store.apply('k', agent.beat(T0), T0);
+    store.apply('k', agent.hello(T0), T0);
+    store.apply('k', agent.beat(T0, 3), T0);
+    assert.equal(store.snapshot().nodes[0].dropped, 3);
+    store.apply('k', agent.bye(T0 + 1, 'normal exit'), T0 + 1);
+    const s = store.snapshot();
+    assert.equal(s.nodes[0].state, 'exited');
+    assert.deepEqual(s.collector?.discarded, { 'before-hello': 1 });
+  });
+
+  test('malformed frames are counted on the agent\'s node', () => {
+    const { store } = newStore();
+    const agent = new FakeAgent({ pid: 5 });
+    store.apply('k', agent.hello(T0), T0);
+    store.malformed('k', 'not-json', 'Unexpected token');
+    store.malformed('k', 'bad-field', 'seq: expected an integer');
+    store.malformed(undefined, 'frame-count', '2 frames');
+    assert.equal(store.snapshot().nodes[0].malformed, 2);
+  });
+});
+
+describe('a binder that goes away', () => {
+  test('its edges are exited and kept; a new process binding the endpoint gets new edges', () => {
+    const { store } = newStore();
+    const { router, dealers } = routerWithDealers(store, T0, ['w1']);
+    const w1 = dealers.get('w1')!;
+    store.agentGone(agentKeyOf(router), 'telemetry connection lost', T0 + 1);
+    store.apply(agentKeyOf(w1), w1.event(T0 + 2, DEALER_SOCKET, 'connect:retry', 'tcp://localhost:5555', 100), T0 + 2);
+    let s = store.snapshot();
+    assert.equal(s.sockets.filter((k) => k.unknown).length, 0, 'no placeholder while the old edge explains the connect');
+    const old = edgeFrom(s, w1.socketId(DEALER_SOCKET));
+    assert.equal(old.state, 'disconnected');
+    assert.equal(old.exited, true);
+    assert.equal(old.lastDisconnect?.reason, 'peer process exited');
+
+    const next = new FakeAgent({ pid: 101 });
+    for (const m of [next.hello(T0 + 3), next.socket(T0 + 3, 1, 'ROUTER'), next.bind(T0 + 3, 1, 'tcp://0.0.0.0:5555')]) store.apply('next', m, T0 + 3);
+    store.apply(agentKeyOf(w1), w1.event(T0 + 4, DEALER_SOCKET, 'handshake', 'tcp://localhost:5555'), T0 + 4);
+    s = store.snapshot();
+    const edges = s.edges.filter((e) => e.from === w1.socketId(DEALER_SOCKET));
+    assert.equal(edges.length, 2);
+    assert.equal(edges.find((e) => e.to === next.socketId(1))?.state, 'connected');
+    assert.equal(edges.find((e) => e.to === router.socketId(ROUTER_SOCKET))?.state, 'disconnected');
+  });
+});

@@ -1,0 +1,261 @@
+/**
+ * Liveness in the TopologyStore: heartbeat and traffic ages against the thresholds, the sweep's
+ * timeline entries, retry storms, throttled diffs, bounds and clearExited. Fake clock + mocked timers.
+ */
+import { afterEach, beforeEach, describe, mock, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { TopologyStore, type StoreOptions } from '../../src/model/store';
+import type { EdgeView, TopologyDiff } from '../../src/model/snapshot';
+import { DEALER_SOCKET, FakeAgent, ROUTER_SOCKET, agentKeyOf, routerWithDealers } from '../fixtures/collector/telemetry';
+
+const T0 = 1_700_000_000_000;
+
+let clock: { now: number };
+const stores: TopologyStore[] = [];
+
+beforeEach(() => {
+  clock = { now: T0 };
+  mock.timers.enable({ apis: ['setTimeout', 'setInterval'] });
+});
+afterEach(() => {
+  for (const s of stores.splice(0)) s.dispose();
+  mock.timers.reset();
+});
+
+function newStore(options: Partial<StoreOptions> = {}): TopologyStore {
+  const store = new TopologyStore({ now: () => clock.now, ...options });
+  stores.push(store);
+  return store;
+}
+
+/** Advances the store clock and the mocked timers together. */
+function advance(ms: number, step = 50): void {
+  for (let done = 0; done < ms; done += step) {
+    const d = Math.min(step, ms - done);
+    clock.now += d;
+    mock.timers.tick(d);
+  }
+}
+
+function edgeOf(store: TopologyStore, from: string): EdgeView {
+  const edge = store.snapshot().edges.find((e) => e.from === from);
+  assert.ok(edge, `an edge from ${from}`);
+  return edge;
+}
+
+describe('heartbeat ages and states', () => {
+  test('connected → late → dead against the thresholds, recovered when a heartbeat comes back', () => {
+    const store = newStore({ warnAfterMs: 2500, deadAfterMs: 6000, sweepIntervalMs: 250 });
+    store.start();
+    const { router, dealers } = routerWithDealers(store, T0, ['w1', 'w2']);
+    const w1 = dealers.get('w1')!;
+    const from = w1.socketId(DEALER_SOCKET);
+    advance(2000);
+    assert.equal(edgeOf(store, from).heartbeatAgeMs, 2000);
+    assert.equal(edgeOf(store, from).state, 'connected');
+    // w2 keeps beating (its ROUTER-side heartbeats count for its edge); w1 does not.
+    store.apply(agentKeyOf(router), router.heartbeats(clock.now, ROUTER_SOCKET, { peer: 'w2' }), clock.now);
+    advance(600);
+    assert.equal(edgeOf(store, from).state, 'late');
+    assert.equal(edgeOf(store, dealers.get('w2')!.socketId(DEALER_SOCKET)).state, 'connected');
+    advance(3650); // the first sweep past 6000 ms runs at 6250 ms
+    const dead = edgeOf(store, from);
+    assert.equal(dead.state, 'dead');
+    assert.equal(dead.heartbeatAgeMs, 6250);
+    assert.deepEqual(dead.timeline.map((t) => t.event).slice(-2), ['heartbeat-late', 'heartbeat-dead']);
+    store.apply(agentKeyOf(w1), w1.heartbeats(clock.now, DEALER_SOCKET), clock.now);
+    advance(300);
+    const back = edgeOf(store, from);
+    assert.equal(back.state, 'connected');
+    assert.equal(back.heartbeatAgeMs, 300);
+    assert.equal(back.timeline.at(-1)?.event, 'recovered');
+  });
+
+  test('with no heartbeat ever seen, the traffic age decides (labelled by heartbeatAgeMs = null)', () => {
+    const store = newStore({ warnAfterMs: 1000, deadAfterMs: 3000 });
+    const dealer = new FakeAgent({ pid: 1 });
+    const router = new FakeAgent({ pid: 2 });
+    for (const m of [router.hello(T0), router.socket(T0, 1, 'ROUTER'), router.bind(T0, 1, 'tcp://127.0.0.1:9000')]) store.apply('r', m, T0);
+    for (const m of [dealer.hello(T0), dealer.socket(T0, 1, 'DEALER', 'd'), dealer.connect(T0, 1, 'tcp://127.0.0.1:9000'),
+      dealer.event(T0, 1, 'handshake', 'tcp://127.0.0.1:9000')]) store.apply('d', m, T0);
+    assert.equal(edgeOf(store, dealer.socketId(1)).trafficAgeMs, null);
+    advance(5000);
+    assert.equal(edgeOf(store, dealer.socketId(1)).state, 'connected', 'a quiet connection without any traffic is not judged');
+    store.apply('d', dealer.heartbeats(clock.now, 1, { heartbeat: false, count: 3 }), clock.now);
+    advance(1500);
+    const late = edgeOf(store, dealer.socketId(1));
+    assert.equal(late.heartbeatAgeMs, null);
+    assert.equal(late.trafficAgeMs, 1500);
+    assert.equal(late.state, 'late');
+    assert.deepEqual(late.messageTypes, { WORK: 3 });
+  });
+
+  test('a disconnect while the heartbeat was late is a heartbeat timeout', () => {
+    const store = newStore({ warnAfterMs: 1000, deadAfterMs: 3000 });
+    const { dealers } = routerWithDealers(store, T0, ['w1']);
+    const w1 = dealers.get('w1')!;
+    advance(1500);
+    store.apply(agentKeyOf(w1), w1.event(clock.now, DEALER_SOCKET, 'disconnect', 'tcp://localhost:5555'), clock.now);
+    assert.equal(edgeOf(store, w1.socketId(DEALER_SOCKET)).lastDisconnect?.reason, 'heartbeat timeout');
+  });
+
+  test('rates are messages per second in each direction, from the connecting socket\'s side', () => {
+    const store = newStore();
+    const { dealers } = routerWithDealers(store, T0, ['w1']);
+    const w1 = dealers.get('w1')!;
+    advance(3000);
+    for (let i = 0; i < 4; i++) {
+      advance(500);
+      store.apply(agentKeyOf(w1), w1.heartbeats(clock.now, DEALER_SOCKET, { count: 10 }), clock.now);
+      store.apply(agentKeyOf(w1), w1.heartbeats(clock.now, DEALER_SOCKET, { count: 5, inbound: true }), clock.now);
+    }
+    const edge = edgeOf(store, w1.socketId(DEALER_SOCKET));
+    assert.deepEqual(edge.rates, { out: 20, in: 10 });
+    advance(3000);
+    assert.deepEqual(edgeOf(store, w1.socketId(DEALER_SOCKET)).rates, { out: 0, in: 0 });
+  });
+
+  test('a node with no telemetry for deadAfterMs is stale, and live again when it speaks', () => {
+    const store = newStore({ deadAfterMs: 2000 });
+    const agent = new FakeAgent({ pid: 1 });
+    store.apply('k', agent.hello(T0), T0);
+    advance(2100);
+    assert.equal(store.snapshot().nodes[0].state, 'stale');
+    store.apply('k', agent.beat(clock.now), clock.now);
+    assert.equal(store.snapshot().nodes[0].state, 'live');
+  });
+});
+
+describe('retry storms', () => {
+  function lonely(store: TopologyStore): FakeAgent {
+    const dealer = new FakeAgent({ pid: 1 });
+    for (const m of [dealer.hello(T0), dealer.socket(T0, 1, 'DEALER'), dealer.connect(T0, 1, 'tcp://127.0.0.1:9999')]) store.apply('d', m, T0);
+    return dealer;
+  }
+  const retry = (store: TopologyStore, dealer: FakeAgent) =>
+    store.apply('d', dealer.event(clock.now, 1, 'connect:retry', 'tcp://127.0.0.1:9999', 1000), clock.now);
+
+  test('count retries inside the window flag a storm; fewer, or spread out, do not', () => {
+    const store = newStore({ retryStorm: { count: 5, windowMs: 10_000 } });
+    const dealer = lonely(store);
+    for (let i = 0; i < 4; i++) {
+      retry(store, dealer);
+      advance(1000);
+    }
+    assert.equal(edgeOf(store, dealer.socketId(1)).state, 'retrying');
+    assert.equal(edgeOf(store, dealer.socketId(1)).retryStorm, false);
+    retry(store, dealer);
+    assert.equal(edgeOf(store, dealer.socketId(1)).retryStorm, true);
+    advance(10_000);
+    assert.equal(edgeOf(store, dealer.socketId(1)).retryStorm, false, 'the storm ends when the retries stop');
+  });
+
+  test('slow retries are no storm', () => {
+    const store = newStore({ retryStorm: { count: 3, windowMs: 1000 } });
+    const dealer = lonely(store);
+    for (let i = 0; i < 6; i++) {
+      retry(store, dealer);
+      advance(600);
+    }
+    assert.equal(edgeOf(store, dealer.socketId(1)).retryStorm, false);
+  });
+});
+
+describe('diffs', () => {
+  test('are throttled to notifyIntervalMs and hold only what changed', () => {
+    const store = newStore({ notifyIntervalMs: 100, sweepIntervalMs: 1000 });
+    store.start();
+    const { router, dealers } = routerWithDealers(store, T0, ['w1', 'w2']);
+    const diffs: TopologyDiff[] = [];
+    const latest = (): TopologyDiff => diffs[diffs.length - 1];
+    const subscription = store.onDiff((d) => diffs.push(d));
+    store.apply(agentKeyOf(router), router.beat(clock.now), clock.now);
+    mock.timers.tick(100);
+    assert.equal(diffs.length, 1, 'the first diff carries what was there before subscribing');
+    diffs.length = 0;
+
+    // The clock stands still (no age ticks): twenty changes to one edge.
+    const w1 = dealers.get('w1')!;
+    for (let i = 0; i < 20; i++) store.apply(agentKeyOf(w1), w1.heartbeats(clock.now, DEALER_SOCKET, { count: 1 }), clock.now);
+    mock.timers.tick(99);
+    assert.equal(diffs.length, 0, 'nothing before the interval');
+    mock.timers.tick(1);
+    assert.equal(diffs.length, 1, 'twenty changes, one notification');
+    assert.deepEqual(latest().edges?.map((e) => e.from), [w1.socketId(DEALER_SOCKET)], 'only the changed edge');
+    assert.equal(latest().nodes, undefined);
+    assert.equal(latest().sockets, undefined);
+    mock.timers.tick(500);
+    assert.equal(diffs.length, 1, 'no change, no notification');
+
+    // Ages tick: every edge with an age is included, once per sweep.
+    diffs.length = 0;
+    advance(1000);
+    assert.equal(diffs.length, 1, 'one sweep, one diff');
+    assert.equal(latest().edges?.length, 2);
+
+    diffs.length = 0;
+    store.agentGone(agentKeyOf(router), 'telemetry connection lost', clock.now);
+    mock.timers.tick(100);
+    assert.deepEqual(latest().nodes?.map((n) => [n.id, n.state]), [[router.nodeId, 'exited']]);
+    assert.ok(latest().edges?.every((e) => e.state === 'disconnected' && e.exited));
+    assert.equal(latest().edges?.length, 2);
+    subscription.dispose();
+    store.apply(agentKeyOf(w1), w1.heartbeats(clock.now, DEALER_SOCKET), clock.now);
+    advance(1200);
+    assert.equal(diffs.length, 1, 'a disposed listener hears nothing more');
+  });
+});
+
+describe('bounds', () => {
+  test('the timeline keeps the newest timelineLength entries', () => {
+    const store = newStore({ timelineLength: 5 });
+    const dealer = new FakeAgent({ pid: 1 });
+    for (const m of [dealer.hello(T0), dealer.socket(T0, 1, 'DEALER'), dealer.connect(T0, 1, 'tcp://127.0.0.1:9999')]) store.apply('d', m, T0);
+    for (let i = 0; i < 20; i++) store.apply('d', dealer.event(T0 + i, 1, 'connect:retry', 'tcp://127.0.0.1:9999', i), T0 + i);
+    const timeline = edgeOf(store, dealer.socketId(1)).timeline;
+    assert.equal(timeline.length, 5);
+    assert.deepEqual(timeline.map((t) => t.detail), [15, 16, 17, 18, 19].map((i) => `retry in ${i} ms`));
+  });
+
+  test('sockets, edges and unknown peers are capped, and what was refused is counted in the snapshot', () => {
+    const store = newStore({ limits: { sockets: 6, unknownPeers: 2, edges: 3 } });
+    const router = new FakeAgent({ pid: 1 });
+    for (const m of [router.hello(T0), router.socket(T0, 1, 'ROUTER'), router.bind(T0, 1, 'tcp://127.0.0.1:9000')]) store.apply('r', m, T0);
+    for (const peer of ['a', 'b', 'c', 'd']) store.apply('r', router.heartbeats(T0, 1, { peer }), T0);
+    let s = store.snapshot();
+    assert.equal(s.sockets.filter((k) => k.unknown).length, 2);
+    assert.equal(s.collector?.discarded?.['cap:unknown-peers'], 2);
+    for (let n = 2; n <= 6; n++) store.apply('r', router.socket(T0, n, 'PUB'), T0);
+    s = store.snapshot();
+    assert.equal(s.sockets.length, 6);
+    assert.equal(s.collector?.discarded?.['cap:sockets'], 2);
+    // A closed socket makes room: the oldest closed one is evicted for a new one.
+    store.apply('r', router.close(T0, 2), T0);
+    store.apply('r', router.socket(T0, 7, 'PUB'), T0);
+    s = store.snapshot();
+    assert.ok(s.sockets.some((k) => k.id === router.socketId(7)));
+    assert.ok(!s.sockets.some((k) => k.id === router.socketId(2)));
+    assert.equal(s.collector?.discarded?.['cap:evicted-closed-sockets'], 1);
+  });
+
+  test('clearExited drops exited processes with their sockets and edges, and says so in a diff', () => {
+    const store = newStore({ notifyIntervalMs: 50 });
+    const { dealers } = routerWithDealers(store, T0, ['w1', 'w2']);
+    const w1 = dealers.get('w1')!;
+    store.agentGone(agentKeyOf(w1), 'telemetry connection lost', T0 + 1);
+    const diffs: TopologyDiff[] = [];
+    store.onDiff((d) => diffs.push(d));
+    advance(50);
+    diffs.length = 0;
+    store.clearExited();
+    advance(50);
+    const s = store.snapshot();
+    assert.ok(!s.nodes.some((n) => n.id === w1.nodeId));
+    assert.ok(!s.sockets.some((k) => k.nodeId === w1.nodeId));
+    assert.equal(s.edges.length, 1);
+    assert.equal(s.nodes.length, 2);
+    assert.deepEqual(diffs[0].removedNodes, [w1.nodeId]);
+    assert.deepEqual(diffs[0].removedSockets, [w1.socketId(DEALER_SOCKET)]);
+    assert.equal(diffs[0].removedEdges?.length, 1);
+  });
+});
