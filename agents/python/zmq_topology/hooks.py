@@ -139,14 +139,15 @@ class _Lifecycle:
 
 
 class _Traffic:
-    """Frame accounting: on the object that really sends and receives."""
+    """Accounting on the object that really sends and receives. Whole messages are counted once in
+    send_multipart/recv_multipart (the common path, cheapest); lone send/recv frame by frame."""
 
     _zt_rec: Optional[SocketRecord] = None
 
     def send(self, data, *args, **kwargs):
         result = super().send(data, *args, **kwargs)  # type: ignore[misc]
         rec = self._zt_rec
-        if rec is not None:
+        if rec is not None and not rec.batching:
             try:
                 flags = args[0] if args else kwargs.get("flags", 0)
                 rec.frame(False, data, bool(flags & _zmq.SNDMORE))
@@ -157,7 +158,7 @@ class _Traffic:
     def recv(self, *args, **kwargs):
         frame = super().recv(*args, **kwargs)  # type: ignore[misc]
         rec = self._zt_rec
-        if rec is not None:
+        if rec is not None and not rec.batching:
             try:
                 more = _zmq.Socket.get(self, _zmq.RCVMORE) if isinstance(frame, bytes) else frame.more
                 rec.frame(True, frame, bool(more))
@@ -165,15 +166,47 @@ class _Traffic:
                 debug("recv accounting failed", err)
         return frame
 
+    def send_multipart(self, msg_parts, *args, **kwargs):
+        rec = self._zt_rec
+        if rec is None or rec.batching:
+            return super().send_multipart(msg_parts, *args, **kwargs)  # type: ignore[misc]
+        rec.batching = True
+        try:
+            result = super().send_multipart(msg_parts, *args, **kwargs)  # type: ignore[misc]
+        finally:
+            rec.batching = False
+        try:
+            rec.message(False, msg_parts)
+        except Exception as err:
+            debug("send accounting failed", err)
+        return result
+
+    def recv_multipart(self, *args, **kwargs):
+        rec = self._zt_rec
+        if rec is None or rec.batching:
+            return super().recv_multipart(*args, **kwargs)  # type: ignore[misc]
+        rec.batching = True
+        try:
+            parts = super().recv_multipart(*args, **kwargs)  # type: ignore[misc]
+        finally:
+            rec.batching = False
+        try:
+            rec.message(True, parts)
+        except Exception as err:
+            debug("recv accounting failed", err)
+        return parts
+
 
 def _traced(cls: type, role: str) -> type:
     key = (cls, role)
     traced = _classes.get(key)
     if traced is None:
         mixins = {"both": (_Traffic, _Lifecycle), "lifecycle": (_Lifecycle,), "traffic": (_Traffic,)}[role]
-        # Same name and module, so repr(), pickling errors and logs read as before.
-        traced = _classes[key] = type(cls.__name__, mixins + (cls,), {"__module__": cls.__module__,
-                                                                       "__qualname__": cls.__qualname__})
+        # Same name, module and repr as the class it stands in for, so logs read as before.
+        namespace = {"__module__": cls.__module__, "__qualname__": cls.__qualname__}
+        if "_repr_cls" in cls.__dict__:  # pyzmq's __repr__ reads it from the exact class only
+            namespace["_repr_cls"] = cls.__dict__["_repr_cls"]
+        traced = _classes[key] = type(cls.__name__, mixins + (cls,), namespace)
     return traced
 
 

@@ -5,7 +5,7 @@ cumulative counters and sends what changed since its last flush, so nothing is l
 counter read mid-update is simply picked up by the next flush.
 """
 import time
-from typing import Any, Callable, Dict, FrozenSet, List, Optional
+from typing import Any, Callable, Dict, FrozenSet, List, Optional, Tuple
 
 from .wire import BIN_BYTES, TYPE_BYTES, to_bin, type_name
 
@@ -84,9 +84,11 @@ class SocketRecord:
         self.peers: Dict[Optional[bytes], PeerStats] = {}
         self.unattributed = 0  # messages from peers beyond MAX_PEERS
         self.app_disconnect_msg: Optional[bytes] = None
+        self.batching = False  # inside send_multipart/recv_multipart: frames are counted as one message
         self._heartbeats = heartbeats
         self._hb_max = max((len(p) for p in heartbeats), default=0)
         self._names: Dict[bytes, str] = {}
+        self._kinds: Dict[bytes, bool] = {}  # short type frame → is a heartbeat
         self._in = _Partial(self.router)
         self._out = _Partial(self.router)
         self._post = post
@@ -124,9 +126,37 @@ class SocketRecord:
         if self.announced:
             self._post({"t": "close", "socket": self.id})
 
-    # --- traffic (app thread, per frame) ----------------------------------------------------
+    # --- traffic (app thread) ---------------------------------------------------------------
+
+    def message(self, inbound: bool, frames: Any) -> None:
+        """A whole multipart message (send_multipart / recv_multipart): one pass, no partial state."""
+        count = len(frames)
+        if not count:
+            return
+        size = 0
+        for f in frames:
+            size += len(f) if type(f) is bytes else memoryview(f).nbytes
+        if self.router:
+            peer: Optional[bytes] = _head(frames[0], BIN_BYTES)
+            at = 1
+        else:
+            peer = None
+            at = 0
+        if at < count - 1 and _size(frames[at]) == 0:
+            at += 1  # an empty delimiter (REQ-style envelope): the type is the next frame
+        if at >= count:
+            self._commit(inbound, peer, b"", size, False, False)
+            return
+        kind = frames[at]
+        known = self._kinds.get(kind) if type(kind) is bytes else None
+        if known is not None and self.app_disconnect_msg is None:
+            self._commit(inbound, peer, kind, size, known, False)
+            return
+        kind, heartbeat, is_dmsg = self._classify(inbound, kind)
+        self._commit(inbound, peer, kind, size, heartbeat, is_dmsg and count == 2)
 
     def frame(self, inbound: bool, data: Any, more: bool) -> None:
+        """One frame from a plain send/recv; the message is counted at its last frame."""
         p = self._in if inbound else self._out
         size = _size(data)
         p.size += size
@@ -134,36 +164,42 @@ class SocketRecord:
         if i == 0 and self.router:
             p.peer = _head(data, BIN_BYTES)
         elif i == p.type_at:
-            if size == 0 and i == (1 if self.router else 0):
-                p.type_at += 1  # an empty delimiter (REQ-style envelope): the type is the next frame
+            if size == 0 and more and i == (1 if self.router else 0):
+                p.type_at += 1  # an empty delimiter: the type is the next frame
             else:
-                p.kind = _head(data, TYPE_BYTES)
-                if size <= self._hb_max:
-                    p.heartbeat = _head(data, size) in self._heartbeats
-                dmsg = self.app_disconnect_msg
-                if inbound and dmsg is not None and size == len(dmsg):
-                    p.is_disconnect_msg = _head(data, size) == dmsg
+                p.kind, p.heartbeat, p.is_disconnect_msg = self._classify(inbound, data)
         p.index = i + 1
         if not more:
-            self._commit(inbound, p)
+            self._commit(inbound, p.peer, p.kind, p.size, p.heartbeat, p.is_disconnect_msg and p.index == 2)
             p.reset(self.router)
 
-    def _commit(self, inbound: bool, p: _Partial) -> None:
-        if inbound and p.is_disconnect_msg and p.index == 2 and p.peer is not None:
-            dmsg = self.app_disconnect_msg or b""
-            self._post({"t": "disconnect-msg", "socket": self.id, "peer": to_bin(p.peer),
-                        "text": to_bin(dmsg, 1024)})
-        stats = self.peers.get(p.peer)
+    def _classify(self, inbound: bool, data: Any) -> Tuple[bytes, bool, bool]:
+        """The type frame → (name bytes, is a heartbeat, is the app's own disconnect message)."""
+        size = _size(data)
+        kind = _head(data, TYPE_BYTES)
+        heartbeat = size <= self._hb_max and _head(data, size) in self._heartbeats
+        if size <= TYPE_BYTES and len(self._kinds) < MAX_TYPE_NAMES:
+            self._kinds[kind] = heartbeat  # short type frames repeat: next time one dict lookup
+        dmsg = self.app_disconnect_msg
+        is_dmsg = inbound and dmsg is not None and size == len(dmsg) and _head(data, size) == dmsg
+        return kind, heartbeat, is_dmsg
+
+    def _commit(self, inbound: bool, peer: Optional[bytes], kind: bytes, size: int, heartbeat: bool,
+                is_dmsg: bool) -> None:
+        if is_dmsg and peer is not None:
+            self._post({"t": "disconnect-msg", "socket": self.id, "peer": to_bin(peer),
+                        "text": to_bin(self.app_disconnect_msg or b"", 1024)})
+        stats = self.peers.get(peer)
         if stats is None:
             if len(self.peers) >= MAX_PEERS:
                 self.unattributed += 1
                 return
-            stats = self.peers[p.peer] = PeerStats()
-        name = self._names.get(p.kind)
+            stats = self.peers[peer] = PeerStats()
+        name = self._names.get(kind)
         if name is None:
-            name = type_name(p.kind)
+            name = type_name(kind)
             if len(self._names) < MAX_TYPE_NAMES:
-                self._names[p.kind] = name
+                self._names[kind] = name
         types = stats.types
         if name not in types and len(types) >= MAX_TYPES - 1:
             name = OTHER_TYPES
@@ -171,15 +207,15 @@ class SocketRecord:
         at = now_ms()
         if inbound:
             stats.msgs_in += 1
-            stats.bytes_in += p.size
+            stats.bytes_in += size
             stats.last_in = at
-            if p.heartbeat:
+            if heartbeat:
                 stats.hb_in = at
         else:
             stats.msgs_out += 1
-            stats.bytes_out += p.size
+            stats.bytes_out += size
             stats.last_out = at
-            if p.heartbeat:
+            if heartbeat:
                 stats.hb_out = at
 
     # --- reports (agent thread) -------------------------------------------------------------
