@@ -4,7 +4,6 @@
 instruments it; the telemetry thread starts with the first socket the app creates.
 """
 import importlib.abc
-import importlib.machinery
 import importlib.util
 import os
 import sys
