@@ -71,7 +71,8 @@ export function snapshotToDot(snapshot: TopologySnapshot): string {
   };
   const byNode = new Map<string, typeof snapshot.sockets>();
   const orphans: typeof snapshot.sockets = [];
-  const nodeIds = new Set(snapshot.nodes.map((n) => n.id));
+  const processes = snapshot.nodes.filter((n) => !n.unknown);
+  const nodeIds = new Set(processes.map((n) => n.id));
   for (const socket of snapshot.sockets) {
     if (!nodeIds.has(socket.nodeId)) {
       orphans.push(socket);
@@ -79,7 +80,7 @@ export function snapshotToDot(snapshot: TopologySnapshot): string {
     }
     byNode.set(socket.nodeId, [...(byNode.get(socket.nodeId) ?? []), socket]);
   }
-  snapshot.nodes.forEach((node, i) => {
+  processes.forEach((node, i) => {
     lines.push(`  subgraph cluster_n${i} {`);
     lines.push(`    label=${q(`${nodeLabel(node, 200)} — ${node.state}${node.host ? ` @ ${node.host}` : ''}`)};`);
     lines.push(`    style=${node.state === 'exited' ? 'dashed' : 'solid'};`);

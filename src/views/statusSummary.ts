@@ -37,6 +37,7 @@ export function countSnapshot(snapshot: TopologySnapshot): StatusCounts {
     unknownPeers: 0, malformed: 0, dropped: 0,
   };
   for (const node of snapshot.nodes) {
+    if (node.unknown) continue;
     if (node.state === 'exited') counts.exited++;
     else counts.nodes++;
     if (node.state === 'stale') counts.stale++;

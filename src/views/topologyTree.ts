@@ -11,6 +11,7 @@ import {
   binDisplay, disconnectDetail, edgeAgeLabel, formatAge, formatRate, formatTime, nodeLabel, safeText, siteLabel,
   socketTitle, stateStyle,
 } from '../../webview/format';
+import { sameEndpoint } from '../model/endpoints';
 import { escapeMarkdown, mdField, mdLines } from './markdown';
 
 /** A codicon id and an optional theme colour id (both resolved by the adapter). */
@@ -200,9 +201,10 @@ function socketItem(socket: SocketView, node: NodeView | undefined, ix: Index): 
   );
   const children = edges.map((e) => edgeItem(e, socket, ix));
   // Endpoints with no edge yet are still worth seeing: a bind nobody reached, a connect that never went through.
-  const covered = new Set(edges.map((e) => e.endpoint));
-  for (const ep of socket.binds) if (!covered.has(ep)) children.push(endpointItem(socket, ep, 'bind'));
-  for (const ep of socket.connects) if (!covered.has(ep)) children.push(endpointItem(socket, ep, 'connect'));
+  // (A connect to tcp://localhost:5555 is covered by an edge on the bind it matched, tcp://0.0.0.0:5555.)
+  const covered = (ep: string) => edges.some((e) => sameEndpoint(e.endpoint, ep));
+  for (const ep of socket.binds) if (!covered(ep)) children.push(endpointItem(socket, ep, 'bind'));
+  for (const ep of socket.connects) if (!covered(ep)) children.push(endpointItem(socket, ep, 'connect'));
 
   const worst = worstState(edges.map((e) => e.state));
   const routingId = socket.routingId ? binDisplay(socket.routingId) : undefined;
@@ -286,15 +288,15 @@ const NODE_ORDER: Readonly<Record<NodeView['state'], number>> = { live: 0, stale
 
 /**
  * Roots of the tree: processes (live, then stale, then exited; by name), each with its sockets, each
- * with its connections. Sockets whose process is not in the snapshot (unknown peers, or a socket that
- * arrived before its hello) are grouped under one "Unknown peers" item so nothing is dropped silently.
+ * with its connections. Unknown peers (the store's synthetic nodes) and sockets whose process is not
+ * in the snapshot are grouped under one "Unknown peers" item, so nothing is dropped silently.
  */
 export function buildTopologyTree(snapshot: TopologySnapshot): TreeItemDescriptor[] {
   const ix = indexSnapshot(snapshot);
   const socketsByNode = new Map<string, SocketView[]>();
   const orphans: SocketView[] = [];
   for (const socket of snapshot.sockets) {
-    if (!ix.nodes.has(socket.nodeId)) {
+    if (!ix.nodes.has(socket.nodeId) || ix.nodes.get(socket.nodeId)?.unknown) {
       orphans.push(socket);
       continue;
     }
@@ -302,7 +304,7 @@ export function buildTopologyTree(snapshot: TopologySnapshot): TreeItemDescripto
     if (list) list.push(socket);
     else socketsByNode.set(socket.nodeId, [socket]);
   }
-  const nodes = [...snapshot.nodes].sort(
+  const nodes = snapshot.nodes.filter((n) => !n.unknown).sort(
     (a, b) => NODE_ORDER[a.state] - NODE_ORDER[b.state] || a.name.localeCompare(b.name) || a.id.localeCompare(b.id),
   );
   const roots = nodes.map((n) => nodeItem(n, socketsByNode.get(n.id) ?? [], ix, snapshot.takenAt));

@@ -1,0 +1,123 @@
+/**
+ * The graph panel host's pure parts: every webview message is validated before it is acted on,
+ * diffs are merged and rate-limited, SVG requests are matched to answers and time out.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { routeWebviewMessage, SvgRequests, type WebviewMessageHandlers } from '../../src/views/graphMessages';
+import { DiffCoalescer, mergeDiffs, type TimerApi } from '../../src/views/diffCoalescer';
+import type { EdgeView, NodeView, TopologyDiff } from '../../src/model/snapshot';
+
+function recorder(): { calls: string[]; handlers: WebviewMessageHandlers } {
+  const calls: string[] = [];
+  return {
+    calls,
+    handlers: {
+      ready: () => calls.push('ready'),
+      goToSource: (id) => calls.push(`goToSource ${id}`),
+      selected: (id) => calls.push(`selected ${id}`),
+      copy: (text) => calls.push(`copy ${text}`),
+      svg: (requestId, svg) => calls.push(`svg ${requestId} ${svg.length}`),
+      setPaused: (paused) => calls.push(`setPaused ${paused}`),
+      refused: (summary) => calls.push(`refused ${summary}`),
+    },
+  };
+}
+
+test('well-formed webview messages reach their handler', () => {
+  const { calls, handlers } = recorder();
+  for (const m of [
+    { type: 'ready' }, { type: 'goToSource', socketId: 'h:1:i/2' }, { type: 'selected', id: null }, { type: 'copy', text: 'tcp://x:1' },
+    { type: 'svg', requestId: 3, svg: '<svg></svg>' }, { type: 'setPaused', paused: true },
+  ]) assert.ok(routeWebviewMessage(m, handlers));
+  assert.deepEqual(calls, ['ready', 'goToSource h:1:i/2', 'selected null', 'copy tcp://x:1', 'svg 3 11', 'setPaused true']);
+});
+
+test('malformed or hostile messages are refused, summarised without their content, and do nothing', () => {
+  const { calls, handlers } = recorder();
+  const bad: unknown[] = [
+    null, 'ready', 42, [{ type: 'ready' }], {}, { type: 'eval', code: 'process.exit()' }, { type: 'goToSource' },
+    { type: 'goToSource', socketId: 7 }, { type: 'goToSource', socketId: 'x'.repeat(5000) }, { type: 'copy', text: { toString: 'x' } },
+    { type: 'svg', requestId: -1, svg: '' }, { type: 'svg', requestId: 1.5, svg: '' }, { type: 'setPaused', paused: 'yes' },
+    { type: 'copy', text: 'x'.repeat(2 * 1024 * 1024) },
+  ];
+  for (const m of bad) assert.equal(routeWebviewMessage(m, handlers), undefined);
+  assert.equal(calls.length, bad.length);
+  assert.ok(calls.every((c) => c.startsWith('refused ')), calls.join('\n'));
+  assert.ok(calls.every((c) => c.length < 300), 'summaries are short');
+  assert.ok(!calls.some((c) => c.includes('process.exit')), 'content is never echoed');
+});
+
+const node = (id: string): NodeView => ({ id } as NodeView);
+const edge = (id: string, state: EdgeView['state'] = 'connected'): EdgeView => ({ id, state } as EdgeView);
+
+test('mergeDiffs: later versions win, removals cancel changes and the other way round', () => {
+  const a: TopologyDiff = { takenAt: 1, nodes: [node('n1'), node('n2')], edges: [edge('e1')], removedSockets: ['s9'] };
+  const b: TopologyDiff = { takenAt: 2, removedNodes: ['n2'], edges: [edge('e1', 'late')], sockets: [{ id: 's9' } as never] };
+  const m = mergeDiffs(a, b);
+  assert.equal(m.takenAt, 2);
+  assert.deepEqual(m.nodes?.map((n) => n.id), ['n1']);
+  assert.deepEqual(m.removedNodes, ['n2']);
+  assert.deepEqual(m.edges, [edge('e1', 'late')]);
+  assert.equal(m.removedSockets, undefined, 's9 came back');
+  assert.deepEqual(m.sockets?.map((s) => s.id), ['s9']);
+});
+
+function fakeTimers(): TimerApi & { t: number; tasks: { at: number; fn: () => void }[]; advance(ms: number): void } {
+  const timers = {
+    t: 0,
+    tasks: [] as { at: number; fn: () => void }[],
+    now: () => timers.t,
+    setTimeout: (fn: () => void, ms: number) => {
+      const task = { at: timers.t + ms, fn };
+      timers.tasks.push(task);
+      return task;
+    },
+    clearTimeout: (h: unknown) => {
+      timers.tasks = timers.tasks.filter((t) => t !== h);
+    },
+    advance(ms: number) {
+      timers.t += ms;
+      for (const task of timers.tasks.filter((x) => x.at <= timers.t)) {
+        timers.tasks = timers.tasks.filter((x) => x !== task);
+        task.fn();
+      }
+    },
+  };
+  return timers;
+}
+
+test('DiffCoalescer sends at most one merged diff per interval (≤ 10/s at 100 ms)', () => {
+  const timers = fakeTimers();
+  const sent: TopologyDiff[] = [];
+  const c = new DiffCoalescer((d) => sent.push(d), 100, timers);
+  // 1000 diffs in one second, one every millisecond.
+  for (let i = 0; i < 1000; i++) {
+    c.push({ takenAt: i, edges: [edge(`e${i % 3}`, i % 2 ? 'late' : 'connected')] });
+    timers.advance(1);
+  }
+  timers.advance(200);
+  assert.ok(sent.length <= 11 && sent.length >= 9, `sent ${sent.length}`);
+  const last = sent[sent.length - 1];
+  assert.equal(last.takenAt, 999);
+  assert.deepEqual(last.edges?.map((e) => e.id).sort(), ['e0', 'e1', 'e2']);
+  c.push({ takenAt: 2000 });
+  c.discard();
+  timers.advance(500);
+  assert.equal(sent[sent.length - 1].takenAt, 999, 'discarded diffs are not sent');
+  c.dispose();
+});
+
+test('SvgRequests: answers match requests, strays are ignored, silence times out', async () => {
+  const svg = new SvgRequests();
+  const posted: number[] = [];
+  const answered = svg.request((id) => posted.push(id), 1000);
+  assert.equal(svg.answer(999, '<svg/>'), false, 'an answer nobody asked for');
+  assert.equal(svg.answer(posted[0], '<svg>ok</svg>'), true);
+  assert.equal(await answered, '<svg>ok</svg>');
+  await assert.rejects(svg.request(() => undefined, 20), /did not answer the SVG export/);
+  const cancelled = svg.request(() => undefined, 10_000);
+  svg.cancelAll('the graph panel was closed');
+  await assert.rejects(cancelled, /closed/);
+  assert.equal(svg.size, 0);
+});

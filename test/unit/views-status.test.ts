@@ -1,0 +1,100 @@
+/**
+ * Status bar text, tooltip and severity, and the context keys, from real store snapshots.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { TopologyStore } from '../../src/model/store';
+import { statusSummary } from '../../src/views/statusSummary';
+import { contextKeyValues } from '../../src/views/contextKeys';
+import { FakeAgent, agentKeyOf, routerWithDealers, viaWire } from '../fixtures/collector/telemetry';
+
+const T0 = 1_700_000_000_000;
+
+function newStore(): { store: TopologyStore; clock: { now: number } } {
+  const clock = { now: T0 };
+  return { store: new TopologyStore({ now: () => clock.now, warnAfterMs: 2500, deadAfterMs: 6000 }), clock };
+}
+
+test('all healthy: "$(pulse) ZMQ 4 nodes", no warning background', () => {
+  const { store } = newStore();
+  routerWithDealers(store, T0, ['w1', 'w2', 'w3']);
+  const s = statusSummary(store.snapshot(), 'running', 'tcp://127.0.0.1:5599');
+  assert.equal(s.text, '$(pulse) ZMQ 4 nodes');
+  assert.equal(s.severity, 'ok');
+  assert.match(s.tooltip, /collector on tcp:\/\/127\.0\.0\.1:5599/);
+  assert.match(s.tooltip, /3 connections: 3 connected, 0 connecting, 0 late, 0 dead\/retrying\/disconnected/);
+});
+
+test('a late edge, then a dead one and an exited process: counts and warning severity', () => {
+  const { store, clock } = newStore();
+  const { router, dealers } = routerWithDealers(store, T0, ['w1', 'w2', 'w3']);
+  // w1 and w2 keep beating; w3 goes quiet.
+  const beat = (at: number, ids: string[]) => {
+    for (const id of ids) {
+      const d = dealers.get(id)!;
+      store.apply(agentKeyOf(d), viaWire(d.heartbeats(at, 7)), at);
+      store.apply(agentKeyOf(d), viaWire(d.beat(at)), at);
+      store.apply(agentKeyOf(router), viaWire(router.heartbeats(at, 1, { peer: id })), at);
+    }
+    store.apply(agentKeyOf(router), viaWire(router.beat(at)), at);
+  };
+  clock.now = T0 + 3000;
+  beat(clock.now, ['w1', 'w2']);
+  let s = statusSummary(store.snapshot(), 'running', 'tcp://127.0.0.1:5599');
+  assert.equal(s.text, '$(pulse) ZMQ 4 nodes · 1 late');
+  assert.equal(s.severity, 'ok');
+
+  clock.now = T0 + 7000;
+  beat(clock.now, ['w1', 'w2']);
+  s = statusSummary(store.snapshot(), 'running', 'tcp://127.0.0.1:5599');
+  assert.match(s.text, / · 1 down$/);
+  assert.equal(s.severity, 'warning');
+
+  store.agentGone(agentKeyOf(dealers.get('w2')!), 'telemetry connection lost', clock.now);
+  s = statusSummary(store.snapshot(), 'running', 'tcp://127.0.0.1:5599');
+  assert.equal(s.counts.exited, 1);
+  assert.equal(s.counts.down, 2);
+  assert.match(s.text, /^\$\(pulse\) ZMQ 3 nodes · (1|2) late · 2 down$/);
+  assert.match(s.tooltip, /3 processes running.*, 1 exited/);
+});
+
+test('unknown peers are not counted as nodes', () => {
+  const { store } = newStore();
+  const router = new FakeAgent({ pid: 100 });
+  const rk = agentKeyOf(router);
+  for (const m of [router.hello(T0), router.socket(T0, 1, 'ROUTER'), router.bind(T0, 1, 'tcp://127.0.0.1:6000')]) store.apply(rk, viaWire(m), T0);
+  store.apply(rk, viaWire(router.heartbeats(T0, 1, { peer: 'ghost' })), T0);
+  const s = statusSummary(store.snapshot(), 'running', 'tcp://127.0.0.1:1');
+  assert.equal(s.text, '$(pulse) ZMQ 1 node');
+  assert.match(s.tooltip, /1 socket, 1 unknown peer/);
+});
+
+test('collector phases: stopped, starting and failed say so; failed is an error', () => {
+  const empty = new TopologyStore().snapshot();
+  assert.equal(statusSummary(empty, 'stopped').text, '$(debug-disconnect) ZMQ collector stopped');
+  assert.equal(statusSummary(undefined, 'starting').text, '$(debug-disconnect) ZMQ starting…');
+  const failed = statusSummary(undefined, 'failed', undefined, 'Could not load the zeromq native module');
+  assert.equal(failed.severity, 'error');
+  assert.match(failed.tooltip, /Could not load the zeromq native module/);
+  assert.equal(statusSummary(empty, 'running', 'tcp://127.0.0.1:5599').text, '$(pulse) ZMQ 0 nodes');
+});
+
+test('context keys follow the collector, the topology and the pause switch', () => {
+  const { store, clock } = newStore();
+  assert.deepEqual(contextKeyValues(store.snapshot(), 'stopped', false), {
+    'zmqTopology.collectorRunning': false, 'zmqTopology.collectorState': 'stopped', 'zmqTopology.hasNodes': false,
+    'zmqTopology.hasSockets': false, 'zmqTopology.hasExited': false, 'zmqTopology.paused': false,
+  });
+  const { dealers } = routerWithDealers(store, T0, ['w1']);
+  let keys = contextKeyValues(store.snapshot(), 'running', true);
+  assert.equal(keys['zmqTopology.collectorRunning'], true);
+  assert.equal(keys['zmqTopology.hasNodes'], true);
+  assert.equal(keys['zmqTopology.hasSockets'], true);
+  assert.equal(keys['zmqTopology.hasExited'], false);
+  assert.equal(keys['zmqTopology.paused'], true);
+  store.agentGone(agentKeyOf(dealers.get('w1')!), 'gone', clock.now);
+  keys = contextKeyValues(store.snapshot(), 'running', false);
+  assert.equal(keys['zmqTopology.hasExited'], true);
+  store.clearExited();
+  assert.equal(contextKeyValues(store.snapshot(), 'running', false)['zmqTopology.hasExited'], false);
+});
