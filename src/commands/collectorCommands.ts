@@ -17,7 +17,9 @@ export async function startCollector(ctx: CommandContext, restart = false): Prom
   } catch (err) {
     if (err instanceof ZeroMqLoadError) {
       log.error('zeromq did not load, so the collector cannot run. The rest of the extension works, but no telemetry is received.', err.reason);
-      const choice = await vscode.window.showErrorMessage(`ZeroMQ Topology: the collector is not running. ${err.message}`, 'Show Output');
+      // The first line says why; the Output channel has the require stack and the rest.
+      const why = err.message.split('\n')[0];
+      const choice = await vscode.window.showErrorMessage(`ZeroMQ Topology: the collector is not running. ${why}`, 'Show Output');
       if (choice === 'Show Output') log.show();
     } else {
       await showError(log, 'ZeroMQ Topology: the collector did not start', err);
