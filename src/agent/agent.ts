@@ -1,0 +1,627 @@
+/**
+ * The Node agent: finds the app's zeromq module(s), wraps every socket the app creates, and reports
+ * what they do (DESIGN.md, "The data path"). It never throws into the app, never blocks it, never
+ * changes what it observes, and never keeps the process alive.
+ */
+import { randomBytes } from 'node:crypto';
+import * as os from 'node:os';
+import { toBin } from '../protocol/bin';
+import { LIMITS, MONITOR_EVENT_TYPES, SOCKET_TYPES, type MonitorEventType, type SocketInfo, type SocketOptions, type SocketType } from '../protocol/types';
+import { createAppObserver } from './appObserver';
+import { frameBytes, frameKey, heartbeatKeys, parseHeartbeatPatterns, TYPE_BYTES, typeFrameIndex, type EnvelopeKind } from './frames';
+import { SocketRecord } from './records';
+import { creationSite } from './site';
+import { TelemetrySender, type Outgoing } from './telemetry';
+import { OPT, rawOptions, type MessageLike, type SocketMethods, type ZmqEvent, type ZmqDealer, type ZmqModule, type ZmqObserver, type ZmqSocket } from './zmq';
+
+export const AGENT_NAME = 'zmq-topology-node';
+export const AGENT_VERSION = '0.1.0';
+
+const FLUSH_MS = 200;
+const BEAT_MS = 1000;
+/** How often the agent checks whether the app would have exited by now (the lag it can add). */
+const IDLE_CHECK_MS = 50;
+const CLOSED_SOCKETS_KEPT = 256;
+
+export interface AgentConfig {
+  endpoint: string;
+  node?: string;
+  heartbeats?: string;
+}
+
+/** One copy of zeromq the app loaded, with what the agent needs from it before patching. */
+export interface ZmqCopy {
+  zmq: ZmqModule;
+  /** The unpatched Dealer, for the telemetry socket (which must not instrument itself). */
+  Dealer: new (options?: object) => ZmqDealer;
+  bindingVersion: string;
+}
+
+function socketType(socket: ZmqSocket): SocketType {
+  try {
+    return SOCKET_TYPES[rawOptions(socket).getInt32Option(16)] ?? 'UNKNOWN';
+  } catch {
+    return 'UNKNOWN';
+  }
+}
+
+function envelopeKind(type: SocketType): EnvelopeKind {
+  if (type === 'ROUTER' || type === 'STREAM') return 'router';
+  if (type === 'DEALER' || type === 'REQ' || type === 'REP') return 'dealer';
+  return 'plain';
+}
+
+function readOptions(socket: ZmqSocket, appDisconnectMsg: boolean): SocketOptions {
+  const raw = rawOptions(socket);
+  const options: SocketOptions = { disconnectMsg: appDisconnectMsg };
+  const ints = [['heartbeatIvl', OPT.heartbeatIvl], ['heartbeatTtl', OPT.heartbeatTtl], ['heartbeatTimeout', OPT.heartbeatTimeout],
+    ['linger', OPT.linger], ['sndhwm', OPT.sndhwm], ['rcvhwm', OPT.rcvhwm]] as const;
+  for (const [key, id] of ints) {
+    try {
+      options[key] = raw.getInt32Option(id);
+    } catch {
+      // Not readable on this socket type: left out.
+    }
+  }
+  return options;
+}
+
+function readRoutingId(socket: ZmqSocket): SocketInfo['routingId'] {
+  try {
+    const id = rawOptions(socket).getStringOption(OPT.routingId);
+    return id ? toBin(id) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function errorText(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return text.slice(0, LIMITS.stringChars);
+}
+
+function eventType(type: string): MonitorEventType {
+  return (MONITOR_EVENT_TYPES as readonly string[]).includes(type) ? (type as MonitorEventType) : 'unknown';
+}
+
+function errnoError(message: string, code: string, errno: number): Error {
+  return Object.assign(new Error(message), { errno, code });
+}
+
+export class Agent {
+  readonly instance = randomBytes(8).toString('hex');
+  readonly startedAt = Date.now();
+  private readonly heartbeats: Set<string>;
+  private readonly token = Buffer.from(`zmq-topology:${randomBytes(16).toString('hex')}`);
+  private readonly records = new Map<ZmqSocket, SocketRecord>();
+  private readonly copies: ZmqCopy[] = [];
+  private nextSocketId = 1;
+  private telemetry?: TelemetrySender;
+  private timers: NodeJS.Timeout[] = [];
+  /** App operations in flight (receive, send, bind, events): natively each keeps the process alive. */
+  private appWaits = 0;
+  private disconnectMsgWorks = false;
+  private asleep = false;
+
+  constructor(readonly config: AgentConfig, private readonly agentDir: string) {
+    this.heartbeats = heartbeatKeys(parseHeartbeatPatterns(config.heartbeats));
+    process.once('exit', () => this.safely(() => this.telemetry?.sendNow({ t: 'bye', reason: 'exit' })));
+  }
+
+  /** The app loaded a copy of zeromq (already patched to call adopt()). */
+  addCopy(copy: ZmqCopy): void {
+    this.copies.push(copy);
+    if (this.copies.length === 1) this.safely(() => this.wake());
+  }
+
+  copyOf(socket: ZmqSocket): ZmqCopy | undefined {
+    return this.copies.find((c) => socket instanceof c.zmq.Socket) ?? this.copies[0];
+  }
+
+  isAdopted(socket: ZmqSocket): boolean {
+    return this.records.has(socket);
+  }
+
+  /** Starts reporting on a socket: wraps its methods on the instance and takes over its monitor. */
+  adopt(socket: ZmqSocket, name?: string): void {
+    this.safely(() => {
+      const existing = this.records.get(socket);
+      if (existing) {
+        if (name !== undefined && existing.info.name !== name) {
+          existing.info = { ...existing.info, name: name.slice(0, 256) };
+          this.post({ t: 'socket', ...existing.info });
+        }
+        return;
+      }
+      const copy = this.copyOf(socket);
+      if (!copy) return;
+      this.wake();
+      const type = socketType(socket);
+      const info: SocketInfo = {
+        socket: this.nextSocketId++,
+        type,
+        options: readOptions(socket, false),
+        createdAt: Date.now(),
+      };
+      if (name !== undefined) info.name = name.slice(0, 256);
+      const routingId = readRoutingId(socket);
+      if (routingId) info.routingId = routingId;
+      const site = creationSite(this.agentDir);
+      if (site) info.site = site;
+      const rec = new SocketRecord(socket, info, envelopeKind(type));
+      this.records.set(socket, rec);
+      this.forgetOldClosed();
+      if (type === 'ROUTER') this.setToken(rec, true);
+      const nativeEvents = Object.getOwnPropertyDescriptor(copy.zmq.Socket.prototype, 'events')?.get;
+      if (nativeEvents) this.watch(rec, nativeEvents.call(socket) as ZmqObserver);
+      this.handlers(rec);
+      this.post({ t: 'socket', ...info });
+    });
+  }
+
+  // ── socket wrapping ────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Wraps the methods of one socket class. zeromq.js seals its sockets, so nothing can be added to
+   * an instance: the wrappers live on the class prototype and look the socket's record up (sockets
+   * the agent does not know about go straight to the original methods).
+   */
+  instrumentClass(proto: object, copy: ZmqCopy): void {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the wrappers need the socket as `this` and the agent
+    const agent = this;
+    const records = this.records;
+    const original = <K extends keyof SocketMethods>(name: K): SocketMethods[K] => {
+      const value: unknown = Reflect.get(proto, name);
+      return (typeof value === 'function' ? value : undefined) as SocketMethods[K];
+    };
+    const define = (key: string, value: unknown): void => {
+      Object.defineProperty(proto, key, { value, writable: true, configurable: true, enumerable: false });
+    };
+
+    const nativeEvents = Object.getOwnPropertyDescriptor(copy.zmq.Socket.prototype, 'events')?.get;
+    if (nativeEvents) {
+      Object.defineProperty(proto, 'events', {
+        configurable: true,
+        enumerable: false,
+        get(this: ZmqSocket): unknown {
+          const rec = records.get(this);
+          if (rec === undefined) return nativeEvents.call(this);
+          // Natively the observer is created on first access: the app's buffering starts here too.
+          rec.appEvents ??= createAppObserver(copy.zmq, (d) => { agent.appWaits += d; });
+          return rec.appEvents.observer;
+        },
+      });
+    }
+
+    const receive = original('receive');
+    if (receive) {
+      const wrappedReceive = function receive_(this: ZmqSocket): Promise<Buffer[]> {
+        const rec = records.get(this);
+        if (rec === undefined) return receive.call(this);
+        const pending = receive.call(this);
+        agent.appWaits++;
+        if (agent.asleep) agent.safely(() => agent.wake());
+        rec.receiveAgain ??= wrappedReceive;
+        return pending.then(rec.onReceived, rec.onReceiveFailed);
+      };
+      define('receive', wrappedReceive);
+    }
+
+    const send = original('send');
+    if (send) {
+      define('send', function send_(this: ZmqSocket, message: MessageLike | MessageLike[], options?: unknown): Promise<void> {
+        // Server/Radio sends take an options object; other types get exactly one argument, as before.
+        const pending = options === undefined ? send.call(this, message) : send.call(this, message, options);
+        const rec = records.get(this);
+        if (rec === undefined) return pending;
+        agent.appWaits++;
+        if (agent.asleep) agent.safely(() => agent.wake());
+        // zeromq.js allows one pending send per socket: its accounting waits in the record.
+        rec.pendingSend = message;
+        return pending.then(rec.onSent, rec.onSendFailed);
+      });
+    }
+
+    const bind = original('bind');
+    const unbind = original('unbind');
+    define('bind', function bind_(this: ZmqSocket, address: string): Promise<void> {
+      const rec = records.get(this);
+      return rec ? agent.endpointOp(rec, 'bind', address, () => bind.call(this, address)) : bind.call(this, address);
+    });
+    define('unbind', function unbind_(this: ZmqSocket, address: string): Promise<void> {
+      const rec = records.get(this);
+      return rec ? agent.endpointOp(rec, 'unbind', address, () => unbind.call(this, address)) : unbind.call(this, address);
+    });
+
+    const connect = original('connect');
+    const disconnect = original('disconnect');
+    define('connect', function connect_(this: ZmqSocket, ...args: unknown[]): void {
+      const rec = records.get(this);
+      if (rec === undefined) return connect.apply(this, args);
+      agent.endpointOpSync(rec, 'connect', args[0], () => connect.apply(this, args));
+    });
+    define('disconnect', function disconnect_(this: ZmqSocket, address: string): void {
+      const rec = records.get(this);
+      if (rec === undefined) return disconnect.call(this, address);
+      agent.endpointOpSync(rec, 'disconnect', address, () => disconnect.call(this, address));
+    });
+
+    const close = original('close');
+    define('close', function close_(this: ZmqSocket): void {
+      close.call(this);
+      const rec = records.get(this);
+      if (rec === undefined || rec.closed) return;
+      agent.safely(() => {
+        rec.closed = true;
+        agent.post({ t: 'close', socket: rec.id });
+      });
+    });
+
+    const setStringOption = original('setStringOption');
+    define('setStringOption', function setStringOption_(this: ZmqSocket, option: number, value: string | Buffer | null): void {
+      setStringOption.call(this, option, value);
+      const rec = records.get(this);
+      if (option !== OPT.disconnectMsg || rec === undefined) return;
+      agent.safely(() => {
+        rec.appDisconnectMsg = value === null ? undefined : typeof value === 'string' ? Buffer.from(value, 'utf8') : Buffer.from(value);
+        rec.tokenActive = false;
+        if (rec.appDisconnectMsg === undefined && rec.info.type === 'ROUTER') agent.setToken(rec, false);
+        agent.refreshInfo(rec);
+      });
+    });
+  }
+
+  /** Per-socket settle handlers, made once so that a message costs no closure. */
+  private handlers(rec: SocketRecord): void {
+    rec.onReceived = (frames: Buffer[]): Buffer[] | Promise<Buffer[]> => {
+      this.appWaits--;
+      if (this.countIn(rec, frames)) return frames;
+      // The agent's disconnect token: the app never sees it, it reads the next message instead.
+      if (rec.socket.closed) throw errnoError('Socket is closed', 'EAGAIN', 11);
+      return rec.receiveAgain!.call(rec.socket);
+    };
+    rec.onReceiveFailed = (err: unknown): never => {
+      this.appWaits--;
+      throw err;
+    };
+    rec.onSent = (): void => {
+      this.appWaits--;
+      const message = rec.pendingSend;
+      rec.pendingSend = null;
+      this.safely(() => this.countOut(rec, message));
+    };
+    rec.onSendFailed = (err: unknown): never => {
+      this.appWaits--;
+      rec.pendingSend = null;
+      throw err;
+    };
+  }
+
+  /**
+   * The private ZMQ_DISCONNECT_MSG on a ROUTER where the app set none. `probe` is the first try:
+   * it also tells whether this libzmq supports the option at all.
+   */
+  private setToken(rec: SocketRecord, probe: boolean): void {
+    try {
+      this.setNativeOption(rec.socket, this.token);
+      rec.tokenActive = true;
+      rec.tokenUsed = true;
+      if (probe) this.disconnectMsgWorks = true;
+    } catch {
+      rec.tokenActive = false;
+    }
+  }
+
+  /** Sets ZMQ_DISCONNECT_MSG past the agent's own wrapper (which records what the app sets). */
+  private setNativeOption(socket: ZmqSocket, value: Buffer | null): void {
+    const native = this.copyOf(socket)?.zmq.Socket.prototype;
+    const set = native ? (Reflect.get(native, 'setStringOption') as SocketMethods['setStringOption']) : undefined;
+    if (!set) throw new Error('no setStringOption');
+    set.call(socket, OPT.disconnectMsg, value);
+  }
+
+  /** A Proxy forwards a ROUTER's messages natively, past the agent: the token must not ride along. */
+  releaseToken(socket: ZmqSocket): void {
+    this.safely(() => {
+      const rec = this.records.get(socket);
+      if (!rec?.tokenActive) return;
+      this.setNativeOption(socket, null);
+      rec.tokenActive = false;
+    });
+  }
+
+  /** Counts an app operation the agent cannot see into (Proxy.run) as keeping the process alive. */
+  track<T>(pending: Promise<T>): Promise<T> {
+    this.appWaits++;
+    return pending.then(
+      (value) => {
+        this.appWaits--;
+        return value;
+      },
+      (err: unknown) => {
+        this.appWaits--;
+        throw err;
+      },
+    );
+  }
+
+  /** Counts an incoming message; false when it is the agent's disconnect token (to be hidden). */
+  private countIn(rec: SocketRecord, frames: Buffer[]): boolean {
+    try {
+      let key = '';
+      let routingId: Buffer | undefined;
+      if (rec.kind === 'router') {
+        routingId = frames[0];
+        if (frames.length === 2) {
+          const disconnect = this.disconnectMsgKind(rec, frames);
+          if (disconnect === 'token') return false;
+          if (disconnect === 'app') return true;
+        }
+        key = routingId.toString('latin1');
+      }
+      let bytes = 0;
+      for (let i = 0; i < frames.length; i++) bytes += frames[i].length;
+      const typeFrame = frames[typeFrameIndex(rec.kind, frames)];
+      const type = frameKey(typeFrame);
+      const stats = rec.peerStats(key, routingId);
+      const now = Date.now();
+      stats.msgsIn++;
+      stats.bytesIn += bytes;
+      stats.countType(type);
+      stats.lastMessageIn = now;
+      if (typeFrame !== undefined && typeFrame.length <= TYPE_BYTES && this.heartbeats.has(type)) stats.lastHeartbeatIn = now;
+    } catch {
+      // Accounting must never cost the app its message.
+    }
+    return true;
+  }
+
+  /**
+   * A peer's ZMQ_DISCONNECT_MSG. The token is recognised even after the app set its own text:
+   * connections made before that still carry the token.
+   */
+  private disconnectMsgKind(rec: SocketRecord, frames: Buffer[]): 'token' | 'app' | undefined {
+    const body = frames[1];
+    if (rec.tokenUsed && body.equals(this.token)) {
+      this.post({ t: 'disconnect-msg', socket: rec.id, peer: toBin(frames[0]) });
+      return 'token';
+    }
+    if (rec.appDisconnectMsg !== undefined && body.equals(rec.appDisconnectMsg)) {
+      this.post({ t: 'disconnect-msg', socket: rec.id, peer: toBin(frames[0]), text: toBin(body, LIMITS.textBytes) });
+      return 'app';
+    }
+    return undefined;
+  }
+
+  private countOut(rec: SocketRecord, message: MessageLike | MessageLike[]): void {
+    const frames: ArrayLike<MessageLike> = Array.isArray(message) ? message : [message];
+    let key = '';
+    let routingId: Buffer | undefined;
+    if (rec.kind === 'router' && frames.length > 0) {
+      const first = frames[0];
+      routingId = Buffer.isBuffer(first) ? first : Buffer.from(typeof first === 'string' ? first : frameKey(first), typeof first === 'string' ? 'utf8' : 'latin1');
+      key = routingId.toString('latin1');
+    }
+    let bytes = 0;
+    for (let i = 0; i < frames.length; i++) bytes += frameBytes(frames[i]);
+    const typeFrame = frames[typeFrameIndex(rec.kind, frames)];
+    const type = frameKey(typeFrame);
+    const stats = rec.peerStats(key, routingId);
+    const now = Date.now();
+    stats.msgsOut++;
+    stats.bytesOut += bytes;
+    stats.countType(type);
+    stats.lastMessageOut = now;
+    if (typeFrame !== undefined && frameBytes(typeFrame) <= TYPE_BYTES && this.heartbeats.has(type)) stats.lastHeartbeatOut = now;
+  }
+
+  private endpointOp(rec: SocketRecord, op: 'bind' | 'unbind', address: unknown, call: () => Promise<void>): Promise<void> {
+    let pending: Promise<void>;
+    try {
+      pending = call();
+    } catch (err) {
+      this.reportEndpoint(rec, op, address, false, err);
+      throw err;
+    }
+    this.appWaits++;
+    if (this.asleep) this.wake();
+    return pending.then(
+      () => {
+        this.appWaits--;
+        this.reportEndpoint(rec, op, address, true);
+      },
+      (err: unknown) => {
+        this.appWaits--;
+        this.reportEndpoint(rec, op, address, false, err);
+        throw err;
+      },
+    );
+  }
+
+  private endpointOpSync(rec: SocketRecord, op: 'connect' | 'disconnect', address: unknown, call: () => void): void {
+    try {
+      call();
+    } catch (err) {
+      this.reportEndpoint(rec, op, address, false, err);
+      throw err;
+    }
+    this.reportEndpoint(rec, op, address, true);
+  }
+
+  private reportEndpoint(rec: SocketRecord, op: 'bind' | 'unbind' | 'connect' | 'disconnect', address: unknown, ok: boolean, err?: unknown): void {
+    this.safely(() => {
+      const requested = String(address).slice(0, LIMITS.endpointChars);
+      let resolved: string | undefined;
+      if (ok && op === 'bind') {
+        resolved = rawOptions(rec.socket).getStringOption(OPT.lastEndpoint)?.slice(0, LIMITS.endpointChars) ?? undefined;
+      }
+      if (ok) {
+        const at = Date.now();
+        if (op === 'bind' || op === 'connect') {
+          rec.endpoints.push({ op, requested, ...(resolved ? { resolved } : {}), at });
+          if (rec.endpoints.length > LIMITS.endpointsPerSocket) rec.endpoints.shift();
+        } else {
+          const i = rec.endpoints.findIndex((e) => e.requested === requested || e.resolved === requested);
+          if (i >= 0) rec.endpoints.splice(i, 1);
+        }
+        this.refreshInfo(rec);
+      }
+      this.post({
+        t: 'endpoint', socket: rec.id, op, requested, ok,
+        ...(resolved ? { resolved } : {}),
+        ...(err !== undefined ? { error: errorText(err) } : {}),
+      });
+    });
+  }
+
+  /** Options and routing id may be set after construction: report the socket again when they change. */
+  private refreshInfo(rec: SocketRecord): void {
+    if (rec.closed) return;
+    const info: SocketInfo = { ...rec.info, options: readOptions(rec.socket, rec.appDisconnectMsg !== undefined) };
+    const routingId = readRoutingId(rec.socket);
+    if (routingId) info.routingId = routingId;
+    if (JSON.stringify(info) === JSON.stringify(rec.info)) return;
+    rec.info = info;
+    this.post({ t: 'socket', ...info });
+  }
+
+  // ── monitor ────────────────────────────────────────────────────────────────────────────────────
+
+  private watch(rec: SocketRecord, monitor: ZmqSocket['events']): void {
+    rec.monitor = monitor;
+    const pump = async (): Promise<void> => {
+      while (!monitor.closed) {
+        const event = await monitor.receive();
+        // Undefined: the agent closed this monitor itself (the process is about to exit).
+        if (event === undefined) return;
+        this.safely(() => this.onEvent(rec, event));
+      }
+    };
+    pump().catch(() => {});
+  }
+
+  private onEvent(rec: SocketRecord, event: ZmqEvent): void {
+    rec.appEvents?.push(event);
+    const detail = event as { address?: string; interval?: number; error?: unknown };
+    this.post({
+      t: 'event', socket: rec.id, event: eventType(event.type),
+      ...(typeof detail.address === 'string' ? { address: detail.address.slice(0, LIMITS.endpointChars) } : {}),
+      ...(typeof detail.interval === 'number' ? { interval: Math.max(0, Math.min(2 ** 31, Math.round(detail.interval))) } : {}),
+      ...(detail.error !== undefined ? { error: errorText(detail.error) } : {}),
+    });
+  }
+
+  // ── telemetry ──────────────────────────────────────────────────────────────────────────────────
+
+  private post(msg: Outgoing): void {
+    this.telemetry?.post(msg);
+  }
+
+  /** Starts (or restarts after a quiet spell) the telemetry socket, monitors and timers. */
+  private wake(): void {
+    if (this.telemetry && !this.asleep) return;
+    const copy = this.copies[0];
+    if (!copy) return;
+    this.asleep = false;
+    this.telemetry = new TelemetrySender(copy.zmq, copy.Dealer, this.config.endpoint, {
+      hello: () => this.hello(),
+      snapshot: () => this.snapshot(),
+    });
+    for (const rec of this.records.values()) {
+      if (!rec.closed && rec.monitor?.closed) this.watch(rec, new copy.zmq.Observer(rec.socket));
+    }
+    const every = (ms: number, fn: () => void): void => {
+      const t = setInterval(() => this.safely(fn), ms);
+      t.unref();
+      this.timers.push(t);
+    };
+    every(FLUSH_MS, () => this.flush());
+    every(BEAT_MS, () => {
+      if (this.telemetry?.connected) this.post({ t: 'beat', dropped: this.telemetry.dropped, queued: this.telemetry.queued });
+    });
+    every(IDLE_CHECK_MS, () => this.sleepIfIdle());
+  }
+
+  /**
+   * The agent's monitors hold native polls that would keep the process alive forever. When nothing
+   * of the app's is left (no ref'd Node handle, no zeromq operation in flight) the process would
+   * have exited natively: say bye and let go of everything so it does.
+   */
+  private sleepIfIdle(): void {
+    if (this.appWaits > 0 || process.getActiveResourcesInfo().length > 0) return;
+    this.asleep = true;
+    this.flush();
+    const telemetry = this.telemetry;
+    telemetry?.sendNow({ t: 'bye', reason: 'idle' });
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    for (const rec of this.records.values()) rec.monitor?.close();
+    // Closed a moment later so the bye can leave; a ref'd immediate runs at once and never waits.
+    setImmediate(() => telemetry?.close());
+  }
+
+  private flush(): void {
+    const telemetry = this.telemetry;
+    if (!telemetry) return;
+    const peers = [];
+    for (const rec of this.records.values()) {
+      for (const stats of rec.peers.values()) {
+        if (!stats.changed) continue;
+        const delta = stats.takeDelta(rec.id);
+        // Without a collector the delta is not lost: the next snapshot carries the totals.
+        if (telemetry.connected) peers.push(delta);
+      }
+    }
+    for (let i = 0; i < peers.length; i += LIMITS.peersPerTraffic) {
+      this.post({ t: 'traffic', peers: peers.slice(i, i + LIMITS.peersPerTraffic) });
+    }
+  }
+
+  private hello(): Outgoing {
+    const copy = this.copies[0];
+    return {
+      t: 'hello',
+      instance: this.instance,
+      pid: process.pid,
+      host: os.hostname().slice(0, 256),
+      title: process.title.slice(0, 256),
+      ...(this.config.node ? { node: this.config.node.slice(0, 256) } : {}),
+      argv: process.argv.slice(0, 64).map((a) => a.slice(0, 1024)),
+      runtime: {
+        name: 'node',
+        version: process.versions.node,
+        binding: `zeromq.js ${copy?.bindingVersion ?? 'unknown'}`,
+        libzmq: copy?.zmq.version ?? 'unknown',
+        disconnectMsg: this.disconnectMsgWorks || (copy?.zmq.capability.draft ?? false),
+      },
+      agent: { name: AGENT_NAME, version: AGENT_VERSION },
+      startedAt: this.startedAt,
+    };
+  }
+
+  private snapshot(): Outgoing {
+    const sockets = [...this.records.values()].slice(-LIMITS.socketsPerSnapshot).map((rec) => rec.snapshot());
+    return { t: 'snapshot', sockets, dropped: this.telemetry?.dropped ?? 0 };
+  }
+
+  private forgetOldClosed(): void {
+    let closed = 0;
+    for (const rec of this.records.values()) if (rec.closed) closed++;
+    for (const [socket, rec] of this.records) {
+      if (closed <= CLOSED_SOCKETS_KEPT) break;
+      if (rec.closed) {
+        this.records.delete(socket);
+        closed--;
+      }
+    }
+  }
+
+  /** The agent's own failures stay inside the agent. */
+  private safely(fn: () => void): void {
+    try {
+      fn();
+    } catch {
+      // Telemetry is best effort; the app must not notice the agent.
+    }
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * Per-message helpers on the hot path: byte counts, the message type frame, heartbeat recognition.
+ * Message types are kept as short latin1 keys (one byte per char, first TYPE_BYTES bytes) so that
+ * counting needs no hex or JSON work per message; labels are made only when telemetry is flushed.
+ */
+import { toBin, binLabel } from '../protocol/bin';
+import type { MessageLike } from './zmq';
+
+export const DEFAULT_HEARTBEATS = '\\x02,HEARTBEAT,PING,PONG';
+
+/** Longest message type the agent distinguishes; longer type frames are counted by their prefix. */
+export const TYPE_BYTES = 32;
+
+/**
+ * Where the envelope ends. ROUTER-like sockets (ROUTER, STREAM) carry the peer's routing id as
+ * the first frame, then an optional empty delimiter; DEALER/REQ-likes may carry just the delimiter.
+ */
+export type EnvelopeKind = 'router' | 'dealer' | 'plain';
+
+/** `ZMQ_TOPOLOGY_HEARTBEATS`: comma-separated patterns, `\xNN` for any byte, `\\` for a backslash. */
+export function parseHeartbeatPatterns(spec: string | undefined): Buffer[] {
+  const source = spec === undefined || spec.trim() === '' ? DEFAULT_HEARTBEATS : spec;
+  const patterns: Buffer[] = [];
+  for (const part of source.split(',')) {
+    const bytes: number[] = [];
+    for (let i = 0; i < part.length; i++) {
+      const c = part[i];
+      if (c === '\\' && part[i + 1] === 'x' && /^[0-9a-fA-F]{2}$/.test(part.slice(i + 2, i + 4))) {
+        bytes.push(parseInt(part.slice(i + 2, i + 4), 16));
+        i += 3;
+      } else if (c === '\\' && part[i + 1] === '\\') {
+        bytes.push(0x5c);
+        i += 1;
+      } else {
+        bytes.push(...Buffer.from(c, 'utf8'));
+      }
+    }
+    if (bytes.length > 0 && bytes.length <= TYPE_BYTES) patterns.push(Buffer.from(bytes));
+  }
+  return patterns;
+}
+
+/** Heartbeat patterns as type keys, for a string comparison per message. */
+export function heartbeatKeys(patterns: readonly Buffer[]): Set<string> {
+  return new Set(patterns.map((p) => p.toString('latin1')));
+}
+
+/** Anything outside printable ASCII; strings without it have one byte per char. */
+const NOT_PLAIN_ASCII = /[^ -~]/;
+
+/** Size of one outgoing frame as zeromq.js will send it. */
+export function frameBytes(frame: MessageLike): number {
+  if (typeof frame === 'string') return NOT_PLAIN_ASCII.test(frame) ? Buffer.byteLength(frame, 'utf8') : frame.length;
+  if (frame === null) return 0;
+  if (typeof frame === 'number') return String(frame).length;
+  return frame.byteLength;
+}
+
+/** The type key of a frame: its first TYPE_BYTES bytes, one char per byte. */
+export function frameKey(frame: MessageLike | undefined): string {
+  if (frame === undefined || frame === null) return '';
+  if (typeof frame === 'string') {
+    const head = frame.length > TYPE_BYTES ? frame.slice(0, TYPE_BYTES) : frame;
+    return NOT_PLAIN_ASCII.test(head) ? Buffer.from(head, 'utf8').toString('latin1', 0, TYPE_BYTES) : head;
+  }
+  if (typeof frame === 'number') return String(frame).slice(0, TYPE_BYTES);
+  if (Buffer.isBuffer(frame)) return frame.toString('latin1', 0, Math.min(frame.length, TYPE_BYTES));
+  if (ArrayBuffer.isView(frame)) {
+    return Buffer.from(frame.buffer, frame.byteOffset, Math.min(frame.byteLength, TYPE_BYTES)).toString('latin1');
+  }
+  return Buffer.from(frame, 0, Math.min(frame.byteLength, TYPE_BYTES)).toString('latin1');
+}
+
+function isEmpty(frame: MessageLike | undefined): boolean {
+  return frame !== undefined && frame !== null && typeof frame !== 'number' && (typeof frame === 'string' ? frame.length === 0 : frame.byteLength === 0);
+}
+
+/** Index of the message type frame: the first frame after the envelope (may be past the end). */
+export function typeFrameIndex(kind: EnvelopeKind, frames: ArrayLike<MessageLike>): number {
+  if (kind === 'router') return frames.length > 2 && isEmpty(frames[1]) ? 2 : 1;
+  if (kind === 'dealer') return frames.length > 1 && isEmpty(frames[0]) ? 1 : 0;
+  return 0;
+}
+
+/** How a type key is shown: printable text, else 0x-hex (same rule as every Bin; no frame is `0x`). */
+export function typeLabel(key: string): string {
+  return binLabel(toBin(Buffer.from(key, 'latin1'), TYPE_BYTES));
+}

@@ -1,0 +1,146 @@
+/**
+ * The agent's telemetry DEALER. Sends never wait: messages go into a bounded queue drained by one
+ * loop (zeromq.js allows one pending send per socket) with sendTimeout 0, so a full or absent peer
+ * is an immediate EAGAIN, counted as a drop. The socket's own monitor says when the collector
+ * (re)appears: then hello + snapshot go out first, superseding whatever state was queued.
+ */
+import { encode } from '../protocol/codec';
+import { LIMITS, PROTOCOL_VERSION, type SnapshotMsg, type TelemetryMsg } from '../protocol/types';
+import type { ZmqDealer, ZmqModule, ZmqObserver } from './zmq';
+
+/** A message before the sender stamps it. */
+export type Outgoing = TelemetryMsg extends infer M ? (M extends TelemetryMsg ? Omit<M, 'v' | 'seq' | 'at'> : never) : never;
+
+const QUEUE_LIMIT = 1000;
+const SEND_HWM = 100;
+
+/** What a reconnect cannot rebuild from the snapshot: timeline entries. Losing these is a drop. */
+function isTimeline(msg: Outgoing): boolean {
+  return msg.t === 'event' || msg.t === 'disconnect-msg' || (msg.t === 'endpoint' && !msg.ok);
+}
+
+interface Queued {
+  frame: Buffer;
+  timeline: boolean;
+}
+
+export interface TelemetrySource {
+  hello(): Outgoing;
+  snapshot(): Outgoing;
+}
+
+export class TelemetrySender {
+  private readonly socket: ZmqDealer;
+  private readonly monitor: ZmqObserver;
+  private queue: Queued[] = [];
+  private seq = 0;
+  private isConnected = false;
+  private draining = false;
+  private closed = false;
+  dropped = 0;
+
+  constructor(zmq: ZmqModule, Dealer: new (options?: object) => ZmqDealer, endpoint: string, private readonly source: TelemetrySource) {
+    // A context of its own: the app terminating or configuring its context never touches ours.
+    this.socket = new Dealer({
+      context: new zmq.Context(),
+      linger: 0,
+      immediate: true,
+      sendHighWaterMark: SEND_HWM,
+      sendTimeout: 0,
+    });
+    this.monitor = this.socket.events;
+    void this.watch();
+    this.socket.connect(endpoint);
+  }
+
+  /** Whether the collector is there (handshake seen, no disconnect since). */
+  get connected(): boolean {
+    return this.isConnected;
+  }
+
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  /**
+   * Queues a message. Without a collector, state messages are not kept (the snapshot on the next
+   * handshake carries them); timeline messages are lost and counted.
+   */
+  post(msg: Outgoing): void {
+    if (this.closed) return;
+    if (!this.isConnected || this.queue.length >= QUEUE_LIMIT) {
+      if (this.isConnected || isTimeline(msg)) this.dropped++;
+      return;
+    }
+    this.queue.push({ frame: this.stamp(msg), timeline: isTimeline(msg) });
+    this.drain();
+  }
+
+  /** Best effort, synchronous: what libzmq takes now may still leave before the process ends. */
+  sendNow(msg: Outgoing): void {
+    if (this.closed || !this.isConnected) return;
+    this.socket.send(this.stamp(msg)).catch(() => {});
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.queue = [];
+    this.monitor.close();
+    this.socket.close();
+  }
+
+  private stamp(msg: Outgoing): Buffer {
+    this.seq++;
+    let frame = encode({ ...msg, v: PROTOCOL_VERSION, seq: this.seq, at: Date.now() } as TelemetryMsg);
+    if (frame.length > LIMITS.frameBytes && msg.t === 'snapshot') {
+      // Too many peers: keep the sockets and endpoints, trim each socket's peer list.
+      const trimmed: Omit<SnapshotMsg, 'v' | 'seq' | 'at'> = { ...msg, sockets: msg.sockets.map((s) => ({ ...s, peers: s.peers.slice(0, 8) })) };
+      frame = encode({ ...trimmed, v: PROTOCOL_VERSION, seq: this.seq, at: Date.now() });
+    }
+    return frame;
+  }
+
+  private async watch(): Promise<void> {
+    try {
+      while (!this.monitor.closed) {
+        const event = await this.monitor.receive();
+        if (event === undefined) return;
+        if (event.type === 'handshake') this.onConnected();
+        else if (event.type === 'disconnect') this.isConnected = false;
+      }
+    } catch {
+      // The monitor closed (agent shutdown): nothing more to watch.
+    }
+  }
+
+  private onConnected(): void {
+    // Left over from the previous connection: state is superseded by the snapshot, timeline is lost.
+    for (const item of this.queue) if (item.timeline) this.dropped++;
+    this.queue = [];
+    this.isConnected = true;
+    this.post(this.source.hello());
+    this.post(this.source.snapshot());
+  }
+
+  private drain(): void {
+    if (this.draining || !this.isConnected) return;
+    this.draining = true;
+    void this.drainLoop();
+  }
+
+  private async drainLoop(): Promise<void> {
+    try {
+      while (this.isConnected && !this.closed && this.queue.length > 0) {
+        const item = this.queue.shift()!;
+        try {
+          await this.socket.send(item.frame);
+        } catch {
+          this.dropped++;
+        }
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+}
