@@ -1,8 +1,10 @@
 /**
  * The live topology graph. SVG drawn with d3 data joins keyed by id. Process groups are the
- * simulation's bodies (their sockets stack inside them), so a tick moves ~one element per process
- * plus the edges. Level of detail: labels disappear when zoomed out, and the simulation stops once
- * it settles; ages tick at 5 Hz by rewriting only the label texts that changed.
+ * simulation's bodies (their sockets stack inside them), so a frame moves ~one element per process
+ * plus the edges. The simulation is stepped by hand within a time budget per animation frame and
+ * drawn once per frame (not once per tick), and stops once it settles. Level of detail: labels
+ * disappear when zoomed out, and on big graphs while a pan/zoom is in motion. Ages tick at 5 Hz by
+ * rewriting only the label texts that changed.
  */
 import { drag } from 'd3-drag';
 import { forceCollide, forceLink, forceManyBody, forceSimulation, forceX, forceY, type SimulationLinkDatum, type SimulationNodeDatum } from 'd3-force';
@@ -34,6 +36,12 @@ const EDGE_LABEL_MIN_ZOOM = 0.75;
 /** Below this zoom, all labels are hidden: boxes and coloured edges remain. */
 const LABEL_MIN_ZOOM = 0.4;
 const SVG_NS = 'http://www.w3.org/2000/svg';
+/** Simulation time per animation frame; the rest of the frame is for drawing and input. */
+const LAYOUT_BUDGET_MS = 10;
+/** From this many visible sockets on, labels are hidden while the view is moving. */
+const LARGE_GRAPH_SOCKETS = 150;
+/** How long the view must be still before hidden labels come back. */
+const MOTION_SETTLE_MS = 250;
 const GROUP_WIDTH = SOCKET_WIDTH + 2 * GROUP_PADDING;
 
 interface GroupBody extends SimulationNodeDatum {
@@ -66,6 +74,8 @@ let renderQueued = false;
 let structureKey = '';
 let userMovedView = view.transform !== null;
 let detailsTicker: DetailsTicker | null = null;
+/** The user switched layout: lay everything out afresh rather than only the newcomers. */
+let relayoutRequested = false;
 let detailsSubject: unknown = undefined;
 const bodies = new Map<string, GroupBody>();
 const slots = new Map<string, SocketSlot>();
@@ -114,19 +124,42 @@ const simulation = forceSimulation<GroupBody>([])
   .force('collide', forceCollide<GroupBody>((d) => Math.hypot(GROUP_WIDTH, d.height) / 2 + 24).strength(0.9))
   .force('x', forceX<GroupBody>(0).strength(0.03))
   .force('y', forceY<GroupBody>(0).strength(0.05))
-  .stop()
-  .on('tick', positionAll)
-  .on('end', () => {
-    rememberPositions();
-    if (!userMovedView) {
-      fit();
-    }
-    saveState();
-  });
+  .stop();
+let layoutFrame = 0;
+
+/** Advance the layout on the next animation frame (and the ones after, until it settles). */
+function runLayout(): void {
+  if (layoutFrame === 0) {
+    layoutFrame = requestAnimationFrame(layoutStep);
+  }
+}
+
+function layoutStep(): void {
+  layoutFrame = 0;
+  const start = performance.now();
+  while (simulation.alpha() >= simulation.alphaMin() && performance.now() - start < LAYOUT_BUDGET_MS) {
+    simulation.tick();
+  }
+  positionAll();
+  if (simulation.alpha() >= simulation.alphaMin()) {
+    runLayout();
+    return;
+  }
+  rememberPositions();
+  if (!userMovedView) {
+    fit();
+  }
+  saveState();
+}
+
+function stopLayout(): void {
+  simulation.alpha(0);
+}
 
 const zoomBehavior = zoom<SVGSVGElement, unknown>()
   .scaleExtent([0.03, 4])
   .on('zoom', (event: { transform: ZoomTransform; sourceEvent: Event | null }) => {
+    markMoving();
     viewport.attr('transform', event.transform.toString());
     applyLevelOfDetail(event.transform.k);
     if (event.sourceEvent) {
@@ -149,6 +182,27 @@ function currentTransform(): ZoomTransform {
   return zoomTransform(svgElement);
 }
 
+let movingTimer: ReturnType<typeof setTimeout> | undefined;
+
+/**
+ * Big graphs drop their text while the view moves: Chromium lays SVG text out again at every scale
+ * change, which is what makes zooming a 500-socket graph slow. Text returns once motion pauses.
+ */
+function markMoving(): void {
+  if (visible.sockets.length < LARGE_GRAPH_SOCKETS) {
+    return;
+  }
+  if (movingTimer === undefined) {
+    svgElement.classList.add('lod-moving');
+  } else {
+    clearTimeout(movingTimer);
+  }
+  movingTimer = setTimeout(() => {
+    movingTimer = undefined;
+    svgElement.classList.remove('lod-moving');
+  }, MOTION_SETTLE_MS);
+}
+
 function applyLevelOfDetail(k: number): void {
   svg.classed('lod-no-edge-labels', k < EDGE_LABEL_MIN_ZOOM).classed('lod-no-labels', k < LABEL_MIN_ZOOM);
 }
@@ -167,7 +221,11 @@ function saveState(): void {
   }, 100);
 }
 
+/** Saves drawn groups' positions, keeping those of groups a filter hides (not of groups gone from the model). */
 function rememberPositions(): void {
+  if (!receivedAnything) {
+    return; // nothing drawn yet: keep what the previous page saved
+  }
   const positions: Record<string, [number, number]> = {};
   let count = 0;
   for (const [id, body] of bodies) {
@@ -175,6 +233,19 @@ function rememberPositions(): void {
       break;
     }
     positions[id] = [Math.round(body.x), Math.round(body.y)];
+  }
+  const groupIds = new Set<string>(model.nodes.keys());
+  for (const { item } of model.sockets.values()) {
+    groupIds.add(item.nodeId);
+  }
+  for (const [id, position] of Object.entries(view.positions)) {
+    if (count >= MAX_SAVED_POSITIONS) {
+      break;
+    }
+    if (!(id in positions) && groupIds.has(id)) {
+      positions[id] = position;
+      count++;
+    }
   }
   view.positions = positions;
 }
@@ -220,7 +291,8 @@ function render(): void {
           const body = bodies.get(d.id);
           if (body && view.layout === 'force') {
             if (!event.active) {
-              simulation.alphaTarget(0.1).restart();
+              simulation.alphaTarget(0.1);
+              runLayout();
             }
             body.fx = body.x;
             body.fy = body.y;
@@ -393,15 +465,16 @@ function edgeClass(edge: EdgeView, base: string): string {
 
 // ---- positions -----------------------------------------------------------------------------------
 
-function seedPosition(group: GroupView, layered: Map<string, Point>): Point {
+function seedPosition(group: GroupView, layered: Map<string, Point>, placed: ReadonlySet<string>): Point {
   const saved = view.positions[group.id];
   if (saved) {
     return { x: saved[0], y: saved[1] };
   }
-  // Next to a process it talks to, else where the layered layout would put it.
+  // Next to an already placed process it talks to, else where the layered layout would put it.
   for (const edge of visible.edges) {
     const peerSocket = slots.get(edge.from)?.groupId === group.id ? edge.to : slots.get(edge.to)?.groupId === group.id ? edge.from : undefined;
-    const peer = peerSocket ? bodies.get(slots.get(peerSocket)?.groupId ?? '') : undefined;
+    const peerGroup = peerSocket ? slots.get(peerSocket)?.groupId ?? '' : '';
+    const peer = placed.has(peerGroup) ? bodies.get(peerGroup) : undefined;
     if (peer) {
       return { x: peer.x + (Math.random() - 0.5) * 200, y: peer.y + (Math.random() - 0.5) * 200 };
     }
@@ -446,10 +519,11 @@ function updateBodies(): void {
     }
   }
   let newcomers = 0;
+  const placed = new Set(bodies.keys());
   for (const group of visible.groups) {
     let body = bodies.get(group.id);
     if (!body) {
-      const seed = seedPosition(group, layered);
+      const seed = seedPosition(group, layered, placed);
       body = { id: group.id, x: seed.x, y: seed.y, height: 0 };
       bodies.set(group.id, body);
       if (!view.positions[group.id]) {
@@ -466,13 +540,17 @@ function updateBodies(): void {
     }
   }
 
+  // Fewer ticks for big graphs: they start from the layered seed, which is already untangled.
+  simulation.alphaDecay(bodies.size > LARGE_GRAPH_SOCKETS ? 0.045 : 0.0228);
   simulation.nodes([...bodies.values()]);
   simulation.force<ReturnType<typeof forceLink<GroupBody, GroupLink>>>('link')?.links([...groupLinks.values()]);
   simulation.force<ReturnType<typeof forceCollide<GroupBody>>>('collide')?.initialize([...bodies.values()], Math.random);
-  if (view.layout === 'force' && newcomers > 0) {
-    simulation.alpha(Math.max(simulation.alpha(), newcomers === bodies.size ? 1 : 0.3)).restart();
+  if (view.layout === 'force' && (newcomers > 0 || relayoutRequested)) {
+    simulation.alpha(Math.max(simulation.alpha(), newcomers === bodies.size || relayoutRequested ? 1 : 0.3));
+    relayoutRequested = false;
+    runLayout();
   } else {
-    simulation.stop();
+    stopLayout();
     rememberPositions();
     if (!userMovedView && receivedAnything) {
       requestAnimationFrame(fit);
@@ -795,6 +873,7 @@ layoutSelect.addEventListener('change', () => {
   view.layout = (layoutSelect.value === 'layered' ? 'layered' : 'force') satisfies LayoutMode;
   view.positions = {};
   structureKey = '';
+  relayoutRequested = true;
   userMovedView = false;
   render();
   saveState();

@@ -24,7 +24,7 @@ test('edge labels: heartbeat age when heartbeats were seen, else traffic age, pl
   assert.equal(edgeAgeLabel(null, 3_200), 'traffic 3.2s');
   assert.equal(edgeAgeLabel(null, null), 'no traffic yet');
   assert.equal(edgeLabel('connected', 800, null), '♥ 0.8s ✓ connected');
-  assert.equal(edgeLabel('late', null, 4_200), 'traffic 4.2s ⏱ late');
+  assert.equal(edgeLabel('late', null, 4_200), 'traffic 4.2s ◔ late');
 });
 
 test('ages tick locally: age at now = reported age + time since the update', () => {
