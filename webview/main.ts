@@ -255,10 +255,15 @@ function rememberPositions(): void {
 function scheduleRender(): void {
   if (!renderQueued) {
     renderQueued = true;
-    requestAnimationFrame(() => {
-      renderQueued = false;
-      render();
-    });
+    requestAnimationFrame(flushRender);
+  }
+}
+
+/** Draws a pending update now (a reveal right after a snapshot must see the snapshot drawn). */
+function flushRender(): void {
+  if (renderQueued) {
+    renderQueued = false;
+    render();
   }
 }
 
@@ -553,7 +558,11 @@ function updateBodies(): void {
     stopLayout();
     rememberPositions();
     if (!userMovedView && receivedAnything) {
-      requestAnimationFrame(fit);
+      requestAnimationFrame(() => {
+        if (!userMovedView) {
+          fit();
+        }
+      });
     }
   }
 }
@@ -687,6 +696,7 @@ function refreshSelection(): void {
 }
 
 function reveal(id: string): void {
+  flushRender();
   if (kindOf(model, id) === undefined) {
     statusText.textContent = 'That item is not in the topology (any more).';
     return;

@@ -225,6 +225,25 @@ describe('graph webview with a recorded broker topology', () => {
     assert.ok(svg.includes('WORKER_GONE') && svg.includes('&lt;img src=x'), 'text is serialized escaped');
   });
 
+  test('reveal selects and centers an item, dropping filters that hide it', async () => {
+    const { page } = session;
+    const edge = edgeOf('client-2');
+    await page.fill('#filter-text', 'worker-1');
+    await page.waitForFunction(() => document.querySelectorAll('#graph g.edge').length === 1);
+    await post(page, { type: 'reveal', id: edge.id });
+    await page.locator('#details h2', { hasText: 'Connection' }).waitFor();
+    assert.ok((await page.locator('#details').textContent())?.includes('tcp://0.0.0.0:5555'));
+    assert.equal(await page.inputValue('#filter-text'), '');
+    assert.deepEqual(await waitForPosted(page, 'selected'), { type: 'selected', id: edge.id });
+    const center = await page.evaluate((id) => {
+      const label = [...document.querySelectorAll('g.edge-label')].find((g) => g.getAttribute('data-id') === id);
+      const box = label?.getBoundingClientRect();
+      const svg = document.querySelector('#graph')?.getBoundingClientRect();
+      return box && svg ? { dx: box.x + box.width / 2 - (svg.x + svg.width / 2), dy: box.y - (svg.y + svg.height / 2) } : null;
+    }, edge.id);
+    assert.ok(center && Math.abs(center.dx) < 80 && Math.abs(center.dy) < 40, `revealed edge is centered: ${JSON.stringify(center)}`);
+  });
+
   test('view state survives a reload (getState/setState)', async () => {
     const { page } = session;
     const edge = edgeOf('worker-2');
