@@ -30,7 +30,9 @@ function newestMtime(dir: string): number {
 
 /** Builds dist/webview.js when it is missing or older than the webview sources. */
 export function ensureBundle(): void {
-  const sources = Math.max(newestMtime(path.join(ROOT, 'webview')), fs.statSync(path.join(ROOT, 'src', 'model', 'snapshot.ts')).mtimeMs);
+  // The bundle's inputs: the webview folder and the two contracts it imports.
+  const contracts = [path.join(ROOT, 'src', 'model', 'snapshot.ts'), path.join(ROOT, 'src', 'protocol', 'types.ts')];
+  const sources = Math.max(newestMtime(path.join(ROOT, 'webview')), ...contracts.map((file) => fs.statSync(file).mtimeMs));
   if (fs.existsSync(BUNDLE) && fs.statSync(BUNDLE).mtimeMs >= sources) {
     return;
   }
