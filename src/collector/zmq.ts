@@ -1,6 +1,6 @@
 /**
- * The one place the collector (and the extension host) loads zeromq. It is required at run time with
- * Node's own `require`, never bundled: webpack breaks zeromq's native loader (DESIGN.md).
+ * The one place the collector (and the extension host) loads zeromq. It is required at run time, never
+ * bundled (webpack.config.js keeps it external): webpack breaks zeromq's native loader (DESIGN.md).
  */
 import type * as Zmq from 'zeromq';
 
@@ -9,16 +9,16 @@ export type ZeroMQ = typeof Zmq;
 /** ZMQ_DISCONNECT_MSG (draft): a ROUTER receives [routing id, text] when that peer's connection goes. */
 export const ZMQ_DISCONNECT_MSG = 111;
 
-declare const __non_webpack_require__: NodeJS.Require | undefined;
-
 let loaded: ZeroMQ | undefined;
 
 /** zeromq, or an Error that says why it could not be loaded and what to check. */
 export function loadZeromq(): ZeroMQ {
   if (loaded) return loaded;
-  const nodeRequire = typeof __non_webpack_require__ === 'function' ? __non_webpack_require__ : require;
   try {
-    loaded = nodeRequire('zeromq') as ZeroMQ;
+    // A plain require inside the try: webpack keeps zeromq external (a real Node require at this
+    // point), so a missing or broken native module surfaces here, where we can say why.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    loaded = require('zeromq') as ZeroMQ;
     return loaded;
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
