@@ -97,7 +97,7 @@ export function renderTable(snapshot: TopologySnapshot, options: TableOptions): 
       ],
     }));
   // Fixed: STATE, AGE, MSG/S; flexible: CONNECTING, BOUND, ENDPOINT, LAST DISCONNECT.
-  const [stateW, ageW, rateW, fromW, toW, endpointW, discW] = columnWidths([12, 11, 9], [26, 26, 22, 30], options.width) as
+  const [stateW, ageW, rateW, fromW, toW, endpointW, discW] = columnWidths([12, 13, 9], [26, 26, 22, 30], options.width) as
     [number, number, number, number, number, number, number];
   out.push(...renderRows(['CONNECTING', '→ BOUND', 'ENDPOINT', 'STATE', 'AGE', 'MSG/S o/i', 'LAST DISCONNECT'], edgeRows,
     [fromW, toW, endpointW, stateW, ageW, rateW, discW], options));
