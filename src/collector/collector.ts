@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import * as net from 'node:net';
 import type * as Zmq from 'zeromq';
 import { decode } from '../protocol/codec';
 import type { TopologyStore } from '../model/store';
@@ -99,6 +100,9 @@ export class Collector extends EventEmitter {
     this.router = undefined;
     router.close();
     await this.loop;
+    // libzmq closes the listener in its I/O thread, after close() returns: wait until the port is
+    // really free, so a collector started right after (a restart) can bind it.
+    if (this.boundEndpoint) await untilPortFree(this.boundEndpoint);
     this.loop = undefined;
     this.agents.clear();
     this.publishStatus(false);
@@ -183,6 +187,25 @@ export class Collector extends EventEmitter {
 function isLoopbackAddress(address: string): boolean {
   const a = address.replace(/^\[(.*)\]$/, '$1').toLowerCase();
   return a === 'localhost' || a === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(a);
+}
+
+const PORT_FREE_TIMEOUT_MS = 2000;
+
+/** Resolves once nothing listens on the endpoint's host and port any more (or after a timeout). */
+async function untilPortFree(endpoint: string): Promise<void> {
+  const m = /^tcp:\/\/\[?([^\]]*)\]?:(\d+)$/.exec(endpoint);
+  if (!m) return;
+  const [host, port] = [m[1], Number(m[2])];
+  const deadline = Date.now() + PORT_FREE_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    const free = await new Promise<boolean>((resolve) => {
+      const probe = net.createServer();
+      probe.once('error', () => resolve(false));
+      probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve(true)));
+    });
+    if (free) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }
 
 function isAddressInUse(err: unknown): boolean {
