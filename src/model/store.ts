@@ -58,6 +58,10 @@ export const DEFAULT_STORE_OPTIONS: StoreOptions = {
   retryStorm: { count: 5, windowMs: 10_000 },
 };
 
+/** How long the least-delay clock offset of an agent is trusted before it is measured afresh. */
+const OFFSET_REFRESH_MS = 30_000;
+/** Routing ids remembered per ROUTER (anonymous peers get a new one on every reconnect). */
+const PEERS_PER_SOCKET = 4096;
 /** A lastSeenAt change alone puts a node in a diff at most this often. */
 const LAST_SEEN_RESOLUTION_MS = 1000;
 const OTHER_TYPES = '(other)';
@@ -66,8 +70,12 @@ const UNKNOWN_RUNTIME: Runtime = { name: 'unknown', version: '', binding: '', li
 
 interface AgentRec {
   nodeId?: string;
-  /** receivedAt − msg.at of the latest message: agent clock → collector clock. */
+  /**
+   * Agent clock → collector clock: the smallest receivedAt − msg.at seen lately (the least delayed
+   * message), so a backlog delivered late does not make its old stamps look fresh.
+   */
   offset: number;
+  offsetAt: number;
 }
 
 interface NodeRec {
@@ -189,10 +197,15 @@ export class TopologyStore {
   apply(agentKey: string, msg: TelemetryMsg, receivedAt: number): void {
     let agent = this.agents.get(agentKey);
     if (!agent) {
-      agent = { offset: 0 };
+      agent = { offset: Infinity, offsetAt: receivedAt };
       this.agents.set(agentKey, agent);
     }
-    agent.offset = receivedAt - msg.at;
+    const offset = receivedAt - msg.at;
+    // Re-estimated now and then, so a clock that is set back is followed within OFFSET_REFRESH_MS.
+    if (msg.t === 'hello' || offset <= agent.offset || receivedAt - agent.offsetAt > OFFSET_REFRESH_MS) {
+      agent.offset = offset;
+      agent.offsetAt = receivedAt;
+    }
     if (msg.t === 'hello') {
       this.hello(agentKey, agent, msg, receivedAt);
       return;
@@ -768,6 +781,11 @@ export class TopologyStore {
     const edge = this.attributePeer(router, peer, undefined);
     if (!edge) return undefined;
     if (!rec) {
+      if (router.peers.size >= PEERS_PER_SOCKET) {
+        // Forget the oldest mapping (its edge stays); that peer is attributed afresh if it speaks again.
+        router.peers.delete(router.peers.keys().next().value as string);
+        this.discard('cap:forgotten-peers');
+      }
       rec = { peer };
       router.peers.set(peer.hex, rec);
     }

@@ -90,6 +90,20 @@ describe('heartbeat ages and states', () => {
     assert.deepEqual(late.messageTypes, { WORK: 3 });
   });
 
+  test('a backlog delivered late keeps its true ages (the least-delay clock offset is used)', () => {
+    const store = newStore({ warnAfterMs: 1000, deadAfterMs: 3000 });
+    const { dealers } = routerWithDealers(store, T0, ['w1']);
+    const w1 = dealers.get('w1')!;
+    advance(500);
+    // Built and stamped at T0+500, queued in the agent, delivered 2 s later.
+    const queued = w1.heartbeats(clock.now, DEALER_SOCKET);
+    advance(2000);
+    store.apply(agentKeyOf(w1), queued, clock.now);
+    const edge = edgeOf(store, w1.socketId(DEALER_SOCKET));
+    assert.equal(edge.heartbeatAgeMs, 2000);
+    assert.equal(edge.state, 'late');
+  });
+
   test('a disconnect while the heartbeat was late is a heartbeat timeout', () => {
     const store = newStore({ warnAfterMs: 1000, deadAfterMs: 3000 });
     const { dealers } = routerWithDealers(store, T0, ['w1']);
