@@ -88,6 +88,23 @@ function errnoError(message: string, code: string, errno: number): Error {
   return Object.assign(new Error(message), { errno, code });
 }
 
+interface ProcessInternals {
+  _getActiveHandles?: () => { _isStdio?: boolean; fd?: number }[];
+}
+
+/**
+ * Whether anything of the app's own would keep Node running: ref'd handles, requests, timers.
+ * stdout/stderr pipes are listed as ref'd handles but do not hold the loop open when idle (a
+ * pending write shows up as a request), so they do not count.
+ */
+function appHasResources(): boolean {
+  const resources = process.getActiveResourcesInfo().length;
+  if (resources === 0) return false;
+  const handles = (process as unknown as ProcessInternals)._getActiveHandles?.() ?? [];
+  const stdioOut = handles.filter((h) => h._isStdio === true && (h.fd === 1 || h.fd === 2)).length;
+  return resources > stdioOut;
+}
+
 export class Agent {
   readonly instance = randomBytes(8).toString('hex');
   readonly startedAt = Date.now();
@@ -548,7 +565,7 @@ export class Agent {
    * have exited natively: say bye and let go of everything so it does.
    */
   private sleepIfIdle(): void {
-    if (this.appWaits > 0 || process.getActiveResourcesInfo().length > 0) return;
+    if (this.appWaits > 0 || appHasResources()) return;
     this.asleep = true;
     this.flush();
     const telemetry = this.telemetry;

@@ -1,0 +1,87 @@
+/**
+ * A ROUTER app under the agent, with DEALER peers in other processes: what telemetry says about the
+ * socket (type, routing id, creation site, resolved endpoint), heartbeat stamps, and ZMQ_DISCONNECT_MSG
+ * handling when a peer is kill -9'd — the agent's token never reaches the app, the app's own text does.
+ */
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { after, before, test } from 'node:test';
+import type { PeerTraffic } from '../../src/protocol/types';
+import { FakeCollector, FIXTURES, killAll, sleep, startApp } from '../fixtures/agent/harness';
+
+let collector: FakeCollector;
+before(async () => { collector = await FakeCollector.start(); });
+after(async () => {
+  await killAll();
+  await collector.stop();
+});
+
+const hex = (s: string): string => Buffer.from(s).toString('hex');
+
+/** Line and column of `new zmq.Router(` in a fixture, as a stack trace reports them (1-based). */
+function siteOf(fixture: string): { line: number; column: number } {
+  const lines = fs.readFileSync(path.join(FIXTURES, fixture), 'utf8').split('\n');
+  const i = lines.findIndex((l) => l.includes('new zmq.Router('));
+  return { line: i + 1, column: lines[i].indexOf('new zmq.Router(') + 1 };
+}
+
+test('ROUTER socket telemetry, heartbeats, and a kill -9 peer reported by the private token', async () => {
+  const router = startApp('router-app.js', [], { endpoint: collector.endpoint });
+  const endpoint = await router.line();
+  const pid = router.process.pid!;
+
+  const socket = await collector.waitForSocket((m) => m.type === 'ROUTER', { pid });
+  assert.equal(socket.site?.file, path.join(FIXTURES, 'router-app.js'));
+  assert.deepEqual({ line: socket.site.line, column: socket.site.column }, siteOf('router-app.js'));
+  assert.equal(socket.options.disconnectMsg, false, 'the token is not the app\'s disconnect message');
+  // The wildcard bind, resolved: in an endpoint message, or in the snapshot when it came first.
+  const binds = (): string[] => [
+    ...collector.of('endpoint', pid).filter((m) => m.socket === socket.socket && m.op === 'bind' && m.ok),
+    ...collector.of('snapshot', pid).flatMap((m) => m.sockets.filter((x) => x.socket === socket.socket).flatMap((x) => x.endpoints)),
+  ].map((e) => `${e.requested} -> ${e.resolved}`);
+  for (let i = 0; i < 100 && binds().length === 0; i++) await sleep(20);
+  assert.equal(binds()[0], `tcp://127.0.0.1:* -> ${endpoint}`);
+
+  const dealer = startApp('dealer-peer.js', [endpoint, 'worker-1'], { endpoint: collector.endpoint });
+  const dealerPid = dealer.process.pid!;
+  await router.line((l) => l === JSON.stringify([hex('worker-1'), hex('HEARTBEAT')]));
+  const dealerSocket = await collector.waitForSocket((m) => m.type === 'DEALER', { pid: dealerPid });
+  assert.deepEqual(dealerSocket.routingId, { hex: hex('worker-1'), text: 'worker-1' });
+
+  // Heartbeat stamps advance on both sides while the DEALER sends HEARTBEAT.
+  const worker = (m: { peers: PeerTraffic[] }): PeerTraffic | undefined =>
+    m.peers.find((p) => p.socket === socket.socket && p.peer?.text === 'worker-1');
+  const first = await collector.waitFor('traffic', (m) => worker(m)?.lastHeartbeatIn !== undefined, { pid });
+  const later = await collector.waitFor('traffic', (m) => (worker(m)?.lastHeartbeatIn ?? 0) > worker(first)!.lastHeartbeatIn!, { pid, timeoutMs: 3000 });
+  assert.ok((worker(later)!.types.HEARTBEAT ?? 0) > 0);
+  assert.ok(worker(later)!.lastMessageIn! >= worker(later)!.lastHeartbeatIn!);
+  await collector.waitFor('traffic', (m) => m.peers.some((p) => p.peer === undefined && p.lastHeartbeatOut !== undefined), { pid: dealerPid });
+
+  dealer.process.kill('SIGKILL');
+  const gone = await collector.waitFor('disconnect-msg', (m) => m.socket === socket.socket, { pid });
+  assert.equal(gone.peer.hex, hex('worker-1'));
+  assert.equal(gone.text, undefined, 'the private token carries no text');
+  await sleep(200);
+  // Every message the app received came from the peer: HEARTBEATs and WORK, never the token.
+  const received = router.lines.slice(1).map((l) => JSON.parse(l) as string[]);
+  assert.ok(received.length > 0);
+  for (const frames of received) {
+    assert.equal(frames[0], hex('worker-1'));
+    assert.ok([hex('WORK'), hex('HEARTBEAT')].includes(frames[1]), `unexpected message ${JSON.stringify(frames)}`);
+  }
+});
+
+test('the app\'s own disconnect message reaches the app unchanged and telemetry carries its text', async () => {
+  const router = startApp('router-app.js', [], { endpoint: collector.endpoint, env: { APP_DISCONNECT_MSG: 'PEER_GONE' } });
+  const pid = router.process.pid!;
+  const endpoint = await router.line();
+  const socket = await collector.waitForSocket((m) => m.type === 'ROUTER', { pid });
+  assert.equal(socket.options.disconnectMsg, true);
+  const dealer = startApp('dealer-peer.js', [endpoint, 'worker-2']);
+  await router.line((l) => l === JSON.stringify([hex('worker-2'), hex('WORK')]));
+  dealer.process.kill('SIGKILL');
+  await router.line((l) => l === JSON.stringify([hex('worker-2'), hex('PEER_GONE')]));
+  const gone = await collector.waitFor('disconnect-msg', (m) => m.socket === socket.socket, { pid });
+  assert.deepEqual([gone.peer.text, gone.text], ['worker-2', { hex: hex('PEER_GONE'), text: 'PEER_GONE' }]);
+});
