@@ -38,6 +38,8 @@ export class Collector extends EventEmitter {
   private stopping = false;
   private loop: Promise<void> | undefined;
   private readonly agents = new Set<string>();
+  private lastRoutingId: Buffer | undefined;
+  private lastAgentKey = '';
   private readonly malformedCounts: Record<string, number> = Object.create(null) as Record<string, number>;
   /** Our private ZMQ_DISCONNECT_MSG: only the ROUTER itself ever produces these bytes. */
   private readonly goneToken = Buffer.from(`zmq-topology:agent-gone:${randomBytes(12).toString('hex')}`);
@@ -118,13 +120,18 @@ export class Collector extends EventEmitter {
         this.fail(new Error(`collector receive failed: ${(err as Error).message}`, { cause: err }));
         return;
       }
-      this.handle(frames, Date.now());
+      try {
+        this.handle(frames, Date.now());
+      } catch (err) {
+        // A bug in the model must not stop telemetry from everyone else.
+        this.fail(new Error(`telemetry from one agent could not be applied: ${(err as Error).message}`, { cause: err }));
+      }
     }
   }
 
   /** One ROUTER message. Never throws: a bad frame is counted, the loop goes on. */
   private handle(frames: Buffer[], receivedAt: number): void {
-    const agentKey = frames[0].toString('hex');
+    const agentKey = this.keyOf(frames[0]);
     if (frames.length !== FRAMES_PER_MESSAGE) {
       this.countMalformed(agentKey, 'frame-count', `${frames.length - 1} frames, expected 1`);
       return;
@@ -144,13 +151,17 @@ export class Collector extends EventEmitter {
       this.countMalformed(agentKey, result.reason, result.detail);
       return;
     }
-    try {
-      this.store.apply(agentKey, result.msg, receivedAt);
-    } catch (err) {
-      // A model bug must not stop telemetry from everyone else; report it once per occurrence.
-      this.fail(new Error(`store rejected a ${result.msg.t} message: ${(err as Error).message}`, { cause: err }));
-    }
+    this.store.apply(agentKey, result.msg, receivedAt);
     if (result.msg.t === 'bye') this.agentLeft(agentKey, `bye: ${result.msg.reason}`);
+  }
+
+  /** The routing id as hex; agents send in bursts, so the previous one is reused without a new string. */
+  private keyOf(routingId: Buffer): string {
+    if (this.lastRoutingId === undefined || !routingId.equals(this.lastRoutingId)) {
+      this.lastRoutingId = Buffer.from(routingId);
+      this.lastAgentKey = routingId.toString('hex');
+    }
+    return this.lastAgentKey;
   }
 
   private agentGone(agentKey: string, reason: string): void {

@@ -620,7 +620,9 @@ export class TopologyStore {
   }
 
   private addTypes(into: Record<string, number>, types: Record<string, number>, cumulative: boolean): void {
-    for (const [name, count] of Object.entries(types)) {
+    for (const name in types) {
+      const count = types[name];
+      // Counting the names only when a new one comes: the common case stays allocation-free.
       const key = name in into || Object.keys(into).length < this.limits.messageTypesPerEdge ? name : OTHER_TYPES;
       into[key] = cumulative && key !== OTHER_TYPES ? Math.max(into[key] ?? 0, count) : (into[key] ?? 0) + count;
     }

@@ -123,6 +123,8 @@ describe('collector with real DEALERs', () => {
         child.once('exit', (code) => reject(new Error(`child exited early (${code})`)));
       });
       await waitFor(store, 'the child node', (s) => s.nodes.some((n) => n.name === 'doomed' && n.state === 'live'));
+      const agentEvents: string[] = [];
+      collector.on('agent', (_key: string, what: string, reason?: string) => agentEvents.push(`${what}: ${reason}`));
       const killedAt = Date.now();
       child.kill('SIGKILL');
       const node = await waitFor(store, 'the child exited', (s) => s.nodes.find((n) => n.name === 'doomed' && n.state === 'exited'), 2000);
@@ -130,6 +132,8 @@ describe('collector with real DEALERs', () => {
       console.log(`kill -9 → node exited in ${latency} ms`);
       assert.ok(latency < 1000, `took ${latency} ms`);
       assert.equal(node.pid, child.pid);
+      assert.deepEqual(agentEvents, ['gone: telemetry connection lost']);
+      assert.equal(store.snapshot().collector?.agents, 4, 'the three workers/broker and the noisy agent remain');
     } finally {
       child.kill('SIGKILL');
       await exited;
