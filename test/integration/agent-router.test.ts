@@ -4,11 +4,10 @@
  * handling when a peer is kill -9'd — the agent's token never reaches the app, the app's own text does.
  */
 import { strict as assert } from 'node:assert';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { PeerTraffic } from '../../src/protocol/types';
-import { FakeCollector, FIXTURES, killAll, sleep, startApp } from '../fixtures/agent/harness';
+import { FakeCollector, FIXTURES, killAll, siteOf, sleep, startApp } from '../fixtures/agent/harness';
 
 let collector: FakeCollector;
 before(async () => { collector = await FakeCollector.start(); });
@@ -19,13 +18,6 @@ after(async () => {
 
 const hex = (s: string): string => Buffer.from(s).toString('hex');
 
-/** Line and column of `new zmq.Router(` in a fixture, as a stack trace reports them (1-based). */
-function siteOf(fixture: string): { line: number; column: number } {
-  const lines = fs.readFileSync(path.join(FIXTURES, fixture), 'utf8').split('\n');
-  const i = lines.findIndex((l) => l.includes('new zmq.Router('));
-  return { line: i + 1, column: lines[i].indexOf('new zmq.Router(') + 1 };
-}
-
 test('ROUTER socket telemetry, heartbeats, and a kill -9 peer reported by the private token', async () => {
   const router = startApp('router-app.js', [], { endpoint: collector.endpoint });
   const endpoint = await router.line();
@@ -33,7 +25,7 @@ test('ROUTER socket telemetry, heartbeats, and a kill -9 peer reported by the pr
 
   const socket = await collector.waitForSocket((m) => m.type === 'ROUTER', { pid });
   assert.equal(socket.site?.file, path.join(FIXTURES, 'router-app.js'));
-  assert.deepEqual({ line: socket.site.line, column: socket.site.column }, siteOf('router-app.js'));
+  assert.deepEqual({ line: socket.site.line, column: socket.site.column }, siteOf('router-app.js', 'new zmq.Router('));
   assert.equal(socket.options.disconnectMsg, false, 'the token is not the app\'s disconnect message');
   // The wildcard bind, resolved: in an endpoint message, or in the snapshot when it came first.
   const binds = (): string[] => [

@@ -1,0 +1,65 @@
+/**
+ * Telemetry never costs the app anything: with nobody listening the app does its work and ends by
+ * itself, and what was lost is counted; a collector restarted on the same port gets hello and
+ * snapshot again at once.
+ */
+import { strict as assert } from 'node:assert';
+import { after, test } from 'node:test';
+import { FakeCollector, freePort, killAll, sleep, startApp } from '../fixtures/agent/harness';
+
+const collectors: FakeCollector[] = [];
+after(async () => {
+  await killAll();
+  for (const c of collectors) await c.stop();
+});
+
+test('with no collector listening the app completes and ends by itself; a late collector sees the drops', async () => {
+  const port = await freePort();
+  const endpoint = `tcp://127.0.0.1:${port}`;
+  // Without the agent, for the comparison of run times.
+  const plainStart = Date.now();
+  const plain = startApp('work-app.js', [], { env: { STAY_MS: '0' } });
+  assert.deepEqual(await plain.exited, { code: 0, signal: null });
+  const plainMs = Date.now() - plainStart;
+
+  const quickStart = Date.now();
+  const quick = startApp('work-app.js', [], { endpoint, env: { STAY_MS: '0' } });
+  assert.equal(await quick.line(), 'done');
+  assert.deepEqual(await quick.exited, { code: 0, signal: null });
+  // The agent may add its exit check (50 ms) on top of the app's own run time, nothing like a hang.
+  assert.ok(Date.now() - quickStart < plainMs + 1500, `instrumented run took ${Date.now() - quickStart} ms, plain ${plainMs} ms`);
+
+  const slow = startApp('work-app.js', [], { endpoint, env: { STAY_MS: '4000' } });
+  assert.equal(await slow.line(), 'done');
+  const collector = await FakeCollector.start(endpoint);
+  collectors.push(collector);
+  const pid = slow.process.pid!;
+  const snapshot = await collector.waitFor('snapshot', () => true, { pid });
+  // Monitor events (bind, accept, handshake...) happened with nobody listening: lost, and counted.
+  assert.ok(snapshot.dropped > 0, `dropped ${snapshot.dropped}`);
+  const peers = snapshot.sockets.flatMap((s) => s.peers);
+  assert.equal(peers.reduce((n, p) => n + p.msgsIn, 0), 40, 'the snapshot still carries all traffic (20 jobs + 20 replies)');
+  const beat = await collector.waitFor('beat', () => true, { pid, timeoutMs: 3000 });
+  assert.equal(beat.dropped, snapshot.dropped);
+  assert.deepEqual(await slow.exited, { code: 0, signal: null });
+});
+
+test('a collector restarted on the same port receives hello and snapshot again within 2 s', async () => {
+  const first = await FakeCollector.start();
+  const app = startApp('router-app.js', [], { endpoint: first.endpoint });
+  const pid = app.process.pid!;
+  const hello = await first.waitFor('hello', () => true, { pid });
+  await first.waitFor('snapshot', () => true, { pid });
+  await first.stop();
+  await sleep(300);
+
+  const second = await FakeCollector.start(first.endpoint);
+  collectors.push(second);
+  const restartedAt = Date.now();
+  const again = await second.waitFor('hello', () => true, { pid, timeoutMs: 2000 });
+  const snapshot = await second.waitFor('snapshot', () => true, { pid, timeoutMs: 2000 - (Date.now() - restartedAt) });
+  assert.equal(again.instance, hello.instance, 'the same process start, reconnected');
+  assert.deepEqual(snapshot.sockets.map((s) => s.type), ['ROUTER']);
+  assert.equal(snapshot.sockets[0].endpoints[0].op, 'bind');
+  assert.equal(second.messages(pid)[0].t, 'hello', 'hello comes first');
+});
