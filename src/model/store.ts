@@ -352,6 +352,8 @@ export class TopologyStore {
     node.agent = msg.agent;
     node.startedAt = Math.min(msg.startedAt + agent.offset, receivedAt);
     node.lastSeenAt = receivedAt;
+    // The process now reports over this connection (e.g. after a collector restart): forget the old one.
+    if (node.agentKey !== undefined && node.agentKey !== agentKey) this.agents.delete(node.agentKey);
     node.agentKey = agentKey;
     node.probe = agentKey.startsWith('probe:') || undefined;
     if (node.exitedAt !== undefined) {
