@@ -450,6 +450,8 @@ export class TopologyStore {
       return;
     }
     if (msg.event === 'bind' && msg.address) this.fillWildcardBind(socket, msg.address);
+    // Listener events concern the socket, not any one connection.
+    if (msg.event === 'bind' || msg.event === 'bind:error') return;
     this.resolveIfDirty();
     const detail = msg.error ?? (msg.interval !== undefined ? `retry in ${msg.interval} ms` : msg.address);
     for (const edge of this.eventEdges(socket, msg.address)) {
@@ -458,7 +460,8 @@ export class TopologyStore {
       switch (msg.event) {
         case 'connect':
         case 'connect:delay':
-          if (edge.phase === 'disconnected' || edge.phase === 'retrying') this.setPhase(edge, 'connecting', at);
+          // A reconnect under way; a retrying edge stays retrying until a handshake succeeds.
+          if (edge.phase === 'disconnected') this.setPhase(edge, 'connecting', at);
           break;
         case 'connect:retry':
           edge.retries.add(at);

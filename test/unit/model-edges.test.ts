@@ -208,11 +208,13 @@ describe('disconnects', () => {
     assert.equal(edge.lastDisconnect?.reason, 'disconnect event');
     store.apply(key, dealer.event(T0 + 20, DEALER_SOCKET, 'connect:retry', 'tcp://localhost:5555', 100), T0 + 20);
     assert.equal(edgeFrom(store.snapshot(), dealer.socketId(DEALER_SOCKET)).state, 'retrying');
+    store.apply(key, dealer.event(T0 + 25, DEALER_SOCKET, 'connect', 'tcp://localhost:5555'), T0 + 25);
+    assert.equal(edgeFrom(store.snapshot(), dealer.socketId(DEALER_SOCKET)).state, 'retrying', 'retrying until a handshake');
     store.apply(key, dealer.event(T0 + 30, DEALER_SOCKET, 'handshake', 'tcp://localhost:5555'), T0 + 30);
     edge = edgeFrom(store.snapshot(), dealer.socketId(DEALER_SOCKET));
     assert.equal(edge.state, 'connected');
     assert.equal(edge.lastDisconnect?.at, T0 + 10);
-    assert.deepEqual(edge.timeline.map((t) => t.event).slice(-3), ['disconnect', 'connect:retry', 'handshake']);
+    assert.deepEqual(edge.timeline.map((t) => t.event).slice(-4), ['disconnect', 'connect:retry', 'connect', 'handshake']);
   });
 
   test('closing a socket disconnects its edges with "socket closed"', () => {
