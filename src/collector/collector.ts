@@ -24,8 +24,11 @@ export const DEFAULT_COLLECTOR_PORT = 5599;
 
 /** Frames a ROUTER message must have: the agent's routing id and one telemetry frame. */
 const FRAMES_PER_MESSAGE = 2;
-/** Telemetry bursts (a snapshot of thousands of sockets, many agents) wait here instead of at the agents. */
-const RECEIVE_HWM = 100_000;
+/**
+ * Per-agent inbound queue (libzmq applies the high-water mark per peer pipe): a burst waits here
+ * rather than being dropped at the agent, yet one agent cannot queue without bound.
+ */
+const RECEIVE_HWM = 10_000;
 
 /**
  * Events: 'listening' (endpoint), 'fallback' (requested port, endpoint), 'agent' (agentKey,
@@ -68,7 +71,7 @@ export class Collector extends EventEmitter {
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`collector port ${port} is not a TCP port (0-65535)`);
     const zmq = loadZeromq();
     this.context = new zmq.Context();
-    const router = new zmq.Router({ context: this.context, linger: 0, receiveHighWaterMark: RECEIVE_HWM });
+    const router = new zmq.Router({ context: this.context, linger: 0, receiveHighWaterMark: RECEIVE_HWM, ipv6: address.includes(':') });
     setStringOption(router, ZMQ_DISCONNECT_MSG, this.goneToken);
     const host = address.includes(':') && !address.startsWith('[') ? `[${address}]` : address;
     try {

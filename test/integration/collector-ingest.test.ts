@@ -114,6 +114,22 @@ describe('collector with real DEALERs', () => {
     assert.deepEqual(s.edges.map((e) => [e.id, e.state]), before.edges.map((e) => [e.id, e.state]), 'the picture is unchanged');
   });
 
+  test('bye: the node exits at once with the agent\'s reason, and the agent is gone', async () => {
+    const d = await dealer();
+    const agent = new FakeAgent({ pid: 3000, node: 'polite' });
+    const events: string[] = [];
+    const onAgent = (_key: string, what: string, reason?: string) => events.push(`${what}${reason ? `: ${reason}` : ''}`);
+    collector.on('agent', onAgent);
+    try {
+      await d.send(encode(agent.hello(Date.now())));
+      await d.send(encode(agent.bye(Date.now(), 'normal exit')));
+      await waitFor(store, 'polite exited', (s) => s.nodes.find((n) => n.name === 'polite')?.state === 'exited');
+      assert.deepEqual(events, ['joined', 'gone: bye: normal exit']);
+    } finally {
+      collector.off('agent', onAgent);
+    }
+  });
+
   test('a DEALER in a child process killed with SIGKILL: its node is exited within 1 s', async () => {
     const child = spawn(process.execPath, [CHILD, endpoint, 'doomed'], { stdio: ['ignore', 'pipe', 'inherit'] });
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
