@@ -36,7 +36,6 @@ const RECEIVE_HWM = 10_000;
  */
 export class Collector extends EventEmitter {
   private router: Zmq.Router | undefined;
-  private context: Zmq.Context | undefined;
   private boundEndpoint: string | undefined;
   private stopping = false;
   private loop: Promise<void> | undefined;
@@ -70,8 +69,8 @@ export class Collector extends EventEmitter {
     }
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`collector port ${port} is not a TCP port (0-65535)`);
     const zmq = loadZeromq();
-    this.context = new zmq.Context();
-    const router = new zmq.Router({ context: this.context, linger: 0, receiveHighWaterMark: RECEIVE_HWM, ipv6: address.includes(':') });
+    // Its own context: the collector's I/O never queues behind the probes' or anyone else's sockets.
+    const router = new zmq.Router({ context: new zmq.Context(), linger: 0, receiveHighWaterMark: RECEIVE_HWM, ipv6: address.includes(':') });
     setStringOption(router, ZMQ_DISCONNECT_MSG, this.goneToken);
     const host = address.includes(':') && !address.startsWith('[') ? `[${address}]` : address;
     try {
@@ -86,7 +85,12 @@ export class Collector extends EventEmitter {
         throw new Error(`collector port ${port} on ${address} is already in use (another collector or app?); ` +
           'choose another port, or 0 for any free port', { cause: err });
       }
-      await router.bind(`tcp://${host}:*`);
+      try {
+        await router.bind(`tcp://${host}:*`);
+      } catch (again) {
+        router.close();
+        throw new Error(`collector port ${port} is in use and no free port could be bound on ${address}: ${(again as Error).message}`, { cause: again });
+      }
       this.emit('fallback', port, router.lastEndpoint);
     }
     this.router = router;
