@@ -1,0 +1,420 @@
+/**
+ * End-to-end helpers: the packaged extension in real VS Code (code-server, scripts/code-server.js),
+ * driven through Debian's chromium with playwright-core. One Workbench is one code-server with a
+ * fresh profile plus one headless browser with a fresh profile; close() stops both, so call it in
+ * `after`. How it works and the traps: docs/E2E.md.
+ */
+import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
+import { chromium, type BrowserContext, type Frame, type Locator, type Page } from 'playwright-core';
+
+export const ROOT = path.resolve(__dirname, '..', '..', '..');
+/** Screenshots, server and VS Code logs of failed tests (git-ignored). */
+export const RESULTS_DIR = path.join(ROOT, 'test-results', 'e2e');
+
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const MANIFEST = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as ExtensionManifest;
+
+interface ExtensionManifest {
+  name: string;
+  publisher: string;
+  contributes?: {
+    viewsWelcome?: Array<{ view: string; contents: string; when?: string }>;
+    viewsContainers?: Record<string, Array<{ id: string; title: string }>>;
+    views?: Record<string, Array<{ id: string; name: string }>>;
+  };
+}
+
+/** What scripts/code-server.js's startCodeServer returns (see its JSDoc). */
+export interface RunningServer {
+  url: string;
+  pid: number;
+  runDir: string;
+  tmpDir: string;
+  logFile: string;
+  userDataDir: string;
+  extensionsDir: string;
+  stop(options?: { keepFiles?: boolean }): Promise<void>;
+}
+
+interface CodeServerScript {
+  CODE_SERVER_VERSION: string;
+  ensureCodeServer(): Promise<string>;
+  startCodeServer(options: { vsix?: string; extensionDir?: string; workspace: string; settings?: Record<string, unknown>; port?: number }): Promise<RunningServer>;
+}
+
+interface PackageScript {
+  packageExtension(options?: { out?: string }): Promise<string>;
+  isFresh(vsix: string): boolean;
+}
+
+// scripts/ are plain node scripts (the project has no allowJs): load them by path, typed above.
+const loadScript = createRequire(__filename);
+export const codeServer = loadScript(path.join(ROOT, 'scripts', 'code-server.js')) as CodeServerScript;
+const packaging = loadScript(path.join(ROOT, 'scripts', 'package.js')) as PackageScript;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Times the phases of a test file and prints them as they end and as a table at the end. */
+export class Phases {
+  private readonly timings: Array<{ name: string; seconds: number }> = [];
+
+  async time<T>(name: string, phase: () => Promise<T>): Promise<T> {
+    const started = Date.now();
+    try {
+      return await phase();
+    } finally {
+      const seconds = (Date.now() - started) / 1000;
+      this.timings.push({ name, seconds });
+      console.log(`[e2e] ${name}: ${seconds.toFixed(1)} s`);
+    }
+  }
+
+  print(): void {
+    const width = Math.max(...this.timings.map((t) => t.name.length), 0);
+    console.log(['[e2e] phase timings:', ...this.timings.map((t) => `  ${t.name.padEnd(width)}  ${t.seconds.toFixed(1).padStart(6)} s`)].join('\n'));
+  }
+}
+
+function newestMtime(dir: string): number {
+  if (!fs.existsSync(dir)) return 0;
+  return fs.readdirSync(dir, { withFileTypes: true }).reduce((newest, entry) => {
+    const file = path.join(dir, entry.name);
+    return Math.max(newest, entry.isDirectory() ? newestMtime(file) : fs.statSync(file).mtimeMs);
+  }, 0);
+}
+
+/**
+ * The .vsix under test: packaged by scripts/package.js, or reused while nothing that goes into it
+ * changed. Packages to a temporary name and renames, so a concurrent run never sees half a file.
+ */
+export async function ensureVsix(): Promise<string> {
+  const vsix = path.join(ROOT, '.cache', 'e2e', `${MANIFEST.name}.vsix`);
+  const bundles = path.join(ROOT, 'dist', 'extension.js');
+  const sources = Math.max(newestMtime(path.join(ROOT, 'src')), newestMtime(path.join(ROOT, 'webview')));
+  if (fs.existsSync(bundles) && fs.statSync(bundles).mtimeMs < sources) {
+    console.log('[e2e] warning: dist/ is older than src/ or webview/; `npm run build` to test the current code');
+  }
+  if (packaging.isFresh(vsix)) {
+    console.log(`[e2e] reusing ${path.relative(ROOT, vsix)} (newer than everything it packages)`);
+    return vsix;
+  }
+  fs.mkdirSync(path.dirname(vsix), { recursive: true });
+  const partial = `${vsix}.${process.pid}.partial.vsix`;
+  try {
+    await packaging.packageExtension({ out: partial });
+    fs.renameSync(partial, vsix);
+  } finally {
+    fs.rmSync(partial, { force: true });
+  }
+  return vsix;
+}
+
+export interface WorkbenchOptions {
+  /** Used in artefact file names. */
+  name: string;
+  vsix?: string;
+  extensionDir?: string;
+  /** Files of the scratch workspace, relative path → content (default: one README.txt). */
+  workspaceFiles?: Record<string, string>;
+  /** User settings merged over the harness defaults. */
+  settings?: Record<string, unknown>;
+}
+
+export interface TreeRow {
+  label: string;
+  description: string;
+  /** 1 for top-level rows. */
+  level: number;
+  ariaLabel: string;
+}
+
+export class Workbench {
+  private readonly pageErrors: string[] = [];
+
+  private constructor(
+    readonly options: WorkbenchOptions,
+    readonly server: RunningServer,
+    readonly workspace: string,
+    readonly context: BrowserContext,
+    readonly page: Page,
+  ) {
+    page.on('pageerror', (error) => this.pageErrors.push(`pageerror: ${error.message}`));
+    page.on('console', (message) => {
+      if (message.type() === 'error') this.pageErrors.push(`console.error: ${message.text()}`);
+    });
+  }
+
+  /** Starts code-server with the extension installed and a headless chromium; nothing is opened yet. */
+  static async start(options: WorkbenchOptions): Promise<Workbench> {
+    fs.mkdirSync(path.join(ROOT, '.cache', 'e2e'), { recursive: true });
+    const workspace = fs.mkdtempSync(path.join(ROOT, '.cache', 'e2e', 'workspace-'));
+    for (const [file, content] of Object.entries(options.workspaceFiles ?? { 'README.txt': 'scratch workspace\n' })) {
+      fs.mkdirSync(path.dirname(path.join(workspace, file)), { recursive: true });
+      fs.writeFileSync(path.join(workspace, file), content);
+    }
+    let server: RunningServer | undefined;
+    try {
+      server = await codeServer.startCodeServer({
+        vsix: options.vsix,
+        extensionDir: options.extensionDir,
+        workspace,
+        // Output lines unwrapped, so one channel line is one rendered line (readOutputChannel).
+        // Plain channels have the language "Log", LogOutputChannels "log".
+        settings: { '[Log]': { 'editor.wordWrap': 'off' }, '[log]': { 'editor.wordWrap': 'off' }, ...options.settings },
+      });
+      // Chromium writes crash reports under XDG_CONFIG_HOME even with its own profile folder.
+      const context = await chromium.launchPersistentContext(path.join(server.runDir, 'chromium-profile'), {
+        executablePath: CHROMIUM,
+        headless: true,
+        viewport: { width: 1400, height: 900 },
+        args: CHROMIUM_FLAGS,
+        env: {
+          ...process.env,
+          XDG_CONFIG_HOME: path.join(server.runDir, 'xdg-config'),
+          XDG_CACHE_HOME: path.join(server.runDir, 'xdg-cache'),
+          TMPDIR: server.tmpDir,
+        },
+      });
+      const page = context.pages()[0] ?? await context.newPage();
+      return new Workbench(options, server, workspace, context, page);
+    } catch (error) {
+      if (server) await copyServerArtefacts(server, options.name);
+      await server?.stop();
+      fs.rmSync(workspace, { recursive: true, force: true });
+      throw error;
+    }
+  }
+
+  /** Loads the workbench on `folder` and waits until the remote side answers (explorer rows shown). */
+  async openWorkbench(folder = this.workspace): Promise<void> {
+    await this.page.goto(`${this.server.url}?folder=${encodeURIComponent(folder)}`, { waitUntil: 'domcontentloaded' });
+    await this.page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 60000 });
+    await this.page.locator('.explorer-folders-view .monaco-list-row').first().waitFor({ timeout: 60000 });
+    await this.page.locator('.part.editor').click(); // keyboard focus for F1
+  }
+
+  /**
+   * Runs a command by its palette title ("ZeroMQ: Show Output"). The palette's list is computed
+   * when it opens, so before the extension host has registered the command it is missing: close
+   * and reopen until it appears.
+   */
+  async runCommand(title: string, timeoutMs = 60000): Promise<void> {
+    const quickInput = this.page.locator('.quick-input-widget');
+    const rows = this.page.locator('.quick-input-list .monaco-list-row');
+    const row = rows.filter({ has: this.page.locator('.label-name', { hasText: exactly(title) }) }).first();
+    let seen: string[] = [];
+    for (const deadline = Date.now() + timeoutMs; Date.now() < deadline;) {
+      await this.closeQuickInput();
+      await this.page.keyboard.press('F1');
+      if (!await appears(quickInput, 3000)) continue;
+      await this.page.keyboard.type(title);
+      if (await appears(row, 2000)) {
+        await row.click();
+        await quickInput.waitFor({ state: 'hidden', timeout: 5000 }).catch(() => undefined);
+        return;
+      }
+      seen = await rows.evaluateAll((elements) => elements.map((e) => e.getAttribute('aria-label') ?? ''));
+    }
+    await this.closeQuickInput();
+    throw new Error(`command "${title}" never appeared in the palette within ${timeoutMs / 1000} s (last rows: ${JSON.stringify(seen)})`);
+  }
+
+  /**
+   * The frame that contains `selector`. A webview's HTML lives in iframe#active-frame inside
+   * iframe.webview, so every frame of the page is searched.
+   */
+  async findWebviewFrame(selector: string, timeoutMs = 30000): Promise<Frame> {
+    for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await sleep(250)) {
+      for (const frame of this.page.frames()) {
+        if (await frame.$(selector).then((found) => found !== null, () => false)) return frame;
+      }
+    }
+    throw new Error(`no frame contains ${selector} after ${timeoutMs / 1000} s (${this.page.frames().length} frames)`);
+  }
+
+  /** Shows a contributed view through its activity-bar container and returns the view's pane. */
+  async openView(viewId: string): Promise<Locator> {
+    const { container, view } = findView(viewId);
+    const item = this.page.locator('.part.activitybar li.action-item').filter({ has: this.page.locator(`a.action-label[aria-label^="${container.title}"]`) }).first();
+    await item.waitFor({ timeout: 30000 });
+    // Clicking the active container's item would hide the side bar.
+    if (!(await item.getAttribute('class'))?.split(' ').includes('checked')) await item.click();
+    const pane = this.viewPane(view.name);
+    await pane.waitFor({ timeout: 30000 });
+    return pane;
+  }
+
+  /** The visible rows of a tree view (virtualised: rows scrolled out of sight are not in the DOM). */
+  async treeRows(viewId: string): Promise<TreeRow[]> {
+    const pane = await this.openView(viewId);
+    return pane.locator('.monaco-list-row').evaluateAll((rows) => rows.map((row) => ({
+      label: row.querySelector('.label-name')?.textContent?.trim() ?? '',
+      description: row.querySelector('.label-description')?.textContent?.trim() ?? '',
+      level: Number(row.getAttribute('aria-level') ?? 1),
+      ariaLabel: row.getAttribute('aria-label') ?? '',
+    })));
+  }
+
+  /** The welcome content of a view (shown while its tree is empty), '' when there is none. */
+  async viewWelcomeText(viewId: string): Promise<string> {
+    const pane = await this.openView(viewId);
+    const welcome = pane.locator('.welcome-view-content');
+    if (!await appears(welcome, 5000)) return '';
+    return normalise(await welcome.innerText());
+  }
+
+  /** Text (icons dropped) and accessible label (tooltip-like) of the extension's status bar item. */
+  async statusBarItem(itemId: string): Promise<{ text: string; ariaLabel: string }> {
+    const item = this.page.locator(`.part.statusbar [id="${MANIFEST.publisher}.${MANIFEST.name}.${itemId}"]`);
+    await item.waitFor({ timeout: 30000 });
+    return {
+      text: normalise(await item.locator('.statusbar-item-label').innerText()),
+      ariaLabel: (await item.getAttribute('aria-label')) ?? '',
+    };
+  }
+
+  /** The channel the Output panel shows now, '' when the panel is closed. */
+  async shownOutputChannel(): Promise<string> {
+    // The channel picker is rendered twice (panel title and a hidden view header): take the visible one.
+    const select = this.page.locator('.part.panel select.monaco-select-box').filter({ visible: true }).first();
+    return await select.isVisible() ? select.inputValue() : '';
+  }
+
+  /** Waits until the Output panel shows `name`; returns what it shows at the end. */
+  async waitForShownOutputChannel(name: string, timeoutMs = 15000): Promise<string> {
+    let shown = '';
+    for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await sleep(250)) {
+      shown = await this.shownOutputChannel();
+      if (shown === name) break;
+    }
+    return shown;
+  }
+
+  /**
+   * Shows an Output channel (via "Output: Show Output Channels...") and returns its rendered lines.
+   * The editor is virtualised: only lines in view are read; for long logs use outputLogFile().
+   */
+  async readOutputChannel(name: string): Promise<string> {
+    if (await this.shownOutputChannel() !== name) {
+      await this.runCommand('Output: Show Output Channels...');
+      const row = this.page.locator('.quick-input-list .monaco-list-row').filter({ has: this.page.locator('.label-name', { hasText: exactly(name) }) }).first();
+      await row.click({ timeout: 10000 });
+      const shown = await this.waitForShownOutputChannel(name);
+      if (shown !== name) throw new Error(`picked Output channel "${name}" but the panel shows "${shown}"`);
+    }
+    const lines = this.page.locator('.part.panel .monaco-editor .view-lines .view-line');
+    await lines.first().waitFor({ timeout: 10000 }).catch(() => undefined);
+    const rendered = await lines.evaluateAll((elements) => elements
+      .map((e) => ({ top: parseFloat((e as HTMLElement).style.top) || 0, text: e.textContent ?? '' }))
+      .sort((a, b) => a.top - b.top)
+      .map((line) => line.text));
+    return rendered.map((line) => line.replace(/\u00a0/g, ' ')).join('\n');
+  }
+
+  /** Polls readOutputChannel until `pattern` matches; the error carries the last text seen. */
+  async waitForOutput(name: string, pattern: RegExp, timeoutMs = 30000): Promise<string> {
+    let text = '';
+    for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await sleep(500)) {
+      text = await this.readOutputChannel(name);
+      if (pattern.test(text)) return text;
+    }
+    throw new Error(`Output "${name}" never matched ${pattern} in ${timeoutMs / 1000} s; it shows:\n${text}\n--- whole channel log:\n${this.outputLogFile(name)}`);
+  }
+
+  /** The complete text of an extension's Output channel, from the log file VS Code keeps of it. */
+  outputLogFile(name: string): string {
+    const logs = path.join(this.server.userDataDir, 'logs');
+    const files = listFiles(logs).filter((file) => path.basename(file).replace(/^\d+-/, '') === `${name}.log`);
+    const newest = files.sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs)[0];
+    return newest ? fs.readFileSync(newest, 'utf8') : '';
+  }
+
+  /** Screenshot, page errors, server log and VS Code's logs into test-results/e2e/<name>-<label>*. */
+  async captureFailure(label: string): Promise<void> {
+    const base = path.join(RESULTS_DIR, `${this.options.name}-${label.replace(/[^\w.-]+/g, '_')}`);
+    fs.mkdirSync(RESULTS_DIR, { recursive: true });
+    await this.page.screenshot({ path: `${base}.png` }).catch((error: unknown) => console.log(`[e2e] no screenshot: ${String(error)}`));
+    fs.writeFileSync(`${base}.page-errors.txt`, this.pageErrors.join('\n') + '\n');
+    await copyServerArtefacts(this.server, `${this.options.name}-${label.replace(/[^\w.-]+/g, '_')}`);
+    console.log(`[e2e] failure artefacts: ${path.relative(ROOT, base)}.*`);
+  }
+
+  /** Closes the browser, stops the server's whole process group, removes the scratch folders. */
+  async close(): Promise<void> {
+    await this.context.close().catch(() => undefined);
+    await this.server.stop();
+    fs.rmSync(this.workspace, { recursive: true, force: true });
+  }
+
+  private viewPane(viewName: string): Locator {
+    // The header is there (hidden) even when the container shows one view under its own title.
+    return this.page.locator('.part.sidebar .pane').filter({ has: this.page.locator(`.pane-header[aria-label="${viewName} Section"]`) });
+  }
+
+  private async closeQuickInput(): Promise<void> {
+    const quickInput = this.page.locator('.quick-input-widget');
+    if (!await quickInput.isVisible()) return;
+    await this.page.keyboard.press('Escape');
+    await quickInput.waitFor({ state: 'hidden', timeout: 2000 }).catch(() => undefined);
+  }
+}
+
+/**
+ * The welcome texts package.json declares for a view, as the workbench renders them: one line per
+ * paragraph, `[label](command:…)` links shown as their label.
+ */
+export function declaredWelcomeTexts(viewId: string): string[] {
+  return (MANIFEST.contributes?.viewsWelcome ?? [])
+    .filter((welcome) => welcome.view === viewId)
+    .map((welcome) => normalise(welcome.contents.replace(/\[([^\]]*)\]\([^)]*\)/g, '$1').split('\n').map((line) => line.trim()).join('\n')));
+}
+
+function findView(viewId: string): { container: { id: string; title: string }; view: { id: string; name: string } } {
+  const contributes = MANIFEST.contributes ?? {};
+  for (const [containerId, views] of Object.entries(contributes.views ?? {})) {
+    const view = views.find((v) => v.id === viewId);
+    if (!view) continue;
+    const containers = Object.values(contributes.viewsContainers ?? {}).flat();
+    const container = containers.find((c) => c.id === containerId) ?? { id: containerId, title: containerId === 'explorer' ? 'Explorer' : containerId };
+    return { container, view };
+  }
+  throw new Error(`package.json contributes no view "${viewId}"`);
+}
+
+async function copyServerArtefacts(server: RunningServer, base: string): Promise<void> {
+  fs.mkdirSync(RESULTS_DIR, { recursive: true });
+  fs.copyFileSync(server.logFile, path.join(RESULTS_DIR, `${base}.server.log`));
+  const logs = path.join(server.userDataDir, 'logs');
+  if (fs.existsSync(logs)) fs.cpSync(logs, path.join(RESULTS_DIR, `${base}.vscode-logs`), { recursive: true });
+}
+
+function listFiles(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir, { withFileTypes: true })
+    .flatMap((entry) => entry.isDirectory() ? listFiles(path.join(dir, entry.name)) : [path.join(dir, entry.name)]);
+}
+
+async function appears(locator: Locator, timeoutMs: number): Promise<boolean> {
+  return locator.waitFor({ state: 'visible', timeout: timeoutMs }).then(() => true, () => false);
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function exactly(text: string): RegExp {
+  return new RegExp(`^\\s*${escapeRegExp(text)}\\s*$`);
+}
+
+function normalise(text: string): string {
+  return text.replace(/\u00a0/g, ' ').replace(/[ \t]+/g, ' ').replace(/\s*\n\s*/g, '\n').trim();
+}
+
+/** node:test's TestContext has `passed` at run time (node 20.12+), not in @types/node 20. */
+export function testFailed(context: unknown): boolean {
+  return typeof context === 'object' && context !== null && 'passed' in context && context.passed === false;
+}
