@@ -9,6 +9,7 @@ export interface TableOptions {
 
 // Identities and disconnect texts are untrusted bytes: never let them reach the terminal as escapes.
 export function terminalSafe(text: string): string {
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
   return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 

@@ -1,6 +1,7 @@
 import { LIMITS, type Bin } from './types';
 
 // Printable = valid UTF-8 with no control characters; anything else is shown as hex only.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\ufffd]/;
 
 /** Bytes from the app as a Bin (hex always, text when printable), capped at `max` bytes. */

@@ -46,6 +46,10 @@ export class System {
         ...options.env,
       },
     });
+    return this.track(child, script);
+  }
+
+  private track(child: ChildProcess, script: string): Child {
     this.children.add(child);
     const exited = new Promise<void>((resolve) => child.once('exit', () => {
       this.children.delete(child);
@@ -57,6 +61,22 @@ export class System {
     });
     firstLine.catch(() => {});
     return { process: child, firstLine, exited };
+  }
+
+  /** Starts a Python script with the pyzmq agent on PYTHONPATH, pointed at this collector. */
+  spawnPython(python: string, script: string, args: string[], name: string): Child {
+    return this.track(spawn(python, [script, ...args], {
+      cwd: ROOT,
+      stdio: ['pipe', 'pipe', 'inherit'],
+      env: {
+        ...process.env,
+        PYTHONPATH: path.join(ROOT, 'agents', 'python'),
+        PYTHONDONTWRITEBYTECODE: '1',
+        PYTHONUNBUFFERED: '1',
+        ZMQ_TOPOLOGY_ENDPOINT: this.endpoint,
+        ZMQ_TOPOLOGY_NODE: name,
+      },
+    }), script);
   }
 
   /** Polls the store until `check` returns a truthy value; fails with `what` and the last snapshot. */

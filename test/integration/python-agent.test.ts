@@ -5,12 +5,13 @@
  */
 import { after, before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import * as zmq from 'zeromq';
 import { decode } from '../../src/protocol/codec';
+import { python } from '../helpers/python';
 import type {
   EndpointMsg, HelloMsg, MonitorEventMsg, PeerTraffic, SnapshotMsg, SocketInfo, TelemetryMsg, TrafficMsg,
 } from '../../src/protocol/types';
@@ -18,25 +19,6 @@ import type {
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const AGENT_DIR = path.join(ROOT, 'agents', 'python');
 const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'python');
-
-/** The first interpreter that can import pyzmq, or undefined. */
-function findPython(): string | undefined {
-  const candidates = [process.env.ZMQ_TOPOLOGY_TEST_PYTHON, '/usr/bin/python3', 'python3', 'python'];
-  for (const candidate of candidates) {
-    if (!candidate) continue;
-    const probe = spawnSync(candidate, ['-c', 'import zmq'], { stdio: 'ignore', timeout: 10_000 });
-    if (probe.status === 0) return candidate;
-  }
-  return undefined;
-}
-
-const PYTHON = findPython();
-
-function python(): string {
-  assert.ok(PYTHON, 'no Python that can `import zmq` was found (tried $ZMQ_TOPOLOGY_TEST_PYTHON, /usr/bin/python3, '
-    + 'python3, python): install pyzmq, e.g. `apt-get install -y python3-zmq`');
-  return PYTHON;
-}
 
 /** The environment of an app: the agent on PYTHONPATH, activated only when `endpoint` is given. */
 function appEnv(endpoint?: string, node?: string, extraPath: string[] = []): NodeJS.ProcessEnv {
