@@ -305,7 +305,7 @@ function installVsix(bin, vsix, { userDataDir, extensionsDir, env, logFile }) {
     env, encoding: 'utf8', timeout: 120000,
   });
   fs.appendFileSync(logFile, `$ code-server --install-extension ${vsix}\n${result.stdout}${result.stderr}\n`);
-  if (result.status !== 0 || /failed|error/i.test(result.stderr)) {
+  if (result.status !== 0 || !/was successfully installed/.test(result.stdout)) {
     throw new Error(`installing ${vsix} failed (${result.signal ?? `exit ${result.status}`}):\n${result.stdout}${result.stderr}`);
   }
 }
@@ -364,6 +364,35 @@ async function killGroup(pgid) {
 }
 
 /**
+ * Servers of this process that stop() has not stopped yet. The server runs in its own session, so
+ * Ctrl-C on the terminal does not reach it: it must die with this process (crash, signal, or a
+ * test that never called stop()).
+ * @type {Map<number, { runDir: string, tmpDir: string }>}
+ */
+const unstopped = new Map();
+let killsUnstopped = false;
+
+function killUnstoppedWithThisProcess() {
+  if (killsUnstopped) return;
+  killsUnstopped = true;
+  /** @param {boolean} removeFiles */
+  const killAll = (removeFiles) => {
+    for (const [pgid, { runDir, tmpDir }] of unstopped) {
+      try { process.kill(-pgid, 'SIGKILL'); } catch { /* already gone */ }
+      if (removeFiles) for (const dir of [runDir, tmpDir]) fs.rmSync(dir, { recursive: true, force: true });
+    }
+    unstopped.clear();
+  };
+  process.once('exit', () => killAll(false)); // a crash: the run folder stays for a look (pruned after a day)
+  for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM', 'SIGHUP'])) {
+    process.once(signal, () => {
+      killAll(true);
+      process.kill(process.pid, signal); // the default action, now that this listener is gone
+    });
+  }
+}
+
+/**
  * @typedef {object} StartOptions
  * @property {string} [vsix] installed with `code-server --install-extension` (the real install path)
  * @property {string} [extensionDir] copied into the extensions folder instead (no packaging needed)
@@ -416,9 +445,8 @@ async function startCodeServer({ vsix, extensionDir, workspace, settings = {}, p
   if (pid === undefined) throw new Error(`cannot start ${bin}`);
   let exitStatus = /** @type {string | undefined} */ (undefined);
   server.once('exit', (code, signal) => { exitStatus = signal ?? `exit ${code}`; });
-  // If the caller crashes without stop(), do not leave a server (and its port) behind.
-  const killOnExit = () => { try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ } };
-  process.once('exit', killOnExit);
+  unstopped.set(pid, { runDir, tmpDir });
+  killUnstoppedWithThisProcess();
 
   let stopped = false;
   /** @param {{ keepFiles?: boolean }} [options] */
@@ -426,7 +454,7 @@ async function startCodeServer({ vsix, extensionDir, workspace, settings = {}, p
     if (!stopped) {
       stopped = true;
       await killGroup(pid);
-      process.removeListener('exit', killOnExit);
+      unstopped.delete(pid);
     }
     if (!keepFiles) {
       fs.rmSync(runDir, { recursive: true, force: true });
@@ -479,10 +507,8 @@ async function main() {
     port: flags.port ? Number(flags.port) : 0,
   });
   console.log(`code-server ${CODE_SERVER_VERSION} is up in ${seconds(started)} s: ${server.url}`);
-  console.log(`  log: ${server.logFile}\n  Ctrl-C stops it.`);
-  const shutdown = () => server.stop().then(() => process.exit(0));
-  process.once('SIGINT', shutdown);
-  process.once('SIGTERM', shutdown);
+  console.log(`  log: ${server.logFile}\n  Ctrl-C stops it and removes its scratch folder.`);
+  // This process lives as long as the server (its child handle keeps it alive), Ctrl-C ends both.
 }
 
 module.exports = { CODE_SERVER_VERSION, ensureCodeServer, startCodeServer };
