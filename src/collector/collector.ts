@@ -9,11 +9,23 @@ import * as net from 'node:net';
 import type * as Zmq from 'zeromq';
 import { decode } from '../protocol/codec';
 import type { TopologyStore } from '../model/store';
+import type { CollectorStatus } from '../model/snapshot';
+import { isZ85Key, z85Encode, type CurveKeyPair } from './keys';
 import { loadZeromq, setStringOption, ZMQ_DISCONNECT_MSG } from './zmq';
 
 export interface CollectorOptions {
-  /** Default 127.0.0.1. Only loopback for now: a non-loopback collector requires CURVE. */
+  /** Default 127.0.0.1. Any address other than loopback requires `curve` (DESIGN.md invariant 4). */
   address?: string;
+  /**
+   * The collector's CURVE key pair: the ROUTER becomes a CURVE server and a ZAP handler admits only
+   * CURVE clients. Required off loopback; on loopback it is optional (and how tests exercise it).
+   */
+  curve?: CurveKeyPair;
+  /**
+   * Client public keys (Z85) admitted under CURVE. Empty or absent: any client that knows the server's
+   * public key is admitted (docs/REMOTE.md says why that is weaker).
+   */
+  allowedClientKeys?: readonly string[];
   /** Default 5599; 0 = any free port. */
   port?: number;
   /** When the port is taken, bind a free one instead (and emit 'fallback'). Default true. */
@@ -29,10 +41,14 @@ const FRAMES_PER_MESSAGE = 2;
  * rather than being dropped at the agent, yet one agent cannot queue without bound.
  */
 const RECEIVE_HWM = 10_000;
+/** Where libzmq looks for the ZAP handler (RFC 27), inside the socket's own context. */
+const ZAP_ENDPOINT = 'inproc://zeromq.zap.01';
+/** Refusal texts are built here from peer-controlled bytes: keep them short. */
+const REASON_CHARS = 200;
 
 /**
  * Events: 'listening' (endpoint), 'fallback' (requested port, endpoint), 'agent' (agentKey,
- * 'joined' | 'gone', reason?), 'error' (Error; emitted only when someone listens).
+ * 'joined' | 'gone', reason?), 'refused' (reason, address?), 'error' (Error; emitted only when someone listens).
  */
 export class Collector extends EventEmitter {
   private router: Zmq.Router | undefined;
@@ -45,6 +61,13 @@ export class Collector extends EventEmitter {
   private readonly malformedCounts: Record<string, number> = Object.create(null) as Record<string, number>;
   /** Our private ZMQ_DISCONNECT_MSG: only the ROUTER itself ever produces these bytes. */
   private readonly goneToken = Buffer.from(`zmq-topology:agent-gone:${randomBytes(12).toString('hex')}`);
+  /** CURVE mode only: the ZAP handler and the ROUTER's monitor (its handshake failures are refusals). */
+  private zap: Zmq.Router | undefined;
+  private monitor: Zmq.Observer | undefined;
+  private refused = 0;
+  private lastRefused: CollectorStatus['lastRefused'];
+  /** What the ZAP handler just denied: the handshake:error:auth event that follows carries no reason. */
+  private zapDenial: { address: string; reason: string } | undefined;
 
   constructor(private readonly store: TopologyStore, private readonly options: CollectorOptions = {}) {
     super();
@@ -56,31 +79,50 @@ export class Collector extends EventEmitter {
 
   /** What an agent needs in its environment to report here. */
   get agentEnv(): Record<string, string> {
-    return this.boundEndpoint ? { ZMQ_TOPOLOGY_ENDPOINT: this.boundEndpoint } : {};
+    if (!this.boundEndpoint) return {};
+    const serverKey = this.options.curve?.publicKey;
+    return { ZMQ_TOPOLOGY_ENDPOINT: this.boundEndpoint, ...(serverKey ? { ZMQ_TOPOLOGY_SERVER_KEY: serverKey } : {}) };
   }
 
   async start(): Promise<string> {
     if (this.router) throw new Error('collector already started');
     const address = this.options.address ?? '127.0.0.1';
     const port = this.options.port ?? DEFAULT_COLLECTOR_PORT;
-    if (!isLoopbackAddress(address)) {
-      throw new Error(`refusing to bind the collector on ${address}: a collector reachable from other hosts requires CURVE, ` +
-        'which is not supported yet. Use 127.0.0.1.');
+    const curve = this.options.curve;
+    if (!isLoopbackAddress(address) && !curve) {
+      throw new Error(`refusing to bind the collector on ${address} without CURVE: anyone who can reach that address could ` +
+        'send it telemetry. Give the collector a CURVE key pair (CLI: --curve-keys FILE; VS Code does it by itself), ' +
+        'or bind 127.0.0.1. See docs/REMOTE.md.');
     }
+    if (curve && (!isZ85Key(curve.publicKey) || !isZ85Key(curve.secretKey))) throw new Error('the collector\'s CURVE keys must be Z85 text of 40 characters');
+    const bad = (this.options.allowedClientKeys ?? []).find((k) => !isZ85Key(k));
+    if (bad !== undefined) throw new Error(`allowed client key "${String(bad).slice(0, 50)}" is not a Z85 CURVE public key (40 characters)`);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`collector port ${port} is not a TCP port (0-65535)`);
     const zmq = loadZeromq();
+    if (curve && !zmq.capability.curve) throw new Error('this zeromq build has no CURVE support, so the collector cannot bind off loopback');
     // Its own context: the collector's I/O never queues behind the probes' or anyone else's sockets.
-    const router = new zmq.Router({ context: new zmq.Context(), linger: 0, receiveHighWaterMark: RECEIVE_HWM, ipv6: address.includes(':') });
+    const context = new zmq.Context();
+    if (curve) await this.startZap(zmq, context);
+    const router = new zmq.Router({
+      context, linger: 0, receiveHighWaterMark: RECEIVE_HWM, ipv6: address.includes(':'),
+      ...(curve ? { curveServer: true, curveSecretKey: curve.secretKey, zapDomain: 'zmq-topology' } : {}),
+    });
     setStringOption(router, ZMQ_DISCONNECT_MSG, this.goneToken);
+    if (curve) {
+      this.monitor = router.events;
+      void this.watchHandshakes(this.monitor);
+    }
     const host = address.includes(':') && !address.startsWith('[') ? `[${address}]` : address;
     try {
       await router.bind(`tcp://${host}:${port === 0 ? '*' : port}`);
     } catch (err) {
       if (!isAddressInUse(err)) {
+        this.closeGuards();
         router.close();
         throw new Error(`collector could not bind tcp://${host}:${port}: ${(err as Error).message}`, { cause: err });
       }
       if (this.options.fallbackToFreePort === false) {
+        this.closeGuards();
         router.close();
         throw new Error(`collector port ${port} on ${address} is already in use (another collector or app?); ` +
           'choose another port, or 0 for any free port', { cause: err });
@@ -88,6 +130,7 @@ export class Collector extends EventEmitter {
       try {
         await router.bind(`tcp://${host}:*`);
       } catch (again) {
+        this.closeGuards();
         router.close();
         throw new Error(`collector port ${port} is in use and no free port could be bound on ${address}: ${(again as Error).message}`, { cause: again });
       }
@@ -107,6 +150,7 @@ export class Collector extends EventEmitter {
     if (!router) return;
     this.stopping = true;
     this.router = undefined;
+    this.closeGuards();
     router.close();
     await this.loop;
     // libzmq closes the listener in its I/O thread, after close() returns: wait until the port is
@@ -134,6 +178,77 @@ export class Collector extends EventEmitter {
         this.fail(new Error(`telemetry from one agent could not be applied: ${(err as Error).message}`, { cause: err }));
       }
     }
+  }
+
+  /** The ZAP handler (RFC 27) on the collector's context: CURVE clients only, and only allowed keys when a list is given. */
+  private async startZap(zmq: typeof Zmq, context: Zmq.Context): Promise<void> {
+    const zap = new zmq.Router({ context, linger: 0 });
+    await zap.bind(ZAP_ENDPOINT);
+    this.zap = zap;
+    const allowed = new Set(this.options.allowedClientKeys ?? []);
+    void (async () => {
+      for (;;) {
+        let frames: Buffer[];
+        try {
+          frames = await zap.receive();
+        } catch {
+          return; // closed by stop()
+        }
+        // [peer, empty, version, request id, domain, address, identity, mechanism, credentials...]
+        const [peer, , version, requestId, , address, , mechanism, key] = frames;
+        if (!peer || !requestId) continue;
+        const text = (b: Buffer | undefined) => printable(b?.toString('latin1') ?? '');
+        let reason: string | undefined;
+        if (text(version) !== '1.0') reason = `ZAP version ${text(version)}`;
+        else if (text(mechanism) !== 'CURVE') reason = `mechanism ${text(mechanism) || '(none)'}: this collector requires CURVE`;
+        else if (allowed.size > 0 && (key?.length !== 32 || !allowed.has(z85Encode(key)))) {
+          reason = `client key ${key?.length === 32 ? z85Encode(key) : '(malformed)'} is not in the allowed client keys`;
+        }
+        if (reason) this.zapDenial = { address: text(address), reason };
+        try {
+          await zap.send([peer, '', '1.0', requestId, reason ? '400' : '200', reason ? 'refused' : 'OK', '', '']);
+        } catch {
+          return;
+        }
+      }
+    })();
+  }
+
+  /** Handshake failures on the CURVE ROUTER are refused agents: wrong server key, no CURVE, or a ZAP denial. */
+  private async watchHandshakes(monitor: Zmq.Observer): Promise<void> {
+    try {
+      while (!monitor.closed) {
+        const event = await monitor.receive();
+        if (event.type === 'handshake:error:auth') {
+          const denial = this.zapDenial;
+          this.zapDenial = undefined;
+          this.refuse(denial?.reason ?? `authentication failed: ${event.error.message}`, denial?.address);
+        } else if (event.type === 'handshake:error:protocol') {
+          const why = event.error.code === 'ERR_ZMTP_MECHANISM_MISMATCH' ? 'not a CURVE client (no or invalid ZMQ_TOPOLOGY_SERVER_KEY?)'
+            : event.error.code === 'ERR_ZMTP_CRYPTOGRAPHIC' ? 'CURVE handshake failed (wrong ZMQ_TOPOLOGY_SERVER_KEY?)'
+              : `handshake failed: ${event.error.code}`;
+          this.refuse(why);
+        } else if (event.type === 'handshake:error:other') {
+          this.refuse(`handshake failed: ${event.error.message}`);
+        }
+      }
+    } catch {
+      // The monitor closed with the ROUTER (stop).
+    }
+  }
+
+  private refuse(reason: string, address?: string): void {
+    this.refused++;
+    this.lastRefused = { at: Date.now(), ...(address ? { address } : {}), reason: reason.slice(0, REASON_CHARS) };
+    this.publishStatus(this.router !== undefined);
+    this.emit('refused', this.lastRefused.reason, address);
+  }
+
+  private closeGuards(): void {
+    this.monitor?.close();
+    this.zap?.close();
+    this.monitor = undefined;
+    this.zap = undefined;
   }
 
   /** One ROUTER message. Never throws: a bad frame is counted, the loop goes on. */
@@ -194,6 +309,8 @@ export class Collector extends EventEmitter {
       listening,
       malformed: this.malformedCounts,
       agents: this.agents.size,
+      ...(this.options.curve ? { curve: true, refused: this.refused } : {}),
+      ...(this.lastRefused ? { lastRefused: this.lastRefused } : {}),
     });
   }
 
@@ -202,7 +319,12 @@ export class Collector extends EventEmitter {
   }
 }
 
-function isLoopbackAddress(address: string): boolean {
+/** Peer-supplied ZAP fields as text: control and non-ASCII bytes as \xNN, capped. */
+function printable(text: string): string {
+  return text.slice(0, REASON_CHARS).replace(/[^\x20-\x7e]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+export function isLoopbackAddress(address: string): boolean {
   const a = address.replace(/^\[(.*)\]$/, '$1').toLowerCase();
   return a === 'localhost' || a === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(a);
 }

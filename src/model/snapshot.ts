@@ -108,6 +108,12 @@ export interface CollectorStatus {
    * Absent while nothing was discarded.
    */
   discarded?: Record<string, number>;
+  /** Set when the collector requires CURVE (always off loopback; docs/REMOTE.md). */
+  curve?: boolean;
+  /** Connection attempts refused by CURVE/ZAP since the collector started (present in CURVE mode). */
+  refused?: number;
+  /** The latest refusal: when, the peer's address when known (ZAP gives it), and why. */
+  lastRefused?: { at: number; address?: string; reason: string };
 }
 
 export interface TopologySnapshot {
