@@ -19,6 +19,31 @@ function isTimeline(msg: Outgoing): boolean {
   return msg.t === 'event' || msg.t === 'disconnect-msg' || (msg.t === 'endpoint' && !msg.ok);
 }
 
+/** A Z85 CURVE key. Checked here because zeromq.js throwing from a socket constructor crashes the process at exit. */
+const Z85_KEY = /^[0-9a-zA-Z.\-:+=^!/*?&<>()[\]{}@%$#]{40}$/;
+
+/** This process's CURVE client keys: from the environment, else generated once (a wake-up reuses them). */
+let clientKeys: { publicKey: string; secretKey: string } | undefined;
+
+/**
+ * CURVE options for the telemetry DEALER when ZMQ_TOPOLOGY_SERVER_KEY is set (a remote or CURVE
+ * collector). Never throws: a zeromq without CURVE or a malformed key leaves the socket plain, and the
+ * collector then counts the agent as refused, which is where the user looks.
+ */
+export function curveOptions(zmq: ZmqModule, env: NodeJS.ProcessEnv = process.env): object {
+  const serverKey = env.ZMQ_TOPOLOGY_SERVER_KEY;
+  if (!serverKey || !Z85_KEY.test(serverKey)) return {};
+  try {
+    if (!zmq.capability.curve) return {};
+    const [pub, sec] = [env.ZMQ_TOPOLOGY_CLIENT_PUBLIC ?? '', env.ZMQ_TOPOLOGY_CLIENT_SECRET ?? ''];
+    const given = Z85_KEY.test(pub) && Z85_KEY.test(sec) ? { publicKey: pub, secretKey: sec } : undefined;
+    clientKeys ??= given ?? zmq.curveKeyPair();
+    return { curveServerKey: serverKey, curvePublicKey: clientKeys.publicKey, curveSecretKey: clientKeys.secretKey };
+  } catch {
+    return {};
+  }
+}
+
 interface Queued {
   frame: Buffer;
   timeline: boolean;
@@ -41,13 +66,14 @@ export class TelemetrySender {
 
   constructor(zmq: ZmqModule, Dealer: new (options?: object) => ZmqDealer, endpoint: string, private readonly source: TelemetrySource) {
     // A context of its own: the app terminating or configuring its context never touches ours.
-    this.socket = new Dealer({
+    const options = {
       context: new zmq.Context(),
       linger: 0,
       immediate: true,
       sendHighWaterMark: SEND_HWM,
       sendTimeout: 0,
-    });
+    };
+    this.socket = new Dealer({ ...options, ...curveOptions(zmq) });
     this.monitor = this.socket.events;
     void this.watch();
     this.socket.connect(endpoint);
