@@ -11,6 +11,7 @@ import json
 import os
 import platform
 import queue
+import re
 import socket as netsocket
 import struct
 import sys
@@ -41,6 +42,7 @@ EVENTS = {
     0x1000: "handshake", 0x2000: "handshake:error:protocol", 0x4000: "handshake:error:auth",
 }
 MONITOR_STOPPED = 0x0400
+_Z85_KEY = re.compile(r"^[0-9a-zA-Z.\-:+=^!/*?&<>()\[\]{}@%$#]{40}\Z")
 
 
 def _read_event(zmq: Any, pair: Any) -> Tuple[int, int, str]:
@@ -142,6 +144,7 @@ class Agent:
         out.linger = 0
         out.immediate = 1
         out.sndhwm = SEND_HWM
+        self._curve(out)
         own_monitor = f"inproc://zmq-topology-telemetry-{self.instance}"
         zmq.Socket.monitor(out, own_monitor, zmq.EVENT_HANDSHAKE_SUCCEEDED | zmq.EVENT_DISCONNECTED)
         telemetry_events = self._ctx.socket(zmq.PAIR)
@@ -202,6 +205,29 @@ class Agent:
             for sock in (out, telemetry_events, self._wake_rx, self._wake_tx):
                 sock.close(0)
             self._ctx.term()
+
+    def _curve(self, out: Any) -> None:
+        """CURVE client when ZMQ_TOPOLOGY_SERVER_KEY is set (a remote or CURVE collector).
+
+        Our keys come from ZMQ_TOPOLOGY_CLIENT_PUBLIC/SECRET or are generated per process. Keys are
+        checked before the socket is touched: without CURVE in this libzmq, or with a malformed key,
+        the socket stays plain and the collector counts this agent as refused, where the user looks.
+        """
+        server_key = os.environ.get("ZMQ_TOPOLOGY_SERVER_KEY") or ""
+        if not server_key:
+            return
+        zmq = self._zmq
+        if not zmq.has("curve") or not _Z85_KEY.match(server_key):
+            debug("CURVE not used", ValueError("no CURVE in this libzmq, or ZMQ_TOPOLOGY_SERVER_KEY is not a Z85 key"))
+            return
+        public = os.environ.get("ZMQ_TOPOLOGY_CLIENT_PUBLIC") or ""
+        secret = os.environ.get("ZMQ_TOPOLOGY_CLIENT_SECRET") or ""
+        if _Z85_KEY.match(public) and _Z85_KEY.match(secret):
+            pair = (public.encode("ascii"), secret.encode("ascii"))
+        else:
+            pair = zmq.curve_keypair()
+        out.curve_publickey, out.curve_secretkey = pair
+        out.curve_serverkey = server_key.encode("ascii")
 
     def _probe_disconnect_msg(self) -> bool:
         """Whether this libzmq has ZMQ_DISCONNECT_MSG (a draft option): try it on a private ROUTER."""
