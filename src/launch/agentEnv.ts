@@ -15,6 +15,8 @@ export interface AgentEnvOptions {
   nodeName?: string;
   /** Heartbeat frame patterns (ZMQ_TOPOLOGY_HEARTBEATS); the agents' defaults when absent. */
   heartbeats?: readonly string[];
+  /** The collector's CURVE public key (Z85), when it requires CURVE: ZMQ_TOPOLOGY_SERVER_KEY. */
+  serverKey?: string;
   /** The environment being extended: NODE_OPTIONS and PYTHONPATH are merged with it, never replaced. */
   base?: Readonly<Record<string, string | undefined>>;
   /** Path delimiter of the target platform (PYTHONPATH); defaults to this one's. */
@@ -46,6 +48,7 @@ export function agentEnv(options: AgentEnvOptions): Record<string, string> {
     NODE_OPTIONS: mergeNodeOptions(base.NODE_OPTIONS, options.nodeAgent),
     PYTHONPATH: mergePythonPath(base.PYTHONPATH, options.pythonAgentDir, options.delimiter),
   };
+  if (options.serverKey) env.ZMQ_TOPOLOGY_SERVER_KEY = options.serverKey;
   if (options.nodeName) env.ZMQ_TOPOLOGY_NODE = options.nodeName;
   if (options.heartbeats && options.heartbeats.length > 0) env.ZMQ_TOPOLOGY_HEARTBEATS = options.heartbeats.join(',');
   return env;

@@ -33,6 +33,12 @@ test('heartbeat patterns are passed as one comma-separated variable', () => {
   assert.equal(env.ZMQ_TOPOLOGY_HEARTBEATS, '\\x02,PING');
 });
 
+test('a CURVE collector\'s public key is passed as ZMQ_TOPOLOGY_SERVER_KEY, and only when given', () => {
+  const key = 'rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7';
+  assert.equal(agentEnv({ ...paths, endpoint: 'tcp://10.0.0.5:5599', serverKey: key }).ZMQ_TOPOLOGY_SERVER_KEY, key);
+  assert.equal('ZMQ_TOPOLOGY_SERVER_KEY' in agentEnv({ ...paths, endpoint: 'tcp://127.0.0.1:5599' }), false);
+});
+
 test('shell exports survive quotes and spaces when evaluated by a real sh', () => {
   const env = { ZMQ_TOPOLOGY_NODE: `it's "odd" $HOME \\ name`, NODE_OPTIONS: '--require "/a b/agent.js"' };
   const script = `${shellExports(env, 'sh')}\nprintf '%s\\n%s' "$ZMQ_TOPOLOGY_NODE" "$NODE_OPTIONS"`;
