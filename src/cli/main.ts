@@ -6,8 +6,11 @@
  *   demo      collector + the demo system instrumented + the live table
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Collector } from '../collector/collector';
+import { isZ85Key, loadOrCreateKeyFile, parseAllowedKeys, type CurveKeyPair } from '../collector/keys';
+import { loadZeromq } from '../collector/zmq';
 import { TopologyStore } from '../model/store';
 import { agentEnv, shellExports, type Shell } from '../launch/agentEnv';
 import { agentPaths } from './paths';
@@ -19,19 +22,24 @@ export const DEFAULT_ENDPOINT = `tcp://127.0.0.1:${DEFAULT_PORT}`;
 const USAGE = `Usage: zmq-topology <command> [options]
 
 Commands:
-  collect [--port N] [--address A] [--no-fallback] [--json] [--interval MS] [--duration S]
+  collect [--port N] [--address A] [--curve-keys FILE] [--allowed-client-keys FILE] [--no-fallback] [--json]
+          [--interval MS] [--duration S]
       Run a collector (default tcp://127.0.0.1:${DEFAULT_PORT}; port 0 = any free port; when the port is
       taken a free one is used unless --no-fallback). Shows a live table on a terminal; --json prints one
       snapshot per line (JSON Lines) every --interval ms (default 1000) and a final one when it stops.
       --duration S stops it after S seconds with exit code 0.
-  env [--endpoint E] [--name NAME] [--shell sh|fish|powershell]
+      An --address other than loopback requires --curve-keys FILE: the collector's CURVE key pair, read
+      from FILE or created there (mode 0600). Agents then need ZMQ_TOPOLOGY_SERVER_KEY (printed at start).
+      --allowed-client-keys FILE admits only the agents whose public keys it lists (docs/REMOTE.md).
+  env [--endpoint E] [--server-key KEY] [--name NAME] [--shell sh|fish|powershell]
       Print the variables that instrument Node and Python processes started in this shell.
-  run [--endpoint E] [--name NAME] -- <command> [args...]
+  run [--endpoint E] [--server-key KEY] [--name NAME] -- <command> [args...]
       Run one command instrumented (its child processes too). Exit code is the command's.
   demo [--port N] [--json] [--duration S]
       Start a collector and the demo system (broker, workers, clients) instrumented, with the live table.
 
-Environment: ZMQ_TOPOLOGY_ENDPOINT is the collector address used by env/run (default ${DEFAULT_ENDPOINT}).`;
+Environment: ZMQ_TOPOLOGY_ENDPOINT is the collector address used by env/run (default ${DEFAULT_ENDPOINT});
+ZMQ_TOPOLOGY_SERVER_KEY the CURVE collector's public key (--server-key).`;
 
 class UsageError extends Error {}
 
@@ -41,7 +49,9 @@ interface Flags {
   rest: string[];
 }
 
-const VALUE_FLAGS = new Set(['--port', '--address', '--interval', '--duration', '--endpoint', '--name', '--shell']);
+const VALUE_FLAGS = new Set([
+  '--port', '--address', '--interval', '--duration', '--endpoint', '--name', '--shell', '--curve-keys', '--allowed-client-keys', '--server-key',
+]);
 
 function parseFlags(args: string[]): Flags {
   const flags: Flags = { values: new Map(), switches: new Set(), rest: [] };
@@ -74,9 +84,17 @@ function numberFlag(flags: Flags, name: string, fallback: number, min: number, m
   return n;
 }
 
-function instrumentedEnv(endpoint: string, name?: string): NodeJS.ProcessEnv {
+function instrumentedEnv(endpoint: string, name?: string, serverKey?: string): NodeJS.ProcessEnv {
   const paths = agentPaths();
-  return { ...process.env, ...agentEnv({ endpoint, nodeName: name, nodeAgent: paths.nodeAgent, pythonAgentDir: paths.pythonAgentDir, base: process.env }) };
+  return { ...process.env, ...agentEnv({ endpoint, serverKey, nodeName: name, nodeAgent: paths.nodeAgent, pythonAgentDir: paths.pythonAgentDir, base: process.env }) };
+}
+
+/** --server-key, else ZMQ_TOPOLOGY_SERVER_KEY from the environment (kept as it is). */
+function serverKeyFlag(flags: Flags): string | undefined {
+  const key = flags.values.get('--server-key') ?? process.env.ZMQ_TOPOLOGY_SERVER_KEY;
+  // An agent given a malformed key reports unauthenticated and is refused: say so here instead.
+  if (key !== undefined && !isZ85Key(key)) throw new UsageError('--server-key (or ZMQ_TOPOLOGY_SERVER_KEY) must be the collector\'s Z85 public key, 40 characters');
+  return key;
 }
 
 interface Session {
@@ -86,16 +104,35 @@ interface Session {
 }
 
 async function startCollector(flags: Flags): Promise<Session> {
+  const keyFile = flags.values.get('--curve-keys');
+  const allowFile = flags.values.get('--allowed-client-keys');
+  if (allowFile && !keyFile) throw new UsageError('--allowed-client-keys needs --curve-keys (the allow-list is checked under CURVE)');
+  let curve: CurveKeyPair | undefined;
+  if (keyFile) {
+    const zmq = loadZeromq();
+    const { keys, created } = loadOrCreateKeyFile(keyFile, () => zmq.curveKeyPair());
+    process.stderr.write(`${created ? 'Created' : 'Using'} the collector's CURVE key pair in ${keyFile}\n`);
+    curve = keys;
+  }
+  const allowedClientKeys = allowFile ? parseAllowedKeys(fs.readFileSync(allowFile, 'utf8'), allowFile) : undefined;
   const store = new TopologyStore();
   store.start();
   const collector = new Collector(store, {
     address: flags.values.get('--address') ?? '127.0.0.1',
     port: numberFlag(flags, '--port', DEFAULT_PORT, 0, 65535),
     fallbackToFreePort: !flags.switches.has('--no-fallback'),
+    curve,
+    allowedClientKeys,
   });
   collector.on('error', (err: Error) => process.stderr.write(`collector: ${err.message}\n`));
-  const endpoint = await collector.start();
-  return { store, collector, endpoint };
+  collector.on('refused', (reason: string, address?: string) => process.stderr.write(`collector: refused ${address ?? 'a connection'}: ${reason}\n`));
+  try {
+    const endpoint = await collector.start();
+    return { store, collector, endpoint };
+  } catch (err) {
+    store.dispose();
+    throw err;
+  }
 }
 
 /** Shows the picture until `until` resolves, then prints a final JSON snapshot in --json mode. */
@@ -134,7 +171,11 @@ function stopSignal(flags: Flags): Promise<void> {
 
 async function collect(flags: Flags): Promise<number> {
   const session = await startCollector(flags);
-  process.stderr.write(`Collector listening on ${session.endpoint}\nInstrument processes with:\n  eval "$(zmq-topology env --endpoint ${session.endpoint})"\n`);
+  const serverKey = session.collector.agentEnv.ZMQ_TOPOLOGY_SERVER_KEY;
+  // On a wildcard bind, agents elsewhere need this host's name or address instead of 0.0.0.0.
+  const shown = session.endpoint.replace(/^tcp:\/\/(0\.0\.0\.0|\[::\])/, 'tcp://<this-host>');
+  process.stderr.write(`Collector listening on ${session.endpoint}${serverKey ? ' (CURVE)' : ''}\nInstrument processes with:\n` +
+    `  eval "$(zmq-topology env --endpoint ${shown}${serverKey ? ` --server-key '${serverKey}'` : ''})"\n`);
   try {
     await watch(session, flags, stopSignal(flags));
   } finally {
@@ -149,7 +190,7 @@ function env(flags: Flags): number {
   const shell = (flags.values.get('--shell') ?? 'sh') as Shell;
   if (!['sh', 'fish', 'powershell'].includes(shell)) throw new UsageError(`--shell must be sh, fish or powershell`);
   const paths = agentPaths();
-  const vars = agentEnv({ endpoint, nodeName: flags.values.get('--name'), nodeAgent: paths.nodeAgent, pythonAgentDir: paths.pythonAgentDir, base: process.env });
+  const vars = agentEnv({ endpoint, serverKey: serverKeyFlag(flags), nodeName: flags.values.get('--name'), nodeAgent: paths.nodeAgent, pythonAgentDir: paths.pythonAgentDir, base: process.env });
   process.stdout.write(`${shellExports(vars, shell)}\n`);
   return 0;
 }
@@ -173,7 +214,7 @@ async function run(flags: Flags): Promise<number> {
   const [command, ...args] = flags.rest;
   if (!command) throw new UsageError('run needs a command after --, e.g. zmq-topology run -- node app.js');
   const endpoint = flags.values.get('--endpoint') ?? process.env.ZMQ_TOPOLOGY_ENDPOINT ?? DEFAULT_ENDPOINT;
-  const child = spawn(command, args, { stdio: 'inherit', env: instrumentedEnv(endpoint, flags.values.get('--name')) });
+  const child = spawn(command, args, { stdio: 'inherit', env: instrumentedEnv(endpoint, flags.values.get('--name'), serverKeyFlag(flags)) });
   const unforward = forwardSignals(child);
   return new Promise((resolve) => {
     child.on('error', (err) => {
@@ -193,7 +234,7 @@ async function demo(flags: Flags): Promise<number> {
   const script = path.join(agentPaths().packageRoot, 'examples', 'demo', 'run.js');
   const child = spawn(process.execPath, [script], {
     stdio: ['ignore', 'ignore', 'inherit'],
-    env: { ...instrumentedEnv(session.endpoint), ZMQ_DEMO_QUIET: '1' },
+    env: { ...instrumentedEnv(session.endpoint, undefined, session.collector.agentEnv.ZMQ_TOPOLOGY_SERVER_KEY), ZMQ_DEMO_QUIET: '1' },
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   process.stderr.write(`Collector listening on ${session.endpoint}; demo system started (pid ${child.pid}). Ctrl-C stops both.\n`);
