@@ -106,8 +106,14 @@ export function stateStyle(state: EdgeState): StateStyle {
   return STATE_STYLES[state] ?? STATE_STYLES.disconnected;
 }
 
-/** "♥ 0.8s ✓ connected"; the age part ticks, so callers pass live ages. */
-export function edgeLabel(state: EdgeState, heartbeatAgeMs: number | null, trafficAgeMs: number | null): string {
+/**
+ * "♥ 0.8s ✓ connected"; the age part ticks, so callers pass live ages. A disconnected edge says how
+ * long ago it went ("⊘ disconnected 12s ago"): its heartbeat age only grows and tells nothing new.
+ */
+export function edgeLabel(state: EdgeState, heartbeatAgeMs: number | null, trafficAgeMs: number | null, goneForMs: number | null = null): string {
+  if (state === 'disconnected' && goneForMs !== null) {
+    return `${stateStyle(state).glyph} disconnected ${formatAge(Math.max(0, goneForMs))} ago`;
+  }
   return `${edgeAgeLabel(heartbeatAgeMs, trafficAgeMs)} ${stateStyle(state).glyph} ${state}`;
 }
 

@@ -663,7 +663,8 @@ function tickAges(force = false): void {
         return;
       }
       const ages = edgeAgesAt(observed, now);
-      const text = edgeLabel(d.state, ages.heartbeatAgeMs, ages.trafficAgeMs);
+      const gone = observed.item.lastDisconnect;
+      const text = edgeLabel(d.state, ages.heartbeatAgeMs, ages.trafficAgeMs, gone ? now - gone.at : null);
       if (this.textContent !== text) {
         this.textContent = text;
       }
@@ -764,12 +765,13 @@ function edgeTooltip(edge: EdgeView): string[] {
   const from = model.sockets.get(edge.from)?.item;
   const to = model.sockets.get(edge.to)?.item;
   const observed = model.edges.get(edge.id);
-  const ages = observed ? edgeAgesAt(observed, clock.now(Date.now())) : { heartbeatAgeMs: null, trafficAgeMs: null };
+  const now = clock.now(Date.now());
+  const ages = observed ? edgeAgesAt(observed, now) : { heartbeatAgeMs: null, trafficAgeMs: null };
   const lines = [
     `${from ? socketTitle(from) : edge.from} → ${to ? socketTitle(to) : edge.to}`,
     safeText(edge.endpoint),
     `${stateStyle(edge.state).glyph} ${stateStyle(edge.state).meaning}`,
-    edgeLabel(edge.state, ages.heartbeatAgeMs, ages.trafficAgeMs),
+    edgeLabel(edge.state, ages.heartbeatAgeMs, ages.trafficAgeMs, edge.lastDisconnect ? now - edge.lastDisconnect.at : null),
   ];
   const detail = disconnectDetail(edge);
   if (detail) {

@@ -92,7 +92,9 @@ export function renderTable(snapshot: TopologySnapshot, options: TableOptions): 
       state: e.state,
       cells: [
         terminalSafe(socketLabel(sockets.get(e.from), nodes)), terminalSafe(socketLabel(sockets.get(e.to), nodes)),
-        terminalSafe(e.endpoint), e.state + (e.retryStorm ? ' (retry storm)' : ''), edgeAgeLabel(e),
+        terminalSafe(e.endpoint), e.state + (e.retryStorm ? ' (retry storm)' : ''),
+        // A gone edge's heartbeat age only grows; when it went is what a person wants to know.
+        e.state === 'disconnected' && e.lastDisconnect ? `gone ${formatAge(snapshot.takenAt - e.lastDisconnect.at)}` : edgeAgeLabel(e),
         `${e.rates.out.toFixed(1)}/${e.rates.in.toFixed(1)}`,
         e.lastDisconnect ? terminalSafe(`${e.lastDisconnect.message ?? '—'} (${e.lastDisconnect.reason})`) : '',
       ],

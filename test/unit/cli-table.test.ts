@@ -41,7 +41,7 @@ test('the table lists processes and connections with state, age and the disconne
   assert.match(text, /2 processes · 2 sockets · 1 connections · 0 late · 1 down · 2 malformed frames/);
   assert.match(text, /^broker\s+100\s+node 20\.20\.2\s+live/m);
   assert.match(text, /^worker-1\s+100\s+node 20\.20\.2\s+exited/m);
-  assert.match(text, /worker-1\/DEALER\s+broker\/ROUTER\(backend\)\s+tcp:\/\/127\.0\.0\.1:5556\s+disconnected\s+♥ 0\.8s/);
+  assert.match(text, /worker-1\/DEALER\s+broker\/ROUTER\(backend\)\s+tcp:\/\/127\.0\.0\.1:5556\s+disconnected\s+gone 0\.1s/);
   assert.match(text, /WORKER_GONE\\x1b\[31m \(peer process exited\)/);
 });
 

@@ -25,6 +25,8 @@ test('edge labels: heartbeat age when heartbeats were seen, else traffic age, pl
   assert.equal(edgeAgeLabel(null, null), 'no traffic yet');
   assert.equal(edgeLabel('connected', 800, null), '♥ 0.8s ✓ connected');
   assert.equal(edgeLabel('late', null, 4_200), 'traffic 4.2s ◔ late');
+  assert.equal(edgeLabel('disconnected', 30_000, 29_000, 12_400), '⊘ disconnected 12s ago', 'a gone edge says when it went');
+  assert.equal(edgeLabel('disconnected', 800, null), '♥ 0.8s ⊘ disconnected', 'no disconnect time known: the ages');
 });
 
 test('ages tick locally: age at now = reported age + time since the update', () => {
