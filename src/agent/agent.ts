@@ -203,6 +203,9 @@ export class Agent {
         get(this: ZmqSocket): unknown {
           const rec = records.get(this);
           if (rec === undefined) return nativeEvents.call(this);
+          // Natively the observer is created on first access, which fails on a closed socket: the
+          // agent's own monitor exists already, so make the app's first access fail as natively.
+          if (rec.appEvents === undefined && this.closed) new copy.zmq.Observer(this).close();
           // Natively the observer is created on first access: the app's buffering starts here too.
           rec.appEvents ??= createAppObserver(copy.zmq, (d) => { agent.appWaits += d; });
           return rec.appEvents.observer;
