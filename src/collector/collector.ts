@@ -229,7 +229,8 @@ export class Collector extends EventEmitter {
               : `handshake failed: ${event.error.code}`;
           this.refuse(why);
         } else if (event.type === 'handshake:error:other') {
-          this.refuse(`handshake failed: ${event.error.message}`);
+          // The client saw the mismatch first and hung up (EPIPE/ECONNRESET here): same cause, other side.
+          this.refuse(`client hung up during the CURVE handshake (${event.error.message}): not a CURVE client, or a wrong ZMQ_TOPOLOGY_SERVER_KEY?`);
         }
       }
     } catch {
