@@ -1,0 +1,247 @@
+/**
+ * Agent overhead: the same zeromq.js (and pyzmq) program run plain, instrumented with a collector,
+ * and instrumented with no collector (the agent dropping), alternating run by run, so each
+ * instrumented run has a plain neighbour measured minutes apart at most. Then one long instrumented
+ * run with memory samples, to see that the agent does not accumulate.
+ */
+import path from 'node:path';
+import { startCollector, deadEndpoint } from './lib/collector';
+import { rssKiB, startChild } from './lib/children';
+import { atLeast, atMost, isQuick, ROOT, summarize, writeResult, type Row } from './lib/report';
+
+const NODE_AGENT = path.join(ROOT, 'out', 'src', 'agent', 'preload.js');
+const PYTHON = '/usr/bin/python3';
+const PYTHON_AGENT = path.join(ROOT, 'agents', 'python');
+const NODE_APP = path.join(ROOT, 'bench', 'workloads', 'zmq-app.js');
+const PYTHON_APP = path.join(ROOT, 'bench', 'workloads', 'pyzmq_app.py');
+
+type Runtime = 'node' | 'python';
+type Scenario = 'stream' | 'reqrep' | 'fanin';
+type Variant = 'plain' | 'instrumented' | 'dropping';
+
+const SCENARIOS: readonly Scenario[] = ['stream', 'reqrep', 'fanin'];
+const SCENARIO_TITLES: Record<Scenario, string> = {
+  stream: '(a) DEALER→ROUTER stream, 64 B',
+  reqrep: '(b) ROUTER↔DEALER round trips',
+  fanin: '(c) 50 DEALERs → 1 ROUTER',
+};
+/** The agent with no collector matters where traffic is heavy; one-at-a-time round trips barely touch it. */
+const DROPPING_SCENARIOS: ReadonlySet<Scenario> = new Set(['stream', 'fanin']);
+const THROUGHPUT_RATIO = 0.97;
+const P99_EXTRA_US = 20;
+
+const quick = isQuick();
+const settings = quick
+  ? { rounds: 1, warmupMs: 250, measureMs: 500, memoryRunMs: 20_000, memorySampleMs: 1000 }
+  : { rounds: 5, warmupMs: 500, measureMs: 2000, memoryRunMs: 300_000, memorySampleMs: 5000 };
+
+interface Measurement {
+  instrumented: boolean;
+  messages: number;
+  seconds: number;
+  msgsPerSec: number;
+  p50Us: number | null;
+  p99Us: number | null;
+  memory: { atMs: number; rssKiB: number; heapUsedKiB: number | null }[];
+}
+
+interface Run extends Measurement {
+  runtime: Runtime;
+  scenario: Scenario;
+  variant: Variant;
+  round: number;
+  /** Instrumented with a collector: whether the collector's store got this process's hello. */
+  seenByCollector?: boolean;
+}
+
+function command(runtime: Runtime, variant: Variant, exposeGc: boolean): { file: string; args: string[]; env: NodeJS.ProcessEnv } {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env.ZMQ_TOPOLOGY_ENDPOINT;
+  delete env.NODE_OPTIONS;
+  delete env.PYTHONPATH;
+  if (runtime === 'node') {
+    const args = [...(exposeGc ? ['--expose-gc'] : []), ...(variant === 'plain' ? [] : ['-r', NODE_AGENT]), NODE_APP];
+    return { file: process.execPath, args, env };
+  }
+  if (variant !== 'plain') env.PYTHONPATH = PYTHON_AGENT;
+  return { file: PYTHON, args: ['-u', PYTHON_APP], env };
+}
+
+/** One run: the ROUTER process, then the DEALER process; the measuring side's line is the result. */
+async function runOnce(runtime: Runtime, scenario: Scenario, variant: Variant, endpoints: { collector: string; dead: string },
+  timing: { warmupMs: number; measureMs: number; memorySampleMs: number }, onStarted?: (pids: number[]) => void): Promise<Measurement & { pids: number[] }> {
+  const agentEndpoint = variant === 'instrumented' ? endpoints.collector : endpoints.dead;
+  const base = command(runtime, variant, timing.memorySampleMs > 0);
+  const env = { ...base.env, ...(variant === 'plain' ? {} : { ZMQ_TOPOLOGY_ENDPOINT: agentEndpoint }) };
+  const timeLimitMs = timing.warmupMs + timing.measureMs + 30_000;
+  const numbers = [timing.warmupMs, timing.measureMs, timing.memorySampleMs].map(String);
+  const router = startChild(base.file, [...base.args, 'router', scenario, ...numbers], { cwd: ROOT, env: { ...env, ZMQ_TOPOLOGY_NODE: `bench-${runtime}-router` }, timeLimitMs });
+  try {
+    const { endpoint } = await router.nextLine() as { endpoint: string };
+    const dealer = startChild(base.file, [...base.args, 'dealer', scenario, endpoint, ...numbers], { cwd: ROOT, env: { ...env, ZMQ_TOPOLOGY_NODE: `bench-${runtime}-dealer` }, timeLimitMs });
+    const pids = [router.process.pid ?? 0, dealer.process.pid ?? 0];
+    onStarted?.(pids);
+    try {
+      const measuring = scenario === 'reqrep' ? dealer : router;
+      const result = await measuring.nextLine() as Measurement;
+      return { ...result, pids };
+    } finally {
+      dealer.process.kill('SIGKILL');
+      await dealer.exited;
+    }
+  } finally {
+    router.process.kill('SIGKILL');
+    await router.exited;
+  }
+}
+
+function ratios(runs: readonly Run[], variant: Variant, value: (r: Run) => number | null, combine: (instrumented: number, plain: number) => number): number[] {
+  const out: number[] = [];
+  for (const run of runs.filter((r) => r.variant === variant)) {
+    const plain = runs.find((r) => r.variant === 'plain' && r.round === run.round);
+    const a = value(run);
+    const b = plain ? value(plain) : null;
+    if (a !== null && b !== null) out.push(combine(a, b));
+  }
+  return out;
+}
+
+function scenarioRows(runtime: Runtime, scenario: Scenario, runs: readonly Run[]): Row[] {
+  const group = `${runtime} ${SCENARIO_TITLES[scenario]}`;
+  const of = (variant: Variant, value: (r: Run) => number | null) =>
+    summarize(runs.filter((r) => r.variant === variant).map(value).filter((v): v is number => v !== null));
+  const variants: Variant[] = DROPPING_SCENARIOS.has(scenario) ? ['plain', 'instrumented', 'dropping'] : ['plain', 'instrumented'];
+  const rows: Row[] = [];
+  const rateName = scenario === 'reqrep' ? 'round trips/s' : 'msgs/s';
+  for (const variant of variants) rows.push({ group, metric: `${rateName}, ${variant}`, unit: '1/s', value: of(variant, (r) => r.msgsPerSec) });
+  for (const variant of variants) {
+    rows.push({ group, metric: `p50 ${scenario === 'reqrep' ? 'round trip' : 'latency'}, ${variant}`, unit: 'µs', value: of(variant, (r) => r.p50Us) });
+    rows.push({ group, metric: `p99 ${scenario === 'reqrep' ? 'round trip' : 'latency'}, ${variant}`, unit: 'µs', value: of(variant, (r) => r.p99Us) });
+  }
+  const throughput = summarize(ratios(runs, 'instrumented', (r) => r.msgsPerSec, (a, b) => a / b));
+  rows.push({
+    group, metric: `${rateName} instrumented / plain (paired by round)`, unit: 'ratio', value: throughput,
+    ...(scenario !== 'reqrep' ? { target: atLeast(throughput.median, THROUGHPUT_RATIO) } : {}),
+  });
+  if (DROPPING_SCENARIOS.has(scenario)) {
+    const dropping = summarize(ratios(runs, 'dropping', (r) => r.msgsPerSec, (a, b) => a / b));
+    rows.push({ group, metric: `${rateName} no collector (dropping) / plain`, unit: 'ratio', value: dropping, target: atLeast(dropping.median, THROUGHPUT_RATIO) });
+  }
+  if (scenario === 'reqrep') {
+    const extra = summarize(ratios(runs, 'instrumented', (r) => r.p99Us, (a, b) => a - b));
+    rows.push({ group, metric: 'p99 round trip instrumented − plain', unit: 'µs', value: extra, target: atMost(extra.median, P99_EXTRA_US) });
+  }
+  return rows;
+}
+
+interface MemoryRun {
+  runtime: Runtime;
+  /** The measuring (ROUTER) process: inside samples (heap after a full GC for Node). */
+  router: Measurement['memory'];
+  /** Both processes' RSS from /proc, sampled by this process. */
+  external: { atMs: number; routerKiB?: number; dealerKiB?: number }[];
+  msgsPerSec: number;
+}
+
+async function memoryRun(runtime: Runtime, endpoints: { collector: string; dead: string }): Promise<MemoryRun> {
+  const external: MemoryRun['external'] = [];
+  const started = Date.now();
+  let pids: number[] = [];
+  const sampler = setInterval(() => {
+    if (pids.length === 0) return;
+    external.push({ atMs: Date.now() - started, routerKiB: rssKiB(pids[0]), dealerKiB: rssKiB(pids[1]) });
+  }, settings.memorySampleMs);
+  try {
+    const result = await runOnce(runtime, 'stream', 'instrumented', endpoints,
+      { warmupMs: 0, measureMs: settings.memoryRunMs, memorySampleMs: settings.memorySampleMs }, (started) => { pids = started; });
+    return { runtime, router: result.memory, external, msgsPerSec: result.msgsPerSec };
+  } finally {
+    clearInterval(sampler);
+  }
+}
+
+/** Growth from the first to the last third of a series (medians, so one GC spike does not count). */
+function growth(values: readonly number[]): number {
+  const third = Math.max(1, Math.floor(values.length / 3));
+  return summarize(values.slice(-third)).median - summarize(values.slice(0, third)).median;
+}
+
+async function main(): Promise<void> {
+  const startedAt = Date.now();
+  const collector = await startCollector();
+  const endpoints = { collector: collector.endpoint, dead: await deadEndpoint() };
+  const runs: Run[] = [];
+  const notes: string[] = [];
+  // Quick mode (a smoke test) overlaps the memory runs with the timed runs to stay short; full mode
+  // runs them after, so they cannot disturb the timings.
+  const startMemoryRuns = () => {
+    process.stderr.write(`agent: memory runs, ${settings.memoryRunMs / 1000} s, node and python side by side\n`);
+    return Promise.all([memoryRun('node', endpoints), memoryRun('python', endpoints)]);
+  };
+  let memoryRuns = quick ? startMemoryRuns() : undefined;
+  memoryRuns?.catch(() => {});
+  try {
+    for (const runtime of ['node', 'python'] as const) {
+      for (const scenario of SCENARIOS) {
+        const variants: Variant[] = DROPPING_SCENARIOS.has(scenario) ? ['plain', 'instrumented', 'dropping'] : ['plain', 'instrumented'];
+        for (let round = 0; round < settings.rounds; round++) {
+          // Rotate the order each round so slow drift on the machine does not favour one variant.
+          const order = variants.map((_, i) => variants[(i + round) % variants.length]);
+          for (const variant of order) {
+            const result = await runOnce(runtime, scenario, variant, endpoints, { ...settings, memorySampleMs: 0 });
+            const run: Run = { ...result, runtime, scenario, variant, round };
+            delete (run as Partial<typeof result>).pids;
+            if (variant === 'instrumented') run.seenByCollector = collector.store.snapshot().nodes.some((n) => result.pids.includes(n.pid));
+            if (result.instrumented !== (variant !== 'plain')) {
+              throw new Error(`${runtime} ${scenario} ${variant}: the measuring process reports instrumented=${result.instrumented}`);
+            }
+            runs.push(run);
+            process.stderr.write(`agent: ${runtime} ${scenario} ${variant} round ${round + 1}/${settings.rounds}: ${Math.round(result.msgsPerSec)}/s p99 ${Math.round(result.p99Us ?? NaN)} µs\n`);
+          }
+          collector.store.clearExited();
+        }
+      }
+    }
+    const unseen = runs.filter((r) => r.seenByCollector === false);
+    if (unseen.length > 0) throw new Error(`instrumented runs the collector never heard from: ${unseen.map((r) => `${r.runtime} ${r.scenario} #${r.round}`).join(', ')}`);
+    notes.push('Every instrumented process reported instrumented=true and its hello reached the collector; "dropping" = ZMQ_TOPOLOGY_ENDPOINT on a port nobody listens on.');
+
+    memoryRuns ??= startMemoryRuns();
+    const memory = await memoryRuns;
+    const rows: Row[] = [];
+    for (const runtime of ['node', 'python'] as const) {
+      for (const scenario of SCENARIOS) rows.push(...scenarioRows(runtime, scenario, runs.filter((r) => r.runtime === runtime && r.scenario === scenario)));
+    }
+    for (const m of memory) {
+      const group = `${m.runtime} memory, instrumented stream ${settings.memoryRunMs / 1000} s`;
+      const rss = m.router.map((s) => s.rssKiB);
+      const rssGrowthMiB = growth(rss) / 1024;
+      rows.push({ group, metric: 'ROUTER process RSS, first sample', unit: 'MiB', value: summarize([rss[0] / 1024]) });
+      rows.push({ group, metric: 'ROUTER RSS growth, first → last third (medians)', unit: 'MiB', value: summarize([rssGrowthMiB]), target: atMost(rssGrowthMiB, 5) });
+      const heap = m.router.map((s) => s.heapUsedKiB).filter((v): v is number => v !== null);
+      if (heap.length > 0) {
+        const heapGrowthMiB = growth(heap) / 1024;
+        rows.push({ group, metric: 'ROUTER heap used after GC, first sample', unit: 'MiB', value: summarize([heap[0] / 1024]) });
+        rows.push({ group, metric: 'ROUTER heap growth after GC, first → last third', unit: 'MiB', value: summarize([heapGrowthMiB]), target: atMost(heapGrowthMiB, 1) });
+      }
+      const dealerRss = m.external.map((s) => s.dealerKiB).filter((v): v is number => v !== undefined);
+      if (dealerRss.length > 2) {
+        const dealerGrowthMiB = growth(dealerRss) / 1024;
+        rows.push({ group, metric: 'DEALER RSS growth, first → last third', unit: 'MiB', value: summarize([dealerGrowthMiB]), target: atMost(dealerGrowthMiB, 5) });
+      }
+      rows.push({ group, metric: 'msgs/s during the memory run', unit: '1/s', value: summarize([m.msgsPerSec]) });
+    }
+    notes.push(`${settings.rounds} rounds per scenario, ${settings.warmupMs} ms warm-up + ${settings.measureMs} ms measured per run; ROUTER and DEALER in two processes on tcp loopback, both instrumented in the instrumented variants.`);
+    notes.push('Stream/fan-in latency is one-way send→receive under a saturating sender, so it is queueing delay (HWM-bound), reported for comparison only.');
+    notes.push('"Flat" memory is taken as: RSS growth ≤ 5 MiB and (Node) heap-after-GC growth ≤ 1 MiB between the first and last third of the run. The Node and Python memory runs ran at the same time.');
+    if (quick) notes.push('QUICK MODE: 1 round, and the memory runs overlapped the timed runs: the timings are a smoke test, not figures.');
+    writeResult({ benchmark: 'agent', mode: quick ? 'quick' : 'full', startedAt: new Date(startedAt).toISOString(), durationMs: Date.now() - startedAt, rows, notes, raw: { settings, runs, memory } });
+  } finally {
+    await collector.stop();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

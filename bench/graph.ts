@@ -1,0 +1,223 @@
+/**
+ * Graph scale: the webview bundle in headless Chromium (as test/browser loads it: graphHtml's page
+ * and CSP, an acquireVsCodeApi shim) fed synthetic snapshots of 100…2,000 sockets with 3× edges and
+ * diffs at 10 Hz. Measured in the page: initial render time, frames per second (requestAnimationFrame
+ * callbacks) with updates alone and with pan/zoom on top, and main-thread long tasks. Where 1,000
+ * sockets miss 30 fps, a Chrome trace of the pan/zoom phase says where the main thread's time goes.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { CHROMIUM_ARGS, ensureBundle, startWebviewServer, type WebviewServer } from '../test/browser/webviewPage';
+import { syntheticDiffs, syntheticSnapshot } from './lib/synthetic';
+import { atLeast, isQuick, RESULTS_DIR, summarize, writeResult, type Row } from './lib/report';
+
+const quick = isQuick();
+const profileAlways = process.argv.includes('--profile');
+const settings = quick
+  ? { sizes: [100, 1000], runs: 1, settleMs: 1000, phaseMs: 1500 }
+  : { sizes: [100, 500, 1000, 2000], runs: 3, settleMs: 3000, phaseMs: 4000 };
+const DIFF_INTERVAL_MS = 100;
+const FPS_TARGET = 30;
+const TARGET_SOCKETS = 1000;
+const VIEWPORT = { width: 1280, height: 800 };
+
+interface PhaseResult {
+  /** The phase's real length (the last pan/zoom step may overrun it). */
+  seconds: number;
+  fps: number;
+  /** Longest gap between two frames. */
+  worstFrameMs: number;
+  longTasks: number;
+  longTaskMs: number;
+  longestTaskMs: number;
+}
+
+interface SizeRun {
+  sockets: number;
+  edges: number;
+  run: number;
+  initialRenderMs: number;
+  updates: PhaseResult;
+  panZoom: PhaseResult;
+}
+
+/** Installed in the page: a frame counter and a long-task observer, read per phase. */
+function instrumentPage(): void {
+  const w = window as unknown as { __bench: { frames: number[]; longTasks: { start: number; duration: number }[] } };
+  w.__bench = { frames: [], longTasks: [] };
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) w.__bench.longTasks.push({ start: entry.startTime, duration: entry.duration });
+  }).observe({ type: 'longtask', buffered: true });
+  const frame = (at: number) => {
+    w.__bench.frames.push(at);
+    if (w.__bench.frames.length > 100_000) w.__bench.frames.splice(0, 50_000);
+    requestAnimationFrame(frame);
+  };
+  requestAnimationFrame(frame);
+}
+
+async function phaseBetween(page: Page, from: number, to: number): Promise<PhaseResult> {
+  return page.evaluate(([start, end]) => {
+    const b = (window as unknown as { __bench: { frames: number[]; longTasks: { start: number; duration: number }[] } }).__bench;
+    const frames = b.frames.filter((t) => t >= start && t <= end);
+    let worst = 0;
+    for (let i = 1; i < frames.length; i++) worst = Math.max(worst, frames[i] - frames[i - 1]);
+    const tasks = b.longTasks.filter((t) => t.start >= start && t.start <= end);
+    return {
+      seconds: (end - start) / 1000,
+      fps: frames.length / ((end - start) / 1000),
+      worstFrameMs: worst,
+      longTasks: tasks.length,
+      longTaskMs: tasks.reduce((sum, t) => sum + t.duration, 0),
+      longestTaskMs: tasks.reduce((max, t) => Math.max(max, t.duration), 0),
+    };
+  }, [from, to] as const);
+}
+
+const pageNow = (page: Page): Promise<number> => page.evaluate(() => performance.now());
+
+/** Drags and wheel-zooms around the middle of the graph until `until` (a Node clock time). */
+async function panAndZoom(page: Page, until: number): Promise<void> {
+  const cx = VIEWPORT.width / 2;
+  const cy = VIEWPORT.height / 2;
+  let i = 0;
+  while (Date.now() < until) {
+    await page.mouse.move(cx, cy);
+    await page.mouse.down();
+    await page.mouse.move(cx + (i % 2 ? -120 : 120), cy + 60, { steps: 8 });
+    await page.mouse.up();
+    await page.mouse.wheel(0, i % 2 ? 240 : -240);
+    i++;
+  }
+}
+
+async function measureSize(browser: Browser, server: WebviewServer, sockets: number, run: number, trace: boolean): Promise<{ result: SizeRun; trace?: Buffer }> {
+  const context = await browser.newContext({ viewport: VIEWPORT });
+  try {
+    const page = await context.newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (error) => problems.push(error.message));
+    await page.goto(server.url);
+    await page.waitForFunction(() => (window as unknown as { __posted: { type: string }[] }).__posted.some((m) => m.type === 'ready'));
+    await page.evaluate(instrumentPage);
+    const snapshot = syntheticSnapshot(sockets, Date.now());
+    const diffs = syntheticDiffs(snapshot, 50, DIFF_INTERVAL_MS);
+    const initialRenderMs = await page.evaluate(async ({ snap, edges }) => {
+      const t0 = performance.now();
+      window.postMessage({ type: 'snapshot', snapshot: snap }, '*');
+      await new Promise<void>((resolve) => {
+        const check = () => {
+          if (document.querySelectorAll('#graph g.edge').length >= edges) requestAnimationFrame(() => resolve());
+          else requestAnimationFrame(check);
+        };
+        requestAnimationFrame(check);
+      });
+      return performance.now() - t0;
+    }, { snap: snapshot, edges: snapshot.edges.length });
+    // Live diffs at 10 Hz from inside the page, so the feed costs what VS Code's postMessage costs.
+    await page.evaluate(({ list, interval, start }) => {
+      let i = 0;
+      setInterval(() => {
+        const diff = list[i % list.length];
+        i++;
+        window.postMessage({ type: 'diff', diff: { ...diff, takenAt: start + i * interval } }, '*');
+      }, interval);
+    }, { list: diffs, interval: DIFF_INTERVAL_MS, start: snapshot.takenAt });
+    await page.waitForTimeout(settings.settleMs);
+
+    const u0 = await pageNow(page);
+    await page.waitForTimeout(settings.phaseMs);
+    const u1 = await pageNow(page);
+    const updates = await phaseBetween(page, u0, u1);
+
+    if (trace) await browser.startTracing(page, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8.execute', 'blink', 'cc'] });
+    const p0 = await pageNow(page);
+    await panAndZoom(page, Date.now() + settings.phaseMs);
+    const p1 = await pageNow(page);
+    const traceBuffer = trace ? await browser.stopTracing() : undefined;
+    const panZoom = await phaseBetween(page, p0, p1);
+    if (problems.length > 0) throw new Error(`page errors at ${sockets} sockets: ${problems.join('; ')}`);
+    return { result: { sockets, edges: snapshot.edges.length, run, initialRenderMs, updates, panZoom }, trace: traceBuffer };
+  } finally {
+    await context.close();
+  }
+}
+
+interface TraceEvent { name: string; ph: string; dur?: number; tid: number; pid: number; args?: { name?: string } }
+
+/** Main-thread time by event name (top-level events only), per second of the traced phase. */
+function summarizeTrace(buffer: Buffer, phaseSeconds: number): { name: string; msPerSecond: number }[] {
+  const events = (JSON.parse(buffer.toString('utf8')) as { traceEvents: TraceEvent[] }).traceEvents;
+  const mainThreads = new Set(events.filter((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain').map((e) => `${e.pid}:${e.tid}`));
+  const totals = new Map<string, number>();
+  // Timeline categories nest (FunctionCall inside FireAnimationFrame…): sum the ones that say what the work is.
+  const interesting = new Set(['FunctionCall', 'TimerFire', 'FireAnimationFrame', 'EventDispatch', 'UpdateLayoutTree', 'Layout', 'PrePaint',
+    'Paint', 'Layerize', 'UpdateLayer', 'CompositeLayers', 'HitTest', 'MajorGC', 'MinorGC', 'V8.GC_SCAVENGER', 'ParseHTML', 'Commit', 'v8.run', 'ScheduleStyleRecalculation']);
+  for (const e of events) {
+    if (e.ph !== 'X' || e.dur === undefined || !mainThreads.has(`${e.pid}:${e.tid}`) || !interesting.has(e.name)) continue;
+    totals.set(e.name, (totals.get(e.name) ?? 0) + e.dur / 1000);
+  }
+  return [...totals].map(([name, ms]) => ({ name, msPerSecond: ms / phaseSeconds })).sort((a, b) => b.msPerSecond - a.msPerSecond);
+}
+
+async function main(): Promise<void> {
+  const startedAt = Date.now();
+  ensureBundle();
+  const server = await startWebviewServer();
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const runs: SizeRun[] = [];
+  let traceSummary: { sockets: number; breakdown: { name: string; msPerSecond: number }[] } | undefined;
+  try {
+    for (let run = 0; run < settings.runs; run++) {
+      for (const sockets of settings.sizes) {
+        const { result } = await measureSize(browser, server, sockets, run, false);
+        runs.push(result);
+        process.stderr.write(`graph: ${sockets} sockets run ${run + 1}: render ${Math.round(result.initialRenderMs)} ms, ${result.updates.fps.toFixed(1)} fps updates, ${result.panZoom.fps.toFixed(1)} fps pan/zoom\n`);
+      }
+    }
+    const atTarget = runs.filter((r) => r.sockets === TARGET_SOCKETS);
+    const missed = summarize(atTarget.map((r) => r.panZoom.fps)).median < FPS_TARGET || summarize(atTarget.map((r) => r.updates.fps)).median < FPS_TARGET;
+    if (atTarget.length > 0 && ((missed && !quick) || profileAlways)) {
+      const { result, trace } = await measureSize(browser, server, TARGET_SOCKETS, settings.runs, true);
+      if (trace) {
+        fs.mkdirSync(RESULTS_DIR, { recursive: true });
+        fs.writeFileSync(path.join(RESULTS_DIR, `graph-${TARGET_SOCKETS}-panzoom.trace.json`), trace);
+        traceSummary = { sockets: TARGET_SOCKETS, breakdown: summarizeTrace(trace, result.panZoom.seconds) };
+      }
+    }
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+  const rows: Row[] = [];
+  for (const sockets of settings.sizes) {
+    const mine = runs.filter((r) => r.sockets === sockets);
+    const group = `${sockets} sockets / ${mine[0].edges} edges`;
+    const of = (f: (r: SizeRun) => number) => summarize(mine.map(f));
+    const fpsTarget = (value: number) => (sockets === TARGET_SOCKETS ? { target: atLeast(value, FPS_TARGET) } : {});
+    const updatesFps = of((r) => r.updates.fps);
+    const panFps = of((r) => r.panZoom.fps);
+    rows.push({ group, metric: 'initial render (snapshot posted → all edges in the DOM + a frame)', unit: 'ms', value: of((r) => r.initialRenderMs) });
+    rows.push({ group, metric: 'fps, 10 Hz diffs', unit: 'fps', value: updatesFps, ...fpsTarget(updatesFps.median) });
+    rows.push({ group, metric: 'fps, pan/zoom + 10 Hz diffs', unit: 'fps', value: panFps, ...fpsTarget(panFps.median) });
+    rows.push({ group, metric: 'worst frame gap, pan/zoom', unit: 'ms', value: of((r) => r.panZoom.worstFrameMs) });
+    rows.push({ group, metric: 'long tasks per second, 10 Hz diffs', unit: '1/s', value: of((r) => r.updates.longTasks / r.updates.seconds) });
+    rows.push({ group, metric: 'long-task time per second, pan/zoom', unit: 'ms/s', value: of((r) => r.panZoom.longTaskMs / r.panZoom.seconds) });
+    rows.push({ group, metric: 'longest task, pan/zoom', unit: 'ms', value: of((r) => r.panZoom.longestTaskMs) });
+  }
+  const notes = [
+    `Headless Chromium (${CHROMIUM_ARGS.join(' ')}), viewport ${VIEWPORT.width}×${VIEWPORT.height}, software rendering; fps = requestAnimationFrame callbacks per second (60 is the ceiling).`,
+    `Processes of 1 ROUTER + 4 DEALERs; 3 edges per socket; 2% disconnected, 5% late; each 10 Hz diff re-sends 10% of the edges (1% of them change state). ${settings.runs} run(s) per size, a fresh page each; ${settings.settleMs} ms settle, ${settings.phaseMs} ms per phase.`,
+    'Pan/zoom = playwright mouse drags and wheel steps in a loop (CDP input), so it is as fast as the page lets it be.',
+  ];
+  if (traceSummary) {
+    notes.push(`Chrome trace, ${traceSummary.sockets} sockets, pan/zoom + diffs, main-thread ms per second by trace event (these nest: FunctionCall runs inside FireAnimationFrame/TimerFire/EventDispatch): ${traceSummary.breakdown.slice(0, 10).map((b) => `${b.name} ${b.msPerSecond.toFixed(0)}`).join(', ')} (bench/results/graph-${TARGET_SOCKETS}-panzoom.trace.json; load it in chrome://tracing or DevTools).`);
+  }
+  writeResult({ benchmark: 'graph', mode: quick ? 'quick' : 'full', startedAt: new Date(startedAt).toISOString(), durationMs: Date.now() - startedAt, rows, notes, raw: { settings, runs, traceSummary } });
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,145 @@
+/**
+ * Collector ingest: synthetic agents (DEALERs in child processes, valid telemetry) send as fast as
+ * the collector takes them; the collector and the store run here, on this process's one JS thread,
+ * with a diff listener that serialises each diff as the graph panel would. Measured: telemetry
+ * messages and events absorbed per second, and the store's heap per 1,000 edges at steady state.
+ */
+import path from 'node:path';
+import { TopologyStore } from './lib/collectorStore';
+import { startCollector } from './lib/collector';
+import { sleep, startChild, type Child } from './lib/children';
+import { atLeast, atMost, isQuick, ROOT, summarize, writeResult, type Row } from './lib/report';
+
+const AGENT = path.join(ROOT, 'bench', 'workloads', 'synthetic-agent.js');
+const quick = isQuick();
+const settings = quick
+  ? { workers: 4, socketsPerWorker: 250, rounds: 1, sendMs: 2000, warmupMs: 500 }
+  : { workers: 8, socketsPerWorker: 1000, rounds: 3, sendMs: 6000, warmupMs: 1000 };
+/** Mixes: traffic messages about this many peers, one monitor event message in every 10. */
+const BATCHES = [1, 50];
+const EVENT_EVERY = 10;
+const EVENTS_TARGET = 200_000;
+const BYTES_PER_EDGE_TARGET = 1024;
+
+function gc(): void {
+  const collect = (globalThis as { gc?: () => void }).gc;
+  if (!collect) throw new Error('run with node --expose-gc (scripts/bench.js does)');
+  collect();
+  collect();
+}
+
+interface Phase {
+  batch: number;
+  round: number;
+  messagesPerSec: number;
+  eventsPerSec: number;
+  /** CPU seconds of this process (JS thread + libzmq I/O thread) per wall second. */
+  cpuCores: number;
+  edges: number;
+  heapPerEdgeBytes: number;
+  /** The same right after setup: one timeline entry, one traffic record per edge. */
+  setupHeapPerEdgeBytes: number;
+  diffs: number;
+}
+
+async function phase(batch: number, round: number): Promise<Phase> {
+  gc();
+  const baselineHeap = process.memoryUsage().heapUsed;
+  const store = new TopologyStore();
+  const running = await startCollector(store);
+  let diffs = 0;
+  // What the graph panel does with each diff: serialise it for postMessage.
+  store.onDiff((diff) => {
+    diffs++;
+    JSON.stringify(diff);
+  });
+  const children: Child[] = [];
+  try {
+    const configs = [
+      { role: 'broker', index: 0 },
+      ...Array.from({ length: settings.workers }, (_, index) => ({ role: 'worker', index })),
+    ].map((c) => ({ ...c, collector: running.endpoint, workers: settings.workers, socketsPerWorker: settings.socketsPerWorker, batch, eventEvery: EVENT_EVERY, sendMs: settings.sendMs }));
+    for (const config of configs) {
+      children.push(startChild(process.execPath, [AGENT, JSON.stringify(config)], { cwd: ROOT, timeLimitMs: settings.sendMs + 60_000 }));
+    }
+    await Promise.all(children.map((c) => c.nextLine()));
+    const expectedEdges = settings.workers * settings.socketsPerWorker;
+    const deadline = Date.now() + 30_000;
+    while (store.snapshot().edges.filter((e) => e.state === 'connected').length < expectedEdges) {
+      if (Date.now() > deadline) throw new Error(`only ${store.snapshot().edges.length} of ${expectedEdges} edges connected after setup`);
+      await sleep(100);
+    }
+    gc();
+    const setupHeap = process.memoryUsage().heapUsed - baselineHeap;
+    const done = children.map((c) => c.nextLine());
+    for (const c of children) c.process.stdin!.write('go\n');
+    await sleep(settings.warmupMs);
+    const before = { ...store.counts, cpu: process.cpuUsage(), at: process.hrtime.bigint() };
+    await sleep(settings.sendMs - settings.warmupMs - 500);
+    const seconds = Number(process.hrtime.bigint() - before.at) / 1e9;
+    const cpu = process.cpuUsage(before.cpu);
+    const after = store.counts;
+    await Promise.all(done);
+    // Steady state: senders idle but connected, a few sweeps and diffs later.
+    await sleep(1000);
+    const snapshot = store.snapshot();
+    const unknown = snapshot.sockets.filter((s) => s.unknown).length;
+    if (snapshot.edges.length !== expectedEdges || unknown > 0) throw new Error(`${snapshot.edges.length} edges (${unknown} unknown peers), expected ${expectedEdges}`);
+    gc();
+    const heap = process.memoryUsage().heapUsed - baselineHeap;
+    return {
+      batch, round,
+      messagesPerSec: (after.messages - before.messages) / seconds,
+      eventsPerSec: (after.events - before.events) / seconds,
+      cpuCores: (cpu.user + cpu.system) / 1e6 / seconds,
+      edges: snapshot.edges.length,
+      heapPerEdgeBytes: heap / snapshot.edges.length,
+      setupHeapPerEdgeBytes: setupHeap / snapshot.edges.length,
+      diffs,
+    };
+  } finally {
+    for (const c of children) c.process.stdin!.end();
+    await Promise.all(children.map((c) => c.exited));
+    await running.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const startedAt = Date.now();
+  const phases: Phase[] = [];
+  for (let round = 0; round < settings.rounds; round++) {
+    for (const batch of BATCHES) {
+      const result = await phase(batch, round);
+      phases.push(result);
+      process.stderr.write(`ingest: batch ${batch} round ${round + 1}: ${Math.round(result.eventsPerSec)} events/s, ${Math.round(result.messagesPerSec)} msgs/s, ${Math.round(result.heapPerEdgeBytes)} B/edge\n`);
+    }
+  }
+  const rows: Row[] = [];
+  for (const batch of BATCHES) {
+    const of = (f: (p: Phase) => number) => summarize(phases.filter((p) => p.batch === batch).map(f));
+    const group = `traffic for ${batch} peer${batch > 1 ? 's' : ''} per message + 1 event message in ${EVENT_EVERY}`;
+    const events = of((p) => p.eventsPerSec);
+    rows.push({ group, metric: 'telemetry messages absorbed', unit: 'msgs/s', value: of((p) => p.messagesPerSec) });
+    rows.push({ group, metric: 'events absorbed (peer traffic records + monitor events)', unit: 'events/s', value: events, target: atLeast(events.median, EVENTS_TARGET) });
+    rows.push({ group, metric: 'collector process CPU while absorbing', unit: 'cores', value: of((p) => p.cpuCores) });
+    const perEdge = of((p) => p.heapPerEdgeBytes);
+    rows.push({ group, metric: `store + collector heap per edge at steady state (${phases[0].edges} edges)`, unit: 'B', value: perEdge, target: atMost(perEdge.median, BYTES_PER_EDGE_TARGET) });
+    rows.push({ group, metric: '… per 1,000 edges', unit: 'KiB', value: of((p) => (p.heapPerEdgeBytes * 1000) / 1024) });
+    rows.push({ group, metric: 'heap per edge right after setup (1 timeline entry, 1 traffic record)', unit: 'B', value: of((p) => p.setupHeapPerEdgeBytes) });
+  }
+  writeResult({
+    benchmark: 'ingest', mode: quick ? 'quick' : 'full', startedAt: new Date(startedAt).toISOString(), durationMs: Date.now() - startedAt, rows,
+    notes: [
+      `1 broker (ROUTER) + ${settings.workers} worker processes × ${settings.socketsPerWorker} DEALER sockets = ${settings.workers * settings.socketsPerWorker} edges, resolved (no unknown peers); each a synthetic agent in its own process sending a pre-encoded cycle as fast as the collector takes it.`,
+      'Collector + TopologyStore (default options: sweep 250 ms, diffs every 100 ms, serialised with JSON.stringify) in the benchmark process; events = per-peer traffic records + monitor events.',
+      'Heap per edge = (heap after GC at steady state − heap before the collector started) / edges; it includes the edge\'s DEALER socket, its node share and the collector.',
+      `${settings.rounds} round(s) per mix, ${settings.sendMs} ms of sending, ${settings.warmupMs} ms warm-up excluded. The sender processes share the 2 cores with the collector.`,
+    ],
+    raw: { settings, phases },
+  });
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

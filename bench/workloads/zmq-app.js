@@ -1,0 +1,128 @@
+// @ts-check
+// The zeromq.js program the agent benchmark runs plain and with `node -r <agent>`: a ROUTER process
+// and a DEALER process (one DEALER, or 50) on tcp loopback. process.hrtime is CLOCK_MONOTONIC, shared
+// by both processes, so a one-way latency is a difference of two hrtime readings.
+//
+//   node zmq-app.js router <stream|reqrep|fanin> <warmupMs> <measureMs> [memorySampleMs]
+//     binds, prints {"endpoint"}; stream/fanin: measures what arrives (window starts warmupMs after
+//     the first message), prints the result line and exits. reqrep: echoes until killed.
+//   node zmq-app.js dealer <stream|reqrep|fanin> <endpoint> <warmupMs> <measureMs> [memorySampleMs]
+//     stream/fanin: sends 64-byte messages as fast as it can until killed. reqrep: one round trip
+//     at a time, measures them, prints the result line and exits.
+//
+// With memorySampleMs the measuring side also samples its memory (after a full GC under --expose-gc).
+'use strict';
+const zmq = require('zeromq');
+
+const PAYLOAD_BYTES = 64;
+const FANIN_DEALERS = 50;
+/** Every LATENCY_EVERY-th message is timed; the sample ring keeps the most recent ones. */
+const LATENCY_EVERY = 4;
+
+const [role, scenario, ...rest] = process.argv.slice(2);
+const endpointArg = role === 'dealer' ? rest.shift() : undefined;
+const [warmupMs, measureMs, memorySampleMs] = rest.map(Number);
+
+const latencies = new Float64Array(1 << 18);
+let latencyCount = 0;
+/** @type {{ atMs: number, rssKiB: number, heapUsedKiB: number }[]} */
+const memory = [];
+const startedAt = Date.now();
+
+/** @param {bigint} sentAt */
+function recordLatency(sentAt) {
+  latencies[latencyCount++ % latencies.length] = Number(process.hrtime.bigint() - sentAt) / 1000;
+}
+
+function stampedPayload() {
+  const payload = Buffer.allocUnsafe(PAYLOAD_BYTES);
+  payload.fill(0x61, 8);
+  payload.writeBigUInt64LE(process.hrtime.bigint(), 0);
+  return payload;
+}
+
+/** @param {number} p */
+function percentile(p) {
+  const sample = latencies.slice(0, Math.min(latencyCount, latencies.length)).sort();
+  if (sample.length === 0) return null;
+  return sample[Math.min(sample.length - 1, Math.max(0, Math.ceil((p / 100) * sample.length) - 1))];
+}
+
+function sampleMemory() {
+  const gc = /** @type {(() => void) | undefined} */ (globalThis.gc);
+  if (gc) gc();
+  const usage = process.memoryUsage();
+  memory.push({ atMs: Date.now() - startedAt, rssKiB: Math.round(usage.rss / 1024), heapUsedKiB: Math.round(usage.heapUsed / 1024) });
+}
+
+/** Runs `measure` for the window and prints the result line. */
+async function measured(/** @type {(window: { active: boolean, count: number }) => Promise<void>} */ measure) {
+  const memoryTimer = memorySampleMs > 0 ? setInterval(sampleMemory, memorySampleMs) : undefined;
+  const window = { active: false, count: 0 };
+  const t0 = { value: 0n };
+  const done = measure(window);
+  await new Promise((resolve) => setTimeout(resolve, warmupMs));
+  window.active = true;
+  t0.value = process.hrtime.bigint();
+  await new Promise((resolve) => setTimeout(resolve, measureMs));
+  window.active = false;
+  const seconds = Number(process.hrtime.bigint() - t0.value) / 1e9;
+  clearInterval(memoryTimer);
+  if (memorySampleMs > 0) sampleMemory();
+  const agent = /** @type {Record<symbol, unknown>} */ (globalThis)[Symbol.for('zmq-topology.agent')];
+  process.stdout.write(`${JSON.stringify({
+    role, scenario, instrumented: agent !== undefined, messages: window.count, seconds, msgsPerSec: window.count / seconds,
+    p50Us: percentile(50), p99Us: percentile(99), memory,
+  })}\n`);
+  void done;
+  process.exit(0);
+}
+
+async function router() {
+  const socket = new zmq.Router({ linger: 0 });
+  await socket.bind('tcp://127.0.0.1:*');
+  process.stdout.write(`${JSON.stringify({ endpoint: socket.lastEndpoint })}\n`);
+  if (scenario === 'reqrep') {
+    for (;;) await socket.send(await socket.receive());
+  }
+  const [, first] = await socket.receive();
+  void first;
+  await measured(async (window) => {
+    for (;;) {
+      const [, payload] = await socket.receive();
+      if (!window.active) continue;
+      window.count++;
+      if (window.count % LATENCY_EVERY === 0) recordLatency(payload.readBigUInt64LE(0));
+    }
+  });
+}
+
+async function dealer() {
+  const dealers = Array.from({ length: scenario === 'fanin' ? FANIN_DEALERS : 1 }, () => {
+    const socket = new zmq.Dealer({ linger: 0 });
+    socket.connect(/** @type {string} */ (endpointArg));
+    return socket;
+  });
+  if (scenario !== 'reqrep') {
+    await Promise.all(dealers.map(async (socket) => {
+      for (;;) await socket.send(stampedPayload());
+    }));
+    return;
+  }
+  const [socket] = dealers;
+  await measured(async (window) => {
+    for (;;) {
+      const sentAt = process.hrtime.bigint();
+      await socket.send(stampedPayload());
+      await socket.receive();
+      if (!window.active) continue;
+      window.count++;
+      recordLatency(sentAt);
+    }
+  });
+}
+
+(role === 'router' ? router() : dealer()).catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
