@@ -5,6 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { CollectorControl } from './commands/collectorControl';
+import { CollectorKeys } from './commands/collectorKeys';
 import { startCollector } from './commands/collectorCommands';
 import { registerCommands } from './commands';
 import type { CommandContext } from './commands/context';
@@ -30,7 +31,7 @@ export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push(log);
   log.info(`ZeroMQ Topology ${String(context.extension.packageJSON.version)} activating`);
 
-  const control = new CollectorControl(log, currentSettings(log));
+  const control = new CollectorControl(log, currentSettings(log), new CollectorKeys(context.secrets, log));
   const live = new LiveUpdates();
   context.subscriptions.push(control, live);
 
@@ -60,6 +61,7 @@ export function activate(context: vscode.ExtensionContext): void {
       endpoint: control.endpoint,
       extensionPath: context.extensionPath,
       heartbeats: control.currentSettings.heartbeats,
+      serverKey: control.serverKey,
       shell: shellKind(vscode.env.shell),
     });
     log.info(`Instrument a process by starting it with this environment (or run "ZeroMQ: Copy Agent Environment"):\n${text.trimEnd()}`);

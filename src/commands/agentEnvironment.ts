@@ -45,6 +45,8 @@ export interface ExtensionAgentEnvOptions {
   extensionPath: string;
   heartbeats?: readonly string[];
   nodeName?: string;
+  /** The collector's CURVE public key when it requires CURVE (CollectorControl.serverKey). */
+  serverKey?: string;
   /** The environment being extended (NODE_OPTIONS / PYTHONPATH are merged with it); none for copy. */
   base?: Readonly<Record<string, string | undefined>>;
 }
@@ -60,6 +62,7 @@ export function extensionAgentEnv(o: ExtensionAgentEnvOptions): Record<string, s
     nodeAgent: paths.nodeAgent,
     pythonAgentDir: paths.pythonAgentDir,
     nodeName: o.nodeName,
+    serverKey: o.serverKey,
     heartbeats: custom ? o.heartbeats : undefined,
     base: o.base ?? {},
   });

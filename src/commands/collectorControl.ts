@@ -9,11 +9,12 @@
  * working, and the user is told why.
  */
 import * as vscode from 'vscode';
-import { Collector } from '../collector/collector';
+import { Collector, isLoopbackAddress } from '../collector/collector';
 import { loadZeromq } from '../collector/zmq';
 import { TopologyStore } from '../model/store';
 import type { TopologyDiff, TopologySnapshot } from '../model/snapshot';
 import type { CollectorPhase } from '../views/statusSummary';
+import type { CollectorKeySource, CollectorSecurity } from './collectorKeys';
 import { describeError, type Log } from './log';
 import type { Settings } from './settings';
 
@@ -30,6 +31,8 @@ export class CollectorControl implements vscode.Disposable {
   private phaseValue: CollectorPhase = 'stopped';
   private endpointValue: string | undefined;
   private errorValue: string | undefined;
+  /** Refusals are logged at most this often: a misconfigured agent may retry many times a second. */
+  private lastRefusalLog = 0;
   /** Serialises start/stop/restart so quick clicks cannot interleave them. */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -43,7 +46,8 @@ export class CollectorControl implements vscode.Disposable {
   /** The store was replaced: take a fresh snapshot. */
   readonly onDidReset = this.resetEmitter.event;
 
-  constructor(private readonly log: Log, private settings: Settings) {
+  /** `keys` supplies CURVE material when the address is not loopback; without it such a start fails. */
+  constructor(private readonly log: Log, private settings: Settings, private readonly keys?: CollectorKeySource) {
     this.storeValue = this.createStore();
     this.storeSubscription = this.storeValue.onDiff((d) => this.diffEmitter.fire(d));
   }
@@ -59,6 +63,10 @@ export class CollectorControl implements vscode.Disposable {
   }
   get lastError(): string | undefined {
     return this.errorValue;
+  }
+  /** The running collector's CURVE public key, which agents need as ZMQ_TOPOLOGY_SERVER_KEY; undefined on plain loopback. */
+  get serverKey(): string | undefined {
+    return this.collector?.agentEnv.ZMQ_TOPOLOGY_SERVER_KEY;
   }
   get currentSettings(): Settings {
     return this.settings;
@@ -133,7 +141,22 @@ export class CollectorControl implements vscode.Disposable {
       this.setPhase('failed', undefined, loadError.message);
       throw loadError;
     }
-    const collector = new Collector(this.storeValue, { address, port, fallbackToFreePort: true });
+    let security: CollectorSecurity | undefined;
+    try {
+      // Off loopback the collector requires CURVE (DESIGN.md invariant 4): keys from secret storage.
+      security = !isLoopbackAddress(address) && this.keys ? await this.keys.security() : undefined;
+    } catch (err) {
+      this.setPhase('failed', undefined, describeError(err));
+      throw err;
+    }
+    const collector = new Collector(this.storeValue, {
+      address, port, fallbackToFreePort: true, curve: security?.curve, allowedClientKeys: security?.allowedClientKeys,
+    });
+    collector.on('refused', (reason: string, peer?: string) => {
+      if (Date.now() - this.lastRefusalLog < 10_000) return;
+      this.lastRefusalLog = Date.now();
+      this.log.info(`Collector refused ${peer ?? 'a connection'}: ${reason} (further refusals are counted in the status, logged at most every 10 s)`);
+    });
     collector.on('error', (err: Error) => this.log.error('Collector error', err));
     collector.on('fallback', (port: number, endpoint: string) => {
       this.log.info(`Port ${port} is taken (another collector or app?), so the collector uses ${endpoint}. Agents must be given this endpoint.`);
@@ -144,7 +167,8 @@ export class CollectorControl implements vscode.Disposable {
     try {
       const endpoint = await collector.start();
       this.collector = collector;
-      this.log.info(`Collector listening on ${endpoint}`);
+      this.log.info(`Collector listening on ${endpoint}${security ? ` with CURVE (${security.allowedClientKeys.length > 0
+        ? `${security.allowedClientKeys.length} allowed client key(s)` : 'any client that knows the server key'}); agents need ZMQ_TOPOLOGY_SERVER_KEY=${security.curve.publicKey}` : ''}`);
       this.setPhase('running', endpoint, undefined);
     } catch (err) {
       collector.removeAllListeners();

@@ -27,6 +27,7 @@ export async function copyAgentEnv(ctx: CommandContext): Promise<string> {
     endpoint,
     extensionPath: ctx.extensionPath,
     heartbeats: ctx.control.currentSettings.heartbeats,
+    serverKey: ctx.control.serverKey,
     shell: shellKind(vscode.env.shell),
   });
   await vscode.env.clipboard.writeText(text);
@@ -45,6 +46,7 @@ export async function startDemo(ctx: CommandContext): Promise<vscode.Terminal> {
     endpoint,
     extensionPath: ctx.extensionPath,
     heartbeats: ctx.control.currentSettings.heartbeats,
+    serverKey: ctx.control.serverKey,
     base: process.env,
   });
   // `node` from the user's PATH, run directly (no shell, so no quoting of paths): the terminal shows the
