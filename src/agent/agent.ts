@@ -385,6 +385,7 @@ export class Agent {
       const type = frameKey(typeFrame);
       const stats = rec.peerStats(key, routingId);
       const now = Date.now();
+      stats.gone = false;
       stats.msgsIn++;
       stats.bytesIn += bytes;
       stats.countType(type);
@@ -402,11 +403,17 @@ export class Agent {
    */
   private disconnectMsgKind(rec: SocketRecord, frames: Buffer[]): 'token' | 'app' | undefined {
     const body = frames[1];
+    const gone = (): void => {
+      const stats = rec.peers.get(frames[0].toString('latin1'));
+      if (stats) stats.gone = true;
+    };
     if (rec.tokenUsed && body.equals(this.token)) {
+      gone();
       this.post({ t: 'disconnect-msg', socket: rec.id, peer: toBin(frames[0]) });
       return 'token';
     }
     if (rec.appDisconnectMsg !== undefined && body.equals(rec.appDisconnectMsg)) {
+      gone();
       this.post({ t: 'disconnect-msg', socket: rec.id, peer: toBin(frames[0]), text: toBin(body, LIMITS.textBytes) });
       return 'app';
     }
@@ -428,6 +435,7 @@ export class Agent {
     const type = frameKey(typeFrame);
     const stats = rec.peerStats(key, routingId);
     const now = Date.now();
+    stats.gone = false;
     stats.msgsOut++;
     stats.bytesOut += bytes;
     stats.countType(type);

@@ -23,6 +23,11 @@ export class PeerStats {
   lastMessageOut?: number;
   lastHeartbeatIn?: number;
   lastHeartbeatOut?: number;
+  /**
+   * The peer's ZMQ_DISCONNECT_MSG arrived and nothing since: a snapshot leaves it out, or a collector
+   * that starts afresh would show a long-gone peer as an unknown live one.
+   */
+  gone = false;
   /** Totals at the last flush, for deltas. */
   private flushed = { msgsIn: 0, msgsOut: 0, bytesIn: 0, bytesOut: 0, types: new Map<string, number>() };
 
@@ -126,7 +131,7 @@ export class SocketRecord {
   snapshot(): SnapshotSocket {
     const peers: PeerTraffic[] = [];
     for (const stats of this.peers.values()) {
-      peers.push(stats.totals(this.id));
+      if (!stats.gone) peers.push(stats.totals(this.id));
       stats.markFlushed();
     }
     return { ...this.info, endpoints: this.endpoints.slice(-LIMITS.endpointsPerSocket), peers, closed: this.closed };
