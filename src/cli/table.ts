@@ -9,8 +9,11 @@ export interface TableOptions {
 
 // Identities and disconnect texts are untrusted bytes: never let them reach the terminal as escapes.
 export function terminalSafe(text: string): string {
-  // eslint-disable-next-line no-control-regex -- matching control characters is the point
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return text
+    // eslint-disable-next-line no-control-regex -- matching control characters is the point
+    .replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
+    // Bidi overrides/isolates, zero-width and line separators would make a row lie about its text.
+    .replace(/[\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
 }
 
 export function formatAge(ms: number | null): string {
