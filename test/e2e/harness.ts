@@ -144,7 +144,7 @@ export class Workbench {
   ) {
     page.on('pageerror', (error) => this.pageErrors.push(`pageerror: ${error.message}`));
     page.on('console', (message) => {
-      if (message.type() === 'error') this.pageErrors.push(`console.error: ${message.text()}`);
+      if (message.type() === 'error') this.pageErrors.push(`console.error: ${message.text()} (${message.location().url || message.page()?.url() || '?'})`);
     });
   }
 
@@ -333,6 +333,95 @@ export class Workbench {
     return newest ? fs.readFileSync(newest, 'utf8') : '';
   }
 
+  /** Polls the channel's log file (no UI involved) until `pattern` matches; returns the whole log. */
+  async waitForOutputLog(name: string, pattern: RegExp, timeoutMs = 30000): Promise<string> {
+    let text = '';
+    for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await sleep(250)) {
+      text = this.outputLogFile(name);
+      if (pattern.test(text)) return text;
+    }
+    throw new Error(`the "${name}" channel's log never matched ${pattern} in ${timeoutMs / 1000} s; it holds:\n${text}`);
+  }
+
+  /**
+   * Expands the collapsed rows of a tree view whose label matches `label` (all collapsed rows when
+   * omitted) and returns how many it clicked. Rows are virtualised: only visible rows are considered.
+   */
+  async expandTreeRows(viewId: string, label?: RegExp): Promise<number> {
+    const pane = await this.openView(viewId);
+    const collapsed = pane.locator('.monaco-list-row[aria-expanded="false"]');
+    let clicked = 0;
+    for (let i = await collapsed.count() - 1; i >= 0; i--) {
+      const row = collapsed.nth(i);
+      const text = (await row.locator('.label-name').textContent().catch(() => null))?.trim() ?? '';
+      if (label && !label.test(text)) continue;
+      await row.locator('.monaco-tl-twistie').click({ timeout: 5000 });
+      clicked++;
+    }
+    return clicked;
+  }
+
+  /** Clicks the row of the open quick input (palette, quick pick) whose label is exactly `label`. */
+  async pickQuickInputRow(label: string, timeoutMs = 15000): Promise<void> {
+    const row = this.page.locator('.quick-input-widget .quick-input-list .monaco-list-row')
+      .filter({ has: this.page.locator('.label-name', { hasText: exactly(label) }) }).first();
+    await row.waitFor({ state: 'visible', timeout: timeoutMs }).catch(async () => {
+      const seen = await this.page.locator('.quick-input-list .monaco-list-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('aria-label') ?? ''));
+      throw new Error(`the quick input shows no row "${label}" after ${timeoutMs / 1000} s (rows: ${JSON.stringify(seen)})`);
+    });
+    await row.click();
+  }
+
+  /**
+   * Answers a save dialog. In the browser VS Code's save dialog is the "simple file dialog": a
+   * quick input holding the path. Types `file` (absolute, on the server's file system) and accepts.
+   */
+  async answerSaveDialog(file: string, timeoutMs = 15000): Promise<void> {
+    const widget = this.page.locator('.quick-input-widget');
+    const input = widget.locator('.quick-input-box input');
+    await input.waitFor({ state: 'visible', timeout: timeoutMs });
+    // The dialog fills in the default path; replace it as a user would (select all, type).
+    await input.click();
+    await this.page.keyboard.press('Control+A');
+    await this.page.keyboard.type(file);
+    await expectValue(input, file, 5000);
+    await this.page.keyboard.press('Enter');
+    await widget.waitFor({ state: 'hidden', timeout: timeoutMs }).catch(async () => {
+      const message = await widget.locator('.quick-input-message').textContent().catch(() => '');
+      throw new Error(`the save dialog did not accept ${file} (it says: ${message ?? ''})`);
+    });
+  }
+
+  /**
+   * Switches the colour theme the way a user does ("Preferences: Color Theme", pick the theme) and
+   * waits until the workbench wears it: `kind` is the class VS Code puts on .monaco-workbench
+   * (`vs` light, `vs-dark`, `hc-black`, `hc-light`).
+   */
+  async setColorTheme(label: string, kind: 'vs' | 'vs-dark' | 'hc-black' | 'hc-light', timeoutMs = 30000): Promise<void> {
+    await this.runCommand('Preferences: Color Theme');
+    await this.pickQuickInputRow(label);
+    await this.page.locator(`.monaco-workbench.${kind}`).waitFor({ timeout: timeoutMs }).catch(async () => {
+      const classes = await this.page.locator('.monaco-workbench').getAttribute('class');
+      throw new Error(`picked the theme "${label}" but the workbench is not "${kind}" after ${timeoutMs / 1000} s (classes: ${classes ?? ''})`);
+    });
+  }
+
+  /** Saves a screenshot (the page, or one element) as test-results/e2e/<file>; returns its path. */
+  async screenshot(file: string, target?: Locator): Promise<string> {
+    fs.mkdirSync(RESULTS_DIR, { recursive: true });
+    const out = path.join(RESULTS_DIR, file);
+    // No hover tooltip from wherever the last click left the mouse.
+    await this.page.mouse.move(700, 4);
+    if (target) await target.screenshot({ path: out });
+    else await this.page.screenshot({ path: out });
+    return out;
+  }
+
+  /** Browser errors seen so far (page errors and console errors of every frame). */
+  get errors(): readonly string[] {
+    return this.pageErrors;
+  }
+
   /** Screenshot, page errors, server log and VS Code's logs into test-results/e2e/<name>-<label>*. */
   async captureFailure(label: string): Promise<void> {
     const base = path.join(RESULTS_DIR, `${this.options.name}-${label.replace(/[^\w.-]+/g, '_')}`);
@@ -400,6 +489,15 @@ function listFiles(dir: string): string[] {
 
 async function appears(locator: Locator, timeoutMs: number): Promise<boolean> {
   return locator.waitFor({ state: 'visible', timeout: timeoutMs }).then(() => true, () => false);
+}
+
+async function expectValue(input: Locator, value: string, timeoutMs: number): Promise<void> {
+  let current = '';
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await sleep(100)) {
+    current = await input.inputValue();
+    if (current === value) return;
+  }
+  throw new Error(`the input holds "${current}", not "${value}"`);
 }
 
 function escapeRegExp(text: string): string {
