@@ -142,6 +142,7 @@ describe('hostile identities and texts', () => {
     for (const color of [false, true]) {
       const table = renderTable(snapshot, { width: 200, color });
       // Only our own colour codes (ESC [ digits m) when colour is on; nothing else of ESC.
+      // eslint-disable-next-line no-control-regex -- matching the escape character is the point
       const withoutOurColours = color ? table.replace(/\x1b\[\d+(;\d+)*m/g, '') : table;
       assert.doesNotMatch(withoutOurColours.replace(/\n/g, ''), UNSAFE, JSON.stringify(withoutOurColours.slice(0, 400)));
     }
