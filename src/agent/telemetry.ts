@@ -61,6 +61,7 @@ export class TelemetrySender {
   private seq = 0;
   private isConnected = false;
   private draining = false;
+  private resync = false;
   private closed = false;
   dropped = 0;
 
@@ -96,6 +97,9 @@ export class TelemetrySender {
     if (this.closed) return;
     if (!this.isConnected || this.queue.length >= QUEUE_LIMIT) {
       if (this.isConnected || isTimeline(msg)) this.dropped++;
+      // State lost on a full queue (a socket announced, an endpoint): a fresh snapshot once the queue
+      // has drained repairs it, or the collector would discard what follows about that socket.
+      if (this.isConnected && !isTimeline(msg)) this.resync = true;
       return;
     }
     this.queue.push({ frame: this.stamp(msg), timeline: isTimeline(msg) });
@@ -145,6 +149,7 @@ export class TelemetrySender {
     for (const item of this.queue) if (item.timeline) this.dropped++;
     this.queue = [];
     this.isConnected = true;
+    this.resync = false;
     this.post(this.source.hello());
     this.post(this.source.snapshot());
   }
@@ -163,6 +168,11 @@ export class TelemetrySender {
           await this.socket.send(item.frame);
         } catch {
           this.dropped++;
+          if (!item.timeline) this.resync = true;
+        }
+        if (this.resync && this.queue.length === 0) {
+          this.resync = false;
+          this.post(this.source.snapshot());
         }
       }
     } finally {
