@@ -806,14 +806,16 @@ export class TopologyStore {
    * this ROUTER not otherwise accounted for; else an "unknown peer R".
    */
   private attributePeer(router: SocketRec, peer: Bin, current: EdgeRec | undefined): EdgeRec | undefined {
-    const claimants = (this.byRoutingId.get(peer.hex) ?? []).filter((s) => s !== router);
+    const live = (s: SocketRec): boolean => !s.closed && this.nodes.get(s.nodeId)?.exitedAt === undefined;
+    // A reused routing id (a worker replacing its socket) is the open socket's, not a closed one's.
+    const claimants = (this.byRoutingId.get(peer.hex) ?? []).filter((s) => s !== router).sort((a, b) => Number(live(b)) - Number(live(a)));
     for (const claimant of claimants) {
       for (const edgeId of [...claimant.connectEdges.values()].flat()) {
         const edge = this.edges.get(edgeId);
         if (edge?.to === router.id) return edge;
       }
     }
-    const liveClaimants = claimants.filter((s) => !s.closed && this.nodes.get(s.nodeId)?.exitedAt === undefined);
+    const liveClaimants = claimants.filter(live);
     const claimant = liveClaimants.length === 1 ? liveClaimants[0] : claimants.length === 1 ? claimants[0] : undefined;
     if (claimant) return this.ensureEdge(claimant, router, router.binds[0] ? bindDisplay(router.binds[0]) : '');
     if (current && !this.sockets.get(current.from)?.unknown) return current; // keep an earlier attribution
