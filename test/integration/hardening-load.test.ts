@@ -1,0 +1,94 @@
+/**
+ * Many agents and churn, with the collector in a process of its own.
+ * - 20 instrumented processes × 50 sockets = 1,000 sockets (a hub ROUTER takes 980 DEALERs): all
+ *   appear, every edge resolves, nothing is discarded or refused. (scripts/soak/many-agents.js: 2,000+.)
+ * - Workers that churn 10 times a second for 10 s (new sockets, and connect/disconnect of one): edge
+ *   timelines stay within the configured length, states end right, and the apps and the collector
+ *   end by themselves afterwards (no leaked socket or timer). (scripts/soak/churn.js: a minute.)
+ */
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { CollectorProc, HARDENING, Procs, SYSTEM, type Proc } from '../fixtures/hardening/procs';
+
+const PROCESSES = 20;
+const SOCKETS = 50;
+const TIMELINE = 20;
+const CHURN_MS = 10_000;
+
+async function exitsByItself(p: Proc, ms = 5000): Promise<unknown> {
+  p.process.stdin!.end();
+  return Promise.race([p.exited, new Promise((r) => setTimeout(() => r('still running'), ms).unref())]);
+}
+
+describe('many agents, and churn', { timeout: 85_000 }, () => {
+  const procs = new Procs();
+  after(() => procs.killAll());
+
+  test(`${PROCESSES} processes × ${SOCKETS} sockets: all appear, nothing dropped silently`, async () => {
+    const collector = await CollectorProc.start(procs);
+    const t0 = Date.now();
+    const hub = procs.node(path.join(HARDENING, 'many-sockets-app.js'), ['self', 'p0', String(SOCKETS)], { agent: collector.endpoint, name: 'p0' });
+    const hubEndpoint = await hub.line((_v, raw) => raw.startsWith('tcp://'), 10_000) as string;
+    const apps = [hub];
+    for (let i = 1; i < PROCESSES; i++) {
+      apps.push(procs.node(path.join(HARDENING, 'many-sockets-app.js'), [hubEndpoint, `p${i}`, String(SOCKETS)], { agent: collector.endpoint, name: `p${i}` }));
+    }
+    const expectedEdges = PROCESSES * (SOCKETS - 1);
+    const s = await collector.waitFor('every socket and edge', (snap) =>
+      snap.sockets.length === PROCESSES * SOCKETS && snap.edges.filter((e) => e.state === 'connected').length === expectedEdges && snap, 60_000);
+    const ms = Date.now() - t0;
+    const dropped = s.nodes.reduce((a, n) => a + n.dropped, 0);
+    console.log(`# ${PROCESSES} processes, ${s.sockets.length} sockets, ${s.edges.length} edges: full picture ${ms} ms after the first process was spawned; agents' own counted drops ${dropped}`);
+    assert.equal(s.nodes.length, PROCESSES);
+    assert.equal(s.edges.length, expectedEdges, 'one edge per DEALER, none invented');
+    assert.ok(s.edges.every((e) => e.routingId?.text !== undefined && e.from.split('/')[0] !== undefined), 'every edge knows its routing id');
+    assert.deepEqual({ ...s.collector?.malformed }, {}, 'nothing malformed');
+    // A state message the agent dropped on a full queue is repaired by a fresh snapshot; what the
+    // collector discarded meanwhile (events about a socket not yet re-announced) is counted, never silent.
+    const discarded = s.collector?.discarded ?? {};
+    assert.deepEqual(Object.keys(discarded).filter((k) => k !== 'unknown-socket'), [], JSON.stringify(discarded));
+    assert.ok((discarded['unknown-socket'] ?? 0) === 0 || dropped > 0, 'a discard only follows a drop the agent counted');
+    console.log(`# collector discarded ${JSON.stringify(discarded)}`);
+    assert.equal(s.collector?.agents, PROCESSES);
+    const results = await Promise.all(apps.map((a) => exitsByItself(a)));
+    assert.ok(results.every((r) => typeof r === 'object' && (r as { code: number }).code === 0), JSON.stringify(results));
+    await collector.waitFor('all exited', (snap) => snap.nodes.every((n) => n.state === 'exited'), 10_000);
+    const stopped = await collector.stop();
+    assert.ok(stopped.exitedByItself, `collector left open: ${stopped.resources.join(', ')}`);
+  });
+
+  test('churn 10/s for 10 s: bounded timelines, right end states, nothing leaked', async () => {
+    const collector = await CollectorProc.start(procs, { TIMELINE_LENGTH: String(TIMELINE) });
+    const router = procs.node(path.join(SYSTEM, 'router.js'), [], { agent: collector.endpoint, name: 'router' });
+    const endpoint = await router.line((_v, raw) => raw.startsWith('tcp://'), 10_000) as string;
+    const churn = (mode: string) => procs.node(path.join(HARDENING, 'churn-app.js'), [endpoint, String(CHURN_MS), mode, `churn-${mode}`], { agent: collector.endpoint, name: `churn-${mode}` });
+    const workers = [churn('sockets'), churn('connect')];
+    const done = await Promise.all(workers.map((w) => w.line<{ type?: string; cycles: number }>((v) => v.type === 'done', CHURN_MS + 20_000)));
+    console.log(`# churn cycles: ${done.map((d) => d.cycles).join(', ')}`);
+    assert.ok(done.every((d) => d.cycles >= 50), 'the workers really churned');
+
+    const s = await collector.waitFor('end states settled', (snap) => {
+      const node = (name: string) => snap.nodes.find((n) => n.name === name);
+      const edgesOf = (name: string) => snap.edges.filter((e) => e.from.startsWith(`${node(name)?.id}/`));
+      const sockets = edgesOf('churn-sockets');
+      const open = sockets.filter((e) => e.state !== 'disconnected');
+      const connect = edgesOf('churn-connect');
+      return open.length === 1 && open[0].state === 'connected' && connect.length === 1 && connect[0].state === 'connected' && snap;
+    }, 8000);
+    const longest = Math.max(...s.edges.map((e) => e.timeline.length));
+    const churnSockets = s.sockets.filter((k) => k.nodeId === s.nodes.find((n) => n.name === 'churn-sockets')?.id);
+    console.log(`# after churn: ${s.edges.length} edges, ${s.sockets.length} sockets (${churnSockets.filter((k) => k.closed).length} closed), longest timeline ${longest}/${TIMELINE}`);
+    assert.ok(longest <= TIMELINE, `timeline of ${longest} entries`);
+    assert.ok(s.edges.filter((e) => e.state === 'disconnected').every((e) => e.lastDisconnect !== null), 'every lost connection says why');
+    const connectEdge = s.edges.find((e) => e.routingId?.text === 'churn-connect');
+    assert.ok(connectEdge && connectEdge.timeline.length === TIMELINE, 'the reconnecting edge filled its timeline and no more');
+    assert.deepEqual({ ...s.collector?.malformed }, {});
+
+    // The apps end by themselves once told to (the agent keeps nothing open), and so does the collector.
+    const exits = await Promise.all([...workers, router].map((w) => exitsByItself(w)));
+    assert.deepEqual(exits.slice(0, 2), [{ code: 0, signal: null }, { code: 0, signal: null }], 'churn workers ended by themselves');
+    const stopped = await collector.stop();
+    assert.ok(stopped.exitedByItself, `collector left open: ${stopped.resources.join(', ')}`);
+  });
+});
