@@ -101,12 +101,14 @@ function graphFrame(): Frame {
 before(async () => {
   const vsix = await phases.time('package the .vsix (reused while fresh)', () => ensureVsix());
   console.log(`[e2e] .vsix: ${path.relative(ROOT, vsix)}, ${(fs.statSync(vsix).size / 1024 / 1024).toFixed(1)} MB`);
+  const collectorPort = await freePortRun(1);
   workbench = await phases.time('start code-server with the .vsix + chromium', () => Workbench.start({
     name: 'demo',
     vsix,
     settings: {
-      // Port 0: other test runs on this machine may hold the default collector port.
-      'zmqTopology.collector.port': 0,
+      // A free port, not the default (other runs on this machine may hold it) and not 0: the reload
+      // test needs the collector back on the same port, where the running agents reconnect.
+      'zmqTopology.collector.port': collectorPort,
       'workbench.colorTheme': 'Default Dark Modern',
     },
   }));
@@ -342,4 +344,29 @@ test('themes: the graph follows light and high-contrast themes (screenshots of e
     await wb.screenshot(`demo-theme-${file}.png`);
     if (file === 'light') screenshots['graph-light.png'] = await wb.screenshot('demo-graph-light.png', wb.page.locator('.part.editor'));
   }
+});
+
+test('Developer: Reload Window revives the graph tab, and the running agents report to the new extension host', { timeout: 120000 }, async () => {
+  const wb = opened();
+  await wb.page.evaluate(() => { (window as unknown as { e2eBeforeReload: boolean }).e2eBeforeReload = true; });
+  await phases.time('palette → Developer: Reload Window', () => wb.runCommand('Developer: Reload Window'));
+  await phases.time('workbench back', async () => {
+    await wb.page.waitForFunction(() => !(window as unknown as { e2eBeforeReload?: boolean }).e2eBeforeReload, undefined, { timeout: 30000 });
+    await wb.page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 60000 });
+  });
+  graph = await phases.time('graph webview revived', () => wb.findWebviewFrame('#graph', 60000));
+  const frame = graph;
+  const live = ['broker', 'worker-2', 'client-1'].map((name) => `${name} (pid ${proc(name).pid})`);
+  let groups: string[] = [];
+  let edges: GraphEdge[] = [];
+  await phases.time('agents reconnected: broker, worker-2, client-1 in the graph', () => waitFor('the revived graph shows the processes still running, worker-2 beating',
+    async () => {
+      groups = await graphGroups(frame);
+      edges = await graphEdges(frame);
+      return live.every((g) => groups.includes(g)) && edges.some((e) => HEARTBEAT.test(e.age) && stateOf(e) === 'connected') ? true : undefined;
+    },
+    () => `groups: ${JSON.stringify(groups)}\nedges: ${JSON.stringify(edges, null, 1)}\n${wb.outputLogFile(CHANNEL)}`, 60000));
+  const channel = wb.outputLogFile(CHANNEL);
+  const joined = channel.slice(channel.lastIndexOf('activating')).match(/Agent joined/g)?.length ?? 0;
+  console.log(`[e2e] after the reload: a new extension host, ${joined} agents rejoined its collector`);
 });

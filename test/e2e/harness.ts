@@ -380,11 +380,20 @@ export class Workbench {
     const widget = this.page.locator('.quick-input-widget');
     const input = widget.locator('.quick-input-box input');
     await input.waitFor({ state: 'visible', timeout: timeoutMs });
-    // The dialog fills in the default path; replace it as a user would (select all, type).
+    // The dialog fills in the default path and lists its folder asynchronously; typing before it
+    // is done gets overwritten (seen: the default name was saved). Wait for both, then replace the
+    // path as a user would (select all, type) and accept once the value has held for a moment.
+    for (const deadline = Date.now() + timeoutMs; ; await sleep(100)) {
+      const ready = (await input.inputValue()).length > 0 && await widget.locator('.quick-input-list .monaco-list-row').count() > 0;
+      if (ready) break;
+      if (Date.now() > deadline) throw new Error(`the save dialog never showed its default path and folder in ${timeoutMs / 1000} s`);
+    }
     await input.click();
     await this.page.keyboard.press('Control+A');
     await this.page.keyboard.type(file);
     await expectValue(input, file, 5000);
+    await sleep(300);
+    await expectValue(input, file, 0);
     await this.page.keyboard.press('Enter');
     await widget.waitFor({ state: 'hidden', timeout: timeoutMs }).catch(async () => {
       const message = await widget.locator('.quick-input-message').textContent().catch(() => '');
@@ -493,9 +502,10 @@ async function appears(locator: Locator, timeoutMs: number): Promise<boolean> {
 
 async function expectValue(input: Locator, value: string, timeoutMs: number): Promise<void> {
   let current = '';
-  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await sleep(100)) {
+  for (const deadline = Date.now() + timeoutMs; ; await sleep(100)) {
     current = await input.inputValue();
     if (current === value) return;
+    if (Date.now() >= deadline) break;
   }
   throw new Error(`the input holds "${current}", not "${value}"`);
 }
