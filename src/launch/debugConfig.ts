@@ -81,31 +81,54 @@ export interface ConfigurationSnippet {
   body: Record<string, unknown>;
 }
 
-/** Entries for package.json `contributes.debuggers` (snippets added to the existing debug types). */
-export function debugSnippets(): { type: string; configurationSnippets: ConfigurationSnippet[] }[] {
+/** The debugger type under which the snippets are contributed: one of this extension's own (see below). */
+export const SNIPPET_DEBUGGER_TYPE = 'zmqTopology';
+
+/**
+ * Entries for package.json `contributes.debuggers`. VS Code merges every extension's contribution for
+ * one debug type with a shallow rule for arrays: a non-built-in extension never replaces an existing
+ * `configurationSnippets` (checked in VS Code 1.100's Debugger.merge). Snippets contributed under
+ * `node` would so be dropped (js-debug is built in and has its own), and under `debugpy` they would
+ * either be dropped or, when merged first, hide the Python extension's own. So the snippets live under
+ * a type of this extension's (no adapter, never offered as a debugger: no initial configurations, no
+ * provider) while their bodies are `node` and `debugpy` launches. The `zmqTopology` attribute is added
+ * to the built-in Node types' launch schema (an object merge, which adds a key without replacing
+ * anything), so launch.json does not flag it; Python's schema is left alone (when the Python debugger
+ * is missing, a schema of ours alone would flag every other attribute).
+ */
+export function debugSnippets(): { type: string; configurationSnippets?: ConfigurationSnippet[]; configurationAttributes?: Record<string, unknown> }[] {
   // `^"…"` and `\\${…}` are VS Code's snippet escapes: the variable stays literal in launch.json.
+  const flag = {
+    type: 'boolean',
+    default: true,
+    markdownDescription: 'Start this program with the ZeroMQ Topology agent so its sockets appear live in the topology ' +
+      '(see `#zmqTopology.instrumentDebugSessions#`).',
+  };
   return [
     {
-      type: 'node',
-      configurationSnippets: [{
-        label: 'ZeroMQ: Launch with topology',
-        description: 'Launch a Node.js program with the ZeroMQ Topology agent, so its sockets appear live',
-        body: {
-          type: 'node', request: 'launch', name: '${1:Launch with ZeroMQ topology}',
-          program: '^"\\${workspaceFolder}/${2:index.js}"', zmqTopology: true,
+      type: SNIPPET_DEBUGGER_TYPE,
+      configurationSnippets: [
+        {
+          label: 'ZeroMQ: Launch with topology (Node.js)',
+          description: 'Launch a Node.js program with the ZeroMQ Topology agent, so its sockets appear live',
+          body: {
+            type: 'node', request: 'launch', name: '${1:Launch with ZeroMQ topology}',
+            program: '^"\\${workspaceFolder}/${2:index.js}"', zmqTopology: true,
+          },
         },
-      }],
-    },
-    {
-      type: 'debugpy',
-      configurationSnippets: [{
-        label: 'ZeroMQ: Launch with topology',
-        description: 'Launch a Python program with the ZeroMQ Topology agent, so its sockets appear live',
-        body: {
-          type: 'debugpy', request: 'launch', name: '${1:Launch with ZeroMQ topology}',
-          program: '^"\\${file}"', console: 'integratedTerminal', zmqTopology: true,
+        {
+          label: 'ZeroMQ: Launch with topology (Python)',
+          description: 'Launch a Python program with the ZeroMQ Topology agent, so its sockets appear live',
+          body: {
+            type: 'debugpy', request: 'launch', name: '${1:Launch with ZeroMQ topology}',
+            program: '^"\\${file}"', console: 'integratedTerminal', zmqTopology: true,
+          },
         },
-      }],
+      ],
     },
+    ...['node', 'pwa-node', 'node-terminal'].map((type) => ({
+      type,
+      configurationAttributes: { launch: { properties: { zmqTopology: flag } } },
+    })),
   ];
 }

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { debugSnippets, instrumentDebugConfiguration, type DebugConfigLike, type InstrumentContext } from '../../src/launch/debugConfig';
+import { debugSnippets, instrumentDebugConfiguration, SNIPPET_DEBUGGER_TYPE, type DebugConfigLike, type InstrumentContext } from '../../src/launch/debugConfig';
 
 const AGENT = '/ext/dist/agent.js';
 const PY_DIR = '/ext/agents/python';
@@ -115,15 +115,31 @@ describe('instrumentDebugConfiguration', () => {
 describe('debugSnippets', () => {
   it('offers "ZeroMQ: Launch with topology" for Node and Python, flagged so they get instrumented', () => {
     const entries = debugSnippets();
-    assert.deepEqual(entries.map((e) => e.type), ['node', 'debugpy']);
-    for (const entry of entries) {
-      const [snippet] = entry.configurationSnippets;
-      assert.equal(snippet.label, 'ZeroMQ: Launch with topology');
-      assert.equal(snippet.body.type, entry.type);
+    const own = entries.filter((e) => e.configurationSnippets);
+    // Under a type of the extension's own: VS Code never merges a non-built-in extension's snippets
+    // into a type that has some (js-debug's node, the Python extension's debugpy).
+    assert.deepEqual(own.map((e) => e.type), [SNIPPET_DEBUGGER_TYPE]);
+    const snippets = own[0].configurationSnippets ?? [];
+    assert.deepEqual(snippets.map((s) => s.body.type), ['node', 'debugpy']);
+    for (const snippet of snippets) {
+      assert.match(snippet.label, /^ZeroMQ: Launch with topology \((Node\.js|Python)\)$/);
       assert.equal(snippet.body.zmqTopology, true);
       const body = snippet.body as DebugConfigLike;
       assert.equal(instrumentDebugConfiguration(body, ctx()).instrumented, true);
     }
     assert.doesNotThrow(() => JSON.parse(JSON.stringify(entries)), 'plain JSON for package.json');
+  });
+
+  it('adds only the zmqTopology attribute to the built-in Node types\' launch schema, nothing else, no snippets there', () => {
+    const attrs = debugSnippets().filter((e) => e.configurationAttributes);
+    assert.deepEqual(attrs.map((e) => e.type), ['node', 'pwa-node', 'node-terminal']);
+    for (const entry of attrs) {
+      assert.equal(entry.configurationSnippets, undefined, `${entry.type}: snippets there would be dropped or hide the owner's`);
+      assert.deepEqual(Object.keys(entry.configurationAttributes ?? {}), ['launch']);
+      const launch = entry.configurationAttributes?.launch as { properties: Record<string, { type: string }> };
+      assert.deepEqual(Object.keys(launch), ['properties'], 'no required/type keys that would change the owner\'s schema');
+      assert.deepEqual(Object.keys(launch.properties), ['zmqTopology']);
+      assert.equal(launch.properties.zmqTopology.type, 'boolean');
+    }
   });
 });
