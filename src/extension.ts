@@ -1,6 +1,7 @@
 /**
  * Activation: wiring only. The Output channel, the collector and its store (started now), the
- * sidebar tree, the status bar, the graph panel (and its serializer), the commands, and the settings.
+ * sidebar tree, the status bar, the graph panel (and its serializer), the commands, the settings, and
+ * the ways to reach running nodes: debug launches (F5), instrumented terminals, agentless probes.
  * Every piece is a disposable on context.subscriptions.
  */
 import * as vscode from 'vscode';
@@ -12,12 +13,19 @@ import type { CommandContext } from './commands/context';
 import { Log } from './commands/log';
 import { openSocketSource } from './commands/openSource';
 import { changedParts, readSettings, SECTION, type Settings } from './commands/settings';
-import { agentEnvText, shellKind } from './commands/agentEnvironment';
+import { agentEnvText, extensionAgentPaths, shellKind } from './commands/agentEnvironment';
 import { GraphPanel, registerGraphSerializer, type GraphPanelDeps } from './views/graphPanel';
 import { LiveUpdates } from './views/liveUpdates';
 import { TopologyStatusBar } from './views/statusBar';
 import { TopologyTreeProvider } from './views/topologyTreeProvider';
 import { ViewRefresher } from './views/viewRefresher';
+import { TopologyDebugConfigurationProvider } from './launch/debugProvider';
+import { DebugSessionLinks, showDebugSession } from './launch/debugSessions';
+import { INSTRUMENTED_DEBUG_TYPES, LAUNCH_SETTINGS } from './launch/launchSettings';
+import { TerminalEnvironment } from './launch/terminalEnvironment';
+import { registerTerminalCommands } from './commands/terminalCommands';
+import { ProbeService, registerProbeCommands } from './commands/probeCommands';
+import { guarded } from './commands/log';
 
 function currentSettings(log: Log): Settings {
   const config = vscode.workspace.getConfiguration(SECTION);
@@ -54,6 +62,37 @@ export function activate(context: vscode.ExtensionContext): void {
   const status = new TopologyStatusBar();
   context.subscriptions.push(tree, treeView, status, new ViewRefresher(control, live, tree, treeView, status));
 
+  // Reaching running nodes: F5 (launch.json), terminals, probes.
+  const debugProvider = new TopologyDebugConfigurationProvider({
+    collector: control,
+    ...extensionAgentPaths(context.extensionPath),
+    mode: () => vscode.workspace.getConfiguration(SECTION).get(LAUNCH_SETTINGS.instrumentDebugSessions),
+    trusted: () => vscode.workspace.isTrusted,
+    inheritedEnv: process.env,
+    log: (line) => log.info(line),
+    warn: (message) => void vscode.window.showWarningMessage(message, 'Show Output').then((c) => (c === 'Show Output' ? log.show() : undefined)),
+  });
+  const sessions = new DebugSessionLinks(control, log);
+  const terminals = new TerminalEnvironment(context.environmentVariableCollection, control, log, context.extensionPath);
+  const probes = new ProbeService(ctx, String(context.extension.packageJSON.version));
+  context.subscriptions.push(
+    ...INSTRUMENTED_DEBUG_TYPES.map((type) => vscode.debug.registerDebugConfigurationProvider(type, debugProvider)),
+    sessions,
+    vscode.commands.registerCommand('zmqTopology.showDebugSession', guarded(log, 'Show Debug Session', (arg?: unknown) => showDebugSession(sessions, control, log, arg))),
+    terminals,
+    ...registerTerminalCommands(ctx, terminals),
+    probes,
+    ...registerProbeCommands(ctx, probes),
+    control.onDidChangeState(() => terminals.update()),
+    control.onDidReset(() => void probes.restartAll()),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => {
+      terminals.update();
+      void probes.sync();
+    }),
+  );
+  terminals.update();
+  void probes.sync();
+
   // Where agents must report, in the log each time the collector (re)starts on an endpoint.
   context.subscriptions.push(control.onDidChangeState(() => {
     if (control.phase !== 'running' || !control.endpoint) return;
@@ -68,10 +107,15 @@ export function activate(context: vscode.ExtensionContext): void {
   }));
 
   context.subscriptions.push(vscode.workspace.onDidChangeConfiguration((e) => {
-    if (!e.affectsConfiguration(SECTION)) return;
+    if (!e.affectsConfiguration(SECTION)) {
+      if (e.affectsConfiguration('terminal.integrated.env')) terminals.update();
+      return;
+    }
     const before = control.currentSettings;
     const after = currentSettings(log);
     control.updateSettings(after);
+    terminals.update();
+    if (e.affectsConfiguration(`${SECTION}.${LAUNCH_SETTINGS.probes}`)) void probes.sync();
     const changed = changedParts(before, after);
     if (changed.agentEnv) log.info('Heartbeat patterns changed: processes started from now on get them; running ones keep theirs.');
     if (!changed.collector && !changed.store) return;
@@ -85,5 +129,6 @@ export function activate(context: vscode.ExtensionContext): void {
 }
 
 export function deactivate(): void {
-  // Everything is on context.subscriptions; VS Code disposes it (the collector stops, the store's timer ends).
+  // Everything is on context.subscriptions; VS Code disposes it (the collector stops, the store's timer
+  // ends, the probes close their sockets, the terminal variables are cleared).
 }

@@ -1,0 +1,89 @@
+import { describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { debugSnippets, instrumentDebugConfiguration, type DebugConfigLike } from '../../src/launch/debugConfig';
+import { INSTRUMENTED_DEBUG_TYPES, readInstrumentMode, readInstrumentTerminals } from '../../src/launch/launchSettings';
+import { readProbeSettings } from '../../src/launch/probeSettings';
+
+// out/test/unit → the project root.
+const ROOT = path.resolve(__dirname, '../../..');
+const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+  activationEvents: string[];
+  contributes: {
+    commands: { command: string }[];
+    debuggers: unknown;
+    viewsWelcome: { view: string; when: string; contents: string }[];
+    menus: Record<string, { command: string; when?: string }[]>;
+    configuration: { properties: Record<string, { default?: unknown }> };
+  };
+};
+
+describe('package.json contributes what the launch integration registers', () => {
+  it('the debuggers contribution is exactly debugSnippets()', () => {
+    assert.deepEqual(pkg.contributes.debuggers, debugSnippets());
+  });
+
+  it('activates on resolving every debug type the provider serves (F5 before startup finished)', () => {
+    for (const type of INSTRUMENTED_DEBUG_TYPES) assert.ok(pkg.activationEvents.includes(`onDebugResolve:${type}`), type);
+  });
+
+  it('declares every command these files register', () => {
+    const declared = new Set(pkg.contributes.commands.map((c) => c.command));
+    const files = ['src/extension.ts', 'src/commands/terminalCommands.ts', 'src/commands/probeCommands.ts'];
+    const registered = files.flatMap((f) => [...fs.readFileSync(path.join(ROOT, f), 'utf8').matchAll(/registerCommand\('([^']+)'/g)].map((m) => m[1]));
+    assert.deepEqual(registered.sort(), ['zmqTopology.openInstrumentedTerminal', 'zmqTopology.probeEndpoint', 'zmqTopology.removeProbe', 'zmqTopology.showDebugSession']);
+    for (const id of registered) assert.ok(declared.has(id), `${id} is not in contributes.commands`);
+  });
+
+  it('settings defaults are what the readers assume when nothing is set', () => {
+    const props = pkg.contributes.configuration.properties;
+    assert.equal(props['zmqTopology.instrumentDebugSessions'].default, readInstrumentMode(undefined));
+    assert.equal(props['zmqTopology.instrumentTerminals'].default, readInstrumentTerminals(undefined));
+    assert.deepEqual(props['zmqTopology.probes'].default, []);
+    assert.deepEqual(readProbeSettings(props['zmqTopology.probes'].default), { probes: [], warnings: [] });
+  });
+
+  it('the empty view offers Open Instrumented Terminal as a button (a link alone on its line)', () => {
+    const idle = pkg.contributes.viewsWelcome.find((w) => w.when === 'zmqTopology.collectorRunning && !zmqTopology.hasNodes');
+    assert.ok(idle?.contents.split('\n').includes('[Open Instrumented Terminal](command:zmqTopology.openInstrumentedTerminal)'));
+  });
+
+  it('Show Debug Session is on process items of the tree', () => {
+    const item = pkg.contributes.menus['view/item/context'].find((m) => m.command === 'zmqTopology.showDebugSession');
+    assert.match(item?.when ?? '', /viewItem =~ \/\\bnode\\b\//);
+  });
+});
+
+describe('examples/demo/.vscode/launch.json: F5 on "Demo system" shows the whole system', () => {
+  const demo = path.join(ROOT, 'examples', 'demo');
+  const launch = JSON.parse(fs.readFileSync(path.join(demo, '.vscode', 'launch.json'), 'utf8')) as {
+    configurations: (DebugConfigLike & { program: string; args?: string[] })[];
+    compounds: { name: string; configurations: string[] }[];
+  };
+
+  it('a compound starts broker, three workers and a client, each a flagged Node launch of an existing script', () => {
+    const compound = launch.compounds.find((c) => c.name === 'Demo system');
+    assert.deepEqual(compound?.configurations, ['broker', 'worker-1', 'worker-2', 'worker-3', 'client-1']);
+    for (const name of compound?.configurations ?? []) {
+      const config = launch.configurations.find((c) => c.name === name);
+      assert.ok(config, name);
+      assert.equal(config.type, 'node');
+      assert.equal(config.request, 'launch');
+      assert.equal(config.zmqTopology, true);
+      assert.ok(fs.existsSync(config.program.replace('${workspaceFolder}', demo)), config.program);
+    }
+  });
+
+  it('each process is named after its configuration, and routes by that name too', () => {
+    for (const config of launch.configurations) {
+      const { config: resolved, instrumented } = instrumentDebugConfiguration(config, {
+        mode: 'flagged', trusted: true, endpoint: 'tcp://127.0.0.1:5599', nodeAgent: '/ext/dist/agent.js', pythonAgentDir: '/ext/agents/python',
+      });
+      assert.equal(instrumented, true, config.name);
+      assert.equal(resolved.env?.ZMQ_TOPOLOGY_NODE, config.name);
+      // worker.js / client.js use argv[2] as their routing id: the graph's peer names match the nodes.
+      if (config.name !== 'broker') assert.deepEqual(config.args, [config.name]);
+    }
+  });
+});
