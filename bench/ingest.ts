@@ -65,8 +65,10 @@ async function phase(batch: number, round: number): Promise<Phase> {
     await Promise.all(children.map((c) => c.nextLine()));
     const expectedEdges = settings.workers * settings.socketsPerWorker;
     const deadline = Date.now() + 30_000;
-    while (store.snapshot().edges.filter((e) => e.state === 'connected').length < expectedEdges) {
-      if (Date.now() > deadline) throw new Error(`only ${store.snapshot().edges.length} of ${expectedEdges} edges connected after setup`);
+    // Every edge resolved and stamped by a heartbeat (large setups take seconds, so some may read 'late' already).
+    const stamped = () => store.snapshot().edges.filter((e) => e.heartbeatAgeMs !== null).length;
+    while (stamped() < expectedEdges) {
+      if (Date.now() > deadline) throw new Error(`only ${stamped()} of ${expectedEdges} edges have a heartbeat after setup`);
       await sleep(100);
     }
     gc();

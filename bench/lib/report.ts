@@ -9,7 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 
 export const ROOT = path.resolve(__dirname, '..', '..', '..');
-export const RESULTS_DIR = path.join(ROOT, 'bench', 'results');
+/** ZMQ_TOPOLOGY_BENCH_RESULTS redirects the results (the smoke test does, to leave real ones alone). */
+export const RESULTS_DIR = process.env.ZMQ_TOPOLOGY_BENCH_RESULTS ?? path.join(ROOT, 'bench', 'results');
 
 /** Schema version of the result files (bump when the shape changes). */
 export const RESULT_SCHEMA = 1;
