@@ -124,6 +124,8 @@ async function main(): Promise<void> {
     rows.push({ group, metric: 'telemetry messages absorbed', unit: 'msgs/s', value: of((p) => p.messagesPerSec) });
     rows.push({ group, metric: 'events absorbed (peer traffic records + monitor events)', unit: 'events/s', value: events, target: atLeast(events.median, EVENTS_TARGET) });
     rows.push({ group, metric: 'collector process CPU while absorbing', unit: 'cores', value: of((p) => p.cpuCores) });
+    // The senders share the cores: on a busy machine the collector may get less than one, so this is the one-core figure.
+    rows.push({ group, metric: 'events per collector CPU-second (one core\'s worth)', unit: 'events/s', value: of((p) => p.eventsPerSec / p.cpuCores) });
     const perEdge = of((p) => p.heapPerEdgeBytes);
     rows.push({ group, metric: `store + collector heap per edge at steady state (${phases[0].edges} edges)`, unit: 'B', value: perEdge, target: atMost(perEdge.median, BYTES_PER_EDGE_TARGET) });
     rows.push({ group, metric: '… per 1,000 edges', unit: 'KiB', value: of((p) => (p.heapPerEdgeBytes * 1000) / 1024) });
