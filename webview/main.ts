@@ -425,8 +425,11 @@ function render(): void {
       const badge = select(this).select<SVGGElement>('g.badge').attr('display', badgeText === null ? 'none' : null);
       if (badgeText !== null) {
         const text = `⊘ ${badgeText}`;
-        badge.select('text.badge-text').text(text);
-        const width = Array.from(text).length * 7 + 12;
+        const textNode = badge.select<SVGTextElement>('text.badge-text').text(text).node();
+        // Measured in the font the workbench really uses (a per-character estimate overflowed bold
+        // capitals in VS Code's font); the estimate only while nothing is laid out (hidden panel).
+        const measured = textNode?.getComputedTextLength() ?? 0;
+        const width = Math.ceil(measured > 0 ? measured : Array.from(text).length * 7) + 12;
         badge.select('rect.badge-box').attr('x', -width / 2).attr('width', width);
       }
     });
