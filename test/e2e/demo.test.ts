@@ -247,6 +247,15 @@ test('kill -9 of a worker: WORKER_GONE and the disconnected state show in the gr
   const after = await graphEdges(frame);
   assert.equal(after.filter((e) => e.badge !== null).length, 1, `only the killed worker's edge has a badge: ${JSON.stringify(after, null, 1)}`);
 
+  // The badge's box holds its text in the workbench's real font (an estimate per character did not).
+  const fit = await frame.evaluate((id) => {
+    const label = [...document.querySelectorAll('#graph g.edge-label')].find((l) => l.getAttribute('data-id') === id);
+    const text = label?.querySelector<SVGTextElement>('text.badge-text')?.getBBox();
+    const box = label?.querySelector<SVGRectElement>('rect.badge-box')?.getBBox();
+    return text && box ? { text: [text.x, text.x + text.width], box: [box.x, box.x + box.width] } : null;
+  }, goneEdgeId);
+  assert.ok(fit && fit.text[0]! >= fit.box[0]! && fit.text[1]! <= fit.box[1]!, `the WORKER_GONE text fits in its badge: ${JSON.stringify(fit)}`);
+
   let status = '';
   await waitFor('the status bar counts the disconnected edge ("1 down")', async () => {
     status = (await wb.statusBarItem(STATUS)).text;
