@@ -394,11 +394,18 @@ export class Workbench {
     await expectValue(input, file, 5000);
     await sleep(300);
     await expectValue(input, file, 0);
-    await this.page.keyboard.press('Enter');
-    await widget.waitFor({ state: 'hidden', timeout: timeoutMs }).catch(async () => {
-      const message = await widget.locator('.quick-input-message').textContent().catch(() => '');
-      throw new Error(`the save dialog did not accept ${file} (it says: ${message ?? ''})`);
-    });
+    // Enter is sometimes swallowed while the dialog re-lists the folder for the typed path (seen twice
+    // in ~10 runs): click its OK button, and again while it stays open.
+    const ok = widget.locator('.monaco-button', { hasText: /^OK$/ }).first();
+    for (const deadline = Date.now() + timeoutMs; ;) {
+      if (await ok.isVisible()) await ok.click({ timeout: 2000 }).catch(() => undefined);
+      else await this.page.keyboard.press('Enter');
+      if (await widget.waitFor({ state: 'hidden', timeout: 3000 }).then(() => true, () => false)) return;
+      if (Date.now() > deadline) break;
+      await expectValue(input, file, 0);
+    }
+    const message = await widget.locator('.quick-input-message').textContent().catch(() => '');
+    throw new Error(`the save dialog did not accept ${file} (it says: ${message ?? ''})`);
   }
 
   /**
