@@ -17,6 +17,7 @@ const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'))
     menus: Record<string, { command: string; when?: string }[]>;
     configuration: { properties: Record<string, { default?: unknown }> };
   };
+  capabilities: { untrustedWorkspaces: { supported: boolean | 'limited'; restrictedConfigurations?: string[] } };
 };
 
 describe('package.json contributes what the launch integration registers', () => {
@@ -47,6 +48,17 @@ describe('package.json contributes what the launch integration registers', () =>
   it('the empty view offers Open Instrumented Terminal as a button (a link alone on its line)', () => {
     const idle = pkg.contributes.viewsWelcome.find((w) => w.when === 'zmqTopology.collectorRunning && !zmqTopology.hasNodes');
     assert.ok(idle?.contents.split('\n').includes('[Open Instrumented Terminal](command:zmqTopology.openInstrumentedTerminal)'));
+  });
+
+  it('untrusted workspaces: limited support, and a workspace cannot set what injects, probes or exposes the collector', () => {
+    const untrusted = pkg.capabilities.untrustedWorkspaces;
+    assert.equal(untrusted.supported, 'limited');
+    const restricted = new Set(untrusted.restrictedConfigurations ?? []);
+    const props = pkg.contributes.configuration.properties;
+    for (const key of restricted) assert.ok(key in props, `${key} is restricted but not a setting`);
+    for (const key of ['zmqTopology.instrumentDebugSessions', 'zmqTopology.instrumentTerminals', 'zmqTopology.probes', 'zmqTopology.collector.address', 'zmqTopology.collector.allowedClientKeys']) {
+      assert.ok(restricted.has(key), `${key} must be a restricted configuration`);
+    }
   });
 
   it('Show Debug Session is on process items of the tree', () => {
