@@ -29,12 +29,17 @@ export interface StatusCounts {
   unknownPeers: number;
   malformed: number;
   dropped: number;
+  /** Agents the CURVE collector turned away (wrong or missing keys). */
+  refused: number;
+  /** Telemetry the store received but could not keep (before hello, unknown socket, size caps). */
+  discarded: number;
 }
 
 export function countSnapshot(snapshot: TopologySnapshot): StatusCounts {
   const counts: StatusCounts = {
     nodes: 0, stale: 0, exited: 0, sockets: 0, edges: snapshot.edges.length, connected: 0, connecting: 0, late: 0, down: 0,
-    unknownPeers: 0, malformed: 0, dropped: 0,
+    unknownPeers: 0, malformed: 0, dropped: 0, refused: snapshot.collector?.refused ?? 0,
+    discarded: Object.values(snapshot.collector?.discarded ?? {}).reduce((a, b) => a + b, 0),
   };
   for (const node of snapshot.nodes) {
     if (node.unknown) continue;
@@ -85,6 +90,7 @@ export function statusSummary(snapshot: TopologySnapshot | undefined, phase: Col
   const parts = [plural(counts.nodes, 'node')];
   if (counts.late + counts.stale > 0) parts.push(`${counts.late + counts.stale} late`);
   if (counts.down > 0) parts.push(`${counts.down} down`);
+  if (counts.refused > 0) parts.push(`${counts.refused} refused`);
   const lines = [
     `ZeroMQ Topology — collector on ${endpoint ?? 'unknown endpoint'}`,
     `${plural(counts.nodes, 'process', 'processes')} running${counts.stale ? ` (${counts.stale} not heard from)` : ''}${counts.exited ? `, ${counts.exited} exited` : ''}`,
@@ -93,11 +99,19 @@ export function statusSummary(snapshot: TopologySnapshot | undefined, phase: Col
   ];
   if (counts.dropped > 0) lines.push(`${counts.dropped} telemetry messages dropped by agents`);
   if (counts.malformed > 0) lines.push(`${counts.malformed} malformed telemetry frames refused`);
+  if (counts.discarded > 0) {
+    const causes = Object.entries(snapshot?.collector?.discarded ?? {}).map(([cause, n]) => `${cause} ${n}`).join(', ');
+    lines.push(`${counts.discarded} telemetry records discarded by the collector (${causes})`);
+  }
+  if (counts.refused > 0) {
+    const last = snapshot?.collector?.lastRefused;
+    lines.push(`${plural(counts.refused, 'agent connection')} refused by CURVE authentication${last ? ` (latest${last.address ? ` from ${last.address}` : ''}: ${last.reason})` : ''}`);
+  }
   lines.push('Click to open the topology graph.');
   return {
     text: `$(pulse) ZMQ ${parts.join(' · ')}`,
     tooltip: lines.join('\n'),
-    severity: counts.down > 0 ? 'warning' : 'ok',
+    severity: counts.down > 0 || counts.refused > 0 ? 'warning' : 'ok',
     counts,
   };
 }

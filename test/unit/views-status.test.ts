@@ -98,3 +98,18 @@ test('context keys follow the collector, the topology and the pause switch', () 
   store.clearExited();
   assert.equal(contextKeyValues(store.snapshot(), 'running', false)['zmqTopology.hasExited'], false);
 });
+
+test('refused agents and discarded telemetry are counted in the text and explained in the tooltip', () => {
+  const { store } = newStore();
+  routerWithDealers(store, T0, ['w1']);
+  store.setCollectorStatus({
+    endpoint: 'tcp://0.0.0.0:5599', listening: true, malformed: {}, agents: 2, curve: true, refused: 3,
+    lastRefused: { at: T0, address: '10.0.0.7', reason: 'client key not allowed' }, discarded: { 'before-hello': 2, 'cap:edges': 1 },
+  });
+  const s = statusSummary(store.snapshot(), 'running', 'tcp://0.0.0.0:5599');
+  assert.equal(s.text, '$(pulse) ZMQ 2 nodes · 3 refused');
+  assert.equal(s.severity, 'warning');
+  assert.equal(s.counts.discarded, 3);
+  assert.match(s.tooltip, /3 agent connections refused by CURVE authentication \(latest from 10\.0\.0\.7: client key not allowed\)/);
+  assert.match(s.tooltip, /3 telemetry records discarded by the collector \(before-hello 2, cap:edges 1\)/);
+});
