@@ -21,6 +21,8 @@ export interface InstrumentContext {
   trusted: boolean;
   /** The running collector's endpoint; undefined when none is known. */
   endpoint: string | undefined;
+  /** The collector's CURVE public key when it requires CURVE: without it the agent cannot connect. */
+  serverKey?: string;
   nodeAgent: string;
   pythonAgentDir: string;
   heartbeats?: string[];
@@ -64,6 +66,7 @@ export function instrumentDebugConfiguration(config: DebugConfigLike, ctx: Instr
   const beneath = (name: string): string | undefined => (own[name] === null ? undefined : own[name] ?? ctx.inheritedEnv?.[name]);
   const added = agentEnv({
     endpoint: ctx.endpoint,
+    serverKey: ctx.serverKey,
     nodeAgent: ctx.nodeAgent,
     pythonAgentDir: ctx.pythonAgentDir,
     nodeName: config.name,

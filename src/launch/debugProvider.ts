@@ -15,6 +15,8 @@ import { describeLaunch, launchConcernsUs, readInstrumentMode } from './launchSe
 export interface CollectorLike {
   readonly phase: string;
   readonly endpoint: string | undefined;
+  /** The CURVE public key agents need when the collector is bound off loopback. */
+  readonly serverKey: string | undefined;
   readonly currentSettings: { heartbeats: string[] };
   onDidChangeState(listener: () => void): { dispose(): void };
 }
@@ -71,6 +73,7 @@ export class TopologyDebugConfigurationProvider implements vscode.DebugConfigura
       mode,
       trusted: deps.trusted(),
       endpoint: deps.collector.phase === 'running' ? deps.collector.endpoint : undefined,
+      serverKey: deps.collector.serverKey,
       nodeAgent: deps.nodeAgent,
       pythonAgentDir: deps.pythonAgentDir,
       heartbeats: deps.collector.currentSettings.heartbeats,

@@ -24,6 +24,8 @@ export interface TerminalEnvInput {
   trusted: boolean;
   /** The running collector's endpoint; undefined when none is known. */
   endpoint: string | undefined;
+  /** The collector's CURVE public key when it requires CURVE (ZMQ_TOPOLOGY_SERVER_KEY). */
+  serverKey?: string;
   nodeAgent: string;
   pythonAgentDir: string;
   /** Custom heartbeat patterns (ZMQ_TOPOLOGY_HEARTBEATS); none = the agents' defaults. */
@@ -51,6 +53,7 @@ export function terminalEnvPlan(input: TerminalEnvInput): TerminalEnvPlan {
       ? { variable: 'PYTHONPATH', op: 'prepend', value: `${input.pythonAgentDir}${input.delimiter}` }
       : { variable: 'PYTHONPATH', op: 'replace', value: input.pythonAgentDir },
   ];
+  if (input.serverKey) mutators.push({ variable: 'ZMQ_TOPOLOGY_SERVER_KEY', op: 'replace', value: input.serverKey });
   if (input.heartbeats && input.heartbeats.length > 0) {
     mutators.push({ variable: 'ZMQ_TOPOLOGY_HEARTBEATS', op: 'replace', value: input.heartbeats.join(',') });
   }

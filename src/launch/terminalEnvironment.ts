@@ -44,6 +44,7 @@ export class TerminalEnvironment implements vscode.Disposable {
       enabled: readInstrumentTerminals(vscode.workspace.getConfiguration(SECTION).get(LAUNCH_SETTINGS.instrumentTerminals)),
       trusted: vscode.workspace.isTrusted,
       endpoint: this.control.phase === 'running' ? this.control.endpoint : this.knownEndpoint,
+      serverKey: this.control.serverKey,
       ...extensionAgentPaths(this.extensionPath),
       heartbeats: this.control.currentSettings.heartbeats,
       inheritedEnv: { PYTHONPATH: process.env.PYTHONPATH, ...terminalSettingsEnv() },

@@ -10,6 +10,7 @@ const PY_DIR = '/ext/agents/python';
 class FakeCollector implements CollectorLike {
   phase = 'running';
   endpoint: string | undefined = 'tcp://127.0.0.1:5599';
+  serverKey: string | undefined = undefined;
   currentSettings = { heartbeats: ['\\x02', 'HEARTBEAT'] };
   private listeners = new Set<() => void>();
   onDidChangeState(listener: () => void): { dispose(): void } {
@@ -67,6 +68,18 @@ describe('TopologyDebugConfigurationProvider (the adapter VS Code calls, driven 
     assert.match(lines[0], /Debug launch "broker" \(node\): instrumented as node "broker", reporting to tcp:\/\/127\.0\.0\.1:5599/);
     assert.match(lines[0], /NODE_OPTIONS=--max-old-space-size=512 --require \/ext\/dist\/agent\.js/);
     assert.deepEqual(warnings, []);
+  });
+
+  it('a CURVE collector (bound off loopback): the launch also gets its public key, or the agent could not connect', async () => {
+    const { provider, collector } = setup();
+    collector.endpoint = 'tcp://192.0.2.10:5599';
+    collector.serverKey = 'rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7';
+    const config = await resolve(provider, { type: 'node', request: 'launch', name: 'broker', zmqTopology: true });
+    assert.equal(config.env.ZMQ_TOPOLOGY_SERVER_KEY, collector.serverKey);
+    assert.equal(config.env.ZMQ_TOPOLOGY_ENDPOINT, 'tcp://192.0.2.10:5599');
+    collector.serverKey = undefined;
+    const plain = await resolve(provider, { type: 'node', request: 'launch', name: 'broker', zmqTopology: true });
+    assert.equal('ZMQ_TOPOLOGY_SERVER_KEY' in plain.env, false, 'no key variable on a loopback collector');
   });
 
   it('node without env of its own: the inherited NODE_OPTIONS stays beneath the agent', async () => {

@@ -41,6 +41,16 @@ describe('terminalEnvPlan (zmqTopology.instrumentTerminals)', () => {
     });
   });
 
+  it('a CURVE collector: terminals also get its public key (ZMQ_TOPOLOGY_SERVER_KEY), as agentEnv gives it', () => {
+    const serverKey = 'rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7';
+    const plan = terminalEnvPlan(input({ serverKey }));
+    assert.equal(plan.kind, 'apply');
+    if (plan.kind !== 'apply') return;
+    const env = applyMutators({}, plan.mutators);
+    assert.equal(env.ZMQ_TOPOLOGY_SERVER_KEY, serverKey);
+    assert.equal(env.ZMQ_TOPOLOGY_SERVER_KEY, agentEnv({ endpoint: 'tcp://127.0.0.1:5599', serverKey, nodeAgent: '/a', pythonAgentDir: '/p' }).ZMQ_TOPOLOGY_SERVER_KEY);
+  });
+
   it('gives a terminal the same variables agentEnv() gives a launched process', () => {
     const base = { NODE_OPTIONS: '--trace-warnings', PYTHONPATH: '/a:/b' };
     const plan = terminalEnvPlan(input({ inheritedEnv: base }));
