@@ -79,12 +79,25 @@ export function matchKeys(endpoint: string, nodeHost: string, nodeId: string): s
   return [`${p.transport}:${p.host}:${p.port}`];
 }
 
+/** Host-independent match keys of endpoints seen lately: monitor events repeat a few addresses. */
+const keyCache = new Map<string, string[]>();
+const KEY_CACHE_ENTRIES = 1024;
+
+function hostlessKeys(endpoint: string): string[] {
+  let keys = keyCache.get(endpoint);
+  if (keys === undefined) {
+    if (keyCache.size >= KEY_CACHE_ENTRIES) keyCache.clear();
+    keys = matchKeys(endpoint, '', '');
+    keyCache.set(endpoint, keys);
+  }
+  return keys;
+}
+
 /** Whether a monitor event's address (as libzmq reports it) names the same endpoint as `endpoint`. */
 export function sameEndpoint(a: string, b: string): boolean {
   if (a === b) return true;
-  const keysA = matchKeys(a, '', '');
+  const keysA = hostlessKeys(a);
   if (keysA.length === 0) return false;
-  const keysB = new Set(matchKeys(b, '', ''));
-  return keysA.some((k) => keysB.has(k));
+  const keysB = hostlessKeys(b);
+  return keysA.some((k) => keysB.includes(k));
 }
-

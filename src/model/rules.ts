@@ -86,45 +86,62 @@ const BUCKET_MS = 250;
 const BUCKETS = 8;
 /** Rates are averaged over this window. */
 export const RATE_WINDOW_MS = BUCKET_MS * BUCKETS;
+/** Ring layout: [newest bucket number, out counts × BUCKETS, in counts × BUCKETS]. */
+const OUT = 1;
+const IN = 1 + BUCKETS;
 
-/** Message counts in fixed time buckets (a ring): msg/s over the last RATE_WINDOW_MS, no per-message allocation. */
-export class RateWindow {
-  private readonly outCounts = new Float64Array(BUCKETS);
-  private readonly inCounts = new Float64Array(BUCKETS);
-  private readonly bucketOf = new Float64Array(BUCKETS).fill(-1);
+/**
+ * Message counts in fixed time buckets: msg/s over the last RATE_WINDOW_MS. One plain array of
+ * doubles per edge (the smallest V8 representation; typed arrays cost two more objects each),
+ * no per-message allocation. Slot `b % BUCKETS` holds bucket b for b in (newest − BUCKETS, newest].
+ */
+export type RateRing = number[];
 
-  add(at: number, out: number, inbound: number): void {
-    const bucket = Math.floor(at / BUCKET_MS);
-    const slot = bucket % BUCKETS;
-    if (this.bucketOf[slot] !== bucket) {
-      this.bucketOf[slot] = bucket;
-      this.outCounts[slot] = 0;
-      this.inCounts[slot] = 0;
+export function newRateRing(): RateRing {
+  const ring = new Array<number>(IN + BUCKETS).fill(0);
+  ring[0] = -1;
+  return ring;
+}
+
+export function rateAdd(ring: RateRing, at: number, out: number, inbound: number): void {
+  const bucket = Math.floor(at / BUCKET_MS);
+  let newest = ring[0];
+  if (bucket > newest) {
+    // Clear the slots of the buckets skipped over (at most all of them).
+    for (let b = Math.max(newest + 1, bucket - BUCKETS + 1); b <= bucket; b++) {
+      ring[OUT + (b % BUCKETS)] = 0;
+      ring[IN + (b % BUCKETS)] = 0;
     }
-    this.outCounts[slot] += out;
-    this.inCounts[slot] += inbound;
+    ring[0] = newest = bucket;
+  } else if (bucket <= newest - BUCKETS) {
+    return; // older than the window: it no longer counts
   }
+  ring[OUT + (bucket % BUCKETS)] += out;
+  ring[IN + (bucket % BUCKETS)] += inbound;
+}
 
-  /** [out, in] in messages per second, rounded to 0.1. */
-  rates(now: number): [number, number] {
-    const newest = Math.floor(now / BUCKET_MS);
-    let out = 0;
-    let inbound = 0;
-    for (let i = 0; i < BUCKETS; i++) {
-      if (this.bucketOf[i] > newest - BUCKETS && this.bucketOf[i] <= newest) {
-        out += this.outCounts[i];
-        inbound += this.inCounts[i];
-      }
-    }
-    const perSecond = (n: number) => Math.round((n * 10000) / RATE_WINDOW_MS) / 10;
-    return [perSecond(out), perSecond(inbound)];
+/** [out, in] in messages per second, rounded to 0.1. */
+export function rateOf(ring: RateRing | undefined, now: number): [number, number] {
+  if (!ring) return [0, 0];
+  const current = Math.floor(now / BUCKET_MS);
+  const newest = ring[0];
+  let out = 0;
+  let inbound = 0;
+  // Buckets in (current − BUCKETS, current] that the ring still holds.
+  for (let b = Math.max(newest - BUCKETS + 1, current - BUCKETS + 1, 0); b <= Math.min(newest, current); b++) {
+    out += ring[OUT + (b % BUCKETS)];
+    inbound += ring[IN + (b % BUCKETS)];
   }
+  const perSecond = (n: number) => Math.round((n * 10000) / RATE_WINDOW_MS) / 10;
+  return [perSecond(out), perSecond(inbound)];
+}
 
-  absorb(other: RateWindow): void {
-    for (let i = 0; i < BUCKETS; i++) {
-      if (other.bucketOf[i] < 0) continue;
-      const at = other.bucketOf[i] * BUCKET_MS;
-      this.add(at, other.outCounts[i], other.inCounts[i]);
-    }
+/** Adds `other`'s buckets into `ring`. */
+export function rateAbsorb(ring: RateRing, other: RateRing): void {
+  const newest = other[0];
+  for (let b = Math.max(newest - BUCKETS + 1, 0); b <= newest; b++) {
+    const out = other[OUT + (b % BUCKETS)];
+    const inbound = other[IN + (b % BUCKETS)];
+    if (out !== 0 || inbound !== 0) rateAdd(ring, b * BUCKET_MS, out, inbound);
   }
 }

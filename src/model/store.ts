@@ -13,7 +13,8 @@ import type {
 } from '../protocol/types';
 import { matchKeys, parseEndpoint, sameEndpoint } from './endpoints';
 import {
-  RateWindow, REASONS, RetryWindow, combineDisconnect, edgeState, livenessAge, type EdgePhase, type Thresholds,
+  REASONS, RetryWindow, combineDisconnect, edgeState, livenessAge, newRateRing, rateAbsorb, rateAdd, rateOf,
+  type EdgePhase, type RateRing, type Thresholds,
 } from './rules';
 import {
   SNAPSHOT_SCHEMA, type CollectorStatus, type EdgeState, type EdgeView, type LastDisconnect, type NodeState, type NodeView,
@@ -125,11 +126,22 @@ interface SocketRec {
   unknown?: boolean;
   /** Resolution: connect endpoint → the edges it currently reaches. */
   connectEdges: Map<string, string[]>;
-  /** ROUTER-like sockets: peers by routing id hex, and the edge each is attributed to. */
-  peers: Map<string, PeerRec>;
+  /** ROUTER-like sockets: peers by routing id hex, and the edge each is attributed to (created on the first peer). */
+  peers?: Map<string, PeerRec>;
+  /**
+   * Edges bound here (`to` is this socket), by their endpoint: a bound-side monitor event names only
+   * the endpoint, and is attributable only when exactly one edge uses it. Without this index every
+   * such event scanned all the socket's edges (milliseconds on a ROUTER with thousands of peers).
+   */
+  boundEdges?: Map<string, Set<EdgeRec>>;
 }
 
-type Side = 'from' | 'to';
+/**
+ * Message type counts as a flat [name, count, name, count, …] list: a handful of names per edge, so a
+ * linear scan beats a dictionary object, and the names are the strings JSON.parse interned.
+ */
+type TypeCounts = (string | number)[];
+const NO_TIMELINE: readonly TimelineEntry[] = Object.freeze([]);
 
 interface EdgeRec {
   id: string;
@@ -141,17 +153,34 @@ interface EdgeRec {
   phaseAt: number;
   /** Whether any telemetry has touched the edge (a fresh edge takes a merged edge's phase). */
   touched: boolean;
-  lastHeartbeat?: number;
-  lastMessage?: number;
-  rates: Record<Side, RateWindow>;
-  types: Record<Side, Record<string, number>>;
-  /** Whether the connecting side reports traffic for this edge (its counts are then preferred). */
+  lastHeartbeat: number | undefined;
+  lastMessage: number | undefined;
+  /**
+   * Whether the connecting side reports traffic for this edge. Its counts are then the ones shown,
+   * so only the shown side's rates and types are kept: the binder's until the connector reports,
+   * the connector's from then on (the flag never goes back).
+   */
   fromReports: boolean;
+  /** Created on the first counted message. */
+  rates: RateRing | undefined;
+  types: TypeCounts | undefined;
   lastDisconnect: LastDisconnect | null;
-  retries: RetryWindow;
-  timeline: TimelineEntry[];
+  /** Created on the first connect:retry. */
+  retries: RetryWindow | undefined;
+  /** Replaced, never changed in place (so arrays stay exactly as long as their entries). */
+  timeline: readonly TimelineEntry[];
   sweptState: EdgeState;
-  sent?: { state: EdgeState; hb: number | null; traffic: number | null; out: number; in: number; storm: boolean };
+  /**
+   * What the last diff said about the fields that change with the clock (state, rates, storm) and the
+   * stamps the ages count from; sentState undefined: never sent. Ages alone are not a change: the
+   * consumer ticks them on from the diff's takenAt (docs/SNAPSHOT.md).
+   */
+  sentState: EdgeState | undefined;
+  sentHeartbeatAt: number | undefined;
+  sentMessageAt: number | undefined;
+  sentOut: number;
+  sentIn: number;
+  sentStorm: boolean;
 }
 
 export class TopologyStore {
@@ -216,10 +245,11 @@ export class TopologyStore {
       return;
     }
     node.lastSeenAt = receivedAt;
-    const clock = (t: number) => Math.min(t + agent.offset, receivedAt);
+    const agentOffset = agent.offset;
+    const clock = (t: number) => Math.min(t + agentOffset, receivedAt);
     switch (msg.t) {
       case 'snapshot':
-        this.snapshotMsg(node, msg, clock);
+        this.snapshotMsg(node, msg, agentOffset, receivedAt);
         break;
       case 'socket':
         this.upsertSocket(node, msg);
@@ -231,7 +261,7 @@ export class TopologyStore {
         this.event(node, msg, clock(msg.at));
         break;
       case 'traffic':
-        for (const p of msg.peers) this.traffic(node, p, clock, receivedAt, false);
+        for (const p of msg.peers) this.traffic(node, p, agentOffset, receivedAt, receivedAt, false);
         break;
       case 'disconnect-msg':
         this.disconnectMsg(node, msg, clock(msg.at));
@@ -366,7 +396,8 @@ export class TopologyStore {
     this.changed();
   }
 
-  private snapshotMsg(node: NodeRec, msg: SnapshotMsg, clock: (t: number) => number): void {
+  private snapshotMsg(node: NodeRec, msg: SnapshotMsg, offset: number, receivedAt: number): void {
+    const clock = (t: number) => Math.min(t + offset, receivedAt);
     node.dropped = msg.dropped;
     this.dirtyNodes.add(node.id);
     const reported = new Set<string>();
@@ -384,7 +415,7 @@ export class TopologyStore {
       const socket = this.sockets.get(socketId);
       if (socket && !reported.has(socketId) && !socket.closed) this.close(node, Number(socketId.slice(node.id.length + 1)), clock(msg.at));
     }
-    for (const s of msg.sockets) for (const p of s.peers) this.traffic(node, p, clock, clock(msg.at), true);
+    for (const s of msg.sockets) for (const p of s.peers) this.traffic(node, p, offset, receivedAt, clock(msg.at), true);
   }
 
   private upsertSocket(node: NodeRec, info: SocketInfo): SocketRec | undefined {
@@ -397,7 +428,7 @@ export class TopologyStore {
       }
       socket = {
         id, nodeId: node.id, type: info.type, options: info.options, binds: [], connects: [], closed: false,
-        connectEdges: new Map(), peers: new Map(),
+        connectEdges: new Map(),
       };
       this.sockets.set(id, socket);
       this.socketsByNode.get(node.id)?.add(id);
@@ -464,7 +495,7 @@ export class TopologyStore {
           if (edge.phase === 'disconnected') this.setPhase(edge, 'connecting', at);
           break;
         case 'connect:retry':
-          edge.retries.add(at);
+          (edge.retries ??= new RetryWindow(this.options.retryStorm.count, this.options.retryStorm.windowMs)).add(at);
           this.setPhase(edge, 'retrying', at);
           break;
         case 'accept':
@@ -488,17 +519,33 @@ export class TopologyStore {
 
   /** The edges a monitor event on `socket` concerns: by connect endpoint, else the one edge on a bound endpoint. */
   private eventEdges(socket: SocketRec, address: string | undefined): EdgeRec[] {
-    const pick = (ids: Iterable<string>) => [...ids].map((id) => this.edges.get(id)).filter((e): e is EdgeRec => e !== undefined);
-    const connects = [...socket.connectEdges];
-    const byAddress = address === undefined ? [] : connects.filter(([endpoint]) => sameEndpoint(endpoint, address));
-    if (byAddress.length > 0) return pick(byAddress.flatMap(([, ids]) => ids));
-    if (connects.length === 1 && (address === undefined || !socket.binds.some((b) => sameEndpoint(bindDisplay(b), address)))) {
-      return pick(connects[0][1]);
+    let byAddress: string[] | undefined;
+    for (const [endpoint, ids] of socket.connectEdges) {
+      if (address !== undefined && sameEndpoint(endpoint, address)) byAddress = byAddress ? byAddress.concat(ids) : ids;
+    }
+    if (byAddress) return this.pick(byAddress);
+    if (socket.connectEdges.size === 1 && (address === undefined || !socket.binds.some((b) => sameEndpoint(bindDisplay(b), address)))) {
+      return this.pick(socket.connectEdges.values().next().value as string[]);
     }
     // Bound side: the event names only the local endpoint, so it is attributable only when one edge uses it.
-    const bound = pick(this.edgesBySocket.get(socket.id) ?? []).filter((e) =>
-      e.to === socket.id && (address === undefined || sameEndpoint(e.endpoint, address)));
-    return bound.length === 1 ? bound : [];
+    let found: EdgeRec | undefined;
+    let count = 0;
+    for (const [endpoint, edges] of socket.boundEdges ?? []) {
+      if (address !== undefined && !sameEndpoint(endpoint, address)) continue;
+      count += edges.size;
+      if (count > 1) return [];
+      if (edges.size === 1) found = edges.values().next().value as EdgeRec;
+    }
+    return count === 1 && found ? [found] : [];
+  }
+
+  private pick(ids: readonly string[]): EdgeRec[] {
+    const edges: EdgeRec[] = [];
+    for (const id of ids) {
+      const edge = this.edges.get(id);
+      if (edge) edges.push(edge);
+    }
+    return edges;
   }
 
   private fillWildcardBind(socket: SocketRec, address: string): void {
@@ -510,34 +557,42 @@ export class TopologyStore {
     }
   }
 
-  private traffic(node: NodeRec, p: PeerTraffic, clock: (t: number) => number, receivedAt: number, cumulative: boolean): void {
+  /**
+   * One socket's traffic record. Agent times become collector times by `offset`, capped at `latest`
+   * (the arrival); `receivedAt` stamps rates (and counted traffic without stamps).
+   */
+  private traffic(node: NodeRec, p: PeerTraffic, offset: number, latest: number, receivedAt: number, cumulative: boolean): void {
     const socket = this.sockets.get(`${node.id}/${p.socket}`);
     if (!socket) {
       this.discard('unknown-socket');
       return;
     }
     this.resolveIfDirty();
-    const stamp = (...ts: (number | undefined)[]) => {
-      const present = ts.filter((t): t is number => t !== undefined);
-      return present.length ? clock(Math.max(...present)) : undefined;
-    };
+    const clock = (t: number) => Math.min(t + offset, latest);
     const counted = p.msgsIn + p.msgsOut > 0;
-    const lastMessage = stamp(p.lastMessageIn, p.lastMessageOut) ?? (counted && !cumulative ? receivedAt : undefined);
-    const lastHeartbeat = stamp(p.lastHeartbeatIn, p.lastHeartbeatOut);
+    const lastIn = latestOf(p.lastMessageIn, p.lastHeartbeatIn);
+    const lastMessageStamp = latestOf(p.lastMessageIn, p.lastMessageOut);
+    const lastHeartbeatStamp = latestOf(p.lastHeartbeatIn, p.lastHeartbeatOut);
+    const lastMessage = lastMessageStamp !== undefined ? clock(lastMessageStamp) : counted && !cumulative ? receivedAt : undefined;
+    const lastHeartbeat = lastHeartbeatStamp === undefined ? undefined : clock(lastHeartbeatStamp);
     // Evidence of a live connection: something *arrived* on this side (sends may only be queued).
-    const arrived = stamp(p.lastMessageIn, p.lastHeartbeatIn);
+    const arrived = lastIn === undefined ? undefined : clock(lastIn);
     for (const edge of this.trafficEdges(socket, p.peer)) {
-      const side: Side = edge.from === socket.id ? 'from' : 'to';
+      const fromSide = edge.from === socket.id;
       edge.touched = true;
       if (lastMessage !== undefined && (edge.lastMessage === undefined || lastMessage > edge.lastMessage)) edge.lastMessage = lastMessage;
       if (lastHeartbeat !== undefined && (edge.lastHeartbeat === undefined || lastHeartbeat > edge.lastHeartbeat)) edge.lastHeartbeat = lastHeartbeat;
-      if (side === 'from' && counted) edge.fromReports = true;
-      if (!cumulative) {
-        // Rates are from the connecting socket's side: what the binder received went "out" from the connector.
-        if (side === 'from') edge.rates.from.add(receivedAt, p.msgsOut, p.msgsIn);
-        else edge.rates.to.add(receivedAt, p.msgsIn, p.msgsOut);
+      if (fromSide && counted && !edge.fromReports) {
+        // From now on the connector's counts are shown: the binder's, kept until now, are dropped.
+        edge.fromReports = true;
+        edge.rates = undefined;
+        edge.types = undefined;
       }
-      this.addTypes(edge.types[side], p.types, cumulative);
+      if (fromSide === edge.fromReports) {
+        // Rates are from the connecting socket's side: what the binder received went "out" from the connector.
+        if (!cumulative && counted) rateAdd(edge.rates ??= newRateRing(), receivedAt, fromSide ? p.msgsOut : p.msgsIn, fromSide ? p.msgsIn : p.msgsOut);
+        this.addTypes(edge, p.types, cumulative);
+      }
       if (arrived !== undefined && edge.phase !== 'up' && arrived > edge.phaseAt) {
         if (edge.phase === 'disconnected') this.addTimeline(edge, { at: arrived, event: 'recovered', detail: 'traffic after disconnect' });
         this.setPhase(edge, 'up', arrived);
@@ -548,7 +603,11 @@ export class TopologyStore {
 
   /** Which edges a socket's traffic belongs to: by routing id where it has one, else all its connections. */
   private trafficEdges(socket: SocketRec, peer: Bin | undefined): EdgeRec[] {
-    const connectEdges = [...socket.connectEdges.values()].flat().map((id) => this.edges.get(id)).filter((e): e is EdgeRec => e !== undefined);
+    const connectEdges: EdgeRec[] = [];
+    for (const ids of socket.connectEdges.values()) for (const id of ids) {
+      const edge = this.edges.get(id);
+      if (edge) connectEdges.push(edge);
+    }
     if (peer !== undefined) {
       // A connecting ROUTER knows its binder by the binder's routing id.
       const toPeer = connectEdges.filter((e) => this.sockets.get(e.to)?.routingId?.hex === peer.hex);
@@ -560,7 +619,9 @@ export class TopologyStore {
       return connectEdges.length === 1 ? connectEdges : [];
     }
     if (connectEdges.length > 0) return connectEdges;
-    return [...(this.edgesBySocket.get(socket.id) ?? [])].map((id) => this.edges.get(id)).filter((e): e is EdgeRec => e?.to === socket.id);
+    const bound: EdgeRec[] = [];
+    for (const edges of socket.boundEdges?.values() ?? []) bound.push(...edges);
+    return bound;
   }
 
   private disconnectMsg(node: NodeRec, msg: DisconnectMsgMsg, at: number): void {
@@ -620,16 +681,33 @@ export class TopologyStore {
   }
 
   private addTimeline(edge: EdgeRec, entry: TimelineEntry): void {
-    edge.timeline.push(entry);
-    if (edge.timeline.length > this.options.timelineLength) edge.timeline.splice(0, edge.timeline.length - this.options.timelineLength);
+    const max = this.options.timelineLength;
+    const kept = edge.timeline.length >= max ? edge.timeline.slice(edge.timeline.length - max + 1) : edge.timeline;
+    edge.timeline = max > 0 ? [...kept, entry] : NO_TIMELINE;
   }
 
-  private addTypes(into: Record<string, number>, types: Record<string, number>, cumulative: boolean): void {
-    for (const name in types) {
-      const count = types[name];
-      // Counting the names only when a new one comes: the common case stays allocation-free.
-      const key = name in into || Object.keys(into).length < this.limits.messageTypesPerEdge ? name : OTHER_TYPES;
-      into[key] = cumulative && key !== OTHER_TYPES ? Math.max(into[key] ?? 0, count) : (into[key] ?? 0) + count;
+  /** Adds counts to the edge's (shown side's) message types; past the cap, new names are summed under "(other)". */
+  private addTypes(edge: EdgeRec, types: Record<string, number> | TypeCounts, cumulative: boolean): void {
+    const pairs = Array.isArray(types) ? types : undefined;
+    const names = pairs ? undefined : Object.keys(types);
+    const n = pairs ? pairs.length / 2 : names!.length;
+    if (n === 0) return;
+    const into = (edge.types ??= []);
+    for (let k = 0; k < n; k++) {
+      const name = pairs ? (pairs[2 * k] as string) : names![k];
+      const count = pairs ? (pairs[2 * k + 1] as number) : (types as Record<string, number>)[name];
+      let key = name;
+      let at = typeIndex(into, name);
+      if (at < 0 && into.length / 2 >= this.limits.messageTypesPerEdge) {
+        key = OTHER_TYPES;
+        at = typeIndex(into, OTHER_TYPES);
+      }
+      if (at < 0) {
+        into.push(key, 0);
+        at = into.length - 2;
+      }
+      const before = into[at + 1] as number;
+      into[at + 1] = cumulative && key !== OTHER_TYPES ? Math.max(before, count) : before + count;
     }
   }
 
@@ -644,14 +722,16 @@ export class TopologyStore {
     const edge: EdgeRec = {
       id, from: from.id, to: to.id, endpoint,
       ...(ROUTER_LIKE.has(to.type) && from.routingId ? { routingId: from.routingId } : {}),
-      phase: 'connecting', phaseAt: 0, touched: false,
-      rates: { from: new RateWindow(), to: new RateWindow() },
-      types: { from: Object.create(null) as Record<string, number>, to: Object.create(null) as Record<string, number> },
-      fromReports: false, lastDisconnect: null,
-      retries: new RetryWindow(this.options.retryStorm.count, this.options.retryStorm.windowMs),
-      timeline: [], sweptState: 'connecting',
+      phase: 'connecting', phaseAt: 0, touched: false, lastHeartbeat: undefined, lastMessage: undefined,
+      fromReports: false, rates: undefined, types: undefined, lastDisconnect: null, retries: undefined,
+      timeline: NO_TIMELINE, sweptState: 'connecting',
+      sentState: undefined, sentHeartbeatAt: undefined, sentMessageAt: undefined, sentOut: 0, sentIn: 0, sentStorm: false,
     };
     this.edges.set(id, edge);
+    to.boundEdges ??= new Map();
+    let onEndpoint = to.boundEdges.get(endpoint);
+    if (!onEndpoint) to.boundEdges.set(endpoint, (onEndpoint = new Set()));
+    onEndpoint.add(edge);
     for (const s of [from.id, to.id]) {
       let set = this.edgesBySocket.get(s);
       if (!set) this.edgesBySocket.set(s, (set = new Set()));
@@ -666,12 +746,16 @@ export class TopologyStore {
     if (source === target) return;
     if (source.lastMessage !== undefined && (target.lastMessage === undefined || source.lastMessage > target.lastMessage)) target.lastMessage = source.lastMessage;
     if (source.lastHeartbeat !== undefined && (target.lastHeartbeat === undefined || source.lastHeartbeat > target.lastHeartbeat)) target.lastHeartbeat = source.lastHeartbeat;
-    target.rates.from.absorb(source.rates.from);
-    target.rates.to.absorb(source.rates.to);
-    this.addTypes(target.types.from, source.types.from, false);
-    this.addTypes(target.types.to, source.types.to, false);
-    target.fromReports ||= source.fromReports;
-    target.retries.absorb(source.retries);
+    // Only the shown side's counts are kept (EdgeRec.fromReports): the connector's win over the binder's.
+    if (source.fromReports && !target.fromReports) {
+      target.fromReports = true;
+      target.rates = source.rates;
+      target.types = source.types?.slice();
+    } else if (source.fromReports === target.fromReports) {
+      if (source.rates) rateAbsorb(target.rates ??= newRateRing(), source.rates);
+      if (source.types) this.addTypes(target, source.types, false);
+    }
+    if (source.retries) (target.retries ??= new RetryWindow(this.options.retryStorm.count, this.options.retryStorm.windowMs)).absorb(source.retries);
     if (!target.touched || source.phaseAt > target.phaseAt) {
       target.phase = source.phase;
       target.phaseAt = source.phaseAt;
@@ -688,6 +772,10 @@ export class TopologyStore {
     const edge = this.edges.get(id);
     if (!edge) return;
     this.edges.delete(id);
+    const bound = this.sockets.get(edge.to)?.boundEdges;
+    const onEndpoint = bound?.get(edge.endpoint);
+    onEndpoint?.delete(edge);
+    if (onEndpoint?.size === 0) bound?.delete(edge.endpoint);
     this.edgesBySocket.get(edge.from)?.delete(id);
     this.edgesBySocket.get(edge.to)?.delete(id);
     this.dirtyEdges.delete(id);
@@ -768,7 +856,7 @@ export class TopologyStore {
 
     for (const socket of this.sockets.values()) {
       if (socket.closed) continue;
-      for (const peer of socket.peers.values()) {
+      for (const peer of socket.peers?.values() ?? []) {
         const current = peer.edgeId === undefined ? undefined : this.edges.get(peer.edgeId);
         const edge = this.attributePeer(socket, peer.peer, current);
         if (!edge || edge === current) continue;
@@ -782,19 +870,20 @@ export class TopologyStore {
 
   /** The edge for a ROUTER's peer, attributing the peer on first sight. */
   private peerEdge(router: SocketRec, peer: Bin): EdgeRec | undefined {
-    let rec = router.peers.get(peer.hex);
+    let rec = router.peers?.get(peer.hex);
     const current = rec?.edgeId === undefined ? undefined : this.edges.get(rec.edgeId);
     if (current) return current;
     const edge = this.attributePeer(router, peer, undefined);
     if (!edge) return undefined;
     if (!rec) {
-      if (router.peers.size >= PEERS_PER_SOCKET) {
+      const peers = (router.peers ??= new Map());
+      if (peers.size >= PEERS_PER_SOCKET) {
         // Forget the oldest mapping (its edge stays); that peer is attributed afresh if it speaks again.
-        router.peers.delete(router.peers.keys().next().value as string);
+        peers.delete(peers.keys().next().value as string);
         this.discard('cap:forgotten-peers');
       }
       rec = { peer };
-      router.peers.set(peer.hex, rec);
+      peers.set(peer.hex, rec);
     }
     rec.edgeId = edge.id;
     edge.routingId = peer;
@@ -821,7 +910,7 @@ export class TopologyStore {
     if (current && !this.sockets.get(current.from)?.unknown) return current; // keep an earlier attribution
 
     const accountedFor = new Set<string>();
-    for (const other of router.peers.values()) {
+    for (const other of router.peers?.values() ?? []) {
       const edge = other.peer.hex === peer.hex || other.edgeId === undefined ? undefined : this.edges.get(other.edgeId);
       if (edge && edge.phase !== 'disconnected') accountedFor.add(edge.from);
     }
@@ -866,7 +955,7 @@ export class TopologyStore {
     this.socketsByNode.set(nodeId, new Set([id]));
     const socket: SocketRec = {
       id, nodeId, type: 'UNKNOWN', name, ...(routingId ? { routingId } : {}), options: { disconnectMsg: false },
-      binds: binds.map((b) => ({ requested: b })), connects: [], closed: false, unknown: true, connectEdges: new Map(), peers: new Map(),
+      binds: binds.map((b) => ({ requested: b })), connects: [], closed: false, unknown: true, connectEdges: new Map(),
     };
     this.sockets.set(id, socket);
     this.dirtyNodes.add(nodeId);
@@ -883,7 +972,7 @@ export class TopologyStore {
       this.unknownPeers--;
     }
     for (const socket of this.sockets.values()) {
-      for (const [hex, peer] of socket.peers) if (peer.edgeId !== undefined && !this.edges.has(peer.edgeId)) socket.peers.delete(hex);
+      for (const [hex, peer] of socket.peers ?? []) if (peer.edgeId !== undefined && !this.edges.has(peer.edgeId)) socket.peers?.delete(hex);
     }
   }
 
@@ -1000,13 +1089,21 @@ export class TopologyStore {
     }
     const edges: EdgeView[] = [];
     for (const edge of this.edges.values()) {
-      const view = this.edgeView(edge, now);
-      const sent = edge.sent;
-      const same = sent !== undefined && sent.state === view.state && sent.hb === view.heartbeatAgeMs && sent.traffic === view.trafficAgeMs &&
-        sent.out === view.rates.out && sent.in === view.rates.in && sent.storm === view.retryStorm;
+      // What changes with the clock, without building the view: most edges are unchanged between diffs.
+      const exited = this.edgeExited(edge);
+      const state = edgeState(edge.phase, exited, livenessAge(now, edge.lastHeartbeat, edge.lastMessage), this.thresholds);
+      const [out, inbound] = rateOf(edge.rates, now);
+      const storm = edge.retries?.storm(now) ?? false;
+      const same = edge.sentState === state && edge.sentHeartbeatAt === edge.lastHeartbeat && edge.sentMessageAt === edge.lastMessage &&
+        edge.sentOut === out && edge.sentIn === inbound && edge.sentStorm === storm;
       if (same && !this.dirtyEdges.has(edge.id)) continue;
-      edge.sent = { state: view.state, hb: view.heartbeatAgeMs, traffic: view.trafficAgeMs, out: view.rates.out, in: view.rates.in, storm: view.retryStorm };
-      edges.push(view);
+      edge.sentState = state;
+      edge.sentHeartbeatAt = edge.lastHeartbeat;
+      edge.sentMessageAt = edge.lastMessage;
+      edge.sentOut = out;
+      edge.sentIn = inbound;
+      edge.sentStorm = storm;
+      edges.push(this.edgeView(edge, now, exited));
     }
     if (nodes.length) diff.nodes = nodes;
     if (sockets.length) diff.sockets = sockets;
@@ -1061,25 +1158,39 @@ export class TopologyStore {
     };
   }
 
-  private edgeView(edge: EdgeRec, now: number): EdgeView {
-    const exited = this.edgeExited(edge);
+  private edgeView(edge: EdgeRec, now: number, exited = this.edgeExited(edge)): EdgeView {
     const heartbeatAgeMs = edge.lastHeartbeat === undefined ? null : Math.max(0, now - edge.lastHeartbeat);
     const trafficAgeMs = edge.lastMessage === undefined ? null : Math.max(0, now - edge.lastMessage);
-    const side: Side = edge.fromReports ? 'from' : 'to';
-    const [out, inbound] = edge.rates[side].rates(now);
-    return {
+    const [out, inbound] = rateOf(edge.rates, now);
+    const messageTypes: [string, number][] = [];
+    const types = edge.types ?? [];
+    for (let k = 0; k < types.length; k += 2) messageTypes.push([types[k] as string, types[k + 1] as number]);
+    const view: EdgeView = {
       id: edge.id, from: edge.from, to: edge.to, endpoint: edge.endpoint,
       ...(edge.routingId ? { routingId: edge.routingId } : {}),
       state: edgeState(edge.phase, exited, heartbeatAgeMs ?? trafficAgeMs, this.thresholds),
       heartbeatAgeMs, trafficAgeMs,
       rates: { out, in: inbound },
-      messageTypes: { ...edge.types[side] },
+      // fromEntries defines own properties, so a type named "__proto__" stays a plain key.
+      messageTypes: Object.fromEntries(messageTypes),
       lastDisconnect: edge.lastDisconnect,
-      retryStorm: edge.retries.storm(now),
+      retryStorm: edge.retries?.storm(now) ?? false,
       timeline: edge.timeline.slice(),
-      ...(exited ? { exited: true } : {}),
     };
+    if (exited) view.exited = true;
+    return view;
   }
+}
+
+/** Where `name` sits in a flat [name, count, …] list, or -1. */
+function typeIndex(types: TypeCounts, name: string): number {
+  for (let k = 0; k < types.length; k += 2) if (types[k] === name) return k;
+  return -1;
+}
+
+/** The later of two optional times. */
+function latestOf(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined ? b : b === undefined || a >= b ? a : b;
 }
 
 function endpointRec(requested: string, resolved: string | undefined): EndpointRec {

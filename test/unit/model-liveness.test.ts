@@ -177,7 +177,7 @@ describe('retry storms', () => {
 
 describe('diffs', () => {
   test('are throttled to notifyIntervalMs and hold only what changed', () => {
-    const store = newStore({ notifyIntervalMs: 100, sweepIntervalMs: 1000 });
+    const store = newStore({ notifyIntervalMs: 100, sweepIntervalMs: 1000, warnAfterMs: 5000, deadAfterMs: 10_000 });
     store.start();
     const { router, dealers } = routerWithDealers(store, T0, ['w1', 'w2']);
     const diffs: TopologyDiff[] = [];
@@ -201,11 +201,21 @@ describe('diffs', () => {
     mock.timers.tick(500);
     assert.equal(diffs.length, 1, 'no change, no notification');
 
-    // Ages tick: every edge with an age is included, once per sweep.
+    // Ages alone tick in the consumer (from takenAt): no diff while only the clock moves.
+    advance(2500); // the 2 s rate window empties: rates changed, so those edges were sent
     diffs.length = 0;
     advance(1000);
-    assert.equal(diffs.length, 1, 'one sweep, one diff');
-    assert.equal(latest().edges?.length, 2);
+    assert.equal(diffs.length, 0, 'only the ages moved (still under the warn threshold): no diff');
+    // A new heartbeat stamp is a change (the age restarts from it).
+    store.apply(agentKeyOf(w1), w1.heartbeats(clock.now, DEALER_SOCKET, { count: 1 }), clock.now);
+    mock.timers.tick(100);
+    assert.deepEqual(latest().edges?.map((e) => [e.from, e.heartbeatAgeMs]), [[w1.socketId(DEALER_SOCKET), 0]]);
+    // Past the warn threshold the state changes: every edge that went late is included.
+    diffs.length = 0;
+    advance(6500);
+    assert.ok(diffs.length >= 1);
+    assert.deepEqual(diffs.flatMap((d) => d.edges ?? []).filter((e) => e.state === 'late').map((e) => e.from).sort(),
+      [...dealers.values()].map((d) => d.socketId(DEALER_SOCKET)).sort(), 'both edges went late, each in a diff');
 
     diffs.length = 0;
     store.agentGone(agentKeyOf(router), 'telemetry connection lost', clock.now);
