@@ -3,6 +3,9 @@
  * and instrumented with no collector (the agent dropping), alternating run by run, so each
  * instrumented run has a plain neighbour measured minutes apart at most. Then one long instrumented
  * run with memory samples, to see that the agent does not accumulate.
+ *
+ * Flags for iterating on one case (a partial run is labelled so in its notes): `--runtime node|python`,
+ * `--scenario stream|reqrep|fanin` (comma-separated), `--rounds N`, `--no-memory`.
  */
 import path from 'node:path';
 import { startCollector, deadEndpoint } from './lib/collector';
@@ -34,6 +37,24 @@ const quick = isQuick();
 const settings = quick
   ? { rounds: 1, warmupMs: 250, measureMs: 500, memoryRunMs: 20_000, memorySampleMs: 1000 }
   : { rounds: 5, warmupMs: 500, measureMs: 2000, memoryRunMs: 300_000, memorySampleMs: 5000 };
+
+function flag(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+function listFlag<T extends string>(name: string, known: readonly T[]): readonly T[] {
+  const value = flag(name);
+  if (value === undefined) return known;
+  const picked = value.split(',');
+  const unknown = picked.filter((v) => !(known as readonly string[]).includes(v));
+  if (unknown.length > 0 || picked.length === 0) throw new Error(`${name}: unknown ${unknown.join(', ')}; known: ${known.join(', ')}`);
+  return picked as T[];
+}
+const RUNTIMES = listFlag<Runtime>('--runtime', ['node', 'python']);
+const RUN_SCENARIOS = listFlag<Scenario>('--scenario', SCENARIOS);
+if (flag('--rounds') !== undefined) settings.rounds = Math.max(1, Number(flag('--rounds')) || 1);
+const withMemory = !process.argv.includes('--no-memory');
+const partial = RUNTIMES.length < 2 || RUN_SCENARIOS.length < SCENARIOS.length || !withMemory;
 
 interface Measurement {
   instrumented: boolean;
@@ -176,13 +197,13 @@ async function main(): Promise<void> {
   // runs them after, so they cannot disturb the timings.
   const startMemoryRuns = () => {
     process.stderr.write(`agent: memory runs, ${settings.memoryRunMs / 1000} s, node and python side by side\n`);
-    return Promise.all([memoryRun('node', endpoints), memoryRun('python', endpoints)]);
+    return Promise.all(RUNTIMES.map((runtime) => memoryRun(runtime, endpoints)));
   };
-  let memoryRuns = quick ? startMemoryRuns() : undefined;
+  let memoryRuns = quick && withMemory ? startMemoryRuns() : undefined;
   memoryRuns?.catch(() => {});
   try {
-    for (const runtime of ['node', 'python'] as const) {
-      for (const scenario of SCENARIOS) {
+    for (const runtime of RUNTIMES) {
+      for (const scenario of RUN_SCENARIOS) {
         const variants: Variant[] = DROPPING_SCENARIOS.has(scenario) ? ['plain', 'instrumented', 'dropping'] : ['plain', 'instrumented'];
         for (let round = 0; round < settings.rounds; round++) {
           // Rotate the order each round so slow drift on the machine does not favour one variant.
@@ -206,11 +227,11 @@ async function main(): Promise<void> {
     if (unseen.length > 0) throw new Error(`instrumented runs the collector never heard from: ${unseen.map((r) => `${r.runtime} ${r.scenario} #${r.round}`).join(', ')}`);
     notes.push('Every instrumented process reported instrumented=true and its hello reached the collector; "dropping" = ZMQ_TOPOLOGY_ENDPOINT on a port nobody listens on.');
 
-    memoryRuns ??= startMemoryRuns();
-    const memory = await memoryRuns;
+    if (withMemory) memoryRuns ??= startMemoryRuns();
+    const memory = memoryRuns ? await memoryRuns : [];
     const rows: Row[] = [];
-    for (const runtime of ['node', 'python'] as const) {
-      for (const scenario of SCENARIOS) rows.push(...scenarioRows(runtime, scenario, runs.filter((r) => r.runtime === runtime && r.scenario === scenario)));
+    for (const runtime of RUNTIMES) {
+      for (const scenario of RUN_SCENARIOS) rows.push(...scenarioRows(runtime, scenario, runs.filter((r) => r.runtime === runtime && r.scenario === scenario)));
     }
     for (const m of memory) {
       const group = `${m.runtime} memory, instrumented stream ${settings.memoryRunMs / 1000} s`;
@@ -234,6 +255,7 @@ async function main(): Promise<void> {
     notes.push(`${settings.rounds} rounds per scenario, ${settings.warmupMs} ms warm-up + ${settings.measureMs} ms measured per run; ROUTER and DEALER in two processes on tcp loopback, both instrumented in the instrumented variants.`);
     notes.push('Stream/fan-in latency is one-way send→receive under a saturating sender, so it is queueing delay (HWM-bound), reported for comparison only.');
     notes.push('"Flat" memory is taken as: RSS growth ≤ 5 MiB and (Node) heap-after-GC growth ≤ 1 MiB between the first and last third of the run. The Node and Python memory runs ran at the same time.');
+    if (partial) notes.push(`PARTIAL RUN: runtimes ${RUNTIMES.join(', ')}; scenarios ${RUN_SCENARIOS.join(', ')}; memory run ${withMemory ? 'included' : 'skipped'}.`);
     if (quick) notes.push('QUICK MODE: 1 round, and the memory runs overlapped the timed runs: the timings are a smoke test, not figures.');
     writeResult({ benchmark: 'agent', mode: quick ? 'quick' : 'full', startedAt: new Date(startedAt).toISOString(), durationMs: Date.now() - startedAt, rows, notes, raw: { settings, runs, memory } });
   } finally {
