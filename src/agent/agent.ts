@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import { toBin } from '../protocol/bin';
 import { LIMITS, MONITOR_EVENT_TYPES, SOCKET_TYPES, type MonitorEventType, type SocketInfo, type SocketOptions, type SocketType } from '../protocol/types';
 import { createAppObserver } from './appObserver';
-import { frameBytes, frameKey, heartbeatKeys, parseHeartbeatPatterns, TYPE_BYTES, typeFrameIndex, type EnvelopeKind } from './frames';
+import { frameBytes, heartbeatKeys, parseHeartbeatPatterns, typeBytes, typeFrameIndex, type EnvelopeKind, type Heartbeats } from './frames';
 import { SocketRecord } from './records';
 import { creationSite } from './site';
 import { TelemetrySender, type Outgoing } from './telemetry';
@@ -108,7 +108,7 @@ function appHasResources(): boolean {
 export class Agent {
   readonly instance = randomBytes(8).toString('hex');
   readonly startedAt = Date.now();
-  private readonly heartbeats: Set<string>;
+  private readonly heartbeats: Heartbeats;
   private readonly token = Buffer.from(`zmq-topology:${randomBytes(16).toString('hex')}`);
   private readonly records = new Map<ZmqSocket, SocketRecord>();
   private readonly copies: ZmqCopy[] = [];
@@ -221,6 +221,12 @@ export class Agent {
         const pending = receive.call(this);
         agent.appWaits++;
         if (agent.asleep) agent.safely(() => agent.wake());
+        // Only a socket that may receive the agent's token needs its messages before the app; the
+        // others hand the app the native promise and count beside it (one microtask less).
+        if (!rec.tokenUsed) {
+          pending.then(rec.onReceivedAside, rec.onSettledAside);
+          return pending;
+        }
         rec.receiveAgain ??= wrappedReceive;
         return pending.then(rec.onReceived, rec.onReceiveFailed);
       };
@@ -236,9 +242,11 @@ export class Agent {
         if (rec === undefined) return pending;
         agent.appWaits++;
         if (agent.asleep) agent.safely(() => agent.wake());
-        // zeromq.js allows one pending send per socket: its accounting waits in the record.
+        // zeromq.js allows one pending send per socket: its accounting waits in the record. The app
+        // gets the native promise itself; the agent counts beside it.
         rec.pendingSend = message;
-        return pending.then(rec.onSent, rec.onSendFailed);
+        pending.then(rec.onSent, rec.onSendFailed);
+        return pending;
       });
     }
 
@@ -304,16 +312,27 @@ export class Agent {
       this.appWaits--;
       throw err;
     };
+    rec.onReceivedAside = (frames: Buffer[]): void => {
+      this.appWaits--;
+      this.countIn(rec, frames);
+    };
+    rec.onSettledAside = (): void => {
+      // The app handles its own rejection: this branch only ends the wait.
+      this.appWaits--;
+    };
     rec.onSent = (): void => {
       this.appWaits--;
       const message = rec.pendingSend;
       rec.pendingSend = null;
-      this.safely(() => this.countOut(rec, message));
+      try {
+        this.countOut(rec, message);
+      } catch {
+        // Accounting must never cost the app its send.
+      }
     };
-    rec.onSendFailed = (err: unknown): never => {
+    rec.onSendFailed = (): void => {
       this.appWaits--;
       rec.pendingSend = null;
-      throw err;
     };
   }
 
@@ -368,29 +387,24 @@ export class Agent {
   /** Counts an incoming message; false when it is the agent's disconnect token (to be hidden). */
   private countIn(rec: SocketRecord, frames: Buffer[]): boolean {
     try {
-      let key = '';
       let routingId: Buffer | undefined;
       if (rec.kind === 'router') {
         routingId = frames[0];
-        if (frames.length === 2) {
+        if (frames.length === 2 && (rec.tokenUsed || rec.appDisconnectMsg !== undefined)) {
           const disconnect = this.disconnectMsgKind(rec, frames);
           if (disconnect === 'token') return false;
           if (disconnect === 'app') return true;
         }
-        key = routingId.toString('latin1');
       }
       let bytes = 0;
       for (let i = 0; i < frames.length; i++) bytes += frames[i].length;
-      const typeFrame = frames[typeFrameIndex(rec.kind, frames)];
-      const type = frameKey(typeFrame);
-      const stats = rec.peerStats(key, routingId);
+      const stats = rec.peerStats(routingId);
       const now = Date.now();
       stats.gone = false;
       stats.msgsIn++;
       stats.bytesIn += bytes;
-      stats.countType(type);
       stats.lastMessageIn = now;
-      if (typeFrame !== undefined && typeFrame.length <= TYPE_BYTES && this.heartbeats.has(type)) stats.lastHeartbeatIn = now;
+      if (stats.countType(frames[typeFrameIndex(rec.kind, frames)], this.heartbeats)) stats.lastHeartbeatIn = now;
     } catch {
       // Accounting must never cost the app its message.
     }
@@ -403,44 +417,41 @@ export class Agent {
    */
   private disconnectMsgKind(rec: SocketRecord, frames: Buffer[]): 'token' | 'app' | undefined {
     const body = frames[1];
-    const gone = (): void => {
-      const stats = rec.peers.get(frames[0].toString('latin1'));
-      if (stats) stats.gone = true;
-    };
-    if (rec.tokenUsed && body.equals(this.token)) {
-      gone();
+    if (rec.tokenUsed && body.length === this.token.length && body.equals(this.token)) {
+      this.peerGone(rec, frames[0]);
       this.post({ t: 'disconnect-msg', socket: rec.id, peer: toBin(frames[0]) });
       return 'token';
     }
-    if (rec.appDisconnectMsg !== undefined && body.equals(rec.appDisconnectMsg)) {
-      gone();
+    const appText = rec.appDisconnectMsg;
+    if (appText !== undefined && body.length === appText.length && body.equals(appText)) {
+      this.peerGone(rec, frames[0]);
       this.post({ t: 'disconnect-msg', socket: rec.id, peer: toBin(frames[0]), text: toBin(body, LIMITS.textBytes) });
       return 'app';
     }
     return undefined;
   }
 
+  private peerGone(rec: SocketRecord, routingId: Buffer): void {
+    const stats = rec.peers.get(routingId.toString('latin1'));
+    if (stats) stats.gone = true;
+  }
+
   private countOut(rec: SocketRecord, message: MessageLike | MessageLike[]): void {
     const frames: ArrayLike<MessageLike> = Array.isArray(message) ? message : [message];
-    let key = '';
-    let routingId: Buffer | undefined;
+    let routingId: Uint8Array | undefined;
     if (rec.kind === 'router' && frames.length > 0) {
       const first = frames[0];
-      routingId = Buffer.isBuffer(first) ? first : Buffer.from(typeof first === 'string' ? first : frameKey(first), typeof first === 'string' ? 'utf8' : 'latin1');
-      key = routingId.toString('latin1');
+      routingId = typeof first === 'string' ? Buffer.from(first, 'utf8') : typeBytes(first);
     }
     let bytes = 0;
     for (let i = 0; i < frames.length; i++) bytes += frameBytes(frames[i]);
-    const typeFrame = frames[typeFrameIndex(rec.kind, frames)];
-    const type = frameKey(typeFrame);
-    const stats = rec.peerStats(key, routingId);
+    const stats = rec.peerStats(routingId);
     const now = Date.now();
     stats.gone = false;
     stats.msgsOut++;
     stats.bytesOut += bytes;
-    stats.countType(type);
     stats.lastMessageOut = now;
-    if (typeFrame !== undefined && frameBytes(typeFrame) <= TYPE_BYTES && this.heartbeats.has(type)) stats.lastHeartbeatOut = now;
+    if (stats.countType(frames[typeFrameIndex(rec.kind, frames)], this.heartbeats)) stats.lastHeartbeatOut = now;
   }
 
   private endpointOp(rec: SocketRecord, op: 'bind' | 'unbind', address: unknown, call: () => Promise<void>): Promise<void> {
@@ -589,15 +600,13 @@ export class Agent {
   }
 
   private flush(): void {
-    const telemetry = this.telemetry;
-    if (!telemetry) return;
+    // Without a collector nothing is lost by waiting: the snapshot sent on connecting carries the
+    // totals and starts the deltas afresh.
+    if (!this.telemetry?.connected) return;
     const peers = [];
     for (const rec of this.records.values()) {
       for (const stats of rec.peers.values()) {
-        if (!stats.changed) continue;
-        const delta = stats.takeDelta(rec.id);
-        // Without a collector the delta is not lost: the next snapshot carries the totals.
-        if (telemetry.connected) peers.push(delta);
+        if (stats.changed) peers.push(stats.takeDelta(rec.id));
       }
     }
     for (let i = 0; i < peers.length; i += LIMITS.peersPerTraffic) {

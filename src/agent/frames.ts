@@ -40,9 +40,14 @@ export function parseHeartbeatPatterns(spec: string | undefined): Buffer[] {
   return patterns;
 }
 
-/** Heartbeat patterns as type keys, for a string comparison per message. */
-export function heartbeatKeys(patterns: readonly Buffer[]): Set<string> {
-  return new Set(patterns.map((p) => p.toString('latin1')));
+/** The heartbeat patterns as type keys, and the longest, to skip the lookup for longer frames. */
+export interface Heartbeats {
+  readonly keys: ReadonlySet<string>;
+  readonly maxBytes: number;
+}
+
+export function heartbeatKeys(patterns: readonly Buffer[]): Heartbeats {
+  return { keys: new Set(patterns.map((p) => p.toString('latin1'))), maxBytes: Math.max(0, ...patterns.map((p) => p.length)) };
 }
 
 /** Anything outside printable ASCII; strings without it have one byte per char. */
@@ -69,6 +74,20 @@ export function frameKey(frame: MessageLike | undefined): string {
     return Buffer.from(frame.buffer, frame.byteOffset, Math.min(frame.byteLength, TYPE_BYTES)).toString('latin1');
   }
   return Buffer.from(frame, 0, Math.min(frame.byteLength, TYPE_BYTES)).toString('latin1');
+}
+
+const NO_BYTES = new Uint8Array(0);
+
+/**
+ * The bytes a frame's type key is made of, without copying Buffers and other byte views (the hot
+ * path); strings and numbers go through frameKey (zeromq.js converts them per send anyway).
+ */
+export function typeBytes(frame: MessageLike | undefined): Uint8Array {
+  if (frame instanceof Uint8Array) return frame;
+  if (frame === undefined || frame === null) return NO_BYTES;
+  if (typeof frame === 'string' || typeof frame === 'number') return Buffer.from(frameKey(frame), 'latin1');
+  if (ArrayBuffer.isView(frame)) return new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength);
+  return new Uint8Array(frame);
 }
 
 function isEmpty(frame: MessageLike | undefined): boolean {

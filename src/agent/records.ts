@@ -5,20 +5,33 @@
 import { toBin } from '../protocol/bin';
 import { LIMITS, type Bin, type EndpointState, type PeerTraffic, type SnapshotSocket, type SocketInfo } from '../protocol/types';
 import type { AppObserverHandle } from './appObserver';
-import { typeLabel, type EnvelopeKind } from './frames';
+import { ByteTable, hashBytes } from './byteTable';
+import { frameBytes, typeBytes, typeLabel, TYPE_BYTES, type EnvelopeKind, type Heartbeats } from './frames';
 import type { MessageLike, ZmqObserver, ZmqSocket } from './zmq';
 
 /** Peers remembered per socket; a ROUTER facing endless short-lived peers forgets the oldest. */
 const PEERS_PER_SOCKET = 1024;
-/** A type key no real frame can have (real keys are latin1: chars ≤ 0xff). */
-const OTHER_TYPES = '\u0100other';
+const OTHER_LABEL = '(other)';
+
+/** One message type's count with a peer; its label is made when telemetry first needs it. */
+class TypeCount {
+  count = 0;
+  /** The count at the last flush, for deltas. */
+  flushed = 0;
+  private text?: string;
+
+  constructor(private readonly key: string, readonly heartbeat: boolean) {}
+
+  get label(): string {
+    return (this.text ??= typeLabel(this.key));
+  }
+}
 
 export class PeerStats {
   msgsIn = 0;
   msgsOut = 0;
   bytesIn = 0;
   bytesOut = 0;
-  readonly types = new Map<string, number>();
   lastMessageIn?: number;
   lastMessageOut?: number;
   lastHeartbeatIn?: number;
@@ -28,35 +41,68 @@ export class PeerStats {
    * that starts afresh would show a long-gone peer as an unknown live one.
    */
   gone = false;
+  /** Message types by their key bytes (first TYPE_BYTES of the type frame), looked up without a string. */
+  private readonly typeIndex = new ByteTable<TypeCount>();
+  private readonly typeList: TypeCount[] = [];
+  /** Messages of types beyond the per-peer limit. */
+  private otherCount = 0;
+  private otherFlushed = 0;
   /** Totals at the last flush, for deltas. */
-  private flushed = { msgsIn: 0, msgsOut: 0, bytesIn: 0, bytesOut: 0, types: new Map<string, number>() };
+  private flushedIn = 0;
+  private flushedOut = 0;
+  private flushedBytesIn = 0;
+  private flushedBytesOut = 0;
 
-  constructor(readonly peer: Bin | undefined) {}
+  /** `routingId` is the agent's own copy, kept to find the peer's entry again when it is forgotten. */
+  constructor(readonly peer: Bin | undefined, readonly routingId?: Buffer) {}
 
-  countType(key: string): void {
-    const n = this.types.get(key);
-    if (n !== undefined) this.types.set(key, n + 1);
-    else if (this.types.size < LIMITS.messageTypesPerPeer - 1) this.types.set(key, 1);
-    else this.types.set(OTHER_TYPES, (this.types.get(OTHER_TYPES) ?? 0) + 1);
+  /**
+   * Counts one message of the type in `frame`; true when it is a heartbeat. The frame's bytes are
+   * hashed and compared in place: no string is made per message, only once per new type.
+   */
+  countType(frame: MessageLike | undefined, heartbeats: Heartbeats): boolean {
+    const bytes = typeBytes(frame);
+    const n = bytes.length < TYPE_BYTES ? bytes.length : TYPE_BYTES;
+    const hash = hashBytes(bytes, n);
+    let type = this.typeIndex.get(bytes, n, hash);
+    if (type === undefined) {
+      if (this.typeList.length >= LIMITS.messageTypesPerPeer - 1) {
+        this.otherCount++;
+        return n <= heartbeats.maxBytes && whole(frame, bytes, n) && heartbeats.keys.has(latin1(bytes, n));
+      }
+      const key = latin1(bytes, n);
+      type = new TypeCount(key, heartbeats.keys.has(key));
+      this.typeIndex.add(bytes, n, hash, type);
+      this.typeList.push(type);
+    }
+    type.count++;
+    return type.heartbeat && whole(frame, bytes, n);
+  }
+
+  /** Counts per type label (types with no messages in `since` mode are left out). */
+  private typeCounts(sinceFlush: boolean): Record<string, number> {
+    const types: Record<string, number> = {};
+    for (const type of this.typeList) {
+      const n = sinceFlush ? type.count - type.flushed : type.count;
+      if (n > 0) types[type.label] = n;
+    }
+    const other = sinceFlush ? this.otherCount - this.otherFlushed : this.otherCount;
+    if (other > 0) types[OTHER_LABEL] = other;
+    return types;
   }
 
   get changed(): boolean {
-    return this.msgsIn !== this.flushed.msgsIn || this.msgsOut !== this.flushed.msgsOut;
+    return this.msgsIn !== this.flushedIn || this.msgsOut !== this.flushedOut;
   }
 
   /** The change since the last flush; the next delta starts here. */
   takeDelta(socket: number): PeerTraffic {
-    const types: Record<string, number> = {};
-    for (const [key, n] of this.types) {
-      const d = n - (this.flushed.types.get(key) ?? 0);
-      if (d > 0) types[labelOf(key)] = d;
-    }
     const delta = this.shape(socket, {
-      msgsIn: this.msgsIn - this.flushed.msgsIn,
-      msgsOut: this.msgsOut - this.flushed.msgsOut,
-      bytesIn: this.bytesIn - this.flushed.bytesIn,
-      bytesOut: this.bytesOut - this.flushed.bytesOut,
-      types,
+      msgsIn: this.msgsIn - this.flushedIn,
+      msgsOut: this.msgsOut - this.flushedOut,
+      bytesIn: this.bytesIn - this.flushedBytesIn,
+      bytesOut: this.bytesOut - this.flushedBytesOut,
+      types: this.typeCounts(true),
     });
     this.markFlushed();
     return delta;
@@ -64,13 +110,16 @@ export class PeerStats {
 
   /** Cumulative totals, for a snapshot. */
   totals(socket: number): PeerTraffic {
-    const types: Record<string, number> = {};
-    for (const [key, n] of this.types) types[labelOf(key)] = n;
-    return this.shape(socket, { msgsIn: this.msgsIn, msgsOut: this.msgsOut, bytesIn: this.bytesIn, bytesOut: this.bytesOut, types });
+    return this.shape(socket, { msgsIn: this.msgsIn, msgsOut: this.msgsOut, bytesIn: this.bytesIn, bytesOut: this.bytesOut, types: this.typeCounts(false) });
   }
 
   markFlushed(): void {
-    this.flushed = { msgsIn: this.msgsIn, msgsOut: this.msgsOut, bytesIn: this.bytesIn, bytesOut: this.bytesOut, types: new Map(this.types) };
+    this.flushedIn = this.msgsIn;
+    this.flushedOut = this.msgsOut;
+    this.flushedBytesIn = this.bytesIn;
+    this.flushedBytesOut = this.bytesOut;
+    for (const type of this.typeList) type.flushed = type.count;
+    this.otherFlushed = this.otherCount;
   }
 
   private shape(socket: number, counts: Omit<PeerTraffic, 'socket' | 'peer'>): PeerTraffic {
@@ -83,13 +132,28 @@ export class PeerStats {
   }
 }
 
-function labelOf(key: string): string {
-  return key === OTHER_TYPES ? '(other)' : typeLabel(key);
+/**
+ * Whether the type key is the whole frame: a key is a prefix, and a longer frame that starts like a
+ * heartbeat is not one. Keys shorter than TYPE_BYTES are whole frames; strings are keyed by a
+ * prefix of their UTF-8 bytes.
+ */
+function whole(frame: MessageLike | undefined, bytes: Uint8Array, n: number): boolean {
+  if (n < TYPE_BYTES) return true;
+  return (typeof frame === 'string' ? frameBytes(frame) : bytes.length) <= TYPE_BYTES;
+}
+
+function latin1(bytes: Uint8Array, n: number): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, n).toString('latin1');
 }
 
 export class SocketRecord {
   readonly endpoints: EndpointState[] = [];
+  /** Per peer (ROUTER-likes; keyed by the routing id as latin1) in the order first seen. */
   readonly peers = new Map<string, PeerStats>();
+  /** The same records by routing id bytes: how a message finds its peer without a string. */
+  private readonly peerIndex = new ByteTable<PeerStats>();
+  /** The socket's only link (not ROUTER-like). */
+  private link?: PeerStats;
   closed = false;
   /** The app's own ZMQ_DISCONNECT_MSG, when it set one. */
   appDisconnectMsg?: Buffer;
@@ -107,8 +171,11 @@ export class SocketRecord {
   /** Settle handlers and the wrapped receive, set by the agent (see Agent.handlers). */
   onReceived!: (frames: Buffer[]) => Buffer[] | Promise<Buffer[]>;
   onReceiveFailed!: (err: unknown) => never;
+  /** Receives the app gets natively (no token to hide): counted on a branch of their own. */
+  onReceivedAside!: (frames: Buffer[]) => void;
+  onSettledAside!: () => void;
   onSent!: () => void;
-  onSendFailed!: (err: unknown) => never;
+  onSendFailed!: () => void;
   receiveAgain?: (this: ZmqSocket) => Promise<Buffer[]>;
 
   constructor(readonly socket: ZmqSocket, public info: SocketInfo, readonly kind: EnvelopeKind) {}
@@ -117,15 +184,33 @@ export class SocketRecord {
     return this.info.socket;
   }
 
-  /** Stats of one peer (routing id given as a latin1 key with its bytes) or of the socket's only link. */
-  peerStats(key: string, routingId: Buffer | undefined): PeerStats {
-    let stats = this.peers.get(key);
+  /** Stats of the peer with this routing id (ROUTER-likes) or, without one, of the socket's only link. */
+  peerStats(routingId: Uint8Array | undefined): PeerStats {
+    if (routingId === undefined) return (this.link ??= this.newPeer('', undefined));
+    const n = routingId.length;
+    const hash = hashBytes(routingId, n);
+    let stats = this.peerIndex.get(routingId, n, hash);
     if (stats === undefined) {
-      if (this.peers.size >= PEERS_PER_SOCKET) this.peers.delete(this.peers.keys().next().value as string);
-      stats = new PeerStats(routingId ? toBin(routingId) : undefined);
-      this.peers.set(key, stats);
+      if (this.peers.size >= PEERS_PER_SOCKET) this.forgetOldestPeer();
+      const copy = Buffer.from(routingId);
+      stats = this.newPeer(copy.toString('latin1'), copy);
+      this.peerIndex.add(copy, n, hash, stats);
     }
     return stats;
+  }
+
+  private newPeer(key: string, routingId: Buffer | undefined): PeerStats {
+    const stats = new PeerStats(routingId ? toBin(routingId) : undefined, routingId);
+    this.peers.set(key, stats);
+    return stats;
+  }
+
+  private forgetOldestPeer(): void {
+    const [key, oldest] = this.peers.entries().next().value as [string, PeerStats];
+    this.peers.delete(key);
+    const id = oldest.routingId;
+    if (id !== undefined) this.peerIndex.delete(id, id.length, hashBytes(id, id.length));
+    else if (oldest === this.link) this.link = undefined;
   }
 
   snapshot(): SnapshotSocket {

@@ -31,6 +31,12 @@ test('random binary multipart messages are byte-identical with and without the a
   assert.equal(msgsIn, 300);
 });
 
+test('sends and DEALER receives settle at the same point among the app\'s microtasks as without the agent', async () => {
+  const [plain, instrumented] = await Promise.all([output('settle-order-app.js'), output('settle-order-app.js', collector.endpoint)]);
+  assert.equal(instrumented, plain);
+  assert.match(plain, /"send,t1/, 'zeromq.js settles a send that goes out at once before the app\'s next microtask');
+});
+
 test('a v5-compat app is instrumented, with its creation site in the app', async () => {
   assert.equal(await output('compat-app.js', collector.endpoint), 'echoed');
   const file = path.join(FIXTURES, 'compat-app.js');

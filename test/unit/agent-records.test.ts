@@ -1,0 +1,135 @@
+import { strict as assert } from 'node:assert';
+import { test } from 'node:test';
+import { ByteTable, hashBytes } from '../../src/agent/byteTable';
+import { heartbeatKeys, parseHeartbeatPatterns, TYPE_BYTES } from '../../src/agent/frames';
+import { PeerStats, SocketRecord } from '../../src/agent/records';
+import type { ZmqSocket } from '../../src/agent/zmq';
+
+const heartbeats = heartbeatKeys(parseHeartbeatPatterns(undefined));
+const b = (s: string): Buffer => Buffer.from(s, 'latin1');
+
+function record(type: 'ROUTER' | 'DEALER'): SocketRecord {
+  return new SocketRecord({} as ZmqSocket, { socket: 1, type, options: { disconnectMsg: false }, createdAt: 0 }, type === 'ROUTER' ? 'router' : 'dealer');
+}
+
+test('byte table: entries sharing a hash bucket are told apart by their bytes, and deleted one by one', () => {
+  const table = new ByteTable<string>();
+  // Same hash on purpose: the bucket chains, the byte comparison decides.
+  table.add(b('abc'), 3, 7, 'abc');
+  table.add(b('abd'), 3, 7, 'abd');
+  table.add(b('ab'), 2, 7, 'ab');
+  assert.equal(table.get(b('abc'), 3, 7), 'abc');
+  assert.equal(table.get(b('abd'), 3, 7), 'abd');
+  assert.equal(table.get(b('abcd'), 2, 7), 'ab', 'only the first n bytes are the key');
+  assert.equal(table.get(b('abe'), 3, 7), undefined);
+  table.delete(b('abd'), 3, 7);
+  assert.equal(table.get(b('abd'), 3, 7), undefined);
+  assert.equal(table.get(b('abc'), 3, 7), 'abc');
+  assert.equal(table.size, 2);
+  assert.equal(hashBytes(b('x'.repeat(40)), 32), hashBytes(b('x'.repeat(32)), 32));
+  assert.ok(Number.isInteger(hashBytes(b('\xff'.repeat(32)), 32)) && hashBytes(b('\xff'.repeat(32)), 32) < 2 ** 30);
+});
+
+test('type counts: keyed by the first TYPE_BYTES bytes, strings as their UTF-8 bytes, the rest as (other)', () => {
+  const stats = new PeerStats(undefined);
+  stats.countType(b('READY'), heartbeats);
+  stats.countType('READY', heartbeats);
+  stats.countType(new Uint8Array(b('READY')), heartbeats);
+  stats.countType(Buffer.concat([b('x'.repeat(TYPE_BYTES)), b('tail-1')]), heartbeats);
+  stats.countType(Buffer.concat([b('x'.repeat(TYPE_BYTES)), b('tail-2')]), heartbeats);
+  stats.countType(undefined, heartbeats);
+  stats.countType('é', heartbeats);
+  stats.countType(Buffer.from('é'), heartbeats);
+  stats.msgsIn = 8;
+  assert.deepEqual(stats.takeDelta(1).types, { READY: 3, ['x'.repeat(TYPE_BYTES)]: 2, '0x': 1, 'é': 2 });
+
+  const many = new PeerStats(undefined);
+  for (let i = 0; i < 40; i++) many.countType(b(`T${i}`), heartbeats);
+  many.countType(b('T0'), heartbeats);
+  many.msgsIn = 41;
+  const types = many.totals(1).types;
+  assert.equal(Object.keys(types).length, 32, '31 types and (other)');
+  assert.equal(types.T0, 2);
+  assert.equal(types['(other)'], 9);
+});
+
+test('type counts: deltas per flush, totals for a snapshot, labels made once', () => {
+  const stats = new PeerStats(undefined);
+  stats.countType(b('A'), heartbeats);
+  stats.countType(b('\x01'), heartbeats);
+  stats.msgsOut = 2;
+  assert.deepEqual(stats.takeDelta(1).types, { A: 1, '0x01': 1 });
+  assert.equal(stats.changed, false);
+  stats.countType(b('A'), heartbeats);
+  stats.msgsOut = 3;
+  assert.equal(stats.changed, true);
+  assert.deepEqual(stats.takeDelta(1).types, { A: 1 }, 'only what changed since the last flush');
+  assert.deepEqual(stats.totals(1).types, { A: 2, '0x01': 1 });
+});
+
+test('heartbeats: only whole frames equal to a pattern, wherever the type lands', () => {
+  const stats = new PeerStats(undefined);
+  assert.equal(stats.countType(b('PING'), heartbeats), true);
+  assert.equal(stats.countType(b('PING'), heartbeats), true, 'a known type keeps its heartbeat flag');
+  assert.equal(stats.countType('PING', heartbeats), true);
+  assert.equal(stats.countType(b('PINGX'), heartbeats), false);
+  assert.equal(stats.countType(b('\x02'), heartbeats), true);
+  const long = heartbeatKeys([b('h'.repeat(TYPE_BYTES))]);
+  assert.equal(stats.countType(b('h'.repeat(TYPE_BYTES)), long), true);
+  assert.equal(stats.countType(b('h'.repeat(TYPE_BYTES + 1)), long), false, 'a longer frame with the pattern as its prefix is no heartbeat');
+  assert.equal(stats.countType('h'.repeat(TYPE_BYTES + 1), long), false);
+  // Past the type limit the frame is counted as (other) but still recognised as a heartbeat.
+  const full = new PeerStats(undefined);
+  for (let i = 0; i < 40; i++) full.countType(b(`T${i}`), heartbeats);
+  assert.equal(full.countType(b('PONG'), heartbeats), true);
+  assert.equal(full.countType(b('PONGS'), heartbeats), false);
+});
+
+test('the agent keeps copies: an app reusing its buffers does not change what was counted', () => {
+  const rec = record('ROUTER');
+  const id = b('peer-1');
+  const type = b('WORK');
+  rec.peerStats(id).countType(type, heartbeats);
+  id.write('peer-2');
+  type.write('JUNK');
+  rec.peerStats(b('peer-1')).countType(b('WORK'), heartbeats);
+  assert.deepEqual([...rec.peers.keys()], ['peer-1']);
+  const stats = rec.peerStats(b('peer-1'));
+  stats.msgsIn = 2;
+  assert.deepEqual(stats.totals(1).types, { WORK: 2 });
+  assert.deepEqual(stats.peer, { hex: b('peer-1').toString('hex'), text: 'peer-1' });
+});
+
+test('peers: found by routing id bytes; the oldest forgotten past 1024, from the index too', () => {
+  const rec = record('ROUTER');
+  const first = rec.peerStats(b('first'));
+  assert.equal(rec.peerStats(Buffer.from('first')), first, 'another buffer with the same bytes is the same peer');
+  for (let i = 0; i < 1024; i++) rec.peerStats(b(`p${i}`));
+  assert.equal(rec.peers.size, 1024);
+  assert.equal(rec.peers.has('first'), false);
+  const again = rec.peerStats(b('first'));
+  assert.notEqual(again, first, 'a forgotten peer starts afresh');
+  assert.equal(rec.peers.size, 1024);
+  const dealer = record('DEALER');
+  assert.equal(dealer.peerStats(undefined), dealer.peerStats(undefined));
+  assert.equal(dealer.peerStats(undefined).peer, undefined);
+});
+
+test('counting a known peer and type builds no string per message', () => {
+  const rec = record('ROUTER');
+  const id = b('\x00\x80\x00\x00\x01');
+  const payload = Buffer.alloc(64, 0x61);
+  rec.peerStats(id).countType(payload, heartbeats);
+  const toString = Buffer.prototype.toString;
+  let calls = 0;
+  Buffer.prototype.toString = function (this: Buffer, ...args: Parameters<Buffer['toString']>): string {
+    calls++;
+    return toString.apply(this, args);
+  };
+  try {
+    for (let i = 0; i < 1000; i++) rec.peerStats(id).countType(payload, heartbeats);
+  } finally {
+    Buffer.prototype.toString = toString;
+  }
+  assert.equal(calls, 0);
+});
