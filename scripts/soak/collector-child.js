@@ -9,7 +9,7 @@
 // Prints {"type":"listening",endpoint,pid}. Commands on stdin, one JSON line each:
 //   {"cmd":"summary"}  → {"type":"summary", ...}   counts, states, collector status, dropped sums
 //   {"cmd":"snapshot"} → {"type":"snapshot",snapshot,memory}
-//   {"cmd":"stats","reset":true} → {"type":"stats",memory,cpuMs,eventLoop,diffs,handles,fds}
+//   {"cmd":"stats","reset":true} → {"type":"stats",memory,cpuMs,eventLoop,diffs,stalls,handles,fds}
 //   {"cmd":"stop"}     → stops collector + store, {"type":"stopped",resources}; must then exit by itself.
 'use strict';
 const fs = require('node:fs');
@@ -58,6 +58,17 @@ async function main() {
   store.start();
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
+  // Stalls over 500 ms, with the CPU this process used meanwhile: ≈ the stall = its own work blocked
+  // the loop; ≈ 0 = it was not scheduled or sat in a blocking call.
+  /** @type {{ at: number, ms: number, cpuMs: number }[]} */
+  const stalls = [];
+  let tick = { at: Date.now(), cpu: process.cpuUsage() };
+  const stallTimer = setInterval(() => {
+    const now = { at: Date.now(), cpu: process.cpuUsage() };
+    if (now.at - tick.at > 500) stalls.push({ at: now.at, ms: now.at - tick.at, cpuMs: Math.round((now.cpu.user + now.cpu.system - tick.cpu.user - tick.cpu.system) / 1000) });
+    if (stalls.length > 20) stalls.shift();
+    tick = now;
+  }, 50);
   const diffs = { count: 0, maxBytes: 0, totalBytes: 0 };
   // Serialised like the graph panel does, so its cost is in the measured CPU.
   const sub = store.onDiff((/** @type {unknown} */ diff) => {
@@ -82,11 +93,13 @@ async function main() {
         cpuMs: (cpu.user + cpu.system) / 1000,
         eventLoop: { maxMs: loop.max / 1e6, p99Ms: loop.percentile(99) / 1e6, meanMs: loop.mean / 1e6 },
         diffs: { ...diffs },
+        stalls: [...stalls],
         handles: process.getActiveResourcesInfo(),
         fds: fs.readdirSync('/proc/self/fd').length,
       });
       if (reset) {
         loop.reset();
+        stalls.length = 0;
         Object.assign(diffs, { count: 0, maxBytes: 0, totalBytes: 0 });
       }
     }
@@ -94,6 +107,7 @@ async function main() {
       lines.close();
       sub.dispose();
       loop.disable();
+      clearInterval(stallTimer);
       collector.stop().then(() => {
         store.dispose();
         // What is still open now; the parent also checks that the process then ends by itself.

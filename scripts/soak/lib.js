@@ -167,7 +167,8 @@ function findPython() {
  *   collector?: import('../../src/model/snapshot').CollectorStatus }} Summary
  * @typedef {{ type: 'stats', memory: { rss: number, heapUsed: number }, cpuMs: number,
  *   eventLoop: { maxMs: number, p99Ms: number, meanMs: number },
- *   diffs: { count: number, maxBytes: number, totalBytes: number }, handles: string[], fds: number }} Stats
+ *   diffs: { count: number, maxBytes: number, totalBytes: number }, stalls: { at: number, ms: number, cpuMs: number }[],
+ *   handles: string[], fds: number }} Stats
  */
 
 /** collector-child.js, driven one request at a time. */

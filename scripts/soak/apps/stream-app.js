@@ -4,7 +4,8 @@
 // Each stdin line "run MS" streams for MS ms, waits until every message sent has arrived, and prints
 // {"type":"run",msgs,ms,memory,agent}: memory after a gc (with --expose-gc); agent = the Node agent's
 // telemetry queue length and drop count when one runs in this process (read for the soak report only).
-// Ends by itself when stdin ends.
+// Twice a second a short-lived DEALER connects to the ROUTER and closes: monitor events, which an agent
+// with no collector must drop and count (its queue stays bounded). Ends by itself when stdin ends.
 'use strict';
 const readline = require('node:readline');
 const zmq = require('zeromq');
@@ -46,6 +47,11 @@ async function main() {
     };
   });
   await settled();
+  const churn = setInterval(() => {
+    const d = new zmq.Dealer({ linger: 0 });
+    d.connect(router.lastEndpoint ?? '');
+    setTimeout(() => d.close(), 200);
+  }, 500);
   process.stdout.write(`${JSON.stringify({ type: 'ready' })}\n`);
   const lines = readline.createInterface({ input: process.stdin });
   for await (const line of lines) {
@@ -64,6 +70,8 @@ async function main() {
     const { rss, heapUsed } = process.memoryUsage();
     process.stdout.write(`${JSON.stringify({ type: 'run', msgs: sent - from, ms, memory: { rss, heapUsed }, agent: agentTelemetry() })}\n`);
   }
+  clearInterval(churn);
+  await new Promise((r) => setTimeout(r, 250));
   dealer.close();
   router.close();
 }

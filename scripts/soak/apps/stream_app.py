@@ -2,7 +2,9 @@
 
 Prints {"type":"ready"}; each stdin line "run MS" streams for MS ms (batches of 100 sent, then
 received: one thread) and prints {"type":"run",msgs,ms,memory:{rss},agent}; memory after
-gc.collect(); agent = the pyzmq agent's queue length and drop count when it runs here. Ends at EOF.
+gc.collect(); agent = the pyzmq agent's queue length and drop count when it runs here. Twice a second
+(checked between batches and lines) a short-lived DEALER connects and closes: monitor events that an
+agent without a collector must drop and count. Ends at EOF.
 """
 import gc
 import json
@@ -13,6 +15,7 @@ import zmq
 
 PAYLOAD = b"a" * 64
 BATCH = 100
+CHURN_S = 0.5
 
 
 def rss():
@@ -42,8 +45,24 @@ def main():
     dealer.connect(f"tcp://127.0.0.1:{port}")
     dealer.send(PAYLOAD)
     router.recv_multipart()
+    endpoint = f"tcp://127.0.0.1:{port}"
+    churn = {"next": time.monotonic() + CHURN_S, "open": None}
+
+    def churn_tick():
+        now = time.monotonic()
+        if churn["open"] is not None and now >= churn["next"] - CHURN_S + 0.2:
+            churn["open"].close()
+            churn["open"] = None
+        if now >= churn["next"]:
+            d = ctx.socket(zmq.DEALER)
+            d.linger = 0
+            d.connect(endpoint)
+            churn["open"] = d
+            churn["next"] = now + CHURN_S
+
     print(json.dumps({"type": "ready"}), flush=True)
     for line in sys.stdin:
+        churn_tick()
         parts = line.split()
         if len(parts) != 2 or parts[0] != "run":
             continue
@@ -56,9 +75,12 @@ def main():
             for _ in range(BATCH):
                 router.recv_multipart()
             msgs += BATCH
+            churn_tick()
         ms = (time.monotonic() - t0) * 1000
         gc.collect()
         print(json.dumps({"type": "run", "msgs": msgs, "ms": ms, "memory": {"rss": rss()}, "agent": agent_state()}), flush=True)
+    if churn["open"] is not None:
+        churn["open"].close()
     dealer.close()
     router.close()
     ctx.term()
