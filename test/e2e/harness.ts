@@ -422,6 +422,26 @@ export class Workbench {
     });
   }
 
+  /**
+   * The lines the active terminal shows (its viewport). Needs `terminal.integrated.gpuAcceleration:
+   * "off"`: only xterm's DOM renderer puts the text into the page (WebGL/canvas draw pixels).
+   */
+  async terminalText(): Promise<string> {
+    const rows = this.page.locator('.part.panel .terminal-wrapper.active .xterm-rows > div');
+    const lines = await rows.evaluateAll((elements) => elements.map((e) => e.textContent ?? ''));
+    return lines.map((line) => line.replace(/\u00a0/g, ' ').trimEnd()).join('\n').trim();
+  }
+
+  /** Polls terminalText until `pattern` matches; the error carries the last text seen. */
+  async waitForTerminalText(pattern: RegExp, timeoutMs = 30000): Promise<string> {
+    let text = '';
+    for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await sleep(250)) {
+      text = await this.terminalText();
+      if (pattern.test(text)) return text;
+    }
+    throw new Error(`the terminal never showed ${pattern} in ${timeoutMs / 1000} s; it shows:\n${text}`);
+  }
+
   /** Saves a screenshot (the page, or one element) as test-results/e2e/<file>; returns its path. */
   async screenshot(file: string, target?: Locator): Promise<string> {
     fs.mkdirSync(RESULTS_DIR, { recursive: true });
