@@ -484,7 +484,7 @@ export class TopologyStore {
     // Listener events concern the socket, not any one connection.
     if (msg.event === 'bind' || msg.event === 'bind:error') return;
     this.resolveIfDirty();
-    const detail = msg.error ?? (msg.interval !== undefined ? `retry in ${msg.interval} ms` : msg.address);
+    const detail = intern(msg.error ?? (msg.interval !== undefined ? `retry in ${msg.interval} ms` : msg.address));
     for (const edge of this.eventEdges(socket, msg.address)) {
       this.addTimeline(edge, { at, event: msg.event, ...(detail !== undefined ? { detail } : {}) });
       edge.touched = true;
@@ -798,9 +798,9 @@ export class TopologyStore {
       const node = this.nodes.get(socket.nodeId);
       if (!node) continue;
       if (socket.routingId) {
-        const list = this.byRoutingId.get(socket.routingId.hex) ?? [];
-        list.push(socket);
-        this.byRoutingId.set(socket.routingId.hex, list);
+        // Exact-size arrays: a push would reserve room for 17 (most routing ids have one claimant).
+        const list = this.byRoutingId.get(socket.routingId.hex);
+        this.byRoutingId.set(socket.routingId.hex, list ? [...list, socket] : [socket]);
       }
       // Only a live process's open socket can accept a new connection.
       if (socket.closed || node.exitedAt !== undefined) continue;
@@ -843,7 +843,7 @@ export class TopologyStore {
           const edge = this.ensureEdge(socket, target.socket, target.endpoint);
           if (edge) edgeIds.push(edge.id);
         }
-        socket.connectEdges.set(endpoint, edgeIds);
+        socket.connectEdges.set(endpoint, edgeIds.slice()); // exact size: one edge per connect is the rule
         // A connect that was waiting on a placeholder now reaches a real binder: move its history over.
         for (const oldId of previous.get(endpoint) ?? []) {
           const old = this.edges.get(oldId);
@@ -882,11 +882,11 @@ export class TopologyStore {
         peers.delete(peers.keys().next().value as string);
         this.discard('cap:forgotten-peers');
       }
-      rec = { peer };
+      rec = { peer: edge.routingId?.hex === peer.hex ? edge.routingId : peer };
       peers.set(peer.hex, rec);
     }
     rec.edgeId = edge.id;
-    edge.routingId = peer;
+    edge.routingId = rec.peer;
     return edge;
   }
 
@@ -1180,6 +1180,19 @@ export class TopologyStore {
     if (exited) view.exited = true;
     return view;
   }
+}
+
+/** Strings that repeat in timelines (event addresses, errors) kept once, not once per edge. */
+const interned = new Map<string, string>();
+const INTERNED_STRINGS = 1024;
+
+function intern<T extends string | undefined>(text: T): T {
+  if (text === undefined) return text;
+  const known = interned.get(text);
+  if (known !== undefined) return known as T;
+  if (interned.size >= INTERNED_STRINGS) interned.clear();
+  interned.set(text, text);
+  return text;
 }
 
 /** Where `name` sits in a flat [name, count, …] list, or -1. */

@@ -16,10 +16,32 @@ class Invalid extends Error {
   }
 }
 
+/**
+ * Runs a validator whose paths are relative to `prefix()`, and puts the prefix in front of a failure's
+ * path. Per-peer paths (`peers[12].msgsIn`) are then built only when something fails: building them
+ * for every field of every valid record was most of the decode time of a traffic message.
+ */
+function under<T>(validator: (v: unknown) => T, v: unknown, prefix: string, index: number): T {
+  try {
+    return validator(v);
+  } catch (e) {
+    if (e instanceof Invalid) {
+      const path = `${prefix}[${index}]`;
+      throw new Invalid(e.reason, e.message.startsWith(':') || e.message.startsWith('[') ? `${path}${e.message}` : `${path}.${e.message}`);
+    }
+    throw e;
+  }
+}
+
 type Obj = Record<string, unknown>;
 
 function fail(path: string, what: string): never {
   throw new Invalid('bad-field', `${path}: ${what}`);
+}
+
+/** A non-negative safe integer: what int() accepts with its default range, checked without a path. */
+function isCount(v: unknown): v is number {
+  return Number.isSafeInteger(v) && (v as number) >= 0;
 }
 
 function obj(v: unknown, path: string): Obj {
@@ -144,28 +166,41 @@ function messageTypes(v: unknown, path: string): Record<string, number> {
   const out: Record<string, number> = Object.create(null) as Record<string, number>;
   for (const k of keys) {
     if (k.length > 2 * LIMITS.binBytes + 2) fail(path, 'message type name too long');
-    out[k] = int(o[k], `${path}[${JSON.stringify(k.slice(0, 32))}]`);
+    const n = o[k];
+    out[k] = isCount(n) ? n : int(n, `${path}[${JSON.stringify(k.slice(0, 32))}]`);
   }
   return out;
 }
 
-function peerTraffic(v: unknown, path: string): PeerTraffic {
-  const o = obj(v, path);
+/** One peer's traffic record; paths relative to the record (see under()). */
+function peerTraffic(v: unknown): PeerTraffic {
+  const o = obj(v, '');
   const p: PeerTraffic = {
-    socket: int(o.socket, `${path}.socket`),
-    msgsIn: int(o.msgsIn, `${path}.msgsIn`),
-    msgsOut: int(o.msgsOut, `${path}.msgsOut`),
-    bytesIn: int(o.bytesIn, `${path}.bytesIn`),
-    bytesOut: int(o.bytesOut, `${path}.bytesOut`),
-    types: messageTypes(o.types, `${path}.types`),
+    socket: int(o.socket, 'socket'),
+    msgsIn: int(o.msgsIn, 'msgsIn'),
+    msgsOut: int(o.msgsOut, 'msgsOut'),
+    bytesIn: int(o.bytesIn, 'bytesIn'),
+    bytesOut: int(o.bytesOut, 'bytesOut'),
+    types: messageTypes(o.types, 'types'),
   };
-  const peer = optBin(o.peer, `${path}.peer`);
+  const peer = optBin(o.peer, 'peer');
   if (peer !== undefined) p.peer = peer;
-  for (const key of ['lastMessageIn', 'lastMessageOut', 'lastHeartbeatIn', 'lastHeartbeatOut'] as const) {
-    const t = optTime(o[key], `${path}.${key}`);
-    if (t !== undefined) p[key] = t;
-  }
+  const lastMessageIn = optTime(o.lastMessageIn, 'lastMessageIn');
+  if (lastMessageIn !== undefined) p.lastMessageIn = lastMessageIn;
+  const lastMessageOut = optTime(o.lastMessageOut, 'lastMessageOut');
+  if (lastMessageOut !== undefined) p.lastMessageOut = lastMessageOut;
+  const lastHeartbeatIn = optTime(o.lastHeartbeatIn, 'lastHeartbeatIn');
+  if (lastHeartbeatIn !== undefined) p.lastHeartbeatIn = lastHeartbeatIn;
+  const lastHeartbeatOut = optTime(o.lastHeartbeatOut, 'lastHeartbeatOut');
+  if (lastHeartbeatOut !== undefined) p.lastHeartbeatOut = lastHeartbeatOut;
   return p;
+}
+
+function peerTrafficList(v: unknown, path: string): PeerTraffic[] {
+  const list = arr(v, path, LIMITS.peersPerTraffic);
+  const peers: PeerTraffic[] = new Array<PeerTraffic>(list.length);
+  for (let i = 0; i < list.length; i++) peers[i] = under(peerTraffic, list[i], path, i);
+  return peers;
 }
 
 function endpointState(v: unknown, path: string): EndpointState {
@@ -185,7 +220,7 @@ function snapshotSocket(v: unknown, path: string): SnapshotSocket {
   return {
     ...socketInfo(o, path),
     endpoints: arr(o.endpoints, `${path}.endpoints`, LIMITS.endpointsPerSocket).map((e, i) => endpointState(e, `${path}.endpoints[${i}]`)),
-    peers: arr(o.peers, `${path}.peers`, LIMITS.peersPerTraffic).map((p, i) => peerTraffic(p, `${path}.peers[${i}]`)),
+    peers: peerTrafficList(o.peers, `${path}.peers`),
     closed: bool(o.closed, `${path}.closed`),
   };
 }
@@ -197,7 +232,11 @@ function validate(o: Obj): TelemetryMsg {
   if (typeof o.t !== 'string' || !(TELEMETRY_TYPES as readonly string[]).includes(o.t)) {
     throw new Invalid('unknown-type', `message type ${JSON.stringify(o.t)?.slice(0, 40)}`);
   }
-  const base = { v: PROTOCOL_VERSION, seq: int(o.seq, 'seq'), at: time(o.at, 'at') };
+  const seq = int(o.seq, 'seq');
+  const at = time(o.at, 'at');
+  // The hot message first, built without spreads.
+  if (o.t === 'traffic') return { v: PROTOCOL_VERSION, seq, at, t: 'traffic', peers: peerTrafficList(o.peers, 'peers') };
+  const base = { v: PROTOCOL_VERSION, seq, at };
   switch (o.t) {
     case 'hello': {
       const node = optStr(o.node, 'node', 256);
@@ -243,8 +282,6 @@ function validate(o: Obj): TelemetryMsg {
         ...(error !== undefined ? { error } : {}),
       };
     }
-    case 'traffic':
-      return { ...base, t: 'traffic', peers: arr(o.peers, 'peers', LIMITS.peersPerTraffic).map((p, i) => peerTraffic(p, `peers[${i}]`)) };
     case 'disconnect-msg': {
       const text = optBin(o.text, 'text', LIMITS.textBytes);
       return { ...base, t: 'disconnect-msg', socket: int(o.socket, 'socket'), peer: bin(o.peer, 'peer'), ...(text !== undefined ? { text } : {}) };
