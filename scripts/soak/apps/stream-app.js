@@ -23,7 +23,9 @@ function agentTelemetry() {
 
 async function main() {
   const router = new zmq.Router({ linger: 0 });
-  const dealer = new zmq.Dealer({ linger: 0 });
+  // Routing ids, so the ROUTER's peers resolve to these sockets (two anonymous DEALERs on one endpoint
+  // would be ambiguous: "unknown peer" nodes by design).
+  const dealer = new zmq.Dealer({ linger: 0, routingId: 'stream' });
   await router.bind('tcp://127.0.0.1:*');
   dealer.connect(router.lastEndpoint ?? '');
   let received = 0;
@@ -47,8 +49,9 @@ async function main() {
     };
   });
   await settled();
+  let churned = 0;
   const churn = setInterval(() => {
-    const d = new zmq.Dealer({ linger: 0 });
+    const d = new zmq.Dealer({ linger: 0, routingId: `churn-${++churned}` });
     d.connect(router.lastEndpoint ?? '');
     setTimeout(() => d.close(), 200);
   }, 500);

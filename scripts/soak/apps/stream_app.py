@@ -42,11 +42,13 @@ def main():
     port = router.bind_to_random_port("tcp://127.0.0.1")
     dealer = ctx.socket(zmq.DEALER)
     dealer.linger = 0
+    # Routing ids, so the ROUTER's peers resolve to these sockets (see stream-app.js).
+    dealer.setsockopt(zmq.ROUTING_ID, b"stream")
     dealer.connect(f"tcp://127.0.0.1:{port}")
     dealer.send(PAYLOAD)
     router.recv_multipart()
     endpoint = f"tcp://127.0.0.1:{port}"
-    churn = {"next": time.monotonic() + CHURN_S, "open": None}
+    churn = {"next": time.monotonic() + CHURN_S, "open": None, "count": 0}
 
     def churn_tick():
         now = time.monotonic()
@@ -54,8 +56,10 @@ def main():
             churn["open"].close()
             churn["open"] = None
         if now >= churn["next"]:
+            churn["count"] += 1
             d = ctx.socket(zmq.DEALER)
             d.linger = 0
+            d.setsockopt(zmq.ROUTING_ID, b"churn-%d" % churn["count"])
             d.connect(endpoint)
             churn["open"] = d
             churn["next"] = now + CHURN_S
