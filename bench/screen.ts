@@ -19,7 +19,7 @@ import type { Frame } from 'playwright-core';
 import { DEFAULT_STORE_OPTIONS } from '../src/model/store';
 import { startChild, sleep, type Child } from './lib/children';
 import { isQuick, percentile, ROOT, summarize, writeResult, atMost, type Row } from './lib/report';
-import { installProbe, takeRecords, type SeenEdge, type SeenMessage, type Transition } from './lib/screenProbe';
+import { busyMs, installProbe, takeLongTasks, takeRecords, watchLongTasks, type LongTask, type SeenEdge, type SeenMessage, type Transition } from './lib/screenProbe';
 import { agentEnvironment, instrumentedEnv, startWorkbench } from './lib/workbench';
 
 const quick = isQuick();
@@ -75,8 +75,17 @@ class Observed {
   readonly edges = new Map<string, SeenEdge>();
   readonly messages: SeenMessage[] = [];
   readonly transitions: Transition[] = [];
+  /** Long tasks of the webview's main thread and of the workbench page's (which relays postMessage). */
+  readonly webviewLongTasks: LongTask[] = [];
+  readonly workbenchLongTasks: LongTask[] = [];
 
-  constructor(private readonly frame: Frame) {}
+  constructor(private readonly frame: Frame, private readonly workbenchFrame: Frame) {}
+
+  /** Collected once per trial, not per poll: fewer round trips into the pages being measured. */
+  async collectLongTasks(): Promise<void> {
+    this.webviewLongTasks.push(...await takeLongTasks(this.frame));
+    this.workbenchLongTasks.push(...await takeLongTasks(this.workbenchFrame));
+  }
 
   async poll(): Promise<void> {
     const { messages, transitions } = await takeRecords(this.frame);
@@ -230,11 +239,14 @@ async function main(): Promise<void> {
     await workbench.runCommand('ZeroMQ: Show Topology Graph');
     const frame = await workbench.findWebviewFrame('#graph', 60_000);
     await installProbe(frame);
-    const observed = new Observed(frame);
+    await watchLongTasks(frame);
+    await watchLongTasks(workbench.page.mainFrame());
+    const observed = new Observed(frame, workbench.page.mainFrame());
 
     const disconnects: DisconnectTrial[] = [];
     for (let trial = 1; trial <= TRIALS.disconnect; trial++) {
       const result = await disconnectTrial(observed, endpoint, env, trial);
+      await observed.collectLongTasks();
       disconnects.push(result);
       console.log(`disconnect ${trial}/${TRIALS.disconnect}: kill → class ${result.shownAt === null ? 'never' : `${result.shownAt - result.killedAt} ms`}` +
         ` (collector ${result.detectedAt === null ? '?' : result.detectedAt - result.killedAt} ms, diff ${result.diffTakenAt === null ? '?' : result.diffTakenAt - result.killedAt} ms, webview ${result.arrivedAt === null ? '?' : result.arrivedAt - result.killedAt} ms)`);
@@ -246,6 +258,7 @@ async function main(): Promise<void> {
     const lates: LateTrial[] = [];
     for (let trial = 1; trial <= TRIALS.late; trial++) {
       const result = await lateTrial(observed, hanging, hangEdge, trial);
+      await observed.collectLongTasks();
       lates.push(result);
       const due = result.lastHeartbeatAt + WARN_AFTER_MS;
       console.log(`late ${trial}/${TRIALS.late}: class − due ${result.shownAt === null ? 'never' : `${result.shownAt - due} ms`}` +
@@ -262,6 +275,10 @@ async function main(): Promise<void> {
     rows.push({ group: D, metric: 'kill → collector knew (lastDisconnect.at)', unit: 'ms', value: summarize(spans(disconnects, (t) => t.killedAt, (t) => t.detectedAt)) });
     rows.push({ group: D, metric: 'collector knew → diff taken (store notify)', unit: 'ms', value: summarize(spans(disconnects, (t) => t.detectedAt, (t) => t.diffTakenAt)) });
     rows.push({ group: D, metric: 'diff taken → message in webview', unit: 'ms', value: summarize(spans(disconnects, (t) => t.diffTakenAt, (t) => t.arrivedAt)) });
+    const busy = (tasks: LongTask[], trials: ReadonlyArray<{ diffTakenAt: number | null; arrivedAt: number | null }>) =>
+      summarize(trials.flatMap((t) => (t.diffTakenAt === null || t.arrivedAt === null ? [] : [busyMs(tasks, t.diffTakenAt, t.arrivedAt)])));
+    rows.push({ group: D, metric: '… of which webview thread in long tasks', unit: 'ms', value: busy(observed.webviewLongTasks, disconnects) });
+    rows.push({ group: D, metric: '… of which workbench thread in long tasks', unit: 'ms', value: busy(observed.workbenchLongTasks, disconnects) });
     rows.push({ group: D, metric: 'message in webview → class changed', unit: 'ms', value: summarize(spans(disconnects, (t) => t.arrivedAt, (t) => t.shownAt)) });
     rows.push({ group: D, metric: 'class changed → next animation frame', unit: 'ms', value: summarize(spans(disconnects, (t) => t.shownAt, (t) => t.paintedAt)) });
 
@@ -275,6 +292,8 @@ async function main(): Promise<void> {
     rows.push({ group: L, metric: 'due → first diff saying late (store notify)', unit: 'ms', value: summarize(spans(lates, due, (t) => t.diffTakenAt)) });
     rows.push({ group: L, metric: 'due → sweep\'s heartbeat-late timeline entry', unit: 'ms', value: summarize(spans(lates, due, (t) => t.sweptAt)) });
     rows.push({ group: L, metric: 'diff taken → message in webview', unit: 'ms', value: summarize(spans(lates, (t) => t.diffTakenAt, (t) => t.arrivedAt)) });
+    rows.push({ group: L, metric: '… of which webview thread in long tasks', unit: 'ms', value: busy(observed.webviewLongTasks, lates) });
+    rows.push({ group: L, metric: '… of which workbench thread in long tasks', unit: 'ms', value: busy(observed.workbenchLongTasks, lates) });
     rows.push({ group: L, metric: 'message in webview → class changed', unit: 'ms', value: summarize(spans(lates, (t) => t.arrivedAt, (t) => t.shownAt)) });
     rows.push({ group: L, metric: 'class changed → next animation frame', unit: 'ms', value: summarize(spans(lates, (t) => t.shownAt, (t) => t.paintedAt)) });
 
@@ -285,7 +304,7 @@ async function main(): Promise<void> {
       'Store notify throttle (zmqTopology.view.updateIntervalMs) 100 ms and the graph panel\'s own 100 ms diff coalescer are both on this path.',
       `Timeouts (nothing shown within ${WAIT_SHOWN_MS / 1000} s) count as Infinity in the percentiles: disconnect ${disconnectMs.filter((v) => !Number.isFinite(v)).length}, late ${lateError.filter((v) => !Number.isFinite(v)).length}.`,
     ];
-    writeResult({ benchmark: 'screen', mode: quick ? 'quick' : 'full', startedAt: new Date(startedAt).toISOString(), durationMs: Date.now() - startedAt, rows, notes, raw: { settings: { TRIALS, WARN_AFTER_MS, DEAD_AFTER_MS, SWEEP_MS, HEARTBEAT_MS }, disconnects, lates } });
+    writeResult({ benchmark: 'screen', mode: quick ? 'quick' : 'full', startedAt: new Date(startedAt).toISOString(), durationMs: Date.now() - startedAt, rows, notes, raw: { settings: { TRIALS, WARN_AFTER_MS, DEAD_AFTER_MS, SWEEP_MS, HEARTBEAT_MS }, disconnects, lates, webviewLongTasks: observed.webviewLongTasks, workbenchLongTasks: observed.workbenchLongTasks } });
   } catch (error) {
     await workbench.captureFailure('screen');
     throw error;

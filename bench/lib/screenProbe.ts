@@ -47,6 +47,40 @@ export interface ProbeRecords {
 }
 
 const PROBE = '__zmqTopologyScreenBench';
+const LONG_TASKS = '__zmqTopologyScreenBenchLongTasks';
+
+/** A main-thread task over 50 ms, in Date.now() time (performance.timeOrigin + startTime). */
+export interface LongTask {
+  start: number;
+  duration: number;
+}
+
+/**
+ * Records the long tasks of a frame's main thread (the webview's, or the workbench's that relays
+ * postMessage to it), so a slow "diff → message in webview" can be told apart: a busy page thread,
+ * or the transport (extension host → code-server → browser).
+ */
+export async function watchLongTasks(frame: Frame): Promise<void> {
+  await frame.evaluate((key) => {
+    const host = window as unknown as Record<string, LongTask[] | undefined>;
+    if (host[key]) return;
+    const tasks: LongTask[] = [];
+    host[key] = tasks;
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) tasks.push({ start: performance.timeOrigin + entry.startTime, duration: entry.duration });
+    }).observe({ type: 'longtask', buffered: true });
+  }, LONG_TASKS);
+}
+
+/** Takes (and clears) the long tasks recorded since the last call. */
+export async function takeLongTasks(frame: Frame): Promise<LongTask[]> {
+  return frame.evaluate((key) => (window as unknown as Record<string, LongTask[] | undefined>)[key]?.splice(0) ?? [], LONG_TASKS);
+}
+
+/** Milliseconds of `tasks` inside [from, to]. */
+export function busyMs(tasks: readonly LongTask[], from: number, to: number): number {
+  return tasks.reduce((sum, t) => sum + Math.max(0, Math.min(to, t.start + t.duration) - Math.max(from, t.start)), 0);
+}
 
 /** Installs the probe once per webview document; true when it was installed now. */
 export async function installProbe(frame: Frame): Promise<boolean> {
