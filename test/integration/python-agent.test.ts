@@ -8,6 +8,7 @@ import * as assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zmq from 'zeromq';
 import { decode } from '../../src/protocol/codec';
@@ -139,7 +140,8 @@ function start(script: string, args: string[], env: NodeJS.ProcessEnv): App {
 function runToEnd(script: string, env: NodeJS.ProcessEnv, timeoutMs = 20_000): Promise<{ code: number | null; stdout: string; stderr: string; ms: number; pid: number }> {
   return new Promise((resolve, reject) => {
     const began = Date.now();
-    const child = spawn(python(), [path.join(FIXTURES, script)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // A fixture name, or an absolute path (a script written by the test).
+    const child = spawn(python(), [path.resolve(FIXTURES, script)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout!.setEncoding('utf8').on('data', (c: string) => { stdout += c; });
@@ -309,4 +311,67 @@ describe('python agent', () => {
     const on = await state(`tcp://127.0.0.1:${await unusedPort()}`);
     assert.deepEqual(on, { agentLoaded: true, hooked: true, plainSocketClass: false, threads: ['MainThread', 'zmq-topology-agent'], chained: true });
   });
+
+  it('counts whole messages on pyzmq\'s own C path, and through the app\'s overrides when it has them', async () => {
+    // Plain sockets take the direct path (one agent frame per message); a socket class with the
+    // app's own recv keeps going through it. Both count the same, and the app gets the same frames.
+    const script = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'zt-py-')), 'paths.py');
+    fs.writeFileSync(script, PATHS_APP);
+    const run = await runToEnd(script, appEnv(`tcp://127.0.0.1:${await unusedPort()}`));
+    assert.equal(run.code, 0, run.stderr);
+    const out = JSON.parse(run.stdout) as Record<'plain' | 'custom', { paths: string[]; got: string[][]; router: unknown; dealer: unknown }> & { seen: number };
+    assert.deepEqual(out.plain.paths, ['_DirectTraffic.recv_multipart', '_DirectTraffic.send_multipart']);
+    assert.deepEqual(out.custom.paths, ['_Traffic.recv_multipart', '_Traffic.send_multipart']);
+    assert.ok(out.seen > 0, 'the app\'s own recv ran');
+    const types = { A: 1, B: 1, C: 1, PING: 1, E: 1 };
+    // [msgsIn, msgsOut, bytesIn, bytesOut, heartbeat seen in, types]; a tuple and a memoryview part take pyzmq's own path.
+    assert.deepEqual(out.plain.router, { d: [4, 1, 114, 2, true, types] });
+    assert.deepEqual(out.plain.dealer, { '': [1, 4, 1, 110, false, types] });
+    assert.deepEqual(out.custom.router, out.plain.router);
+    assert.deepEqual(out.custom.dealer, out.plain.dealer);
+    assert.deepEqual(out.custom.got, out.plain.got);
+    assert.deepEqual(out.plain.got[0], ['d', 'A', 'x'.repeat(100)]);
+  });
 });
+
+const PATHS_APP = `import json
+import zmq
+
+
+class LoggingSocket(zmq.Socket):
+    seen = 0
+
+    def recv(self, *args, **kwargs):  # an app's own override: the agent must go through it
+        LoggingSocket.seen += 1
+        return super().recv(*args, **kwargs)
+
+
+class LoggingContext(zmq.Context):
+    _socket_class = LoggingSocket
+
+
+def run(ctx, name):
+    router = ctx.socket(zmq.ROUTER)
+    router.bind("inproc://" + name)
+    dealer = ctx.socket(zmq.DEALER)
+    dealer.setsockopt(zmq.ROUTING_ID, b"d")
+    dealer.connect("inproc://" + name)
+    dealer.send_multipart([b"A", b"x" * 100])
+    dealer.send_multipart((b"B", b"y"))
+    dealer.send_multipart([b"C", memoryview(b"zz")])
+    dealer.send_multipart([b"PING"], copy=False)
+    got = [router.recv_multipart() for _ in range(3)]
+    got.append([bytes(f) for f in router.recv_multipart(copy=False)])
+    router.send_multipart([b"d", b"E"])
+    got.append(dealer.recv_multipart())
+
+    def counts(rec):
+        return {(p or b"").decode(): [s.msgs_in, s.msgs_out, s.bytes_in, s.bytes_out, s.hb_in is not None,
+                                      {k.decode(): v for k, v in s.types.items()}] for p, s in rec.peers.items()}
+
+    return {"paths": [type(router).recv_multipart.__qualname__, type(dealer).send_multipart.__qualname__],
+            "got": [[f.decode() for f in m] for m in got], "router": counts(router._zt_rec), "dealer": counts(dealer._zt_rec)}
+
+
+print(json.dumps({"plain": run(zmq.Context(), "a"), "custom": run(LoggingContext(), "b"), "seen": LoggingSocket.seen}))
+`;

@@ -197,11 +197,68 @@ class _Traffic:
         return parts
 
 
+class _DirectTraffic(_Traffic):
+    """Whole messages on a socket whose class keeps pyzmq's own send/recv and multipart methods (the
+    usual case): the message goes straight to pyzmq's C-level send/recv, as pyzmq's multipart
+    methods would call them, so each message costs one Python frame of the agent's plus the
+    counting, instead of a wrapper around every frame. Anything unusual (other part types, extra
+    arguments) takes pyzmq's own path through `_Traffic`."""
+
+    def send_multipart(self, msg_parts, flags=0, copy=True, track=False, **kwargs):
+        rec = self._zt_rec
+        if rec is None or kwargs or rec.batching or type(msg_parts) is not list or not msg_parts:
+            return _Traffic.send_multipart(self, msg_parts, flags, copy, track, **kwargs)
+        for part in msg_parts:
+            if type(part) is not bytes:
+                return _Traffic.send_multipart(self, msg_parts, flags, copy, track)
+        send = _c_send
+        last = len(msg_parts) - 1
+        if last:
+            more = flags | _SNDMORE
+            for i in range(last):
+                send(self, msg_parts[i], more, copy=copy, track=track)
+        result = send(self, msg_parts[last], flags, copy=copy, track=track)
+        try:
+            rec.message(False, msg_parts)
+        except Exception as err:
+            debug("send accounting failed", err)
+        return result
+
+    def recv_multipart(self, flags=0, copy=True, track=False):
+        rec = self._zt_rec
+        if rec is None or rec.batching:
+            return _Traffic.recv_multipart(self, flags, copy, track)
+        recv = _c_recv
+        parts = [recv(self, flags, copy=copy, track=track)]
+        while _c_get(self, _RCVMORE):
+            parts.append(recv(self, flags, copy=copy, track=track))
+        try:
+            rec.message(True, parts)
+        except Exception as err:
+            debug("recv accounting failed", err)
+        return parts
+
+
+_c_send: Any = None
+_c_recv: Any = None
+_c_get: Any = None
+_SNDMORE = 2
+_RCVMORE: Any = 13
+
+
+def _direct_ok(cls: type) -> bool:
+    """Whether the class sends and receives exactly as pyzmq's own Socket (no app override)."""
+    base = _zmq.Socket
+    return _c_send is not None and all(getattr(cls, name, None) is getattr(base, name, None)
+                                       for name in ("send", "recv", "send_multipart", "recv_multipart", "get", "getsockopt"))
+
+
 def _traced(cls: type, role: str) -> type:
     key = (cls, role)
     traced = _classes.get(key)
     if traced is None:
-        mixins = {"both": (_Traffic, _Lifecycle), "lifecycle": (_Lifecycle,), "traffic": (_Traffic,)}[role]
+        traffic = _DirectTraffic if _direct_ok(cls) else _Traffic
+        mixins = {"both": (traffic, _Lifecycle), "lifecycle": (_Lifecycle,), "traffic": (traffic,)}[role]
         # Same name, module and repr as the class it stands in for, so logs read as before.
         namespace = {"__module__": cls.__module__, "__qualname__": cls.__qualname__}
         if "_repr_cls" in cls.__dict__:  # pyzmq's __repr__ reads it from the exact class only
@@ -226,12 +283,30 @@ def _trace(sock: Any, socket_type: int) -> None:
     agent.watch(sock, rec)
 
 
+def _find_c_methods(zmq: ModuleType) -> None:
+    """pyzmq's compiled send/recv/get, below its Python-level Socket: what its multipart methods
+    end up calling for every frame (its Python `send` only adds routing_id/group handling)."""
+    global _c_send, _c_recv, _c_get, _SNDMORE, _RCVMORE
+    found: Dict[str, Any] = {}
+    for klass in zmq.Socket.__mro__[1:]:
+        for name in ("send", "recv", "get"):
+            if name not in found and name in klass.__dict__:
+                found[name] = klass.__dict__[name]
+    if len(found) == 3 and zmq.Socket.recv is found["recv"] and zmq.Socket.getsockopt is found["get"]:
+        _c_send, _c_recv, _c_get = found["send"], found["recv"], found["get"]
+        _SNDMORE, _RCVMORE = int(zmq.SNDMORE), zmq.RCVMORE  # RCVMORE as pyzmq passes it (an enum member)
+
+
 def install(zmq: ModuleType) -> None:
     global _zmq, _skip_dirs
     context_class = zmq.Context
     if getattr(context_class.socket, "_zmq_topology", False):
         return
     _zmq = zmq
+    try:
+        _find_c_methods(zmq)
+    except Exception as err:
+        debug("pyzmq's own methods not found: every message takes the wrapped path", err)
     _skip_dirs = (os.path.dirname(zmq.__file__) + os.sep, os.path.dirname(__file__) + os.sep)
     original = context_class.socket
 

@@ -1,8 +1,10 @@
-"""What the agent knows about one app socket, and the per-frame accounting behind `traffic`.
+"""What the agent knows about one app socket, and the per-message accounting behind `traffic`.
 
-The app thread only bumps counters here (no JSON, no locks per message). The agent thread reads the
-cumulative counters and sends what changed since its last flush, so nothing is lost to races: a
-counter read mid-update is simply picked up by the next flush.
+The app thread only bumps counters here (no JSON, no locks, no names per message): a message type
+is counted under its raw key bytes and the time kept as `time.time()`; names and milliseconds are
+made by the agent thread when it reports. It reads the cumulative counters and sends what changed
+since its last flush, so nothing is lost to races: a counter read mid-update is simply picked up by
+the next flush.
 """
 import time
 from typing import Any, Callable, Dict, FrozenSet, List, Optional, Tuple
@@ -20,9 +22,15 @@ MAX_TYPE_NAMES = 256  # cache of rendered type names per socket
 # Sockets whose first frame is the peer's routing id (on receive) / the destination (on send).
 ROUTER_LIKE = frozenset({"ROUTER", "STREAM"})
 
+_time = time.time
+
 
 def now_ms() -> int:
-    return int(time.time() * 1000)
+    return int(_time() * 1000)
+
+
+def _ms(t: Optional[float]) -> Optional[int]:
+    return None if t is None else int(t * 1000)
 
 
 def _size(data: Any) -> int:
@@ -36,17 +44,21 @@ def _head(data: Any, limit: int) -> bytes:
 class PeerStats:
     """Cumulative traffic with one peer (or the whole socket when it has no per-peer envelope)."""
 
-    __slots__ = ("msgs_in", "msgs_out", "bytes_in", "bytes_out", "types",
+    __slots__ = ("msgs_in", "msgs_out", "bytes_in", "bytes_out", "types", "other",
                  "last_in", "last_out", "hb_in", "hb_out", "sent")
 
     def __init__(self) -> None:
         self.msgs_in = self.msgs_out = self.bytes_in = self.bytes_out = 0
-        self.types: Dict[str, int] = {}
-        self.last_in: Optional[int] = None
-        self.last_out: Optional[int] = None
-        self.hb_in: Optional[int] = None
-        self.hb_out: Optional[int] = None
-        # The agent thread's copy of what it last reported: (msgs_in, msgs_out, bytes_in, bytes_out, types)
+        # Type key (first TYPE_BYTES bytes of the type frame) -> messages; past MAX_TYPES - 1 keys
+        # the rest are counted in `other`.
+        self.types: Dict[bytes, int] = {}
+        self.other = 0
+        # time.time() of the last message / heartbeat each way
+        self.last_in: Optional[float] = None
+        self.last_out: Optional[float] = None
+        self.hb_in: Optional[float] = None
+        self.hb_out: Optional[float] = None
+        # The agent thread's copy of what it last reported: (msgs_in, msgs_out, bytes_in, bytes_out, types by name)
         self.sent: tuple = (0, 0, 0, 0, {})
 
 
@@ -87,8 +99,7 @@ class SocketRecord:
         self.batching = False  # inside send_multipart/recv_multipart: frames are counted as one message
         self._heartbeats = heartbeats
         self._hb_max = max((len(p) for p in heartbeats), default=0)
-        self._names: Dict[bytes, str] = {}
-        self._kinds: Dict[bytes, bool] = {}  # short type frame → is a heartbeat
+        self._names: Dict[bytes, str] = {}  # type key -> name, for the agent thread's reports
         self._in = _Partial(self.router)
         self._out = _Partial(self.router)
         self._post = post
@@ -129,31 +140,69 @@ class SocketRecord:
     # --- traffic (app thread) ---------------------------------------------------------------
 
     def message(self, inbound: bool, frames: Any) -> None:
-        """A whole multipart message (send_multipart / recv_multipart): one pass, no partial state."""
+        """A whole multipart message (send_multipart / recv_multipart): one pass, as few Python
+        operations as possible — this runs for every message the app sends or receives, so the
+        counting of _commit is repeated here inline rather than paid as one more call."""
         count = len(frames)
         if not count:
             return
-        size = 0
-        for f in frames:
-            size += len(f) if type(f) is bytes else memoryview(f).nbytes
+        if inbound:
+            size = sum(map(len, frames))  # bytes or zmq.Frame: len() is the byte count
+        else:
+            size = 0
+            for f in frames:
+                size += len(f) if type(f) is bytes else memoryview(f).nbytes
         if self.router:
-            peer: Optional[bytes] = _head(frames[0], BIN_BYTES)
+            peer = frames[0]
+            if type(peer) is not bytes:
+                peer = _head(peer, BIN_BYTES)
             at = 1
         else:
             peer = None
             at = 0
-        if at < count - 1 and _size(frames[at]) == 0:
+        if at < count - 1 and not _size(frames[at]):
             at += 1  # an empty delimiter (REQ-style envelope): the type is the next frame
-        if at >= count:
-            self._commit(inbound, peer, b"", size, False, False)
-            return
-        kind = frames[at]
-        known = self._kinds.get(kind) if type(kind) is bytes else None
-        if known is not None and self.app_disconnect_msg is None:
-            self._commit(inbound, peer, kind, size, known, False)
-            return
-        kind, heartbeat, is_dmsg = self._classify(inbound, kind)
-        self._commit(inbound, peer, kind, size, heartbeat, is_dmsg and count == 2)
+        heartbeat = False
+        if at < count:
+            data = frames[at]
+            if type(data) is bytes:
+                length = len(data)
+                kind = data if length <= TYPE_BYTES else data[:TYPE_BYTES]
+            else:
+                length = memoryview(data).nbytes
+                kind = _head(data, TYPE_BYTES)
+            if length <= self._hb_max:
+                heartbeat = (kind if length <= TYPE_BYTES else _head(data, length)) in self._heartbeats
+            if self.app_disconnect_msg is not None and inbound and count == 2 and peer is not None:
+                self._check_disconnect_msg(peer, data)
+        else:
+            kind = b""
+        stats = self.peers.get(peer)
+        if stats is None:
+            if len(self.peers) >= MAX_PEERS:
+                self.unattributed += 1
+                return
+            stats = self.peers[peer] = PeerStats()
+        types = stats.types
+        n = types.get(kind)
+        if n is not None:
+            types[kind] = n + 1
+        elif len(types) < MAX_TYPES - 1:
+            types[kind] = 1
+        else:
+            stats.other += 1
+        if inbound:
+            stats.msgs_in += 1
+            stats.bytes_in += size
+            stats.last_in = now = _time()
+            if heartbeat:
+                stats.hb_in = now
+        else:
+            stats.msgs_out += 1
+            stats.bytes_out += size
+            stats.last_out = now = _time()
+            if heartbeat:
+                stats.hb_out = now
 
     def frame(self, inbound: bool, data: Any, more: bool) -> None:
         """One frame from a plain send/recv; the message is counted at its last frame."""
@@ -167,44 +216,42 @@ class SocketRecord:
             if size == 0 and more and i == (1 if self.router else 0):
                 p.type_at += 1  # an empty delimiter: the type is the next frame
             else:
-                p.kind, p.heartbeat, p.is_disconnect_msg = self._classify(inbound, data)
+                p.kind = _head(data, TYPE_BYTES)
+                p.heartbeat = size <= self._hb_max and _head(data, size) in self._heartbeats
+                dmsg = self.app_disconnect_msg
+                p.is_disconnect_msg = inbound and dmsg is not None and size == len(dmsg) and _head(data, size) == dmsg
         p.index = i + 1
         if not more:
-            self._commit(inbound, p.peer, p.kind, p.size, p.heartbeat, p.is_disconnect_msg and p.index == 2)
+            if p.is_disconnect_msg and p.index == 2 and p.peer is not None:
+                self._post_disconnect_msg(p.peer)
+            self._commit(inbound, p.peer, p.kind, p.size, p.heartbeat)
             p.reset(self.router)
 
-    def _classify(self, inbound: bool, data: Any) -> Tuple[bytes, bool, bool]:
-        """The type frame → (name bytes, is a heartbeat, is the app's own disconnect message)."""
-        size = _size(data)
-        kind = _head(data, TYPE_BYTES)
-        heartbeat = size <= self._hb_max and _head(data, size) in self._heartbeats
-        if size <= TYPE_BYTES and len(self._kinds) < MAX_TYPE_NAMES:
-            self._kinds[kind] = heartbeat  # short type frames repeat: next time one dict lookup
-        dmsg = self.app_disconnect_msg
-        is_dmsg = inbound and dmsg is not None and size == len(dmsg) and _head(data, size) == dmsg
-        return kind, heartbeat, is_dmsg
+    def _check_disconnect_msg(self, peer: bytes, data: Any) -> None:
+        dmsg = self.app_disconnect_msg or b""
+        if _size(data) == len(dmsg) and _head(data, len(dmsg)) == dmsg:
+            self._post_disconnect_msg(peer)
 
-    def _commit(self, inbound: bool, peer: Optional[bytes], kind: bytes, size: int, heartbeat: bool,
-                is_dmsg: bool) -> None:
-        if is_dmsg and peer is not None:
-            self._post({"t": "disconnect-msg", "socket": self.id, "peer": to_bin(peer),
-                        "text": to_bin(self.app_disconnect_msg or b"", 1024)})
+    def _post_disconnect_msg(self, peer: bytes) -> None:
+        self._post({"t": "disconnect-msg", "socket": self.id, "peer": to_bin(peer),
+                    "text": to_bin(self.app_disconnect_msg or b"", 1024)})
+
+    def _commit(self, inbound: bool, peer: Optional[bytes], kind: bytes, size: int, heartbeat: bool) -> None:
         stats = self.peers.get(peer)
         if stats is None:
             if len(self.peers) >= MAX_PEERS:
                 self.unattributed += 1
                 return
             stats = self.peers[peer] = PeerStats()
-        name = self._names.get(kind)
-        if name is None:
-            name = type_name(kind)
-            if len(self._names) < MAX_TYPE_NAMES:
-                self._names[kind] = name
         types = stats.types
-        if name not in types and len(types) >= MAX_TYPES - 1:
-            name = OTHER_TYPES
-        types[name] = types.get(name, 0) + 1
-        at = now_ms()
+        n = types.get(kind)
+        if n is not None:
+            types[kind] = n + 1
+        elif len(types) < MAX_TYPES - 1:
+            types[kind] = 1
+        else:
+            stats.other += 1
+        at = _time()
         if inbound:
             stats.msgs_in += 1
             stats.bytes_in += size
@@ -228,6 +275,24 @@ class SocketRecord:
             msg["site"] = self.site
         return msg
 
+    def _name(self, kind: bytes) -> str:
+        name = self._names.get(kind)
+        if name is None:
+            name = type_name(kind)
+            if len(self._names) < MAX_TYPE_NAMES:
+                self._names[kind] = name
+        return name
+
+    def _named_types(self, stats: PeerStats) -> Dict[str, int]:
+        """The peer's counts by type name (two keys with the same name add up)."""
+        named: Dict[str, int] = {}
+        for kind, n in list(stats.types.items()):
+            name = self._name(kind)
+            named[name] = named.get(name, 0) + n
+        if stats.other:
+            named[OTHER_TYPES] = named.get(OTHER_TYPES, 0) + stats.other
+        return named
+
     def _peer_entry(self, key: Optional[bytes], stats: PeerStats, counts: tuple) -> Msg:
         msgs_in, msgs_out, bytes_in, bytes_out, types = counts
         entry: Msg = {"socket": self.id, "msgsIn": msgs_in, "msgsOut": msgs_out,
@@ -237,7 +302,7 @@ class SocketRecord:
         for field, value in (("lastMessageIn", stats.last_in), ("lastMessageOut", stats.last_out),
                              ("lastHeartbeatIn", stats.hb_in), ("lastHeartbeatOut", stats.hb_out)):
             if value is not None:
-                entry[field] = value
+                entry[field] = _ms(value)
         return entry
 
     def traffic(self, cumulative: bool) -> List[Msg]:
@@ -247,11 +312,13 @@ class SocketRecord:
         """
         out = []
         for key, stats in list(self.peers.items()):
-            now = (stats.msgs_in, stats.msgs_out, stats.bytes_in, stats.bytes_out, dict(stats.types))
             before = stats.sent
+            if not cumulative and stats.msgs_in == before[0] and stats.msgs_out == before[1]:
+                continue
+            now = (stats.msgs_in, stats.msgs_out, stats.bytes_in, stats.bytes_out, self._named_types(stats))
             if cumulative:
                 out.append(self._peer_entry(key, stats, now))
-            elif now[0] != before[0] or now[1] != before[1]:
+            else:
                 old_types = before[4]
                 types = {k: v - old_types.get(k, 0) for k, v in now[4].items() if v != old_types.get(k, 0)}
                 delta = (now[0] - before[0], now[1] - before[1], now[2] - before[2], now[3] - before[3], types)
