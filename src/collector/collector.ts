@@ -8,6 +8,7 @@ import { EventEmitter } from 'node:events';
 import * as net from 'node:net';
 import type * as Zmq from 'zeromq';
 import { decode } from '../protocol/codec';
+import { LIMITS } from '../protocol/types';
 import type { TopologyStore } from '../model/store';
 import type { CollectorStatus } from '../model/snapshot';
 import { isZ85Key, z85Encode, type CurveKeyPair } from './keys';
@@ -37,10 +38,21 @@ export const DEFAULT_COLLECTOR_PORT = 5599;
 /** Frames a ROUTER message must have: the agent's routing id and one telemetry frame. */
 const FRAMES_PER_MESSAGE = 2;
 /**
- * Per-agent inbound queue (libzmq applies the high-water mark per peer pipe): a burst waits here
- * rather than being dropped at the agent, yet one agent cannot queue without bound.
+ * Per-agent inbound queue (libzmq applies the high-water mark per peer pipe, in messages). When it is
+ * full libzmq stops reading that agent's TCP connection: nothing is dropped here, the agent's own
+ * queue fills and the agent counts what it drops (the node's `dropped`). 10,000 let a 64-agent flood
+ * hold ≈ 1 GB in these queues (docs/RELIABILITY.md); 1,000 still covers a burst of a whole snapshot
+ * of small messages, and bounds each agent to RECEIVE_HWM × MAX_FRAME_BYTES.
  */
-const RECEIVE_HWM = 10_000;
+export const RECEIVE_HWM = 1000;
+/**
+ * ZMQ_MAXMSGSIZE: libzmq cuts the connection of a peer that announces a larger frame, before it
+ * allocates it (without this a single multi-gigabyte frame would be buffered whole). Twice the
+ * protocol's frame cap, so a frame slightly over the cap still arrives and is counted `too-large`
+ * against its agent; a far larger one ends the connection (the agent reconnects and says hello again;
+ * meanwhile its node shows 'telemetry connection lost').
+ */
+export const MAX_FRAME_BYTES = 2 * LIMITS.frameBytes;
 /** Where libzmq looks for the ZAP handler (RFC 27), inside the socket's own context. */
 const ZAP_ENDPOINT = 'inproc://zeromq.zap.01';
 /** Refusal texts are built here from peer-controlled bytes: keep them short. */
@@ -104,7 +116,7 @@ export class Collector extends EventEmitter {
     const context = new zmq.Context();
     if (curve) await this.startZap(zmq, context);
     const router = new zmq.Router({
-      context, linger: 0, receiveHighWaterMark: RECEIVE_HWM, ipv6: address.includes(':'),
+      context, linger: 0, receiveHighWaterMark: RECEIVE_HWM, maxMessageSize: MAX_FRAME_BYTES, ipv6: address.includes(':'),
       ...(curve ? { curveServer: true, curveSecretKey: curve.secretKey, zapDomain: 'zmq-topology' } : {}),
     });
     setStringOption(router, ZMQ_DISCONNECT_MSG, this.goneToken);

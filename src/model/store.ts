@@ -134,6 +134,8 @@ interface SocketRec {
    * such event scanned all the socket's edges (milliseconds on a ROUTER with thousands of peers).
    */
   boundEdges?: Map<string, Set<EdgeRec>>;
+  /** Edges from here (`from` is this socket): exact-size, replaced on change (a connector has one or a few). */
+  fromEdges: readonly EdgeRec[];
 }
 
 /**
@@ -142,6 +144,7 @@ interface SocketRec {
  */
 type TypeCounts = (string | number)[];
 const NO_TIMELINE: readonly TimelineEntry[] = Object.freeze([]);
+const NO_EDGES: readonly EdgeRec[] = Object.freeze([]);
 
 interface EdgeRec {
   id: string;
@@ -192,7 +195,6 @@ export class TopologyStore {
   private readonly sockets = new Map<string, SocketRec>();
   private readonly socketsByNode = new Map<string, Set<string>>();
   private readonly edges = new Map<string, EdgeRec>();
-  private readonly edgesBySocket = new Map<string, Set<string>>();
   private byRoutingId = new Map<string, SocketRec[]>();
   private unknownPeers = 0;
   private topologyDirty = false;
@@ -428,7 +430,7 @@ export class TopologyStore {
       }
       socket = {
         id, nodeId: node.id, type: info.type, options: info.options, binds: [], connects: [], closed: false,
-        connectEdges: new Map(),
+        connectEdges: new Map(), fromEdges: NO_EDGES,
       };
       this.sockets.set(id, socket);
       this.socketsByNode.get(node.id)?.add(id);
@@ -539,6 +541,14 @@ export class TopologyStore {
     return count === 1 && found ? [found] : [];
   }
 
+  /** A socket's edges (a copy: safe to change the store while walking it): from it, then bound to it. */
+  private edgesOf(socket: SocketRec | undefined, which: 'all' | 'bound' = 'all'): EdgeRec[] {
+    if (!socket) return [];
+    const edges = which === 'all' ? [...socket.fromEdges] : [];
+    for (const set of socket.boundEdges?.values() ?? []) edges.push(...set);
+    return edges;
+  }
+
   private pick(ids: readonly string[]): EdgeRec[] {
     const edges: EdgeRec[] = [];
     for (const id of ids) {
@@ -619,9 +629,7 @@ export class TopologyStore {
       return connectEdges.length === 1 ? connectEdges : [];
     }
     if (connectEdges.length > 0) return connectEdges;
-    const bound: EdgeRec[] = [];
-    for (const edges of socket.boundEdges?.values() ?? []) bound.push(...edges);
-    return bound;
+    return this.edgesOf(socket, 'bound');
   }
 
   private disconnectMsg(node: NodeRec, msg: DisconnectMsgMsg, at: number): void {
@@ -645,7 +653,7 @@ export class TopologyStore {
       return;
     }
     socket.closed = true;
-    for (const edgeId of this.edgesBySocket.get(socket.id) ?? []) this.disconnectEdge(edgeId, REASONS.socketClosed, null, at);
+    for (const edge of this.edgesOf(socket)) this.disconnectEdge(edge.id, REASONS.socketClosed, null, at);
     this.dirtySockets.add(socket.id);
     this.topologyDirty = true;
   }
@@ -654,10 +662,9 @@ export class TopologyStore {
     node.exitedAt = at;
     this.dirtyNodes.add(node.id);
     for (const socketId of this.socketsByNode.get(node.id) ?? []) {
-      for (const edgeId of this.edgesBySocket.get(socketId) ?? []) {
-        const edge = this.edges.get(edgeId);
-        if (edge) this.addTimeline(edge, { at, event: 'disconnect', detail: `${REASONS.processExited} (${reason})` });
-        this.disconnectEdge(edgeId, REASONS.processExited, null, at);
+      for (const edge of this.edgesOf(this.sockets.get(socketId))) {
+        this.addTimeline(edge, { at, event: 'disconnect', detail: `${REASONS.processExited} (${reason})` });
+        this.disconnectEdge(edge.id, REASONS.processExited, null, at);
       }
     }
     this.topologyDirty = true;
@@ -732,11 +739,7 @@ export class TopologyStore {
     let onEndpoint = to.boundEdges.get(endpoint);
     if (!onEndpoint) to.boundEdges.set(endpoint, (onEndpoint = new Set()));
     onEndpoint.add(edge);
-    for (const s of [from.id, to.id]) {
-      let set = this.edgesBySocket.get(s);
-      if (!set) this.edgesBySocket.set(s, (set = new Set()));
-      set.add(id);
-    }
+    from.fromEdges = [...from.fromEdges, edge];
     this.dirtyEdges.add(id);
     return edge;
   }
@@ -776,8 +779,8 @@ export class TopologyStore {
     const onEndpoint = bound?.get(edge.endpoint);
     onEndpoint?.delete(edge);
     if (onEndpoint?.size === 0) bound?.delete(edge.endpoint);
-    this.edgesBySocket.get(edge.from)?.delete(id);
-    this.edgesBySocket.get(edge.to)?.delete(id);
+    const from = this.sockets.get(edge.from);
+    if (from) from.fromEdges = from.fromEdges.filter((e) => e !== edge);
     this.dirtyEdges.delete(id);
     this.removedEdges.add(id);
   }
@@ -915,9 +918,8 @@ export class TopologyStore {
       if (edge && edge.phase !== 'disconnected') accountedFor.add(edge.from);
     }
     const connectors = new Map<string, EdgeRec>();
-    for (const edgeId of this.edgesBySocket.get(router.id) ?? []) {
-      const edge = this.edges.get(edgeId);
-      const from = edge && edge.to === router.id ? this.sockets.get(edge.from) : undefined;
+    for (const edge of this.edgesOf(router, 'bound')) {
+      const from = this.sockets.get(edge.from);
       if (!edge || !from || from.unknown || from.routingId || accountedFor.has(from.id)) continue;
       if ([...from.connectEdges.values()].some((ids) => ids.includes(edge.id))) connectors.set(from.id, edge);
     }
@@ -955,7 +957,7 @@ export class TopologyStore {
     this.socketsByNode.set(nodeId, new Set([id]));
     const socket: SocketRec = {
       id, nodeId, type: 'UNKNOWN', name, ...(routingId ? { routingId } : {}), options: { disconnectMsg: false },
-      binds: binds.map((b) => ({ requested: b })), connects: [], closed: false, unknown: true, connectEdges: new Map(),
+      binds: binds.map((b) => ({ requested: b })), connects: [], closed: false, unknown: true, connectEdges: new Map(), fromEdges: NO_EDGES,
     };
     this.sockets.set(id, socket);
     this.dirtyNodes.add(nodeId);
@@ -966,7 +968,7 @@ export class TopologyStore {
   /** Placeholders nothing points at any more go away. */
   private dropOrphans(): void {
     for (const socket of [...this.sockets.values()]) {
-      if (!socket.unknown || (this.edgesBySocket.get(socket.id)?.size ?? 0) > 0) continue;
+      if (!socket.unknown || socket.fromEdges.length > 0 || (socket.boundEdges?.size ?? 0) > 0) continue;
       this.removeSocket(socket.id);
       this.removeNode(socket.nodeId);
       this.unknownPeers--;
@@ -979,8 +981,7 @@ export class TopologyStore {
   private removeSocket(id: string): void {
     const socket = this.sockets.get(id);
     if (!socket) return;
-    for (const edgeId of [...(this.edgesBySocket.get(id) ?? [])]) this.removeEdge(edgeId);
-    this.edgesBySocket.delete(id);
+    for (const edge of this.edgesOf(socket)) this.removeEdge(edge.id);
     this.sockets.delete(id);
     this.socketsByNode.get(socket.nodeId)?.delete(id);
     this.dirtySockets.delete(id);

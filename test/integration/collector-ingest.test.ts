@@ -9,10 +9,11 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import * as zmq from 'zeromq';
-import { Collector } from '../../src/collector/collector';
+import { Collector, MAX_FRAME_BYTES, RECEIVE_HWM } from '../../src/collector/collector';
 import { TopologyStore } from '../../src/model/store';
 import type { TopologySnapshot } from '../../src/model/snapshot';
 import { encode } from '../../src/protocol/codec';
+import { LIMITS } from '../../src/protocol/types';
 import { DEALER_SOCKET, FakeAgent, ROUTER_SOCKET } from '../fixtures/collector/telemetry';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -112,6 +113,37 @@ describe('collector with real DEALERs', () => {
     });
     assert.equal(s.nodes.find((n) => n.name === 'noisy')?.malformed, 8);
     assert.deepEqual(s.edges.map((e) => [e.id, e.state]), before.edges.map((e) => [e.id, e.state]), 'the picture is unchanged');
+  });
+
+  test('a frame far over the cap is never buffered: libzmq cuts that agent\'s connection; it says hello again and is back', async () => {
+    const d = await dealer();
+    const agent = new FakeAgent({ pid: 2500, node: 'huge' });
+    const events: string[] = [];
+    const onAgent = (_key: string, what: string, reason?: string) => events.push(`${what}${reason ? `: ${reason}` : ''}`);
+    collector.on('agent', onAgent);
+    try {
+      await d.send(encode(agent.hello(Date.now())));
+      await waitFor(store, 'huge live', (s) => s.nodes.find((n) => n.name === 'huge')?.state === 'live');
+      const tooLarge = store.snapshot().collector?.malformed['too-large'] ?? 0;
+      await d.send(Buffer.alloc(MAX_FRAME_BYTES + 1, 0x20));
+      const gone = await waitFor(store, 'huge cut off', (s) => s.nodes.find((n) => n.name === 'huge' && n.state === 'exited'));
+      assert.ok(gone, 'the cut shows on the node');
+      assert.ok(events.includes('gone: telemetry connection lost'), events.join(', '));
+      assert.equal(store.snapshot().collector?.malformed['too-large'] ?? 0, tooLarge, 'never received, so not decoded either');
+      // What a real agent does on every reconnect: hello again.
+      await d.send(encode(agent.hello(Date.now())));
+      await waitFor(store, 'huge back', (s) => s.nodes.find((n) => n.name === 'huge')?.state === 'live');
+      await d.send(encode(agent.bye(Date.now(), 'done'))); // the later tests count the live nodes
+      await waitFor(store, 'huge gone', (s) => s.nodes.find((n) => n.name === 'huge')?.state === 'exited');
+    } finally {
+      collector.off('agent', onAgent);
+    }
+  });
+
+  test('the per-agent receive queue is bounded in messages, and the frame size cap leaves room for too-large frames', () => {
+    assert.ok(RECEIVE_HWM <= 1000, 'a flood of 64 agents held ~1 GB with 10,000');
+    assert.ok(MAX_FRAME_BYTES > LIMITS.frameBytes, 'frames just over the protocol cap are still counted as too-large');
+    assert.ok(RECEIVE_HWM * MAX_FRAME_BYTES <= 2 * 1024 ** 3, 'worst case per agent stays bounded');
   });
 
   test('bye: the node exits at once with the agent\'s reason, and the agent is gone', async () => {

@@ -141,6 +141,58 @@ describe('a ROUTER with three DEALERs', () => {
   });
 });
 
+describe('bound-side monitor events (the ROUTER\'s own endpoint is all they name)', () => {
+  /** A DEALER process connecting to `endpoint` (no routing id: attributed as the endpoint's connector). */
+  function connector(store: TopologyStore, pid: number, endpoint: string): FakeAgent {
+    const agent = new FakeAgent({ pid, node: `c${pid}` });
+    const key = agentKeyOf(agent);
+    for (const m of [agent.hello(T0), agent.socket(T0, 1, 'DEALER'), agent.connect(T0, 1, endpoint), agent.event(T0, 1, 'handshake', endpoint)]) {
+      store.apply(key, viaWire(m), T0);
+    }
+    return agent;
+  }
+  const events = (s: TopologySnapshot, from: string) => edgeFrom(s, from).timeline.map((t) => t.event);
+
+  test('with hundreds of edges on one endpoint, an event there goes to none; on an endpoint with one edge, to that edge', () => {
+    const { store } = newStore();
+    const ids = Array.from({ length: 300 }, (_, i) => `w${i}`);
+    const { router, dealers } = routerWithDealers(store, T0, ids);
+    const rk = agentKeyOf(router);
+    store.apply(rk, viaWire(router.bind(T0, ROUTER_SOCKET, 'tcp://127.0.0.1:6000')), T0);
+    const solo = connector(store, 900, 'tcp://127.0.0.1:6000');
+    store.apply(rk, viaWire(router.event(T0 + 1, ROUTER_SOCKET, 'accept', 'tcp://0.0.0.0:5555')), T0 + 1);
+    store.apply(rk, viaWire(router.event(T0 + 2, ROUTER_SOCKET, 'accept', 'tcp://127.0.0.1:6000')), T0 + 2);
+    let s = store.snapshot();
+    assert.equal(s.edges.length, 301);
+    for (const dealer of dealers.values()) assert.deepEqual(events(s, dealer.socketId(DEALER_SOCKET)), ['connect', 'handshake'], 'ambiguous: on no edge');
+    assert.deepEqual(events(s, solo.socketId(1)), ['handshake', 'accept'], 'the one edge on that endpoint');
+    // The same endpoint written another way (localhost for 127.0.0.1) is the same endpoint.
+    store.apply(rk, viaWire(router.event(T0 + 3, ROUTER_SOCKET, 'disconnect', 'tcp://localhost:6000')), T0 + 3);
+    s = store.snapshot();
+    assert.equal(edgeFrom(s, solo.socketId(1)).state, 'disconnected');
+    assert.equal(s.edges.filter((e) => e.state === 'disconnected').length, 1, 'no other edge touched');
+  });
+
+  test('two edges on one endpoint: none; once one is removed, the other gets the events', () => {
+    const { store } = newStore();
+    const router = new FakeAgent({ pid: 100, node: 'broker' });
+    const rk = agentKeyOf(router);
+    for (const m of [router.hello(T0), router.socket(T0, 1, 'ROUTER'), router.bind(T0, 1, 'tcp://127.0.0.1:6000')]) store.apply(rk, viaWire(m), T0);
+    const a = connector(store, 901, 'tcp://127.0.0.1:6000');
+    const b = connector(store, 902, 'tcp://127.0.0.1:6000');
+    store.apply(rk, viaWire(router.event(T0 + 1, 1, 'accept', 'tcp://127.0.0.1:6000')), T0 + 1);
+    let s = store.snapshot();
+    assert.deepEqual(events(s, a.socketId(1)), ['handshake']);
+    assert.deepEqual(events(s, b.socketId(1)), ['handshake']);
+    store.agentGone(agentKeyOf(b), 'telemetry connection lost', T0 + 2);
+    store.clearExited();
+    store.apply(rk, viaWire(router.event(T0 + 3, 1, 'accept', 'tcp://127.0.0.1:6000')), T0 + 3);
+    s = store.snapshot();
+    assert.equal(s.edges.length, 1);
+    assert.deepEqual(events(s, a.socketId(1)), ['handshake', 'accept'], 'the index forgot the removed edge');
+  });
+});
+
 describe('disconnects', () => {
   test('agentGone: only that process\'s edges are disconnected, with the reason', () => {
     const { store } = newStore();

@@ -4,9 +4,13 @@
  */
 import { afterEach, beforeEach, describe, mock, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { TopologyStore, type StoreOptions } from '../../src/model/store';
 import type { EdgeView, TopologyDiff } from '../../src/model/snapshot';
-import { DEALER_SOCKET, FakeAgent, ROUTER_SOCKET, agentKeyOf, routerWithDealers } from '../fixtures/collector/telemetry';
+import { toBin } from '../../src/protocol/bin';
+import type { TelemetryMsg } from '../../src/protocol/types';
+import { DEALER_SOCKET, FakeAgent, ROUTER_SOCKET, agentKeyOf, routerWithDealers, viaWire } from '../fixtures/collector/telemetry';
 
 const T0 = 1_700_000_000_000;
 
@@ -231,6 +235,43 @@ describe('diffs', () => {
 });
 
 describe('bounds', () => {
+  test('memory per edge stays small: 2,000 DEALERs on one ROUTER, traffic and a timeline entry on every edge', () => {
+    // A guard for the per-edge structures (one rate ring, flat type counts, lazy timelines and maps),
+    // not a benchmark: heap after a full GC, so the figure is stable from run to run.
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const n = 2000;
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    const store = newStore();
+    const router = new FakeAgent({ pid: 100, node: 'broker' });
+    const worker = new FakeAgent({ pid: 200, node: 'workers' });
+    const [rk, wk] = [agentKeyOf(router), agentKeyOf(worker)];
+    const apply = (key: string, msg: TelemetryMsg) => store.apply(key, viaWire(msg), clock.now);
+    apply(rk, router.hello(clock.now));
+    apply(rk, router.snapshot(clock.now, [{ socket: 1, type: 'ROUTER', options: { disconnectMsg: false }, createdAt: clock.now,
+      endpoints: [{ op: 'bind', requested: 'tcp://*:7000', resolved: 'tcp://0.0.0.0:7000', at: clock.now }], peers: [], closed: false }]));
+    apply(wk, worker.hello(clock.now));
+    apply(wk, worker.snapshot(clock.now, Array.from({ length: n }, (_, i) => ({
+      socket: i + 1, type: 'DEALER' as const, routingId: toBin(`w-${i}`), options: { disconnectMsg: false }, createdAt: clock.now,
+      endpoints: [{ op: 'connect' as const, requested: 'tcp://127.0.0.1:7000', at: clock.now }], peers: [], closed: false,
+    }))));
+    for (let i = 0; i < n; i++) {
+      apply(wk, worker.event(clock.now, i + 1, 'handshake', 'tcp://127.0.0.1:7000'));
+      apply(wk, worker.heartbeats(clock.now, i + 1, { count: 2 }));
+      apply(rk, router.heartbeats(clock.now, 1, { peer: `w-${i}`, count: 2 }));
+    }
+    const edges = store.snapshot().edges.length;
+    gc();
+    const perEdge = (process.memoryUsage().heapUsed - before) / edges;
+    assert.equal(edges, n);
+    // ≈ 2.2 KB here, DEALER socket and its share of the maps included; separate rate windows per side
+    // as typed arrays added ≈ 1.1 KB, dictionary-mode type maps ≈ 0.4 KB.
+    assert.ok(perEdge < 3000, `${Math.round(perEdge)} B per edge`);
+    store.dispose();
+  });
+
+
   test('the timeline keeps the newest timelineLength entries', () => {
     const store = newStore({ timelineLength: 5 });
     const dealer = new FakeAgent({ pid: 1 });
