@@ -4,6 +4,8 @@
  * diffs at 10 Hz. Measured in the page: initial render time, frames per second (requestAnimationFrame
  * callbacks) with updates alone and with pan/zoom on top, and main-thread long tasks. Where 1,000
  * sockets miss 30 fps, a Chrome trace of the pan/zoom phase says where the main thread's time goes.
+ * Each size runs with the renderer the webview picks (SVG for small graphs, canvas for large ones);
+ * 1,000 sockets also run forced to SVG (`?renderer=svg`), so both renderers' numbers stand side by side.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -14,11 +16,12 @@ import { atLeast, isQuick, RESULTS_DIR, ROOT, summarize, writeResult, type Row }
 
 const quick = isQuick();
 const profileAlways = process.argv.includes('--profile');
+type Renderer = 'auto' | 'svg';
 const settings = quick
-  ? { sizes: [100, 1000], runs: 1, settleLimitMs: 2000, phaseMs: 1500 }
-  : { sizes: [100, 500, 1000, 2000], runs: 3, settleLimitMs: 15_000, phaseMs: 4000 };
-/** The force layout counts as settled when no process group moved over this long. */
-const SETTLE_CHECK_MS = 500;
+  ? { sizes: [100, 1000], runs: 1, settleLimitMs: 2000, phaseMs: 1500, svgAlso: [] as number[] }
+  : { sizes: [100, 500, 1000, 2000], runs: 3, settleLimitMs: 15_000, phaseMs: 4000, svgAlso: [1000] };
+/** How often the layout state is polled. */
+const SETTLE_CHECK_MS = 100;
 const DIFF_INTERVAL_MS = 100;
 const FPS_TARGET = 30;
 const TARGET_SOCKETS = 1000;
@@ -39,6 +42,9 @@ interface SizeRun {
   sockets: number;
   edges: number;
   run: number;
+  /** Asked for (`auto` = the webview's choice) and what really drew (the page's data-renderer). */
+  requested: Renderer;
+  renderer: string;
   initialRenderMs: number;
   /** Snapshot posted → no group moves any more (capped at settleLimitMs; null = still moving then). */
   layoutSettledMs: number | null;
@@ -79,16 +85,16 @@ async function phaseBetween(page: Page, from: number, to: number): Promise<Phase
   }, [from, to] as const);
 }
 
-/** Waits until the groups stop moving (diffs keep flowing meanwhile); ms since the snapshot was posted, or null at the cap. */
+/**
+ * Waits until the force layout stopped moving the groups (the page says so on #graph's data-layout;
+ * diffs keep flowing meanwhile); ms since the snapshot was posted, or null at the cap.
+ */
 async function waitForLayout(page: Page, sincePostedMs: number): Promise<number | null> {
-  const positions = () => page.evaluate(() => [...document.querySelectorAll('#graph g.group')].map((g) => g.getAttribute('transform')).join(';'));
+  const settled = () => page.evaluate(() => document.querySelector('#graph')?.getAttribute('data-layout') === 'settled');
   const started = Date.now();
-  let previous = await positions();
   while (Date.now() - started < settings.settleLimitMs) {
+    if (await settled()) return sincePostedMs + Date.now() - started;
     await page.waitForTimeout(SETTLE_CHECK_MS);
-    const current = await positions();
-    if (current === previous) return sincePostedMs + Date.now() - started - SETTLE_CHECK_MS;
-    previous = current;
   }
   return null;
 }
@@ -134,29 +140,32 @@ function hotFunctions(profile: CpuProfile, limit: number): { fn: string; msPerSe
   return [...totals].map(([fn, us]) => ({ fn, msPerSecond: us / 1000 / seconds })).sort((a, b) => b.msPerSecond - a.msPerSecond).slice(0, limit);
 }
 
-async function measureSize(browser: Browser, server: WebviewServer, sockets: number, run: number, trace: boolean): Promise<{ result: SizeRun; trace?: Buffer; profile?: CpuProfile }> {
+async function measureSize(browser: Browser, server: WebviewServer, sockets: number, run: number, trace: boolean, requested: Renderer): Promise<{ result: SizeRun; trace?: Buffer; profile?: CpuProfile }> {
   const context = await browser.newContext({ viewport: VIEWPORT });
   try {
     const page = await context.newPage();
     const problems: string[] = [];
     page.on('pageerror', (error) => problems.push(error.message));
-    await page.goto(server.url);
+    await page.goto(requested === 'auto' ? server.url : `${server.url}?renderer=${requested}`);
     await page.waitForFunction(() => (window as unknown as { __posted: { type: string }[] }).__posted.some((m) => m.type === 'ready'));
     await page.evaluate(instrumentPage);
     const snapshot = syntheticSnapshot(sockets, Date.now());
     const diffs = syntheticDiffs(snapshot, 50, DIFF_INTERVAL_MS);
+    // Drawn = the page says it drew every edge (data-edges, set by either renderer), then two frames:
+    // the canvas paints on the frame after the render.
     const initialRenderMs = await page.evaluate(async ({ snap, edges }) => {
       const t0 = performance.now();
       window.postMessage({ type: 'snapshot', snapshot: snap }, '*');
       await new Promise<void>((resolve) => {
         const check = () => {
-          if (document.querySelectorAll('#graph g.edge').length >= edges) requestAnimationFrame(() => resolve());
+          if (Number(document.querySelector('#graph')?.getAttribute('data-edges')) >= edges) requestAnimationFrame(() => requestAnimationFrame(() => resolve()));
           else requestAnimationFrame(check);
         };
         requestAnimationFrame(check);
       });
       return performance.now() - t0;
     }, { snap: snapshot, edges: snapshot.edges.length });
+    const renderer = await page.evaluate(() => document.querySelector('#graph')?.getAttribute('data-renderer') ?? '?');
     // Live diffs at 10 Hz from inside the page, so the feed costs what VS Code's postMessage costs.
     await page.evaluate(({ list, interval, start }) => {
       let i = 0;
@@ -187,7 +196,7 @@ async function measureSize(browser: Browser, server: WebviewServer, sockets: num
     const traceBuffer = trace ? await browser.stopTracing() : undefined;
     const panZoom = await phaseBetween(page, p0, p1);
     if (problems.length > 0) throw new Error(`page errors at ${sockets} sockets: ${problems.join('; ')}`);
-    return { result: { sockets, edges: snapshot.edges.length, run, initialRenderMs, layoutSettledMs, updates, panZoom }, trace: traceBuffer, profile };
+    return { result: { sockets, edges: snapshot.edges.length, run, requested, renderer, initialRenderMs, layoutSettledMs, updates, panZoom }, trace: traceBuffer, profile };
   } finally {
     await context.close();
   }
@@ -218,17 +227,21 @@ async function main(): Promise<void> {
   const runs: SizeRun[] = [];
   let traceSummary: { sockets: number; breakdown: { name: string; msPerSecond: number }[]; hot: { fn: string; msPerSecond: number }[] } | undefined;
   try {
+    const cases: { sockets: number; requested: Renderer }[] = [
+      ...settings.sizes.map((sockets) => ({ sockets, requested: 'auto' as const })),
+      ...settings.svgAlso.map((sockets) => ({ sockets, requested: 'svg' as const })),
+    ];
     for (let run = 0; run < settings.runs; run++) {
-      for (const sockets of settings.sizes) {
-        const { result } = await measureSize(browser, server, sockets, run, false);
+      for (const { sockets, requested } of cases) {
+        const { result } = await measureSize(browser, server, sockets, run, false, requested);
         runs.push(result);
-        process.stderr.write(`graph: ${sockets} sockets run ${run + 1}: render ${Math.round(result.initialRenderMs)} ms, ${result.updates.fps.toFixed(1)} fps updates, ${result.panZoom.fps.toFixed(1)} fps pan/zoom\n`);
+        process.stderr.write(`graph: ${sockets} sockets (${result.renderer}) run ${run + 1}: render ${Math.round(result.initialRenderMs)} ms, ${result.updates.fps.toFixed(1)} fps updates, ${result.panZoom.fps.toFixed(1)} fps pan/zoom\n`);
       }
     }
-    const atTarget = runs.filter((r) => r.sockets === TARGET_SOCKETS);
+    const atTarget = runs.filter((r) => r.sockets === TARGET_SOCKETS && r.requested === 'auto');
     const missed = summarize(atTarget.map((r) => r.panZoom.fps)).median < FPS_TARGET || summarize(atTarget.map((r) => r.updates.fps)).median < FPS_TARGET;
     if (atTarget.length > 0 && ((missed && !quick) || profileAlways)) {
-      const { result, trace, profile } = await measureSize(browser, server, TARGET_SOCKETS, settings.runs, true);
+      const { result, trace, profile } = await measureSize(browser, server, TARGET_SOCKETS, settings.runs, true, 'auto');
       if (trace && profile) {
         fs.mkdirSync(RESULTS_DIR, { recursive: true });
         fs.writeFileSync(path.join(RESULTS_DIR, `graph-${TARGET_SOCKETS}-panzoom.trace.json`), trace);
@@ -241,17 +254,19 @@ async function main(): Promise<void> {
     await server.close();
   }
   const rows: Row[] = [];
-  for (const sockets of settings.sizes) {
-    const mine = runs.filter((r) => r.sockets === sockets);
-    const group = `${sockets} sockets / ${mine[0].edges} edges`;
+  const groups = [...settings.sizes.map((sockets) => ({ sockets, requested: 'auto' as Renderer })), ...settings.svgAlso.map((sockets) => ({ sockets, requested: 'svg' as Renderer }))];
+  for (const { sockets, requested } of groups) {
+    const mine = runs.filter((r) => r.sockets === sockets && r.requested === requested);
+    const drew = [...new Set(mine.map((r) => r.renderer))].join('+');
+    const group = `${sockets} sockets / ${mine[0].edges} edges, ${drew}${requested === 'auto' ? '' : ' (forced)'}`;
     const of = (f: (r: SizeRun) => number) => summarize(mine.map(f));
-    const fpsTarget = (value: number) => (sockets === TARGET_SOCKETS ? { target: atLeast(value, FPS_TARGET) } : {});
+    const fpsTarget = (value: number) => (sockets === TARGET_SOCKETS && requested === 'auto' ? { target: atLeast(value, FPS_TARGET) } : {});
     const updatesFps = of((r) => r.updates.fps);
     const panFps = of((r) => r.panZoom.fps);
     rows.push({ group, metric: 'initial render (snapshot posted → all edges in the DOM + a frame)', unit: 'ms', value: of((r) => r.initialRenderMs) });
     const settled = mine.map((r) => r.layoutSettledMs);
     rows.push({
-      group, metric: `force layout settled (snapshot → groups stop moving; ${settings.settleLimitMs / 1000} s cap, ${settled.filter((v) => v === null).length} of ${settled.length} runs hit it)`,
+      group, metric: `force layout settled (snapshot → simulation stopped; ${settings.settleLimitMs / 1000} s cap, ${settled.filter((v) => v === null).length} of ${settled.length} runs hit it)`,
       unit: 'ms', value: summarize(settled.map((v) => v ?? settings.settleLimitMs)),
     });
     rows.push({ group, metric: 'fps, 10 Hz diffs (after the layout settled or the cap)', unit: 'fps', value: updatesFps, ...fpsTarget(updatesFps.median) });
@@ -265,6 +280,7 @@ async function main(): Promise<void> {
     `Headless Chromium (${CHROMIUM_ARGS.join(' ')}), viewport ${VIEWPORT.width}×${VIEWPORT.height}, software rendering; fps = requestAnimationFrame callbacks per second (60 is the ceiling).`,
     `Processes of 1 ROUTER + 4 DEALERs; 3 edges per socket; 2% disconnected, 5% late; each 10 Hz diff re-sends 10% of the edges (1% of them change state). ${settings.runs} run(s) per size, a fresh page each; ${settings.phaseMs} ms per phase, measured once the layout settled (or at the cap).`,
     'Pan/zoom = playwright mouse drags and wheel steps in a loop (CDP input), so it is as fast as the page lets it be.',
+    'Renderer: the webview draws from 300 visible sockets on with a <canvas> (webview/canvasRenderer.ts), below with SVG; "svg (forced)" rows load the page with ?renderer=svg. "Layout settled" = the page\'s #graph[data-layout] turned "settled" (the force simulation stopped).',
   ];
   if (traceSummary) {
     notes.push(`Chrome trace, ${traceSummary.sockets} sockets, pan/zoom + diffs, main-thread ms per second by trace event (these nest: FunctionCall runs inside FireAnimationFrame/TimerFire/EventDispatch): ${traceSummary.breakdown.slice(0, 10).map((b) => `${b.name} ${b.msPerSecond.toFixed(0)}`).join(', ')} (${path.relative(ROOT, path.join(RESULTS_DIR, `graph-${TARGET_SOCKETS}-panzoom.trace.json`))}; load it in chrome://tracing or DevTools).`);

@@ -8,10 +8,11 @@
  */
 import { drag } from 'd3-drag';
 import { forceCollide, forceLink, forceManyBody, forceSimulation, forceX, forceY, type SimulationLinkDatum, type SimulationNodeDatum } from 'd3-force';
-import { select, type Selection } from 'd3-selection';
+import { pointer, select, type Selection } from 'd3-selection';
 import { zoom, zoomIdentity, zoomTransform, type ZoomTransform } from 'd3-zoom';
-import { EDGE_STATES, type EdgeState, type EdgeView, type SocketView } from '../src/model/snapshot';
+import { EDGE_STATES, type EdgeState, type EdgeView, type SocketView, type TopologyDiff } from '../src/model/snapshot';
 import { renderDetails, type DetailsTicker } from './details';
+import { CanvasRenderer, curveMid, hitTest, type CanvasEdge, type CanvasGroup, type CanvasScene, type CanvasSocket, type Curve, type Hit } from './canvasRenderer';
 import { byId, clear, el } from './dom';
 import {
   disconnectBadge, disconnectDetail, edgeLabel, nodeLabel, socketNameLabel, socketTitle, socketTypeLabel, STATE_STYLES, stateStyle,
@@ -38,8 +39,14 @@ const LABEL_MIN_ZOOM = 0.4;
 const SVG_NS = 'http://www.w3.org/2000/svg';
 /** Simulation time per animation frame; the rest of the frame is for drawing and input. */
 const LAYOUT_BUDGET_MS = 10;
+/** From this many visible sockets on, the graph is drawn on a canvas: SVG cannot hold 30 fps there. */
+const CANVAS_MIN_SOCKETS = 300;
+/** `?renderer=svg|canvas` pins the renderer (the benchmark compares both; VS Code never passes it). */
+const PINNED_RENDERER = new URLSearchParams(location.search).get('renderer');
 /** From this many visible sockets on, labels are hidden while the view is moving. */
 const LARGE_GRAPH_SOCKETS = 150;
+/** While a big graph's layout settles, it is drawn at most this often. */
+const LAYOUT_DRAW_INTERVAL_MS = 250;
 /** How long the view must be still before hidden labels come back. */
 const MOTION_SETTLE_MS = 250;
 const GROUP_WIDTH = SOCKET_WIDTH + 2 * GROUP_PADDING;
@@ -78,6 +85,9 @@ let detailsTicker: DetailsTicker | null = null;
 let relayoutRequested = false;
 let detailsSubject: unknown = undefined;
 const bodies = new Map<string, GroupBody>();
+/** Large graphs are drawn on a canvas (see canvasRenderer.ts); the SVG stays for small ones and for export. */
+let canvasMode = false;
+let svgForExport = false;
 const slots = new Map<string, SocketSlot>();
 
 const filterText = byId('filter-text', HTMLInputElement);
@@ -97,6 +107,11 @@ const detailsPane = byId('details', HTMLElement);
 const svgElement = byId('graph', SVGSVGElement);
 
 const svg = select(svgElement);
+const canvasElement = document.createElement('canvas');
+canvasElement.id = 'graph-canvas';
+canvasElement.hidden = true;
+svgElement.after(canvasElement);
+const canvas = new CanvasRenderer(canvasElement);
 const defs = svg.append('defs');
 for (const state of EDGE_STATES) {
   // One arrowhead per state: marker colour cannot follow the edge's CSS class otherwise.
@@ -118,6 +133,50 @@ let groupSel: GroupSel = groupLayer.selectAll<SVGGElement, GroupView>('g.group')
 let edgeSel: EdgeSel = edgeLayer.selectAll<SVGGElement, EdgeView>('g.edge');
 let labelSel: EdgeSel = labelLayer.selectAll<SVGGElement, EdgeView>('g.edge-label');
 
+/**
+ * The drawn elements by item id, refreshed by every full render: a diff that changes no structure
+ * patches only its own items' elements through these (a full re-join of ~29k elements at 1,000
+ * sockets costs hundreds of ms; a patch of the few hundred items in a 10 Hz diff costs little).
+ */
+const drawn = {
+  groups: new Map<string, SVGGElement>(),
+  sockets: new Map<string, SVGGElement>(),
+  edges: new Map<string, SVGGElement>(),
+  labels: new Map<string, SVGGElement>(),
+  /** Index of each id in visible.groups / visible.sockets / visible.edges. */
+  groupIndex: new Map<string, number>(),
+  socketIndex: new Map<string, number>(),
+  edgeIndex: new Map<string, number>(),
+};
+
+/** What diffs changed since the last draw; `full` when only a full render can draw it. */
+const pending = { full: false, nodes: new Set<string>(), sockets: new Set<string>(), edges: new Set<string>() };
+
+/** Badge widths by badge text: measuring one forces a synchronous layout, so each text is measured once. */
+const badgeWidths = new Map<string, number>();
+
+/** Attribute writes invalidate style/layout even when the value is the same: write only changes. */
+function setAttr(element: Element, name: string, value: string | null): void {
+  if (element.getAttribute(name) !== value) {
+    if (value === null) {
+      element.removeAttribute(name);
+    } else {
+      element.setAttribute(name, value);
+    }
+  }
+}
+
+function setText(element: Element | null, text: string): void {
+  if (element && element.textContent !== text) {
+    element.textContent = text;
+  }
+}
+
+/** Rebinds an element's d3 datum, so its event handlers (tooltip, click, drag) see the new item. */
+function rebind<T>(element: Element, datum: T): void {
+  select<Element, T>(element).datum(datum);
+}
+
 const simulation = forceSimulation<GroupBody>([])
   .force('charge', forceManyBody<GroupBody>().strength(-900).distanceMax(1500))
   .force('link', forceLink<GroupBody, GroupLink>([]).id((d) => d.id).distance(300).strength(0.25))
@@ -126,9 +185,11 @@ const simulation = forceSimulation<GroupBody>([])
   .force('y', forceY<GroupBody>(0).strength(0.05))
   .stop();
 let layoutFrame = 0;
+let lastLayoutDraw = 0;
 
 /** Advance the layout on the next animation frame (and the ones after, until it settles). */
 function runLayout(): void {
+  setLayoutState('running');
   if (layoutFrame === 0) {
     layoutFrame = requestAnimationFrame(layoutStep);
   }
@@ -140,11 +201,19 @@ function layoutStep(): void {
   while (simulation.alpha() >= simulation.alphaMin() && performance.now() - start < LAYOUT_BUDGET_MS) {
     simulation.tick();
   }
-  positionAll();
-  if (simulation.alpha() >= simulation.alphaMin()) {
+  const running = simulation.alpha() >= simulation.alphaMin();
+  // A big graph is drawn a few times a second while it settles, not every frame: each draw rewrites
+  // thousands of paths, which made settling take seconds; a dragged group still follows every frame.
+  const throttled = running && visible.sockets.length >= LARGE_GRAPH_SOCKETS && simulation.alphaTarget() === 0 && start - lastLayoutDraw < LAYOUT_DRAW_INTERVAL_MS;
+  if (!throttled) {
+    lastLayoutDraw = start;
+    positionAll();
+  }
+  if (running) {
     runLayout();
     return;
   }
+  setLayoutState('settled');
   rememberPositions();
   if (!userMovedView) {
     fit();
@@ -154,14 +223,25 @@ function layoutStep(): void {
 
 function stopLayout(): void {
   simulation.alpha(0);
+  setLayoutState('settled');
+}
+
+/** For tests and the benchmark: whether the layout still moves the processes. */
+function setLayoutState(state: 'running' | 'settled'): void {
+  if (svgElement.dataset.layout !== state) {
+    svgElement.dataset.layout = state;
+  }
 }
 
 const zoomBehavior = zoom<SVGSVGElement, unknown>()
   .scaleExtent([0.03, 4])
+  // d3's default filter, and in canvas mode a press on a process box drags the box, not the view.
+  .filter((event: MouseEvent) => (!event.ctrlKey || event.type === 'wheel') && !event.button && !(canvasMode && event.type === 'mousedown' && dragSubjectAt(event) !== null))
   .on('zoom', (event: { transform: ZoomTransform; sourceEvent: Event | null }) => {
     markMoving();
     viewport.attr('transform', event.transform.toString());
     applyLevelOfDetail(event.transform.k);
+    requestCanvasDraw();
     if (event.sourceEvent) {
       userMovedView = true;
     }
@@ -173,7 +253,9 @@ const zoomBehavior = zoom<SVGSVGElement, unknown>()
   });
 svg.call(zoomBehavior).on('dblclick.zoom', null);
 svg.on('click', (event: MouseEvent) => {
-  if (event.target === svgElement) {
+  if (canvasMode) {
+    select_(hitAt(event)?.id ?? null);
+  } else if (event.target === svgElement) {
     select_(null);
   }
 });
@@ -200,6 +282,7 @@ function markMoving(): void {
   movingTimer = setTimeout(() => {
     movingTimer = undefined;
     svgElement.classList.remove('lod-moving');
+    requestCanvasDraw();
   }, MOTION_SETTLE_MS);
 }
 
@@ -252,19 +335,142 @@ function rememberPositions(): void {
 
 // ---- render ----------------------------------------------------------------------------------------
 
-function scheduleRender(): void {
+function queueDraw(): void {
   if (!renderQueued) {
     renderQueued = true;
     requestAnimationFrame(flushRender);
   }
 }
 
+/** A full render on the next frame (structure, filters, snapshot). */
+function scheduleRender(): void {
+  pending.full = true;
+  queueDraw();
+}
+
+/** Draws the items of a diff on the next frame: by patching when it changes no structure. */
+function schedulePatch(diff: TopologyDiff): void {
+  if ((diff.removedNodes?.length ?? 0) + (diff.removedSockets?.length ?? 0) + (diff.removedEdges?.length ?? 0) > 0) {
+    pending.full = true;
+  } else if (!pending.full) {
+    for (const node of diff.nodes ?? []) {
+      pending.nodes.add(node.id);
+    }
+    for (const socket of diff.sockets ?? []) {
+      pending.sockets.add(socket.id);
+    }
+    for (const edge of diff.edges ?? []) {
+      pending.edges.add(edge.id);
+    }
+  }
+  queueDraw();
+}
+
 /** Draws a pending update now (a reveal right after a snapshot must see the snapshot drawn). */
 function flushRender(): void {
   if (renderQueued) {
     renderQueued = false;
-    render();
+    if (pending.full || !patch()) {
+      render();
+    }
   }
+}
+
+function clearPending(): void {
+  pending.full = false;
+  pending.nodes.clear();
+  pending.sockets.clear();
+  pending.edges.clear();
+}
+
+/** Whether an edge passes the filters that look at the edge itself (the others look at its sockets). */
+function edgePassesOwnFilters(edge: EdgeView): boolean {
+  return !(view.filters.hideDisconnected && edge.state === 'disconnected') && !(view.filters.state !== '' && edge.state !== view.filters.state);
+}
+
+/**
+ * Draws the pending diffs by updating only their items' elements, when no element has to come,
+ * go or move: every pending item is drawn and stays visible, with the same sockets/process. Returns
+ * false (having changed nothing) when a full render is needed.
+ */
+function patch(): boolean {
+  const socketFiltering = view.filters.text.trim() !== '' || view.filters.socketType !== '';
+  const edges: EdgeView[] = [];
+  for (const id of pending.edges) {
+    const item = model.edges.get(id)?.item;
+    if (!item) {
+      return false;
+    }
+    const at = drawn.edgeIndex.get(id);
+    if (at !== undefined) {
+      const old = visible.edges[at];
+      if (old.from !== item.from || old.to !== item.to || !edgePassesOwnFilters(item)) {
+        return false;
+      }
+      edges.push(item);
+    } else if (model.sockets.has(item.from) && model.sockets.has(item.to) && edgePassesOwnFilters(item)) {
+      return false; // a newcomer, or one a filter no longer hides
+    }
+  }
+  const sockets: SocketView[] = [];
+  for (const id of pending.sockets) {
+    const item = model.sockets.get(id)?.item;
+    const at = drawn.socketIndex.get(id);
+    if (!item || at === undefined || socketFiltering || visible.sockets[at].nodeId !== item.nodeId) {
+      return false;
+    }
+    sockets.push(item);
+  }
+  const groups: GroupView[] = [];
+  for (const id of pending.nodes) {
+    const item = model.nodes.get(id)?.item;
+    const at = drawn.groupIndex.get(id);
+    if (!item || at === undefined || socketFiltering) {
+      return false;
+    }
+    groups.push({ ...visible.groups[at], node: item });
+  }
+  clearPending();
+  if (canvasMode) {
+    for (const group of groups) {
+      replaceVisible(visible.groups, drawn.groupIndex, group);
+    }
+    for (const socket of sockets) {
+      replaceVisible(visible.sockets, drawn.socketIndex, socket);
+    }
+    for (const edge of edges) {
+      replaceVisible(visible.edges, drawn.edgeIndex, edge);
+    }
+    requestCanvasDraw(true);
+    refreshDetails();
+    refreshToolbar();
+    return true;
+  }
+
+  for (const group of groups) {
+    replaceVisible(visible.groups, drawn.groupIndex, group);
+    drawGroup(drawn.groups.get(group.id) as SVGGElement, group);
+  }
+  for (const socket of sockets) {
+    replaceVisible(visible.sockets, drawn.socketIndex, socket);
+    drawSocket(drawn.sockets.get(socket.id) as SVGGElement, socket);
+  }
+  const unmeasured: SVGGElement[] = [];
+  const now = clock.now(Date.now());
+  const labelsShown = !svgElement.classList.contains('lod-no-edge-labels');
+  for (const edge of edges) {
+    replaceVisible(visible.edges, drawn.edgeIndex, edge);
+    drawEdge(drawn.edges.get(edge.id) as SVGGElement, edge);
+    const label = drawn.labels.get(edge.id) as SVGGElement;
+    drawLabel(label, edge, unmeasured);
+    if (labelsShown) {
+      drawAge(label, edge.id, now);
+    }
+  }
+  measureBadges(unmeasured);
+  refreshDetails();
+  refreshToolbar();
+  return true;
 }
 
 function sortedSocketIds(group: GroupView): string[] {
@@ -272,7 +478,12 @@ function sortedSocketIds(group: GroupView): string[] {
 }
 
 function render(): void {
+  clearPending();
   visible = visibleGraph(model, view.filters);
+  canvasMode = !svgForExport && (PINNED_RENDERER === 'canvas' || (PINNED_RENDERER !== 'svg' && visible.sockets.length >= CANVAS_MIN_SOCKETS));
+  // In canvas mode the SVG keeps no items (the joins below empty it) and only takes the input.
+  const svgGroups = canvasMode ? [] : visible.groups;
+  const svgEdges = canvasMode ? [] : visible.edges;
   const socketsById = new Map(visible.sockets.map((s) => [s.id, s]));
 
   slots.clear();
@@ -285,50 +496,16 @@ function render(): void {
   }
 
   groupSel = groupLayer.selectAll<SVGGElement, GroupView>('g.group')
-    .data(visible.groups, (d) => d.id)
+    .data(svgGroups, (d) => d.id)
     .join((enter) => {
       const g = enter.append('g').attr('class', 'group');
-      g.append('rect').attr('class', 'group-box').attr('rx', 6);
+      g.append('rect').attr('class', 'group-box').attr('rx', 6).attr('width', GROUP_WIDTH);
       g.append('text').attr('class', 'group-label').attr('x', 8).attr('y', 15);
       g.append('g').attr('class', 'group-sockets');
       g.call(drag<SVGGElement, GroupView>()
-        .on('start', (event: { active: number }, d) => {
-          const body = bodies.get(d.id);
-          if (body && view.layout === 'force') {
-            if (!event.active) {
-              simulation.alphaTarget(0.1);
-              runLayout();
-            }
-            body.fx = body.x;
-            body.fy = body.y;
-          }
-        })
-        .on('drag', (event: { x: number; y: number; dx: number; dy: number }, d) => {
-          const body = bodies.get(d.id);
-          if (!body) {
-            return;
-          }
-          if (view.layout === 'force') {
-            body.fx = (body.fx ?? body.x) + event.dx;
-            body.fy = (body.fy ?? body.y) + event.dy;
-          } else {
-            body.x += event.dx;
-            body.y += event.dy;
-            positionAll();
-          }
-        })
-        .on('end', (event: { active: number }, d) => {
-          const body = bodies.get(d.id);
-          if (body && view.layout === 'force') {
-            if (!event.active) {
-              simulation.alphaTarget(0);
-            }
-            body.fx = null;
-            body.fy = null;
-          }
-          rememberPositions();
-          saveState();
-        }));
+        .on('start', (event: { active: number }, d) => dragStarted(d.id, event.active))
+        .on('drag', (event: { dx: number; dy: number }, d) => dragged(d.id, event.dx, event.dy))
+        .on('end', (event: { active: number }, d) => dragEnded(d.id, event.active)));
       g.on('click', (event: MouseEvent, d) => {
         if ((event.target as Element).closest('.socket') === null) {
           event.stopPropagation();
@@ -340,17 +517,13 @@ function render(): void {
         .on('mouseleave', hideTooltip);
       return g;
     });
-  groupSel
-    .attr('data-id', (d) => d.id)
-    .classed('exited', (d) => d.node?.state === 'exited')
-    .classed('stale', (d) => d.node?.state === 'stale')
-    .classed('probe', (d) => d.node?.probe === true)
-    .classed('unknown-group', (d) => d.node === undefined || d.node.unknown === true);
-  groupSel.select<SVGRectElement>('rect.group-box')
-    .attr('width', GROUP_WIDTH)
-    .attr('height', (d) => groupHeight(d.socketIds.length));
-  groupSel.select<SVGTextElement>('text.group-label').text((d) => groupTitle(d));
+  drawn.groups.clear();
+  groupSel.each(function (d) {
+    drawn.groups.set(d.id, this);
+    drawGroup(this, d);
+  });
 
+  drawn.sockets.clear();
   groupSel.select<SVGGElement>('g.group-sockets')
     .selectAll<SVGGElement, SocketView>('g.socket')
     .data((d) => sortedSocketIds(d).map((id) => socketsById.get(id)).filter((s): s is SocketView => s !== undefined), (d) => d.id)
@@ -368,20 +541,14 @@ function render(): void {
         .on('mouseleave', hideTooltip);
       return s;
     })
-    .attr('data-id', (d) => d.id)
-    .attr('transform', (d) => `translate(${GROUP_PADDING},${slots.get(d.id)?.top ?? 0})`)
-    .classed('unknown', (d) => d.unknown === true)
-    .classed('closed', (d) => d.closed)
-    .classed('binder', (d) => d.binds.length > 0)
-    .classed('matched', (d) => visible.matched.has(d.id))
     .each(function (d) {
-      const s = select(this);
-      s.select('text.socket-type').text(socketTypeLabel(d) + (d.closed ? ' (closed)' : ''));
-      s.select('text.socket-name').text(socketNameLabel(d));
+      drawn.sockets.set(d.id, this);
+      setAttr(this, 'transform', `translate(${GROUP_PADDING},${slots.get(d.id)?.top ?? 0})`);
+      drawSocket(this, d);
     });
 
   edgeSel = edgeLayer.selectAll<SVGGElement, EdgeView>('g.edge')
-    .data(visible.edges, (d) => d.id)
+    .data(svgEdges, (d) => d.id)
     .join((enter) => {
       const g = enter.append('g').attr('class', 'edge');
       g.append('path').attr('class', 'edge-line');
@@ -395,13 +562,14 @@ function render(): void {
         .on('mouseleave', hideTooltip);
       return g;
     });
-  edgeSel
-    .attr('data-id', (d) => d.id)
-    .attr('class', (d) => edgeClass(d, 'edge'))
-    .select('path.edge-line').attr('marker-end', (d) => `url(#arrow-${d.state})`);
+  drawn.edges.clear();
+  edgeSel.each(function (d) {
+    drawn.edges.set(d.id, this);
+    drawEdge(this, d);
+  });
 
   labelSel = labelLayer.selectAll<SVGGElement, EdgeView>('g.edge-label')
-    .data(visible.edges, (d) => d.id)
+    .data(svgEdges, (d) => d.id)
     .join((enter) => {
       const g = enter.append('g').attr('class', 'edge-label');
       g.append('text').attr('class', 'edge-age').attr('text-anchor', 'middle').attr('y', -4);
@@ -417,28 +585,175 @@ function render(): void {
         .on('mouseleave', hideTooltip);
       return g;
     });
-  labelSel
-    .attr('data-id', (d) => d.id)
-    .attr('class', (d) => edgeClass(d, 'edge-label'))
-    .each(function (d) {
-      const badgeText = showsBadge(d) ? disconnectBadge(d) : null;
-      const badge = select(this).select<SVGGElement>('g.badge').attr('display', badgeText === null ? 'none' : null);
-      if (badgeText !== null) {
-        const text = `⊘ ${badgeText}`;
-        const textNode = badge.select<SVGTextElement>('text.badge-text').text(text).node();
-        // Measured in the font the workbench really uses (a per-character estimate overflowed bold
-        // capitals in VS Code's font); the estimate only while nothing is laid out (hidden panel).
-        const measured = textNode?.getComputedTextLength() ?? 0;
-        const width = Math.ceil(measured > 0 ? measured : Array.from(text).length * 7) + 12;
-        badge.select('rect.badge-box').attr('x', -width / 2).attr('width', width);
-      }
-    });
+  drawn.labels.clear();
+  const unmeasured: SVGGElement[] = [];
+  labelSel.each(function (d) {
+    drawn.labels.set(d.id, this);
+    drawLabel(this, d, unmeasured);
+  });
+  measureBadges(unmeasured);
+  indexVisible();
+  canvasElement.hidden = !canvasMode;
+  // For tests and the benchmark: which renderer drew, and how many connections it drew.
+  svgElement.dataset.renderer = canvasMode ? 'canvas' : 'svg';
+  svgElement.dataset.edges = String(visible.edges.length);
+  if (canvasMode) {
+    canvas.refreshPalette();
+  }
 
   updateBodies();
   positionAll();
   tickAges(true);
   refreshSelection();
   refreshToolbar();
+}
+
+function indexVisible(): void {
+  drawn.groupIndex = new Map(visible.groups.map((g, i) => [g.id, i]));
+  drawn.socketIndex = new Map(visible.sockets.map((s, i) => [s.id, i]));
+  drawn.edgeIndex = new Map(visible.edges.map((e, i) => [e.id, i]));
+}
+
+/** Puts a patched item in its place in `visible` (an id without a place is not drawn). */
+function replaceVisible<T extends { id: string }>(list: T[], index: Map<string, number>, item: T): void {
+  const at = index.get(item.id);
+  if (at !== undefined) {
+    list[at] = item;
+  }
+}
+
+function drawGroup(element: SVGGElement, group: GroupView): void {
+  rebind(element, group);
+  setAttr(element, 'data-id', group.id);
+  const classes = element.classList;
+  classes.toggle('exited', group.node?.state === 'exited');
+  classes.toggle('stale', group.node?.state === 'stale');
+  classes.toggle('probe', group.node?.probe === true);
+  classes.toggle('unknown-group', group.node === undefined || group.node.unknown === true);
+  setAttr(element.querySelector('rect.group-box') as Element, 'height', String(groupHeight(group.socketIds.length)));
+  setText(element.querySelector('text.group-label'), groupTitle(group));
+}
+
+function drawSocket(element: SVGGElement, socket: SocketView): void {
+  rebind(element, socket);
+  setAttr(element, 'data-id', socket.id);
+  const classes = element.classList;
+  classes.toggle('unknown', socket.unknown === true);
+  classes.toggle('closed', socket.closed);
+  classes.toggle('binder', socket.binds.length > 0);
+  classes.toggle('matched', visible.matched.has(socket.id));
+  setText(element.querySelector('text.socket-type'), socketTypeLabel(socket) + (socket.closed ? ' (closed)' : ''));
+  setText(element.querySelector('text.socket-name'), socketNameLabel(socket));
+}
+
+function drawEdge(element: SVGGElement, edge: EdgeView): void {
+  rebind(element, edge);
+  setAttr(element, 'data-id', edge.id);
+  setAttr(element, 'class', edgeClass(edge, 'edge'));
+  setAttr(element.firstElementChild as Element, 'marker-end', `url(#arrow-${edge.state})`);
+}
+
+/** Label classes and the disconnect badge; badges whose text has no known width go to `unmeasured`. */
+function drawLabel(element: SVGGElement, edge: EdgeView, unmeasured: SVGGElement[]): void {
+  rebind(element, edge);
+  setAttr(element, 'data-id', edge.id);
+  setAttr(element, 'class', edgeClass(edge, 'edge-label'));
+  const badgeText = showsBadge(edge) ? disconnectBadge(edge) : null;
+  const badge = element.querySelector('g.badge') as SVGGElement;
+  setAttr(badge, 'display', badgeText === null ? 'none' : null);
+  if (badgeText !== null) {
+    const text = `⊘ ${badgeText}`;
+    setText(badge.querySelector('text.badge-text'), text);
+    const width = badgeWidths.get(text);
+    if (width === undefined) {
+      unmeasured.push(badge);
+    } else {
+      setBadgeWidth(badge, width);
+    }
+  }
+}
+
+function setBadgeWidth(badge: SVGGElement, width: number): void {
+  const box = badge.querySelector('rect.badge-box') as Element;
+  setAttr(box, 'x', String(-width / 2));
+  setAttr(box, 'width', String(width));
+}
+
+/**
+ * Sizes badges from their rendered text, in the font the workbench really uses (a per-character
+ * estimate overflowed bold capitals in VS Code's font). All reads before all writes: one layout for
+ * the batch, not one per badge. A badge laid out nowhere (hidden panel, labels hidden) gets the
+ * estimate and is measured again when next drawn.
+ */
+function measureBadges(badges: readonly SVGGElement[]): void {
+  const measured = badges.map((badge) => {
+    const text = badge.querySelector<SVGTextElement>('text.badge-text');
+    return { badge, text: text?.textContent ?? '', length: text?.getComputedTextLength() ?? 0 };
+  });
+  for (const { badge, text, length } of measured) {
+    const width = Math.ceil(length > 0 ? length : Array.from(text).length * 7) + 12;
+    if (length > 0) {
+      badgeWidths.set(text, width);
+    }
+    setBadgeWidth(badge, width);
+  }
+}
+
+/** The age label's text now (collector clock). */
+function drawAge(label: SVGGElement, id: string, now: number): void {
+  if (model.edges.has(id)) {
+    setText(label.firstElementChild, ageLabel(id, now));
+  }
+}
+
+function ageLabel(id: string, now: number): string {
+  const observed = model.edges.get(id);
+  if (!observed) {
+    return '';
+  }
+  const ages = edgeAgesAt(observed, now);
+  const gone = observed.item.lastDisconnect;
+  return edgeLabel(observed.item.state, ages.heartbeatAgeMs, ages.trafficAgeMs, gone ? now - gone.at : null);
+}
+
+function dragStarted(id: string, active: number): void {
+  const body = bodies.get(id);
+  if (body && view.layout === 'force') {
+    if (!active) {
+      simulation.alphaTarget(0.1);
+      runLayout();
+    }
+    body.fx = body.x;
+    body.fy = body.y;
+  }
+}
+
+function dragged(id: string, dx: number, dy: number): void {
+  const body = bodies.get(id);
+  if (!body) {
+    return;
+  }
+  if (view.layout === 'force') {
+    body.fx = (body.fx ?? body.x) + dx;
+    body.fy = (body.fy ?? body.y) + dy;
+  } else {
+    body.x += dx;
+    body.y += dy;
+    positionAll();
+  }
+}
+
+function dragEnded(id: string, active: number): void {
+  const body = bodies.get(id);
+  if (body && view.layout === 'force') {
+    if (!active) {
+      simulation.alphaTarget(0);
+    }
+    body.fx = null;
+    body.fy = null;
+  }
+  rememberPositions();
+  saveState();
 }
 
 function groupTitle(group: GroupView): string {
@@ -465,8 +780,12 @@ function edgeClass(edge: EdgeView, base: string): string {
   if (edge.retryStorm) {
     classes.push('retry-storm');
   }
-  if (view.selection === edge.id) {
+  const id = view.selection;
+  if (id === edge.id) {
     classes.push('selected');
+  }
+  if (base === 'edge' && id !== null && (edge.from === id || edge.to === id)) {
+    classes.push('related');
   }
   return classes.join(' ');
 }
@@ -576,12 +895,7 @@ function socketCenter(socketId: string): Point | undefined {
   return slot && body ? { x: body.x, y: body.y + slot.dy } : undefined;
 }
 
-interface EdgeGeometry {
-  path: string;
-  mid: Point;
-}
-
-function edgeGeometry(edge: EdgeView): EdgeGeometry | undefined {
+function edgeCurve(edge: EdgeView): Curve | undefined {
   const from = socketCenter(edge.from);
   const to = socketCenter(edge.to);
   if (!from || !to) {
@@ -597,28 +911,37 @@ function edgeGeometry(edge: EdgeView): EdgeGeometry | undefined {
   if (sameGroup) {
     control.x = from.x + SOCKET_WIDTH / 2 + bend;
   }
-  const start = clipToBox(control, from, 2);
-  const end = clipToBox(control, to, 3);
-  return {
-    path: `M${start.x.toFixed(1)},${start.y.toFixed(1)} Q${control.x.toFixed(1)},${control.y.toFixed(1)} ${end.x.toFixed(1)},${end.y.toFixed(1)}`,
-    mid: { x: 0.25 * start.x + 0.5 * control.x + 0.25 * end.x, y: 0.25 * start.y + 0.5 * control.y + 0.25 * end.y },
-  };
+  return { start: clipToBox(control, from, 2), control, end: clipToBox(control, to, 3) };
 }
 
+function curvePath({ start, control, end }: Curve): string {
+  return `M${start.x.toFixed(1)},${start.y.toFixed(1)} Q${control.x.toFixed(1)},${control.y.toFixed(1)} ${end.x.toFixed(1)},${end.y.toFixed(1)}`;
+}
+
+/** Moves groups, edges and labels to the bodies' positions; what did not move is not written. */
 function positionAll(): void {
-  groupSel.attr('transform', (d) => {
-    const body = bodies.get(d.id);
-    return body ? `translate(${(body.x - GROUP_WIDTH / 2).toFixed(1)},${(body.y - body.height / 2).toFixed(1)})` : null;
-  });
-  const geometry = new Map<string, EdgeGeometry | undefined>();
-  for (const edge of visible.edges) {
-    geometry.set(edge.id, edgeGeometry(edge));
+  if (canvasMode) {
+    requestCanvasDraw(true);
+    return;
   }
-  edgeSel.selectAll<SVGPathElement, EdgeView>('path').attr('d', (d) => geometry.get(d.id)?.path ?? '');
-  labelSel.attr('transform', (d) => {
-    const mid = geometry.get(d.id)?.mid;
-    return mid ? `translate(${mid.x.toFixed(1)},${mid.y.toFixed(1)})` : null;
-  });
+  for (const [id, element] of drawn.groups) {
+    const body = bodies.get(id);
+    setAttr(element, 'transform', body ? `translate(${(body.x - GROUP_WIDTH / 2).toFixed(1)},${(body.y - body.height / 2).toFixed(1)})` : null);
+  }
+  for (const edge of visible.edges) {
+    const element = drawn.edges.get(edge.id);
+    const label = drawn.labels.get(edge.id);
+    if (!element || !label) {
+      continue;
+    }
+    const curve = edgeCurve(edge);
+    const path = curve ? curvePath(curve) : '';
+    for (const line of element.children) {
+      setAttr(line, 'd', path);
+    }
+    const mid = curve ? curveMid(curve) : undefined;
+    setAttr(label, 'transform', mid ? `translate(${mid.x.toFixed(1)},${mid.y.toFixed(1)})` : null);
+  }
 }
 
 function fit(): void {
@@ -652,6 +975,147 @@ function centerOn(point: Point): void {
   userMovedView = true;
 }
 
+// ---- canvas mode (large graphs) --------------------------------------------------------------------
+
+let canvasFrame = 0;
+let scene: CanvasScene | null = null;
+
+/** Redraws the canvas on the next frame; `changed` when positions or items changed (not just the view). */
+function requestCanvasDraw(changed = false): void {
+  if (changed) {
+    scene = null;
+  }
+  if (canvasMode && canvasFrame === 0) {
+    canvasFrame = requestAnimationFrame(drawCanvas);
+  }
+}
+
+function drawCanvas(): void {
+  canvasFrame = 0;
+  if (!canvasMode) {
+    return;
+  }
+  scene ??= buildScene();
+  const t = currentTransform();
+  // As the SVG's level of detail: no text while a big graph moves or when it would be unreadable.
+  const still = movingTimer === undefined;
+  const now = clock.now(Date.now());
+  canvas.draw(scene, { x: t.x, y: t.y, k: t.k }, {
+    labels: still && t.k >= LABEL_MIN_ZOOM,
+    edgeLabels: still && t.k >= EDGE_LABEL_MIN_ZOOM,
+    ageText: (id) => ageLabel(id, now),
+  });
+}
+
+function buildScene(): CanvasScene {
+  const id = view.selection;
+  const groups: CanvasGroup[] = [];
+  for (const group of visible.groups) {
+    const body = bodies.get(group.id);
+    if (body) {
+      groups.push({
+        id: group.id, x: body.x - GROUP_WIDTH / 2, y: body.y - body.height / 2, width: GROUP_WIDTH, height: body.height, title: groupTitle(group),
+        exited: group.node?.state === 'exited', stale: group.node?.state === 'stale', unknown: group.node === undefined || group.node.unknown === true, selected: group.id === id,
+      });
+    }
+  }
+  const sockets: CanvasSocket[] = [];
+  for (const socket of visible.sockets) {
+    const center = socketCenter(socket.id);
+    if (center) {
+      sockets.push({
+        id: socket.id, x: center.x, y: center.y, typeText: socketTypeLabel(socket) + (socket.closed ? ' (closed)' : ''), nameText: socketNameLabel(socket),
+        unknown: socket.unknown === true, closed: socket.closed, binder: socket.binds.length > 0, matched: visible.matched.has(socket.id), selected: socket.id === id,
+      });
+    }
+  }
+  const edges: CanvasEdge[] = [];
+  for (const edge of visible.edges) {
+    const curve = edgeCurve(edge);
+    if (curve) {
+      const badge = showsBadge(edge) ? disconnectBadge(edge) : null;
+      edges.push({
+        id: edge.id, state: edge.state, curve, exited: edge.exited === true, retryStorm: edge.retryStorm, selected: edge.id === id,
+        related: id !== null && (edge.from === id || edge.to === id), badge: badge === null ? null : `⊘ ${badge}`,
+      });
+    }
+  }
+  return { groups, sockets, edges };
+}
+
+/** The item under the pointer in canvas mode (edges within a few screen pixels). */
+function hitAt(event: MouseEvent): Hit | null {
+  const t = currentTransform();
+  const [x, y] = t.invert(pointer(event, svgElement));
+  scene ??= buildScene();
+  return hitTest(scene, { x, y }, 5 / t.k, movingTimer === undefined && t.k >= EDGE_LABEL_MIN_ZOOM);
+}
+
+/** The process a drag on the canvas moves: the one whose box (or socket) is under the pointer, unless an edge is. */
+function dragSubjectAt(event: MouseEvent): { id: string } | null {
+  const hit = hitAt(event);
+  if (hit?.kind === 'group') {
+    return { id: hit.id };
+  }
+  if (hit?.kind === 'socket') {
+    const groupId = slots.get(hit.id)?.groupId;
+    return groupId === undefined ? null : { id: groupId };
+  }
+  return null;
+}
+
+let hoverId: string | null = null;
+
+function hover(event: MouseEvent): void {
+  if (!canvasMode) {
+    return;
+  }
+  const hit = hitAt(event);
+  // CSSOM writes are allowed by the CSP (only style attributes/elements are not).
+  svgElement.style.cursor = hit === null ? '' : hit.kind === 'group' ? 'move' : 'pointer';
+  if (hit === null) {
+    hoverId = null;
+    hideTooltip();
+    return;
+  }
+  if (hit.id === hoverId) {
+    moveTooltip(event);
+    return;
+  }
+  hoverId = hit.id;
+  const lines = hit.kind === 'edge' ? tooltipOfEdge(hit.id) : hit.kind === 'socket' ? tooltipOfSocket(hit.id) : tooltipOfGroup(hit.id);
+  if (lines) {
+    showTooltip(event, lines);
+  }
+}
+
+function tooltipOfEdge(id: string): string[] | undefined {
+  const at = drawn.edgeIndex.get(id);
+  return at === undefined ? undefined : edgeTooltip(visible.edges[at]);
+}
+
+function tooltipOfSocket(id: string): string[] | undefined {
+  const at = drawn.socketIndex.get(id);
+  return at === undefined ? undefined : socketTooltip(visible.sockets[at]);
+}
+
+function tooltipOfGroup(id: string): string[] | undefined {
+  const at = drawn.groupIndex.get(id);
+  return at === undefined ? undefined : groupTooltip(visible.groups[at]);
+}
+
+svg.on('mousemove.canvas', hover).on('mouseleave.canvas', () => {
+  hoverId = null;
+  hideTooltip();
+});
+svg.call(drag<SVGSVGElement, unknown, { id: string }>()
+  .filter((event: MouseEvent) => canvasMode && !event.ctrlKey && !event.button)
+  .container(() => viewport.node() as SVGGElement)
+  .subject((event: { sourceEvent: MouseEvent }) => dragSubjectAt(event.sourceEvent) as { id: string })
+  .on('start', (event: { active: number; subject: { id: string } }) => dragStarted(event.subject.id, event.active))
+  .on('drag', (event: { dx: number; dy: number; subject: { id: string } }) => dragged(event.subject.id, event.dx, event.dy))
+  .on('end', (event: { active: number; subject: { id: string } }) => dragEnded(event.subject.id, event.active)));
+
 // ---- ages ------------------------------------------------------------------------------------------
 
 function tickAges(force = false): void {
@@ -660,18 +1124,12 @@ function tickAges(force = false): void {
   }
   const now = clock.now(Date.now());
   if (force || !svgElement.classList.contains('lod-no-edge-labels')) {
-    labelSel.select<SVGTextElement>('text.edge-age').each(function (d) {
-      const observed = model.edges.get(d.id);
-      if (!observed) {
-        return;
-      }
-      const ages = edgeAgesAt(observed, now);
-      const gone = observed.item.lastDisconnect;
-      const text = edgeLabel(d.state, ages.heartbeatAgeMs, ages.trafficAgeMs, gone ? now - gone.at : null);
-      if (this.textContent !== text) {
-        this.textContent = text;
-      }
-    });
+    for (const [id, label] of drawn.labels) {
+      drawAge(label, id, now);
+    }
+    if (canvasMode && currentTransform().k >= EDGE_LABEL_MIN_ZOOM) {
+      requestCanvasDraw();
+    }
   }
   detailsTicker?.();
 }
@@ -691,6 +1149,12 @@ function refreshSelection(): void {
   groupSel.selectAll<SVGGElement, SocketView>('g.socket').classed('selected', (d) => d.id === id);
   edgeSel.classed('selected', (d) => d.id === id).classed('related', (d) => id !== null && (d.from === id || d.to === id));
   labelSel.classed('selected', (d) => d.id === id);
+  requestCanvasDraw(true);
+  refreshDetails();
+}
+
+function refreshDetails(): void {
+  const id = view.selection;
   const subject = id === null ? null : model.edges.get(id) ?? model.sockets.get(id) ?? model.nodes.get(id) ?? null;
   if (subject !== detailsSubject) {
     // Rebuilt only when the selected item itself changed, so reading/copying in the pane is not disturbed.
@@ -714,7 +1178,8 @@ function reveal(id: string): void {
   }
   select_(id);
   const edge = visible.edges.find((e) => e.id === id);
-  const point = edge ? edgeGeometry(edge)?.mid : socketCenter(id) ?? bodies.get(id);
+  const curve = edge ? edgeCurve(edge) : undefined;
+  const point = curve ? curveMid(curve) : socketCenter(id) ?? bodies.get(id);
   if (point) {
     centerOn(point);
   }
@@ -932,6 +1397,10 @@ function onHostMessage(message: HostMessage): void {
       model.applyDiff(message.diff);
       clock.sync(model.takenAt, Date.now());
       receivedAnything = true;
+      if (!paused) {
+        schedulePatch(message.diff);
+        return;
+      }
       break;
     case 'reveal':
       reveal(message.id);
@@ -940,7 +1409,7 @@ function onHostMessage(message: HostMessage): void {
       setPaused(message.paused);
       return;
     case 'requestSvg':
-      vscode.postMessage({ type: 'svg', requestId: message.requestId, svg: exportSvg(svgElement, viewport.node() as SVGGElement) });
+      vscode.postMessage({ type: 'svg', requestId: message.requestId, svg: svgExport() });
       return;
   }
   if (paused) {
@@ -950,6 +1419,21 @@ function onHostMessage(message: HostMessage): void {
     return;
   }
   scheduleRender();
+}
+
+/** The export is an SVG file whatever draws the page: a canvas-mode graph is drawn as SVG once for it. */
+function svgExport(): string {
+  if (!canvasMode) {
+    return exportSvg(svgElement, viewport.node() as SVGGElement);
+  }
+  svgForExport = true;
+  try {
+    render();
+    return exportSvg(svgElement, viewport.node() as SVGGElement);
+  } finally {
+    svgForExport = false;
+    render();
+  }
 }
 
 window.addEventListener('message', (event: MessageEvent<unknown>) => {
