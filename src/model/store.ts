@@ -690,7 +690,7 @@ export class TopologyStore {
   private addTimeline(edge: EdgeRec, entry: TimelineEntry): void {
     const max = this.options.timelineLength;
     const kept = edge.timeline.length >= max ? edge.timeline.slice(edge.timeline.length - max + 1) : edge.timeline;
-    edge.timeline = max > 0 ? [...kept, entry] : NO_TIMELINE;
+    edge.timeline = max > 0 ? appended(kept, entry) : NO_TIMELINE;
   }
 
   /** Adds counts to the edge's (shown side's) message types; past the cap, new names are summed under "(other)". */
@@ -699,7 +699,7 @@ export class TopologyStore {
     const names = pairs ? undefined : Object.keys(types);
     const n = pairs ? pairs.length / 2 : names!.length;
     if (n === 0) return;
-    const into = (edge.types ??= []);
+    let into = (edge.types ??= []);
     for (let k = 0; k < n; k++) {
       const name = pairs ? (pairs[2 * k] as string) : names![k];
       const count = pairs ? (pairs[2 * k + 1] as number) : (types as Record<string, number>)[name];
@@ -710,8 +710,8 @@ export class TopologyStore {
         at = typeIndex(into, OTHER_TYPES);
       }
       if (at < 0) {
-        into.push(key, 0);
-        at = into.length - 2;
+        at = into.length;
+        edge.types = into = appended(appended(into, key), 0); // a new name is rare: keep the list exact-size
       }
       const before = into[at + 1] as number;
       into[at + 1] = cumulative && key !== OTHER_TYPES ? Math.max(before, count) : before + count;
@@ -739,7 +739,7 @@ export class TopologyStore {
     let onEndpoint = to.boundEdges.get(endpoint);
     if (!onEndpoint) to.boundEdges.set(endpoint, (onEndpoint = new Set()));
     onEndpoint.add(edge);
-    from.fromEdges = [...from.fromEdges, edge];
+    from.fromEdges = appended(from.fromEdges, edge);
     this.dirtyEdges.add(id);
     return edge;
   }
@@ -1194,6 +1194,17 @@ function intern<T extends string | undefined>(text: T): T {
   if (interned.size >= INTERNED_STRINGS) interned.clear();
   interned.set(text, text);
   return text;
+}
+
+/**
+ * `list` + `item` in an array of exactly that length. Spreads and pushes reserve room for 16 more
+ * elements, which on thousands of edges with one or two entries each was most of their arrays' size.
+ */
+function appended<T>(list: readonly T[], item: T): T[] {
+  const out = new Array<T>(list.length + 1);
+  for (let i = 0; i < list.length; i++) out[i] = list[i];
+  out[list.length] = item;
+  return out;
 }
 
 /** Where `name` sits in a flat [name, count, …] list, or -1. */
