@@ -135,4 +135,10 @@ export interface TopologyDiff {
   removedSockets?: string[];
   removedEdges?: string[];
   collector?: CollectorStatus;
+  /**
+   * Set when the diff carries a connection going down (disconnected, dead, retrying) or a process
+   * exiting: the store sent it without waiting for its rate limit, and consumers with a rate limit of
+   * their own deliver it at once too, so the one event a user waits for is not held back by ~100 ms.
+   */
+  urgent?: true;
 }

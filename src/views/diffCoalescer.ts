@@ -42,6 +42,7 @@ export function mergeDiffs(a: TopologyDiff, b: TopologyDiff): TopologyDiff {
   if (edges.removed) out.removedEdges = edges.removed;
   const collector = b.collector ?? a.collector;
   if (collector) out.collector = collector;
+  if (a.urgent || b.urgent) out.urgent = true;
   return out;
 }
 
@@ -57,7 +58,11 @@ const realTimers: TimerApi = {
   clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
 };
 
-/** Delivers merged diffs to `deliver` at most once per `minIntervalMs`. */
+/**
+ * Delivers merged diffs to `deliver` at most once per `minIntervalMs`; an urgent diff (a connection
+ * down, a process gone) goes at once, but still at most once per `urgentIntervalMs`, so a burst of
+ * exits cannot flood the webview.
+ */
 export class DiffCoalescer {
   private pending: TopologyDiff | undefined;
   private timer: unknown;
@@ -67,13 +72,21 @@ export class DiffCoalescer {
     private readonly deliver: (diff: TopologyDiff) => void,
     private readonly minIntervalMs = 100,
     private readonly timers: TimerApi = realTimers,
+    private readonly urgentIntervalMs = 20,
   ) {}
 
   push(diff: TopologyDiff): void {
     this.pending = this.pending ? mergeDiffs(this.pending, diff) : diff;
-    if (this.timer !== undefined) return;
-    const wait = Math.max(0, this.lastFlush + this.minIntervalMs - this.timers.now());
-    this.timer = this.timers.setTimeout(() => this.flush(), wait);
+    const interval = this.pending.urgent ? Math.min(this.urgentIntervalMs, this.minIntervalMs) : this.minIntervalMs;
+    const wait = Math.max(0, this.lastFlush + interval - this.timers.now());
+    if (this.timer !== undefined) {
+      if (!diff.urgent) return;
+      // An urgent diff moves a pending flush forward, never back.
+      this.timers.clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    if (diff.urgent && wait === 0) this.flush();
+    else this.timer = this.timers.setTimeout(() => this.flush(), wait);
   }
 
   /** Delivers what is pending now (and restarts the interval). */

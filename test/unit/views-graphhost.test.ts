@@ -108,6 +108,34 @@ test('DiffCoalescer sends at most one merged diff per interval (≤ 10/s at 100 
   c.dispose();
 });
 
+test('DiffCoalescer: an urgent diff (connection down, process gone) goes at once, and a burst of them at most every 20 ms', () => {
+  const timers = fakeTimers();
+  const sent: TopologyDiff[] = [];
+  const c = new DiffCoalescer((d) => sent.push(d), 100, timers);
+  c.push({ takenAt: 0, edges: [edge('e1', 'connected')] });
+  timers.advance(100);
+  assert.equal(sent.length, 1);
+  timers.advance(10);
+  c.push({ takenAt: 110, edges: [edge('e2', 'connected')] });
+  timers.advance(5);
+  assert.equal(sent.length, 1, 'an ordinary diff waits for the interval');
+  timers.advance(10);
+  c.push({ takenAt: 125, edges: [edge('e1', 'disconnected')], urgent: true });
+  assert.equal(sent.length, 2, 'the urgent diff went without waiting for a timer');
+  assert.deepEqual(sent[1].edges?.map((e) => e.id).sort(), ['e1', 'e2'], 'with what was pending');
+  assert.equal(sent[1].urgent, true);
+  // 100 urgent diffs 1 ms apart: delivered at most every 20 ms, nothing lost.
+  for (let i = 0; i < 100; i++) {
+    c.push({ takenAt: 200 + i, edges: [edge(`x${i}`, 'disconnected')], urgent: true });
+    timers.advance(1);
+  }
+  timers.advance(50);
+  const burst = sent.slice(2);
+  assert.ok(burst.length >= 4 && burst.length <= 7, `burst delivered in ${burst.length} diffs`);
+  assert.equal(new Set(burst.flatMap((d) => d.edges?.map((e) => e.id) ?? [])).size, 100);
+  c.dispose();
+});
+
 test('SvgRequests: answers match requests, strays are ignored, silence times out', async () => {
   const svg = new SvgRequests();
   const posted: number[] = [];
