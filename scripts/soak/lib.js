@@ -207,7 +207,7 @@ class SoakCollector {
     const next = this.chain.then(() => {
       const from = this.proc.lines.length;
       this.proc.send(JSON.stringify(cmd));
-      return this.proc.line((/** @type {{ type?: string }} */ v) => v?.type === type, 60_000, from);
+      return this.proc.line((/** @type {{ type?: string }} */ v) => v?.type === type, 180_000, from);
     });
     this.chain = next.catch(() => {});
     return /** @type {Promise<T>} */ (next);

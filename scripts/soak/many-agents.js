@@ -78,7 +78,16 @@ run(async (group) => {
   await sleep(STEADY_S * 1000);
   const steady = await collector.stats(true);
   const s2 = await collector.summary();
-  report.row(`collector in steady state (${STEADY_S} s, ${edges} heartbeating edges)`, `CPU ${((steady.cpuMs - steadyFrom.cpuMs) / 1000 / STEADY_S).toFixed(2)} cores; event-loop delay max ${steady.eventLoop.maxMs.toFixed(0)} ms, p99 ${steady.eventLoop.p99Ms.toFixed(0)} ms; stalls > 500 ms: ${stallText(steady.stalls, t0)}; heap ${mb(steady.memory.heapUsed)} MB, rss ${mb(steady.memory.rss)} MB; ${steady.diffs.count} diffs (${(steady.diffs.totalBytes / STEADY_S / 1024).toFixed(0)} KiB/s); edges ${JSON.stringify(s2.edgeStates)}`,
+  // Any edge not connected now is a wrong picture (every process and socket is alive): say why it is so.
+  /** @type {string[]} */
+  const notConnected = [];
+  if ((s2.edgeStates.connected ?? 0) !== edges) {
+    const { snapshot } = await collector.snapshot();
+    for (const e of snapshot.edges.filter((x) => x.state !== 'connected').slice(0, 5)) {
+      notConnected.push(`${e.routingId?.text} ${e.state} (${e.lastDisconnect?.reason ?? 'no disconnect'}; timeline ends ${JSON.stringify(e.timeline.slice(-4).map((t) => `${t.event}${t.detail ? `(${t.detail})` : ''}`))})`);
+    }
+  }
+  report.row(`collector in steady state (${STEADY_S} s, ${edges} heartbeating edges)`, `CPU ${((steady.cpuMs - steadyFrom.cpuMs) / 1000 / STEADY_S).toFixed(2)} cores; event-loop delay max ${steady.eventLoop.maxMs.toFixed(0)} ms, p99 ${steady.eventLoop.p99Ms.toFixed(0)} ms; stalls > 500 ms: ${stallText(steady.stalls, t0)}; heap ${mb(steady.memory.heapUsed)} MB, rss ${mb(steady.memory.rss)} MB; ${steady.diffs.count} diffs (${(steady.diffs.totalBytes / STEADY_S / 1024).toFixed(0)} KiB/s); edges ${JSON.stringify(s2.edgeStates)}${notConnected.length ? `; not connected: ${notConnected.join('; ')}` : ''}`,
     'all edges stay connected', (s2.edgeStates.connected ?? 0) === edges);
 
   // Nothing dropped silently: what agents say they dropped vs what the collector refused or discarded.
