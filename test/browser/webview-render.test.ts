@@ -159,6 +159,59 @@ describe('graph webview with a recorded broker topology', () => {
     assert.ok(seconds(second) >= seconds(first) + 1, `${first} → ${second}`);
   });
 
+  test('a diff that changes one edge patches only that edge: same elements, new class, age and badge', async () => {
+    const { page } = session;
+    const edge = edgeOf('client-1');
+    // Every element's identity is marked, and every DOM change recorded (age texts tick by themselves: left out).
+    await page.evaluate(() => {
+      const w = window as unknown as { __changed: string[]; __observer: MutationObserver };
+      for (const g of document.querySelectorAll('#graph [data-id]')) (g as unknown as { __mark: boolean }).__mark = true;
+      w.__changed = [];
+      w.__observer = new MutationObserver((records) => {
+        for (const r of records) {
+          const target = r.target instanceof Element ? r.target : r.target.parentElement;
+          if (target?.closest('text.edge-age')) continue;
+          w.__changed.push(target?.closest('[data-id]')?.getAttribute('data-id') ?? `(${target?.tagName})`);
+        }
+      });
+      w.__observer.observe(document.querySelector('#graph') as Element, { subtree: true, attributes: true, childList: true, characterData: true });
+    });
+    const takenAt = recorded.snapshot.takenAt + 2000;
+    const gone = { ...edge, state: 'disconnected' as const, lastDisconnect: { at: takenAt, message: 'CLIENT_WENT_AWAY_UNEXPECTEDLY', reason: 'peer process exited' } };
+    await post(page, { type: 'diff', diff: { takenAt, edges: [gone] } });
+    await page.waitForFunction((id) => document.querySelector(`#graph g.edge[data-id="${id}"]`)?.classList.contains('state-disconnected'), edge.id);
+    await page.waitForTimeout(300);
+    const seen = await page.evaluate((id) => {
+      const w = window as unknown as { __changed: string[]; __observer: MutationObserver };
+      w.__observer.disconnect();
+      const label = document.querySelector(`#graph g.edge-label[data-id="${id}"]`);
+      const text = label?.querySelector<SVGTextElement>('text.badge-text');
+      const box = label?.querySelector<SVGRectElement>('rect.badge-box');
+      return {
+        changed: [...new Set(w.__changed)],
+        unmarked: [...document.querySelectorAll('#graph [data-id]')].filter((g) => !(g as unknown as { __mark?: boolean }).__mark).map((g) => g.getAttribute('data-id')),
+        labelClass: label?.getAttribute('class'),
+        age: label?.querySelector('text.edge-age')?.textContent,
+        badge: text?.textContent,
+        textWidth: text?.getBBox().width ?? 0,
+        boxWidth: box?.getBBox().width ?? 0,
+        renderer: document.querySelector('#graph')?.getAttribute('data-renderer'),
+      };
+    }, edge.id);
+    assert.equal(seen.renderer, 'svg');
+    assert.deepEqual(seen.changed, [edge.id], `only the changed edge's elements were touched: ${JSON.stringify(seen.changed)}`);
+    assert.deepEqual(seen.unmarked, [], 'no element was re-created');
+    assert.match(seen.labelClass ?? '', /\bstate-disconnected\b/);
+    assert.match(seen.age ?? '', /disconnected .* ago$/);
+    assert.equal(seen.badge, '⊘ CLIENT_WENT_AWAY_UNEXPE…', 'the badge shows the (label-length) message');
+    assert.ok(seen.textWidth > 0 && seen.boxWidth >= seen.textWidth, `the badge box holds its whole text: ${JSON.stringify(seen)}`);
+
+    // Back as it was, so the tests after this one see the recorded picture.
+    await post(page, { type: 'diff', diff: { takenAt: takenAt + 1, edges: [{ ...edge }] } });
+    await page.waitForFunction((id) => document.querySelector(`#graph g.edge[data-id="${id}"]`)?.classList.contains(`state-connected`), edge.id);
+    assert.equal(await page.evaluate((id) => getComputedStyle(document.querySelector(`#graph g.edge-label[data-id="${id}"] g.badge`) as Element).display, edge.id), 'none');
+  });
+
   test('diffs add, update and remove edges', async () => {
     const { page } = session;
     const [grow, shrink] = recorded.diffs;
@@ -344,8 +397,8 @@ function syntheticSnapshot(): TopologySnapshot {
   return { schema: 1, takenAt, nodes, sockets, edges };
 }
 
-describe('performance', () => {
-  test('500 sockets: pan/zoom frame rate', async () => {
+describe('large graphs: the canvas renderer', () => {
+  test('500 sockets are drawn on a canvas: frame rate, click and tooltip by hit test, SVG export', async () => {
     const session = await open('dark');
     try {
       const { page } = session;
@@ -353,21 +406,14 @@ describe('performance', () => {
       assert.equal(snapshot.sockets.length, 500);
       const started = Date.now();
       await post(page, { type: 'snapshot', snapshot });
-      await page.waitForFunction(() => document.querySelectorAll('#graph g.socket').length === 500);
-      // Settled = no group moved for half a second (the simulation stops itself).
-      await page.waitForFunction(() => {
-        const w = window as unknown as { __lastPositions?: string; __stableSince?: number };
-        const now = [...document.querySelectorAll('#graph g.group')].slice(0, 40).map((g) => g.getAttribute('transform')).join();
-        if (now !== w.__lastPositions) {
-          w.__lastPositions = now;
-          w.__stableSince = performance.now();
-          return false;
-        }
-        return performance.now() - (w.__stableSince ?? 0) > 500;
-      }, undefined, { polling: 100, timeout: 40_000 });
+      await page.waitForFunction(() => document.querySelector('#graph')?.getAttribute('data-edges') === '480');
+      await page.waitForFunction(() => document.querySelector('#graph')?.getAttribute('data-layout') === 'settled', undefined, { polling: 100, timeout: 40_000 });
       const settledMs = Date.now() - started;
+      assert.equal(await page.getAttribute('#graph', 'data-renderer'), 'canvas');
+      assert.equal(await page.locator('#graph g.edge, #graph g.socket').count(), 0, 'the SVG holds no items in canvas mode');
+      assert.equal(await page.locator('#graph-canvas').isVisible(), true);
 
-      const measure = (zoomedIn: boolean): Promise<{ fps: number; frames: number; transforms: number }> => page.evaluate(async (zoomIn) => {
+      const measure = (zoomedIn: boolean): Promise<{ fps: number; transforms: number }> => page.evaluate(async (zoomIn) => {
         const svg = document.querySelector('#graph') as SVGSVGElement;
         const viewport = document.querySelector('#graph g.viewport') as SVGGElement;
         const box = svg.getBoundingClientRect();
@@ -395,26 +441,40 @@ describe('performance', () => {
           };
           requestAnimationFrame(frame);
         });
-        const fps = frames / ((performance.now() - start) / 1000);
-        return { fps, frames, transforms: seen.size };
+        return { fps: frames / ((performance.now() - start) / 1000), transforms: seen.size };
       }, zoomedIn);
-
-      const edgeLabelsShown = (): Promise<boolean> => page.evaluate(() => {
-        const label = document.querySelector('#graph g.edge-label text.edge-age');
-        return label !== null && getComputedStyle(label).display !== 'none';
-      });
       const overview = await measure(false);
-      await page.waitForTimeout(400);
-      const labelsFitted = await edgeLabelsShown();
       const close = await measure(true);
-      await page.waitForTimeout(400);
-      const labelsClose = await edgeLabelsShown();
-      console.log(`[webview perf] 500 sockets, 480 edges: layout settled in ${settledMs} ms; pan/zoom ${overview.fps.toFixed(1)} fps fitted (edge labels at rest: ${labelsFitted ? 'on' : 'off'}), ${close.fps.toFixed(1)} fps zoomed in (edge labels at rest: ${labelsClose ? 'on' : 'off'})`);
+      console.log(`[webview perf] 500 sockets, 480 edges (canvas): layout settled in ${settledMs} ms; pan/zoom ${overview.fps.toFixed(1)} fps fitted, ${close.fps.toFixed(1)} fps zoomed in`);
       assert.ok(overview.transforms > 10 && close.transforms > 10, 'the zoom really changed every few frames');
-      assert.ok(labelsClose, 'zoomed in and at rest, edge labels are drawn');
       assert.ok(overview.fps >= 10, `fitted view: ${overview.fps.toFixed(1)} fps`);
       assert.ok(close.fps >= 10, `zoomed in: ${close.fps.toFixed(1)} fps`);
+
+      // Reveal centres an edge; a click there must find it by hit test (the SVG has no element for it).
+      const edge = snapshot.edges[3];
+      await post(page, { type: 'reveal', id: edge.id });
+      await page.locator('#details h2', { hasText: 'Connection' }).waitFor();
+      await page.keyboard.press('Escape');
+      await page.waitForFunction(() => !document.querySelector('#details')?.textContent?.includes('Connection'));
+      await page.waitForTimeout(400); // motion settles: labels (and their hit boxes) are back
+      const box = await page.locator('#graph').boundingBox();
+      assert.ok(box);
+      await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2 - 8);
+      await page.locator('#tooltip').waitFor({ state: 'visible' });
+      assert.ok((await page.locator('#tooltip').textContent())?.includes(edge.endpoint), 'hovering the edge shows its tooltip');
+      await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2 - 8);
+      await page.locator('#details h2', { hasText: 'Connection' }).waitFor();
+      assert.deepEqual(await waitForPosted(page, 'selected'), { type: 'selected', id: edge.id });
       await page.screenshot({ path: path.join(SCREENSHOTS, 'graph-500-sockets.png') });
+
+      // The export is a real SVG of every item, and the page goes back to the canvas afterwards.
+      await post(page, { type: 'requestSvg', requestId: 9 });
+      const answer = await waitForPosted(page, 'svg');
+      const svg = answer.type === 'svg' ? answer.svg : '';
+      assert.equal((svg.match(/<g data-id="e\d+"/g) ?? []).length, 2 * 480, 'every edge and its label are in the export');
+      assert.ok(svg.includes('⊘ GONE'), 'disconnect badges are exported');
+      assert.equal(await page.getAttribute('#graph', 'data-renderer'), 'canvas');
+      assert.equal(await page.locator('#graph g.edge').count(), 0);
       assert.deepEqual(session.problems, []);
     } finally {
       await session.context.close();
