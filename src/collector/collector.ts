@@ -14,6 +14,9 @@ import type { CollectorStatus } from '../model/snapshot';
 import { isZ85Key, z85Encode, type CurveKeyPair } from './keys';
 import { loadZeromq, setStringOption, ZMQ_DISCONNECT_MSG } from './zmq';
 
+
+/** The longest the receive loop runs on a backlog before it lets timers and I/O in. */
+const RECEIVE_SLICE_MS = 10;
 export interface CollectorOptions {
   /** Default 127.0.0.1. Any address other than loopback requires `curve` (DESIGN.md invariant 4). */
   address?: string;
@@ -174,7 +177,15 @@ export class Collector extends EventEmitter {
   }
 
   private async receiveLoop(router: Zmq.Router): Promise<void> {
+    let sliceStart = performance.now();
     for (;;) {
+      // While messages are queued, zeromq.js resolves receive() without a trip through the event loop:
+      // a backlog would run as one long microtask chain and freeze the extension host (timers, other
+      // extensions, the webview) for seconds. Give the loop back after every slice of work.
+      if (performance.now() - sliceStart >= RECEIVE_SLICE_MS) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        sliceStart = performance.now();
+      }
       let frames: Buffer[];
       try {
         frames = await router.receive();
