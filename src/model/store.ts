@@ -61,6 +61,12 @@ export const DEFAULT_STORE_OPTIONS: StoreOptions = {
 
 /** How long the least-delay clock offset of an agent is trusted before it is measured afresh. */
 const OFFSET_REFRESH_MS = 30_000;
+/**
+ * The shortest gap between two diffs when one carries a connection going down or late, or a process
+ * exiting: sent at once rather than after the ordinary throttle (notifyIntervalMs), yet a burst of
+ * exits still makes at most one diff per this many ms.
+ */
+const URGENT_NOTIFY_MS = 20;
 /** Routing ids remembered per ROUTER (anonymous peers get a new one on every reconnect). */
 const PEERS_PER_SOCKET = 4096;
 /** A lastSeenAt change alone puts a node in a diff at most this often. */
@@ -211,6 +217,10 @@ export class TopologyStore {
   private collectorDirty = false;
   private lastNotifyAt = -Infinity;
   private notifyTimer: NodeJS.Timeout | undefined;
+  /** When the pending notify fires (collector clock). */
+  private notifyDueAt = Infinity;
+  /** A connection went down or late, or a process exited, since the last diff: notify without the throttle. */
+  private urgentChange = false;
   private sweepTimer: NodeJS.Timeout | undefined;
 
   constructor(options: Partial<StoreOptions> = {}) {
@@ -352,6 +362,7 @@ export class TopologyStore {
     clearTimeout(this.notifyTimer);
     this.sweepTimer = undefined;
     this.notifyTimer = undefined;
+    this.notifyDueAt = Infinity;
     this.listeners.clear();
   }
 
@@ -490,6 +501,9 @@ export class TopologyStore {
     for (const edge of this.eventEdges(socket, msg.address)) {
       this.addTimeline(edge, { at, event: msg.event, ...(detail !== undefined ? { detail } : {}) });
       edge.touched = true;
+      this.dirtyEdges.add(edge.id);
+      // A closed socket's last monitor events are read after its `close` was posted: history only.
+      if (this.closedEnd(edge)) continue;
       switch (msg.event) {
         case 'connect':
         case 'connect:delay':
@@ -515,8 +529,12 @@ export class TopologyStore {
         default:
           break;
       }
-      this.dirtyEdges.add(edge.id);
     }
+  }
+
+  /** Whether either end of the edge is a closed socket: nothing brings such an edge back up. */
+  private closedEnd(edge: EdgeRec): boolean {
+    return this.sockets.get(edge.from)?.closed === true || this.sockets.get(edge.to)?.closed === true;
   }
 
   /** The edges a monitor event on `socket` concerns: by connect endpoint, else the one edge on a bound endpoint. */
@@ -603,7 +621,7 @@ export class TopologyStore {
         if (!cumulative && counted) rateAdd(edge.rates ??= newRateRing(), receivedAt, fromSide ? p.msgsOut : p.msgsIn, fromSide ? p.msgsIn : p.msgsOut);
         this.addTypes(edge, p.types, cumulative);
       }
-      if (arrived !== undefined && edge.phase !== 'up' && arrived > edge.phaseAt) {
+      if (arrived !== undefined && edge.phase !== 'up' && arrived > edge.phaseAt && !this.closedEnd(edge)) {
         if (edge.phase === 'disconnected') this.addTimeline(edge, { at: arrived, event: 'recovered', detail: 'traffic after disconnect' });
         this.setPhase(edge, 'up', arrived);
       }
@@ -660,6 +678,7 @@ export class TopologyStore {
 
   private exitNode(node: NodeRec, reason: string, at: number): void {
     node.exitedAt = at;
+    this.urgentChange = true;
     this.dirtyNodes.add(node.id);
     for (const socketId of this.socketsByNode.get(node.id) ?? []) {
       for (const edge of this.edgesOf(this.sockets.get(socketId))) {
@@ -683,6 +702,7 @@ export class TopologyStore {
   }
 
   private setPhase(edge: EdgeRec, phase: EdgePhase, at: number): void {
+    if (phase !== edge.phase && (phase === 'disconnected' || phase === 'retrying')) this.urgentChange = true;
     edge.phase = phase;
     edge.phaseAt = at;
   }
@@ -1043,6 +1063,7 @@ export class TopologyStore {
       const age = livenessAge(now, edge.lastHeartbeat, edge.lastMessage);
       const detail = age === null ? undefined : `${edge.lastHeartbeat !== undefined ? 'heartbeat' : 'traffic'} age ${age} ms`;
       const entry = (event: TimelineEntry['event']) => this.addTimeline(edge, { at: now, event, ...(detail ? { detail } : {}) });
+      if (state === 'late' || state === 'dead') this.urgentChange = true;
       if (state === 'late') entry('heartbeat-late');
       else if (state === 'dead') entry('heartbeat-dead');
       else if (state === 'connected' && (was === 'late' || was === 'dead')) entry('recovered');
@@ -1057,9 +1078,15 @@ export class TopologyStore {
   }
 
   private scheduleNotify(): void {
-    if (this.notifyTimer) return;
-    const delay = Math.max(0, this.lastNotifyAt + this.options.notifyIntervalMs - this.now());
-    this.notifyTimer = setTimeout(() => this.notify(), delay);
+    const now = this.now();
+    const interval = this.urgentChange ? Math.min(URGENT_NOTIFY_MS, this.options.notifyIntervalMs) : this.options.notifyIntervalMs;
+    const dueAt = Math.max(now, this.lastNotifyAt + interval);
+    if (this.notifyTimer) {
+      if (dueAt >= this.notifyDueAt) return;
+      clearTimeout(this.notifyTimer);
+    }
+    this.notifyDueAt = dueAt;
+    this.notifyTimer = setTimeout(() => this.notify(), dueAt - now);
     this.notifyTimer.unref();
   }
 
@@ -1070,6 +1097,9 @@ export class TopologyStore {
 
   private notify(): void {
     this.notifyTimer = undefined;
+    this.notifyDueAt = Infinity;
+    const urgent = this.urgentChange;
+    this.urgentChange = false;
     this.resolveIfDirty();
     const now = this.now();
     this.lastNotifyAt = now;
@@ -1116,6 +1146,7 @@ export class TopologyStore {
     if (collector) diff.collector = collector;
     this.forgetChanges();
     if (Object.keys(diff).length === 1) return;
+    if (urgent) diff.urgent = true;
     for (const listener of [...this.listeners]) {
       try {
         listener(diff);

@@ -232,6 +232,56 @@ describe('diffs', () => {
     advance(1200);
     assert.equal(diffs.length, 1, 'a disposed listener hears nothing more');
   });
+  test('a connection going down or a process exiting is sent at once (urgent), not after the throttle', () => {
+    const store = newStore({ notifyIntervalMs: 100, sweepIntervalMs: 250, warnAfterMs: 2500, deadAfterMs: 6000 });
+    store.start();
+    const { router, dealers } = routerWithDealers(store, T0, ['w1', 'w2', 'w3']);
+    const diffs: TopologyDiff[] = [];
+    store.onDiff((d) => diffs.push(d));
+    store.apply(agentKeyOf(router), router.beat(clock.now), clock.now);
+    mock.timers.tick(100);
+    assert.equal(diffs.length, 1);
+    diffs.length = 0;
+
+    // An ordinary change 10 ms after a diff waits for the throttle; a process exit 5 ms later does not.
+    const w1 = dealers.get('w1')!;
+    clock.now += 10;
+    mock.timers.tick(10);
+    store.apply(agentKeyOf(w1), w1.heartbeats(clock.now, DEALER_SOCKET, { count: 1 }), clock.now);
+    clock.now += 5;
+    mock.timers.tick(5);
+    assert.equal(diffs.length, 0);
+    store.agentGone(agentKeyOf(dealers.get('w2')!), 'telemetry connection lost', clock.now);
+    clock.now += 5;
+    mock.timers.tick(5);
+    assert.equal(diffs.length, 1, 'sent 20 ms after the previous diff, not 100');
+    assert.equal(diffs[0].urgent, true);
+    assert.deepEqual(diffs[0].nodes?.map((n) => n.state), ['exited']);
+    assert.equal(diffs[0].edges?.find((e) => e.from === w1.socketId(DEALER_SOCKET))?.heartbeatAgeMs, 10, 'with what was pending');
+
+    // A burst of exits: at most one diff per 20 ms, none lost.
+    diffs.length = 0;
+    store.agentGone(agentKeyOf(dealers.get('w3')!), 'telemetry connection lost', clock.now);
+    store.agentGone(agentKeyOf(router), 'telemetry connection lost', clock.now);
+    clock.now += 10;
+    mock.timers.tick(10);
+    assert.equal(diffs.length, 0, 'within 20 ms of the last urgent diff');
+    clock.now += 10;
+    mock.timers.tick(10);
+    assert.equal(diffs.length, 1);
+    assert.deepEqual(diffs[0].nodes?.map((n) => n.id).sort(), [dealers.get('w3')!.nodeId, router.nodeId].sort());
+
+    // An ordinary diff after that is throttled again.
+    diffs.length = 0;
+    store.apply(agentKeyOf(w1), w1.heartbeats(clock.now, DEALER_SOCKET, { count: 1 }), clock.now);
+    clock.now += 50;
+    mock.timers.tick(50);
+    assert.equal(diffs.length, 0);
+    clock.now += 50;
+    mock.timers.tick(50);
+    assert.equal(diffs.length, 1);
+    assert.equal(diffs[0].urgent, undefined);
+  });
 });
 
 describe('bounds', () => {
