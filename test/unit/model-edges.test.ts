@@ -278,6 +278,26 @@ describe('disconnects', () => {
     assert.equal(s.sockets.find((k) => k.id === dealer.socketId(DEALER_SOCKET))?.closed, true);
     assert.equal(edgeFrom(s, dealer.socketId(DEALER_SOCKET)).lastDisconnect?.reason, 'socket closed');
   });
+
+  // The Node agent posts `close` at once, while the socket's last monitor events are read from the
+  // monitor afterwards (churn soak: closed sockets' edges stuck `connecting`, or `late` → `dead`).
+  for (const late of [['connect:delay', 'connect', 'end'], ['handshake', 'end'], ['connect:retry', 'accept', 'end']] as const) {
+    test(`monitor events after close (${late.join(', ')}) go on the timeline but do not re-open the edge`, () => {
+      const { store, clock } = newStore();
+      const { router, dealers } = routerWithDealers(store, T0, ['w1']);
+      const dealer = dealers.get('w1')!;
+      const key = agentKeyOf(dealer);
+      store.apply(key, viaWire(dealer.close(T0 + 5, DEALER_SOCKET)), T0 + 5);
+      late.forEach((event, i) => store.apply(key, viaWire(dealer.event(T0 + 6 + i, DEALER_SOCKET, event, 'tcp://localhost:5555')), T0 + 6 + i));
+      // Nor does a heartbeat the DEALER sent before closing that the ROUTER reads (and stamps) after.
+      store.apply(agentKeyOf(router), viaWire(router.heartbeats(T0 + 8, ROUTER_SOCKET, { peer: 'w1' })), T0 + 10);
+      clock.now = T0 + 60_000;
+      const edge = edgeFrom(store.snapshot(), dealer.socketId(DEALER_SOCKET));
+      assert.equal(edge.state, 'disconnected');
+      assert.equal(edge.lastDisconnect?.reason, 'socket closed');
+      assert.deepEqual(edge.timeline.map((t) => t.event).slice(-late.length), [...late]);
+    });
+  }
 });
 
 describe('collector restart and process restart', () => {
