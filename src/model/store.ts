@@ -660,8 +660,36 @@ export class TopologyStore {
     const edge = this.peerEdge(socket, msg.peer);
     if (!edge) return;
     const message = msg.text ? binLabel(msg.text) : null;
-    this.addTimeline(edge, { at, event: 'disconnect-msg', detail: message ?? `peer ${binLabel(msg.peer)}` });
+    const entry: TimelineEntry = { at, event: 'disconnect-msg', detail: message ?? `peer ${binLabel(msg.peer)}` };
+    // Read by the ROUTER before the edge's current phase began (a handshake, a reconnect under way, traffic
+    // after a loss): it ends the previous connection with that routing id, whose loss is already shown.
+    // It reaches the collector late because the two ends' telemetry travels apart.
+    if (edge.phase !== 'disconnected' && at < edge.phaseAt) {
+      const previous = this.previousPeerEdge(socket, msg.peer, edge);
+      if (previous) {
+        this.addTimeline(previous, entry);
+        this.disconnectEdge(previous.id, REASONS.disconnectMsg, message, at);
+      } else {
+        this.addTimeline(edge, entry);
+        edge.lastDisconnect = combineDisconnect(edge.lastDisconnect, true, { at, message, reason: REASONS.disconnectMsg });
+        this.dirtyEdges.add(edge.id);
+      }
+      return;
+    }
+    this.addTimeline(edge, entry);
     this.disconnectEdge(edge.id, REASONS.disconnectMsg, message, at);
+  }
+
+  /** The latest other socket's edge to `router` with the same routing id (a replaced DEALER), if kept. */
+  private previousPeerEdge(router: SocketRec, peer: Bin, current: EdgeRec): EdgeRec | undefined {
+    let found: EdgeRec | undefined;
+    for (const claimant of this.byRoutingId.get(peer.hex) ?? []) {
+      if (claimant.id === current.from) continue;
+      for (const edge of this.pick([...claimant.connectEdges.values()].flat())) {
+        if (edge.to === router.id && (!found || edge.phaseAt > found.phaseAt)) found = edge;
+      }
+    }
+    return found;
   }
 
   private close(node: NodeRec, socketNumber: number, at: number): void {

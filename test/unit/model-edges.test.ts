@@ -279,6 +279,59 @@ describe('disconnects', () => {
     assert.equal(edgeFrom(s, dealer.socketId(DEALER_SOCKET)).lastDisconnect?.reason, 'socket closed');
   });
 
+  // A ROUTER's ZMQ_DISCONNECT_MSG for routing id R can reach the collector after R's next handshake
+  // (churn soak: a live, heartbeating worker shown disconnected until its next reconnect).
+  test('a disconnect message stamped before the edge\'s handshake belongs to the previous connection: history only', () => {
+    const { store } = newStore();
+    const { router, dealers } = routerWithDealers(store, T0, ['w1']);
+    const dealer = dealers.get('w1')!;
+    const dk = agentKeyOf(dealer);
+    store.apply(dk, viaWire(dealer.event(T0 + 100, DEALER_SOCKET, 'disconnect', 'tcp://localhost:5555')), T0 + 100);
+    store.apply(dk, viaWire(dealer.event(T0 + 200, DEALER_SOCKET, 'connect', 'tcp://localhost:5555')), T0 + 200);
+    store.apply(dk, viaWire(dealer.event(T0 + 201, DEALER_SOCKET, 'handshake', 'tcp://localhost:5555')), T0 + 201);
+    store.apply(agentKeyOf(router), viaWire(router.disconnectMsg(T0 + 101, ROUTER_SOCKET, 'w1', toBin('bye'))), T0 + 205);
+    const edge = edgeFrom(store.snapshot(), dealer.socketId(DEALER_SOCKET));
+    assert.equal(edge.state, 'connected');
+    assert.equal(edge.timeline.at(-1)?.event, 'disconnect-msg');
+    assert.deepEqual(edge.lastDisconnect, { at: T0 + 100, message: 'bye', reason: 'ZMQ_DISCONNECT_MSG from peer' }, 'the earlier loss learns its message');
+  });
+
+  test('a replaced DEALER (same routing id): the old connection\'s late disconnect message goes to the closed socket\'s edge', () => {
+    const { store } = newStore();
+    const { router, dealers } = routerWithDealers(store, T0, ['w1']);
+    const dealer = dealers.get('w1')!;
+    const dk = agentKeyOf(dealer);
+    const next = DEALER_SOCKET + 1;
+    for (const m of [dealer.socket(T0 + 100, next, 'DEALER', 'w1'), dealer.connect(T0 + 100, next, 'tcp://localhost:5555'), dealer.close(T0 + 101, DEALER_SOCKET),
+      dealer.event(T0 + 150, next, 'connect', 'tcp://localhost:5555'), dealer.event(T0 + 151, next, 'handshake', 'tcp://localhost:5555')]) {
+      store.apply(dk, viaWire(m), T0 + 151);
+    }
+    store.apply(agentKeyOf(router), viaWire(router.disconnectMsg(T0 + 102, ROUTER_SOCKET, 'w1')), T0 + 160);
+    const s = store.snapshot();
+    const live = edgeFrom(s, dealer.socketId(next));
+    assert.equal(live.state, 'connected');
+    assert.ok(!live.timeline.some((t) => t.event === 'disconnect-msg'), JSON.stringify(live.timeline));
+    const old = edgeFrom(s, dealer.socketId(DEALER_SOCKET));
+    assert.equal(old.state, 'disconnected');
+    assert.equal(old.timeline.at(-1)?.event, 'disconnect-msg');
+  });
+
+  test('a disconnect message read after the new handshake disconnects; the peer\'s next message read after it reconnects', () => {
+    const { store } = newStore();
+    const { router, dealers } = routerWithDealers(store, T0, ['w1']);
+    const dealer = dealers.get('w1')!;
+    const rk = agentKeyOf(router);
+    store.apply(agentKeyOf(dealer), viaWire(dealer.event(T0 + 100, DEALER_SOCKET, 'handshake', 'tcp://localhost:5555')), T0 + 100);
+    store.apply(rk, viaWire(router.disconnectMsg(T0 + 110, ROUTER_SOCKET, 'w1')), T0 + 110);
+    const edge = () => edgeFrom(store.snapshot(), dealer.socketId(DEALER_SOCKET));
+    assert.equal(edge().state, 'disconnected', 'a peer that really went (kill -9) is shown gone at once');
+    store.apply(rk, viaWire(router.heartbeats(T0 + 110, ROUTER_SOCKET, { peer: 'w1' })), T0 + 115);
+    assert.equal(edge().state, 'disconnected', 'a message read in the same millisecond proves nothing');
+    store.apply(rk, viaWire(router.heartbeats(T0 + 300, ROUTER_SOCKET, { peer: 'w1' })), T0 + 300);
+    assert.equal(edge().state, 'connected');
+    assert.deepEqual(edge().timeline.slice(-2).map((t) => t.event), ['disconnect-msg', 'recovered']);
+  });
+
   // The Node agent posts `close` at once, while the socket's last monitor events are read from the
   // monitor afterwards (churn soak: closed sockets' edges stuck `connecting`, or `late` → `dead`).
   for (const late of [['connect:delay', 'connect', 'end'], ['handshake', 'end'], ['connect:retry', 'accept', 'end']] as const) {
