@@ -661,10 +661,11 @@ export class TopologyStore {
     if (!edge) return;
     const message = msg.text ? binLabel(msg.text) : null;
     const entry: TimelineEntry = { at, event: 'disconnect-msg', detail: message ?? `peer ${binLabel(msg.peer)}` };
-    // Read by the ROUTER before the edge's current phase began (a handshake, a reconnect under way, traffic
-    // after a loss): it ends the previous connection with that routing id, whose loss is already shown.
-    // It reaches the collector late because the two ends' telemetry travels apart.
-    if (edge.phase !== 'disconnected' && at < edge.phaseAt) {
+    // It ends the previous connection with that routing id, whose loss is already shown, when the edge is
+    // up since after the ROUTER read it (handshake or traffic; the two ends' telemetry travels apart), or
+    // has not been up since its last loss (connecting, retrying: e.g. a replacing DEALER's new edge).
+    const previousConnection = edge.phase === 'up' ? at < edge.phaseAt : edge.phase !== 'disconnected' && edge.touched;
+    if (previousConnection) {
       const previous = this.previousPeerEdge(socket, msg.peer, edge);
       if (previous) {
         this.addTimeline(previous, entry);

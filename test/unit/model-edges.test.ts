@@ -316,6 +316,28 @@ describe('disconnects', () => {
     assert.equal(old.timeline.at(-1)?.event, 'disconnect-msg');
   });
 
+  test('a replacing DEALER not yet connected keeps connecting when the old connection\'s disconnect message comes; an unknown peer\'s is a loss', () => {
+    const { store } = newStore();
+    const { router, dealers } = routerWithDealers(store, T0, ['w1']);
+    const dealer = dealers.get('w1')!;
+    const dk = agentKeyOf(dealer);
+    const rk = agentKeyOf(router);
+    const next = DEALER_SOCKET + 1;
+    for (const m of [dealer.socket(T0 + 100, next, 'DEALER', 'w1'), dealer.connect(T0 + 100, next, 'tcp://localhost:5555'),
+      dealer.event(T0 + 100, next, 'connect:delay', 'tcp://localhost:5555'), dealer.close(T0 + 101, DEALER_SOCKET)]) {
+      store.apply(dk, viaWire(m), T0 + 101);
+    }
+    store.apply(rk, viaWire(router.disconnectMsg(T0 + 102, ROUTER_SOCKET, 'w1')), T0 + 102);
+    let s = store.snapshot();
+    assert.equal(edgeFrom(s, dealer.socketId(next)).state, 'connecting');
+    assert.equal(edgeFrom(s, dealer.socketId(DEALER_SOCKET)).timeline.at(-1)?.event, 'disconnect-msg');
+
+    store.apply(rk, viaWire(router.disconnectMsg(T0 + 103, ROUTER_SOCKET, 'ghost')), T0 + 103);
+    s = store.snapshot();
+    const ghost = s.edges.find((e) => e.routingId?.text === 'ghost');
+    assert.equal(ghost?.state, 'disconnected', 'first seen by its disconnect message: a loss, not a connection under way');
+  });
+
   test('a disconnect message read after the new handshake disconnects; the peer\'s next message read after it reconnects', () => {
     const { store } = newStore();
     const { router, dealers } = routerWithDealers(store, T0, ['w1']);
