@@ -7,6 +7,7 @@
  * Flags for iterating on one case (a partial run is labelled so in its notes): `--runtime node|python`,
  * `--scenario stream|reqrep|fanin` (comma-separated), `--rounds N`, `--no-memory`.
  */
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { startCollector, deadEndpoint } from './lib/collector';
 import { rssKiB, startChild } from './lib/children';
@@ -50,7 +51,9 @@ function listFlag<T extends string>(name: string, known: readonly T[]): readonly
   if (unknown.length > 0 || picked.length === 0) throw new Error(`${name}: unknown ${unknown.join(', ')}; known: ${known.join(', ')}`);
   return picked as T[];
 }
-const RUNTIMES = listFlag<Runtime>('--runtime', ['node', 'python']);
+/** Debian's python3-zmq (what .ci/run installs); without it the Python rows are left out, and said so. */
+const PYTHON_HAS_ZMQ = spawnSync(PYTHON, ['-c', 'import zmq'], { stdio: 'ignore' }).status === 0;
+const RUNTIMES = listFlag<Runtime>('--runtime', ['node', 'python']).filter((r) => r !== 'python' || PYTHON_HAS_ZMQ);
 const RUN_SCENARIOS = listFlag<Scenario>('--scenario', SCENARIOS);
 if (flag('--rounds') !== undefined) settings.rounds = Math.max(1, Number(flag('--rounds')) || 1);
 const withMemory = !process.argv.includes('--no-memory');
@@ -255,6 +258,7 @@ async function main(): Promise<void> {
     notes.push(`${settings.rounds} rounds per scenario, ${settings.warmupMs} ms warm-up + ${settings.measureMs} ms measured per run; ROUTER and DEALER in two processes on tcp loopback, both instrumented in the instrumented variants.`);
     notes.push('Stream/fan-in latency is one-way send→receive under a saturating sender, so it is queueing delay (HWM-bound), reported for comparison only.');
     notes.push('"Flat" memory is taken as: RSS growth ≤ 5 MiB and (Node) heap-after-GC growth ≤ 1 MiB between the first and last third of the run. The Node and Python memory runs ran at the same time.');
+    if (!PYTHON_HAS_ZMQ) notes.push(`Python left out: ${PYTHON} cannot import zmq (apt-get install python3-zmq).`);
     if (partial) notes.push(`PARTIAL RUN: runtimes ${RUNTIMES.join(', ')}; scenarios ${RUN_SCENARIOS.join(', ')}; memory run ${withMemory ? 'included' : 'skipped'}.`);
     if (quick) notes.push('QUICK MODE: 1 round, and the memory runs overlapped the timed runs: the timings are a smoke test, not figures.');
     writeResult({ benchmark: 'agent', mode: quick ? 'quick' : 'full', startedAt: new Date(startedAt).toISOString(), durationMs: Date.now() - startedAt, rows, notes, raw: { settings, runs, memory } });
