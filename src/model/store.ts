@@ -663,10 +663,9 @@ export class TopologyStore {
     const entry: TimelineEntry = { at, event: 'disconnect-msg', detail: message ?? `peer ${binLabel(msg.peer)}` };
     // It ends the previous connection with that routing id, whose loss is already shown, when the edge is
     // up since after the ROUTER read it (handshake or traffic; the two ends' telemetry travels apart), or
-    // has not been up since its last loss (connecting, retrying: e.g. a replacing DEALER's new edge).
-    const previousConnection = edge.phase === 'up' ? at < edge.phaseAt : edge.phase !== 'disconnected' && edge.touched;
-    if (previousConnection) {
-      const previous = this.previousPeerEdge(socket, msg.peer, edge);
+    // has not been up since its last loss (connecting, retrying), or is a replacing DEALER's new edge.
+    const previous = edge.phase === 'disconnected' ? undefined : this.previousPeerEdge(socket, msg.peer, edge);
+    if (edge.phase === 'up' ? at < edge.phaseAt : edge.phase !== 'disconnected' && (edge.touched || previous !== undefined)) {
       if (previous) {
         this.addTimeline(previous, entry);
         this.disconnectEdge(previous.id, REASONS.disconnectMsg, message, at);
