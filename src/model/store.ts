@@ -67,6 +67,8 @@ const OFFSET_REFRESH_MS = 30_000;
  * exits still makes at most one diff per this many ms.
  */
 const URGENT_NOTIFY_MS = 20;
+/** The shortest gap between two sweeps run for edges crossing a threshold between regular sweeps. */
+const DUE_SWEEP_GAP_MS = 20;
 /** Routing ids remembered per ROUTER (anonymous peers get a new one on every reconnect). */
 const PEERS_PER_SOCKET = 4096;
 /** A lastSeenAt change alone puts a node in a diff at most this often. */
@@ -222,6 +224,8 @@ export class TopologyStore {
   /** A connection went down or late, or a process exited, since the last diff: notify without the throttle. */
   private urgentChange = false;
   private sweepTimer: NodeJS.Timeout | undefined;
+  /** A sweep at the moment the next edge crosses a liveness threshold (see sweep()). */
+  private dueTimer: NodeJS.Timeout | undefined;
 
   constructor(options: Partial<StoreOptions> = {}) {
     this.options = { ...DEFAULT_STORE_OPTIONS, ...options };
@@ -359,6 +363,8 @@ export class TopologyStore {
 
   dispose(): void {
     clearInterval(this.sweepTimer);
+    clearTimeout(this.dueTimer);
+    this.dueTimer = undefined;
     clearTimeout(this.notifyTimer);
     this.sweepTimer = undefined;
     this.notifyTimer = undefined;
@@ -1080,11 +1086,21 @@ export class TopologyStore {
     return 'live';
   }
 
-  /** The one periodic job: liveness transitions onto the timelines, then a (throttled) notification. */
+  /**
+   * The one periodic job: liveness transitions onto the timelines, then a (throttled) notification.
+   * An edge that crosses a threshold before the next sweep gets a sweep of its own at that moment, so
+   * "late" and "dead" show when they are due, not up to one sweep interval later.
+   */
   private sweep(): void {
     const now = this.now();
+    const { warnAfterMs, deadAfterMs } = this.thresholds;
+    let nextDue = Infinity;
     for (const edge of this.edges.values()) {
       const state = this.edgeStateNow(edge, now);
+      if (state === 'connected' || state === 'late') {
+        const ref = edge.lastHeartbeat ?? edge.lastMessage;
+        if (ref !== undefined) nextDue = Math.min(nextDue, ref + (state === 'connected' ? warnAfterMs : deadAfterMs) + 1);
+      }
       if (state === edge.sweptState) continue;
       const was = edge.sweptState;
       edge.sweptState = state;
@@ -1097,8 +1113,18 @@ export class TopologyStore {
       else if (state === 'connected' && (was === 'late' || was === 'dead')) entry('recovered');
       this.dirtyEdges.add(edge.id);
     }
+    this.scheduleDueSweep(now, nextDue);
     if (this.listeners.size > 0) this.scheduleNotify();
     else this.forgetChanges();
+  }
+
+  private scheduleDueSweep(now: number, dueAt: number): void {
+    clearTimeout(this.dueTimer);
+    this.dueTimer = undefined;
+    if (!this.sweepTimer || dueAt >= now + this.options.sweepIntervalMs) return;
+    // Edges due one after another (heartbeats at many phases) cost at most one extra sweep per gap.
+    this.dueTimer = setTimeout(() => this.sweep(), Math.max(DUE_SWEEP_GAP_MS, dueAt - now));
+    this.dueTimer.unref();
   }
 
   private changed(): void {

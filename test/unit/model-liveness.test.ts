@@ -179,6 +179,29 @@ describe('retry storms', () => {
   });
 });
 
+describe('liveness on time', () => {
+  test('an edge turns late when it is due, not at the next regular sweep', () => {
+    const store = newStore({ notifyIntervalMs: 100, sweepIntervalMs: 250, warnAfterMs: 2500, deadAfterMs: 6000 });
+    store.start();
+    const { router, dealers } = routerWithDealers(store, T0, ['w1']);
+    const w1 = dealers.get('w1')!;
+    const diffs: TopologyDiff[] = [];
+    store.onDiff((d) => diffs.push(d));
+    // The last heartbeat lands between two sweeps (they run at T0 + k·250), so "late" is due between two as well.
+    advance(130, 10);
+    const lastBeat = clock.now;
+    store.apply(agentKeyOf(w1), w1.heartbeats(lastBeat, DEALER_SOCKET, { count: 1 }), lastBeat);
+    store.apply(agentKeyOf(router), router.heartbeats(lastBeat, ROUTER_SOCKET, { peer: 'w1', count: 1 }), lastBeat);
+    const wentLate = (): boolean => diffs.some((d) => d.edges?.some((e) => e.state === 'late'));
+    while (!wentLate() && clock.now < lastBeat + 4000) advance(1, 1);
+    const due = lastBeat + 2500;
+    assert.ok(wentLate(), 'the edge went late');
+    assert.ok(clock.now - due <= 45, `late shown ${clock.now - due} ms after it was due (regular sweeps are 250 ms apart)`);
+    while (!diffs.some((d) => d.edges?.some((e) => e.state === 'dead')) && clock.now < lastBeat + 8000) advance(1, 1);
+    assert.ok(clock.now - (lastBeat + 6000) <= 45, `dead shown ${clock.now - (lastBeat + 6000)} ms after it was due`);
+  });
+});
+
 describe('diffs', () => {
   test('are throttled to notifyIntervalMs and hold only what changed', () => {
     const store = newStore({ notifyIntervalMs: 100, sweepIntervalMs: 1000, warnAfterMs: 5000, deadAfterMs: 10_000 });
