@@ -415,6 +415,11 @@ export class Workbench {
    */
   async setColorTheme(label: string, kind: 'vs' | 'vs-dark' | 'hc-black' | 'hc-light', timeoutMs = 30000): Promise<void> {
     await this.runCommand('Preferences: Color Theme');
+    // Filter first: the list is taller than the widget, and a row below its fold (Dark High Contrast
+    // is the last) is in the DOM but never becomes visible to click (seen once in npm test).
+    const input = this.page.locator('.quick-input-widget .quick-input-box input');
+    await input.waitFor({ state: 'visible', timeout: 15000 });
+    await input.fill(label);
     await this.pickQuickInputRow(label);
     await this.page.locator(`.monaco-workbench.${kind}`).waitFor({ timeout: timeoutMs }).catch(async () => {
       const classes = await this.page.locator('.monaco-workbench').getAttribute('class');
