@@ -29,8 +29,6 @@ export async function startWorkbench(name: string, settings: Record<string, unkn
   await codeServer.ensureCodeServer();
   const vsix = await ensureVsix();
   const workbench = await Workbench.start({ name, vsix, settings: { 'zmqTopology.collector.port': 0, ...settings } });
-  // The harness's 30 s navigation default is too short when the shared cores are overloaded (seen: load 20).
-  workbench.page.setDefaultNavigationTimeout(120_000);
   try {
     const navigatedAt = Date.now();
     await workbench.openWorkbench();

@@ -191,7 +191,8 @@ export class Workbench {
 
   /** Loads the workbench on `folder` and waits until the remote side answers (explorer rows shown). */
   async openWorkbench(folder = this.workspace): Promise<void> {
-    await this.page.goto(`${this.server.url}?folder=${encodeURIComponent(folder)}`, { waitUntil: 'domcontentloaded' });
+    // Playwright's 30 s default was too short for the first load on busy shared cores (load ~20).
+    await this.page.goto(`${this.server.url}?folder=${encodeURIComponent(folder)}`, { waitUntil: 'domcontentloaded', timeout: 120_000 });
     await this.page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 60000 });
     await this.page.locator('.explorer-folders-view .monaco-list-row').first().waitFor({ timeout: 60000 });
     await this.page.locator('.part.editor').click(); // keyboard focus for F1

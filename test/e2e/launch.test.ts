@@ -152,8 +152,6 @@ before(async () => {
     },
   }));
   try {
-    // The first page load took > 30 s (playwright's default) with the load average at 18 on 2 cores.
-    opened().page.setDefaultNavigationTimeout(120000);
     await phases.time('load the workbench', () => opened().openWorkbench());
     await phases.time('collector running', () => opened().waitForOutputLog(CHANNEL, /Collector listening on tcp:\/\//, 60000));
   } catch (error) {
