@@ -405,6 +405,7 @@ export class Agent {
       stats.bytesIn += bytes;
       stats.lastMessageIn = now;
       if (stats.countType(frames[typeFrameIndex(rec.kind, frames)], this.heartbeats)) stats.lastHeartbeatIn = now;
+      if (rec.logsFirst && rec.firstHasRoom(stats, true)) rec.logFirst(stats, true, frames);
     } catch {
       // Accounting must never cost the app its message.
     }
@@ -452,6 +453,7 @@ export class Agent {
     stats.bytesOut += bytes;
     stats.lastMessageOut = now;
     if (stats.countType(frames[typeFrameIndex(rec.kind, frames)], this.heartbeats)) stats.lastHeartbeatOut = now;
+    if (rec.logsFirst && rec.firstHasRoom(stats, false)) rec.logFirst(stats, false, frames);
   }
 
   private endpointOp(rec: SocketRecord, op: 'bind' | 'unbind', address: unknown, call: () => Promise<void>): Promise<void> {
@@ -541,6 +543,7 @@ export class Agent {
 
   private onEvent(rec: SocketRecord, event: ZmqEvent): void {
     rec.appEvents?.push(event);
+    if (event.type === 'disconnect') rec.connectionLost();
     const detail = event as { address?: string; interval?: number; error?: unknown };
     this.post({
       t: 'event', socket: rec.id, event: eventType(event.type),

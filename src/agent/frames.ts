@@ -105,3 +105,13 @@ export function typeFrameIndex(kind: EnvelopeKind, frames: ArrayLike<MessageLike
 export function typeLabel(key: string): string {
   return binLabel(toBin(Buffer.from(key, 'latin1'), TYPE_BYTES));
 }
+
+/** A frame's bytes as zeromq.js sends them (strings as UTF-8, numbers as their decimal text). */
+export function wireBytes(frame: MessageLike | undefined): Uint8Array {
+  if (frame instanceof Uint8Array) return frame;
+  if (frame === undefined || frame === null) return NO_BYTES;
+  if (typeof frame === 'string') return Buffer.from(frame, 'utf8');
+  if (typeof frame === 'number') return Buffer.from(String(frame), 'utf8');
+  if (ArrayBuffer.isView(frame)) return new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength);
+  return new Uint8Array(frame);
+}

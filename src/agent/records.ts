@@ -2,16 +2,50 @@
  * What the agent knows about one socket, and its traffic accounting. Counters are cumulative; a
  * flush reports the difference from the last flush (or snapshot) as the protocol's deltas.
  */
+import { performance } from 'node:perf_hooks';
 import { toBin } from '../protocol/bin';
-import { LIMITS, type Bin, type EndpointState, type PeerTraffic, type SnapshotSocket, type SocketInfo } from '../protocol/types';
+import { fingerprint } from '../protocol/fingerprint';
+import { LIMITS, type Bin, type EndpointState, type FirstMessages, type PeerTraffic, type SnapshotSocket, type SocketInfo } from '../protocol/types';
 import type { AppObserverHandle } from './appObserver';
 import { ByteTable, hashBytes } from './byteTable';
-import { frameBytes, typeBytes, typeLabel, TYPE_BYTES, type EnvelopeKind, type Heartbeats } from './frames';
+import { frameBytes, typeBytes, typeLabel, wireBytes, TYPE_BYTES, type EnvelopeKind, type Heartbeats } from './frames';
 import type { MessageLike, ZmqObserver, ZmqSocket } from './zmq';
 
 /** Peers remembered per socket; a ROUTER facing endless short-lived peers forgets the oldest. */
 const PEERS_PER_SOCKET = 1024;
 const OTHER_LABEL = '(other)';
+const FIRST = LIMITS.firstMessages;
+
+/** Milliseconds since the epoch with a microsecond fraction: two messages in one millisecond stay in order. */
+function preciseNow(): number {
+  return Math.round((performance.timeOrigin + performance.now()) * 1000) / 1000;
+}
+
+/**
+ * The first messages of one connection each way, [time, fingerprint] (protocol FirstMessages): the
+ * evidence that ties an anonymous ROUTER peer to its connecting socket. Only the first
+ * LIMITS.firstMessages messages cost anything; after that a message costs one length check.
+ */
+export class FirstLog {
+  out: [number, string][] = [];
+  in: [number, string][] = [];
+  /** Grown since the last flush. */
+  changed = false;
+
+  /** `conn`: the connecting socket's connection number; undefined on a ROUTER's peer. */
+  constructor(readonly conn: number | undefined) {}
+
+  add(inbound: boolean, frames: ArrayLike<MessageLike>, router: boolean): void {
+    const bytes: Uint8Array[] = new Array<Uint8Array>(frames.length);
+    for (let i = 0; i < frames.length; i++) bytes[i] = wireBytes(frames[i]);
+    (inbound ? this.in : this.out).push([preciseNow(), fingerprint(bytes, router)]);
+    this.changed = true;
+  }
+
+  view(): FirstMessages {
+    return { ...(this.conn !== undefined ? { conn: this.conn } : {}), out: this.out.slice(), in: this.in.slice() };
+  }
+}
 
 /** One message type's count with a peer; its label is made when telemetry first needs it. */
 class TypeCount {
@@ -41,6 +75,8 @@ export class PeerStats {
    * that starts afresh would show a long-gone peer as an unknown live one.
    */
   gone = false;
+  /** ROUTERs' peers and connecting DEALER/REQ/REP links: the current connection's first messages. */
+  first?: FirstLog;
   /** Message types by their key bytes (first TYPE_BYTES of the type frame), looked up without a string. */
   private readonly typeIndex = new ByteTable<TypeCount>();
   private readonly typeList: TypeCount[] = [];
@@ -104,13 +140,24 @@ export class PeerStats {
       bytesOut: this.bytesOut - this.flushedBytesOut,
       types: this.typeCounts(true),
     });
+    const first = this.first;
+    if (first?.changed) {
+      first.changed = false;
+      delta.first = first.view();
+    }
     this.markFlushed();
     return delta;
   }
 
   /** Cumulative totals, for a snapshot. */
   totals(socket: number): PeerTraffic {
-    return this.shape(socket, { msgsIn: this.msgsIn, msgsOut: this.msgsOut, bytesIn: this.bytesIn, bytesOut: this.bytesOut, types: this.typeCounts(false) });
+    const totals = this.shape(socket, { msgsIn: this.msgsIn, msgsOut: this.msgsOut, bytesIn: this.bytesIn, bytesOut: this.bytesOut, types: this.typeCounts(false) });
+    const first = this.first;
+    if (first && first.out.length + first.in.length > 0) {
+      first.changed = false;
+      totals.first = first.view();
+    }
+    return totals;
   }
 
   markFlushed(): void {
@@ -177,8 +224,38 @@ export class SocketRecord {
   onSent!: () => void;
   onSendFailed!: () => void;
   receiveAgain?: (this: ZmqSocket) => Promise<Buffer[]>;
+  /** Whether first messages are logged: ROUTERs per peer, DEALER/REQ/REP per connection. */
+  readonly logsFirst: boolean;
+  /** Connecting sockets: the current connection's number (one more after each `disconnect` event). */
+  conn = 1;
 
-  constructor(readonly socket: ZmqSocket, public info: SocketInfo, readonly kind: EnvelopeKind) {}
+  constructor(readonly socket: ZmqSocket, public info: SocketInfo, readonly kind: EnvelopeKind) {
+    this.logsFirst = info.type === 'ROUTER' || info.type === 'DEALER' || info.type === 'REQ' || info.type === 'REP';
+  }
+
+  /**
+   * Logs a message among the first of its connection (called only while `stats.first` has room).
+   * A connecting socket's log belongs to its current connection; a ROUTER's to the peer.
+   */
+  logFirst(stats: PeerStats, inbound: boolean, frames: ArrayLike<MessageLike>): void {
+    const router = this.kind === 'router';
+    let log = stats.first;
+    if (log === undefined || (!router && log.conn !== this.conn)) log = stats.first = new FirstLog(router ? undefined : this.conn);
+    if ((inbound ? log.in : log.out).length < FIRST) log.add(inbound, frames, router);
+  }
+
+  /** Whether the next message may still be logged for `stats` (the hot path's only extra check). */
+  firstHasRoom(stats: PeerStats, inbound: boolean): boolean {
+    const log = stats.first;
+    if (log === undefined) return this.logsFirst;
+    if (log.conn !== undefined && log.conn !== this.conn) return true;
+    return (inbound ? log.in : log.out).length < FIRST;
+  }
+
+  /** A connecting socket's connection went: what it sends from now on goes to the next one. */
+  connectionLost(): void {
+    if (this.kind !== 'router') this.conn++;
+  }
 
   get id(): number {
     return this.info.socket;

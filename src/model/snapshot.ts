@@ -73,6 +73,15 @@ export interface DirectionRates {
   in: number;
 }
 
+/**
+ * How a ROUTER's peer was tied to its connecting socket: `routing-id` (the socket set that id),
+ * `content` (the first messages of the connection, seen at both ends, fit no other socket),
+ * `timing` (several fit; the order the messages travelled decided), `only-candidate` (no message
+ * evidence; the only connecting socket left), `unknown` (no instrumented socket fits: a peer
+ * without an agent).
+ */
+export type Attribution = 'routing-id' | 'content' | 'timing' | 'only-candidate' | 'unknown';
+
 export interface EdgeView {
   id: string;
   /** The connecting socket's id. */
@@ -82,6 +91,8 @@ export interface EdgeView {
   endpoint: string;
   /** Routing id the bound ROUTER knows this peer by, when it has one. */
   routingId?: Bin;
+  /** How the ROUTER's peer `routingId` was tied to the connecting socket (docs/SNAPSHOT.md, "Attribution"). */
+  attribution?: Attribution;
   state: EdgeState;
   /** now − last heartbeat seen on this edge (either direction); null when none was ever seen. */
   heartbeatAgeMs: number | null;

@@ -8,16 +8,17 @@
  */
 import { binLabel } from '../protocol/bin';
 import type {
-  Bin, CreationSite, DisconnectMsgMsg, EndpointMsg, HelloMsg, MonitorEventMsg, PeerTraffic, Runtime, SnapshotMsg,
+  Bin, CreationSite, DisconnectMsgMsg, EndpointMsg, FirstMessages, HelloMsg, MonitorEventMsg, PeerTraffic, Runtime, SnapshotMsg,
   SocketInfo, SocketOptions, SocketType, TelemetryMsg,
 } from '../protocol/types';
+import { pairPeers, type ConnectionEvidence, type EvidenceKind, type PeerEvidence, type Stamp } from './attribution';
 import { matchKeys, parseEndpoint, sameEndpoint } from './endpoints';
 import {
   REASONS, RetryWindow, combineDisconnect, edgeState, livenessAge, newRateRing, rateAbsorb, rateAdd, rateOf,
   type EdgePhase, type RateRing, type Thresholds,
 } from './rules';
 import {
-  SNAPSHOT_SCHEMA, type CollectorStatus, type EdgeState, type EdgeView, type LastDisconnect, type NodeState, type NodeView,
+  SNAPSHOT_SCHEMA, type Attribution, type CollectorStatus, type EdgeState, type EdgeView, type LastDisconnect, type NodeState, type NodeView,
   type SocketView, type TimelineEntry, type TopologyDiff, type TopologySnapshot,
 } from './snapshot';
 
@@ -115,10 +116,33 @@ interface EndpointRec {
   resolved?: string;
 }
 
+/** A log of first messages on the agent's clock, with that agent's clock offset when it came. */
+interface FirstLogRec {
+  in: readonly Stamp[];
+  out: readonly Stamp[];
+  /** The reporting node's host and agent clock → collector clock offset (for logs from other hosts). */
+  host: string;
+  offset: number;
+}
+
 interface PeerRec {
   peer: Bin;
   edgeId?: string;
+  /** How edgeId was chosen. */
+  how?: Attribution;
+  /** The ROUTER's side of the connection: its first messages with this peer. */
+  first?: FirstLogRec;
 }
+
+/** A connecting socket's log of one connection (ConnLogRec.conn: 1, 2, … after each disconnect). */
+interface ConnLogRec extends FirstLogRec {
+  conn: number;
+}
+
+/** Two agents on one host whose offsets differ by less than this read one clock. */
+const SAME_CLOCK_MS = 50;
+/** Connection logs kept per connecting socket: enough for a few reconnects in a row. */
+const CONNECTIONS_KEPT = 4;
 
 interface SocketRec {
   id: string;
@@ -144,6 +168,12 @@ interface SocketRec {
   boundEdges?: Map<string, Set<EdgeRec>>;
   /** Edges from here (`from` is this socket): exact-size, replaced on change (a connector has one or a few). */
   fromEdges: readonly EdgeRec[];
+  /** Connecting DEALER/REQ/REP sockets: the first messages of their latest connections. */
+  conns?: ConnLogRec[];
+  /** ROUTERs: anonymous peers paired with connections from the logs (attribution.ts), by routing id hex. */
+  pairings?: Map<string, { edgeId: string; how: EvidenceKind; connection: string }>;
+  /** ROUTERs: a peer or a connector's log changed since pairings were made. */
+  pairingDirty?: boolean;
 }
 
 /**
@@ -160,6 +190,7 @@ interface EdgeRec {
   to: string;
   endpoint: string;
   routingId?: Bin;
+  attribution?: Attribution;
   phase: EdgePhase;
   phaseAt: number;
   /** Whether any telemetry has touched the edge (a fresh edge takes a merged edge's phase). */
@@ -204,6 +235,8 @@ export class TopologyStore {
   private readonly socketsByNode = new Map<string, Set<string>>();
   private readonly edges = new Map<string, EdgeRec>();
   private byRoutingId = new Map<string, SocketRec[]>();
+  /** Connections (socket id + "#" + number) paired with a peer, and the ROUTER that peer is on. */
+  private readonly connOwner = new Map<string, string>();
   private unknownPeers = 0;
   private topologyDirty = false;
   private collector: CollectorStatus | undefined;
@@ -601,6 +634,7 @@ export class TopologyStore {
       this.discard('unknown-socket');
       return;
     }
+    if (p.first) this.firstMessages(node, socket, p.peer, p.first, offset);
     this.resolveIfDirty();
     const clock = (t: number) => Math.min(t + offset, latest);
     const counted = p.msgsIn + p.msgsOut > 0;
@@ -782,7 +816,7 @@ export class TopologyStore {
     }
     const edge: EdgeRec = {
       id, from: from.id, to: to.id, endpoint,
-      ...(ROUTER_LIKE.has(to.type) && from.routingId ? { routingId: from.routingId } : {}),
+      ...(ROUTER_LIKE.has(to.type) && from.routingId ? { routingId: from.routingId, attribution: 'routing-id' as const } : {}),
       phase: 'connecting', phaseAt: 0, touched: false, lastHeartbeat: undefined, lastMessage: undefined,
       fromReports: false, rates: undefined, types: undefined, lastDisconnect: null, retries: undefined,
       timeline: NO_TIMELINE, sweptState: 'connecting',
@@ -794,6 +828,7 @@ export class TopologyStore {
     if (!onEndpoint) to.boundEdges.set(endpoint, (onEndpoint = new Set()));
     onEndpoint.add(edge);
     from.fromEdges = appended(from.fromEdges, edge);
+    if (from.conns) to.pairingDirty = true;
     this.dirtyEdges.add(id);
     return edge;
   }
@@ -912,59 +947,97 @@ export class TopologyStore {
     }
 
     for (const socket of this.sockets.values()) {
-      if (socket.closed) continue;
-      for (const peer of socket.peers?.values() ?? []) {
+      if (socket.closed || !socket.peers) continue;
+      if (socket.pairingDirty) this.pairRouter(socket);
+      for (const peer of socket.peers.values()) {
         const current = peer.edgeId === undefined ? undefined : this.edges.get(peer.edgeId);
-        const edge = this.attributePeer(socket, peer.peer, current);
-        if (!edge || edge === current) continue;
-        peer.edgeId = edge.id;
-        if (current && this.sockets.get(current.from)?.unknown) this.mergeEdge(current, edge);
-        edge.routingId = peer.peer;
+        const found = this.attributePeer(socket, peer, current);
+        if (!found) continue;
+        if (found.edge === current) {
+          if (peer.how !== found.how) this.assignPeer(peer, current, found.how);
+          continue;
+        }
+        if (current && this.sockets.get(current.from)?.unknown) this.mergeEdge(current, found.edge);
+        else if (current?.routingId?.hex === peer.peer.hex) {
+          // Evidence moved the peer to another socket: the edge it leaves no longer knows its id.
+          current.routingId = undefined;
+          current.attribution = undefined;
+          this.dirtyEdges.add(current.id);
+        }
+        this.assignPeer(peer, found.edge, found.how);
       }
     }
     this.dropOrphans();
   }
 
-  /** The edge for a ROUTER's peer, attributing the peer on first sight. */
-  private peerEdge(router: SocketRec, peer: Bin): EdgeRec | undefined {
-    let rec = router.peers?.get(peer.hex);
-    const current = rec?.edgeId === undefined ? undefined : this.edges.get(rec.edgeId);
-    if (current) return current;
-    const edge = this.attributePeer(router, peer, undefined);
-    if (!edge) return undefined;
+  /** A ROUTER's record of a peer, made on first sight (the oldest is forgotten past PEERS_PER_SOCKET). */
+  private peerRec(router: SocketRec, peer: Bin): PeerRec {
+    const peers = (router.peers ??= new Map());
+    let rec = peers.get(peer.hex);
     if (!rec) {
-      const peers = (router.peers ??= new Map());
       if (peers.size >= PEERS_PER_SOCKET) {
         // Forget the oldest mapping (its edge stays); that peer is attributed afresh if it speaks again.
         peers.delete(peers.keys().next().value as string);
         this.discard('cap:forgotten-peers');
       }
-      rec = { peer: edge.routingId?.hex === peer.hex ? edge.routingId : peer };
+      rec = { peer };
       peers.set(peer.hex, rec);
+      router.pairingDirty = true;
     }
+    return rec;
+  }
+
+  /** The edge for a ROUTER's peer, attributing the peer on first sight. */
+  private peerEdge(router: SocketRec, peer: Bin): EdgeRec | undefined {
+    const rec = this.peerRec(router, peer);
+    const current = rec.edgeId === undefined ? undefined : this.edges.get(rec.edgeId);
+    if (current) return current;
+    if (router.pairingDirty) this.pairRouter(router);
+    const found = this.attributePeer(router, rec, undefined);
+    if (!found) return undefined;
+    this.assignPeer(rec, found.edge, found.how);
+    return found.edge;
+  }
+
+  private assignPeer(rec: PeerRec, edge: EdgeRec, how: Attribution): void {
     rec.edgeId = edge.id;
-    edge.routingId = rec.peer;
-    return edge;
+    rec.how = how;
+    if (edge.routingId?.hex !== rec.peer.hex) edge.routingId = rec.peer;
+    edge.attribution = how;
+    this.dirtyEdges.add(edge.id);
   }
 
   /**
-   * The peer with routing id R is the socket that reported R; else the single connecting socket on
-   * this ROUTER not otherwise accounted for; else an "unknown peer R".
+   * Which edge a ROUTER's peer is, and how that was decided: the socket that set routing id R; else
+   * the connection whose first messages fit the peer's (pairRouter); else, with no message evidence
+   * either way, the single connecting socket not otherwise accounted for; else an "unknown peer R".
    */
-  private attributePeer(router: SocketRec, peer: Bin, current: EdgeRec | undefined): EdgeRec | undefined {
+  private attributePeer(router: SocketRec, rec: PeerRec, current: EdgeRec | undefined): { edge: EdgeRec; how: Attribution } | undefined {
+    const peer = rec.peer;
     const live = (s: SocketRec): boolean => !s.closed && this.nodes.get(s.nodeId)?.exitedAt === undefined;
     // A reused routing id (a worker replacing its socket) is the open socket's, not a closed one's.
     const claimants = (this.byRoutingId.get(peer.hex) ?? []).filter((s) => s !== router).sort((a, b) => Number(live(b)) - Number(live(a)));
     for (const claimant of claimants) {
       for (const edgeId of [...claimant.connectEdges.values()].flat()) {
         const edge = this.edges.get(edgeId);
-        if (edge?.to === router.id) return edge;
+        if (edge?.to === router.id) return { edge, how: 'routing-id' };
       }
     }
     const liveClaimants = claimants.filter(live);
     const claimant = liveClaimants.length === 1 ? liveClaimants[0] : claimants.length === 1 ? claimants[0] : undefined;
-    if (claimant) return this.ensureEdge(claimant, router, router.binds[0] ? bindDisplay(router.binds[0]) : '');
-    if (current && !this.sockets.get(current.from)?.unknown) return current; // keep an earlier attribution
+    if (claimant) {
+      const edge = this.ensureEdge(claimant, router, router.binds[0] ? bindDisplay(router.binds[0]) : '');
+      return edge && { edge, how: 'routing-id' };
+    }
+    const paired = router.pairings?.get(peer.hex);
+    const pairedEdge = paired === undefined ? undefined : this.edges.get(paired.edgeId);
+    if (pairedEdge && paired) return { edge: pairedEdge, how: paired.how };
+    // A socket that logged its messages is someone else when the peer's own messages fit none of its connections.
+    const peerSpoke = (rec.first?.in.length ?? 0) > 0;
+    const contradicts = (from: SocketRec): boolean => peerSpoke && from.conns !== undefined && from.conns.some((c) => c.out.length > 0);
+    // An earlier attribution stands until evidence says otherwise.
+    const currentFrom = current === undefined ? undefined : this.sockets.get(current.from);
+    if (current && currentFrom && !currentFrom.unknown && !contradicts(currentFrom)) return { edge: current, how: rec.how ?? 'only-candidate' };
 
     const accountedFor = new Set<string>();
     for (const other of router.peers?.values() ?? []) {
@@ -974,12 +1047,92 @@ export class TopologyStore {
     const connectors = new Map<string, EdgeRec>();
     for (const edge of this.edgesOf(router, 'bound')) {
       const from = this.sockets.get(edge.from);
-      if (!edge || !from || from.unknown || from.routingId || accountedFor.has(from.id)) continue;
+      if (!from || from.unknown || from.routingId || accountedFor.has(from.id)) continue;
+      if (contradicts(from)) continue;
       if ([...from.connectEdges.values()].some((ids) => ids.includes(edge.id))) connectors.set(from.id, edge);
     }
-    if (connectors.size === 1) return [...connectors.values()][0];
-    if (current) return current;
-    return this.unknownPeer(router, peer);
+    if (connectors.size === 1) return { edge: [...connectors.values()][0], how: 'only-candidate' };
+    if (current && currentFrom?.unknown) return { edge: current, how: 'unknown' };
+    const edge = this.unknownPeer(router, peer);
+    return edge && { edge, how: 'unknown' };
+  }
+
+  /**
+   * Pairs the ROUTER's anonymous peers with its connectors' connections by their first messages
+   * (attribution.ts). Settled peers (paired, their edge since disconnected) keep their pairing and
+   * their connection; a connection of a socket with one connect endpoint goes to one peer in all.
+   */
+  private pairRouter(router: SocketRec): void {
+    router.pairingDirty = false;
+    const previous = router.pairings;
+    const kept = new Map<string, { edgeId: string; how: EvidenceKind; connection: string }>();
+    const peers: PeerEvidence[] = [];
+    let routerLog: FirstLogRec | undefined;
+    for (const rec of router.peers?.values() ?? []) {
+      if (!rec.first || this.byRoutingId.has(rec.peer.hex)) continue;
+      const before = previous?.get(rec.peer.hex);
+      if (before && this.edges.get(before.edgeId)?.phase === 'disconnected') {
+        kept.set(rec.peer.hex, before);
+        continue;
+      }
+      if (before && this.connOwner.get(before.connection) === router.id) this.connOwner.delete(before.connection);
+      routerLog ??= rec.first;
+      peers.push({ key: rec.peer.hex, in: rec.first.in, out: rec.first.out });
+    }
+    router.pairings = kept.size > 0 ? kept : undefined;
+    if (peers.length === 0 || !routerLog) return;
+    const connections: ConnectionEvidence[] = [];
+    const edgeOf = new Map<string, EdgeRec>();
+    for (const edge of this.edgesOf(router, 'bound')) {
+      const from = this.sockets.get(edge.from);
+      if (!from?.conns || from.unknown || from.routingId) continue;
+      for (const log of from.conns) {
+        const key = `${from.id}#${log.conn}`;
+        // One host, one clock: stamps compare as they are (each offset holds some transport delay);
+        // across hosts, or clocks that disagree, through each agent's offset.
+        const apart = log.offset - routerLog.offset;
+        const shift = log.host === routerLog.host && Math.abs(apart) < SAME_CLOCK_MS ? 0 : apart;
+        const moved = (stamps: readonly Stamp[]): readonly Stamp[] => (shift === 0 ? stamps : stamps.map(([t, fp]) => [t + shift, fp] as const));
+        connections.push({ key, out: moved(log.out), in: moved(log.in) });
+        edgeOf.set(key, edge);
+      }
+    }
+    const taken = new Set<string>();
+    for (const [key, owner] of this.connOwner) if (owner !== router.id) taken.add(key);
+    for (const pairing of kept.values()) taken.add(pairing.connection);
+    const pairs = pairPeers(peers, connections, taken);
+    if (pairs.size === 0) return;
+    const pairings = (router.pairings ??= new Map());
+    for (const [hex, pairing] of pairs) {
+      const edge = edgeOf.get(pairing.connection);
+      if (!edge) continue;
+      pairings.set(hex, { edgeId: edge.id, how: pairing.how, connection: pairing.connection });
+      // A socket connected to several endpoints logs its connections together: not one peer's alone.
+      if ((this.sockets.get(edge.from)?.connects.length ?? 0) <= 1) this.connOwner.set(pairing.connection, router.id);
+    }
+  }
+
+  /** What a socket's traffic record says about its first messages (evidence for pairRouter). */
+  private firstMessages(node: NodeRec, socket: SocketRec, peer: Bin | undefined, first: FirstMessages, offset: number): void {
+    const log = { in: first.in, out: first.out, host: node.host, offset };
+    if (peer !== undefined) {
+      if (!ROUTER_LIKE.has(socket.type)) return;
+      this.peerRec(socket, peer).first = log;
+      socket.pairingDirty = true;
+      this.topologyDirty = true;
+      return;
+    }
+    if (socket.routingId) return; // attributed by its id
+    const conn = first.conn ?? 1;
+    const conns = (socket.conns ?? []).filter((c) => c.conn !== conn);
+    conns.push({ ...log, conn });
+    conns.sort((a, b) => a.conn - b.conn);
+    socket.conns = conns.length > CONNECTIONS_KEPT ? conns.slice(-CONNECTIONS_KEPT) : conns;
+    for (const edge of socket.fromEdges) {
+      const to = this.sockets.get(edge.to);
+      if (to) to.pairingDirty = true;
+    }
+    this.topologyDirty = true;
   }
 
   private unknownPeer(router: SocketRec, peer: Bin): EdgeRec | undefined {
@@ -1036,6 +1189,7 @@ export class TopologyStore {
     const socket = this.sockets.get(id);
     if (!socket) return;
     for (const edge of this.edgesOf(socket)) this.removeEdge(edge.id);
+    for (const log of socket.conns ?? []) this.connOwner.delete(`${id}#${log.conn}`);
     this.sockets.delete(id);
     this.socketsByNode.get(socket.nodeId)?.delete(id);
     this.dirtySockets.delete(id);
@@ -1254,6 +1408,7 @@ export class TopologyStore {
     const view: EdgeView = {
       id: edge.id, from: edge.from, to: edge.to, endpoint: edge.endpoint,
       ...(edge.routingId ? { routingId: edge.routingId } : {}),
+      ...(edge.attribution ? { attribution: edge.attribution } : {}),
       state: edgeState(edge.phase, exited, heartbeatAgeMs ?? trafficAgeMs, this.thresholds),
       heartbeatAgeMs, trafficAgeMs,
       rates: { out, in: inbound },

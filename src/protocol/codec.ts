@@ -1,6 +1,6 @@
 import {
   LIMITS, MONITOR_EVENT_TYPES, PROTOCOL_VERSION, SOCKET_TYPES, TELEMETRY_TYPES,
-  type Bin, type CreationSite, type DecodeErrorReason, type DecodeResult, type EndpointState, type PeerTraffic,
+  type Bin, type CreationSite, type DecodeErrorReason, type DecodeResult, type EndpointState, type FirstMessages, type PeerTraffic,
   type Runtime, type SnapshotSocket, type SocketInfo, type SocketOptions, type TelemetryMsg,
 } from './types';
 
@@ -193,7 +193,26 @@ function peerTraffic(v: unknown): PeerTraffic {
   if (lastHeartbeatIn !== undefined) p.lastHeartbeatIn = lastHeartbeatIn;
   const lastHeartbeatOut = optTime(o.lastHeartbeatOut, 'lastHeartbeatOut');
   if (lastHeartbeatOut !== undefined) p.lastHeartbeatOut = lastHeartbeatOut;
+  if (o.first !== undefined) p.first = firstMessages(o.first, 'first');
   return p;
+}
+
+const FINGERPRINT = /^[0-9a-f]{8}$/;
+
+/** A connection's first-messages log: at most LIMITS.firstMessages [time, 8-hex-digit fingerprint] pairs each way. */
+function firstMessages(v: unknown, path: string): FirstMessages {
+  const o = obj(v, path);
+  const log = (w: unknown, at: string): [number, string][] => arr(w, at, LIMITS.firstMessages).map((entry, i) => {
+    const pair = arr(entry, `${at}[${i}]`, 2);
+    if (pair.length !== 2) fail(`${at}[${i}]`, 'expected [time, fingerprint]');
+    const fp = str(pair[1], `${at}[${i}][1]`, 8);
+    if (!FINGERPRINT.test(fp)) fail(`${at}[${i}][1]`, 'expected 8 lower-case hex digits');
+    return [time(pair[0], `${at}[${i}][0]`), fp];
+  });
+  const first: FirstMessages = { out: log(o.out, `${path}.out`), in: log(o.in, `${path}.in`) };
+  const conn = optInt(o.conn, `${path}.conn`, 1);
+  if (conn !== undefined) first.conn = conn;
+  return first;
 }
 
 function peerTrafficList(v: unknown, path: string): PeerTraffic[] {

@@ -20,6 +20,8 @@ export const LIMITS = {
   peersPerTraffic: 4096,
   messageTypesPerPeer: 32,
   eventsPerSnapshot: 256,
+  /** Entries each way in a connection's first-messages log (FirstMessages). */
+  firstMessages: 4,
 } as const;
 
 /**
@@ -90,6 +92,24 @@ export interface EndpointState {
   at: number;
 }
 
+/**
+ * The first messages of one connection, each way, as [time, fingerprint]: the evidence that ties an
+ * anonymous ROUTER peer (auto routing id) to the socket at the other end. The time is milliseconds
+ * since the epoch with a microsecond fraction; the fingerprint is `fingerprint()` in
+ * src/protocol/fingerprint.ts (8 hex digits). docs/PROTOCOL.md, "Attribution evidence".
+ */
+export interface FirstMessages {
+  /**
+   * Connecting sockets only: which connection of the socket the log is about: 1 for the first, one
+   * more after each `disconnect` monitor event (messages sent from then on go to the next connection).
+   */
+  conn?: number;
+  /** The first messages sent to the peer (at most LIMITS.firstMessages), in order. */
+  out: [number, string][];
+  /** The first messages received from the peer, in order. */
+  in: [number, string][];
+}
+
 /** Per-peer traffic seen by the agent since the previous flush. */
 export interface PeerTraffic {
   socket: number;
@@ -105,6 +125,11 @@ export interface PeerTraffic {
   lastMessageOut?: number;
   lastHeartbeatIn?: number;
   lastHeartbeatOut?: number;
+  /**
+   * The current connection's first messages (ROUTER-likes: this peer's; connecting sockets: the
+   * socket's current connection). Sent while the log grows, and in every snapshot.
+   */
+  first?: FirstMessages;
 }
 
 export interface SocketInfo {

@@ -1,0 +1,138 @@
+/**
+ * DEALERs and REQs that set no routing id (most real apps): the ROUTER knows them by libzmq's auto
+ * ids, which no connecting agent can report. Each must still be one edge, carrying the ROUTER's id,
+ * tied to its socket by the first messages both ends logged; never a twin "unknown peer".
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { TopologyStore } from '../../src/model/store';
+import type { TopologySnapshot } from '../../src/model/snapshot';
+import { fingerprint } from '../../src/protocol/fingerprint';
+import { FakeAgent, agentKeyOf, viaWire } from '../fixtures/collector/telemetry';
+
+const T0 = 1_796_000_000_000;
+const fp = (text: string) => fingerprint([Buffer.from(text)], false);
+const autoId = (n: number) => `006b8b45${(0x67 + n).toString(16).padStart(2, '0')}`;
+
+class World {
+  clock = T0;
+  readonly store = new TopologyStore({ now: () => this.clock });
+  readonly router = new FakeAgent({ pid: 100, node: 'broker' });
+
+  constructor() {
+    this.send(this.router, this.router.hello(T0), this.router.socket(T0, 1, 'ROUTER'), this.router.bind(T0, 1, 'tcp://*:5555', 'tcp://0.0.0.0:5555'));
+  }
+
+  send(agent: FakeAgent, ...msgs: ReturnType<FakeAgent['hello']>[]): void {
+    for (const m of msgs) this.store.apply(agentKeyOf(agent), viaWire(m), this.clock);
+  }
+
+  dealer(pid: number, options: { skewMs?: number; type?: 'DEALER' | 'REQ' } = {}): FakeAgent {
+    const d = new FakeAgent({ pid, node: `client-${pid}`, ...(options.skewMs !== undefined ? { skewMs: options.skewMs } : {}) });
+    this.send(d, d.hello(this.clock), d.socket(this.clock, 1, options.type ?? 'DEALER'), d.connect(this.clock, 1, 'tcp://localhost:5555'),
+      d.event(this.clock, 1, 'connect', 'tcp://localhost:5555'), d.event(this.clock, 1, 'handshake', 'tcp://localhost:5555'));
+    return d;
+  }
+
+  snapshot(): TopologySnapshot {
+    return this.store.snapshot();
+  }
+}
+
+function edgeFrom(s: TopologySnapshot, agent: FakeAgent) {
+  const edges = s.edges.filter((e) => e.from === agent.socketId(1));
+  assert.equal(edges.length, 1, `one edge from ${agent.nodeId}: ${JSON.stringify(s.edges.map((e) => [e.from, e.routingId?.hex]))}`);
+  return edges[0];
+}
+
+describe('anonymous DEALERs on one ROUTER', () => {
+  test('three clients sending the same request at different times: three edges with the ROUTER\'s ids, no unknown peer', () => {
+    const w = new World();
+    const clients = [0, 1, 2].map((i) => w.dealer(200 + i, { skewMs: i === 1 ? 3_600_000 : 0 }));
+    // The ROUTER reports first (its flush came earlier): unknown peers for a moment.
+    clients.forEach((_, i) => w.send(w.router, w.router.logged(w.clock, 1, { peerHex: autoId(i), in: [[T0 + 100 * i + 0.4, fp('req 0')]] })));
+    assert.equal(w.snapshot().nodes.filter((n) => n.unknown).length, 3, 'before the clients report, their peers are unknown');
+    clients.forEach((c, i) => w.send(c, c.logged(w.clock, 1, { conn: 1, out: [[T0 + 100 * i, fp('req 0')]] })));
+    const s = w.snapshot();
+    assert.equal(s.edges.length, 3, JSON.stringify(s.edges.map((e) => e.id)));
+    assert.equal(s.nodes.filter((n) => n.unknown).length, 0, 'the unknown peers were merged into the real edges');
+    clients.forEach((c, i) => {
+      const edge = edgeFrom(s, c);
+      assert.equal(edge.routingId?.hex, autoId(i));
+      assert.equal(edge.attribution, 'content');
+      assert.equal(edge.state, 'connected');
+    });
+  });
+
+  test('a client without logs (older agent) next to clients with them is the only candidate left', () => {
+    const w = new World();
+    const logged = w.dealer(200);
+    const silent = w.dealer(201);
+    w.send(logged, logged.logged(w.clock, 1, { conn: 1, out: [[T0, fp('a')]] }));
+    w.send(w.router, w.router.logged(w.clock, 1, { peerHex: autoId(0), in: [[T0 + 1, fp('a')]] }));
+    w.send(w.router, w.router.heartbeats(w.clock, 1, { peer: '\x00kxyz' }));
+    const s = w.snapshot();
+    assert.equal(edgeFrom(s, logged).attribution, 'content');
+    assert.equal(edgeFrom(s, silent).attribution, 'only-candidate');
+    assert.equal(s.nodes.filter((n) => n.unknown).length, 0);
+  });
+
+  test('a peer whose messages fit no instrumented socket stays an unknown peer (a process without an agent)', () => {
+    const w = new World();
+    const c = w.dealer(200);
+    w.send(c, c.logged(w.clock, 1, { conn: 1, out: [[T0, fp('mine')]] }));
+    w.send(w.router, w.router.logged(w.clock, 1, { peerHex: autoId(0), in: [[T0 + 1, fp('mine')]] }));
+    w.send(w.router, w.router.logged(w.clock, 1, { peerHex: autoId(1), in: [[T0 + 2, fp('someone else')]] }));
+    const s = w.snapshot();
+    assert.equal(edgeFrom(s, c).routingId?.hex, autoId(0));
+    const unknown = s.edges.filter((e) => e.attribution === 'unknown');
+    assert.equal(unknown.length, 1);
+    assert.equal(unknown[0].routingId?.hex, autoId(1));
+  });
+
+  test('kill -9 of one client: its disconnect message goes down on its own edge, the others stay up', () => {
+    const w = new World();
+    const clients = [0, 1].map((i) => w.dealer(200 + i));
+    clients.forEach((c, i) => {
+      w.send(c, c.logged(w.clock, 1, { conn: 1, out: [[T0 + i, fp('READY')]] }));
+      w.send(w.router, w.router.logged(w.clock, 1, { peerHex: autoId(i), in: [[T0 + i + 0.3, fp('READY')]] }));
+    });
+    w.clock += 1000;
+    w.send(w.router, w.router.disconnectMsg(w.clock, 1, `0x${autoId(1)}`));
+    const s = w.snapshot();
+    assert.equal(edgeFrom(s, clients[1]).state, 'disconnected');
+    assert.equal(edgeFrom(s, clients[1]).lastDisconnect?.reason, 'ZMQ_DISCONNECT_MSG from peer');
+    assert.equal(edgeFrom(s, clients[0]).state, 'connected');
+    assert.equal(s.nodes.filter((n) => n.unknown).length, 0);
+  });
+
+  test('a reconnect (new auto id, connection 2) is the same edge, carrying the new id', () => {
+    const w = new World();
+    const c = w.dealer(200);
+    w.send(c, c.logged(w.clock, 1, { conn: 1, out: [[T0, fp('\x02')]] }));
+    w.send(w.router, w.router.logged(w.clock, 1, { peerHex: autoId(0), in: [[T0 + 0.2, fp('\x02')]] }));
+    w.clock += 5000;
+    w.send(c, c.event(w.clock, 1, 'disconnect', 'tcp://localhost:5555'), c.event(w.clock, 1, 'handshake', 'tcp://localhost:5555'));
+    w.send(c, c.logged(w.clock, 1, { conn: 2, out: [[w.clock, fp('\x02')]] }));
+    w.send(w.router, w.router.logged(w.clock, 1, { peerHex: autoId(1), in: [[w.clock + 0.3, fp('\x02')]] }));
+    const s = w.snapshot();
+    const edge = edgeFrom(s, c);
+    assert.equal(edge.routingId?.hex, autoId(1));
+    assert.equal(edge.state, 'connected');
+    assert.equal(s.nodes.filter((n) => n.unknown).length, 0);
+  });
+
+  test('a peer first paired on too little evidence moves when the rest arrives', () => {
+    const w = new World();
+    const [a, b] = [w.dealer(200), w.dealer(201)];
+    // Both send "hello"; only a's log has come when the ROUTER's peers are first paired.
+    w.send(a, a.logged(w.clock, 1, { conn: 1, out: [[T0 + 10, fp('hello')]] }));
+    w.send(w.router, w.router.logged(w.clock, 1, { peerHex: autoId(0), in: [[T0 + 0.5, fp('hello')]] }));
+    w.send(w.router, w.router.logged(w.clock, 1, { peerHex: autoId(1), in: [[T0 + 10.5, fp('hello')]] }));
+    w.send(b, b.logged(w.clock, 1, { conn: 1, out: [[T0, fp('hello')]] }));
+    const s = w.snapshot();
+    assert.equal(edgeFrom(s, b).routingId?.hex, autoId(0), 'b sent before a; only b can be the peer heard at +0.5 ms');
+    assert.equal(edgeFrom(s, a).routingId?.hex, autoId(1));
+    assert.equal(s.nodes.filter((n) => n.unknown).length, 0);
+  });
+});
