@@ -11,20 +11,30 @@ const backend = new zmq.Router({ linger: 0, heartbeatInterval: HEARTBEAT_MS, hea
 backend.setStringOption(ZMQ_DISCONNECT_MSG, 'WORKER_GONE');
 const status = new zmq.Publisher({ linger: 0 });
 
-/** Ready workers, least recently used first: routing id (string) → expiry time. */
+/**
+ * Ready workers, least recently used first: routing id as hex → { id, expiry }. Keyed by hex and
+ * sent back with the id's own bytes: most workers set no routing id, and libzmq's automatic ids
+ * (0x00 + 4 bytes) are not text.
+ */
 const workers = new Map();
 const pending = [];
 let served = 0;
 
+/** How a routing id is logged: its text when it is printable, else 0x + hex. */
+function label(id) {
+  return /^[\x20-\x7e]+$/.test(id.toString('latin1')) ? id.toString() : `0x${id.toString('hex')}`;
+}
+
 function workerReady(id) {
-  workers.delete(id);
-  workers.set(id, Date.now() + HEARTBEAT_MS * HEARTBEAT_LIVENESS);
+  const key = id.toString('hex');
+  workers.delete(key);
+  workers.set(key, { id, expiry: Date.now() + HEARTBEAT_MS * HEARTBEAT_LIVENESS });
 }
 
 async function dispatch() {
   while (pending.length > 0 && workers.size > 0) {
-    const [id] = workers.keys();
-    workers.delete(id);
+    const [[key, { id }]] = workers;
+    workers.delete(key);
     const [client, body] = pending.shift();
     await backend.send([id, 'REQUEST', client, body]);
   }
@@ -32,25 +42,24 @@ async function dispatch() {
 
 async function serveBackend() {
   for await (const [id, type, ...rest] of backend) {
-    const worker = id.toString();
     switch (type.toString()) {
       case 'READY':
       case 'HEARTBEAT':
-        workerReady(worker);
+        workerReady(id);
         break;
       case 'REPLY': {
         const [client, body] = rest;
-        workerReady(worker);
+        workerReady(id);
         served++;
         await frontend.send([client, 'REPLY', body]);
         break;
       }
       case 'WORKER_GONE':
-        workers.delete(worker);
-        log('broker', `${worker} gone`);
+        workers.delete(id.toString('hex'));
+        log('broker', `${label(id)} gone`);
         break;
       default:
-        log('broker', `unexpected ${type} from ${worker}`);
+        log('broker', `unexpected ${type} from ${label(id)}`);
     }
     await dispatch();
   }
@@ -69,10 +78,10 @@ async function heartbeat() {
   for (;;) {
     await new Promise((resolve) => setTimeout(resolve, HEARTBEAT_MS));
     const now = Date.now();
-    for (const [id, expiry] of workers) {
+    for (const [key, { id, expiry }] of workers) {
       if (expiry < now) {
-        workers.delete(id);
-        log('broker', `${id} expired`);
+        workers.delete(key);
+        log('broker', `${label(id)} expired`);
       } else {
         await backend.send([id, 'HEARTBEAT']);
       }

@@ -5,9 +5,12 @@ const zmq = require('zeromq');
 const { FRONTEND, STATUS, log } = require('./common');
 
 const name = process.argv[2] || `client-${process.pid}`;
+// Most apps set no routing id and the ROUTER knows them by libzmq's automatic one; `--routing-id`
+// sets the process name as the socket's id, as some apps do.
+const routingId = process.argv.includes('--routing-id') ? { routingId: name } : {};
 
 async function requests() {
-  const socket = new zmq.Dealer({ routingId: name, linger: 0 });
+  const socket = new zmq.Dealer({ ...routingId, linger: 0 });
   socket.connect(FRONTEND);
   let n = 0;
   const send = setInterval(() => {

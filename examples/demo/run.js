@@ -1,5 +1,6 @@
 // Starts the whole demo system: a broker, three workers, one flaky worker (restarted each time it
-// dies) and two clients, each its own process named via ZMQ_TOPOLOGY_NODE. Run it instrumented
+// dies) and two clients, each its own process named via ZMQ_TOPOLOGY_NODE. As in most apps, the
+// DEALERs set no routing id, except worker-2 and client-1 (so both kinds are on show). Run it instrumented
 // (`zmq-topology run -- node examples/demo/run.js`, or from VS Code: "ZeroMQ: Start Demo") and the
 // children are instrumented too: they inherit NODE_OPTIONS and this process's -r flags.
 'use strict';
@@ -39,7 +40,7 @@ process.on('disconnect', stop);
 start('broker', 'broker.js');
 // Give the broker a moment to bind so the first connects do not show as retries.
 setTimeout(() => {
-  for (const n of [1, 2, 3]) start(`worker-${n}`, 'worker.js');
+  for (const n of [1, 2, 3]) start(`worker-${n}`, 'worker.js', n === 2 ? ['--routing-id'] : []);
   start('worker-flaky', 'worker.js', ['--flaky'], { restart: true });
-  for (const n of [1, 2]) start(`client-${n}`, 'client.js');
+  for (const n of [1, 2]) start(`client-${n}`, 'client.js', n === 1 ? ['--routing-id'] : []);
 }, 300);

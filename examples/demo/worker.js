@@ -5,10 +5,13 @@ const zmq = require('zeromq');
 const { BACKEND, HEARTBEAT_MS, log } = require('./common');
 
 const name = process.argv[2] || `worker-${process.pid}`;
+// Most apps set no routing id and the ROUTER knows them by libzmq's automatic one; `--routing-id`
+// sets the process name as the socket's id, as some apps do.
+const routingId = process.argv.includes('--routing-id') ? { routingId: name } : {};
 const flaky = process.argv.includes('--flaky');
 
 async function main() {
-  const socket = new zmq.Dealer({ routingId: name, linger: 0 });
+  const socket = new zmq.Dealer({ ...routingId, linger: 0 });
   socket.connect(BACKEND);
   await socket.send(['READY']);
   log(name, `ready on ${BACKEND}${flaky ? ' (flaky)' : ''}`);
