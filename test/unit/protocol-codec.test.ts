@@ -155,3 +155,17 @@ test('Bin helpers: hex always, text only when printable; labels and keys', () =>
   assert.equal(binLabel(toBin('WORKER_GONE')), 'WORKER_GONE');
   assert.equal(binKey(toBin('x')), '78');
 });
+
+test('first-messages logs: kept when well formed, refused as bad-field otherwise', () => {
+  const peer = { socket: 1, msgsIn: 1, msgsOut: 1, bytesIn: 5, bytesOut: 5, types: {} };
+  const first = { conn: 2, out: [[AT + 0.125, 'dce96df7']], in: [[AT + 1.5, '050c5d1f']] };
+  const result = decode(Buffer.from(JSON.stringify({ v: 1, t: 'traffic', seq: 1, at: AT, peers: [{ ...peer, first }] })));
+  assert.ok(result.ok && result.msg.t === 'traffic');
+  assert.deepEqual(result.msg.peers[0].first, first, 'the microsecond fraction survives');
+  const traffic = (f: unknown) => ({ v: 1, t: 'traffic', seq: 1, at: AT, peers: [{ ...peer, first: f }] });
+  refused(traffic({ out: [[AT, 'DCE96DF7']], in: [] }), 'bad-field', 'hex');
+  refused(traffic({ out: [[AT, 'dce96df7', 'x']], in: [] }), 'bad-field', 'more than 2');
+  refused(traffic({ out: Array.from({ length: LIMITS.firstMessages + 1 }, () => [AT, 'dce96df7']), in: [] }), 'bad-field', 'more than');
+  refused(traffic({ out: [], in: [], conn: 0 }), 'bad-field', 'conn');
+  refused(traffic({ out: [['soon', 'dce96df7']], in: [] }), 'bad-field', 'first.out[0][0]');
+});
