@@ -7,7 +7,7 @@ import type { Bin } from '../src/protocol/types';
 import { clear, el } from './dom';
 import {
   binDisplay, disconnectDetail, edgeAgeLabel, formatAge, formatRate, formatTime, nodeLabel, safeText, siteLabel,
-  socketTitle, stateStyle,
+  routingIdWithAttribution, socketTitle, stateStyle,
 } from './format';
 import { edgeAgesAt, type GraphModel, type Observed } from './graphModel';
 import type { WebviewMessage } from './messages';
@@ -106,7 +106,7 @@ function renderEdge(pane: HTMLElement, observed: Observed<EdgeView>, ctx: Detail
     ['from (connects)', socketRef(ctx, edge.from)],
     ['to (binds)', socketRef(ctx, edge.to)],
     ['endpoint', safeText(edge.endpoint)],
-    ['routing id', edge.routingId ? routingIdText(edge.routingId) : '—'],
+    ['routing id', edge.routingId ? routingIdWithAttribution(routingIdText(edge.routingId), edge.attribution) : '—'],
     ['state', el('span', {}, stateBadge, document.createTextNode(` ${style.meaning}`))],
     ['liveness', summary],
     ['heartbeat age', heartbeat],

@@ -3,7 +3,7 @@
  * Pure (no DOM, no Buffer) so it runs both in the webview and in plain Node tests.
  * Every string returned here is still *text*: callers put it in the DOM with textContent only.
  */
-import type { EdgeState, EdgeView, NodeView, SocketView } from '../src/model/snapshot';
+import type { Attribution, EdgeState, EdgeView, NodeView, SocketView } from '../src/model/snapshot';
 import type { Bin, SocketType } from '../src/protocol/types';
 
 /** Longest label drawn in the graph; the full text goes to the tooltip and details pane. */
@@ -138,6 +138,19 @@ export function disconnectDetail(edge: Pick<EdgeView, 'lastDisconnect'>): string
 
 /** Socket types known to be drafts (libzmq draft API), marked as such in labels. */
 const DRAFT_TYPES: ReadonlySet<SocketType> = new Set<SocketType>(['SERVER', 'CLIENT', 'RADIO', 'DISH', 'GATHER', 'SCATTER', 'DGRAM', 'PEER', 'CHANNEL']);
+
+const ATTRIBUTION_TEXT: Record<Attribution, string> = {
+  'routing-id': 'set by the connecting socket',
+  content: 'automatic id, matched by the first messages both ends saw',
+  timing: 'automatic id, matched by message timing (several sent the same)',
+  'only-candidate': 'guessed: the only connecting socket left, no message evidence',
+  unknown: 'no instrumented socket fits: a process without an agent',
+};
+
+/** A routing id with how the ROUTER's peer was tied to its socket (docs/SNAPSHOT.md, "Attribution"). */
+export function routingIdWithAttribution(routingId: string, attribution: Attribution | undefined): string {
+  return attribution ? `${routingId} — ${ATTRIBUTION_TEXT[attribution]}` : routingId;
+}
 
 export function isDraftType(type: SocketType): boolean {
   return DRAFT_TYPES.has(type);

@@ -9,7 +9,7 @@
 import type { EdgeState, EdgeView, NodeView, SocketView, TopologySnapshot } from '../model/snapshot';
 import {
   binDisplay, disconnectDetail, edgeAgeLabel, formatAge, formatRate, formatTime, nodeLabel, safeText, siteLabel,
-  socketTitle, stateStyle,
+  routingIdWithAttribution, socketTitle, stateStyle,
 } from '../../webview/format';
 import { sameEndpoint } from '../model/endpoints';
 import { escapeMarkdown, mdField, mdLines } from './markdown';
@@ -100,7 +100,7 @@ function edgeTooltip(edge: EdgeView, self: SocketView, peer: SocketView | undefi
     `**${escapeMarkdown(stateStyle(edge.state).glyph)} ${escapeMarkdown(edge.state)}** — ${escapeMarkdown(stateStyle(edge.state).meaning)}`,
     mdField('Peer', peerNode ? `${peerName} in ${nodeLabel(peerNode)}` : peerName),
     mdField('Endpoint', edge.endpoint),
-    edge.routingId ? mdField('Routing id', binDisplay(edge.routingId)) : '',
+    edge.routingId ? mdField('Routing id', routingIdWithAttribution(binDisplay(edge.routingId), edge.attribution)) : '',
     mdField('Heartbeat age', edge.heartbeatAgeMs === null ? 'no heartbeat seen' : formatAge(edge.heartbeatAgeMs)),
     mdField('Traffic age', edge.trafficAgeMs === null ? 'no traffic seen' : formatAge(edge.trafficAgeMs)),
     mdField('Rates (connecting side)', `out ${formatRate(edge.rates.out)}, in ${formatRate(edge.rates.in)}`),

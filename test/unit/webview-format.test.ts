@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EDGE_STATES } from '../../src/model/snapshot';
 import {
+  routingIdWithAttribution,
   binDisplay, disconnectBadge, disconnectDetail, edgeAgeLabel, edgeLabel, formatAge, formatRate, liveAge, nodeLabel, safeText,
   socketNameLabel, socketTitle, socketTypeLabel, stateStyle, STATE_STYLES, truncate, LABEL_CHARS,
 } from '../../webview/format';
@@ -107,4 +108,10 @@ test('rates', () => {
   assert.equal(formatRate(3.24), '3.2/s');
   assert.equal(formatRate(120.4), '120/s');
   assert.equal(formatRate(NaN), '0/s');
+});
+
+test('a routing id says how its peer was tied to the socket', () => {
+  assert.equal(routingIdWithAttribution('0x006b8b4567', 'content'), '0x006b8b4567 — automatic id, matched by the first messages both ends saw');
+  assert.match(routingIdWithAttribution('w1', 'only-candidate'), /^w1 — guessed/);
+  assert.equal(routingIdWithAttribution('w1', undefined), 'w1');
 });
