@@ -5,16 +5,17 @@
  */
 import { after, before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zmq from 'zeromq';
 import { decode } from '../../src/protocol/codec';
+import { fingerprint } from '../../src/protocol/fingerprint';
 import { python } from '../helpers/python';
 import type {
-  EndpointMsg, HelloMsg, MonitorEventMsg, PeerTraffic, SnapshotMsg, SocketInfo, TelemetryMsg, TrafficMsg,
+  EndpointMsg, FirstMessages, HelloMsg, MonitorEventMsg, PeerTraffic, SnapshotMsg, SocketInfo, TelemetryMsg, TrafficMsg,
 } from '../../src/protocol/types';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -109,6 +110,13 @@ class Collector {
     return [...base, ...deltas].filter((p) => p.socket === socket);
   }
 
+  /** Every PeerTraffic entry with a first-messages log the agent of `pid` sent for `socket`, in arrival order. */
+  firstLogs(pid: number, socket: number): (PeerTraffic & { first: FirstMessages })[] {
+    const entries = this.received.filter((r) => r.pid === pid).flatMap((r) => r.msg.t === 'traffic' ? r.msg.peers
+      : r.msg.t === 'snapshot' ? r.msg.sockets.flatMap((x) => x.peers) : []);
+    return entries.filter((p): p is PeerTraffic & { first: FirstMessages } => p.socket === socket && p.first !== undefined);
+  }
+
   traffic(pid: number, since = 0): PeerTraffic[] {
     return this.received
       .filter((r) => r.pid === pid && r.msg.t === 'traffic' && r.receivedAt >= since)
@@ -118,8 +126,9 @@ class Collector {
 
 interface App { child: ChildProcess; pid: number; stdout: string[]; exited: Promise<number | null> }
 
-function start(script: string, args: string[], env: NodeJS.ProcessEnv): App {
-  const child = spawn(python(), [path.join(FIXTURES, script), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+/** `stdin`: keep a pipe to the app's stdin (fixtures driven by the test), else /dev/null. */
+function start(script: string, args: string[], env: NodeJS.ProcessEnv, stdin = false): App {
+  const child = spawn(python(), [path.join(FIXTURES, script), ...args], { env, stdio: [stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
   const stdout: string[] = [];
   let partial = '';
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
@@ -332,7 +341,218 @@ describe('python agent', () => {
     assert.deepEqual(out.custom.got, out.plain.got);
     assert.deepEqual(out.plain.got[0], ['d', 'A', 'x'.repeat(100)]);
   });
+
+  it('fingerprints messages exactly as src/protocol/fingerprint.ts does, and reports first-messages logs as the protocol says', () => {
+    const run = spawnSync(python(), ['-c', FIRST_UNIT], { env: appEnv(), encoding: 'utf8', timeout: 20_000 });
+    assert.equal(run.status, 0, run.stderr);
+    const out = JSON.parse(run.stdout) as {
+      vectors: string[]; buffers: string[]; long: string;
+      dealer: Record<'d1' | 'd2' | 'd3' | 'snapEmpty' | 'd4' | 'd5' | 'snap', PeerTraffic[]>;
+      router: PeerTraffic[]; routerFrames: PeerTraffic[]; push: PeerTraffic[]; stream: PeerTraffic[];
+    };
+    // The shared test vectors (also in agents/python/zmq_topology/wire.py and src/protocol/fingerprint.ts).
+    const b = (s: string) => Buffer.from(s, 'latin1');
+    const vectors: [Buffer[], boolean, string][] = [
+      [[b('hello')], false, 'dce96df7'],
+      [[b('\x00\x6b\x8b\x45\x67'), b(''), b('hello')], true, 'dce96df7'],
+      [[b(''), b('MDPW01'), b('\x02'), b('a much longer frame than sixteen bytes')], false, '49710501'],
+      [[], false, '050c5d1f'],
+    ];
+    assert.deepEqual(out.vectors, vectors.map(([, , fp]) => fp));
+    for (const [frames, router, fp] of vectors) assert.equal(fingerprint(frames, router), fp);
+    // bytearray, memoryview, zmq.Frame and str (as UTF-8) count as their bytes.
+    assert.deepEqual(out.buffers, ['dce96df7', 'dce96df7', 'dce96df7', 'dce96df7']);
+    const long = [b('A'.repeat(70_000)), ...Array.from({ length: 300 }, (_, i) => b(`frame ${i}`))];
+    assert.equal(out.long, fingerprint(long, false), 'lengths past 16 bits and more than 255 frames');
+
+    const fp = (...frames: string[]) => fingerprint(frames.map(b), false);
+    const fps = (log: [number, string][] | undefined) => (log ?? []).map(([, f]) => f);
+    const { dealer } = out;
+    // A delta carries the log while it grows: at most 4 each way, conn 1, times with microseconds.
+    assert.equal(dealer.d1.length, 1);
+    const first = dealer.d1[0].first!;
+    assert.equal(first.conn, 1);
+    assert.deepEqual(fps(first.out), [0, 1, 2, 3].map((i) => fp('JOB', `m-${i}`)));
+    assert.deepEqual(fps(first.in), [fp('ack')]);
+    for (const [t] of [...first.out, ...first.in]) {
+      assert.ok(Math.abs(t - Date.now()) < 60_000, `${t} is ms since the epoch`);
+      assert.equal(Math.round(t * 1000) / 1000, t, `${t} has at most 3 decimals`);
+    }
+    assert.ok(first.out[0][0] <= first.out[3][0]);
+    // Unchanged: no entry. After a disconnect without traffic: none either (and a snapshot leaves the empty log out).
+    assert.deepEqual(dealer.d2, []);
+    assert.deepEqual(dealer.d3, []);
+    assert.equal(dealer.snapEmpty.length, 1);
+    assert.equal(dealer.snapEmpty[0].first, undefined);
+    // The next connection's log starts empty, with the messages sent after it (frame by frame = multipart).
+    assert.deepEqual(dealer.d4[0].first, { conn: 2, out: [dealer.d4[0].first!.out[0]], in: [] });
+    assert.deepEqual(fps(dealer.d4[0].first!.out), [fp('JOB', 'm-9')]);
+    // Traffic that leaves the log as it was: the counts, no log. A snapshot: always the log.
+    assert.equal(dealer.d5[0].msgsIn, 1);
+    assert.equal(dealer.d5[0].first, undefined);
+    assert.deepEqual(dealer.snap[0].first, { ...dealer.d4[0].first!, in: dealer.snap[0].first!.in });
+    assert.deepEqual(fps(dealer.snap[0].first!.in), [fp('ack-2'), fp('ack-3'), fp('ack-3'), fp('ack-3')]);
+
+    // A ROUTER logs per peer (routing id and delimiter stripped), without conn; multipart = frame by frame.
+    assert.deepEqual(out.router.map((p) => [p.peer?.hex, p.first]), [
+      ['0001020304', { out: [out.router[0].first!.out[0]], in: [out.router[0].first!.in[0]] }],
+      ['0005060708', { out: [], in: [out.router[1].first!.in[0]] }],
+    ]);
+    assert.deepEqual(fps(out.router[0].first!.in), [fp('JOB', 'm-0')]);
+    assert.deepEqual(fps(out.router[0].first!.out), [fp('ack')]);
+    assert.deepEqual(fps(out.router[1].first!.in), [fp('hello')]);
+    assert.deepEqual(out.routerFrames.map((p) => fps(p.first?.in)), [[fp('JOB', 'm-0')], [fp('hello')]]);
+    // Other socket types log nothing.
+    assert.ok(out.push.length === 1 && out.push[0].first === undefined);
+    assert.ok(out.stream.length === 1 && out.stream[0].first === undefined);
+  });
+
+  it('logs the first messages of each connection: both ends agree, and a connecting socket starts a new log per connection', async () => {
+    const router = start('first_router.py', [], appEnv(collector.endpoint, 'first-router'));
+    apps.push(router);
+    const endpoint = await waitFor('the ROUTER endpoint', () => router.stdout[0]);
+    const client = start('first_client.py', [endpoint], appEnv(collector.endpoint, 'first-client'), true);
+    apps.push(client);
+    const command = async (line: string): Promise<void> => {
+      client.child.stdin!.write(`${line}\n`);
+      const done = await waitFor(line, () => client.stdout.find((l) => l.endsWith(` ${line}`)), 10_000);
+      assert.equal(done, `ok ${line}`);
+    };
+
+    const routerSocket = await waitFor('the ROUTER', () => collector.sockets(router.pid).find((s) => s.type === 'ROUTER'));
+    const dealer = await waitFor('the DEALER', () => collector.sockets(client.pid).find((s) => s.type === 'DEALER'));
+    const req = await waitFor('the REQ', () => collector.sockets(client.pid).find((s) => s.type === 'REQ'));
+    assert.equal(dealer.routingId, undefined, 'an anonymous DEALER');
+    for (const s of [dealer, req]) {
+      await waitFor('the client handshakes', () => collector.of(client.pid, 'event').find((e) => e.socket === s.socket && e.event === 'handshake'));
+    }
+
+    const fp = (...frames: string[]) => fingerprint(frames.map((f) => Buffer.from(f)), false);
+    const fps = (log: [number, string][]) => log.map(([, f]) => f);
+    const latest = (pid: number, socket: number, ok: (f: FirstMessages) => boolean) => {
+      const logs = collector.firstLogs(pid, socket);
+      const last = logs[logs.length - 1];
+      return last && ok(last.first) ? last : undefined;
+    };
+    const full = (f: FirstMessages) => f.out.length === 4 && f.in.length === 4;
+    /** The ROUTER's peer whose latest log received what the client socket sent. */
+    const routerPeer = (pid: number, client: FirstMessages) => {
+      const byPeer = new Map<string, PeerTraffic & { first: FirstMessages }>();
+      for (const p of collector.firstLogs(pid, routerSocket.socket)) byPeer.set(p.peer!.hex, p);
+      const found = [...byPeer.values()].filter((p) => p.first.in.length === client.out.length
+        && p.first.out.length === client.in.length && fps(p.first.in).join() === fps(client.out).join());
+      return found.length === 1 ? found[0] : undefined;
+    };
+    /** Causality, both ways: nothing is received more than 1 ms before it was sent. */
+    const inOrder = (sent: [number, string][], got: [number, string][], what: string) => {
+      for (const [i, [t]] of got.entries()) assert.ok(t >= sent[i][0] - 1, `${what} ${i}: received at ${t}, sent at ${sent[i][0]}`);
+    };
+
+    await command('dealer 5 before');
+    await command('req 5 ask');
+    const d1 = await waitFor('the DEALER\'s full log', () => latest(client.pid, dealer.socket, full));
+    assert.equal(d1.first.conn, 1);
+    assert.deepEqual(fps(d1.first.out), [0, 1, 2, 3].map((i) => fp('JOB', `before-${i}`)));
+    assert.deepEqual(fps(d1.first.in), [0, 1, 2, 3].map((i) => fp('JOB', `ack:before-${i}`)));
+    const q1 = await waitFor('the REQ\'s full log', () => latest(client.pid, req.socket, full));
+    assert.equal(q1.first.conn, 1);
+    assert.deepEqual(fps(q1.first.out), [0, 1, 2, 3].map((i) => fp(`ask-${i}`)));
+    assert.deepEqual(fps(q1.first.in), [0, 1, 2, 3].map((i) => fp(`ack:ask-${i}`)));
+    for (const [name, mine] of [['DEALER', d1.first], ['REQ', q1.first]] as const) {
+      const peer = await waitFor(`the ROUTER's peer for the ${name}`, () => routerPeer(router.pid, mine));
+      assert.match(peer.peer!.hex, /^00[0-9a-f]{8}$/, 'an auto routing id');
+      assert.equal(peer.first.conn, undefined, 'a ROUTER logs per peer, without conn');
+      assert.deepEqual(fps(peer.first.out), fps(mine.in), `the ROUTER sent what the ${name} received`);
+      inOrder(mine.out, peer.first.in, `${name} → ROUTER`);
+      inOrder(peer.first.out, mine.in, `ROUTER → ${name}`);
+    }
+
+    // The ROUTER dies and comes back on the same port: the DEALER's next connection has a log of its own.
+    const killedAt = Date.now();
+    router.child.kill('SIGKILL');
+    await router.exited;
+    await waitFor('the DEALER\'s disconnect', () => collector.received.find((r) => r.pid === client.pid && r.receivedAt >= killedAt
+      && r.msg.t === 'event' && r.msg.socket === dealer.socket && r.msg.event === 'disconnect'));
+    const again = start('first_router.py', [endpoint], appEnv(collector.endpoint, 'first-router-2'));
+    apps.push(again);
+    assert.equal(await waitFor('the restarted ROUTER', () => again.stdout[0]), endpoint);
+    await waitFor('the DEALER\'s second handshake', () => collector.received.find((r) => r.pid === client.pid && r.receivedAt >= killedAt
+      && r.msg.t === 'event' && r.msg.socket === dealer.socket && r.msg.event === 'handshake'));
+    await command('dealer 3 after');
+    const d2 = await waitFor('the DEALER\'s second log', () => latest(client.pid, dealer.socket, (f) => f.conn === 2 && f.out.length === 3 && f.in.length === 3));
+    assert.deepEqual(fps(d2.first.out), [0, 1, 2].map((i) => fp('JOB', `after-${i}`)), 'the log starts with the messages sent after the disconnect');
+    assert.deepEqual(fps(d2.first.in), [0, 1, 2].map((i) => fp('JOB', `ack:after-${i}`)));
+    assert.ok(d2.first.out[0][0] >= killedAt);
+    assert.ok(!collector.firstLogs(client.pid, dealer.socket).some((p) => p.first.conn === 2 && fps(p.first.out).includes(fp('JOB', 'before-4'))));
+    const peer2 = await waitFor('the restarted ROUTER\'s peer for the DEALER', () => routerPeer(again.pid, d2.first));
+    assert.deepEqual(fps(peer2.first.out), fps(d2.first.in));
+    inOrder(d2.first.out, peer2.first.in, 'DEALER → ROUTER (second connection)');
+    inOrder(peer2.first.out, d2.first.in, 'ROUTER → DEALER (second connection)');
+    // The REQ lost its connection too but has sent nothing since: nothing about its second connection.
+    await sleep(400);
+    assert.ok(!collector.firstLogs(client.pid, req.socket).some((p) => p.first.conn !== 1));
+    assert.deepEqual(collector.malformed, []);
+
+    client.child.stdin!.end();
+    assert.equal(await client.exited, 0);
+  });
 });
+
+/** The agent's fingerprint and first-messages reports, in-process (no telemetry needed). */
+const FIRST_UNIT = `import json
+import zmq
+from zmq_topology.record import SocketRecord
+from zmq_topology.wire import fingerprint
+
+vectors = [fingerprint([b"hello"], False), fingerprint([b"\\x00\\x6b\\x8b\\x45\\x67", b"", b"hello"], True),
+           fingerprint([b"", b"MDPW01", b"\\x02", b"a much longer frame than sixteen bytes"], False), fingerprint([], False)]
+buffers = [fingerprint([bytearray(b"hello")], False), fingerprint([memoryview(b"hello")], False),
+           fingerprint([zmq.Frame(b"hello")], False), fingerprint(["hello"], False)]
+long = fingerprint([b"A" * 70000] + [b"frame %d" % i for i in range(300)], False)
+
+
+def record(kind, sid):
+    return SocketRecord(sid, kind, None, frozenset(), lambda msg: None)
+
+
+dealer = record("DEALER", 1)
+for i in range(6):
+    dealer.message(False, [b"JOB", b"m-%d" % i])
+dealer.frame(True, b"ack", False)
+d1 = dealer.traffic(False)
+d2 = dealer.traffic(False)
+dealer.connection_lost()
+d3 = dealer.traffic(False)
+snap_empty = dealer.traffic(True)
+dealer.frame(False, b"JOB", True)
+dealer.frame(False, b"m-9", False)
+d4 = dealer.traffic(False)
+dealer.message(True, [b"ack-2"])
+dealer.traffic(False)
+for i in range(4):
+    dealer.message(True, [b"ack-3"])
+dealer.traffic(False)
+dealer.message(True, [b"ack-4"])
+d5 = dealer.traffic(False)
+snap = dealer.traffic(True)
+
+router = record("ROUTER", 2)
+router.message(True, [b"\\x00\\x01\\x02\\x03\\x04", b"JOB", b"m-0"])
+router.message(False, [zmq.Frame(b"\\x00\\x01\\x02\\x03\\x04"), b"ack"])
+router.message(True, [b"\\x00\\x05\\x06\\x07\\x08", b"", b"hello"])
+frames = record("ROUTER", 3)
+for data, more in ((b"\\x00\\x01\\x02\\x03\\x04", True), (b"JOB", True), (b"m-0", False),
+                   (b"\\x00\\x05\\x06\\x07\\x08", True), (b"", True), (b"hello", False)):
+    frames.frame(True, data, more)
+push = record("PUSH", 4)
+push.message(False, [b"x"])
+stream = record("STREAM", 5)
+stream.message(True, [b"\\x00\\x01\\x02\\x03\\x04", b"x"])
+print(json.dumps({"vectors": vectors, "buffers": buffers, "long": long,
+                  "dealer": {"d1": d1, "d2": d2, "d3": d3, "snapEmpty": snap_empty, "d4": d4, "d5": d5, "snap": snap},
+                  "router": router.traffic(False), "routerFrames": frames.traffic(False),
+                  "push": push.traffic(False), "stream": stream.traffic(False)}))
+`;
 
 const PATHS_APP = `import json
 import zmq

@@ -42,6 +42,7 @@ EVENTS = {
     0x1000: "handshake", 0x2000: "handshake:error:protocol", 0x4000: "handshake:error:auth",
 }
 MONITOR_STOPPED = 0x0400
+DISCONNECTED = 0x0200  # ZMQ_EVENT_DISCONNECTED: a connecting socket's first-messages log starts anew
 _Z85_KEY = re.compile(r"^[0-9a-zA-Z.\-:+=^!/*?&<>()\[\]{}@%$#]{40}\Z")
 
 
@@ -336,6 +337,8 @@ class Agent:
                 msg["interval"] = value
             elif name.endswith(":error") or name.startswith("handshake:error"):
                 msg["error"] = os.strerror(value)[:1024] if value else name
+            if event == DISCONNECTED:
+                rec.connection_lost()  # before the event is queued: messages sent from now on are logged anew
             if rec.announced:
                 self.post(msg)
             if event == MONITOR_STOPPED:

@@ -5,11 +5,17 @@ is counted under its raw key bytes and the time kept as `time.time()`; names and
 made by the agent thread when it reports. It reads the cumulative counters and sends what changed
 since its last flush, so nothing is lost to races: a counter read mid-update is simply picked up by
 the next flush.
+
+First messages (protocol `PeerTraffic.first`): ROUTERs log, per peer, the first FIRST_MESSAGES
+messages each way as (time ms, fingerprint); DEALER/REQ/REP sockets log them per connection, starting
+afresh (`conn` + 1) when the agent thread reads a `disconnected` monitor event. The app thread only
+appends to a log while it has room; after that a message costs one length check. Sockets that log
+nothing get a full stand-in log (_NO_LOG), so that check is the only one.
 """
 import time
 from typing import Any, Callable, Dict, FrozenSet, List, Optional, Tuple
 
-from .wire import BIN_BYTES, TYPE_BYTES, to_bin, type_name
+from .wire import BIN_BYTES, TYPE_BYTES, fingerprint, fingerprint_heads, frame_head, to_bin, type_name
 
 Msg = Dict[str, Any]
 
@@ -21,6 +27,13 @@ MAX_TYPE_NAMES = 256  # cache of rendered type names per socket
 
 # Sockets whose first frame is the peer's routing id (on receive) / the destination (on send).
 ROUTER_LIKE = frozenset({"ROUTER", "STREAM"})
+# Sockets that log their first messages: per peer (ROUTER) or per connection (the connecting kinds).
+FIRST_PER_PEER = frozenset({"ROUTER"})
+FIRST_PER_CONNECTION = frozenset({"DEALER", "REQ", "REP"})
+# Entries each way in a first-messages log (LIMITS.firstMessages). The hot paths test `len(log) < 4`
+# with the literal, which is cheaper than a global lookup: keep them in step.
+FIRST_MESSAGES = 4
+_NO_LOG: tuple = (None,) * FIRST_MESSAGES  # a log that is always full: sockets that log nothing
 
 _time = time.time
 
@@ -45,9 +58,9 @@ class PeerStats:
     """Cumulative traffic with one peer (or the whole socket when it has no per-peer envelope)."""
 
     __slots__ = ("msgs_in", "msgs_out", "bytes_in", "bytes_out", "types", "other",
-                 "last_in", "last_out", "hb_in", "hb_out", "sent")
+                 "last_in", "last_out", "hb_in", "hb_out", "sent", "first_out", "first_in", "conn", "first_sent")
 
-    def __init__(self) -> None:
+    def __init__(self, logs_first: bool = False, conn: Optional[int] = None) -> None:
         self.msgs_in = self.msgs_out = self.bytes_in = self.bytes_out = 0
         # Type key (first TYPE_BYTES bytes of the type frame) -> messages; past MAX_TYPES - 1 keys
         # the rest are counted in `other`.
@@ -60,12 +73,24 @@ class PeerStats:
         self.hb_out: Optional[float] = None
         # The agent thread's copy of what it last reported: (msgs_in, msgs_out, bytes_in, bytes_out, types by name)
         self.sent: tuple = (0, 0, 0, 0, {})
+        # First messages each way, (time ms, fingerprint): the app thread appends while len < 4;
+        # the agent thread replaces the lists when a connecting socket's connection changes.
+        self.first_out: Any = [] if logs_first else _NO_LOG
+        self.first_in: Any = [] if logs_first else _NO_LOG
+        self.conn = conn  # connecting sockets: the connection the logs are about
+        self.first_sent: tuple = (conn, 0, 0)  # the agent thread's (conn, len out, len in) last reported
+
+    def restart_first(self, conn: int) -> None:
+        """Agent thread: a new connection; its logs start empty."""
+        self.first_out = []
+        self.first_in = []
+        self.conn = conn
 
 
 class _Partial:
     """A multipart message being sent or received, frame by frame."""
 
-    __slots__ = ("index", "type_at", "size", "peer", "kind", "heartbeat", "is_disconnect_msg")
+    __slots__ = ("index", "type_at", "size", "peer", "kind", "heartbeat", "is_disconnect_msg", "stats", "heads")
 
     def __init__(self, router: bool) -> None:
         self.reset(router)
@@ -78,6 +103,9 @@ class _Partial:
         self.kind = b""
         self.heartbeat = False
         self.is_disconnect_msg = False
+        self.stats: Optional[PeerStats] = None  # looked up at the first frame
+        # (length, head) of each frame while the message is to be logged among the first; else None
+        self.heads: Optional[List[Tuple[int, bytes]]] = None
 
 
 class SocketRecord:
@@ -86,6 +114,10 @@ class SocketRecord:
         self.id = sid
         self.type = type_
         self.router = type_ in ROUTER_LIKE
+        # First-messages logs: ROUTERs per peer, DEALER/REQ/REP per connection (`conn`).
+        self.per_connection = type_ in FIRST_PER_CONNECTION
+        self.logs_first = self.per_connection or type_ in FIRST_PER_PEER
+        self.conn: Optional[int] = 1 if self.per_connection else None
         self.site = site
         self.created_at = now_ms()
         self.announced = False
@@ -131,6 +163,16 @@ class SocketRecord:
                 self.endpoints.append(state)
         else:
             self.endpoints = [e for e in self.endpoints if requested not in (e["requested"], e.get("resolved"))]
+
+    def connection_lost(self) -> None:
+        """Agent thread, on a `disconnected` monitor event: a connecting socket's next messages go to
+        its next connection, whose first-messages log starts empty."""
+        if not self.per_connection:
+            return
+        conn = self.conn = (self.conn or 0) + 1
+        stats = self.peers.get(None)
+        if stats is not None:
+            stats.restart_first(conn)
 
     def close(self) -> None:
         self.closed = True
@@ -179,10 +221,9 @@ class SocketRecord:
             kind = b""
         stats = self.peers.get(peer)
         if stats is None:
-            if len(self.peers) >= MAX_PEERS:
-                self.unattributed += 1
+            stats = self._new_peer(peer)
+            if stats is None:
                 return
-            stats = self.peers[peer] = PeerStats()
         types = stats.types
         n = types.get(kind)
         if n is not None:
@@ -197,12 +238,16 @@ class SocketRecord:
             stats.last_in = now = _time()
             if heartbeat:
                 stats.hb_in = now
+            log = stats.first_in
         else:
             stats.msgs_out += 1
             stats.bytes_out += size
             stats.last_out = now = _time()
             if heartbeat:
                 stats.hb_out = now
+            log = stats.first_out
+        if len(log) < 4:  # FIRST_MESSAGES: after the first few, this check is all a message costs
+            log.append((round(now * 1000, 3), fingerprint(frames, self.router)))
 
     def frame(self, inbound: bool, data: Any, more: bool) -> None:
         """One frame from a plain send/recv; the message is counted at its last frame."""
@@ -210,9 +255,16 @@ class SocketRecord:
         size = _size(data)
         p.size += size
         i = p.index
-        if i == 0 and self.router:
-            p.peer = _head(data, BIN_BYTES)
-        elif i == p.type_at:
+        if i == 0:
+            if self.router:
+                p.peer = _head(data, BIN_BYTES)
+            stats = p.stats = self.peers.get(p.peer)
+            # Keep the frames' heads only while this message goes into a first-messages log.
+            if stats is None:
+                p.heads = [] if self.logs_first else None
+            elif len(stats.first_in if inbound else stats.first_out) < 4:  # FIRST_MESSAGES
+                p.heads = []
+        if i == p.type_at:  # never 0 on ROUTER-likes: the routing id comes first
             if size == 0 and more and i == (1 if self.router else 0):
                 p.type_at += 1  # an empty delimiter: the type is the next frame
             else:
@@ -221,10 +273,13 @@ class SocketRecord:
                 dmsg = self.app_disconnect_msg
                 p.is_disconnect_msg = inbound and dmsg is not None and size == len(dmsg) and _head(data, size) == dmsg
         p.index = i + 1
+        heads = p.heads
+        if heads is not None:
+            heads.append(frame_head(data))
         if not more:
             if p.is_disconnect_msg and p.index == 2 and p.peer is not None:
                 self._post_disconnect_msg(p.peer)
-            self._commit(inbound, p.peer, p.kind, p.size, p.heartbeat)
+            self._commit(inbound, p.stats, p.peer, p.kind, p.size, p.heartbeat, heads)
             p.reset(self.router)
 
     def _check_disconnect_msg(self, peer: bytes, data: Any) -> None:
@@ -236,13 +291,20 @@ class SocketRecord:
         self._post({"t": "disconnect-msg", "socket": self.id, "peer": to_bin(peer),
                     "text": to_bin(self.app_disconnect_msg or b"", 1024)})
 
-    def _commit(self, inbound: bool, peer: Optional[bytes], kind: bytes, size: int, heartbeat: bool) -> None:
-        stats = self.peers.get(peer)
+    def _new_peer(self, peer: Optional[bytes]) -> Optional[PeerStats]:
+        """A peer's first message: its stats (None past MAX_PEERS: the message is unattributed)."""
+        if len(self.peers) >= MAX_PEERS:
+            self.unattributed += 1
+            return None
+        stats = self.peers[peer] = PeerStats(self.logs_first, self.conn)
+        return stats
+
+    def _commit(self, inbound: bool, stats: Optional[PeerStats], peer: Optional[bytes], kind: bytes, size: int,
+                heartbeat: bool, heads: Optional[List[Tuple[int, bytes]]]) -> None:
         if stats is None:
-            if len(self.peers) >= MAX_PEERS:
-                self.unattributed += 1
+            stats = self.peers.get(peer) or self._new_peer(peer)
+            if stats is None:
                 return
-            stats = self.peers[peer] = PeerStats()
         types = stats.types
         n = types.get(kind)
         if n is not None:
@@ -258,12 +320,16 @@ class SocketRecord:
             stats.last_in = at
             if heartbeat:
                 stats.hb_in = at
+            log = stats.first_in
         else:
             stats.msgs_out += 1
             stats.bytes_out += size
             stats.last_out = at
             if heartbeat:
                 stats.hb_out = at
+            log = stats.first_out
+        if heads is not None and len(log) < 4:  # FIRST_MESSAGES
+            log.append((round(at * 1000, 3), fingerprint_heads(heads, self.router)))
 
     # --- reports (agent thread) -------------------------------------------------------------
 
@@ -293,7 +359,7 @@ class SocketRecord:
             named[OTHER_TYPES] = named.get(OTHER_TYPES, 0) + stats.other
         return named
 
-    def _peer_entry(self, key: Optional[bytes], stats: PeerStats, counts: tuple) -> Msg:
+    def _peer_entry(self, key: Optional[bytes], stats: PeerStats, counts: tuple, first: Optional[Msg]) -> Msg:
         msgs_in, msgs_out, bytes_in, bytes_out, types = counts
         entry: Msg = {"socket": self.id, "msgsIn": msgs_in, "msgsOut": msgs_out,
                       "bytesIn": bytes_in, "bytesOut": bytes_out, "types": types}
@@ -303,7 +369,28 @@ class SocketRecord:
                              ("lastHeartbeatIn", stats.hb_in), ("lastHeartbeatOut", stats.hb_out)):
             if value is not None:
                 entry[field] = _ms(value)
+        if first is not None:
+            entry["first"] = first
         return entry
+
+    def _first(self, stats: PeerStats, cumulative: bool) -> Optional[Msg]:
+        """The peer's first-messages log (protocol FirstMessages) when it is to be reported: in a
+        snapshot while it is non-empty, in a delta when it changed since the last report."""
+        if self.per_connection and stats.conn != self.conn:
+            stats.restart_first(self.conn or 1)  # a connection lost while the stats were being made
+        conn = stats.conn
+        out = list(stats.first_out)  # copies: the app thread may be appending
+        in_ = list(stats.first_in)
+        if not out and not in_:
+            return None  # nothing logged (yet) on this connection: nothing to say
+        state = (conn, len(out), len(in_))
+        if not cumulative and state == stats.first_sent:
+            return None
+        stats.first_sent = state
+        first: Msg = {"out": out[:FIRST_MESSAGES], "in": in_[:FIRST_MESSAGES]}
+        if conn is not None:
+            first["conn"] = conn
+        return first
 
     def traffic(self, cumulative: bool) -> List[Msg]:
         """Peers with traffic since the last report (deltas), or all of them (cumulative, for a snapshot).
@@ -311,18 +398,20 @@ class SocketRecord:
         Either way the reported totals become the base for the next deltas.
         """
         out = []
+        logs = self.logs_first
         for key, stats in list(self.peers.items()):
             before = stats.sent
-            if not cumulative and stats.msgs_in == before[0] and stats.msgs_out == before[1]:
+            first = self._first(stats, cumulative) if logs else None
+            if not cumulative and first is None and stats.msgs_in == before[0] and stats.msgs_out == before[1]:
                 continue
             now = (stats.msgs_in, stats.msgs_out, stats.bytes_in, stats.bytes_out, self._named_types(stats))
             if cumulative:
-                out.append(self._peer_entry(key, stats, now))
+                out.append(self._peer_entry(key, stats, now, first))
             else:
                 old_types = before[4]
                 types = {k: v - old_types.get(k, 0) for k, v in now[4].items() if v != old_types.get(k, 0)}
                 delta = (now[0] - before[0], now[1] - before[1], now[2] - before[2], now[3] - before[3], types)
-                out.append(self._peer_entry(key, stats, delta))
+                out.append(self._peer_entry(key, stats, delta, first))
             stats.sent = now
         return out
 

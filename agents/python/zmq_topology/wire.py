@@ -1,9 +1,11 @@
-"""Protocol value formats shared by the agent: Bin, message-type names, heartbeat patterns.
+"""Protocol value formats shared by the agent: Bin, message-type names, heartbeat patterns, message
+fingerprints.
 
-Mirrors src/protocol/bin.ts so both agents render the same bytes the same way.
+Mirrors src/protocol/bin.ts and src/protocol/fingerprint.ts so both agents render the same bytes the
+same way.
 """
 import re
-from typing import Dict, FrozenSet, Optional
+from typing import Any, Callable, Dict, FrozenSet, Optional, Sequence, Tuple
 
 BIN_BYTES = 255
 TYPE_BYTES = 64  # a message type is named from at most this many bytes of its frame
@@ -49,3 +51,69 @@ def parse_heartbeats(spec: Optional[str]) -> FrozenSet[bytes]:
         if raw:
             patterns.add(raw)
     return frozenset(patterns) or frozenset(DEFAULT_HEARTBEATS)
+
+
+# --- first-messages fingerprints (src/protocol/fingerprint.ts; docs/PROTOCOL.md, "Attribution evidence")
+
+FINGERPRINT_FRAMES = 4  # frames mixed in, after the envelope
+FINGERPRINT_BYTES = 16  # bytes mixed in per frame, after its length
+_FNV_OFFSET = 0x811C9DC5
+_FNV_PRIME = 0x01000193
+_MASK = 0xFFFFFFFF
+
+
+def frame_head(frame: Any) -> Tuple[int, bytes]:
+    """(length, first FINGERPRINT_BYTES bytes) of a frame as pyzmq sends it: bytes, zmq.Frame,
+    memoryview or any buffer (its raw bytes), str as UTF-8 (what send_string sends)."""
+    if type(frame) is bytes:
+        return len(frame), frame[:FINGERPRINT_BYTES]
+    if isinstance(frame, str):
+        data = frame.encode("utf-8")
+        return len(data), data[:FINGERPRINT_BYTES]
+    view = memoryview(frame)
+    if view.ndim == 1 and view.itemsize == 1:
+        return view.nbytes, view[:FINGERPRINT_BYTES].tobytes()
+    return view.nbytes, view.tobytes()[:FINGERPRINT_BYTES]
+
+
+def _fnv(items: Sequence[Any], router: bool, head: Callable[[Any], Tuple[int, bytes]]) -> str:
+    count = len(items)
+    start = 1 if router else 0
+    while start < count and head(items[start])[0] == 0:
+        start += 1
+    prime = _FNV_PRIME
+    h = ((_FNV_OFFSET ^ min(count - start, 255)) * prime) & _MASK
+    for item in items[start:start + FINGERPRINT_FRAMES]:
+        length, data = head(item)
+        h = ((h ^ (length & 0xFF)) * prime) & _MASK
+        h = ((h ^ ((length >> 8) & 0xFF)) * prime) & _MASK
+        h = ((h ^ ((length >> 16) & 0xFF)) * prime) & _MASK
+        h = ((h ^ ((length >> 24) & 0xFF)) * prime) & _MASK
+        for byte in data[:FINGERPRINT_BYTES]:
+            h = ((h ^ byte) * prime) & _MASK
+    return format(h, "08x")
+
+
+def fingerprint(frames: Sequence[Any], router: bool) -> str:
+    """The fingerprint of one message as both ends of its connection see it (8 lowercase hex digits).
+
+    `frames`: the message as the app sent or received it; `router`: its first frame is a routing id
+    (dropped). Leading empty frames (REQ/REP delimiters, seen by one end only) are dropped too. Then
+    FNV-1a (32 bit) over the number of frames left (one byte, at most 255) and, for each of the first
+    FINGERPRINT_FRAMES of them, its length as 4 bytes little-endian and its first FINGERPRINT_BYTES
+    bytes. Shared test vectors (test/integration/python-agent.test.ts checks them):
+        [b"hello"], router=False                                  -> "dce96df7"
+        [b"\x00\x6b\x8b\x45\x67", b"", b"hello"], router=True        -> "dce96df7"
+        [b"", b"MDPW01", b"\x02", b"a much longer frame than sixteen bytes"], router=False -> "49710501"
+        [], router=False                                          -> "050c5d1f"
+    """
+    return _fnv(frames, router, frame_head)
+
+
+def _pair(item: Tuple[int, bytes]) -> Tuple[int, bytes]:
+    return item
+
+
+def fingerprint_heads(heads: Sequence[Tuple[int, bytes]], router: bool) -> str:
+    """fingerprint() of a message kept as (length, frame_head bytes) pairs (frame-by-frame send/recv)."""
+    return _fnv(heads, router, _pair)
