@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as os from 'node:os';
+import { performance } from 'node:perf_hooks';
 import { toBin } from '../protocol/bin';
 import { LIMITS, MONITOR_EVENT_TYPES, SOCKET_TYPES, type MonitorEventType, type SocketInfo, type SocketOptions, type SocketType } from '../protocol/types';
 import { createAppObserver } from './appObserver';
@@ -245,6 +246,8 @@ export class Agent {
         // zeromq.js allows one pending send per socket: its accounting waits in the record. The app
         // gets the native promise itself; the agent counts beside it.
         rec.pendingSend = message;
+        // A first message's time is when the app sent it: the promise may settle later than the wire.
+        if (rec.logsFirst) rec.pendingSendAt = performance.now();
         pending.then(rec.onSent, rec.onSendFailed);
         return pending;
       });
@@ -453,7 +456,7 @@ export class Agent {
     stats.bytesOut += bytes;
     stats.lastMessageOut = now;
     if (stats.countType(frames[typeFrameIndex(rec.kind, frames)], this.heartbeats)) stats.lastHeartbeatOut = now;
-    if (rec.logsFirst && rec.firstHasRoom(stats, false)) rec.logFirst(stats, false, frames);
+    if (rec.logsFirst && rec.firstHasRoom(stats, false)) rec.logFirst(stats, false, frames, rec.pendingSendAt);
   }
 
   private endpointOp(rec: SocketRecord, op: 'bind' | 'unbind', address: unknown, call: () => Promise<void>): Promise<void> {
@@ -543,7 +546,12 @@ export class Agent {
 
   private onEvent(rec: SocketRecord, event: ZmqEvent): void {
     rec.appEvents?.push(event);
-    if (event.type === 'disconnect') rec.connectionLost();
+    if (event.type === 'disconnect' && rec.kind !== 'router') {
+      // The connection's log goes out before the next one's replaces it: it may not have been flushed
+      // yet (a peer gone within a flush interval of connecting), and it is what ties the ROUTER's peer.
+      if (rec.firstUnsent()) this.flush();
+      rec.connectionLost();
+    }
     const detail = event as { address?: string; interval?: number; error?: unknown };
     this.post({
       t: 'event', socket: rec.id, event: eventType(event.type),

@@ -4,7 +4,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { toBin } from '../protocol/bin';
-import { fingerprint } from '../protocol/fingerprint';
+import { fingerprint, type FingerprintSide } from '../protocol/fingerprint';
 import { LIMITS, type Bin, type EndpointState, type FirstMessages, type PeerTraffic, type SnapshotSocket, type SocketInfo } from '../protocol/types';
 import type { AppObserverHandle } from './appObserver';
 import { ByteTable, hashBytes } from './byteTable';
@@ -16,9 +16,9 @@ const PEERS_PER_SOCKET = 1024;
 const OTHER_LABEL = '(other)';
 const FIRST = LIMITS.firstMessages;
 
-/** Milliseconds since the epoch with a microsecond fraction: two messages in one millisecond stay in order. */
-function preciseNow(): number {
-  return Math.round((performance.timeOrigin + performance.now()) * 1000) / 1000;
+/** A performance.now() as milliseconds since the epoch with a microsecond fraction (two messages in one millisecond stay in order). */
+function preciseTime(at: number): number {
+  return Math.round((performance.timeOrigin + at) * 1000) / 1000;
 }
 
 /**
@@ -35,10 +35,11 @@ export class FirstLog {
   /** `conn`: the connecting socket's connection number; undefined on a ROUTER's peer. */
   constructor(readonly conn: number | undefined) {}
 
-  add(inbound: boolean, frames: ArrayLike<MessageLike>, router: boolean): void {
+  /** `at`: performance.now() when the message went (a send's call), else now. */
+  add(inbound: boolean, frames: ArrayLike<MessageLike>, side: FingerprintSide, at?: number): void {
     const bytes: Uint8Array[] = new Array<Uint8Array>(frames.length);
     for (let i = 0; i < frames.length; i++) bytes[i] = wireBytes(frames[i]);
-    (inbound ? this.in : this.out).push([preciseNow(), fingerprint(bytes, router)]);
+    (inbound ? this.in : this.out).push([preciseTime(at ?? performance.now()), fingerprint(bytes, side)]);
     this.changed = true;
   }
 
@@ -215,6 +216,8 @@ export class SocketRecord {
 
   /** The send in flight (one per socket), counted when it settles. */
   pendingSend: MessageLike | MessageLike[] = null;
+  /** performance.now() when that send was called (sockets that log first messages only). */
+  pendingSendAt = 0;
   /** Settle handlers and the wrapped receive, set by the agent (see Agent.handlers). */
   onReceived!: (frames: Buffer[]) => Buffer[] | Promise<Buffer[]>;
   onReceiveFailed!: (err: unknown) => never;
@@ -229,19 +232,23 @@ export class SocketRecord {
   /** Connecting sockets: the current connection's number (one more after each `disconnect` event). */
   conn = 1;
 
+  /** How its messages are fingerprinted (protocol/fingerprint.ts). */
+  private readonly fingerprintSide: FingerprintSide;
+
   constructor(readonly socket: ZmqSocket, public info: SocketInfo, readonly kind: EnvelopeKind) {
     this.logsFirst = info.type === 'ROUTER' || info.type === 'DEALER' || info.type === 'REQ' || info.type === 'REP';
+    this.fingerprintSide = info.type === 'ROUTER' ? 'router' : info.type === 'REQ' || info.type === 'REP' ? 'request' : 'dealer';
   }
 
   /**
    * Logs a message among the first of its connection (called only while `stats.first` has room).
    * A connecting socket's log belongs to its current connection; a ROUTER's to the peer.
    */
-  logFirst(stats: PeerStats, inbound: boolean, frames: ArrayLike<MessageLike>): void {
+  logFirst(stats: PeerStats, inbound: boolean, frames: ArrayLike<MessageLike>, at?: number): void {
     const router = this.kind === 'router';
     let log = stats.first;
     if (log === undefined || (!router && log.conn !== this.conn)) log = stats.first = new FirstLog(router ? undefined : this.conn);
-    if ((inbound ? log.in : log.out).length < FIRST) log.add(inbound, frames, router);
+    if ((inbound ? log.in : log.out).length < FIRST) log.add(inbound, frames, this.fingerprintSide, at);
   }
 
   /** Whether the next message may still be logged for `stats` (the hot path's only extra check). */
@@ -250,6 +257,11 @@ export class SocketRecord {
     if (log === undefined) return this.logsFirst;
     if (log.conn !== undefined && log.conn !== this.conn) return true;
     return (inbound ? log.in : log.out).length < FIRST;
+  }
+
+  /** Whether a connecting socket's current log has grown since it was last sent. */
+  firstUnsent(): boolean {
+    return this.link?.first?.changed === true;
   }
 
   /** A connecting socket's connection went: what it sends from now on goes to the next one. */

@@ -12,7 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zmq from 'zeromq';
 import { decode } from '../../src/protocol/codec';
-import { fingerprint } from '../../src/protocol/fingerprint';
+import { fingerprint, type FingerprintSide } from '../../src/protocol/fingerprint';
 import { python } from '../helpers/python';
 import type {
   EndpointMsg, FirstMessages, HelloMsg, MonitorEventMsg, PeerTraffic, SnapshotMsg, SocketInfo, TelemetryMsg, TrafficMsg,
@@ -352,20 +352,22 @@ describe('python agent', () => {
     };
     // The shared test vectors (also in agents/python/zmq_topology/wire.py and src/protocol/fingerprint.ts).
     const b = (s: string) => Buffer.from(s, 'latin1');
-    const vectors: [Buffer[], boolean, string][] = [
-      [[b('hello')], false, 'dce96df7'],
-      [[b('\x00\x6b\x8b\x45\x67'), b(''), b('hello')], true, 'dce96df7'],
-      [[b(''), b('MDPW01'), b('\x02'), b('a much longer frame than sixteen bytes')], false, '49710501'],
-      [[], false, '050c5d1f'],
+    const vectors: [Buffer[], FingerprintSide, string][] = [
+      [[b('hello')], 'dealer', 'dce96df7'],
+      [[b('\x00\x6b\x8b\x45\x67'), b(''), b('hello')], 'router', 'dce96df7'],
+      [[b(''), b('MDPW01'), b('\x02'), b('a much longer frame than sixteen bytes')], 'dealer', '49710501'],
+      [[], 'dealer', '050c5d1f'],
+      [[b('\x00\x6b\x8b\x45\x67'), b('\x00\x00\x00\x01'), b(''), b('hello')], 'router', 'dce96df7'],
+      [[b('hello')], 'request', 'dce96df7'],
     ];
     assert.deepEqual(out.vectors, vectors.map(([, , fp]) => fp));
-    for (const [frames, router, fp] of vectors) assert.equal(fingerprint(frames, router), fp);
+    for (const [frames, side, fp] of vectors) assert.equal(fingerprint(frames, side), fp);
     // bytearray, memoryview, zmq.Frame and str (as UTF-8) count as their bytes.
     assert.deepEqual(out.buffers, ['dce96df7', 'dce96df7', 'dce96df7', 'dce96df7']);
     const long = [b('A'.repeat(70_000)), ...Array.from({ length: 300 }, (_, i) => b(`frame ${i}`))];
-    assert.equal(out.long, fingerprint(long, false), 'lengths past 16 bits and more than 255 frames');
+    assert.equal(out.long, fingerprint(long, 'dealer'), 'lengths past 16 bits and more than 255 frames');
 
-    const fp = (...frames: string[]) => fingerprint(frames.map(b), false);
+    const fp = (...frames: string[]) => fingerprint(frames.map(b), 'dealer');
     const fps = (log: [number, string][] | undefined) => (log ?? []).map(([, f]) => f);
     const { dealer } = out;
     // A delta carries the log while it grows: at most 4 each way, conn 1, times with microseconds.
@@ -427,7 +429,7 @@ describe('python agent', () => {
       await waitFor('the client handshakes', () => collector.of(client.pid, 'event').find((e) => e.socket === s.socket && e.event === 'handshake'));
     }
 
-    const fp = (...frames: string[]) => fingerprint(frames.map((f) => Buffer.from(f)), false);
+    const fp = (...frames: string[]) => fingerprint(frames.map((f) => Buffer.from(f)), 'dealer');
     const fps = (log: [number, string][]) => log.map(([, f]) => f);
     const latest = (pid: number, socket: number, ok: (f: FirstMessages) => boolean) => {
       const logs = collector.firstLogs(pid, socket);
@@ -504,11 +506,13 @@ import zmq
 from zmq_topology.record import SocketRecord
 from zmq_topology.wire import fingerprint
 
-vectors = [fingerprint([b"hello"], False), fingerprint([b"\\x00\\x6b\\x8b\\x45\\x67", b"", b"hello"], True),
-           fingerprint([b"", b"MDPW01", b"\\x02", b"a much longer frame than sixteen bytes"], False), fingerprint([], False)]
-buffers = [fingerprint([bytearray(b"hello")], False), fingerprint([memoryview(b"hello")], False),
-           fingerprint([zmq.Frame(b"hello")], False), fingerprint(["hello"], False)]
-long = fingerprint([b"A" * 70000] + [b"frame %d" % i for i in range(300)], False)
+vectors = [fingerprint([b"hello"], "dealer"), fingerprint([b"\\x00\\x6b\\x8b\\x45\\x67", b"", b"hello"], "router"),
+           fingerprint([b"", b"MDPW01", b"\\x02", b"a much longer frame than sixteen bytes"], "dealer"), fingerprint([], "dealer"),
+           fingerprint([b"\\x00\\x6b\\x8b\\x45\\x67", b"\\x00\\x00\\x00\\x01", b"", b"hello"], "router"),
+           fingerprint([b"hello"], "request")]
+buffers = [fingerprint([bytearray(b"hello")], "dealer"), fingerprint([memoryview(b"hello")], "dealer"),
+           fingerprint([zmq.Frame(b"hello")], "dealer"), fingerprint(["hello"], "dealer")]
+long = fingerprint([b"A" * 70000] + [b"frame %d" % i for i in range(300)], "dealer")
 
 
 def record(kind, sid):

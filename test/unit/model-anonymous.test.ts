@@ -11,7 +11,7 @@ import { fingerprint } from '../../src/protocol/fingerprint';
 import { FakeAgent, agentKeyOf, viaWire } from '../fixtures/collector/telemetry';
 
 const T0 = 1_796_000_000_000;
-const fp = (text: string) => fingerprint([Buffer.from(text)], false);
+const fp = (text: string) => fingerprint([Buffer.from(text)], 'dealer');
 const autoId = (n: number) => `006b8b45${(0x67 + n).toString(16).padStart(2, '0')}`;
 
 class World {

@@ -8,24 +8,32 @@ import { compatible, pairPeers, type ConnectionEvidence, type PeerEvidence, type
 import { fingerprint } from '../../src/protocol/fingerprint';
 
 const T = 1_796_000_000_000;
-const fp = (...frames: string[]) => fingerprint(frames.map((f) => Buffer.from(f, 'latin1')), false);
+const fp = (...frames: string[]) => fingerprint(frames.map((f) => Buffer.from(f, 'latin1')), 'dealer');
 const stamps = (...pairs: [number, string][]): Stamp[] => pairs.map(([t, f]) => [T + t, f]);
 const peer = (key: string, inbound: Stamp[], out: Stamp[] = []): PeerEvidence => ({ key, in: inbound, out });
 const conn = (key: string, out: Stamp[], inbound: Stamp[] = []): ConnectionEvidence => ({ key, out, in: inbound });
 
 describe('the message fingerprint', () => {
+  const b = (s: string) => Buffer.from(s, 'latin1');
   test('matches the vectors the Python agent is tested against', () => {
-    const b = (s: string) => Buffer.from(s, 'latin1');
-    assert.equal(fingerprint([b('hello')], false), 'dce96df7');
-    assert.equal(fingerprint([b('\x00\x6b\x8b\x45\x67'), b(''), b('hello')], true), 'dce96df7');
-    assert.equal(fingerprint([b(''), b('MDPW01'), b('\x02'), b('a much longer frame than sixteen bytes')], false), '49710501');
-    assert.equal(fingerprint([], false), '050c5d1f');
+    assert.equal(fingerprint([b('hello')], 'dealer'), 'dce96df7');
+    assert.equal(fingerprint([b('\x00\x6b\x8b\x45\x67'), b(''), b('hello')], 'router'), 'dce96df7');
+    assert.equal(fingerprint([b(''), b('MDPW01'), b('\x02'), b('a much longer frame than sixteen bytes')], 'dealer'), '49710501');
+    assert.equal(fingerprint([], 'dealer'), '050c5d1f');
+    assert.equal(fingerprint([b('\x00\x6b\x8b\x45\x67'), b('\x00\x00\x00\x01'), b(''), b('hello')], 'router'), 'dce96df7');
+    assert.equal(fingerprint([b('hello')], 'request'), 'dce96df7');
+    assert.equal(fingerprint([b('hop'), b(''), b('hello')], 'dealer'), 'dce96df7');
   });
 
-  test('is the same at both ends: the ROUTER sees the routing id and the REQ delimiter, the REQ does not', () => {
-    const atRouter = fingerprint([Buffer.from([0, 1, 2, 3, 4]), Buffer.alloc(0), Buffer.from('job'), Buffer.from('42')], true);
-    assert.equal(fingerprint([Buffer.from('job'), Buffer.from('42')], false), atRouter);
-    assert.notEqual(fingerprint([Buffer.from('job'), Buffer.from('43')], false), atRouter, 'a different body differs');
+  test('is the same at both ends, whatever envelope one end sees and the other does not', () => {
+    const routerId = Buffer.from([0, 1, 2, 3, 4]);
+    const body = [b('job'), b(''), b('42')];
+    const atRequest = fingerprint(body, 'request');
+    assert.equal(fingerprint([routerId, b(''), ...body], 'router'), atRequest, 'a REQ\'s delimiter');
+    assert.equal(fingerprint([routerId, b('\x12\x34\x56\x78'), b(''), ...body], 'router'), atRequest, 'ZMQ_REQ_CORRELATE adds a request id');
+    assert.equal(fingerprint([b(''), ...body], 'dealer'), atRequest, 'a DEALER speaking to a REP');
+    assert.equal(fingerprint([routerId, b(''), ...body], 'router'), fingerprint([b(''), ...body], 'dealer'));
+    assert.notEqual(fingerprint([b('job'), b(''), b('43')], 'request'), atRequest, 'a different body differs');
   });
 });
 

@@ -337,7 +337,10 @@ class Agent:
                 msg["interval"] = value
             elif name.endswith(":error") or name.startswith("handshake:error"):
                 msg["error"] = os.strerror(value)[:1024] if value else name
-            if event == DISCONNECTED:
+            if event == DISCONNECTED and rec.per_connection:
+                # The connection's log goes out before it starts afresh: it may not have been flushed
+                # yet (a peer gone within a flush interval of connecting), and it ties the peer.
+                self._flush()
                 rec.connection_lost()  # before the event is queued: messages sent from now on are logged anew
             if rec.announced:
                 self.post(msg)

@@ -118,6 +118,8 @@ class SocketRecord:
         self.per_connection = type_ in FIRST_PER_CONNECTION
         self.logs_first = self.per_connection or type_ in FIRST_PER_PEER
         self.conn: Optional[int] = 1 if self.per_connection else None
+        # How its messages are fingerprinted (wire.fingerprint): the envelope each end drops differs.
+        self.fp_side = "router" if self.router else "request" if type_ in ("REQ", "REP") else "dealer"
         self.site = site
         self.created_at = now_ms()
         self.announced = False
@@ -247,7 +249,7 @@ class SocketRecord:
                 stats.hb_out = now
             log = stats.first_out
         if len(log) < 4:  # FIRST_MESSAGES: after the first few, this check is all a message costs
-            log.append((round(now * 1000, 3), fingerprint(frames, self.router)))
+            log.append((round(now * 1000, 3), fingerprint(frames, self.fp_side)))
 
     def frame(self, inbound: bool, data: Any, more: bool) -> None:
         """One frame from a plain send/recv; the message is counted at its last frame."""
@@ -329,7 +331,7 @@ class SocketRecord:
                 stats.hb_out = at
             log = stats.first_out
         if heads is not None and len(log) < 4:  # FIRST_MESSAGES
-            log.append((round(at * 1000, 3), fingerprint_heads(heads, self.router)))
+            log.append((round(at * 1000, 3), fingerprint_heads(heads, self.fp_side)))
 
     # --- reports (agent thread) -------------------------------------------------------------
 

@@ -76,11 +76,14 @@ def frame_head(frame: Any) -> Tuple[int, bytes]:
     return view.nbytes, view.tobytes()[:FINGERPRINT_BYTES]
 
 
-def _fnv(items: Sequence[Any], router: bool, head: Callable[[Any], Tuple[int, bytes]]) -> str:
+def _fnv(items: Sequence[Any], side: str, head: Callable[[Any], Tuple[int, bytes]]) -> str:
     count = len(items)
-    start = 1 if router else 0
-    while start < count and head(items[start])[0] == 0:
-        start += 1
+    start = 1 if side == "router" else 0
+    if side != "request":
+        if start < count and head(items[start])[0] == 0:
+            start += 1
+        elif start + 1 < count and head(items[start + 1])[0] == 0:
+            start += 2
     prime = _FNV_PRIME
     h = ((_FNV_OFFSET ^ min(count - start, 255)) * prime) & _MASK
     for item in items[start:start + FINGERPRINT_FRAMES]:
@@ -94,26 +97,31 @@ def _fnv(items: Sequence[Any], router: bool, head: Callable[[Any], Tuple[int, by
     return format(h, "08x")
 
 
-def fingerprint(frames: Sequence[Any], router: bool) -> str:
-    """The fingerprint of one message as both ends of its connection see it (8 lowercase hex digits).
+def fingerprint(frames: Sequence[Any], side: str) -> str:
+    """The fingerprint of one message as both ends of its connection see it (8 lowercase hex digits),
+    exactly as src/protocol/fingerprint.ts computes it.
 
-    `frames`: the message as the app sent or received it; `router`: its first frame is a routing id
-    (dropped). Leading empty frames (REQ/REP delimiters, seen by one end only) are dropped too. Then
-    FNV-1a (32 bit) over the number of frames left (one byte, at most 255) and, for each of the first
-    FINGERPRINT_FRAMES of them, its length as 4 bytes little-endian and its first FINGERPRINT_BYTES
-    bytes. Shared test vectors (test/integration/python-agent.test.ts checks them):
-        [b"hello"], router=False                                  -> "dce96df7"
-        [b"\x00\x6b\x8b\x45\x67", b"", b"hello"], router=True        -> "dce96df7"
-        [b"", b"MDPW01", b"\x02", b"a much longer frame than sixteen bytes"], router=False -> "49710501"
-        [], router=False                                          -> "050c5d1f"
+    `frames`: the message as the app sent or received it; `side`: "router" (its first frame is a
+    routing id, dropped), "dealer", or "request" (REQ/REP: no envelope left to drop). A ROUTER or
+    DEALER then drops everything up to and including the first empty frame when one of the first two
+    frames is empty (a REQ delimiter, a ZMQ_REQ_CORRELATE request id before it, a hop's address).
+    Then FNV-1a (32 bit) over the number of frames left (one byte, at most 255) and, for each of the
+    first FINGERPRINT_FRAMES of them, its length as 4 bytes little-endian and its first
+    FINGERPRINT_BYTES bytes. Shared test vectors (test/integration/python-agent.test.ts checks them):
+        [b"hello"], "dealer"                                      -> "dce96df7"
+        [b"\x00\x6b\x8b\x45\x67", b"", b"hello"], "router"         -> "dce96df7"
+        [b"", b"MDPW01", b"\x02", b"a much longer frame than sixteen bytes"], "dealer" -> "49710501"
+        [], "dealer"                                              -> "050c5d1f"
+        [b"\x00\x6b\x8b\x45\x67", b"\x00\x00\x00\x01", b"", b"hello"], "router" -> "dce96df7"
+        [b"hello"], "request"                                     -> "dce96df7"
     """
-    return _fnv(frames, router, frame_head)
+    return _fnv(frames, side, frame_head)
 
 
 def _pair(item: Tuple[int, bytes]) -> Tuple[int, bytes]:
     return item
 
 
-def fingerprint_heads(heads: Sequence[Tuple[int, bytes]], router: bool) -> str:
+def fingerprint_heads(heads: Sequence[Tuple[int, bytes]], side: str) -> str:
     """fingerprint() of a message kept as (length, frame_head bytes) pairs (frame-by-frame send/recv)."""
-    return _fnv(heads, router, _pair)
+    return _fnv(heads, side, _pair)
