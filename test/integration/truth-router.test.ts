@@ -1,0 +1,191 @@
+/**
+ * ROUTER servers with anonymous peers (no routing id set, as real apps mostly write them), held
+ * against the kernel's own connection table (test/helpers/truth.ts): every live edge must be a real
+ * connection between the same two processes, every real connection an edge, no unknown-peer twin,
+ * and every edge into a ROUTER carries the routing id the ROUTER uses.
+ *
+ * (a) echo ROUTER + 2 Node DEALERs + 1 pyzmq DEALER, (j) kill -9 of one of them, (b) REQ clients,
+ * (h) wildcard binds reached through localhost / 127.0.0.1, (i) ipc.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { Child } from '../helpers/system';
+import { Scenario, SnapshotIndex, edgesFromPid, eventually, freePort, nodeOfPid } from '../helpers/truth';
+import type { EdgeView, TopologySnapshot } from '../../src/model/snapshot';
+
+const LIVE = ['connected', 'late'];
+
+/** The process's own edges (from its sockets) that are live, to the given binder pid. */
+function liveEdges(s: TopologySnapshot, fromPid: number, toPid: number): EdgeView[] {
+  const index = new SnapshotIndex(s);
+  return edgesFromPid(s, fromPid, LIVE).filter((e) => index.pidOf(e.to) === toPid);
+}
+
+describe('(a) echo ROUTER with two anonymous Node DEALERs and one anonymous pyzmq DEALER', () => {
+  let sc: Scenario;
+  let router: Child;
+  let dealers: Child[];
+
+  before(async () => {
+    sc = await Scenario.start('a');
+    let port = 0;
+    ({ child: router, port } = await sc.bound((p) => sc.node('echo-router.js', [`tcp://*:${p}`], 'echo-router')));
+    const endpoint = `tcp://127.0.0.1:${port}`;
+    dealers = await Promise.all([
+      sc.node('dealer-client.js', [endpoint], 'node-dealer-1'),
+      sc.node('dealer-client.js', [endpoint], 'node-dealer-2'),
+      sc.python('dealer_client.py', [endpoint], 'py-dealer'),
+    ]);
+  });
+  after(() => sc.stop());
+
+  test('the graph matches the kernel: 3 connections, 3 edges with routing ids, no unknown peer', async () => {
+    const r = await sc.converge('3 anonymous DEALERs');
+    assert.equal(r.counts.kernel, 3);
+  });
+
+  test('(j) kill -9 of one DEALER: exactly its edge goes disconnected, with lastDisconnect; the others stay connected', async () => {
+    const routerPid = router.process.pid!;
+    const pids = dealers.map((d) => d.process.pid!);
+    // Each DEALER's own edge connected (whatever else the graph holds).
+    const before = await eventually(() => {
+      const s = sc.snapshot();
+      const missing = pids.filter((pid) => liveEdges(s, pid, routerPid).length !== 1);
+      return { ok: missing.length === 0, diff: `no single live edge from pid(s) ${missing.join(', ')}`, s };
+    }, 8000, { label: 'each DEALER has its edge' });
+    const victimPid = pids[1];
+    const victimEdges = liveEdges(before.s, victimPid, routerPid).map((e) => e.id);
+    const others = before.s.edges.filter((e) => LIVE.includes(e.state) && !victimEdges.includes(e.id));
+    const index = new SnapshotIndex(before.s);
+    const killedAt = Date.now();
+    dealers[1].process.kill('SIGKILL');
+
+    const after = await eventually(() => {
+      const s = sc.snapshot();
+      const problems: string[] = [];
+      for (const id of victimEdges) {
+        const e = s.edges.find((x) => x.id === id);
+        if (!e) problems.push(`victim edge ${id} vanished`);
+        else if (e.state !== 'disconnected') problems.push(`victim edge ${index.edgeLabel(e)} is ${e.state}`);
+        else if (!e.lastDisconnect || e.lastDisconnect.at < killedAt - 1000) problems.push(`victim edge has no fresh lastDisconnect: ${JSON.stringify(e.lastDisconnect)}`);
+        else if (!e.timeline.some((t) => t.at >= killedAt - 1000 && /disconnect|close/.test(t.event))) problems.push('victim edge timeline shows no disconnect');
+      }
+      const node = nodeOfPid(s, victimPid);
+      if (node?.state !== 'exited') problems.push(`victim node is ${node?.state ?? 'missing'}, not exited`);
+      return { ok: problems.length === 0, diff: problems.join('\n'), s };
+    }, 3000, { label: 'the victim\'s edge disconnected' });
+    console.log(`[truth] a/j: kill -9 → victim edge disconnected in ${Date.now() - killedAt} ms`);
+
+    // Hold for a second: no other edge may go down because of this kill.
+    await new Promise((r) => setTimeout(r, 1000));
+    const s = sc.snapshot();
+    const now = new SnapshotIndex(s);
+    const wronglyDown = others.map((o) => s.edges.find((e) => e.id === o.id) ?? o)
+      .filter((e) => !LIVE.includes(e.state) && now.pidOf(e.from) !== 0);
+    const twinsDown = others.map((o) => s.edges.find((e) => e.id === o.id) ?? o)
+      .filter((e) => !LIVE.includes(e.state) && now.pidOf(e.from) === 0);
+    if (twinsDown.length > 0) console.log(`[truth] a/j: unknown-peer edges that went down: ${twinsDown.map((e) => now.edgeLabel(e)).join('; ')}`);
+    assert.deepEqual(wronglyDown.map((e) => now.edgeLabel(e)), [], 'only the killed DEALER\'s edge goes down');
+    assert.ok(after.s);
+    sc.pids.delete(victimPid);
+    await sc.converge('after kill -9 of one DEALER');
+  });
+});
+
+describe('(a2) pyzmq echo ROUTER with four anonymous DEALER processes started at once: every routing id on the right process', () => {
+  let sc: Scenario;
+  let router: Child;
+  before(async () => {
+    sc = await Scenario.start('a2');
+    let port = 0;
+    ({ child: router, port } = await sc.bound((p) => sc.python('echo_router.py', [`tcp://*:${p}`], 'py-echo-router')));
+    const endpoint = `tcp://127.0.0.1:${port}`;
+    await Promise.all([
+      sc.node('dealer-client.js', [endpoint], 'node-a'),
+      sc.node('dealer-client.js', [endpoint], 'node-b'),
+      sc.python('dealer_client.py', [endpoint], 'py-a'),
+      sc.python('dealer_client.py', [endpoint], 'py-b'),
+    ]);
+  });
+  after(() => sc.stop());
+
+  test('the graph matches the kernel: 4 connections', async () => {
+    const r = await sc.converge('4 anonymous DEALER processes');
+    assert.equal(r.counts.kernel, 4);
+  });
+
+  test('each edge\'s routing id is the one the ROUTER uses for that process\'s connection (ZMQ_SRCFD)', async () => {
+    const truth = await eventually(() => {
+      const v = sc.routingIdTruth(router.process.pid!);
+      return { ...v, ok: v.ok && v.checked === 4, diff: `${v.diff}${v.checked === 4 ? '' : `\n(want 4 edges with routing ids from the DEALER processes, have ${v.checked})`}` };
+    }, 6000, { stableMs: 1000, label: 'a2: routing id truth' });
+    console.log(`[truth] a2: ${truth.checked} routing ids checked against ZMQ_SRCFD`);
+  });
+});
+
+describe('(b) REQ clients (Node and pyzmq) to a ROUTER server', () => {
+  let sc: Scenario;
+  before(async () => {
+    sc = await Scenario.start('b');
+    const { port } = await sc.bound((p) => sc.node('router-server.js', [`tcp://*:${p}`], 'rtreq-server'));
+    await Promise.all([
+      sc.node('req-client.js', [`tcp://127.0.0.1:${port}`], 'node-req'),
+      sc.python('req_client.py', [`tcp://127.0.0.1:${port}`], 'py-req'),
+    ]);
+  });
+  after(() => sc.stop());
+
+  test('the graph matches the kernel: 2 REQ connections with routing ids', async () => {
+    const r = await sc.converge('2 REQ clients');
+    assert.equal(r.counts.kernel, 2);
+  });
+});
+
+describe('(h) wildcard binds reached through localhost and 127.0.0.1', () => {
+  let sc: Scenario;
+  before(async () => {
+    sc = await Scenario.start('h');
+    let p2 = 0;
+    const { port: p1 } = await sc.bound(async (a) => {
+      do p2 = await freePort(); while (p2 === a);
+      return sc.node('echo-router.js', [`tcp://*:${a}`, `tcp://0.0.0.0:${p2}`], 'wildcard-router');
+    });
+    await Promise.all([
+      sc.node('dealer-client.js', [`tcp://localhost:${p1}`], 'node-localhost-star'),
+      sc.python('dealer_client.py', [`tcp://127.0.0.1:${p1}`], 'py-127-star'),
+      sc.node('dealer-client.js', [`tcp://127.0.0.1:${p2}`], 'node-127-zero'),
+      sc.python('dealer_client.py', [`tcp://localhost:${p2}`], 'py-localhost-zero'),
+    ]);
+  });
+  after(() => sc.stop());
+
+  test('the graph matches the kernel on both wildcard endpoints', async () => {
+    const r = await sc.converge('tcp://*:P1 and tcp://0.0.0.0:P2');
+    assert.equal(r.counts.kernel, 4);
+  });
+});
+
+describe('(i) ipc: a ROUTER on an ipc path with anonymous DEALERs', () => {
+  let sc: Scenario;
+  const file = path.join(os.tmpdir(), `zmq-truth-${process.pid}-${Math.random().toString(36).slice(2)}.ipc`);
+  before(async () => {
+    sc = await Scenario.start('i');
+    await sc.node('echo-router.js', [`ipc://${file}`], 'ipc-router');
+    await Promise.all([
+      sc.node('dealer-client.js', [`ipc://${file}`, '2'], 'node-ipc-dealers'),
+      sc.python('dealer_client.py', [`ipc://${file}`], 'py-ipc-dealer'),
+    ]);
+  });
+  after(async () => {
+    await sc.stop();
+    fs.rmSync(file, { force: true });
+  });
+
+  test('the graph matches the kernel (unix sockets, paired through ss)', async () => {
+    const r = await sc.converge('ipc, 3 anonymous DEALERs', { ipc: true });
+    assert.equal(r.counts.kernel, 3);
+  });
+});
