@@ -66,6 +66,27 @@ describe('pairing anonymous peers with connections', () => {
     for (const i of [0, 1, 2]) assert.deepEqual(pairs.get(`r${i}`), { connection: `d${i}`, how: 'timing' });
   });
 
+  test('a first message that waited for its connection arrives out of order; the messages after it tell who is who', () => {
+    // A sent "hello" at 0 but connected only at 8; B sent at 3 and connected at 4. Then each sent
+    // "request 0" 300 ms after its hello, on a live connection: a fraction of a millisecond.
+    const [hello, req] = [fp('hello'), fp('request 0')];
+    const a = conn('A', stamps([0, hello], [300, req]));
+    const b = conn('B', stamps([3, hello], [303, req]));
+    const first = peer('first', stamps([4.1, hello], [303.2, req]));
+    const second = peer('second', stamps([8.2, hello], [300.3, req]));
+    assert.ok(compatible(first, a) && compatible(first, b) && compatible(second, a) && compatible(second, b), 'causality alone cannot decide');
+    const pairs = pairPeers([first, second], [a, b]);
+    assert.deepEqual(pairs.get('first'), { connection: 'B', how: 'timing' });
+    assert.deepEqual(pairs.get('second'), { connection: 'A', how: 'timing' });
+  });
+
+  test('more peers than connections (and the reverse): each connection to one peer at most', () => {
+    const hello = fp('hello');
+    const pairs = pairPeers([peer('p1', stamps([1, hello])), peer('p2', stamps([1.1, hello])), peer('p3', stamps([1.2, hello]))], [conn('c1', stamps([0.9, hello])), conn('c2', stamps([1.0, hello]))]);
+    assert.equal(pairs.size, 2);
+    assert.equal(new Set([...pairs.values()].map((p) => p.connection)).size, 2);
+  });
+
   test('what the ROUTER sent back tells peers apart when what they sent does not', () => {
     const ready = fp('READY');
     const peers = [peer('r1', stamps([1, ready]), stamps([2, fp('job', 'x')])), peer('r2', stamps([1, ready]), stamps([2, fp('job', 'y')]))];
