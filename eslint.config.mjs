@@ -2,6 +2,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
+import project from './eslint/layers.mjs';
 
 export default tseslint.config(
   { ignores: ['out/**', 'dist/**', 'node_modules/**', '.cache/**', 'agents/**', 'test-results/**'] },
@@ -23,8 +24,10 @@ export default tseslint.config(
     languageOptions: { globals: { ...globals.browser } },
   },
   {
-    // vscode is only for the extension-host layers (DESIGN.md "Layout")
-    files: ['src/protocol/**', 'src/agent/**', 'src/collector/**', 'src/probe/**', 'src/model/**'],
-    rules: { 'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'This layer runs in plain Node.' }] }] },
+    // docs/ARCHITECTURE.md: imports point down the layers; vscode only in *.vscode.ts adapters;
+    // zeromq loaded by src/collector/zmq.ts alone (eslint/layers.mjs, proven by test/unit/lint-layers.test.ts).
+    files: ['src/**/*.ts', 'webview/**/*.ts'],
+    plugins: { project },
+    rules: { 'project/layers': 'error', 'project/vscode-adapters': 'error', 'project/one-zeromq-loader': 'error' },
   },
 );

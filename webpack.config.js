@@ -1,6 +1,6 @@
 // @ts-check
 'use strict';
-// Three bundles (DESIGN.md "Layout"): the extension host, the webview, and the agent/CLI for plain Node.
+// Three bundles (docs/ARCHITECTURE.md "Folder map"): the extension host, the webview, and the agent/CLI for plain Node.
 // zeromq stays external everywhere: bundling it breaks its native loader (cmake-ts/build/loader).
 const path = require('node:path');
 

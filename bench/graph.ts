@@ -1,5 +1,5 @@
 /**
- * Graph scale: the webview bundle in headless Chromium (as test/browser loads it: graphHtml's page
+ * Graph scale: the webview bundle in headless Chromium (as test/browser loads it: graphPanel.ts's page
  * and CSP, an acquireVsCodeApi shim) fed synthetic snapshots of 100…2,000 sockets with 3× edges and
  * diffs at 10 Hz. Measured in the page: initial render time, frames per second (requestAnimationFrame
  * callbacks) with updates alone and with pan/zoom on top, and main-thread long tasks. Where 1,000

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // @ts-check
 // Packages the extension as a .vsix with @vscode/vsce, shipping node_modules/zeromq (kept external by
-// webpack, DESIGN.md "Facts") with only this platform's native addons, then proves the packaged
+// webpack, docs/ARCHITECTURE.md invariant 5) with only this platform's native addons, then proves the packaged
 // zeromq loads from a plain node process.
 //
 //   node scripts/package.js [--out file.vsix]

@@ -5,27 +5,28 @@
  * Every piece is a disposable on context.subscriptions.
  */
 import * as vscode from 'vscode';
-import { CollectorControl } from './commands/collectorControl';
-import { CollectorKeys } from './commands/collectorKeys';
-import { startCollector } from './commands/collectorCommands';
-import { registerCommands } from './commands';
-import type { CommandContext } from './commands/context';
-import { Log } from './commands/log';
-import { openSocketSource } from './commands/openSource';
-import { changedParts, readSettings, SECTION, type Settings } from './commands/settings';
-import { agentEnvText, extensionAgentPaths, shellKind } from './commands/agentEnvironment';
-import { GraphPanel, registerGraphSerializer, type GraphPanelDeps } from './views/graphPanel';
-import { LiveUpdates } from './views/liveUpdates';
-import { TopologyStatusBar } from './views/statusBar';
-import { TopologyTreeProvider } from './views/topologyTreeProvider';
-import { ViewRefresher } from './views/viewRefresher';
-import { TopologyDebugConfigurationProvider } from './launch/debugProvider';
-import { DebugSessionLinks, showDebugSession } from './launch/debugSessions';
-import { INSTRUMENTED_DEBUG_TYPES, LAUNCH_SETTINGS } from './launch/launchSettings';
-import { TerminalEnvironment } from './launch/terminalEnvironment';
-import { registerTerminalCommands } from './commands/terminalCommands';
-import { ProbeService, registerProbeCommands } from './commands/probeCommands';
-import { guarded } from './commands/log';
+import { CollectorControl } from './host/collectorControl.vscode';
+import { CollectorKeys } from './host/collectorKeys.vscode';
+import { startCollector } from './commands/collectorCommands.vscode';
+import { registerCommands } from './commands/registerCommands.vscode';
+import type { CommandContext } from './commands/context.vscode';
+import { Log } from './host/log.vscode';
+import { openSocketSource } from './host/openSource.vscode';
+import { changedParts, readSettings, SECTION, SETTINGS, type Settings } from './host/settings';
+import { agentEnvText, extensionAgentPaths, shellKind } from './agent/environment';
+import { GraphPanel, registerGraphSerializer, type GraphPanelDeps } from './views/graphPanel.vscode';
+import { LiveUpdates } from './host/liveUpdates.vscode';
+import { TopologyStatusBar } from './views/statusBar.vscode';
+import { TopologyTreeProvider } from './views/topologyTree.vscode';
+import { ViewRefresher } from './views/viewRefresher.vscode';
+import { TopologyDebugConfigurationProvider } from './launch/debugLaunch.vscode';
+import { DebugSessionLinks, showDebugSession } from './launch/debugSessions.vscode';
+import { INSTRUMENTED_DEBUG_TYPES } from './launch/debugLaunch';
+import { TerminalEnvironment } from './launch/instrumentedTerminals.vscode';
+import { registerTerminalCommands } from './commands/terminalCommands.vscode';
+import { registerProbeCommands } from './commands/probe.vscode';
+import { ProbeService } from './host/probes.vscode';
+import { guarded } from './host/log.vscode';
 
 function currentSettings(log: Log): Settings {
   const config = vscode.workspace.getConfiguration(SECTION);
@@ -66,7 +67,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const debugProvider = new TopologyDebugConfigurationProvider({
     collector: control,
     ...extensionAgentPaths(context.extensionPath),
-    mode: () => vscode.workspace.getConfiguration(SECTION).get(LAUNCH_SETTINGS.instrumentDebugSessions),
+    mode: () => vscode.workspace.getConfiguration(SECTION).get(SETTINGS.instrumentDebugSessions),
     trusted: () => vscode.workspace.isTrusted,
     inheritedEnv: process.env,
     log: (line) => log.info(line),
@@ -115,7 +116,7 @@ export function activate(context: vscode.ExtensionContext): void {
     const after = currentSettings(log);
     control.updateSettings(after);
     terminals.update();
-    if (e.affectsConfiguration(`${SECTION}.${LAUNCH_SETTINGS.probes}`)) void probes.sync();
+    if (e.affectsConfiguration(`${SECTION}.${SETTINGS.probes}`)) void probes.sync();
     const changed = changedParts(before, after);
     if (changed.agentEnv) log.info('Heartbeat patterns changed: processes started from now on get them; running ones keep theirs.');
     if (!changed.collector && !changed.store) return;

@@ -6,7 +6,7 @@
  * tooltip, drag) is done here too, on the same geometry. Colours come from the page's CSS variables,
  * so themes apply as in the SVG.
  */
-import { EDGE_STATES, type EdgeState } from '../src/model/snapshot';
+import { EDGE_STATES, type EdgeState } from '../src/shared/snapshot';
 import { SOCKET_HEIGHT, SOCKET_WIDTH, type Point } from './layout';
 
 export interface Curve {

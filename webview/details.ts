@@ -2,15 +2,15 @@
  * The details pane: everything known about the selected connection, socket or process.
  * Built with el()/textContent only; ages are refreshed by the returned ticker, not rebuilt.
  */
-import type { EdgeView, NodeView, SocketView } from '../src/model/snapshot';
-import type { Bin } from '../src/protocol/types';
+import type { EdgeView, NodeView, SocketView } from '../src/shared/snapshot';
+import type { Bin } from '../src/shared/sockets';
 import { clear, el } from './dom';
 import {
   binDisplay, disconnectDetail, edgeAgeLabel, formatAge, formatRate, formatTime, nodeLabel, safeText, siteLabel,
   routingIdWithAttribution, socketTitle, stateStyle,
-} from './format';
+} from '../src/shared/format';
 import { edgeAgesAt, type GraphModel, type Observed } from './graphModel';
-import type { WebviewMessage } from './messages';
+import type { WebviewMessage } from '../src/shared/messages';
 
 /** Timeline entries shown, newest first (the store keeps a bounded history; this is the tail). */
 export const TIMELINE_ROWS = 20;

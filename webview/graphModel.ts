@@ -2,9 +2,9 @@
  * The webview's local copy of the topology and what is derived from it for drawing.
  * Pure (no DOM) so diff application and filtering are tested in plain Node.
  */
-import type { CollectorStatus, EdgeState, EdgeView, NodeView, SocketView, TopologyDiff, TopologySnapshot } from '../src/model/snapshot';
-import type { SocketType } from '../src/protocol/types';
-import { binDisplay, liveAge } from './format';
+import type { CollectorStatus, EdgeState, EdgeView, NodeView, SocketView, TopologyDiff, TopologySnapshot } from '../src/shared/snapshot';
+import type { SocketType } from '../src/shared/sockets';
+import { binDisplay, liveAge } from '../src/shared/format';
 
 /** An item as last received, with the collector time of the update that carried it (ages are relative to it). */
 export interface Observed<T> {

@@ -10,17 +10,17 @@ import { drag } from 'd3-drag';
 import { forceCollide, forceLink, forceManyBody, forceSimulation, forceX, forceY, type SimulationLinkDatum, type SimulationNodeDatum } from 'd3-force';
 import { pointer, select, type Selection } from 'd3-selection';
 import { zoom, zoomIdentity, zoomTransform, type ZoomTransform } from 'd3-zoom';
-import { EDGE_STATES, type EdgeState, type EdgeView, type SocketView, type TopologyDiff } from '../src/model/snapshot';
+import { EDGE_STATES, type EdgeState, type EdgeView, type SocketView, type TopologyDiff } from '../src/shared/snapshot';
 import { renderDetails, type DetailsTicker } from './details';
 import { CanvasRenderer, curveMid, hitTest, type CanvasEdge, type CanvasGroup, type CanvasScene, type CanvasSocket, type Curve, type Hit } from './canvasRenderer';
 import { byId, clear, el } from './dom';
 import {
   disconnectBadge, disconnectDetail, edgeLabel, nodeLabel, socketNameLabel, socketTitle, socketTypeLabel, STATE_STYLES, stateStyle,
   LABEL_CHARS, safeText, truncate,
-} from './format';
+} from '../src/shared/format';
 import { CollectorClock, edgeAgesAt, GraphModel, isFiltering, kindOf, socketTypesPresent, visibleGraph, type GroupView, type VisibleGraph } from './graphModel';
 import { clipToBox, groupHeight, layeredLayout, GROUP_HEADER, GROUP_PADDING, SOCKET_GAP, SOCKET_HEIGHT, SOCKET_WIDTH, type Point } from './layout';
-import { isHostMessage, type HostMessage, type WebviewMessage } from './messages';
+import { isHostMessage, type HostMessage, type WebviewMessage } from '../src/shared/messages';
 import { exportSvg } from './svgExport';
 import { MAX_SAVED_POSITIONS, parseViewState, type LayoutMode, type ViewState } from './viewState';
 

@@ -2,8 +2,8 @@
  * What survives hide/show and reload of the webview (acquireVsCodeApi().getState/setState).
  * getState can return anything an older version saved, so it is parsed, never trusted.
  */
-import { EDGE_STATES, type EdgeState } from '../src/model/snapshot';
-import { SOCKET_TYPES, type SocketType } from '../src/protocol/types';
+import { EDGE_STATES, type EdgeState } from '../src/shared/snapshot';
+import { SOCKET_TYPES, type SocketType } from '../src/shared/sockets';
 import { NO_FILTERS, type Filters } from './graphModel';
 
 export type LayoutMode = 'force' | 'layered';

@@ -3,7 +3,7 @@
  * DEALER connected to several ROUTERs of other processes (3 edges per socket), and 10 Hz diffs that
  * touch a tenth of the edges the way heartbeat ages and rates do, with an occasional state change.
  */
-import type { EdgeState, EdgeView, NodeView, SocketView, TopologyDiff, TopologySnapshot } from '../../src/model/snapshot';
+import type { EdgeState, EdgeView, NodeView, SocketView, TopologyDiff, TopologySnapshot } from '../../src/shared/snapshot';
 
 const SOCKETS_PER_NODE = 5;
 const EDGES_PER_SOCKET = 3;

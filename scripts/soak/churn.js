@@ -23,7 +23,7 @@ const TIMELINE = 50;
 const APP = path.join(APPS, 'churn-app.js');
 
 /**
- * @typedef {import('../../src/model/snapshot').TopologySnapshot} Snapshot
+ * @typedef {import('../../src/shared/snapshot').TopologySnapshot} Snapshot
  * @typedef {import('../../test/fixtures/hardening/procs').Proc} Proc
  * @typedef {{ type: 'stats', cycles: number, handles: number, requests: number, resources: Record<string, number>, fds: number }} AppStats
  */

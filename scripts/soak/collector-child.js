@@ -31,7 +31,7 @@ function memory() {
   return { rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers };
 }
 
-/** @param {import('../../src/model/snapshot').TopologySnapshot} s */
+/** @param {import('../../src/shared/snapshot').TopologySnapshot} s */
 function summary(s) {
   /** @param {string[]} xs */
   const count = (xs) => xs.reduce((/** @type {Record<string, number>} */ a, x) => ({ ...a, [x]: (a[x] ?? 0) + 1 }), {});

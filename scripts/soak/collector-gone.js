@@ -119,7 +119,7 @@ run(async (group) => {
   await sleep(500);
   const collector = await SoakCollector.start(group, { port });
   const expected = pairs.map((p) => p.name);
-  const { value: snap, at } = await collector.waitFor('every instrumented app with its ROUTER, DEALER and connected edge', (/** @type {import('../../src/model/snapshot').TopologySnapshot} */ s) => {
+  const { value: snap, at } = await collector.waitFor('every instrumented app with its ROUTER, DEALER and connected edge', (/** @type {import('../../src/shared/snapshot').TopologySnapshot} */ s) => {
     const ok = expected.every((name) => {
       const node = s.nodes.find((n) => n.name === name && n.state === 'live');
       const sockets = node ? s.sockets.filter((k) => k.nodeId === node.id && !k.closed) : [];

@@ -164,7 +164,7 @@ function findPython() {
  * @typedef {{ type: 'summary', takenAt: number, nodes: number, nodeStates: Record<string, number>,
  *   sockets: number, openSockets: number, edges: number, edgeStates: Record<string, number>, unknown: number,
  *   longestTimeline: number, dropped: number, malformedByNode: number,
- *   collector?: import('../../src/model/snapshot').CollectorStatus }} Summary
+ *   collector?: import('../../src/shared/snapshot').CollectorStatus }} Summary
  * @typedef {{ type: 'stats', memory: { rss: number, heapUsed: number }, cpuMs: number,
  *   eventLoop: { maxMs: number, p99Ms: number, meanMs: number },
  *   diffs: { count: number, maxBytes: number, totalBytes: number }, stalls: { at: number, ms: number, cpuMs: number }[],
@@ -218,7 +218,7 @@ class SoakCollector {
     return this.request({ cmd: 'summary' }, 'summary');
   }
 
-  /** @returns {Promise<{ snapshot: import('../../src/model/snapshot').TopologySnapshot, memory: { rss: number, heapUsed: number } }>} */
+  /** @returns {Promise<{ snapshot: import('../../src/shared/snapshot').TopologySnapshot, memory: { rss: number, heapUsed: number } }>} */
   snapshot() {
     return this.request({ cmd: 'snapshot' }, 'snapshot');
   }

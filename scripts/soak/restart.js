@@ -30,7 +30,7 @@ const REBUILD_MS = 2000;
 /** The extension's defaults (src/model/store.ts DEFAULT_STORE_OPTIONS): stale after 6 s without telemetry. */
 const DEAD_AFTER_MS = 6000;
 
-/** @typedef {import('../../src/model/snapshot').TopologySnapshot} Snapshot */
+/** @typedef {import('../../src/shared/snapshot').TopologySnapshot} Snapshot */
 
 /** Duplicates of each kind, as text (empty when none). @param {Snapshot} s */
 function duplicates(s) {

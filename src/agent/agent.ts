@@ -1,6 +1,6 @@
 /**
  * The Node agent: finds the app's zeromq module(s), wraps every socket the app creates, and reports
- * what they do (DESIGN.md, "The data path"). It never throws into the app, never blocks it, never
+ * what they do (docs/ARCHITECTURE.md, "The data path"). It never throws into the app, never blocks it, never
  * changes what it observes, and never keeps the process alive.
  */
 import { randomBytes } from 'node:crypto';
@@ -247,7 +247,7 @@ export class Agent {
         // gets the native promise itself; the agent counts beside it.
         rec.pendingSend = message;
         // A first message's time is when the app sent it: the promise may settle later than the wire.
-        if (rec.logsFirst) rec.pendingSendAt = performance.now();
+        if (rec.stampsSends) rec.pendingSendAt = performance.now();
         pending.then(rec.onSent, rec.onSendFailed);
         return pending;
       });

@@ -216,8 +216,13 @@ export class SocketRecord {
 
   /** The send in flight (one per socket), counted when it settles. */
   pendingSend: MessageLike | MessageLike[] = null;
-  /** performance.now() when that send was called (sockets that log first messages only). */
+  /** performance.now() when that send was called, while sends may still be logged (stampsSends). */
   pendingSendAt = 0;
+  /**
+   * Whether a send may still be among the first logged: a ROUTER's next send may go to a new peer;
+   * a connecting socket's only until its connection's log is full (then a send costs no clock read).
+   */
+  stampsSends = false;
   /** Settle handlers and the wrapped receive, set by the agent (see Agent.handlers). */
   onReceived!: (frames: Buffer[]) => Buffer[] | Promise<Buffer[]>;
   onReceiveFailed!: (err: unknown) => never;
@@ -238,6 +243,7 @@ export class SocketRecord {
   constructor(readonly socket: ZmqSocket, public info: SocketInfo, readonly kind: EnvelopeKind) {
     this.logsFirst = info.type === 'ROUTER' || info.type === 'DEALER' || info.type === 'REQ' || info.type === 'REP';
     this.fingerprintSide = info.type === 'ROUTER' ? 'router' : info.type === 'REQ' || info.type === 'REP' ? 'request' : 'dealer';
+    this.stampsSends = this.logsFirst;
   }
 
   /**
@@ -249,6 +255,7 @@ export class SocketRecord {
     let log = stats.first;
     if (log === undefined || (!router && log.conn !== this.conn)) log = stats.first = new FirstLog(router ? undefined : this.conn);
     if ((inbound ? log.in : log.out).length < FIRST) log.add(inbound, frames, this.fingerprintSide, at);
+    if (!router && log.out.length >= FIRST) this.stampsSends = false;
   }
 
   /** Whether the next message may still be logged for `stats` (the hot path's only extra check). */
@@ -266,7 +273,9 @@ export class SocketRecord {
 
   /** A connecting socket's connection went: what it sends from now on goes to the next one. */
   connectionLost(): void {
-    if (this.kind !== 'router') this.conn++;
+    if (this.kind === 'router') return;
+    this.conn++;
+    this.stampsSends = this.logsFirst;
   }
 
   get id(): number {

@@ -1,6 +1,6 @@
 /**
  * Typed views of the parts of zeromq.js v6 the agent touches. Only types are imported: at run time
- * the agent always uses the app's own copy of zeromq (DESIGN.md: never bundle or load a second one).
+ * the agent always uses the app's own copy of zeromq (docs/ARCHITECTURE.md invariant 5: never bundle or load a second one).
  */
 import type * as Zmq from 'zeromq';
 

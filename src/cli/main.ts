@@ -12,7 +12,7 @@ import { Collector } from '../collector/collector';
 import { isZ85Key, loadOrCreateKeyFile, parseAllowedKeys, type CurveKeyPair } from '../collector/keys';
 import { loadZeromq } from '../collector/zmq';
 import { TopologyStore } from '../model/store';
-import { agentEnv, shellExports, type Shell } from '../launch/agentEnv';
+import { agentEnv, shellExports, type Shell } from '../agent/environment';
 import { agentPaths } from './paths';
 import { renderTable } from './table';
 

@@ -1,6 +1,6 @@
 /** The live terminal view of `zmq-topology collect`: a pure snapshot → text function. */
 import { binLabel } from '../protocol/bin';
-import type { EdgeView, NodeView, SocketView, TopologySnapshot } from '../model/snapshot';
+import type { EdgeView, NodeView, SocketView, TopologySnapshot } from '../shared/snapshot';
 
 export interface TableOptions {
   width: number;

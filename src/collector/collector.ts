@@ -10,7 +10,7 @@ import type * as Zmq from 'zeromq';
 import { decode } from '../protocol/codec';
 import { LIMITS } from '../protocol/types';
 import type { TopologyStore } from '../model/store';
-import type { CollectorStatus } from '../model/snapshot';
+import type { CollectorStatus } from '../shared/snapshot';
 import { isZ85Key, z85Encode, type CurveKeyPair } from './keys';
 import { loadZeromq, setStringOption, ZMQ_DISCONNECT_MSG } from './zmq';
 
@@ -18,7 +18,7 @@ import { loadZeromq, setStringOption, ZMQ_DISCONNECT_MSG } from './zmq';
 /** The longest the receive loop runs on a backlog before it lets timers and I/O in. */
 const RECEIVE_SLICE_MS = 10;
 export interface CollectorOptions {
-  /** Default 127.0.0.1. Any address other than loopback requires `curve` (DESIGN.md invariant 4). */
+  /** Default 127.0.0.1. Any address other than loopback requires `curve` (docs/ARCHITECTURE.md invariant 4). */
   address?: string;
   /**
    * The collector's CURVE key pair: the ROUTER becomes a CURVE server and a ZAP handler admits only

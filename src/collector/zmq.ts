@@ -1,6 +1,6 @@
 /**
  * The one place the collector (and the extension host) loads zeromq. It is required at run time, never
- * bundled (webpack.config.js keeps it external): webpack breaks zeromq's native loader (DESIGN.md).
+ * bundled (webpack.config.js keeps it external): webpack breaks zeromq's native loader (docs/ARCHITECTURE.md, invariant 5).
  */
 import type * as Zmq from 'zeromq';
 

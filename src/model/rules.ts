@@ -2,7 +2,7 @@
  * The pure rules of the model: edge state from its facts and the clock, how disconnect causes
  * combine, retry storms, message rates. No timers, no I/O.
  */
-import type { EdgeState, LastDisconnect } from './snapshot';
+import type { EdgeState, LastDisconnect } from '../shared/snapshot';
 
 /** What the telemetry told us about a connection's lifecycle (the clock-driven states come on top). */
 export type EdgePhase = 'connecting' | 'up' | 'retrying' | 'disconnected';

@@ -20,7 +20,7 @@ import {
 import {
   SNAPSHOT_SCHEMA, type Attribution, type CollectorStatus, type EdgeState, type EdgeView, type LastDisconnect, type NodeState, type NodeView,
   type SocketView, type TimelineEntry, type TopologyDiff, type TopologySnapshot,
-} from './snapshot';
+} from '../shared/snapshot';
 
 export interface StoreLimits {
   nodes: number;

@@ -5,10 +5,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as os from 'node:os';
-import * as zmq from 'zeromq';
+import type * as Zmq from 'zeromq';
+import { loadZeromq } from '../collector/zmq';
 import { toBin } from '../protocol/bin';
 import { LIMITS, PROTOCOL_VERSION, type SocketType, type TelemetryMsg } from '../protocol/types';
 import { probeSocketTypeFor, type ProbeOutcome, type ProbePlan, type ProbeSocketType } from './probeType';
+
+/** The extension's one copy of zeromq (src/collector/zmq.ts): this module is loaded once it loaded. */
+const zmq = loadZeromq();
 
 export type ProbeId = string;
 export type TelemetrySink = (agentKey: string, msg: TelemetryMsg) => void;
@@ -60,7 +64,7 @@ export interface ProbeStatus {
   lastError?: string;
 }
 
-type ProbeSocket = zmq.Dealer | zmq.Subscriber | zmq.Publisher | zmq.Push;
+type ProbeSocket = Zmq.Dealer | Zmq.Subscriber | Zmq.Publisher | Zmq.Push;
 type MsgBody = TelemetryMsg extends infer M ? (M extends TelemetryMsg ? Omit<M, 'v' | 'seq' | 'at'> : never) : never;
 
 /** Each probe is a process of its own in the model, holding exactly one socket. */
@@ -91,7 +95,7 @@ interface ProbeTiming {
   recheckIntervalMs: number;
 }
 
-function createSocket(plan: ProbePlan, timing: ProbeTiming, context: zmq.Context, reconnectInterval: number, routingId: string | undefined): ProbeSocket {
+function createSocket(plan: ProbePlan, timing: ProbeTiming, context: Zmq.Context, reconnectInterval: number, routingId: string | undefined): ProbeSocket {
   const common = {
     context,
     linger: 0,
@@ -151,7 +155,7 @@ class Probe {
     this.agentKey = `probe:${id}`;
   }
 
-  start(events: zmq.Observer, agentVersion: string): void {
+  start(events: Zmq.Observer, agentVersion: string): void {
     const now = Date.now();
     this.emit({
       t: 'hello', instance: this.instance, pid: process.pid, host: os.hostname(), title: 'zmq-topology probe',
@@ -217,7 +221,7 @@ class Probe {
     this.state = state;
   }
 
-  private async watch(events: zmq.Observer): Promise<void> {
+  private async watch(events: Zmq.Observer): Promise<void> {
     try {
       for await (const event of events) this.onEvent(event);
     } catch (err) {
@@ -229,7 +233,7 @@ class Probe {
   }
 
   /** Only what the app explicitly addressed to this probe can arrive; it is counted, then dropped. */
-  private async drain(socket: zmq.Dealer | zmq.Subscriber): Promise<void> {
+  private async drain(socket: Zmq.Dealer | Zmq.Subscriber): Promise<void> {
     try {
       for await (const frames of socket) {
         this.received += 1;
@@ -241,7 +245,7 @@ class Probe {
     }
   }
 
-  private onEvent(event: zmq.Event): void {
+  private onEvent(event: Zmq.Event): void {
     // `end` is the monitor's own end of stream, not a connection event.
     if (event.type === 'end' || this.checkEnded) return;
     const at = Date.now();

@@ -24,63 +24,12 @@ export const LIMITS = {
   firstMessages: 4,
 } as const;
 
-/**
- * Bytes from the app (routing ids, disconnect texts, message types): always hex; `text` as well when
- * the bytes are printable UTF-8 (no control characters).
- */
-export interface Bin {
-  hex: string;
-  text?: string;
-}
-
-export type SocketType =
-  | 'PAIR' | 'PUB' | 'SUB' | 'REQ' | 'REP' | 'DEALER' | 'ROUTER' | 'PULL' | 'PUSH' | 'XPUB' | 'XSUB' | 'STREAM'
-  | 'SERVER' | 'CLIENT' | 'RADIO' | 'DISH' | 'GATHER' | 'SCATTER' | 'DGRAM' | 'PEER' | 'CHANNEL'
-  | 'UNKNOWN';
-
-export const SOCKET_TYPES: readonly SocketType[] = [
-  'PAIR', 'PUB', 'SUB', 'REQ', 'REP', 'DEALER', 'ROUTER', 'PULL', 'PUSH', 'XPUB', 'XSUB', 'STREAM',
-  'SERVER', 'CLIENT', 'RADIO', 'DISH', 'GATHER', 'SCATTER', 'DGRAM', 'PEER', 'CHANNEL', 'UNKNOWN',
-];
-
-/** libzmq monitor events, named as zeromq.js v6 names them (`event.type`). */
-export type MonitorEventType =
-  | 'accept' | 'accept:error' | 'bind' | 'bind:error' | 'connect' | 'connect:delay' | 'connect:retry'
-  | 'close' | 'close:error' | 'disconnect' | 'end' | 'handshake' | 'handshake:error:protocol'
-  | 'handshake:error:auth' | 'handshake:error:other' | 'unknown';
-
-export const MONITOR_EVENT_TYPES: readonly MonitorEventType[] = [
-  'accept', 'accept:error', 'bind', 'bind:error', 'connect', 'connect:delay', 'connect:retry',
-  'close', 'close:error', 'disconnect', 'end', 'handshake', 'handshake:error:protocol',
-  'handshake:error:auth', 'handshake:error:other', 'unknown',
-];
-
-export interface Runtime {
-  name: 'node' | 'python' | string;
-  version: string;
-  /** zeromq binding and libzmq versions, e.g. "zeromq.js 6.8.0", "4.3.5". */
-  binding: string;
-  libzmq: string;
-  /** False when libzmq lacks ZMQ_DISCONNECT_MSG (no draft API): peers are attributed from events only. */
-  disconnectMsg: boolean;
-}
-
-export interface SocketOptions {
-  heartbeatIvl?: number;
-  heartbeatTtl?: number;
-  heartbeatTimeout?: number;
-  /** Whether the *app* set ZMQ_DISCONNECT_MSG (the agent's private token does not count). */
-  disconnectMsg: boolean;
-  linger?: number;
-  sndhwm?: number;
-  rcvhwm?: number;
-}
-
-export interface CreationSite {
-  file: string;
-  line: number;
-  column?: number;
-}
+// The socket vocabulary (Bin, socket and monitor event types, runtime, options, creation site) is
+// shared with the model and the webview: defined in src/shared/sockets.ts, part of the wire format here.
+export {
+  MONITOR_EVENT_TYPES, SOCKET_TYPES, type Bin, type CreationSite, type MonitorEventType, type Runtime, type SocketOptions, type SocketType,
+} from '../shared/sockets';
+import type { Bin, CreationSite, MonitorEventType, Runtime, SocketOptions, SocketType } from '../shared/sockets';
 
 export type EndpointOp = 'bind' | 'connect' | 'unbind' | 'disconnect';
 

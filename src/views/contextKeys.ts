@@ -1,8 +1,7 @@
 /**
  * The context keys package.json's `when` clauses use, computed from the state. Pure (no vscode).
  */
-import type { TopologySnapshot } from '../model/snapshot';
-import type { CollectorPhase } from './statusSummary';
+import type { CollectorPhase, TopologySnapshot } from '../shared/snapshot';
 
 export interface ContextKeyValues {
   'zmqTopology.collectorRunning': boolean;

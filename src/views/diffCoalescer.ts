@@ -3,7 +3,7 @@
  * into one (later items replace earlier ones by id; a removal cancels an earlier change and the other
  * way round). Pure apart from the injected timer functions.
  */
-import type { TopologyDiff } from '../model/snapshot';
+import type { TopologyDiff } from '../shared/snapshot';
 
 interface Keyed {
   id: string;

@@ -1,210 +1,181 @@
 /**
- * Hosts the d3 graph (webview/main.ts → dist/webview.js) in one WebviewPanel: reveals it when open,
- * sends a snapshot when the webview says `ready` and then coalesced diffs (at most one per
- * UPDATE_INTERVAL_MS), and acts on the webview's messages only after isWebviewMessage() accepted them.
+ * The graph panel, the pure part (graphPanel.vscode.ts hosts it): the webview's HTML document, and
+ * what the host does with each message from the webview.
  *
- * No retainContextWhenHidden: a hidden panel's webview is unloaded, and on showing it again it
- * reloads and asks for a snapshot with `ready`. The serializer revives the panel after a reload.
+ * The page holds only static structure, one nonce'd script and one stylesheet, under a CSP that allows
+ * nothing else; everything dynamic is created by webview/main.ts with textContent. The browser tests
+ * load this very page. Every message from the webview is checked with isWebviewMessage() first, and
+ * anything else is refused and reported, never acted on. No vscode import: tested in plain Node.
  */
-import * as fs from 'node:fs';
-import * as vscode from 'vscode';
-import type { HostMessage } from '../../webview/messages';
-import { graphHtml, makeNonce } from './graphHtml';
-import { DiffCoalescer } from './diffCoalescer';
-import { routeWebviewMessage, SvgRequests } from './graphMessages';
-import type { CollectorControl } from '../commands/collectorControl';
-import type { LiveUpdates } from './liveUpdates';
-import { showError, type Log } from '../commands/log';
+import { randomBytes } from 'node:crypto';
+import { isWebviewMessage, type WebviewMessage } from '../shared/messages';
 
-export const GRAPH_VIEW_TYPE = 'zmqTopology.graph';
-const UPDATE_INTERVAL_MS = 100;
-const SVG_TIMEOUT_MS = 10_000;
-const READY_TIMEOUT_MS = 15_000;
+// ── the page ─────────────────────────────────────────────────────────────────────────────────────
 
-export interface GraphPanelDeps {
-  extensionUri: vscode.Uri;
-  control: CollectorControl;
-  live: LiveUpdates;
-  log: Log;
-  goToSource(socketId: string): Promise<void>;
+export interface GraphHtmlOptions {
+  /** asWebviewUri of dist/webview.js. */
+  scriptUri: string;
+  /** asWebviewUri of webview/style.css. */
+  styleUri: string;
+  /** webview.cspSource. */
+  cspSource: string;
+  /** A fresh makeNonce() per render. */
+  nonce: string;
 }
 
-/** The folder holding the graph's stylesheet: media/graph.css when present, else webview/style.css. */
-function styleLocation(extensionUri: vscode.Uri): { folder: vscode.Uri; file: vscode.Uri } {
-  const media = vscode.Uri.joinPath(extensionUri, 'media');
-  const mediaCss = vscode.Uri.joinPath(media, 'graph.css');
-  if (fs.existsSync(mediaCss.fsPath)) return { folder: media, file: mediaCss };
-  const webview = vscode.Uri.joinPath(extensionUri, 'webview');
-  return { folder: webview, file: vscode.Uri.joinPath(webview, 'style.css') };
+/** 128 random bits, base64url: unguessable, and safe inside an attribute and a CSP. */
+export function makeNonce(): string {
+  return randomBytes(16).toString('base64url');
 }
 
-function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions {
-  return {
-    enableScripts: true,
-    localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist'), styleLocation(extensionUri).folder],
-  };
+function escapeAttribute(value: string): string {
+  return value.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
-export class GraphPanel implements vscode.Disposable {
-  private static current: GraphPanel | undefined;
-
-  private readonly disposables: vscode.Disposable[] = [];
-  private readonly coalescer: DiffCoalescer;
-  private readonly svgRequests = new SvgRequests();
-  /** The webview has said `ready` since it last (re)loaded. */
-  private ready = false;
-  private readonly whenReady: (() => void)[] = [];
-
-  static get isOpen(): boolean {
-    return GraphPanel.current !== undefined;
+// A CSP source must not be able to close the directive it sits in or add another one.
+function assertCspToken(name: string, value: string): void {
+  if (!/^[A-Za-z0-9+/=_\-.:*' ]+$/.test(value) || /[;,]/.test(value)) {
+    throw new Error(`graphHtml: ${name} is not a valid CSP source: ${JSON.stringify(value)}`);
   }
+}
 
-  static disposeCurrent(): void {
-    GraphPanel.current?.dispose();
+export function contentSecurityPolicy(cspSource: string, nonce: string): string {
+  assertCspToken('cspSource', cspSource);
+  if (!/^[A-Za-z0-9+/=_-]{16,}$/.test(nonce)) {
+    throw new Error('graphHtml: nonce must be at least 16 base64 characters');
   }
+  return [
+    "default-src 'none'",
+    `script-src 'nonce-${nonce}'`,
+    `style-src ${cspSource}`,
+    `img-src ${cspSource} data:`,
+    `font-src ${cspSource}`,
+  ].join('; ');
+}
 
-  /** Opens the graph, or reveals it when it is already open. */
-  static show(deps: GraphPanelDeps): GraphPanel {
-    if (GraphPanel.current) {
-      GraphPanel.current.panel.reveal(undefined, false);
-      return GraphPanel.current;
-    }
-    const panel = vscode.window.createWebviewPanel(GRAPH_VIEW_TYPE, 'ZeroMQ Topology', vscode.ViewColumn.Active, webviewOptions(deps.extensionUri));
-    GraphPanel.current = new GraphPanel(panel, deps);
-    return GraphPanel.current;
+export function graphHtml({ scriptUri, styleUri, cspSource, nonce }: GraphHtmlOptions): string {
+  const csp = contentSecurityPolicy(cspSource, nonce);
+  const stateOptions = ['connecting', 'connected', 'late', 'dead', 'retrying', 'disconnected']
+    .map((state) => `<option value="${state}">${state}</option>`)
+    .join('');
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+  <meta charset="UTF-8">
+  <meta http-equiv="Content-Security-Policy" content="${escapeAttribute(csp)}">
+  <meta name="viewport" content="width=device-width, initial-scale=1.0">
+  <link rel="stylesheet" href="${escapeAttribute(styleUri)}">
+  <title>ZeroMQ Topology</title>
+</head>
+<body>
+  <div id="toolbar" role="toolbar" aria-label="Graph controls">
+    <input id="filter-text" type="search" placeholder="Filter processes and sockets" aria-label="Filter by name" spellcheck="false">
+    <select id="filter-type" aria-label="Socket type"><option value="">all types</option></select>
+    <select id="filter-state" aria-label="Connection state"><option value="">all states</option>${stateOptions}</select>
+    <label class="toggle"><input id="hide-disconnected" type="checkbox"> hide disconnected</label>
+    <select id="layout" aria-label="Layout"><option value="force">force layout</option><option value="layered">layered (connectors → binders)</option></select>
+    <button id="fit" type="button" title="Fit the graph in the view">Fit</button>
+    <button id="pause" type="button" aria-pressed="false" title="Pause live updates">Pause</button>
+    <button id="legend-toggle" type="button" aria-expanded="false" aria-controls="legend">Legend</button>
+    <span id="status" role="status" aria-live="polite"></span>
+  </div>
+  <div id="main">
+    <div id="graph-container">
+      <svg id="graph" role="img" aria-label="ZeroMQ topology graph"></svg>
+      <div id="empty" class="empty">Waiting for telemetry…</div>
+      <div id="tooltip" role="tooltip" hidden></div>
+      <div id="legend" hidden></div>
+    </div>
+    <aside id="details" aria-label="Details"><p class="hint">Click a process, socket or connection for details.</p></aside>
+  </div>
+  <script nonce="${escapeAttribute(nonce)}" src="${escapeAttribute(scriptUri)}"></script>
+</body>
+</html>
+`;
+}
+
+// ── messages from the webview ────────────────────────────────────────────────────────────────────
+
+export interface WebviewMessageHandlers {
+  ready(): void;
+  goToSource(socketId: string): void;
+  selected(id: string | null): void;
+  copy(text: string): void;
+  svg(requestId: number, svg: string): void;
+  setPaused(paused: boolean): void;
+  /** A message that failed validation; `summary` is safe to log (type and size only). */
+  refused(summary: string): void;
+}
+
+/** A log-safe description of something that failed validation (never the content itself). */
+export function describeRefused(raw: unknown): string {
+  if (typeof raw !== 'object' || raw === null) return `a ${raw === null ? 'null' : typeof raw} value`;
+  if (Array.isArray(raw)) return `an array of ${raw.length}`;
+  const type = (raw as { type?: unknown }).type;
+  const shownType = typeof type === 'string' ? JSON.stringify(type.slice(0, 40)) : typeof type;
+  return `an object with type ${shownType} and keys ${Object.keys(raw).slice(0, 8).map((k) => JSON.stringify(k.slice(0, 40))).join(', ')}`;
+}
+
+/** Validates and dispatches; returns the message when it was accepted. */
+export function routeWebviewMessage(raw: unknown, h: WebviewMessageHandlers): WebviewMessage | undefined {
+  if (!isWebviewMessage(raw)) {
+    h.refused(describeRefused(raw));
+    return undefined;
   }
-
-  /** Takes over a panel VS Code restored after a reload. */
-  static revive(panel: vscode.WebviewPanel, deps: GraphPanelDeps): void {
-    GraphPanel.current?.dispose();
-    panel.webview.options = webviewOptions(deps.extensionUri);
-    GraphPanel.current = new GraphPanel(panel, deps);
+  switch (raw.type) {
+    case 'ready': h.ready(); break;
+    case 'goToSource': h.goToSource(raw.socketId); break;
+    case 'selected': h.selected(raw.id); break;
+    case 'copy': h.copy(raw.text); break;
+    case 'svg': h.svg(raw.requestId, raw.svg); break;
+    case 'setPaused': h.setPaused(raw.paused); break;
   }
+  return raw;
+}
 
-  /** Opens or reveals the graph and selects `id` (socket, node or edge) in it. */
-  static reveal(deps: GraphPanelDeps, id: string): void {
-    const graph = GraphPanel.show(deps);
-    graph.afterReady(() => graph.post({ type: 'reveal', id }));
-  }
+/** Outstanding requestSvg round trips: each resolves with the webview's answer or fails on timeout. */
+export class SvgRequests {
+  private next = 1;
+  private readonly pending = new Map<number, { resolve(svg: string): void; reject(err: Error): void; timer: ReturnType<typeof setTimeout> }>();
 
-  /** The current graph as SVG text, opening the panel when needed. */
-  static async requestSvg(deps: GraphPanelDeps): Promise<string> {
-    const graph = GraphPanel.show(deps);
-    await graph.readyPromise();
-    return graph.svgRequests.request((requestId) => graph.post({ type: 'requestSvg', requestId }), SVG_TIMEOUT_MS);
-  }
-
-  private constructor(private readonly panel: vscode.WebviewPanel, private readonly deps: GraphPanelDeps) {
-    this.coalescer = new DiffCoalescer((diff) => this.post({ type: 'diff', diff }), UPDATE_INTERVAL_MS);
-    panel.webview.html = this.html();
-    this.disposables.push(
-      panel.onDidDispose(() => this.dispose()),
-      panel.webview.onDidReceiveMessage((raw: unknown) => this.onMessage(raw)),
-      panel.onDidChangeViewState(() => {
-        // A hidden webview is unloaded; it says `ready` again when it comes back.
-        if (!panel.visible) {
-          this.ready = false;
-          this.coalescer.discard();
-        }
-      }),
-      deps.control.onDiff((diff) => {
-        if (this.ready && !deps.live.paused) this.coalescer.push(diff);
-      }),
-      deps.control.onDidReset(() => this.sendSnapshot()),
-      deps.live.onDidChange((paused) => {
-        if (!this.ready) return;
-        this.post({ type: 'paused', paused });
-        if (paused) this.coalescer.discard();
-        else this.sendSnapshot();
-      }),
-    );
-  }
-
-  private html(): string {
-    const webview = this.panel.webview;
-    const { extensionUri } = this.deps;
-    return graphHtml({
-      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview.js')).toString(),
-      styleUri: webview.asWebviewUri(styleLocation(extensionUri).file).toString(),
-      cspSource: webview.cspSource,
-      nonce: makeNonce(),
-    });
-  }
-
-  private post(message: HostMessage): void {
-    if (!this.ready) return;
-    this.panel.webview.postMessage(message).then(
-      (delivered) => {
-        if (!delivered && message.type !== 'diff') this.deps.log.info(`Graph: a "${message.type}" message was not delivered (the panel is hidden or closing)`);
-      },
-      (err: unknown) => this.deps.log.error(`Graph: posting "${message.type}" failed`, err),
-    );
-  }
-
-  private sendSnapshot(): void {
-    if (!this.ready) return;
-    this.coalescer.discard();
-    this.post({ type: 'snapshot', snapshot: this.deps.control.snapshot() });
-  }
-
-  private afterReady(action: () => void): void {
-    if (this.ready) action();
-    else this.whenReady.push(action);
-  }
-
-  private readyPromise(): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the graph view did not load within ${READY_TIMEOUT_MS / 1000} s`)), READY_TIMEOUT_MS);
-      this.afterReady(() => {
+  /** Starts a request: `send` posts it; the promise settles on answer(), timeout or cancelAll(). */
+  request(send: (requestId: number) => void, timeoutMs: number): Promise<string> {
+    const requestId = this.next++;
+    return new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(requestId);
+        reject(new Error(`the graph did not answer the SVG export within ${timeoutMs / 1000} s`));
+      }, timeoutMs);
+      this.pending.set(requestId, { resolve, reject, timer });
+      try {
+        send(requestId);
+      } catch (err) {
         clearTimeout(timer);
-        resolve();
-      });
+        this.pending.delete(requestId);
+        reject(err instanceof Error ? err : new Error(String(err)));
+      }
     });
   }
 
-  private onMessage(raw: unknown): void {
-    const { log, live } = this.deps;
-    routeWebviewMessage(raw, {
-      ready: () => {
-        this.ready = true;
-        this.post({ type: 'paused', paused: live.paused });
-        this.sendSnapshot();
-        for (const action of this.whenReady.splice(0)) action();
-      },
-      goToSource: (socketId) => {
-        this.deps.goToSource(socketId).catch((err: unknown) => showError(log, 'Go to Source', err));
-      },
-      selected: () => undefined,
-      copy: (text) => {
-        vscode.env.clipboard.writeText(text).then(
-          () => vscode.window.setStatusBarMessage('$(copy) Copied', 2000),
-          (err: unknown) => showError(log, 'Copying to the clipboard failed', err),
-        );
-      },
-      svg: (requestId, svg) => {
-        if (!this.svgRequests.answer(requestId, svg)) log.info(`Graph: ignored an SVG answer to request ${requestId}, which is not pending`);
-      },
-      setPaused: (paused) => live.setPaused(paused),
-      refused: (summary) => log.info(`Graph: refused a malformed message from the webview: ${summary}`),
-    });
+  /** True when the answer matched a request we made (unsolicited answers are ignored). */
+  answer(requestId: number, svg: string): boolean {
+    const entry = this.pending.get(requestId);
+    if (!entry) return false;
+    clearTimeout(entry.timer);
+    this.pending.delete(requestId);
+    entry.resolve(svg);
+    return true;
   }
 
-  dispose(): void {
-    if (GraphPanel.current === this) GraphPanel.current = undefined;
-    this.svgRequests.cancelAll('the graph panel was closed');
-    this.coalescer.dispose();
-    for (const d of this.disposables.splice(0)) d.dispose();
-    this.panel.dispose();
+  cancelAll(reason: string): void {
+    for (const [id, entry] of this.pending) {
+      clearTimeout(entry.timer);
+      entry.reject(new Error(reason));
+      this.pending.delete(id);
+    }
+  }
+
+  get size(): number {
+    return this.pending.size;
   }
 }
-
-/** Keeps the graph across window reloads (the panel is restored and asks for a snapshot). */
-export function registerGraphSerializer(deps: GraphPanelDeps): vscode.Disposable {
-  return vscode.window.registerWebviewPanelSerializer(GRAPH_VIEW_TYPE, {
-    deserializeWebviewPanel(panel: vscode.WebviewPanel): Thenable<void> {
-      GraphPanel.revive(panel, deps);
-      return Promise.resolve();
-    },
-  });
-}
-

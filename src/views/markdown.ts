@@ -4,7 +4,7 @@
  * MarkdownString that is neither trusted nor allowed HTML, and this escaping makes sure the text
  * cannot become a link, an image, a command URI or formatting either.
  */
-import { safeText } from '../../webview/format';
+import { safeText } from '../shared/format';
 
 // Everything CommonMark gives a meaning to, plus the characters that start HTML and entities.
 const MARKDOWN_SPECIAL = /[\\`*_{}[\]()#+\-.!|<>&~"'$:]/g;

@@ -1,33 +1,116 @@
 /**
- * The status bar item: "$(pulse) ZMQ 6 nodes · 1 late · 1 down", click opens the graph. Text,
- * tooltip and severity come from statusSummary.ts; this only paints them (viewRefresher.ts decides when).
+ * The status bar item's text, tooltip and severity from a snapshot. Pure (no vscode import).
  */
-import * as vscode from 'vscode';
-import type { TopologySnapshot } from '../model/snapshot';
-import type { CollectorPhase } from './statusSummary';
-import { statusSummary } from './statusSummary';
+import type { CollectorPhase, TopologySnapshot } from '../shared/snapshot';
 
-export class TopologyStatusBar implements vscode.Disposable {
-  private readonly item: vscode.StatusBarItem;
 
-  constructor() {
-    this.item = vscode.window.createStatusBarItem('zmqTopology.status', vscode.StatusBarAlignment.Left, 50);
-    this.item.name = 'ZeroMQ Topology';
-    this.item.command = 'zmqTopology.showGraph';
-    this.item.show();
+export interface StatusSummary {
+  /** With codicons, e.g. "$(pulse) ZMQ 6 nodes · 1 late · 1 down". */
+  text: string;
+  /** Plain text, one fact a line. */
+  tooltip: string;
+  /** `warning` = something is dead, retrying or disconnected (the item gets the warning background). */
+  severity: 'ok' | 'warning' | 'error';
+  counts: StatusCounts;
+}
+
+export interface StatusCounts {
+  nodes: number;
+  stale: number;
+  exited: number;
+  sockets: number;
+  edges: number;
+  connected: number;
+  connecting: number;
+  late: number;
+  /** dead + retrying + disconnected. */
+  down: number;
+  unknownPeers: number;
+  malformed: number;
+  dropped: number;
+  /** Agents the CURVE collector turned away (wrong or missing keys). */
+  refused: number;
+  /** Telemetry the store received but could not keep (before hello, unknown socket, size caps). */
+  discarded: number;
+}
+
+export function countSnapshot(snapshot: TopologySnapshot): StatusCounts {
+  const counts: StatusCounts = {
+    nodes: 0, stale: 0, exited: 0, sockets: 0, edges: snapshot.edges.length, connected: 0, connecting: 0, late: 0, down: 0,
+    unknownPeers: 0, malformed: 0, dropped: 0, refused: snapshot.collector?.refused ?? 0,
+    discarded: Object.values(snapshot.collector?.discarded ?? {}).reduce((a, b) => a + b, 0),
+  };
+  for (const node of snapshot.nodes) {
+    if (node.unknown) continue;
+    if (node.state === 'exited') counts.exited++;
+    else counts.nodes++;
+    if (node.state === 'stale') counts.stale++;
+    counts.dropped += node.dropped;
   }
-
-  update(snapshot: TopologySnapshot | undefined, phase: CollectorPhase, endpoint: string | undefined, error: string | undefined): void {
-    const s = statusSummary(snapshot, phase, endpoint, error);
-    this.item.text = s.text;
-    this.item.tooltip = s.tooltip;
-    this.item.command = phase === 'failed' ? 'zmqTopology.showOutput' : 'zmqTopology.showGraph';
-    this.item.backgroundColor = s.severity === 'error'
-      ? new vscode.ThemeColor('statusBarItem.errorBackground')
-      : s.severity === 'warning' ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
+  for (const socket of snapshot.sockets) {
+    if (socket.unknown) counts.unknownPeers++;
+    else counts.sockets++;
   }
-
-  dispose(): void {
-    this.item.dispose();
+  for (const edge of snapshot.edges) {
+    switch (edge.state) {
+      case 'connected': counts.connected++; break;
+      case 'connecting': counts.connecting++; break;
+      case 'late': counts.late++; break;
+      default: counts.down++;
+    }
   }
+  counts.malformed = Object.values(snapshot.collector?.malformed ?? {}).reduce((a, b) => a + b, 0);
+  return counts;
+}
+
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+export function statusSummary(snapshot: TopologySnapshot | undefined, phase: CollectorPhase, endpoint?: string, error?: string): StatusSummary {
+  const counts = countSnapshot(snapshot ?? { schema: 1, takenAt: 0, nodes: [], sockets: [], edges: [] });
+  if (phase === 'failed') {
+    return {
+      text: '$(error) ZMQ collector failed',
+      tooltip: `The ZeroMQ Topology collector could not start${error ? `: ${error}` : ''}.\nSee the "ZeroMQ Topology" output for details.`,
+      severity: 'error',
+      counts,
+    };
+  }
+  if (phase === 'stopped' || phase === 'starting') {
+    const words = phase === 'stopped' ? 'collector stopped' : 'starting…';
+    return {
+      text: `$(debug-disconnect) ZMQ ${words}`,
+      tooltip: phase === 'stopped' ? 'The collector is stopped: no telemetry is received. Run "ZeroMQ: Start Collector".' : 'The collector is starting.',
+      severity: 'ok',
+      counts,
+    };
+  }
+  const parts = [plural(counts.nodes, 'node')];
+  if (counts.late + counts.stale > 0) parts.push(`${counts.late + counts.stale} late`);
+  if (counts.down > 0) parts.push(`${counts.down} down`);
+  if (counts.refused > 0) parts.push(`${counts.refused} refused`);
+  const lines = [
+    `ZeroMQ Topology — collector on ${endpoint ?? 'unknown endpoint'}`,
+    `${plural(counts.nodes, 'process', 'processes')} running${counts.stale ? ` (${counts.stale} not heard from)` : ''}${counts.exited ? `, ${counts.exited} exited` : ''}`,
+    `${plural(counts.sockets, 'socket')}${counts.unknownPeers ? `, ${plural(counts.unknownPeers, 'unknown peer')}` : ''}`,
+    `${plural(counts.edges, 'connection')}: ${counts.connected} connected, ${counts.connecting} connecting, ${counts.late} late, ${counts.down} dead/retrying/disconnected`,
+  ];
+  if (counts.dropped > 0) lines.push(`${counts.dropped} telemetry messages dropped by agents`);
+  if (counts.malformed > 0) lines.push(`${counts.malformed} malformed telemetry frames refused`);
+  if (counts.discarded > 0) {
+    const causes = Object.entries(snapshot?.collector?.discarded ?? {}).map(([cause, n]) => `${cause} ${n}`).join(', ');
+    lines.push(`${counts.discarded} telemetry records discarded by the collector (${causes})`);
+  }
+  if (counts.refused > 0) {
+    const last = snapshot?.collector?.lastRefused;
+    lines.push(`${plural(counts.refused, 'agent connection')} refused by CURVE authentication${last ? ` (latest${last.address ? ` from ${last.address}` : ''}: ${last.reason})` : ''}`);
+  }
+  lines.push('Click to open the topology graph.');
+  return {
+    text: `$(pulse) ZMQ ${parts.join(' · ')}`,
+    tooltip: lines.join('\n'),
+    severity: counts.down > 0 || counts.refused > 0 ? 'warning' : 'ok',
+    counts,
+  };
 }

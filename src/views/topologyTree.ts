@@ -1,16 +1,16 @@
 /**
  * The sidebar tree as plain data: process → socket → connection. Pure (no vscode import), so the
- * grouping, labels, icons and tooltips are tested in plain Node; topologyTreeProvider.ts only maps
+ * grouping, labels, icons and tooltips are tested in plain Node; topologyTree.vscode.ts only maps
  * these descriptors onto vscode.TreeItems.
  *
  * Ages in a snapshot are as of `takenAt`; the tree is rebuilt from a fresh snapshot, so they are shown
  * as they are.
  */
-import type { EdgeState, EdgeView, NodeView, SocketView, TopologySnapshot } from '../model/snapshot';
+import type { EdgeState, EdgeView, NodeView, SocketView, TopologySnapshot } from '../shared/snapshot';
 import {
   binDisplay, disconnectDetail, edgeAgeLabel, formatAge, formatRate, formatTime, nodeLabel, safeText, siteLabel,
   routingIdWithAttribution, socketTitle, stateStyle,
-} from '../../webview/format';
+} from '../shared/format';
 import { sameEndpoint } from '../model/endpoints';
 import { escapeMarkdown, mdField, mdLines } from './markdown';
 

@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
-import type { TopologyDiff, TopologySnapshot } from '../../src/model/snapshot';
-import type { HostMessage } from '../../webview/messages';
+import type { TopologyDiff, TopologySnapshot } from '../../src/shared/snapshot';
+import type { HostMessage } from '../../src/shared/messages';
 import { installProbe, takeRecords, type ProbeRecords } from '../../bench/lib/screenProbe';
 import { CHROMIUM_ARGS, ensureBundle, ROOT, startWebviewServer, type WebviewServer } from './webviewPage';
 

@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import type { EdgeView, NodeView, SocketView, TopologyDiff, TopologySnapshot } from '../../src/model/snapshot';
-import type { HostMessage, WebviewMessage } from '../../webview/messages';
+import type { EdgeView, NodeView, SocketView, TopologyDiff, TopologySnapshot } from '../../src/shared/snapshot';
+import type { HostMessage, WebviewMessage } from '../../src/shared/messages';
 import { CHROMIUM_ARGS, ensureBundle, ROOT, startWebviewServer, THEMES, type WebviewServer } from './webviewPage';
 
 const recorded = JSON.parse(fs.readFileSync(path.join(ROOT, 'test', 'fixtures', 'webview', 'snapshot.json'), 'utf8')) as { snapshot: TopologySnapshot; diffs: TopologyDiff[] };

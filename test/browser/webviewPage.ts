@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { graphHtml, makeNonce } from '../../src/views/graphHtml';
+import { graphHtml, makeNonce } from '../../src/views/graphPanel';
 
 export const ROOT = path.resolve(__dirname, '../../..');
 export const BUNDLE = path.join(ROOT, 'dist', 'webview.js');

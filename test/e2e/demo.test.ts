@@ -15,7 +15,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, afterEach, before, test } from 'node:test';
 import type { Frame } from 'playwright-core';
-import type { EdgeView, TopologySnapshot } from '../../src/model/snapshot';
+import type { EdgeView, TopologySnapshot } from '../../src/shared/snapshot';
 import { DemoSystem, freePortRun, parseShellExports, type DemoProcess } from './demoProcesses';
 import { ensureVsix, Phases, RESULTS_DIR, ROOT, testFailed, Workbench, type TreeRow } from './harness';
 

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { Collector } from '../../src/collector/collector';
 import { TopologyStore, type StoreOptions } from '../../src/model/store';
-import type { TopologySnapshot } from '../../src/model/snapshot';
+import type { TopologySnapshot } from '../../src/shared/snapshot';
 
 export const ROOT = path.resolve(__dirname, '..', '..', '..');
 export const NODE_AGENT = path.join(ROOT, 'out', 'src', 'agent', 'preload.js');

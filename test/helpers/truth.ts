@@ -15,7 +15,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
-import type { EdgeView, NodeView, SocketView, TopologySnapshot } from '../../src/model/snapshot';
+import type { EdgeView, NodeView, SocketView, TopologySnapshot } from '../../src/shared/snapshot';
 import type { StoreOptions } from '../../src/model/store';
 import { python } from './python';
 import { FIXTURES, System, portOf, type Child } from './system';

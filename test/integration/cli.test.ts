@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { promisify } from 'node:util';
 import { ROOT } from '../helpers/system';
-import type { TopologySnapshot } from '../../src/model/snapshot';
+import type { TopologySnapshot } from '../../src/shared/snapshot';
 
 const CLI = path.join(ROOT, 'out', 'src', 'cli', 'bin.js');
 const started = new Set<ChildProcess>();

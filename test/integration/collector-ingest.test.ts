@@ -11,7 +11,7 @@ import * as readline from 'node:readline';
 import * as zmq from 'zeromq';
 import { Collector, MAX_FRAME_BYTES, RECEIVE_HWM } from '../../src/collector/collector';
 import { TopologyStore } from '../../src/model/store';
-import type { TopologySnapshot } from '../../src/model/snapshot';
+import type { TopologySnapshot } from '../../src/shared/snapshot';
 import { encode } from '../../src/protocol/codec';
 import { LIMITS } from '../../src/protocol/types';
 import { DEALER_SOCKET, FakeAgent, ROUTER_SOCKET } from '../fixtures/collector/telemetry';

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import * as zmq from 'zeromq';
 import { CollectorProc, HARDENING, MB, Procs, SYSTEM, percentile, type Memory, type Proc } from '../fixtures/hardening/procs';
-import type { TopologySnapshot } from '../../src/model/snapshot';
+import type { TopologySnapshot } from '../../src/shared/snapshot';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- a plain JS fixture shared with scripts/soak
 const { expectedOutcomes } = require(path.join(HARDENING, 'fuzz-gen.js')) as { expectedOutcomes(sent: Record<string, number>): Record<string, number> };

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { Collector } from '../../src/collector/collector';
 import { TopologyStore } from '../../src/model/store';
-import type { TopologySnapshot } from '../../src/model/snapshot';
+import type { TopologySnapshot } from '../../src/shared/snapshot';
 import { FIXTURES, System, portOf } from '../helpers/system';
 
 const fixture = (name: string) => path.join(FIXTURES, 'system', name);

@@ -7,7 +7,7 @@ import * as assert from 'node:assert/strict';
 import * as zmq from 'zeromq';
 import { ProbeManager } from '../../src/probe';
 import { TopologyStore } from '../../src/model/store';
-import type { TopologySnapshot } from '../../src/model/snapshot';
+import type { TopologySnapshot } from '../../src/shared/snapshot';
 
 async function until<T>(what: string, fn: () => T | undefined, ms = 5000): Promise<T> {
   const end = Date.now() + ms;

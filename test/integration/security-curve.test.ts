@@ -15,7 +15,7 @@ import * as readline from 'node:readline';
 import * as zmq from 'zeromq';
 import { Collector } from '../../src/collector/collector';
 import { TopologyStore } from '../../src/model/store';
-import type { CollectorStatus } from '../../src/model/snapshot';
+import type { CollectorStatus } from '../../src/shared/snapshot';
 import { python } from '../helpers/python';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');

@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { FIXTURES, System, portOf, type Child } from '../helpers/system';
-import type { EdgeView, SocketView, TopologySnapshot } from '../../src/model/snapshot';
+import type { EdgeView, SocketView, TopologySnapshot } from '../../src/shared/snapshot';
 
 const fixture = (name: string) => path.join(FIXTURES, 'system', name);
 

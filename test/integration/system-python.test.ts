@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { FIXTURES, System } from '../helpers/system';
 import { python } from '../helpers/python';
-import type { EdgeView, TopologySnapshot } from '../../src/model/snapshot';
+import type { EdgeView, TopologySnapshot } from '../../src/shared/snapshot';
 
 let system: System;
 after(() => system?.stop());

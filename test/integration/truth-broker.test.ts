@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Child } from '../helpers/system';
 import { Scenario, SnapshotIndex, edgesFromPid, eventually, nodeOfPid } from '../helpers/truth';
-import type { EdgeView, TopologySnapshot } from '../../src/model/snapshot';
+import type { EdgeView, TopologySnapshot } from '../../src/shared/snapshot';
 
 const LIVE = ['connected', 'late'];
 

@@ -11,7 +11,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
-import type { TopologySnapshot } from '../../src/model/snapshot';
+import type { TopologySnapshot } from '../../src/shared/snapshot';
 import { compareWithKernel, descendantPids, eventually, formatCounts, parseProcAddress, parseProcNetUnix, readKernel } from '../helpers/truth';
 
 const started: ChildProcess[] = [];

@@ -14,7 +14,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Child } from '../helpers/system';
 import { Scenario, SnapshotIndex, edgesFromPid, eventually, freePort, nodeOfPid } from '../helpers/truth';
-import type { EdgeView, TopologySnapshot } from '../../src/model/snapshot';
+import type { EdgeView, TopologySnapshot } from '../../src/shared/snapshot';
 
 const LIVE = ['connected', 'late'];
 

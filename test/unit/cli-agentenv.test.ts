@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { agentEnv, mergeNodeOptions, mergePythonPath, shellExports } from '../../src/launch/agentEnv';
+import { agentEnv, mergeNodeOptions, mergePythonPath, shellExports } from '../../src/agent/environment';
 
 const paths = { nodeAgent: '/ext/dist/agent.js', pythonAgentDir: '/ext/agents/python' };
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { edgeAgeLabel, formatAge, renderTable, terminalSafe } from '../../src/cli/table';
-import type { TopologySnapshot } from '../../src/model/snapshot';
+import type { TopologySnapshot } from '../../src/shared/snapshot';
 
 const runtime = { name: 'node', version: '20.20.2', binding: 'zeromq.js 6.8.0', libzmq: '4.3.5', disconnectMsg: true };
 const agent = { name: 'zmq-topology-node', version: '0.1.0' };

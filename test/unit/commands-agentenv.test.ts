@@ -5,8 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
-import { agentEnvText, extensionAgentEnv, heartbeatPatterns, shellKind } from '../../src/commands/agentEnvironment';
-import { changedParts, readSettings, SETTING_DEFAULTS } from '../../src/commands/settings';
+import { agentEnvText, extensionAgentEnv, heartbeatPatterns, shellKind } from '../../src/agent/environment';
+import { changedParts, readSettings, SETTING_DEFAULTS } from '../../src/host/settings';
 
 const EXT = '/home/u/.vscode/extensions/zmq-topology-0.1.0';
 

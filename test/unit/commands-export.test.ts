@@ -6,10 +6,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { TopologyStore } from '../../src/model/store';
-import type { TopologySnapshot } from '../../src/model/snapshot';
+import type { TopologySnapshot } from '../../src/shared/snapshot';
 import { toBin } from '../../src/protocol/bin';
-import { dotEscape, looksLikeSvg, snapshotToDot, snapshotToJson } from '../../src/commands/exportFormats';
-import { socketPicks, sourceLocation } from '../../src/commands/socketPicks';
+import { dotEscape, looksLikeSvg, snapshotToDot, snapshotToJson } from '../../src/commands/export';
+import { socketPicks } from '../../src/commands/socket';
+import { sourceLocation } from '../../src/host/openSource';
 import { FakeAgent, agentKeyOf, routerWithDealers } from '../fixtures/collector/telemetry';
 
 const T0 = 1_700_000_000_000;

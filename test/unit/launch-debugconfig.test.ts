@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { debugSnippets, instrumentDebugConfiguration, SNIPPET_DEBUGGER_TYPE, type DebugConfigLike, type InstrumentContext } from '../../src/launch/debugConfig';
+import { debugSnippets, instrumentDebugConfiguration, SNIPPET_DEBUGGER_TYPE, type DebugConfigLike, type InstrumentContext } from '../../src/launch/debugLaunch';
 
 const AGENT = '/ext/dist/agent.js';
 const PY_DIR = '/ext/agents/python';

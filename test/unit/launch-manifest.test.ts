@@ -2,9 +2,10 @@ import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { debugSnippets, instrumentDebugConfiguration, type DebugConfigLike } from '../../src/launch/debugConfig';
-import { INSTRUMENTED_DEBUG_TYPES, readInstrumentMode, readInstrumentTerminals } from '../../src/launch/launchSettings';
-import { readProbeSettings } from '../../src/launch/probeSettings';
+import { debugSnippets, instrumentDebugConfiguration, type DebugConfigLike } from '../../src/launch/debugLaunch';
+import { INSTRUMENTED_DEBUG_TYPES } from '../../src/launch/debugLaunch';
+import { readInstrumentMode, readInstrumentTerminals } from '../../src/host/settings';
+import { readProbeSettings } from '../../src/host/settings';
 
 // out/test/unit → the project root.
 const ROOT = path.resolve(__dirname, '../../..');
@@ -31,7 +32,7 @@ describe('package.json contributes what the launch integration registers', () =>
 
   it('declares every command these files register', () => {
     const declared = new Set(pkg.contributes.commands.map((c) => c.command));
-    const files = ['src/extension.ts', 'src/commands/terminalCommands.ts', 'src/commands/probeCommands.ts'];
+    const files = ['src/extension.ts', 'src/commands/terminalCommands.vscode.ts', 'src/commands/probe.vscode.ts'];
     const registered = files.flatMap((f) => [...fs.readFileSync(path.join(ROOT, f), 'utf8').matchAll(/registerCommand\('([^']+)'/g)].map((m) => m[1]));
     assert.deepEqual(registered.sort(), ['zmqTopology.openInstrumentedTerminal', 'zmqTopology.probeEndpoint', 'zmqTopology.removeProbe', 'zmqTopology.showDebugSession']);
     for (const id of registered) assert.ok(declared.has(id), `${id} is not in contributes.commands`);

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import type * as vscode from 'vscode';
-import { TopologyDebugConfigurationProvider, type CollectorLike, type DebugProviderDeps } from '../../src/launch/debugProvider';
+import { TopologyDebugConfigurationProvider, type CollectorLike, type DebugProviderDeps } from '../../src/launch/debugLaunch.vscode';
 
 const AGENT = '/ext/dist/agent.js';
 const PY_DIR = '/ext/agents/python';

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import type { NodeView } from '../../src/model/snapshot';
-import { instrumentedNodeName, nodesOfSession, processEventPid, sessionOfNode, type SessionLink } from '../../src/launch/sessionNodes';
+import type { NodeView } from '../../src/shared/snapshot';
+import { instrumentedNodeName, nodesOfSession, processEventPid, sessionOfNode, type SessionLink } from '../../src/launch/debugSessions';
 
 const HOST = 'devbox';
 const node = (over: Partial<NodeView>): NodeView => ({

@@ -4,9 +4,9 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { agentEnv } from '../../src/launch/agentEnv';
-import { applyMutators, terminalEnvPlan, type TerminalEnvInput } from '../../src/launch/terminalEnv';
-import { readInstrumentMode, readInstrumentTerminals } from '../../src/launch/launchSettings';
+import { agentEnv } from '../../src/agent/environment';
+import { applyMutators, terminalEnvPlan, type TerminalEnvInput } from '../../src/launch/instrumentedTerminals';
+import { readInstrumentMode, readInstrumentTerminals } from '../../src/host/settings';
 
 const input = (over: Partial<TerminalEnvInput> = {}): TerminalEnvInput => ({
   enabled: true, trusted: true, endpoint: 'tcp://127.0.0.1:5599',

@@ -4,7 +4,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TopologyStore } from '../../src/model/store';
-import type { EdgeView, TopologySnapshot } from '../../src/model/snapshot';
+import type { EdgeView, TopologySnapshot } from '../../src/shared/snapshot';
 import { toBin } from '../../src/protocol/bin';
 import {
   DEALER_SOCKET, FakeAgent, ROUTER_SOCKET, agentKeyOf, routerWithDealers, viaWire,

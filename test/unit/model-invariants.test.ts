@@ -7,7 +7,7 @@ import { afterEach, beforeEach, mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { TopologyStore } from '../../src/model/store';
-import type { TopologyDiff, TopologySnapshot } from '../../src/model/snapshot';
+import type { TopologyDiff, TopologySnapshot } from '../../src/shared/snapshot';
 import { toBin } from '../../src/protocol/bin';
 import type { SocketType, TelemetryMsg } from '../../src/protocol/types';
 import { FakeAgent } from '../fixtures/collector/telemetry';

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { TopologyStore, type StoreOptions } from '../../src/model/store';
-import type { EdgeView, TopologyDiff } from '../../src/model/snapshot';
+import type { EdgeView, TopologyDiff } from '../../src/shared/snapshot';
 import { toBin } from '../../src/protocol/bin';
 import type { TelemetryMsg } from '../../src/protocol/types';
 import { DEALER_SOCKET, FakeAgent, ROUTER_SOCKET, agentKeyOf, routerWithDealers, viaWire } from '../fixtures/collector/telemetry';

@@ -9,11 +9,11 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TopologyStore } from '../../src/model/store';
-import type { TopologySnapshot } from '../../src/model/snapshot';
+import type { TopologySnapshot } from '../../src/shared/snapshot';
 import { toBin } from '../../src/protocol/bin';
 import { decode, encode } from '../../src/protocol/codec';
 import { buildTopologyTree, walkTree } from '../../src/views/topologyTree';
-import { snapshotToDot, snapshotToJson } from '../../src/commands/exportFormats';
+import { snapshotToDot, snapshotToJson } from '../../src/commands/export';
 import { renderTable, terminalSafe } from '../../src/cli/table';
 import { FakeAgent, agentKeyOf, viaWire } from '../fixtures/collector/telemetry';
 

@@ -4,9 +4,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { routeWebviewMessage, SvgRequests, type WebviewMessageHandlers } from '../../src/views/graphMessages';
+import { routeWebviewMessage, SvgRequests, type WebviewMessageHandlers } from '../../src/views/graphPanel';
 import { DiffCoalescer, mergeDiffs, type TimerApi } from '../../src/views/diffCoalescer';
-import type { EdgeView, NodeView, TopologyDiff } from '../../src/model/snapshot';
+import type { EdgeView, NodeView, TopologyDiff } from '../../src/shared/snapshot';
 
 function recorder(): { calls: string[]; handlers: WebviewMessageHandlers } {
   const calls: string[] = [];

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TopologyStore } from '../../src/model/store';
-import { statusSummary } from '../../src/views/statusSummary';
+import { statusSummary } from '../../src/views/statusBar';
 import { contextKeyValues } from '../../src/views/contextKeys';
 import { FakeAgent, agentKeyOf, routerWithDealers, viaWire } from '../fixtures/collector/telemetry';
 

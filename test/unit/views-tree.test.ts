@@ -5,7 +5,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TopologyStore } from '../../src/model/store';
-import type { TopologySnapshot } from '../../src/model/snapshot';
+import type { TopologySnapshot } from '../../src/shared/snapshot';
 import { buildTopologyTree, walkTree, worstState, STATE_COLORS, type TreeItemDescriptor } from '../../src/views/topologyTree';
 import { escapeMarkdown } from '../../src/views/markdown';
 import { DEALER_SOCKET, FakeAgent, ROUTER_SOCKET, agentKeyOf, routerWithDealers, viaWire } from '../fixtures/collector/telemetry';

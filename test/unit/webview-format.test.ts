@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EDGE_STATES } from '../../src/model/snapshot';
+import { EDGE_STATES } from '../../src/shared/snapshot';
 import {
   routingIdWithAttribution,
   binDisplay, disconnectBadge, disconnectDetail, edgeAgeLabel, edgeLabel, formatAge, formatRate, liveAge, nodeLabel, safeText,
   socketNameLabel, socketTitle, socketTypeLabel, stateStyle, STATE_STYLES, truncate, LABEL_CHARS,
-} from '../../webview/format';
+} from '../../src/shared/format';
 
 test('ages read as a person reads them', () => {
   assert.equal(formatAge(null), 'never');

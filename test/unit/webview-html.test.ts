@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { contentSecurityPolicy, graphHtml, makeNonce } from '../../src/views/graphHtml';
-import { isHostMessage, isWebviewMessage } from '../../webview/messages';
+import { contentSecurityPolicy, graphHtml, makeNonce } from '../../src/views/graphPanel';
+import { isHostMessage, isWebviewMessage } from '../../src/shared/messages';
 
 const options = {
   scriptUri: 'https://file+.vscode-resource.vscode-cdn.net/ext/dist/webview.js',

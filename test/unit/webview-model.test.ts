@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { EdgeView, TopologyDiff, TopologySnapshot } from '../../src/model/snapshot';
+import type { EdgeView, TopologyDiff, TopologySnapshot } from '../../src/shared/snapshot';
 import { CollectorClock, edgeAgesAt, GraphModel, NO_FILTERS, visibleGraph, kindOf } from '../../webview/graphModel';
 import { parseViewState } from '../../webview/viewState';
 

@@ -1,0 +1,221 @@
+/**
+ * How things are shown: labels, ages, state styling, safe display of untrusted bytes.
+ * Pure (no DOM, no Buffer) so it runs both in the webview and in plain Node tests.
+ * Every string returned here is still *text*: callers put it in the DOM with textContent only.
+ */
+import type { Attribution, EdgeState, EdgeView, NodeView, SocketView } from './snapshot';
+import type { Bin, SocketType } from './sockets';
+
+/** Longest label drawn in the graph; the full text goes to the tooltip and details pane. */
+export const LABEL_CHARS = 24;
+/** Longest text anywhere (details pane); identities and disconnect texts are capped upstream too. */
+export const DETAIL_CHARS = 512;
+
+// Control characters, bidi overrides/isolates (they can make text lie about its order), zero-width
+// and replacement characters: any of these means the bytes are shown as hex instead.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const UNSAFE_CHARS = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff\ufffd]/;
+const UNSAFE_CHARS_GLOBAL = new RegExp(UNSAFE_CHARS.source, 'g');
+
+/** Cut to `max` characters (code points, so a surrogate pair is never split), marking the cut. */
+export function truncate(text: string, max: number): string {
+  const chars = Array.from(text);
+  return chars.length <= max ? text : `${chars.slice(0, Math.max(1, max - 1)).join('')}…`;
+}
+
+/** Free text from outside (disconnect messages, reasons, paths): unsafe characters made visible. */
+export function safeText(text: string, max: number = DETAIL_CHARS): string {
+  return truncate(text.replace(UNSAFE_CHARS_GLOBAL, '\ufffd'), max);
+}
+
+/** A Bin as a person sees it: its text when printable, else 0x + hex; capped at `max` chars. */
+export function binDisplay(bin: Bin | undefined, max: number = DETAIL_CHARS): string {
+  if (!bin) {
+    return '';
+  }
+  if (bin.text !== undefined && bin.text.length > 0 && !UNSAFE_CHARS.test(bin.text)) {
+    return truncate(bin.text, max);
+  }
+  const hex = /^[0-9a-fA-F]*$/.test(bin.hex) ? bin.hex.toLowerCase() : '?';
+  return truncate(`0x${hex}`, max);
+}
+
+/** "0.8s", "12s", "3m05s", "2h04m"; null → "never". Negative ages (clock skew) show as 0. */
+export function formatAge(ms: number | null): string {
+  if (ms === null || !Number.isFinite(ms)) {
+    return 'never';
+  }
+  const clamped = Math.max(0, ms);
+  if (clamped < 10_000) {
+    return `${(Math.floor(clamped / 100) / 10).toFixed(1)}s`;
+  }
+  const totalSeconds = Math.floor(clamped / 1000);
+  if (totalSeconds < 60) {
+    return `${totalSeconds}s`;
+  }
+  const minutes = Math.floor(totalSeconds / 60);
+  if (minutes < 60) {
+    return `${minutes}m${String(totalSeconds % 60).padStart(2, '0')}s`;
+  }
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) {
+    return `${hours}h${String(minutes % 60).padStart(2, '0')}m`;
+  }
+  return `${Math.floor(hours / 24)}d`;
+}
+
+/** An age reported at `observedAt` (collector clock), as it stands at `now` (same clock). */
+export function liveAge(ageMs: number | null, observedAt: number, now: number): number | null {
+  return ageMs === null ? null : ageMs + Math.max(0, now - observedAt);
+}
+
+/** The edge's liveness label: heartbeat age when heartbeats were ever seen, else traffic age. */
+export function edgeAgeLabel(heartbeatAgeMs: number | null, trafficAgeMs: number | null): string {
+  if (heartbeatAgeMs !== null) {
+    return `♥ ${formatAge(heartbeatAgeMs)}`;
+  }
+  if (trafficAgeMs !== null) {
+    return `traffic ${formatAge(trafficAgeMs)}`;
+  }
+  return 'no traffic yet';
+}
+
+export interface StateStyle {
+  /** CSS class on the edge (and legend swatch); style.css maps it to colour, dash and marker. */
+  cssClass: string;
+  /** The theme colour the class uses, for the legend text and the SVG export. */
+  colorVar: string;
+  /** SVG stroke-dasharray, so state never depends on colour alone. */
+  dash: string;
+  /** A glyph in the label, again so state is readable without colour. */
+  glyph: string;
+  /** Words for the legend and tooltips. */
+  meaning: string;
+}
+
+export const STATE_STYLES: Readonly<Record<EdgeState, StateStyle>> = {
+  connecting: { cssClass: 'state-connecting', colorVar: '--vscode-charts-blue', dash: '2 4', glyph: '…', meaning: 'connecting, no handshake yet' },
+  connected: { cssClass: 'state-connected', colorVar: '--vscode-charts-green', dash: '', glyph: '✓', meaning: 'connected, heartbeats on time' },
+  late: { cssClass: 'state-late', colorVar: '--vscode-charts-yellow', dash: '10 4', glyph: '◔', meaning: 'heartbeat late (past the warn threshold)' },
+  dead: { cssClass: 'state-dead', colorVar: '--vscode-charts-red', dash: '3 3', glyph: '✕', meaning: 'heartbeat dead (past the dead threshold)' },
+  retrying: { cssClass: 'state-retrying', colorVar: '--vscode-editorWarning-foreground', dash: '12 3 2 3', glyph: '↻', meaning: 'reconnecting (connect retries)' },
+  disconnected: { cssClass: 'state-disconnected', colorVar: '--vscode-disabledForeground', dash: '1 5', glyph: '⊘', meaning: 'disconnected' },
+};
+
+export function stateStyle(state: EdgeState): StateStyle {
+  return STATE_STYLES[state] ?? STATE_STYLES.disconnected;
+}
+
+/**
+ * "♥ 0.8s ✓ connected"; the age part ticks, so callers pass live ages. A disconnected edge says how
+ * long ago it went ("⊘ disconnected 12s ago"): its heartbeat age only grows and tells nothing new.
+ */
+export function edgeLabel(state: EdgeState, heartbeatAgeMs: number | null, trafficAgeMs: number | null, goneForMs: number | null = null): string {
+  if (state === 'disconnected' && goneForMs !== null) {
+    return `${stateStyle(state).glyph} disconnected ${formatAge(Math.max(0, goneForMs))} ago`;
+  }
+  return `${edgeAgeLabel(heartbeatAgeMs, trafficAgeMs)} ${stateStyle(state).glyph} ${state}`;
+}
+
+/** Text for the disconnect badge (short) — message when the app set one, else the reason. */
+export function disconnectBadge(edge: Pick<EdgeView, 'lastDisconnect'>, max: number = LABEL_CHARS): string | null {
+  const last = edge.lastDisconnect;
+  if (!last) {
+    return null;
+  }
+  return safeText(last.message ?? last.reason, max);
+}
+
+/** Full disconnect text for tooltips and details. */
+export function disconnectDetail(edge: Pick<EdgeView, 'lastDisconnect'>): string | null {
+  const last = edge.lastDisconnect;
+  if (!last) {
+    return null;
+  }
+  const message = last.message === null ? 'no disconnect message set' : `message "${safeText(last.message)}"`;
+  return `${message} — ${safeText(last.reason)}`;
+}
+
+/** Socket types known to be drafts (libzmq draft API), marked as such in labels. */
+const DRAFT_TYPES: ReadonlySet<SocketType> = new Set<SocketType>(['SERVER', 'CLIENT', 'RADIO', 'DISH', 'GATHER', 'SCATTER', 'DGRAM', 'PEER', 'CHANNEL']);
+
+const ATTRIBUTION_TEXT: Record<Attribution, string> = {
+  'routing-id': 'set by the connecting socket',
+  content: 'automatic id, matched by the first messages both ends saw',
+  timing: 'automatic id, matched by message timing (several sent the same)',
+  'only-candidate': 'guessed: the only connecting socket left, no message evidence',
+  unknown: 'no instrumented socket fits: a process without an agent',
+};
+
+/** A routing id with how the ROUTER's peer was tied to its socket (docs/SNAPSHOT.md, "Attribution"). */
+export function routingIdWithAttribution(routingId: string, attribution: Attribution | undefined): string {
+  return attribution ? `${routingId} — ${ATTRIBUTION_TEXT[attribution]}` : routingId;
+}
+
+export function isDraftType(type: SocketType): boolean {
+  return DRAFT_TYPES.has(type);
+}
+
+/** First line of a socket's label: its type, "unknown peer" for synthetic peers. */
+export function socketTypeLabel(socket: Pick<SocketView, 'type' | 'unknown'>): string {
+  if (socket.unknown) {
+    return 'unknown peer';
+  }
+  return isDraftType(socket.type) ? `${socket.type} (draft)` : socket.type;
+}
+
+/** Second line of a socket's label: name and/or routing id, short. */
+export function socketNameLabel(socket: Pick<SocketView, 'name' | 'routingId' | 'unknown'> & { binds?: readonly string[] }, max: number = LABEL_CHARS): string {
+  const routingId = socket.routingId ? binDisplay(socket.routingId, max) : '';
+  if (socket.unknown) {
+    // An unknown peer is known only by its routing id, or by the endpoint it was seen on.
+    const endpoint = socket.binds?.[0];
+    return routingId || (endpoint ? safeText(`at ${endpoint}`, max) : '?');
+  }
+  const name = socket.name ? safeText(socket.name, max) : '';
+  if (name && routingId && name !== routingId) {
+    return truncate(`${name} · ${routingId}`, max);
+  }
+  return name || routingId;
+}
+
+/** One-line socket title for tooltips and the details heading. */
+export function socketTitle(socket: Pick<SocketView, 'type' | 'name' | 'routingId' | 'unknown'> & { binds?: readonly string[] }): string {
+  const second = socketNameLabel(socket, DETAIL_CHARS);
+  return second ? `${socketTypeLabel(socket)} ${second}` : socketTypeLabel(socket);
+}
+
+/** "broker (pid 4242)"; probe processes and unknown peers (no process known) say so. */
+export function nodeLabel(node: Pick<NodeView, 'name' | 'pid' | 'probe' | 'title' | 'unknown'>, max: number = LABEL_CHARS * 2): string {
+  const name = safeText(node.name || node.title || 'process', max);
+  if (node.unknown) {
+    return node.name ? name : 'unknown peer';
+  }
+  return node.probe ? `${name} (probe)` : `${name} (pid ${node.pid})`;
+}
+
+/** "3.2/s"; small rates keep a decimal, zero is "0". */
+export function formatRate(perSecond: number): string {
+  if (!Number.isFinite(perSecond) || perSecond <= 0) {
+    return '0/s';
+  }
+  return perSecond < 10 ? `${perSecond.toFixed(1)}/s` : `${Math.round(perSecond)}/s`;
+}
+
+/** Local wall-clock time with milliseconds, for timelines: "14:03:07.123". */
+export function formatTime(at: number): string {
+  if (!Number.isFinite(at)) {
+    return '—';
+  }
+  const date = new Date(at);
+  const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
+  return `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}.${pad(date.getMilliseconds(), 3)}`;
+}
+
+/** "src/broker.js:12:5" */
+export function siteLabel(site: { file: string; line: number; column?: number } | undefined): string {
+  if (!site) {
+    return '';
+  }
+  return safeText(`${site.file}:${site.line}${site.column !== undefined ? `:${site.column}` : ''}`);
+}

@@ -1,0 +1,158 @@
+/**
+ * The resolved topology as the views, the CLI and exports see it. Plain JSON; docs/SNAPSHOT.md
+ * documents it for people who consume `zmq-topology collect --json` or Export Snapshot.
+ * Times are milliseconds since the epoch on the collector's clock; ages are computed at `takenAt`.
+ */
+import type { Bin, CreationSite, MonitorEventType, Runtime, SocketOptions, SocketType } from './sockets';
+
+export const SNAPSHOT_SCHEMA = 1;
+
+/** Node (process) state: `stale` = no beat past the dead threshold; `exited` = its agent is gone. */
+export type NodeState = 'live' | 'stale' | 'exited';
+
+/** Edge state, in the order a connection lives through them. */
+export type EdgeState = 'connecting' | 'connected' | 'late' | 'dead' | 'retrying' | 'disconnected';
+
+export const EDGE_STATES: readonly EdgeState[] = ['connecting', 'connected', 'late', 'dead', 'retrying', 'disconnected'];
+
+export interface NodeView {
+  /** Stable across collector restarts for one process: `${host}:${pid}:${instance}`. */
+  id: string;
+  pid: number;
+  host: string;
+  name: string;
+  title: string;
+  runtime: Runtime;
+  agent: { name: string; version: string };
+  state: NodeState;
+  /** The process was started by the probe (agentless) path, not an agent. */
+  probe?: boolean;
+  /** Synthetic node for a peer no agent reports (an "unknown peer" routing id or endpoint); holds one unknown socket. */
+  unknown?: boolean;
+  startedAt: number;
+  lastSeenAt: number;
+  exitedAt?: number;
+  /** Telemetry the agent dropped (its own count) and frames the collector refused from it. */
+  dropped: number;
+  malformed: number;
+}
+
+export interface SocketView {
+  /** `${nodeId}/${agentSocketNumber}`. */
+  id: string;
+  nodeId: string;
+  type: SocketType;
+  name?: string;
+  routingId?: Bin;
+  options: SocketOptions;
+  site?: CreationSite;
+  binds: string[];
+  connects: string[];
+  closed: boolean;
+  /** Synthetic node for a routing id no known socket claims ("unknown peer R"). */
+  unknown?: boolean;
+}
+
+export interface TimelineEntry {
+  at: number;
+  event: MonitorEventType | 'disconnect-msg' | 'heartbeat-late' | 'heartbeat-dead' | 'recovered';
+  detail?: string;
+}
+
+export interface LastDisconnect {
+  at: number;
+  /** The app's disconnect message text (printable form, else hex); null when the app set none. */
+  message: string | null;
+  /** Why we believe it went: e.g. "peer process exited", "disconnect event", "heartbeat timeout". */
+  reason: string;
+}
+
+export interface DirectionRates {
+  /** Messages per second over the last rate window, from the connecting socket's side. */
+  out: number;
+  in: number;
+}
+
+/**
+ * How a ROUTER's peer was tied to its connecting socket: `routing-id` (the socket set that id),
+ * `content` (the first messages of the connection, seen at both ends, fit no other socket),
+ * `timing` (several fit; the order the messages travelled decided), `only-candidate` (no message
+ * evidence; the only connecting socket left), `unknown` (no instrumented socket fits: a peer
+ * without an agent).
+ */
+export type Attribution = 'routing-id' | 'content' | 'timing' | 'only-candidate' | 'unknown';
+
+export interface EdgeView {
+  id: string;
+  /** The connecting socket's id. */
+  from: string;
+  /** The binding socket's id. */
+  to: string;
+  endpoint: string;
+  /** Routing id the bound ROUTER knows this peer by, when it has one. */
+  routingId?: Bin;
+  /** How the ROUTER's peer `routingId` was tied to the connecting socket (docs/SNAPSHOT.md, "Attribution"). */
+  attribution?: Attribution;
+  state: EdgeState;
+  /** now − last heartbeat seen on this edge (either direction); null when none was ever seen. */
+  heartbeatAgeMs: number | null;
+  /** now − last message of any kind on this edge; null when none was ever seen. */
+  trafficAgeMs: number | null;
+  rates: DirectionRates;
+  messageTypes: Record<string, number>;
+  lastDisconnect: LastDisconnect | null;
+  retryStorm: boolean;
+  timeline: TimelineEntry[];
+  /** Set when the edge belongs to a process that has exited (kept, marked, until cleared). */
+  exited?: boolean;
+}
+
+/** Where the extension's collector is in its life (the status bar, context keys and graph say it). */
+export type CollectorPhase = 'starting' | 'running' | 'stopped' | 'failed';
+
+export interface CollectorStatus {
+  endpoint: string;
+  listening: boolean;
+  /** Frames refused by decode, per reason. */
+  malformed: Record<string, number>;
+  agents: number;
+  /**
+   * Telemetry the store received but could not keep, per cause: `before-hello`, `unknown-socket`,
+   * or a size cap (`cap:nodes`, `cap:sockets`, `cap:edges`, `cap:unknown-peers`, `cap:evicted-closed-sockets`).
+   * Absent while nothing was discarded.
+   */
+  discarded?: Record<string, number>;
+  /** Set when the collector requires CURVE (always off loopback; docs/REMOTE.md). */
+  curve?: boolean;
+  /** Connection attempts refused by CURVE/ZAP since the collector started (present in CURVE mode). */
+  refused?: number;
+  /** The latest refusal: when, the peer's address when known (ZAP gives it), and why. */
+  lastRefused?: { at: number; address?: string; reason: string };
+}
+
+export interface TopologySnapshot {
+  schema: number;
+  takenAt: number;
+  collector?: CollectorStatus;
+  nodes: NodeView[];
+  sockets: SocketView[];
+  edges: EdgeView[];
+}
+
+/** What changed since the previous notification; ids removed are listed, changed items sent whole. */
+export interface TopologyDiff {
+  takenAt: number;
+  nodes?: NodeView[];
+  sockets?: SocketView[];
+  edges?: EdgeView[];
+  removedNodes?: string[];
+  removedSockets?: string[];
+  removedEdges?: string[];
+  collector?: CollectorStatus;
+  /**
+   * Set when the diff carries a connection going down (disconnected, dead, retrying) or a process
+   * exiting: the store sent it without waiting for its rate limit, and consumers with a rate limit of
+   * their own deliver it at once too, so the one event a user waits for is not held back by ~100 ms.
+   */
+  urgent?: true;
+}
