@@ -588,6 +588,7 @@ export class Agent {
     every(FLUSH_MS, () => this.flush());
     every(BEAT_MS, () => {
       if (this.telemetry?.connected) this.post({ t: 'beat', dropped: this.telemetry.dropped, queued: this.telemetry.queued });
+      else this.telemetry?.followRendezvous();
     });
     every(IDLE_CHECK_MS, () => this.sleepIfIdle());
   }

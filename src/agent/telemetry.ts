@@ -5,6 +5,7 @@
  * (re)appears: then hello + snapshot go out first, superseding whatever state was queued.
  */
 import { encode } from '../protocol/codec';
+import { findCollector } from '../protocol/rendezvous';
 import { LIMITS, PROTOCOL_VERSION, type SnapshotMsg, type TelemetryMsg } from '../protocol/types';
 import type { ZmqDealer, ZmqModule, ZmqObserver } from './zmq';
 
@@ -12,6 +13,8 @@ import type { ZmqDealer, ZmqModule, ZmqObserver } from './zmq';
 export type Outgoing = TelemetryMsg extends infer M ? (M extends TelemetryMsg ? Omit<M, 'v' | 'seq' | 'at'> : never) : never;
 
 const QUEUE_LIMIT = 1000;
+/** Without a collector this long, the agent looks for a note saying where it went (protocol/rendezvous.ts). */
+const LOST_MS = 2000;
 const SEND_HWM = 100;
 
 /** What a reconnect cannot rebuild from the snapshot: timeline entries. Losing these is a drop. */
@@ -63,9 +66,13 @@ export class TelemetrySender {
   private draining = false;
   private resync = false;
   private closed = false;
+  /** Where the socket is connected: the configured endpoint, or where a rendezvous note sent it. */
+  private current: string;
+  /** Since when no collector answers (undefined while connected). */
+  private lostSince: number | undefined = Date.now();
   dropped = 0;
 
-  constructor(zmq: ZmqModule, Dealer: new (options?: object) => ZmqDealer, endpoint: string, private readonly source: TelemetrySource) {
+  constructor(zmq: ZmqModule, Dealer: new (options?: object) => ZmqDealer, private readonly endpoint: string, private readonly source: TelemetrySource) {
     // A context of its own: the app terminating or configuring its context never touches ours.
     const options = {
       context: new zmq.Context(),
@@ -77,7 +84,32 @@ export class TelemetrySender {
     this.socket = new Dealer({ ...options, ...curveOptions(zmq) });
     this.monitor = this.socket.events;
     void this.watch();
+    this.current = endpoint;
     this.socket.connect(endpoint);
+  }
+
+  /**
+   * Called now and then: when no collector has answered for LOST_MS, follow the note of a collector
+   * that serves the configured endpoint from another port (a reloaded window's), or go back to the
+   * configured endpoint when there is no note any more.
+   */
+  followRendezvous(now = Date.now()): void {
+    if (this.closed || this.lostSince === undefined || now - this.lostSince < LOST_MS) return;
+    const target = findCollector(this.endpoint) ?? this.endpoint;
+    if (target === this.current) return;
+    try {
+      this.socket.disconnect(this.current);
+    } catch {
+      // Not connected there (any more): nothing to undo.
+    }
+    this.socket.connect(target);
+    this.current = target;
+    this.lostSince = now;
+  }
+
+  /** Where the agent is sending now (the configured endpoint unless a rendezvous note moved it). */
+  get currentEndpoint(): string {
+    return this.current;
   }
 
   /** Whether the collector is there (handshake seen, no disconnect since). */
@@ -137,7 +169,10 @@ export class TelemetrySender {
         const event = await this.monitor.receive();
         if (event === undefined) return;
         if (event.type === 'handshake') this.onConnected();
-        else if (event.type === 'disconnect') this.isConnected = false;
+        else if (event.type === 'disconnect') {
+          this.isConnected = false;
+          this.lostSince = Date.now();
+        }
       }
     } catch {
       // The monitor closed (agent shutdown): nothing more to watch.
@@ -149,6 +184,7 @@ export class TelemetrySender {
     for (const item of this.queue) if (item.timeline) this.dropped++;
     this.queue = [];
     this.isConnected = true;
+    this.lostSince = undefined;
     this.resync = false;
     this.post(this.source.hello());
     this.post(this.source.snapshot());

@@ -8,6 +8,7 @@ import { EventEmitter } from 'node:events';
 import * as net from 'node:net';
 import type * as Zmq from 'zeromq';
 import { decode } from '../protocol/codec';
+import { clearRendezvous, writeRendezvous } from '../protocol/rendezvous';
 import { LIMITS } from '../protocol/types';
 import type { TopologyStore } from '../model/store';
 import type { CollectorStatus } from '../shared/snapshot';
@@ -34,7 +35,20 @@ export interface CollectorOptions {
   port?: number;
   /** When the port is taken, bind a free one instead (and emit 'fallback'). Default true. */
   fallbackToFreePort?: boolean;
+  /**
+   * How long a taken port is tried again before falling back (ms; default 0). A reloaded window's new
+   * extension host finds the port still held by the old one, which lets go within a moment.
+   */
+  busyPortRetryMs?: number;
+  /**
+   * Leave a note where agents given the requested loopback endpoint find this collector
+   * (protocol/rendezvous.ts). Default true.
+   */
+  rendezvous?: boolean;
 }
+
+/** How often a taken port is tried again while busyPortRetryMs lasts. */
+const BUSY_PORT_RETRY_INTERVAL_MS = 200;
 
 export const DEFAULT_COLLECTOR_PORT = 5599;
 
@@ -68,6 +82,8 @@ const REASON_CHARS = 200;
 export class Collector extends EventEmitter {
   private router: Zmq.Router | undefined;
   private boundEndpoint: string | undefined;
+  /** The endpoint asked for (the port agents were given), when it differs from boundEndpoint after a fallback. */
+  private requestedEndpoint: string | undefined;
   private stopping = false;
   private loop: Promise<void> | undefined;
   private readonly agents = new Set<string>();
@@ -129,7 +145,7 @@ export class Collector extends EventEmitter {
     }
     const host = address.includes(':') && !address.startsWith('[') ? `[${address}]` : address;
     try {
-      await router.bind(`tcp://${host}:${port === 0 ? '*' : port}`);
+      await this.bindRetrying(router, `tcp://${host}:${port === 0 ? '*' : port}`, port === 0 ? 0 : this.options.busyPortRetryMs ?? 0);
     } catch (err) {
       if (!isAddressInUse(err)) {
         this.closeGuards();
@@ -154,16 +170,34 @@ export class Collector extends EventEmitter {
     this.router = router;
     this.stopping = false;
     this.boundEndpoint = router.lastEndpoint ?? `tcp://${host}:${port}`;
+    this.requestedEndpoint = `tcp://${host}:${port}`;
+    // Also when the port was free: a note left by an earlier fallback must not send agents elsewhere.
+    if (this.options.rendezvous !== false && port !== 0) writeRendezvous(this.requestedEndpoint, this.boundEndpoint);
     this.publishStatus(true);
     this.loop = this.receiveLoop(router);
     this.emit('listening', this.boundEndpoint);
     return this.boundEndpoint;
   }
 
+  /** Binds, trying a taken port again for `retryMs` before giving up with the EADDRINUSE error. */
+  private async bindRetrying(router: Zmq.Router, endpoint: string, retryMs: number): Promise<void> {
+    const deadline = Date.now() + retryMs;
+    for (;;) {
+      try {
+        await router.bind(endpoint);
+        return;
+      } catch (err) {
+        if (!isAddressInUse(err) || Date.now() + BUSY_PORT_RETRY_INTERVAL_MS > deadline) throw err;
+        await new Promise((resolve) => setTimeout(resolve, BUSY_PORT_RETRY_INTERVAL_MS));
+      }
+    }
+  }
+
   async stop(): Promise<void> {
     const router = this.router;
     if (!router) return;
     this.stopping = true;
+    if (this.requestedEndpoint && this.boundEndpoint) clearRendezvous(this.requestedEndpoint, this.boundEndpoint);
     this.router = undefined;
     this.closeGuards();
     router.close();

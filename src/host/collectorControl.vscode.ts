@@ -17,6 +17,12 @@ import type { CollectorKeySource, CollectorSecurity } from './collectorKeys.vsco
 import { describeError, type Log } from './log.vscode';
 import type { Settings } from './settings';
 
+/**
+ * How long a taken collector port is tried again before falling back to a free one: after a window
+ * reload the old extension host still holds it for a moment, and the agents know only that port.
+ */
+const BUSY_PORT_RETRY_MS = 5000;
+
 export class ZeroMqLoadError extends Error {
   constructor(readonly reason: unknown) {
     super(describeError(reason));
@@ -149,7 +155,7 @@ export class CollectorControl implements vscode.Disposable {
       throw err;
     }
     const collector = new Collector(this.storeValue, {
-      address, port, fallbackToFreePort: true, curve: security?.curve, allowedClientKeys: security?.allowedClientKeys,
+      address, port, fallbackToFreePort: true, busyPortRetryMs: BUSY_PORT_RETRY_MS, curve: security?.curve, allowedClientKeys: security?.allowedClientKeys,
     });
     collector.on('refused', (reason: string, peer?: string) => {
       if (Date.now() - this.lastRefusalLog < 10_000) return;
@@ -158,7 +164,17 @@ export class CollectorControl implements vscode.Disposable {
     });
     collector.on('error', (err: Error) => this.log.error('Collector error', err));
     collector.on('fallback', (port: number, endpoint: string) => {
-      this.log.info(`Port ${port} is taken (another collector or app?), so the collector uses ${endpoint}. Agents must be given this endpoint.`);
+      const local = isLoopbackAddress(address);
+      this.log.info(`Port ${port} stayed taken for ${BUSY_PORT_RETRY_MS / 1000} s (another collector or app?), so the collector uses ${endpoint}. ` +
+        (local ? `Agents given port ${port} find it within a few seconds of losing their collector (they read the note it left for them); ` +
+          'processes started from now on get the new endpoint.' : 'Agents must be given this endpoint.'));
+      const message = `ZeroMQ Topology: port ${port} is taken, so the collector listens on ${endpoint}. ` +
+        (local ? `Instrumented processes that report to port ${port} move here once nothing answers there; if another app holds the port, ` +
+          'restart them with the new agent environment.' : 'Give instrumented processes the new agent environment.');
+      void vscode.window.showWarningMessage(message, 'Copy Agent Environment', 'Show Output').then((choice) => {
+        if (choice === 'Copy Agent Environment') void vscode.commands.executeCommand('zmqTopology.copyAgentEnv');
+        else if (choice === 'Show Output') this.log.show();
+      });
     });
     collector.on('agent', (agentKey: string, what: 'joined' | 'gone', reason?: string) => {
       this.log.info(`Agent ${what}: ${agentKey}${reason ? ` (${reason})` : ''}`);

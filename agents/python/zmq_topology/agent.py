@@ -21,6 +21,7 @@ from typing import Any, Deque, Dict, List, Optional, Tuple
 
 from . import AGENT_NAME, AGENT_VERSION, debug
 from .record import Msg, SocketRecord, now_ms
+from .rendezvous import find_collector
 from .wire import parse_heartbeats
 
 PROTOCOL_VERSION = 1
@@ -31,6 +32,7 @@ PEERS_PER_TRAFFIC = 512
 CLOSED_KEPT = 256  # closed sockets still listed in snapshots
 POLL_MS = 100
 FLUSH_S = 0.2
+LOST_S = 2.0  # without a collector this long, look for a rendezvous note (rendezvous.py)
 BEAT_S = 1.0
 EXIT_WAIT_S = 0.25
 
@@ -151,6 +153,8 @@ class Agent:
         telemetry_events = self._ctx.socket(zmq.PAIR)
         telemetry_events.connect(own_monitor)
         out.connect(self.endpoint)
+        current = self.endpoint  # where `out` is connected: the configured endpoint or a rendezvous note's
+        lost_since: Optional[float] = time.monotonic()  # no collector since then (None while connected)
         self._out = out
 
         poller = zmq.Poller()
@@ -180,11 +184,25 @@ class Agent:
                             break
                         if event == zmq.EVENT_HANDSHAKE_SUCCEEDED:
                             connected = True
+                            lost_since = None
                             self._greet()
                         elif event == zmq.EVENT_DISCONNECTED:
                             connected = False
+                            lost_since = time.monotonic()
                 for pair in [p for p in ready if p in monitors]:
                     self._read_monitor(pair, monitors, poller)
+                if not connected and lost_since is not None and time.monotonic() - lost_since >= LOST_S:
+                    # No collector for a while: follow a note of one that serves our endpoint from
+                    # another port (a reloaded window's), or go back when the note is gone.
+                    target = find_collector(self.endpoint) or self.endpoint
+                    lost_since = time.monotonic()
+                    if target != current:
+                        try:
+                            out.disconnect(current)
+                        except zmq.ZMQError:
+                            pass
+                        out.connect(target)
+                        current = target
                 if connected:
                     self._drain()
                     now = time.monotonic()
