@@ -7,14 +7,15 @@ const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
 
 /** Each layer and the layers it may import (its own always). Lower layers come later. */
 export const LAYERS = {
-  'src/extension.ts': ['src/commands', 'src/views', 'src/launch', 'src/host', 'src/cli', 'src/agent', 'src/collector', 'src/probe', 'src/model', 'src/protocol', 'src/shared'],
-  'src/commands': ['src/views', 'src/launch', 'src/host', 'src/agent', 'src/collector', 'src/probe', 'src/model', 'src/protocol', 'src/shared'],
-  'src/views': ['src/host', 'src/agent', 'src/collector', 'src/probe', 'src/model', 'src/protocol', 'src/shared'],
-  'src/launch': ['src/host', 'src/agent', 'src/collector', 'src/probe', 'src/model', 'src/protocol', 'src/shared'],
-  'src/host': ['src/agent', 'src/collector', 'src/probe', 'src/model', 'src/protocol', 'src/shared'],
-  'src/cli': ['src/agent', 'src/collector', 'src/probe', 'src/model', 'src/protocol', 'src/shared'],
+  'src/extension.ts': ['src/commands', 'src/views', 'src/launch', 'src/host', 'src/cli', 'src/agent', 'src/collector', 'src/probe', 'src/recording', 'src/model', 'src/protocol', 'src/shared'],
+  'src/commands': ['src/views', 'src/launch', 'src/host', 'src/agent', 'src/collector', 'src/probe', 'src/recording', 'src/model', 'src/protocol', 'src/shared'],
+  'src/views': ['src/host', 'src/agent', 'src/collector', 'src/probe', 'src/recording', 'src/model', 'src/protocol', 'src/shared'],
+  'src/launch': ['src/host', 'src/agent', 'src/collector', 'src/probe', 'src/recording', 'src/model', 'src/protocol', 'src/shared'],
+  'src/host': ['src/agent', 'src/collector', 'src/probe', 'src/recording', 'src/model', 'src/protocol', 'src/shared'],
+  'src/cli': ['src/agent', 'src/collector', 'src/probe', 'src/recording', 'src/model', 'src/protocol', 'src/shared'],
   'src/probe': ['src/collector', 'src/model', 'src/protocol', 'src/shared'],
-  'src/collector': ['src/model', 'src/protocol', 'src/shared'],
+  'src/collector': ['src/recording', 'src/model', 'src/protocol', 'src/shared'],
+  'src/recording': ['src/model', 'src/protocol', 'src/shared'],
   'src/model': ['src/protocol', 'src/shared'],
   'src/agent': ['src/protocol', 'src/shared'],
   'src/protocol': ['src/shared'],

@@ -11,8 +11,12 @@ import * as path from 'node:path';
 import { Collector } from '../collector/collector';
 import { isZ85Key, loadOrCreateKeyFile, parseAllowedKeys, type CurveKeyPair } from '../collector/keys';
 import { loadZeromq } from '../collector/zmq';
-import { TopologyStore } from '../model/store';
+import { DEFAULT_STORE_OPTIONS, TopologyStore } from '../model/store';
 import { agentEnv, shellExports, type Shell } from '../agent/environment';
+import { AGENT_VERSION } from '../agent/agent';
+import {
+  formatOffset, formatSummary, parseInstant, readRecordingFile, Recorder, RecordingError, Replay, summarize, tapStore, type Recording, type StoreTap,
+} from '../recording';
 import { agentPaths } from './paths';
 import { renderTable } from './table';
 
@@ -23,7 +27,7 @@ const USAGE = `Usage: zmq-topology <command> [options]
 
 Commands:
   collect [--port N] [--address A] [--curve-keys FILE] [--allowed-client-keys FILE] [--no-fallback] [--json]
-          [--interval MS] [--duration S]
+          [--interval MS] [--duration S] [--record FILE [--record-max-mb N]]
       Run a collector (default tcp://127.0.0.1:${DEFAULT_PORT}; port 0 = any free port; when the port is
       taken a free one is used unless --no-fallback). Shows a live table on a terminal; --json prints one
       snapshot per line (JSON Lines) every --interval ms (default 1000) and a final one when it stops.
@@ -31,11 +35,23 @@ Commands:
       An --address other than loopback requires --curve-keys FILE: the collector's CURVE key pair, read
       from FILE or created there (mode 0600). Agents then need ZMQ_TOPOLOGY_SERVER_KEY (printed at start).
       --allowed-client-keys FILE admits only the agents whose public keys it lists (docs/REMOTE.md).
+      --record FILE writes everything that changes the model to FILE (.zmqrec, docs/RECORDING.md), flushed
+      every second; --record-max-mb caps its size (default 1024 MiB): past it the recording stops, the
+      collector goes on. Exit codes: 0 ok; 1 the collector or the recording could not start; 2 bad usage;
+      3 the recording stopped early (size cap reached, or the file could not be written).
+  replay FILE [--at T] [--json] [--exclusive]
+      Without --at: a summary of the recording (duration, agents, inputs, disconnects and exits with their
+      times); --json prints it as JSON. With --at T: the model's snapshot at T (docs/SNAPSHOT.md) as one
+      JSON line with --json, else the table. T is an offset from the recording's start (12.5s, 1500ms, 2m)
+      or epoch milliseconds. Inputs stamped exactly T are included, unless --exclusive.
+      Exit codes: 0 ok; 1 not a recording (or unreadable); 2 bad usage or T outside the recording;
+      3 the recording is truncated or corrupted: a message says how much was read, and the output is
+      what was readable.
   env [--endpoint E] [--server-key KEY] [--name NAME] [--shell sh|fish|powershell]
       Print the variables that instrument Node and Python processes started in this shell.
   run [--endpoint E] [--server-key KEY] [--name NAME] -- <command> [args...]
       Run one command instrumented (its child processes too). Exit code is the command's.
-  demo [--port N] [--json] [--duration S]
+  demo [--port N] [--json] [--duration S] [--record FILE]
       Start a collector and the demo system (broker, workers, clients) instrumented, with the live table.
 
 Environment: ZMQ_TOPOLOGY_ENDPOINT is the collector address used by env/run (default ${DEFAULT_ENDPOINT});
@@ -51,6 +67,7 @@ interface Flags {
 
 const VALUE_FLAGS = new Set([
   '--port', '--address', '--interval', '--duration', '--endpoint', '--name', '--shell', '--curve-keys', '--allowed-client-keys', '--server-key',
+  '--record', '--record-max-mb', '--at',
 ]);
 
 function parseFlags(args: string[]): Flags {
@@ -101,6 +118,47 @@ interface Session {
   store: TopologyStore;
   collector: Collector;
   endpoint: string;
+  recording?: { recorder: Recorder; tap: StoreTap; stoppedEarly?: string };
+}
+
+/** Exit code of collect/demo when the recording stopped before the collector did. */
+const EXIT_RECORDING_INCOMPLETE = 3;
+/** Exit code of replay when the file is damaged (what was readable is still printed). */
+const EXIT_DAMAGED = 3;
+
+/** --record FILE: a recorder tapped on the store before the collector starts, so it sees every input. */
+function startRecording(flags: Flags, store: TopologyStore): Session['recording'] {
+  const file = flags.values.get('--record');
+  if (flags.values.has('--record-max-mb') && file === undefined) throw new UsageError('--record-max-mb needs --record FILE');
+  if (file === undefined) return undefined;
+  if (file === '' || file.startsWith('--')) throw new UsageError(`--record needs a file name, got "${file}"`);
+  const maxMb = numberFlag(flags, '--record-max-mb', 1024, 0.01, 1024 * 1024);
+  const { warnAfterMs, deadAfterMs, timelineLength, retryStorm } = DEFAULT_STORE_OPTIONS;
+  const session: NonNullable<Session['recording']> = {} as NonNullable<Session['recording']>;
+  session.recorder = new Recorder({
+    path: file, producer: `zmq-topology cli ${AGENT_VERSION}`, store: { warnAfterMs, deadAfterMs, timelineLength, retryStorm },
+    maxBytes: Math.floor(maxMb * 1024 * 1024),
+    onStopped: (reason) => {
+      session.stoppedEarly = reason;
+      process.stderr.write(`zmq-topology: recording to ${file} stopped: ${reason}. The collector goes on; the file is readable up to here.\n`);
+    },
+  });
+  session.tap = tapStore(store, session.recorder);
+  process.stderr.write(`Recording to ${file}\n`);
+  return session;
+}
+
+/** Stops the collector, then the recording (its End record follows the collector's last status). */
+async function stopSession(session: Session): Promise<number> {
+  await session.collector.stop();
+  session.store.dispose();
+  const rec = session.recording;
+  if (!rec) return 0;
+  rec.recorder.stop();
+  rec.tap.dispose();
+  if (rec.stoppedEarly) return EXIT_RECORDING_INCOMPLETE;
+  process.stderr.write(`Recorded ${rec.recorder.records} inputs, ${rec.recorder.bytesWritten} bytes, to ${rec.recorder.path}\n`);
+  return 0;
 }
 
 async function startCollector(flags: Flags): Promise<Session> {
@@ -116,6 +174,7 @@ async function startCollector(flags: Flags): Promise<Session> {
   }
   const allowedClientKeys = allowFile ? parseAllowedKeys(fs.readFileSync(allowFile, 'utf8'), allowFile) : undefined;
   const store = new TopologyStore();
+  const recording = startRecording(flags, store);
   store.start();
   const collector = new Collector(store, {
     address: flags.values.get('--address') ?? '127.0.0.1',
@@ -128,9 +187,10 @@ async function startCollector(flags: Flags): Promise<Session> {
   collector.on('refused', (reason: string, address?: string) => process.stderr.write(`collector: refused ${address ?? 'a connection'}: ${reason}\n`));
   try {
     const endpoint = await collector.start();
-    return { store, collector, endpoint };
+    return { store, collector, endpoint, ...(recording ? { recording } : {}) };
   } catch (err) {
     store.dispose();
+    recording?.recorder.stop(`the collector did not start: ${(err as Error).message}`);
     throw err;
   }
 }
@@ -176,13 +236,13 @@ async function collect(flags: Flags): Promise<number> {
   const shown = session.endpoint.replace(/^tcp:\/\/(0\.0\.0\.0|\[::\])/, 'tcp://<this-host>');
   process.stderr.write(`Collector listening on ${session.endpoint}${serverKey ? ' (CURVE)' : ''}\nInstrument processes with:\n` +
     `  eval "$(zmq-topology env --endpoint ${shown}${serverKey ? ` --server-key '${serverKey}'` : ''})"\n`);
+  let code = 0;
   try {
     await watch(session, flags, stopSignal(flags));
   } finally {
-    await session.collector.stop();
-    session.store.dispose();
+    code = await stopSession(session);
   }
-  return 0;
+  return code;
 }
 
 function env(flags: Flags): number {
@@ -238,6 +298,7 @@ async function demo(flags: Flags): Promise<number> {
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   process.stderr.write(`Collector listening on ${session.endpoint}; demo system started (pid ${child.pid}). Ctrl-C stops both.\n`);
+  let code = 0;
   try {
     await watch(session, flags, Promise.race([stopSignal(flags), exited]));
   } finally {
@@ -245,10 +306,68 @@ async function demo(flags: Flags): Promise<number> {
       child.kill('SIGTERM');
       await exited;
     }
-    await session.collector.stop();
-    session.store.dispose();
+    code = await stopSession(session);
   }
-  return 0;
+  return code;
+}
+
+/** replay's arguments: one file, options before or after it. */
+function replayFlags(args: string[]): Flags {
+  const positional: string[] = [];
+  const options: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (!arg.startsWith('--')) positional.push(arg);
+    else {
+      options.push(arg);
+      if (VALUE_FLAGS.has(arg) && i + 1 < args.length) options.push(args[++i]!);
+    }
+  }
+  const flags = parseFlags(options);
+  const known = new Set(['--json', '--exclusive']);
+  const unknown = [...flags.switches].find((f) => !known.has(f));
+  if (unknown) throw new UsageError(`replay does not know ${unknown}`);
+  const extraValue = [...flags.values.keys()].find((k) => k !== '--at');
+  if (extraValue) throw new UsageError(`replay does not take ${extraValue}`);
+  flags.rest = positional;
+  return flags;
+}
+
+function replay(flags: Flags): number {
+  const [file, ...extra] = flags.rest;
+  if (!file) throw new UsageError('replay needs a recording, e.g. zmq-topology replay run.zmqrec --json --at 12.5s');
+  if (extra.length > 0) throw new UsageError(`replay takes one file; unexpected "${extra[0]}"`);
+  const json = flags.switches.has('--json');
+  let rec: Recording;
+  try {
+    rec = readRecordingFile(file);
+  } catch (err) {
+    if (err instanceof RecordingError) {
+      process.stderr.write(`zmq-topology: ${file}: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+  if (rec.problem) process.stderr.write(`zmq-topology: ${file}: ${rec.problem.message}\n`);
+  const damaged = rec.problem ? EXIT_DAMAGED : 0;
+  const at = flags.values.get('--at');
+  if (at === undefined) {
+    const summary = summarize(rec);
+    process.stdout.write(json ? `${JSON.stringify(summary)}\n` : `${formatSummary(file, summary)}\n`);
+    return damaged;
+  }
+  let t: number;
+  try {
+    t = parseInstant(at, rec);
+  } catch (err) {
+    process.stderr.write(`zmq-topology: --at ${(err as Error).message}${rec.problem ? ' (the readable part)' : ''}\n`);
+    return rec.problem ? EXIT_DAMAGED : 2;
+  }
+  const { snapshot, failures } = Replay.snapshotOnce(rec, t, { inclusive: !flags.switches.has('--exclusive') });
+  if (failures > 0) process.stderr.write(`zmq-topology: ${failures} recorded inputs could not be applied to the model\n`);
+  if (json) process.stdout.write(`${JSON.stringify(snapshot)}\n`);
+  else process.stdout.write(`At ${formatOffset(t - rec.startAt)} (${new Date(t).toISOString()})\n${renderTable(snapshot, { width: process.stdout.columns ?? 120, color: process.stdout.isTTY === true })}\n`);
+  return damaged;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -263,6 +382,8 @@ export async function main(argv: string[]): Promise<number> {
         return await run(parseFlags(args));
       case 'demo':
         return await demo(parseFlags(args));
+      case 'replay':
+        return replay(replayFlags(args));
       case undefined:
       case 'help':
       case '--help':

@@ -1,0 +1,52 @@
+/**
+ * The recorder as a tap on a TopologyStore: it sees every input the store gets (the collector's
+ * telemetry, agent-gone and malformed calls, collector status, the probes' telemetry, Clear Exited),
+ * whoever makes the call, so the CLI and the extension record the same way without the collector or
+ * the probes knowing. Each input is written first, then applied.
+ */
+import type { TopologyStore } from '../model/store';
+import type { Recorder } from './recorder';
+
+export interface StoreTap {
+  /** Puts the store's own methods back. */
+  dispose(): void;
+}
+
+export function tapStore(store: TopologyStore, recorder: Recorder): StoreTap {
+  const own = {
+    apply: store.apply,
+    agentGone: store.agentGone,
+    malformed: store.malformed,
+    setCollectorStatus: store.setCollectorStatus,
+    clearExited: store.clearExited,
+  };
+  const hadOwn = Object.keys(own).filter((k) => Object.prototype.hasOwnProperty.call(store, k));
+  store.apply = function apply(agentKey, msg, receivedAt) {
+    recorder.telemetry(agentKey, msg, receivedAt);
+    own.apply.call(store, agentKey, msg, receivedAt);
+  };
+  store.agentGone = function agentGone(agentKey, reason, at) {
+    recorder.agentGone(agentKey, reason, at);
+    own.agentGone.call(store, agentKey, reason, at);
+  };
+  store.malformed = function malformed(agentKey, reason, detail) {
+    recorder.malformed(agentKey, reason, detail);
+    own.malformed.call(store, agentKey, reason, detail);
+  };
+  store.setCollectorStatus = function setCollectorStatus(status) {
+    recorder.collectorStatus(status);
+    own.setCollectorStatus.call(store, status);
+  };
+  store.clearExited = function clearExited() {
+    recorder.clearExited();
+    own.clearExited.call(store);
+  };
+  return {
+    dispose: () => {
+      for (const key of Object.keys(own) as (keyof typeof own)[]) {
+        if (hadOwn.includes(key)) (store as unknown as Record<string, unknown>)[key] = own[key];
+        else delete (store as unknown as Record<string, unknown>)[key];
+      }
+    },
+  };
+}
