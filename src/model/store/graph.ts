@@ -1,0 +1,217 @@
+/**
+ * Graph bookkeeping: edges made, merged and removed with the indexes that point at them (a socket's
+ * fromEdges and boundEdges), phases and timelines, placeholder sockets for peers no agent reports.
+ */
+import type { Bin, Runtime } from '../../protocol/types';
+import { RetryWindow, combineDisconnect, newRateRing, rateAbsorb, type EdgePhase } from '../rules';
+import type { TimelineEntry } from '../../shared/snapshot';
+import { NO_EDGES, NO_TIMELINE, ROUTER_LIKE, appended, typeIndex, type EdgeRec, type SocketRec, type TypeCounts } from './records';
+import { discard, type StoreState } from './state';
+
+const OTHER_TYPES = '(other)';
+const UNKNOWN_RUNTIME: Runtime = { name: 'unknown', version: '', binding: '', libzmq: '', disconnectMsg: false };
+
+/** Whether either end of the edge is a closed socket: nothing brings such an edge back up. */
+export function closedEnd(st: StoreState, edge: EdgeRec): boolean {
+  return st.sockets.get(edge.from)?.closed === true || st.sockets.get(edge.to)?.closed === true;
+}
+
+/** A socket's edges (a copy: safe to change the store while walking it): from it, then bound to it. */
+export function edgesOf(socket: SocketRec | undefined, which: 'all' | 'bound' = 'all'): EdgeRec[] {
+  if (!socket) return [];
+  const edges = which === 'all' ? [...socket.fromEdges] : [];
+  for (const set of socket.boundEdges?.values() ?? []) edges.push(...set);
+  return edges;
+}
+
+export function pick(st: StoreState, ids: readonly string[]): EdgeRec[] {
+  const edges: EdgeRec[] = [];
+  for (const id of ids) {
+    const edge = st.edges.get(id);
+    if (edge) edges.push(edge);
+  }
+  return edges;
+}
+
+export function disconnectEdge(st: StoreState, edgeId: string, reason: string, message: string | null, at: number): void {
+  const edge = st.edges.get(edgeId);
+  if (!edge) return;
+  const sameLoss = edge.phase === 'disconnected';
+  edge.lastDisconnect = combineDisconnect(edge.lastDisconnect, sameLoss, { at, message, reason });
+  edge.touched = true;
+  if (!sameLoss) setPhase(st, edge, 'disconnected', at);
+  st.dirtyEdges.add(edgeId);
+}
+
+export function setPhase(st: StoreState, edge: EdgeRec, phase: EdgePhase, at: number): void {
+  if (phase !== edge.phase && (phase === 'disconnected' || phase === 'retrying')) st.urgentChange = true;
+  edge.phase = phase;
+  edge.phaseAt = at;
+}
+
+export function addTimeline(st: StoreState, edge: EdgeRec, entry: TimelineEntry): void {
+  const max = st.options.timelineLength;
+  const kept = edge.timeline.length >= max ? edge.timeline.slice(edge.timeline.length - max + 1) : edge.timeline;
+  edge.timeline = max > 0 ? appended(kept, entry) : NO_TIMELINE;
+}
+
+/** Adds counts to the edge's (shown side's) message types; past the cap, new names are summed under "(other)". */
+export function addTypes(st: StoreState, edge: EdgeRec, types: Record<string, number> | TypeCounts, cumulative: boolean): void {
+  const pairs = Array.isArray(types) ? types : undefined;
+  const names = pairs ? undefined : Object.keys(types);
+  const n = pairs ? pairs.length / 2 : names!.length;
+  if (n === 0) return;
+  let into = (edge.types ??= []);
+  for (let k = 0; k < n; k++) {
+    const name = pairs ? (pairs[2 * k] as string) : names![k];
+    const count = pairs ? (pairs[2 * k + 1] as number) : (types as Record<string, number>)[name];
+    let key = name;
+    let at = typeIndex(into, name);
+    if (at < 0 && into.length / 2 >= st.limits.messageTypesPerEdge) {
+      key = OTHER_TYPES;
+      at = typeIndex(into, OTHER_TYPES);
+    }
+    if (at < 0) {
+      at = into.length;
+      edge.types = into = appended(appended(into, key), 0); // a new name is rare: keep the list exact-size
+    }
+    const before = into[at + 1] as number;
+    into[at + 1] = cumulative && key !== OTHER_TYPES ? Math.max(before, count) : before + count;
+  }
+}
+
+export function ensureEdge(st: StoreState, from: SocketRec, to: SocketRec, endpoint: string): EdgeRec | undefined {
+  const id = `${from.id}->${to.id}@${endpoint}`;
+  const existing = st.edges.get(id);
+  if (existing) return existing;
+  if (st.edges.size >= st.limits.edges) {
+    discard(st, 'cap:edges');
+    return undefined;
+  }
+  const edge: EdgeRec = {
+    id, from: from.id, to: to.id, endpoint,
+    ...(ROUTER_LIKE.has(to.type) && from.routingId ? { routingId: from.routingId, attribution: 'routing-id' as const } : {}),
+    phase: 'connecting', phaseAt: 0, touched: false, lastHeartbeat: undefined, lastMessage: undefined,
+    fromReports: false, rates: undefined, types: undefined, lastDisconnect: null, retries: undefined,
+    timeline: NO_TIMELINE, sweptState: 'connecting',
+    sentState: undefined, sentHeartbeatAt: undefined, sentMessageAt: undefined, sentOut: 0, sentIn: 0, sentStorm: false,
+  };
+  st.edges.set(id, edge);
+  to.boundEdges ??= new Map();
+  let onEndpoint = to.boundEdges.get(endpoint);
+  if (!onEndpoint) to.boundEdges.set(endpoint, (onEndpoint = new Set()));
+  onEndpoint.add(edge);
+  from.fromEdges = appended(from.fromEdges, edge);
+  if (from.conns) to.pairingDirty = true;
+  st.dirtyEdges.add(id);
+  return edge;
+}
+
+/** Folds what was learnt on a provisional edge (to/from an unknown peer) into the real one. */
+export function mergeEdge(st: StoreState, source: EdgeRec, target: EdgeRec): void {
+  if (source === target) return;
+  if (source.lastMessage !== undefined && (target.lastMessage === undefined || source.lastMessage > target.lastMessage)) target.lastMessage = source.lastMessage;
+  if (source.lastHeartbeat !== undefined && (target.lastHeartbeat === undefined || source.lastHeartbeat > target.lastHeartbeat)) target.lastHeartbeat = source.lastHeartbeat;
+  // Only the shown side's counts are kept (EdgeRec.fromReports): the connector's win over the binder's.
+  if (source.fromReports && !target.fromReports) {
+    target.fromReports = true;
+    target.rates = source.rates;
+    target.types = source.types?.slice();
+  } else if (source.fromReports === target.fromReports) {
+    if (source.rates) rateAbsorb(target.rates ??= newRateRing(), source.rates);
+    if (source.types) addTypes(st, target, source.types, false);
+  }
+  if (source.retries) (target.retries ??= new RetryWindow(st.options.retryStorm.count, st.options.retryStorm.windowMs)).absorb(source.retries);
+  if (!target.touched || source.phaseAt > target.phaseAt) {
+    target.phase = source.phase;
+    target.phaseAt = source.phaseAt;
+  }
+  target.lastDisconnect ??= source.lastDisconnect;
+  target.routingId ??= source.routingId;
+  target.timeline = [...source.timeline, ...target.timeline].sort((a, b) => a.at - b.at).slice(-st.options.timelineLength);
+  target.touched ||= source.touched;
+  st.dirtyEdges.add(target.id);
+  removeEdge(st, source.id);
+}
+
+function removeEdge(st: StoreState, id: string): void {
+  const edge = st.edges.get(id);
+  if (!edge) return;
+  st.edges.delete(id);
+  const bound = st.sockets.get(edge.to)?.boundEdges;
+  const onEndpoint = bound?.get(edge.endpoint);
+  onEndpoint?.delete(edge);
+  if (onEndpoint?.size === 0) bound?.delete(edge.endpoint);
+  const from = st.sockets.get(edge.from);
+  if (from) from.fromEdges = from.fromEdges.filter((e) => e !== edge);
+  st.dirtyEdges.delete(id);
+  st.removedEdges.add(id);
+}
+
+export function syntheticSocket(st: StoreState, nodeId: string, name: string, host: string, routingId: Bin | undefined, binds: string[]): SocketRec | undefined {
+  const id = `${nodeId}/0`;
+  const existing = st.sockets.get(id);
+  if (existing) return existing;
+  if (st.unknownPeers >= st.limits.unknownPeers) {
+    discard(st, 'cap:unknown-peers');
+    return undefined;
+  }
+  const now = st.now();
+  st.unknownPeers++;
+  st.nodes.set(nodeId, {
+    id: nodeId, pid: 0, host, instance: '', name, title: 'unknown peer', runtime: UNKNOWN_RUNTIME, agent: { name: 'none', version: '' },
+    startedAt: now, lastSeenAt: now, dropped: 0, malformed: 0, unknown: true, sentLastSeenAt: now,
+  });
+  st.socketsByNode.set(nodeId, new Set([id]));
+  const socket: SocketRec = {
+    id, nodeId, type: 'UNKNOWN', name, ...(routingId ? { routingId } : {}), options: { disconnectMsg: false },
+    binds: binds.map((b) => ({ requested: b })), connects: [], closed: false, unknown: true, connectEdges: new Map(), fromEdges: NO_EDGES,
+  };
+  st.sockets.set(id, socket);
+  st.dirtyNodes.add(nodeId);
+  st.dirtySockets.add(id);
+  return socket;
+}
+
+/** Placeholders nothing points at any more go away. */
+export function dropOrphans(st: StoreState): void {
+  for (const socket of [...st.sockets.values()]) {
+    if (!socket.unknown || socket.fromEdges.length > 0 || (socket.boundEdges?.size ?? 0) > 0) continue;
+    removeSocket(st, socket.id);
+    removeNode(st, socket.nodeId);
+    st.unknownPeers--;
+  }
+  for (const socket of st.sockets.values()) {
+    for (const [hex, peer] of socket.peers ?? []) if (peer.edgeId !== undefined && !st.edges.has(peer.edgeId)) socket.peers?.delete(hex);
+  }
+}
+
+export function removeSocket(st: StoreState, id: string): void {
+  const socket = st.sockets.get(id);
+  if (!socket) return;
+  for (const edge of edgesOf(socket)) removeEdge(st, edge.id);
+  for (const log of socket.conns ?? []) st.connOwner.delete(`${id}#${log.conn}`);
+  st.sockets.delete(id);
+  st.socketsByNode.get(socket.nodeId)?.delete(id);
+  st.dirtySockets.delete(id);
+  st.removedSockets.add(id);
+}
+
+export function removeNode(st: StoreState, id: string): void {
+  st.nodes.delete(id);
+  st.socketsByNode.delete(id);
+  st.dirtyNodes.delete(id);
+  st.removedNodes.add(id);
+}
+
+export function evictClosedSocket(st: StoreState): boolean {
+  for (const socket of st.sockets.values()) {
+    if (socket.closed && !socket.unknown) {
+      removeSocket(st, socket.id);
+      discard(st, 'cap:evicted-closed-sockets');
+      st.topologyDirty = true;
+      return true;
+    }
+  }
+  return false;
+}

@@ -1,0 +1,416 @@
+/**
+ * Ingest: each telemetry message (docs/PROTOCOL.md) stored as the facts it carries. Agent times
+ * become collector times through the agent's clock offset, capped at the arrival.
+ */
+import { binLabel } from '../../protocol/bin';
+import type {
+  Bin, DisconnectMsgMsg, EndpointMsg, HelloMsg, MonitorEventMsg, PeerTraffic, SnapshotMsg, SocketInfo, TelemetryMsg,
+} from '../../protocol/types';
+import { parseEndpoint, sameEndpoint } from '../endpoints';
+import { REASONS, RetryWindow, combineDisconnect, newRateRing, rateAdd } from '../rules';
+import type { TimelineEntry } from '../../shared/snapshot';
+import { changed } from './changes';
+import { addTimeline, addTypes, closedEnd, disconnectEdge, edgesOf, evictClosedSocket, pick, setPhase } from './graph';
+import { edgeStateNow } from './liveness';
+import {
+  NO_EDGES, bindDisplay, endpointRec, intern, latestOf, scriptName, type AgentRec, type EdgeRec, type EndpointRec, type NodeRec, type SocketRec,
+} from './records';
+import { firstMessages, peerEdge, previousPeerEdge, resolveIfDirty } from './resolution';
+import { discard, type StoreState } from './state';
+
+/** How long the least-delay clock offset of an agent is trusted before it is measured afresh. */
+const OFFSET_REFRESH_MS = 30_000;
+
+export function apply(st: StoreState, agentKey: string, msg: TelemetryMsg, receivedAt: number): void {
+  let agent = st.agents.get(agentKey);
+  if (!agent) {
+    agent = { offset: Infinity, offsetAt: receivedAt };
+    st.agents.set(agentKey, agent);
+  }
+  const offset = receivedAt - msg.at;
+  // Re-estimated now and then, so a clock that is set back is followed within OFFSET_REFRESH_MS.
+  if (msg.t === 'hello' || offset <= agent.offset || receivedAt - agent.offsetAt > OFFSET_REFRESH_MS) {
+    agent.offset = offset;
+    agent.offsetAt = receivedAt;
+  }
+  if (msg.t === 'hello') {
+    hello(st, agentKey, agent, msg, receivedAt);
+    return;
+  }
+  const node = agent.nodeId === undefined ? undefined : st.nodes.get(agent.nodeId);
+  if (!node) {
+    discard(st, 'before-hello');
+    return;
+  }
+  node.lastSeenAt = receivedAt;
+  const agentOffset = agent.offset;
+  const clock = (t: number) => Math.min(t + agentOffset, receivedAt);
+  switch (msg.t) {
+    case 'snapshot':
+      snapshotMsg(st, node, msg, agentOffset, receivedAt);
+      break;
+    case 'socket':
+      upsertSocket(st, node, msg);
+      break;
+    case 'endpoint':
+      endpoint(st, node, msg, clock(msg.at));
+      break;
+    case 'event':
+      event(st, node, msg, clock(msg.at));
+      break;
+    case 'traffic':
+      for (const p of msg.peers) traffic(st, node, p, agentOffset, receivedAt, receivedAt, false);
+      break;
+    case 'disconnect-msg':
+      disconnectMsg(st, node, msg, clock(msg.at));
+      break;
+    case 'close':
+      close(st, node, msg.socket, clock(msg.at));
+      break;
+    case 'beat':
+      if (node.dropped !== msg.dropped) {
+        node.dropped = msg.dropped;
+        st.dirtyNodes.add(node.id);
+      }
+      break;
+    case 'bye':
+      agentGone(st, agentKey, `bye: ${msg.reason}`, receivedAt);
+      return;
+  }
+  changed(st);
+}
+
+export function agentGone(st: StoreState, agentKey: string, reason: string, at: number): void {
+  const agent = st.agents.get(agentKey);
+  st.agents.delete(agentKey);
+  const node = agent?.nodeId === undefined ? undefined : st.nodes.get(agent.nodeId);
+  if (!node || node.agentKey !== agentKey || node.exitedAt !== undefined) return;
+  exitNode(st, node, reason, at);
+  changed(st);
+}
+
+export function malformed(st: StoreState, agentKey: string | undefined, _reason: string, _detail: string): void {
+  // Per-reason totals belong to the collector (CollectorStatus); the node shows its own count.
+  const nodeId = agentKey === undefined ? undefined : st.agents.get(agentKey)?.nodeId;
+  const node = nodeId === undefined ? undefined : st.nodes.get(nodeId);
+  if (!node) return;
+  node.malformed++;
+  st.dirtyNodes.add(node.id);
+  changed(st);
+}
+
+function hello(st: StoreState, agentKey: string, agent: AgentRec, msg: HelloMsg, receivedAt: number): void {
+  const id = `${msg.host}:${msg.pid}:${msg.instance}`;
+  // Same host and pid, another instance: the pid was reused, so the earlier process is gone.
+  for (const other of st.nodes.values()) {
+    if (other.id !== id && !other.unknown && other.host === msg.host && other.pid === msg.pid && other.exitedAt === undefined) {
+      exitNode(st, other, 'process restarted', receivedAt);
+    }
+  }
+  let node = st.nodes.get(id);
+  if (!node) {
+    if (st.nodes.size >= st.limits.nodes) {
+      discard(st, 'cap:nodes');
+      return;
+    }
+    node = {
+      id, pid: msg.pid, host: msg.host, instance: msg.instance, name: '', title: msg.title, runtime: msg.runtime,
+      agent: msg.agent, startedAt: 0, lastSeenAt: receivedAt, dropped: 0, malformed: 0, sentLastSeenAt: receivedAt,
+    };
+    st.nodes.set(id, node);
+    st.socketsByNode.set(id, new Set());
+  }
+  node.name = msg.node ?? scriptName(msg.argv) ?? msg.title;
+  node.title = msg.title;
+  node.runtime = msg.runtime;
+  node.agent = msg.agent;
+  node.startedAt = Math.min(msg.startedAt + agent.offset, receivedAt);
+  node.lastSeenAt = receivedAt;
+  // The process now reports over this connection (e.g. after a collector restart): forget the old one.
+  if (node.agentKey !== undefined && node.agentKey !== agentKey) st.agents.delete(node.agentKey);
+  node.agentKey = agentKey;
+  node.probe = agentKey.startsWith('probe:') || undefined;
+  if (node.exitedAt !== undefined) {
+    // The same process instance speaks again: its telemetry connection was lost, not the process.
+    node.exitedAt = undefined;
+    st.topologyDirty = true;
+  }
+  agent.nodeId = id;
+  st.dirtyNodes.add(id);
+  changed(st);
+}
+
+function snapshotMsg(st: StoreState, node: NodeRec, msg: SnapshotMsg, offset: number, receivedAt: number): void {
+  const clock = (t: number) => Math.min(t + offset, receivedAt);
+  node.dropped = msg.dropped;
+  st.dirtyNodes.add(node.id);
+  const reported = new Set<string>();
+  for (const s of msg.sockets) {
+    const socket = upsertSocket(st, node, s);
+    if (!socket) continue;
+    reported.add(socket.id);
+    socket.binds = s.endpoints.filter((e) => e.op === 'bind').map((e) => endpointRec(e.requested, e.resolved));
+    socket.connects = s.endpoints.filter((e) => e.op === 'connect').map((e) => endpointRec(e.requested, e.resolved));
+    socket.closed = s.closed;
+    st.topologyDirty = true;
+  }
+  // Sockets the agent no longer lists are gone from the process.
+  for (const socketId of st.socketsByNode.get(node.id) ?? []) {
+    const socket = st.sockets.get(socketId);
+    if (socket && !reported.has(socketId) && !socket.closed) close(st, node, Number(socketId.slice(node.id.length + 1)), clock(msg.at));
+  }
+  for (const s of msg.sockets) for (const p of s.peers) traffic(st, node, p, offset, receivedAt, clock(msg.at), true);
+}
+
+function upsertSocket(st: StoreState, node: NodeRec, info: SocketInfo): SocketRec | undefined {
+  const id = `${node.id}/${info.socket}`;
+  let socket = st.sockets.get(id);
+  if (!socket) {
+    if (st.sockets.size >= st.limits.sockets && !evictClosedSocket(st)) {
+      discard(st, 'cap:sockets');
+      return undefined;
+    }
+    socket = {
+      id, nodeId: node.id, type: info.type, options: info.options, binds: [], connects: [], closed: false,
+      connectEdges: new Map(), fromEdges: NO_EDGES,
+    };
+    st.sockets.set(id, socket);
+    st.socketsByNode.get(node.id)?.add(id);
+  }
+  if (socket.routingId?.hex !== info.routingId?.hex) st.topologyDirty = true;
+  socket.type = info.type;
+  socket.name = info.name;
+  socket.routingId = info.routingId;
+  socket.options = info.options;
+  socket.site = info.site;
+  st.dirtySockets.add(id);
+  st.topologyDirty = true;
+  return socket;
+}
+
+function endpoint(st: StoreState, node: NodeRec, msg: EndpointMsg, at: number): void {
+  const socket = st.sockets.get(`${node.id}/${msg.socket}`);
+  if (!socket) {
+    discard(st, 'unknown-socket');
+    return;
+  }
+  if (!msg.ok) return; // the app saw the error itself; nothing was bound or connected
+  const same = (e: EndpointRec) => e.requested === msg.requested || e.resolved === msg.requested;
+  switch (msg.op) {
+    case 'bind':
+      socket.binds = [...socket.binds.filter((e) => !same(e)), endpointRec(msg.requested, msg.resolved)];
+      break;
+    case 'connect':
+      socket.connects = [...socket.connects.filter((e) => !same(e)), endpointRec(msg.requested, msg.resolved)];
+      break;
+    case 'unbind':
+      socket.binds = socket.binds.filter((e) => !same(e));
+      break;
+    case 'disconnect':
+      for (const [endpoint, edgeIds] of socket.connectEdges) {
+        if (!sameEndpoint(endpoint, msg.requested)) continue;
+        for (const edgeId of edgeIds) disconnectEdge(st, edgeId, REASONS.endpointRemoved, null, at);
+      }
+      socket.connects = socket.connects.filter((e) => !same(e));
+      break;
+  }
+  st.dirtySockets.add(socket.id);
+  st.topologyDirty = true;
+}
+
+function event(st: StoreState, node: NodeRec, msg: MonitorEventMsg, at: number): void {
+  const socket = st.sockets.get(`${node.id}/${msg.socket}`);
+  if (!socket) {
+    discard(st, 'unknown-socket');
+    return;
+  }
+  if (msg.event === 'bind' && msg.address) fillWildcardBind(st, socket, msg.address);
+  // Listener events concern the socket, not any one connection.
+  if (msg.event === 'bind' || msg.event === 'bind:error') return;
+  resolveIfDirty(st);
+  const detail = intern(msg.error ?? (msg.interval !== undefined ? `retry in ${msg.interval} ms` : msg.address));
+  for (const edge of eventEdges(st, socket, msg.address)) {
+    addTimeline(st, edge, { at, event: msg.event, ...(detail !== undefined ? { detail } : {}) });
+    edge.touched = true;
+    st.dirtyEdges.add(edge.id);
+    // A closed socket's last monitor events are read after its `close` was posted: history only.
+    if (closedEnd(st, edge)) continue;
+    switch (msg.event) {
+      case 'connect':
+      case 'connect:delay':
+        // A reconnect under way; a retrying edge stays retrying until a handshake succeeds.
+        if (edge.phase === 'disconnected') setPhase(st, edge, 'connecting', at);
+        break;
+      case 'connect:retry':
+        (edge.retries ??= new RetryWindow(st.options.retryStorm.count, st.options.retryStorm.windowMs)).add(at);
+        setPhase(st, edge, 'retrying', at);
+        break;
+      case 'accept':
+        if (edge.phase === 'disconnected') setPhase(st, edge, 'connecting', at);
+        break;
+      case 'handshake':
+        setPhase(st, edge, 'up', at);
+        break;
+      case 'disconnect': {
+        const state = edgeStateNow(st, edge, at);
+        const reason = state === 'late' || state === 'dead' ? REASONS.heartbeatTimeout : REASONS.disconnectEvent;
+        disconnectEdge(st, edge.id, reason, null, at);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+}
+
+/** The edges a monitor event on `socket` concerns: by connect endpoint, else the one edge on a bound endpoint. */
+function eventEdges(st: StoreState, socket: SocketRec, address: string | undefined): EdgeRec[] {
+  let byAddress: string[] | undefined;
+  for (const [endpoint, ids] of socket.connectEdges) {
+    if (address !== undefined && sameEndpoint(endpoint, address)) byAddress = byAddress ? byAddress.concat(ids) : ids;
+  }
+  if (byAddress) return pick(st, byAddress);
+  if (socket.connectEdges.size === 1 && (address === undefined || !socket.binds.some((b) => sameEndpoint(bindDisplay(b), address)))) {
+    return pick(st, socket.connectEdges.values().next().value as string[]);
+  }
+  // Bound side: the event names only the local endpoint, so it is attributable only when one edge uses it.
+  let found: EdgeRec | undefined;
+  let count = 0;
+  for (const [endpoint, edges] of socket.boundEdges ?? []) {
+    if (address !== undefined && !sameEndpoint(endpoint, address)) continue;
+    count += edges.size;
+    if (count > 1) return [];
+    if (edges.size === 1) found = edges.values().next().value as EdgeRec;
+  }
+  return count === 1 && found ? [found] : [];
+}
+
+function fillWildcardBind(st: StoreState, socket: SocketRec, address: string): void {
+  const open = socket.binds.filter((b) => b.resolved === undefined && parseEndpoint(b.requested)?.port === undefined);
+  if (open.length === 1 && !socket.binds.some((b) => bindDisplay(b) === address)) {
+    open[0].resolved = address;
+    st.dirtySockets.add(socket.id);
+    st.topologyDirty = true;
+  }
+}
+
+/**
+ * One socket's traffic record. Agent times become collector times by `offset`, capped at `latest`
+ * (the arrival); `receivedAt` stamps rates (and counted traffic without stamps).
+ */
+function traffic(st: StoreState, node: NodeRec, p: PeerTraffic, offset: number, latest: number, receivedAt: number, cumulative: boolean): void {
+  const socket = st.sockets.get(`${node.id}/${p.socket}`);
+  if (!socket) {
+    discard(st, 'unknown-socket');
+    return;
+  }
+  if (p.first) firstMessages(st, node, socket, p.peer, p.first, offset);
+  resolveIfDirty(st);
+  const clock = (t: number) => Math.min(t + offset, latest);
+  const counted = p.msgsIn + p.msgsOut > 0;
+  const lastIn = latestOf(p.lastMessageIn, p.lastHeartbeatIn);
+  const lastMessageStamp = latestOf(p.lastMessageIn, p.lastMessageOut);
+  const lastHeartbeatStamp = latestOf(p.lastHeartbeatIn, p.lastHeartbeatOut);
+  const lastMessage = lastMessageStamp !== undefined ? clock(lastMessageStamp) : counted && !cumulative ? receivedAt : undefined;
+  const lastHeartbeat = lastHeartbeatStamp === undefined ? undefined : clock(lastHeartbeatStamp);
+  // Evidence of a live connection: something *arrived* on this side (sends may only be queued).
+  const arrived = lastIn === undefined ? undefined : clock(lastIn);
+  for (const edge of trafficEdges(st, socket, p.peer)) {
+    const fromSide = edge.from === socket.id;
+    edge.touched = true;
+    if (lastMessage !== undefined && (edge.lastMessage === undefined || lastMessage > edge.lastMessage)) edge.lastMessage = lastMessage;
+    if (lastHeartbeat !== undefined && (edge.lastHeartbeat === undefined || lastHeartbeat > edge.lastHeartbeat)) edge.lastHeartbeat = lastHeartbeat;
+    if (fromSide && counted && !edge.fromReports) {
+      // From now on the connector's counts are shown: the binder's, kept until now, are dropped.
+      edge.fromReports = true;
+      edge.rates = undefined;
+      edge.types = undefined;
+    }
+    if (fromSide === edge.fromReports) {
+      // Rates are from the connecting socket's side: what the binder received went "out" from the connector.
+      if (!cumulative && counted) rateAdd(edge.rates ??= newRateRing(), receivedAt, fromSide ? p.msgsOut : p.msgsIn, fromSide ? p.msgsIn : p.msgsOut);
+      addTypes(st, edge, p.types, cumulative);
+    }
+    if (arrived !== undefined && edge.phase !== 'up' && arrived > edge.phaseAt && !closedEnd(st, edge)) {
+      if (edge.phase === 'disconnected') addTimeline(st, edge, { at: arrived, event: 'recovered', detail: 'traffic after disconnect' });
+      setPhase(st, edge, 'up', arrived);
+    }
+    st.dirtyEdges.add(edge.id);
+  }
+}
+
+/** Which edges a socket's traffic belongs to: by routing id where it has one, else all its connections. */
+function trafficEdges(st: StoreState, socket: SocketRec, peer: Bin | undefined): EdgeRec[] {
+  const connectEdges: EdgeRec[] = [];
+  for (const ids of socket.connectEdges.values()) for (const id of ids) {
+    const edge = st.edges.get(id);
+    if (edge) connectEdges.push(edge);
+  }
+  if (peer !== undefined) {
+    // A connecting ROUTER knows its binder by the binder's routing id.
+    const toPeer = connectEdges.filter((e) => st.sockets.get(e.to)?.routingId?.hex === peer.hex);
+    if (toPeer.length > 0) return toPeer;
+    if (socket.binds.length > 0 || connectEdges.length === 0) {
+      const edge = peerEdge(st, socket, peer);
+      return edge ? [edge] : [];
+    }
+    return connectEdges.length === 1 ? connectEdges : [];
+  }
+  if (connectEdges.length > 0) return connectEdges;
+  return edgesOf(socket, 'bound');
+}
+
+function disconnectMsg(st: StoreState, node: NodeRec, msg: DisconnectMsgMsg, at: number): void {
+  const socket = st.sockets.get(`${node.id}/${msg.socket}`);
+  if (!socket) {
+    discard(st, 'unknown-socket');
+    return;
+  }
+  resolveIfDirty(st);
+  const edge = peerEdge(st, socket, msg.peer);
+  if (!edge) return;
+  const message = msg.text ? binLabel(msg.text) : null;
+  const entry: TimelineEntry = { at, event: 'disconnect-msg', detail: message ?? `peer ${binLabel(msg.peer)}` };
+  // It ends the previous connection with that routing id, whose loss is already shown, when the edge is
+  // up since after the ROUTER read it (handshake or traffic; the two ends' telemetry travels apart), or
+  // has not been up since its last loss (connecting, retrying), or is a replacing DEALER's new edge.
+  const previous = edge.phase === 'disconnected' ? undefined : previousPeerEdge(st, socket, msg.peer, edge);
+  if (edge.phase === 'up' ? at < edge.phaseAt : edge.phase !== 'disconnected' && (edge.touched || previous !== undefined)) {
+    if (previous) {
+      addTimeline(st, previous, entry);
+      disconnectEdge(st, previous.id, REASONS.disconnectMsg, message, at);
+    } else {
+      addTimeline(st, edge, entry);
+      edge.lastDisconnect = combineDisconnect(edge.lastDisconnect, true, { at, message, reason: REASONS.disconnectMsg });
+      st.dirtyEdges.add(edge.id);
+    }
+    return;
+  }
+  addTimeline(st, edge, entry);
+  disconnectEdge(st, edge.id, REASONS.disconnectMsg, message, at);
+}
+
+function close(st: StoreState, node: NodeRec, socketNumber: number, at: number): void {
+  const socket = st.sockets.get(`${node.id}/${socketNumber}`);
+  if (!socket) {
+    discard(st, 'unknown-socket');
+    return;
+  }
+  socket.closed = true;
+  for (const edge of edgesOf(socket)) disconnectEdge(st, edge.id, REASONS.socketClosed, null, at);
+  st.dirtySockets.add(socket.id);
+  st.topologyDirty = true;
+}
+
+function exitNode(st: StoreState, node: NodeRec, reason: string, at: number): void {
+  node.exitedAt = at;
+  st.urgentChange = true;
+  st.dirtyNodes.add(node.id);
+  for (const socketId of st.socketsByNode.get(node.id) ?? []) {
+    for (const edge of edgesOf(st.sockets.get(socketId))) {
+      addTimeline(st, edge, { at, event: 'disconnect', detail: `${REASONS.processExited} (${reason})` });
+      disconnectEdge(st, edge.id, REASONS.processExited, null, at);
+    }
+  }
+  st.topologyDirty = true;
+}

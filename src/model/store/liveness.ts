@@ -1,0 +1,23 @@
+/** Liveness: the state an edge or a node is in now, from its phase and the age of its last stamps (rules.ts). */
+import { edgeState, livenessAge } from '../rules';
+import type { EdgeState, NodeState } from '../../shared/snapshot';
+import type { EdgeRec, NodeRec } from './records';
+import type { StoreState } from './state';
+
+export function edgeStateNow(st: StoreState, edge: EdgeRec, now: number): EdgeState {
+  return edgeState(edge.phase, edgeExited(st, edge), livenessAge(now, edge.lastHeartbeat, edge.lastMessage), st.options);
+}
+
+export function edgeExited(st: StoreState, edge: EdgeRec): boolean {
+  const exited = (socketId: string) => {
+    const socket = st.sockets.get(socketId);
+    return socket !== undefined && st.nodes.get(socket.nodeId)?.exitedAt !== undefined;
+  };
+  return exited(edge.from) || exited(edge.to);
+}
+
+export function nodeState(st: StoreState, node: NodeRec, now: number): NodeState {
+  if (node.exitedAt !== undefined) return 'exited';
+  if (!node.unknown && now - node.lastSeenAt > st.options.deadAfterMs) return 'stale';
+  return 'live';
+}

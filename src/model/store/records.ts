@@ -1,0 +1,202 @@
+/**
+ * The store's records: the facts as they arrive (nodes, sockets, endpoints, per-edge stamps and
+ * events), and the small helpers that keep them compact. Views are built from them (views.ts).
+ */
+import type { Bin, CreationSite, Runtime, SocketOptions, SocketType } from '../../protocol/types';
+import type { EvidenceKind, Stamp } from '../attribution';
+import type { EdgePhase, RateRing, RetryWindow } from '../rules';
+import type { Attribution, EdgeState, LastDisconnect, NodeState, TimelineEntry } from '../../shared/snapshot';
+
+export const ROUTER_LIKE: ReadonlySet<SocketType> = new Set(['ROUTER', 'STREAM', 'SERVER', 'PEER']);
+
+export interface AgentRec {
+  nodeId?: string;
+  /**
+   * Agent clock → collector clock: the smallest receivedAt − msg.at seen lately (the least delayed
+   * message), so a backlog delivered late does not make its old stamps look fresh.
+   */
+  offset: number;
+  offsetAt: number;
+}
+
+export interface NodeRec {
+  id: string;
+  pid: number;
+  host: string;
+  instance: string;
+  name: string;
+  title: string;
+  runtime: Runtime;
+  agent: { name: string; version: string };
+  startedAt: number;
+  lastSeenAt: number;
+  exitedAt?: number;
+  dropped: number;
+  malformed: number;
+  /** The connection this node currently reports over; an older connection's loss does not end it. */
+  agentKey?: string;
+  /** Synthetic: an unknown peer (no agent). */
+  unknown?: boolean;
+  probe?: boolean;
+  sentState?: NodeState;
+  sentLastSeenAt: number;
+}
+
+export interface EndpointRec {
+  requested: string;
+  resolved?: string;
+}
+
+/** A log of first messages on the agent's clock, with that agent's clock offset when it came. */
+export interface FirstLogRec {
+  in: readonly Stamp[];
+  out: readonly Stamp[];
+  /** The reporting node's host and agent clock → collector clock offset (for logs from other hosts). */
+  host: string;
+  offset: number;
+}
+
+export interface PeerRec {
+  peer: Bin;
+  edgeId?: string;
+  /** How edgeId was chosen. */
+  how?: Attribution;
+  /** The ROUTER's side of the connection: its first messages with this peer. */
+  first?: FirstLogRec;
+}
+
+/** A connecting socket's log of one connection (ConnLogRec.conn: 1, 2, … after each disconnect). */
+export interface ConnLogRec extends FirstLogRec {
+  conn: number;
+}
+
+export interface SocketRec {
+  id: string;
+  nodeId: string;
+  type: SocketType;
+  name?: string;
+  routingId?: Bin;
+  options: SocketOptions;
+  site?: CreationSite;
+  binds: EndpointRec[];
+  connects: EndpointRec[];
+  closed: boolean;
+  unknown?: boolean;
+  /** Resolution: connect endpoint → the edges it currently reaches. */
+  connectEdges: Map<string, string[]>;
+  /** ROUTER-like sockets: peers by routing id hex, and the edge each is attributed to (created on the first peer). */
+  peers?: Map<string, PeerRec>;
+  /**
+   * Edges bound here (`to` is this socket), by their endpoint: a bound-side monitor event names only
+   * the endpoint, and is attributable only when exactly one edge uses it. Without this index every
+   * such event scanned all the socket's edges (milliseconds on a ROUTER with thousands of peers).
+   */
+  boundEdges?: Map<string, Set<EdgeRec>>;
+  /** Edges from here (`from` is this socket): exact-size, replaced on change (a connector has one or a few). */
+  fromEdges: readonly EdgeRec[];
+  /** Connecting DEALER/REQ/REP sockets: the first messages of their latest connections. */
+  conns?: ConnLogRec[];
+  /** ROUTERs: anonymous peers paired with connections from the logs (attribution.ts), by routing id hex. */
+  pairings?: Map<string, { edgeId: string; how: EvidenceKind; connection: string }>;
+  /** ROUTERs: a peer or a connector's log changed since pairings were made. */
+  pairingDirty?: boolean;
+}
+
+/**
+ * Message type counts as a flat [name, count, name, count, …] list: a handful of names per edge, so a
+ * linear scan beats a dictionary object, and the names are the strings JSON.parse interned.
+ */
+export type TypeCounts = (string | number)[];
+export const NO_TIMELINE: readonly TimelineEntry[] = Object.freeze([]);
+export const NO_EDGES: readonly EdgeRec[] = Object.freeze([]);
+
+export interface EdgeRec {
+  id: string;
+  from: string;
+  to: string;
+  endpoint: string;
+  routingId?: Bin;
+  attribution?: Attribution;
+  phase: EdgePhase;
+  phaseAt: number;
+  /** Whether any telemetry has touched the edge (a fresh edge takes a merged edge's phase). */
+  touched: boolean;
+  lastHeartbeat: number | undefined;
+  lastMessage: number | undefined;
+  /**
+   * Whether the connecting side reports traffic for this edge. Its counts are then the ones shown,
+   * so only the shown side's rates and types are kept: the binder's until the connector reports,
+   * the connector's from then on (the flag never goes back).
+   */
+  fromReports: boolean;
+  /** Created on the first counted message. */
+  rates: RateRing | undefined;
+  types: TypeCounts | undefined;
+  lastDisconnect: LastDisconnect | null;
+  /** Created on the first connect:retry. */
+  retries: RetryWindow | undefined;
+  /** Replaced, never changed in place (so arrays stay exactly as long as their entries). */
+  timeline: readonly TimelineEntry[];
+  sweptState: EdgeState;
+  /**
+   * What the last diff said about the fields that change with the clock (state, rates, storm) and the
+   * stamps the ages count from; sentState undefined: never sent. Ages alone are not a change: the
+   * consumer ticks them on from the diff's takenAt (docs/SNAPSHOT.md).
+   */
+  sentState: EdgeState | undefined;
+  sentHeartbeatAt: number | undefined;
+  sentMessageAt: number | undefined;
+  sentOut: number;
+  sentIn: number;
+  sentStorm: boolean;
+}
+
+/** Strings that repeat in timelines (event addresses, errors) kept once, not once per edge. */
+const interned = new Map<string, string>();
+const INTERNED_STRINGS = 1024;
+
+export function intern<T extends string | undefined>(text: T): T {
+  if (text === undefined) return text;
+  const known = interned.get(text);
+  if (known !== undefined) return known as T;
+  if (interned.size >= INTERNED_STRINGS) interned.clear();
+  interned.set(text, text);
+  return text;
+}
+
+/**
+ * `list` + `item` in an array of exactly that length. Spreads and pushes reserve room for 16 more
+ * elements, which on thousands of edges with one or two entries each was most of their arrays' size.
+ */
+export function appended<T>(list: readonly T[], item: T): T[] {
+  const out = new Array<T>(list.length + 1);
+  for (let i = 0; i < list.length; i++) out[i] = list[i];
+  out[list.length] = item;
+  return out;
+}
+
+/** Where `name` sits in a flat [name, count, …] list, or -1. */
+export function typeIndex(types: TypeCounts, name: string): number {
+  for (let k = 0; k < types.length; k += 2) if (types[k] === name) return k;
+  return -1;
+}
+
+/** The later of two optional times. */
+export function latestOf(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined ? b : b === undefined || a >= b ? a : b;
+}
+
+export function endpointRec(requested: string, resolved: string | undefined): EndpointRec {
+  return resolved === undefined ? { requested } : { requested, resolved };
+}
+
+/** An endpoint as shown and matched: the resolved form when known (wildcard port filled in). */
+export function bindDisplay(e: EndpointRec): string {
+  return e.resolved ?? e.requested;
+}
+
+/** "worker.js" from ["node", "/app/worker.js", …]; undefined when argv names no script. */
+export function scriptName(argv: string[]): string | undefined {
+  const script = argv.slice(1).find((a) => !a.startsWith('-'));
+  return script ? script.split(/[\\/]/).pop() : undefined;
+}

@@ -1,0 +1,303 @@
+/**
+ * Resolution: which socket each connect reaches (endpoints.ts) and which connecting socket each
+ * ROUTER peer is (attribution.ts, docs/SNAPSHOT.md "Attribution"), recomputed from the facts when
+ * they change (StoreState.topologyDirty), before anything reads the edges.
+ */
+import { binLabel } from '../../protocol/bin';
+import type { Bin, FirstMessages } from '../../protocol/types';
+import type { Attribution } from '../../shared/snapshot';
+import { pairPeers, type ConnectionEvidence, type EvidenceKind, type PeerEvidence, type Stamp } from '../attribution';
+import { matchKeys } from '../endpoints';
+import { ROUTER_LIKE, bindDisplay, type EdgeRec, type FirstLogRec, type NodeRec, type PeerRec, type SocketRec } from './records';
+import { discard, type StoreState } from './state';
+import { dropOrphans, edgesOf, ensureEdge, mergeEdge, pick, syntheticSocket } from './graph';
+
+/** Routing ids remembered per ROUTER (anonymous peers get a new one on every reconnect). */
+const PEERS_PER_SOCKET = 4096;
+/** Two agents on one host whose offsets differ by less than this read one clock. */
+const SAME_CLOCK_MS = 50;
+/** Connection logs kept per connecting socket: enough for a few reconnects in a row. */
+const CONNECTIONS_KEPT = 4;
+
+export function resolveIfDirty(st: StoreState): void {
+  if (st.topologyDirty) resolve(st);
+}
+
+/** Recomputes which socket each connect reaches and which socket each ROUTER peer is. */
+function resolve(st: StoreState): void {
+  st.topologyDirty = false;
+  const binders = new Map<string, { socket: SocketRec; endpoint: string }[]>();
+  st.byRoutingId = new Map();
+  for (const socket of st.sockets.values()) {
+    if (socket.unknown) continue;
+    const node = st.nodes.get(socket.nodeId);
+    if (!node) continue;
+    if (socket.routingId) {
+      // Exact-size arrays: a push would reserve room for 17 (most routing ids have one claimant).
+      const list = st.byRoutingId.get(socket.routingId.hex);
+      st.byRoutingId.set(socket.routingId.hex, list ? [...list, socket] : [socket]);
+    }
+    // Only a live process's open socket can accept a new connection.
+    if (socket.closed || node.exitedAt !== undefined) continue;
+    for (const bind of socket.binds) {
+      const endpoint = bindDisplay(bind);
+      for (const key of matchKeys(endpoint, node.host, node.id)) {
+        const list = binders.get(key) ?? [];
+        if (!list.some((b) => b.socket === socket)) list.push({ socket, endpoint });
+        binders.set(key, list);
+      }
+    }
+  }
+
+  for (const socket of [...st.sockets.values()]) {
+    const node = st.nodes.get(socket.nodeId);
+    if (socket.unknown || socket.closed || !node || node.exitedAt !== undefined) continue;
+    const previous = socket.connectEdges;
+    socket.connectEdges = new Map();
+    for (const connect of socket.connects) {
+      const endpoint = bindDisplay(connect);
+      const targets: { socket: SocketRec; endpoint: string }[] = [];
+      for (const key of matchKeys(endpoint, node.host, node.id)) {
+        for (const b of binders.get(key) ?? []) if (b.socket !== socket && !targets.some((t) => t.socket === b.socket)) targets.push(b);
+      }
+      const earlier = (previous.get(endpoint) ?? []).filter((id) => {
+        const edge = st.edges.get(id);
+        return edge !== undefined && st.sockets.get(edge.to)?.unknown !== true;
+      });
+      if (targets.length === 0 && earlier.length > 0) {
+        // Its binder went away: the connect stays on that (now disconnected) edge until another binds.
+        socket.connectEdges.set(endpoint, earlier);
+        continue;
+      }
+      if (targets.length === 0) {
+        const placeholder = endpointPeer(st, endpoint, node);
+        if (placeholder) targets.push({ socket: placeholder, endpoint });
+      }
+      const edgeIds: string[] = [];
+      for (const target of targets) {
+        const edge = ensureEdge(st, socket, target.socket, target.endpoint);
+        if (edge) edgeIds.push(edge.id);
+      }
+      socket.connectEdges.set(endpoint, edgeIds.slice()); // exact size: one edge per connect is the rule
+      // A connect that was waiting on a placeholder now reaches a real binder: move its history over.
+      for (const oldId of previous.get(endpoint) ?? []) {
+        const old = st.edges.get(oldId);
+        if (!old || edgeIds.includes(oldId) || !st.sockets.get(old.to)?.unknown) continue;
+        const target = edgeIds.length === 1 ? st.edges.get(edgeIds[0]) : undefined;
+        if (target) mergeEdge(st, old, target);
+      }
+    }
+  }
+
+  for (const socket of st.sockets.values()) {
+    if (socket.closed || !socket.peers) continue;
+    if (socket.pairingDirty) pairRouter(st, socket);
+    for (const peer of socket.peers.values()) {
+      const current = peer.edgeId === undefined ? undefined : st.edges.get(peer.edgeId);
+      const found = attributePeer(st, socket, peer, current);
+      if (!found) continue;
+      if (found.edge === current) {
+        if (peer.how !== found.how) assignPeer(st, peer, current, found.how);
+        continue;
+      }
+      if (current && st.sockets.get(current.from)?.unknown) mergeEdge(st, current, found.edge);
+      else if (current?.routingId?.hex === peer.peer.hex) {
+        // Evidence moved the peer to another socket: the edge it leaves no longer knows its id.
+        current.routingId = undefined;
+        current.attribution = undefined;
+        st.dirtyEdges.add(current.id);
+      }
+      assignPeer(st, peer, found.edge, found.how);
+    }
+  }
+  dropOrphans(st);
+}
+
+/** A ROUTER's record of a peer, made on first sight (the oldest is forgotten past PEERS_PER_SOCKET). */
+function peerRec(st: StoreState, router: SocketRec, peer: Bin): PeerRec {
+  const peers = (router.peers ??= new Map());
+  let rec = peers.get(peer.hex);
+  if (!rec) {
+    if (peers.size >= PEERS_PER_SOCKET) {
+      // Forget the oldest mapping (its edge stays); that peer is attributed afresh if it speaks again.
+      peers.delete(peers.keys().next().value as string);
+      discard(st, 'cap:forgotten-peers');
+    }
+    rec = { peer };
+    peers.set(peer.hex, rec);
+    router.pairingDirty = true;
+  }
+  return rec;
+}
+
+/** The edge for a ROUTER's peer, attributing the peer on first sight. */
+export function peerEdge(st: StoreState, router: SocketRec, peer: Bin): EdgeRec | undefined {
+  const rec = peerRec(st, router, peer);
+  const current = rec.edgeId === undefined ? undefined : st.edges.get(rec.edgeId);
+  if (current) return current;
+  if (router.pairingDirty) pairRouter(st, router);
+  const found = attributePeer(st, router, rec, undefined);
+  if (!found) return undefined;
+  assignPeer(st, rec, found.edge, found.how);
+  return found.edge;
+}
+
+function assignPeer(st: StoreState, rec: PeerRec, edge: EdgeRec, how: Attribution): void {
+  rec.edgeId = edge.id;
+  rec.how = how;
+  if (edge.routingId?.hex !== rec.peer.hex) edge.routingId = rec.peer;
+  edge.attribution = how;
+  st.dirtyEdges.add(edge.id);
+}
+
+/**
+ * Which edge a ROUTER's peer is, and how that was decided: the socket that set routing id R; else
+ * the connection whose first messages fit the peer's (pairRouter); else, with no message evidence
+ * either way, the single connecting socket not otherwise accounted for; else an "unknown peer R".
+ */
+function attributePeer(st: StoreState, router: SocketRec, rec: PeerRec, current: EdgeRec | undefined): { edge: EdgeRec; how: Attribution } | undefined {
+  const peer = rec.peer;
+  const live = (s: SocketRec): boolean => !s.closed && st.nodes.get(s.nodeId)?.exitedAt === undefined;
+  // A reused routing id (a worker replacing its socket) is the open socket's, not a closed one's.
+  const claimants = (st.byRoutingId.get(peer.hex) ?? []).filter((s) => s !== router).sort((a, b) => Number(live(b)) - Number(live(a)));
+  for (const claimant of claimants) {
+    for (const edgeId of [...claimant.connectEdges.values()].flat()) {
+      const edge = st.edges.get(edgeId);
+      if (edge?.to === router.id) return { edge, how: 'routing-id' };
+    }
+  }
+  const liveClaimants = claimants.filter(live);
+  const claimant = liveClaimants.length === 1 ? liveClaimants[0] : claimants.length === 1 ? claimants[0] : undefined;
+  if (claimant) {
+    const edge = ensureEdge(st, claimant, router, router.binds[0] ? bindDisplay(router.binds[0]) : '');
+    return edge && { edge, how: 'routing-id' };
+  }
+  const paired = router.pairings?.get(peer.hex);
+  const pairedEdge = paired === undefined ? undefined : st.edges.get(paired.edgeId);
+  if (pairedEdge && paired) return { edge: pairedEdge, how: paired.how };
+  // A socket that logged its messages is someone else when the peer's own messages fit none of its connections.
+  const peerSpoke = (rec.first?.in.length ?? 0) > 0;
+  const contradicts = (from: SocketRec): boolean => peerSpoke && from.conns !== undefined && from.conns.some((c) => c.out.length > 0);
+  // An earlier attribution stands until evidence says otherwise.
+  const currentFrom = current === undefined ? undefined : st.sockets.get(current.from);
+  if (current && currentFrom && !currentFrom.unknown && !contradicts(currentFrom)) return { edge: current, how: rec.how ?? 'only-candidate' };
+
+  const accountedFor = new Set<string>();
+  for (const other of router.peers?.values() ?? []) {
+    const edge = other.peer.hex === peer.hex || other.edgeId === undefined ? undefined : st.edges.get(other.edgeId);
+    if (edge && edge.phase !== 'disconnected') accountedFor.add(edge.from);
+  }
+  const connectors = new Map<string, EdgeRec>();
+  for (const edge of edgesOf(router, 'bound')) {
+    const from = st.sockets.get(edge.from);
+    if (!from || from.unknown || from.routingId || accountedFor.has(from.id)) continue;
+    if (contradicts(from)) continue;
+    if ([...from.connectEdges.values()].some((ids) => ids.includes(edge.id))) connectors.set(from.id, edge);
+  }
+  if (connectors.size === 1) return { edge: [...connectors.values()][0], how: 'only-candidate' };
+  if (current && currentFrom?.unknown) return { edge: current, how: 'unknown' };
+  const edge = unknownPeer(st, router, peer);
+  return edge && { edge, how: 'unknown' };
+}
+
+/**
+ * Pairs the ROUTER's anonymous peers with its connectors' connections by their first messages
+ * (attribution.ts). Settled peers (paired, their edge since disconnected) keep their pairing and
+ * their connection; a connection of a socket with one connect endpoint goes to one peer in all.
+ */
+function pairRouter(st: StoreState, router: SocketRec): void {
+  router.pairingDirty = false;
+  const previous = router.pairings;
+  const kept = new Map<string, { edgeId: string; how: EvidenceKind; connection: string }>();
+  const peers: PeerEvidence[] = [];
+  let routerLog: FirstLogRec | undefined;
+  for (const rec of router.peers?.values() ?? []) {
+    if (!rec.first || st.byRoutingId.has(rec.peer.hex)) continue;
+    const before = previous?.get(rec.peer.hex);
+    if (before && st.edges.get(before.edgeId)?.phase === 'disconnected') {
+      kept.set(rec.peer.hex, before);
+      continue;
+    }
+    if (before && st.connOwner.get(before.connection) === router.id) st.connOwner.delete(before.connection);
+    routerLog ??= rec.first;
+    peers.push({ key: rec.peer.hex, in: rec.first.in, out: rec.first.out });
+  }
+  router.pairings = kept.size > 0 ? kept : undefined;
+  if (peers.length === 0 || !routerLog) return;
+  const connections: ConnectionEvidence[] = [];
+  const edgeOf = new Map<string, EdgeRec>();
+  for (const edge of edgesOf(router, 'bound')) {
+    const from = st.sockets.get(edge.from);
+    if (!from?.conns || from.unknown || from.routingId) continue;
+    for (const log of from.conns) {
+      const key = `${from.id}#${log.conn}`;
+      // One host, one clock: stamps compare as they are (each offset holds some transport delay);
+      // across hosts, or clocks that disagree, through each agent's offset.
+      const apart = log.offset - routerLog.offset;
+      const shift = log.host === routerLog.host && Math.abs(apart) < SAME_CLOCK_MS ? 0 : apart;
+      const moved = (stamps: readonly Stamp[]): readonly Stamp[] => (shift === 0 ? stamps : stamps.map(([t, fp]) => [t + shift, fp] as const));
+      connections.push({ key, out: moved(log.out), in: moved(log.in) });
+      edgeOf.set(key, edge);
+    }
+  }
+  const taken = new Set<string>();
+  for (const [key, owner] of st.connOwner) if (owner !== router.id) taken.add(key);
+  for (const pairing of kept.values()) taken.add(pairing.connection);
+  const pairs = pairPeers(peers, connections, taken);
+  if (pairs.size === 0) return;
+  const pairings = (router.pairings ??= new Map());
+  for (const [hex, pairing] of pairs) {
+    const edge = edgeOf.get(pairing.connection);
+    if (!edge) continue;
+    pairings.set(hex, { edgeId: edge.id, how: pairing.how, connection: pairing.connection });
+    // A socket connected to several endpoints logs its connections together: not one peer's alone.
+    if ((st.sockets.get(edge.from)?.connects.length ?? 0) <= 1) st.connOwner.set(pairing.connection, router.id);
+  }
+}
+
+/** What a socket's traffic record says about its first messages (evidence for pairRouter). */
+export function firstMessages(st: StoreState, node: NodeRec, socket: SocketRec, peer: Bin | undefined, first: FirstMessages, offset: number): void {
+  const log = { in: first.in, out: first.out, host: node.host, offset };
+  if (peer !== undefined) {
+    if (!ROUTER_LIKE.has(socket.type)) return;
+    peerRec(st, socket, peer).first = log;
+    socket.pairingDirty = true;
+    st.topologyDirty = true;
+    return;
+  }
+  if (socket.routingId) return; // attributed by its id
+  const conn = first.conn ?? 1;
+  const conns = (socket.conns ?? []).filter((c) => c.conn !== conn);
+  conns.push({ ...log, conn });
+  conns.sort((a, b) => a.conn - b.conn);
+  socket.conns = conns.length > CONNECTIONS_KEPT ? conns.slice(-CONNECTIONS_KEPT) : conns;
+  for (const edge of socket.fromEdges) {
+    const to = st.sockets.get(edge.to);
+    if (to) to.pairingDirty = true;
+  }
+  st.topologyDirty = true;
+}
+
+/** The latest other socket's edge to `router` with the same routing id (a replaced DEALER), if kept. */
+export function previousPeerEdge(st: StoreState, router: SocketRec, peer: Bin, current: EdgeRec): EdgeRec | undefined {
+  let found: EdgeRec | undefined;
+  for (const claimant of st.byRoutingId.get(peer.hex) ?? []) {
+    if (claimant.id === current.from) continue;
+    for (const edge of pick(st, [...claimant.connectEdges.values()].flat())) {
+      if (edge.to === router.id && (!found || edge.phaseAt > found.phaseAt)) found = edge;
+    }
+  }
+  return found;
+}
+
+function unknownPeer(st: StoreState, router: SocketRec, peer: Bin): EdgeRec | undefined {
+  const routerNode = st.nodes.get(router.nodeId);
+  const socket = syntheticSocket(st, `?peer:${router.id}:${peer.hex}`, `unknown peer ${binLabel(peer)}`, routerNode?.host ?? '', peer, []);
+  return socket && ensureEdge(st, socket, router, router.binds[0] ? bindDisplay(router.binds[0]) : '');
+}
+
+/** A connect that reaches no known binder goes to a placeholder for the endpoint, so it stays visible. */
+function endpointPeer(st: StoreState, endpoint: string, node: NodeRec): SocketRec | undefined {
+  const key = matchKeys(endpoint, node.host, node.id)[0] ?? endpoint;
+  return syntheticSocket(st, `?endpoint:${key}`, `unknown peer at ${endpoint}`, node.host, undefined, [endpoint]);
+}

@@ -1,0 +1,92 @@
+/**
+ * The store's options, and the one state object its parts share: the records by id, the indexes
+ * resolution keeps, what changed since the last diff, and the timers. Each part of the store is a
+ * set of functions over this object (store.ts is the facade).
+ */
+import type { CollectorStatus, TopologyDiff } from '../../shared/snapshot';
+import type { AgentRec, EdgeRec, NodeRec, SocketRec } from './records';
+
+export interface StoreLimits {
+  nodes: number;
+  sockets: number;
+  edges: number;
+  unknownPeers: number;
+  /** Distinct message type names kept per edge; the rest are summed under "(other)". */
+  messageTypesPerEdge: number;
+}
+
+export interface StoreOptions {
+  /** Heartbeat (or traffic) age → 'late'. */
+  warnAfterMs: number;
+  /** → 'dead'; also: a node with no telemetry this long → 'stale'. */
+  deadAfterMs: number;
+  /** The one sweep timer. */
+  sweepIntervalMs: number;
+  /** Diff notifications at most this often. */
+  notifyIntervalMs: number;
+  /** Per-edge timeline entries kept. */
+  timelineLength: number;
+  /** connect:retry events in the window → retryStorm. */
+  retryStorm: { count: number; windowMs: number };
+  /** Store size caps (optional extension of the agreed surface; defaults in DEFAULT_LIMITS). */
+  limits?: Partial<StoreLimits>;
+  now?: () => number;
+}
+
+export const DEFAULT_LIMITS: StoreLimits = { nodes: 1000, sockets: 10_000, edges: 20_000, unknownPeers: 1000, messageTypesPerEdge: 64 };
+
+export const DEFAULT_STORE_OPTIONS: StoreOptions = {
+  warnAfterMs: 2500,
+  deadAfterMs: 6000,
+  sweepIntervalMs: 250,
+  notifyIntervalMs: 100,
+  timelineLength: 50,
+  retryStorm: { count: 5, windowMs: 10_000 },
+};
+
+export class StoreState {
+  readonly options: StoreOptions;
+  readonly limits: StoreLimits;
+  readonly now: () => number;
+  readonly agents = new Map<string, AgentRec>();
+  readonly nodes = new Map<string, NodeRec>();
+  readonly sockets = new Map<string, SocketRec>();
+  readonly socketsByNode = new Map<string, Set<string>>();
+  readonly edges = new Map<string, EdgeRec>();
+  byRoutingId = new Map<string, SocketRec[]>();
+  /** Connections (socket id + "#" + number) paired with a peer, and the ROUTER that peer is on. */
+  readonly connOwner = new Map<string, string>();
+  unknownPeers = 0;
+  topologyDirty = false;
+  collector: CollectorStatus | undefined;
+  readonly discarded: Record<string, number> = Object.create(null) as Record<string, number>;
+
+  readonly listeners = new Set<(diff: TopologyDiff) => void>();
+  readonly dirtyNodes = new Set<string>();
+  readonly dirtySockets = new Set<string>();
+  readonly dirtyEdges = new Set<string>();
+  readonly removedNodes = new Set<string>();
+  readonly removedSockets = new Set<string>();
+  readonly removedEdges = new Set<string>();
+  collectorDirty = false;
+  lastNotifyAt = -Infinity;
+  notifyTimer: NodeJS.Timeout | undefined;
+  /** When the pending notify fires (collector clock). */
+  notifyDueAt = Infinity;
+  /** A connection went down or late, or a process exited, since the last diff: notify without the throttle. */
+  urgentChange = false;
+  sweepTimer: NodeJS.Timeout | undefined;
+  /** A sweep at the moment the next edge crosses a liveness threshold (see sweep.ts). */
+  dueTimer: NodeJS.Timeout | undefined;
+
+  constructor(options: Partial<StoreOptions>) {
+    this.options = { ...DEFAULT_STORE_OPTIONS, ...options };
+    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.now = options.now ?? (() => Date.now());
+  }
+}
+
+export function discard(st: StoreState, cause: string): void {
+  st.discarded[cause] = (st.discarded[cause] ?? 0) + 1;
+  st.collectorDirty = true;
+}

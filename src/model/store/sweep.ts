@@ -1,0 +1,51 @@
+/** The liveness scheduler: the one sweep timer, and a sweep of its own for an edge due between sweeps. */
+import { livenessAge } from '../rules';
+import type { TimelineEntry } from '../../shared/snapshot';
+import { forgetChanges, scheduleNotify } from './changes';
+import { addTimeline } from './graph';
+import { edgeStateNow } from './liveness';
+import type { StoreState } from './state';
+
+/** The shortest gap between two sweeps run for edges crossing a threshold between regular sweeps. */
+const DUE_SWEEP_GAP_MS = 20;
+
+/**
+ * The one periodic job: liveness transitions onto the timelines, then a (throttled) notification.
+ * An edge that crosses a threshold before the next sweep gets a sweep of its own at that moment, so
+ * "late" and "dead" show when they are due, not up to one sweep interval later.
+ */
+export function sweep(st: StoreState): void {
+  const now = st.now();
+  const { warnAfterMs, deadAfterMs } = st.options;
+  let nextDue = Infinity;
+  for (const edge of st.edges.values()) {
+    const state = edgeStateNow(st, edge, now);
+    if (state === 'connected' || state === 'late') {
+      const ref = edge.lastHeartbeat ?? edge.lastMessage;
+      if (ref !== undefined) nextDue = Math.min(nextDue, ref + (state === 'connected' ? warnAfterMs : deadAfterMs) + 1);
+    }
+    if (state === edge.sweptState) continue;
+    const was = edge.sweptState;
+    edge.sweptState = state;
+    const age = livenessAge(now, edge.lastHeartbeat, edge.lastMessage);
+    const detail = age === null ? undefined : `${edge.lastHeartbeat !== undefined ? 'heartbeat' : 'traffic'} age ${age} ms`;
+    const entry = (event: TimelineEntry['event']) => addTimeline(st, edge, { at: now, event, ...(detail ? { detail } : {}) });
+    if (state === 'late' || state === 'dead') st.urgentChange = true;
+    if (state === 'late') entry('heartbeat-late');
+    else if (state === 'dead') entry('heartbeat-dead');
+    else if (state === 'connected' && (was === 'late' || was === 'dead')) entry('recovered');
+    st.dirtyEdges.add(edge.id);
+  }
+  scheduleDueSweep(st, now, nextDue);
+  if (st.listeners.size > 0) scheduleNotify(st);
+  else forgetChanges(st);
+}
+
+function scheduleDueSweep(st: StoreState, now: number, dueAt: number): void {
+  clearTimeout(st.dueTimer);
+  st.dueTimer = undefined;
+  if (!st.sweepTimer || dueAt >= now + st.options.sweepIntervalMs) return;
+  // Edges due one after another (heartbeats at many phases) cost at most one extra sweep per gap.
+  st.dueTimer = setTimeout(() => sweep(st), Math.max(DUE_SWEEP_GAP_MS, dueAt - now));
+  st.dueTimer.unref();
+}

@@ -1,0 +1,62 @@
+/** Views: the records as docs/SNAPSHOT.md shows them (snapshots and diffs). */
+import { edgeState, rateOf } from '../rules';
+import type { CollectorStatus, EdgeView, NodeView, SocketView } from '../../shared/snapshot';
+import { bindDisplay, type EdgeRec, type NodeRec, type SocketRec } from './records';
+import { edgeExited, nodeState } from './liveness';
+import type { StoreState } from './state';
+
+export function collectorView(st: StoreState): CollectorStatus | undefined {
+  const discarded = Object.keys(st.discarded).length > 0 ? { discarded: { ...st.discarded } } : {};
+  if (!st.collector) return Object.keys(discarded).length ? { endpoint: '', listening: false, malformed: {}, agents: 0, ...discarded } : undefined;
+  return { ...st.collector, malformed: { ...st.collector.malformed }, ...discarded };
+}
+
+export function nodeView(st: StoreState, node: NodeRec, now: number): NodeView {
+  return {
+    id: node.id, pid: node.pid, host: node.host, name: node.name, title: node.title, runtime: node.runtime, agent: node.agent,
+    state: nodeState(st, node, now),
+    ...(node.probe ? { probe: true } : {}),
+    ...(node.unknown ? { unknown: true } : {}),
+    startedAt: node.startedAt, lastSeenAt: node.lastSeenAt,
+    ...(node.exitedAt !== undefined ? { exitedAt: node.exitedAt } : {}),
+    dropped: node.dropped, malformed: node.malformed,
+  };
+}
+
+export function socketView(socket: SocketRec): SocketView {
+  return {
+    id: socket.id, nodeId: socket.nodeId, type: socket.type,
+    ...(socket.name !== undefined ? { name: socket.name } : {}),
+    ...(socket.routingId ? { routingId: socket.routingId } : {}),
+    options: socket.options,
+    ...(socket.site ? { site: socket.site } : {}),
+    binds: socket.binds.map(bindDisplay),
+    connects: socket.connects.map(bindDisplay),
+    closed: socket.closed,
+    ...(socket.unknown ? { unknown: true } : {}),
+  };
+}
+
+export function edgeView(st: StoreState, edge: EdgeRec, now: number, exited = edgeExited(st, edge)): EdgeView {
+  const heartbeatAgeMs = edge.lastHeartbeat === undefined ? null : Math.max(0, now - edge.lastHeartbeat);
+  const trafficAgeMs = edge.lastMessage === undefined ? null : Math.max(0, now - edge.lastMessage);
+  const [out, inbound] = rateOf(edge.rates, now);
+  const messageTypes: [string, number][] = [];
+  const types = edge.types ?? [];
+  for (let k = 0; k < types.length; k += 2) messageTypes.push([types[k] as string, types[k + 1] as number]);
+  const view: EdgeView = {
+    id: edge.id, from: edge.from, to: edge.to, endpoint: edge.endpoint,
+    ...(edge.routingId ? { routingId: edge.routingId } : {}),
+    ...(edge.attribution ? { attribution: edge.attribution } : {}),
+    state: edgeState(edge.phase, exited, heartbeatAgeMs ?? trafficAgeMs, st.options),
+    heartbeatAgeMs, trafficAgeMs,
+    rates: { out, in: inbound },
+    // fromEntries defines own properties, so a type named "__proto__" stays a plain key.
+    messageTypes: Object.fromEntries(messageTypes),
+    lastDisconnect: edge.lastDisconnect,
+    retryStorm: edge.retries?.storm(now) ?? false,
+    timeline: edge.timeline.slice(),
+  };
+  if (exited) view.exited = true;
+  return view;
+}
