@@ -4,7 +4,11 @@
  * with a diff listener that serialises each diff as the graph panel would. Measured: telemetry
  * messages and events absorbed per second, and the store's heap per 1,000 edges at steady state.
  */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import path from 'node:path';
+import { Recorder } from '../src/recording/recorder';
+import { tapStore } from '../src/recording/tap';
 import { TopologyStore } from './lib/collectorStore';
 import { startCollector } from './lib/collector';
 import { sleep, startChild, type Child } from './lib/children';
@@ -20,6 +24,8 @@ const BATCHES = [1, 50];
 const EVENT_EVERY = 10;
 const EVENTS_TARGET = 200_000;
 const BYTES_PER_EDGE_TARGET = 1024;
+/** Recording may cost at most 10 % of ingest (docs/RECORDING.md). */
+const RECORDING_RATIO_TARGET = 0.9;
 
 function gc(): void {
   const collect = (globalThis as { gc?: () => void }).gc;
@@ -31,6 +37,10 @@ function gc(): void {
 interface Phase {
   batch: number;
   round: number;
+  /** The store tapped by a Recorder writing a .zmqrec file (collect --record). */
+  record: boolean;
+  /** Bytes the recording wrote while absorbing, per second. */
+  recordBytesPerSec: number;
   messagesPerSec: number;
   eventsPerSec: number;
   /** CPU seconds of this process (JS thread + libzmq I/O thread) per wall second. */
@@ -42,11 +52,15 @@ interface Phase {
   diffs: number;
 }
 
-async function phase(batch: number, round: number): Promise<Phase> {
+async function phase(batch: number, round: number, record: boolean): Promise<Phase> {
   gc();
   const baselineHeap = process.memoryUsage().heapUsed;
   const store = new TopologyStore();
+  const recordDir = record ? fs.mkdtempSync(path.join(os.tmpdir(), 'zmqrec-ingest-')) : undefined;
+  const recorder = recordDir ? new Recorder({ path: path.join(recordDir, 'ingest.zmqrec'), producer: 'bench ingest', compress: process.env.NOCOMP ? false : true }) : undefined;
+  const tap = recorder ? tapStore(store, recorder) : undefined;
   const running = await startCollector(store);
+  if (recorder) running.collector.frameTap = (key, frame, msg, at) => recorder.telemetryFrame(key, frame, msg, at);
   let diffs = 0;
   // What the graph panel does with each diff: serialise it for postMessage.
   store.onDiff((diff) => {
@@ -76,11 +90,12 @@ async function phase(batch: number, round: number): Promise<Phase> {
     const done = children.map((c) => c.nextLine());
     for (const c of children) c.process.stdin!.write('go\n');
     await sleep(settings.warmupMs);
-    const before = { ...store.counts, cpu: process.cpuUsage(), at: process.hrtime.bigint() };
+    const before = { ...store.counts, cpu: process.cpuUsage(), at: process.hrtime.bigint(), recorded: recorder?.bytesWritten ?? 0 };
     await sleep(settings.sendMs - settings.warmupMs - 500);
     const seconds = Number(process.hrtime.bigint() - before.at) / 1e9;
     const cpu = process.cpuUsage(before.cpu);
     const after = store.counts;
+    const recorded = (recorder?.bytesWritten ?? 0) - before.recorded;
     await Promise.all(done);
     // Steady state: senders idle but connected, a few sweeps and diffs later.
     await sleep(1000);
@@ -90,7 +105,7 @@ async function phase(batch: number, round: number): Promise<Phase> {
     gc();
     const heap = process.memoryUsage().heapUsed - baselineHeap;
     return {
-      batch, round,
+      batch, round, record, recordBytesPerSec: recorded / seconds,
       messagesPerSec: (after.messages - before.messages) / seconds,
       eventsPerSec: (after.events - before.events) / seconds,
       cpuCores: (cpu.user + cpu.system) / 1e6 / seconds,
@@ -103,6 +118,9 @@ async function phase(batch: number, round: number): Promise<Phase> {
     for (const c of children) c.process.stdin!.end();
     await Promise.all(children.map((c) => c.exited));
     await running.stop();
+    await recorder?.stop();
+    tap?.dispose();
+    if (recordDir) fs.rmSync(recordDir, { recursive: true, force: true });
   }
 }
 
@@ -111,14 +129,26 @@ async function main(): Promise<void> {
   const phases: Phase[] = [];
   for (let round = 0; round < settings.rounds; round++) {
     for (const batch of BATCHES) {
-      const result = await phase(batch, round);
-      phases.push(result);
-      process.stderr.write(`ingest: batch ${batch} round ${round + 1}: ${Math.round(result.eventsPerSec)} events/s, ${Math.round(result.messagesPerSec)} msgs/s, ${Math.round(result.heapPerEdgeBytes)} B/edge\n`);
+      // Recording off and on back to back, in alternating order, so load changes hit both alike.
+      for (const record of round % 2 === 0 ? [false, true] : [true, false]) {
+        const result = await phase(batch, round, record);
+        phases.push(result);
+        process.stderr.write(`ingest: batch ${batch} round ${round + 1}${record ? ' recording' : ''}: ${Math.round(result.eventsPerSec)} events/s, ` +
+          `${Math.round(result.messagesPerSec)} msgs/s, ${Math.round(result.heapPerEdgeBytes)} B/edge${record ? `, ${(result.recordBytesPerSec / 1024 / 1024).toFixed(1)} MiB/s recorded` : ''}\n`);
+      }
     }
   }
   const rows: Row[] = [];
   for (const batch of BATCHES) {
-    const of = (f: (p: Phase) => number) => summarize(phases.filter((p) => p.batch === batch).map(f));
+    const rec = (f: (p: Phase) => number) => summarize(phases.filter((p) => p.batch === batch && p.record).map(f));
+    const pairs = phases.filter((p) => p.batch === batch && p.record).map((on) => ({ on, off: phases.find((p) => p.batch === batch && !p.record && p.round === on.round)! }));
+    const recGroup = `traffic for ${batch} peer${batch > 1 ? 's' : ''} per message + 1 event message in ${EVENT_EVERY}, recording on (collect --record)`;
+    const ratio = summarize(pairs.map(({ on, off }) => on.eventsPerSec / off.eventsPerSec));
+    rows.push({ group: recGroup, metric: 'events absorbed, recording on', unit: 'events/s', value: rec((p) => p.eventsPerSec) });
+    rows.push({ group: recGroup, metric: 'ingest ratio, recording on / off (same round)', unit: 'ratio', value: ratio, target: atLeast(ratio.median, RECORDING_RATIO_TARGET) });
+    rows.push({ group: recGroup, metric: 'ratio per collector CPU-second, on / off', unit: 'ratio', value: summarize(pairs.map(({ on, off }) => (on.eventsPerSec / on.cpuCores) / (off.eventsPerSec / off.cpuCores))) });
+    rows.push({ group: recGroup, metric: 'recording written while absorbing', unit: 'MiB/s', value: rec((p) => p.recordBytesPerSec / 1024 / 1024) });
+    const of = (f: (p: Phase) => number) => summarize(phases.filter((p) => p.batch === batch && !p.record).map(f));
     const group = `traffic for ${batch} peer${batch > 1 ? 's' : ''} per message + 1 event message in ${EVENT_EVERY}`;
     const events = of((p) => p.eventsPerSec);
     rows.push({ group, metric: 'telemetry messages absorbed', unit: 'msgs/s', value: of((p) => p.messagesPerSec) });
@@ -138,6 +168,7 @@ async function main(): Promise<void> {
       'Collector + TopologyStore (default options: sweep 250 ms, diffs every 100 ms, serialised with JSON.stringify) in the benchmark process; events = per-peer traffic records + monitor events.',
       'Heap per edge = (heap after GC at steady state − heap before the collector started) / edges; it includes the edge\'s DEALER socket, its node share and the collector.',
       `${settings.rounds} round(s) per mix, ${settings.sendMs} ms of sending, ${settings.warmupMs} ms warm-up excluded. The sender processes share the 2 cores with the collector.`,
+      'Each round runs each mix twice, recording off and on (a Recorder tapped on the store, writing a .zmqrec to the temp directory: JSON per message, deflate per block, one write per second or per MiB), in alternating order; the ratio pairs the two runs of a round. Rows without "recording on" are the runs with recording off.',
     ],
     raw: { settings, phases },
   });

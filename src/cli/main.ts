@@ -154,7 +154,8 @@ async function stopSession(session: Session): Promise<number> {
   session.store.dispose();
   const rec = session.recording;
   if (!rec) return 0;
-  rec.recorder.stop();
+  session.collector.frameTap = undefined;
+  await rec.recorder.stop();
   rec.tap.dispose();
   if (rec.stoppedEarly) return EXIT_RECORDING_INCOMPLETE;
   process.stderr.write(`Recorded ${rec.recorder.records} inputs, ${rec.recorder.bytesWritten} bytes, to ${rec.recorder.path}\n`);
@@ -183,6 +184,7 @@ async function startCollector(flags: Flags): Promise<Session> {
     curve,
     allowedClientKeys,
   });
+  if (recording) collector.frameTap = (key, frame, msg, at) => recording.recorder.telemetryFrame(key, frame, msg, at);
   collector.on('error', (err: Error) => process.stderr.write(`collector: ${err.message}\n`));
   collector.on('refused', (reason: string, address?: string) => process.stderr.write(`collector: refused ${address ?? 'a connection'}: ${reason}\n`));
   try {
@@ -190,7 +192,7 @@ async function startCollector(flags: Flags): Promise<Session> {
     return { store, collector, endpoint, ...(recording ? { recording } : {}) };
   } catch (err) {
     store.dispose();
-    recording?.recorder.stop(`the collector did not start: ${(err as Error).message}`);
+    await recording?.recorder.stop(`the collector did not start: ${(err as Error).message}`);
     throw err;
   }
 }

@@ -11,6 +11,7 @@ import { decode } from '../protocol/codec';
 import { clearRendezvous, writeRendezvous } from '../protocol/rendezvous';
 import { LIMITS } from '../protocol/types';
 import type { TopologyStore } from '../model/store';
+import type { TelemetryMsg } from '../protocol/types';
 import type { CollectorStatus } from '../shared/snapshot';
 import { isZ85Key, z85Encode, type CurveKeyPair } from './keys';
 import { loadZeromq, setStringOption, ZMQ_DISCONNECT_MSG } from './zmq';
@@ -51,6 +52,12 @@ export interface CollectorOptions {
 const BUSY_PORT_RETRY_INTERVAL_MS = 200;
 
 export const DEFAULT_COLLECTOR_PORT = 5599;
+
+/**
+ * Told of each valid telemetry message with the frame it was decoded from, just before the store gets
+ * it: a recorder keeps the frame's bytes instead of serialising the message again (docs/RECORDING.md).
+ */
+export type FrameTap = (agentKey: string, frame: Buffer, msg: TelemetryMsg, receivedAt: number) => void;
 
 /** Frames a ROUTER message must have: the agent's routing id and one telemetry frame. */
 const FRAMES_PER_MESSAGE = 2;
@@ -99,6 +106,9 @@ export class Collector extends EventEmitter {
   private lastRefused: CollectorStatus['lastRefused'];
   /** What the ZAP handler just denied: the handshake:error:auth event that follows carries no reason. */
   private zapDenial: { address: string; reason: string } | undefined;
+
+  /** See FrameTap; set or cleared at any time (a recording started or stopped). */
+  frameTap: FrameTap | undefined;
 
   constructor(private readonly store: TopologyStore, private readonly options: CollectorOptions = {}) {
     super();
@@ -331,6 +341,7 @@ export class Collector extends EventEmitter {
       this.countMalformed(agentKey, result.reason, result.detail);
       return;
     }
+    this.frameTap?.(agentKey, frame, result.msg, receivedAt);
     this.store.apply(agentKey, result.msg, receivedAt);
     if (result.msg.t === 'bye') this.agentLeft(agentKey, `bye: ${result.msg.reason}`);
   }

@@ -92,6 +92,8 @@ export class RecordWriter {
   private readonly full: Buffer[] = [];
   private fullBytes = 0;
   count = 0;
+  private lastKey = '';
+  private lastKeyBytes = Buffer.alloc(0);
   firstAt = 0;
   lastAt = 0;
 
@@ -107,6 +109,23 @@ export class RecordWriter {
     this.begin(Kind.Telemetry, at, 8 + agentKey.length * 3 + json.length * 3);
     this.str(agentKey);
     this.str(json);
+  }
+
+  /** Telemetry given as the JSON bytes it arrived in (the collector's frame). */
+  telemetryBytes(at: number, agentKey: string, json: Uint8Array): void {
+    if (agentKey !== this.lastKey) {
+      // Agents send in bursts: the key's bytes are encoded once per burst.
+      this.lastKey = agentKey;
+      this.lastKeyBytes = Buffer.from(agentKey, 'utf8');
+    }
+    const key = this.lastKeyBytes;
+    this.begin(Kind.Telemetry, at, 8 + key.length + json.byteLength);
+    this.chunk.writeUInt32LE(key.length, this.pos);
+    this.chunk.set(key, this.pos + 4);
+    this.pos += 4 + key.length;
+    this.chunk.writeUInt32LE(json.byteLength, this.pos);
+    this.chunk.set(json, this.pos + 4);
+    this.pos += 4 + json.byteLength;
   }
 
   agentGone(at: number, agentKey: string, reason: string): void {
@@ -181,17 +200,10 @@ export class RecordWriter {
   }
 }
 
-/** One block: header + payload (compressed when that helps). */
-export function encodeBlock(raw: Buffer, count: number, firstAt: number, lastAt: number, compress: boolean): Buffer {
-  let codec = Codec.Raw;
-  let payload = raw;
-  if (compress && raw.length > 64) {
-    const deflated = zlib.deflateRawSync(raw, { level: 1 });
-    if (deflated.length < raw.length) {
-      payload = deflated;
-      codec = Codec.Deflate;
-    }
-  }
+/** One block: header + payload (`deflated` when compression helped, else the raw records). */
+export function encodeBlock(raw: Buffer, count: number, firstAt: number, lastAt: number, deflated: Buffer | undefined): Buffer {
+  const codec = deflated ? Codec.Deflate : Codec.Raw;
+  const payload = deflated ?? raw;
   const head = Buffer.alloc(BLOCK_HEADER_BYTES);
   head.writeUInt32LE(BLOCK_MAGIC, 0);
   head.writeUInt32LE(payload.length, 4);

@@ -1,21 +1,38 @@
 /**
  * Writes a .zmqrec file (docs/RECORDING.md): every input that changes the model, appended in blocks.
- * A block goes to the file (one write) at least every `flushMs`, when 1 MiB of records is pending,
- * and on stop, so a killed process leaves a file readable up to its last flush. Past the size cap the
- * recording stops (with an End record saying so) and `onStopped` is told; the live model goes on.
+ * A block is cut at least every `flushMs`, when 1 MiB of records is pending, and on stop; it is
+ * compressed and written off the JS thread (zlib and fs in libuv's pool), in order, so a killed
+ * process leaves a file readable up to the last block written. Past the size cap the recording stops
+ * (with an End record saying so) and `onStopped` is told; the live model goes on.
  *
- * Cost on the collector's receive path: one JSON.stringify per message into a reused buffer;
- * compression and the write happen once per block.
+ * Cost on the collector's receive path (docs/RECORDING.md "Cost"): telemetry from the collector
+ * arrives with the frame it was decoded from (telemetryFrame), whose bytes are copied as they are; only
+ * other inputs (probes, agent gone, status) are serialised with JSON.stringify. When blocks pile up
+ * faster than they compress, they are written uncompressed; past MAX_PENDING_BYTES the recording stops
+ * rather than hold memory without bound.
  */
 import * as fs from 'node:fs';
+import * as zlib from 'node:zlib';
 import type { TelemetryMsg } from '../protocol/types';
 import type { CollectorStatus } from '../shared/snapshot';
 import { encodeBlock, encodeFileHeader, RecordWriter, type RecordingHeader } from './format';
 
 export const DEFAULT_FLUSH_MS = 1000;
 export const DEFAULT_MAX_BYTES = 1024 * 1024 * 1024;
-/** Pending records past this are flushed at once (bounds memory and block size). */
+/** Pending records past this are cut into a block at once (bounds memory and block size). */
 const FLUSH_BYTES = 1024 * 1024;
+/** Blocks waiting for zlib past this are written uncompressed. */
+const COMPRESS_BACKLOG_BYTES = 4 * 1024 * 1024;
+/**
+ * Compression may take at most this share of one core (measured): beyond it blocks are written
+ * uncompressed, so a telemetry flood makes a bigger file rather than a slower collector. At the
+ * demo's rate compression costs far less (every block is compressed).
+ */
+const COMPRESS_CPU_SHARE = 0.05;
+/** The compression allowance saved up while idle is capped at this (ms). */
+const COMPRESS_ALLOWANCE_CAP_MS = 100;
+/** Blocks waiting to be written past this: the disk cannot keep up, the recording stops. */
+const MAX_PENDING_BYTES = 64 * 1024 * 1024;
 /** Room kept under the cap for the End record that says the cap was hit. */
 const END_RESERVE = 512;
 
@@ -32,12 +49,14 @@ export interface RecorderOptions {
   compress?: boolean;
   /** The collector's clock, for inputs that carry no time of their own. */
   now?: () => number;
-  /** The recording stopped by itself: size cap reached, or the file could not be written. */
+  /** The recording stopped by itself: size cap reached, the file could not be written, or the disk could not keep up. */
   onStopped?: (reason: string, error?: Error) => void;
 }
 
 export class Recorder {
   private fd: number | undefined;
+  /** False once stop() was called or the recording stopped by itself: inputs are no longer taken. */
+  private open = true;
   private readonly writer = new RecordWriter();
   private readonly timer: NodeJS.Timeout;
   private readonly now: () => number;
@@ -45,7 +64,16 @@ export class Recorder {
   private lastAt = -Infinity;
   private written = 0;
   private recordCount = 0;
+  private pendingBytes = 0;
+  /** Milliseconds of compression still allowed (see COMPRESS_CPU_SHARE). */
+  private allowanceMs = COMPRESS_ALLOWANCE_CAP_MS;
+  private allowanceAt = performance.now();
+  private blocksRaw = 0;
+  private blocksDeflated = 0;
+  private chain: Promise<void> = Promise.resolve();
   private stopReason: string | undefined;
+  /** The message whose frame telemetryFrame() just recorded: the store tap's call for it is skipped. */
+  private framed: TelemetryMsg | undefined;
 
   /** Creates (or truncates) the file and writes its header. Throws a clear error when it cannot. */
   constructor(private readonly options: RecorderOptions) {
@@ -76,7 +104,7 @@ export class Recorder {
 
   /** False once stopped (by stop(), the size cap or a write error). */
   get active(): boolean {
-    return this.fd !== undefined;
+    return this.open;
   }
 
   /** Why it stopped, once it has. */
@@ -84,92 +112,166 @@ export class Recorder {
     return this.stopReason;
   }
 
+  /** Bytes on disk so far. */
   get bytesWritten(): number {
     return this.written;
   }
 
+  /** Blocks written compressed and uncompressed (a flood goes uncompressed, see COMPRESS_CPU_SHARE). */
+  get blocks(): { deflated: number; raw: number } {
+    return { deflated: this.blocksDeflated, raw: this.blocksRaw };
+  }
+
+  /** Records on disk so far. */
   get records(): number {
     return this.recordCount;
   }
 
+  /** Telemetry as the collector decoded it, with the frame it came in: the bytes are recorded as they are. */
+  telemetryFrame(agentKey: string, frame: Uint8Array, msg: TelemetryMsg, receivedAt: number): void {
+    if (!this.open) return;
+    this.writer.telemetryBytes(this.time(receivedAt), agentKey, frame);
+    this.framed = msg;
+    this.wrote();
+  }
+
   telemetry(agentKey: string, msg: TelemetryMsg, receivedAt: number): void {
-    if (this.fd === undefined) return;
+    if (msg === this.framed) {
+      this.framed = undefined;
+      return;
+    }
+    if (!this.open) return;
     this.writer.telemetry(this.time(receivedAt), agentKey, JSON.stringify(msg));
     this.wrote();
   }
 
   agentGone(agentKey: string, reason: string, at: number): void {
-    if (this.fd === undefined) return;
+    if (!this.open) return;
     this.writer.agentGone(this.time(at), agentKey, reason);
     this.wrote();
   }
 
   malformed(agentKey: string | undefined, reason: string, detail: string): void {
-    if (this.fd === undefined) return;
+    if (!this.open) return;
     this.writer.malformed(this.time(this.now()), agentKey, reason, detail);
     this.wrote();
   }
 
   collectorStatus(status: CollectorStatus): void {
-    if (this.fd === undefined) return;
+    if (!this.open) return;
     this.writer.collectorStatus(this.time(this.now()), JSON.stringify(status));
     this.wrote();
   }
 
   clearExited(): void {
-    if (this.fd === undefined) return;
+    if (!this.open) return;
     this.writer.clearExited(this.time(this.now()));
     this.wrote();
   }
 
-  /** Writes what is pending as one block. */
+  /** Cuts what is pending into a block and queues it for compression and writing. */
   flush(): void {
-    if (this.fd === undefined || this.writer.count === 0) return;
-    const { raw, count, firstAt, lastAt } = this.writer.take();
-    const block = encodeBlock(raw, count, firstAt, lastAt, this.options.compress ?? true);
-    if (this.written + block.length + END_RESERVE > this.maxBytes) {
-      this.finish(`size cap of ${this.maxBytes} bytes reached`, firstAt);
+    if (!this.open || this.writer.count === 0) return;
+    this.queue(this.writer.take(), this.options.compress ?? true);
+  }
+
+  /** Resolves when every block cut so far is on disk (or the recording stopped). */
+  drained(): Promise<void> {
+    return this.chain;
+  }
+
+  /** Flushes, writes the End record, closes the file; resolves when all of it is on disk. */
+  async stop(reason = 'stopped'): Promise<void> {
+    if (this.open) {
+      this.flush();
+      this.open = false;
+      clearInterval(this.timer);
+      const at = this.time(this.now());
+      this.chain = this.chain.then(() => this.writeEnd(reason, at, false));
+    }
+    await this.chain;
+  }
+
+  private queue(taken: ReturnType<RecordWriter['take']>, compress: boolean): void {
+    const { raw, count, firstAt, lastAt } = taken;
+    if (this.pendingBytes + raw.length > MAX_PENDING_BYTES) {
+      this.stopByItself(`the disk could not keep up (over ${MAX_PENDING_BYTES / 1024 / 1024} MiB waiting to be written)`, firstAt);
       return;
     }
-    this.writeBlock(block, count);
+    const now = performance.now();
+    this.allowanceMs = Math.min(COMPRESS_ALLOWANCE_CAP_MS, this.allowanceMs + (now - this.allowanceAt) * COMPRESS_CPU_SHARE);
+    this.allowanceAt = now;
+    const squeeze = compress && raw.length > 64 && this.allowanceMs > 0 && this.pendingBytes < COMPRESS_BACKLOG_BYTES;
+    this.pendingBytes += raw.length;
+    const block = squeeze ? this.deflate(raw) : Promise.resolve(undefined);
+    this.chain = this.chain.then(async () => {
+      const deflated = await block;
+      this.pendingBytes -= raw.length;
+      if (this.fd === undefined) return;
+      const bytes = encodeBlock(raw, count, firstAt, lastAt, deflated);
+      if (this.written + bytes.length + END_RESERVE > this.maxBytes) {
+        const reason = `size cap of ${this.maxBytes} bytes reached`;
+        if (this.open) {
+          this.open = false;
+          clearInterval(this.timer);
+          this.writer.take();
+        }
+        await this.writeEnd(reason, firstAt, true);
+        return;
+      }
+      await this.write(bytes, count);
+      if (deflated) this.blocksDeflated++;
+      else this.blocksRaw++;
+    });
   }
 
-  /** Flushes, writes the End record and closes the file. */
-  stop(reason = 'stopped'): void {
-    if (this.fd === undefined) return;
-    this.flush();
-    if (this.fd === undefined) return; // the cap was hit by that flush
-    this.finish(reason, this.now(), false);
+  /** Deflate in libuv's pool, its time charged to the allowance; undefined (write it raw) when it fails or does not help. */
+  private deflate(raw: Buffer): Promise<Buffer | undefined> {
+    const start = performance.now();
+    return new Promise((resolve) => zlib.deflateRaw(raw, { level: 1 }, (err, out) => {
+      this.allowanceMs -= performance.now() - start;
+      resolve(err || out.length >= raw.length ? undefined : out);
+    }));
   }
 
-  private finish(reason: string, at: number, byItself = true): void {
-    // Pending records are dropped when the cap is hit: the End record must fit.
+  private stopByItself(reason: string, at: number): void {
+    this.open = false;
+    clearInterval(this.timer);
     this.writer.take();
-    this.writer.end(this.time(at), reason);
-    const { raw, count, firstAt, lastAt } = this.writer.take();
-    this.writeBlock(encodeBlock(raw, count, firstAt, lastAt, false), count);
+    this.chain = this.chain.then(() => this.writeEnd(reason, at, true));
+  }
+
+  private async writeEnd(reason: string, at: number, byItself: boolean): Promise<void> {
+    if (this.fd === undefined) return;
+    const end = new RecordWriter(1024);
+    end.end(Math.max(at, this.lastAt), reason);
+    const { raw, count, firstAt, lastAt } = end.take();
+    await this.write(encodeBlock(raw, count, firstAt, lastAt, undefined), count);
     this.close(reason);
     if (byItself) this.options.onStopped?.(reason);
   }
 
-  private writeBlock(block: Buffer, count: number): void {
+  private async write(bytes: Buffer, count: number): Promise<void> {
     const fd = this.fd;
     if (fd === undefined) return;
     try {
       let off = 0;
-      while (off < block.length) off += fs.writeSync(fd, block, off, block.length - off);
-      this.written += block.length;
+      while (off < bytes.length) {
+        off += await new Promise<number>((resolve, reject) => fs.write(fd, bytes, off, bytes.length - off, null, (err, n) => (err ? reject(err) : resolve(n))));
+      }
+      this.written += bytes.length;
       this.recordCount += count;
     } catch (err) {
       const reason = `cannot write the recording ${this.options.path}: ${(err as Error).message}`;
+      this.open = false;
+      clearInterval(this.timer);
       this.close(reason);
       this.options.onStopped?.(reason, err as Error);
     }
   }
 
   private close(reason: string): void {
-    clearInterval(this.timer);
-    this.stopReason = reason;
+    this.stopReason ??= reason;
     const fd = this.fd;
     this.fd = undefined;
     if (fd !== undefined) {
