@@ -587,7 +587,7 @@ export class Agent {
     };
     every(FLUSH_MS, () => this.flush());
     every(BEAT_MS, () => {
-      if (this.telemetry?.connected) this.post({ t: 'beat', dropped: this.telemetry.dropped, queued: this.telemetry.queued });
+      if (this.telemetry?.connected) this.post({ t: 'beat', dropped: this.telemetry.dropped, missed: this.telemetry.missed, queued: this.telemetry.queued });
       else this.telemetry?.followRendezvous();
     });
     every(IDLE_CHECK_MS, () => this.sleepIfIdle());
@@ -650,7 +650,7 @@ export class Agent {
 
   private snapshot(): Outgoing {
     const sockets = [...this.records.values()].slice(-LIMITS.socketsPerSnapshot).map((rec) => rec.snapshot());
-    return { t: 'snapshot', sockets, dropped: this.telemetry?.dropped ?? 0 };
+    return { t: 'snapshot', sockets, dropped: this.telemetry?.dropped ?? 0, missed: this.telemetry?.missed ?? 0 };
   }
 
   private forgetOldClosed(): void {

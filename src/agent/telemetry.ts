@@ -70,7 +70,10 @@ export class TelemetrySender {
   private current: string;
   /** Since when no collector answers (undefined while connected). */
   private lostSince: number | undefined = Date.now();
+  /** Lost while a collector listened (queue full, send failed): a problem worth showing. */
   dropped = 0;
+  /** Not sent because no collector listened (normal before one starts); the snapshot makes up the state. */
+  missed = 0;
 
   constructor(zmq: ZmqModule, Dealer: new (options?: object) => ZmqDealer, private readonly endpoint: string, private readonly source: TelemetrySource) {
     // A context of its own: the app terminating or configuring its context never touches ours.
@@ -128,7 +131,8 @@ export class TelemetrySender {
   post(msg: Outgoing): void {
     if (this.closed) return;
     if (!this.isConnected || this.queue.length >= QUEUE_LIMIT) {
-      if (this.isConnected || isTimeline(msg)) this.dropped++;
+      if (this.isConnected) this.dropped++;
+      else if (isTimeline(msg)) this.missed++;
       // State lost on a full queue (a socket announced, an endpoint): a fresh snapshot once the queue
       // has drained repairs it, or the collector would discard what follows about that socket.
       if (this.isConnected && !isTimeline(msg)) this.resync = true;
@@ -180,8 +184,9 @@ export class TelemetrySender {
   }
 
   private onConnected(): void {
-    // Left over from the previous connection: state is superseded by the snapshot, timeline is lost.
-    for (const item of this.queue) if (item.timeline) this.dropped++;
+    // Left over from the previous connection: state is superseded by the snapshot, timeline is lost
+    // (with the collector that went away, so missed rather than dropped).
+    for (const item of this.queue) if (item.timeline) this.missed++;
     this.queue = [];
     this.isConnected = true;
     this.lostSince = undefined;

@@ -172,6 +172,11 @@ function messageTypes(v: unknown, path: string): Record<string, number> {
   return out;
 }
 
+function optMissed(v: unknown): { missed?: number } {
+  const missed = optInt(v, 'missed');
+  return missed === undefined ? {} : { missed };
+}
+
 /** One peer's traffic record; paths relative to the record (see under()). */
 function peerTraffic(v: unknown): PeerTraffic {
   const o = obj(v, '');
@@ -308,12 +313,13 @@ function validate(o: Obj): TelemetryMsg {
     case 'close':
       return { ...base, t: 'close', socket: int(o.socket, 'socket') };
     case 'beat':
-      return { ...base, t: 'beat', dropped: int(o.dropped, 'dropped'), queued: int(o.queued, 'queued') };
+      return { ...base, t: 'beat', dropped: int(o.dropped, 'dropped'), ...optMissed(o.missed), queued: int(o.queued, 'queued') };
     case 'snapshot':
       return {
         ...base, t: 'snapshot',
         sockets: arr(o.sockets, 'sockets', LIMITS.socketsPerSnapshot).map((s, i) => snapshotSocket(s, `sockets[${i}]`)),
         dropped: int(o.dropped, 'dropped'),
+        ...optMissed(o.missed),
       };
     case 'bye':
       return { ...base, t: 'bye', reason: str(o.reason, 'reason', LIMITS.stringChars) };

@@ -158,8 +158,13 @@ export interface CloseMsg extends Base {
 
 export interface BeatMsg extends Base {
   t: 'beat';
-  /** Telemetry messages the agent dropped since it started (queue full, collector unreachable). */
+  /** Telemetry messages the agent dropped since it started while a collector listened (queue full, send failed). */
   dropped: number;
+  /**
+   * Telemetry it could not send because no collector listened (before it started, while it was
+   * away): normal, the snapshot on connecting makes up the state; only timeline entries are missing.
+   */
+  missed?: number;
   queued: number;
 }
 
@@ -175,6 +180,7 @@ export interface SnapshotMsg extends Base {
   t: 'snapshot';
   sockets: SnapshotSocket[];
   dropped: number;
+  missed?: number;
 }
 
 export interface ByeMsg extends Base {

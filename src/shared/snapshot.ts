@@ -32,8 +32,13 @@ export interface NodeView {
   startedAt: number;
   lastSeenAt: number;
   exitedAt?: number;
-  /** Telemetry the agent dropped (its own count) and frames the collector refused from it. */
+  /**
+   * Telemetry the agent dropped while a collector listened (its own count: a problem) and frames the
+   * collector refused from it.
+   */
   dropped: number;
+  /** Telemetry it could not send while no collector listened (normal before one starts; not a problem). */
+  missed?: number;
   malformed: number;
 }
 

@@ -268,6 +268,8 @@ function nodeItem(node: NodeView, sockets: SocketView[], ix: Index, takenAt: num
     mdField('Last seen', `${formatAge(beatAge)} ago`),
     node.exitedAt !== undefined ? mdField('Exited', formatTime(node.exitedAt)) : '',
     ...problems.map((p) => `**${escapeMarkdown(p)}**`),
+    // Not a problem: telemetry from before the collector listened (or while it was away).
+    node.missed ? mdField('Not sent while no collector listened', `${node.missed} timeline entries (the state was sent on connecting)`) : '',
   ]);
   const icon = node.probe && node.state !== 'exited' ? { id: 'debug-alt', color: NODE_ICONS[node.state].color } : NODE_ICONS[node.state];
   return {

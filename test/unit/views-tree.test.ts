@@ -190,3 +190,21 @@ describe('pure helpers', () => {
     assert.equal(escapeMarkdown('line\nbreak'), 'line\ufffdbreak');
   });
 });
+
+describe('telemetry issues in the tree', () => {
+  test('telemetry missed while no collector listened is a count in the tooltip, not a warning; dropped while one listened is', () => {
+    const { store } = newStore();
+    const quiet = new FakeAgent({ pid: 500, node: 'started-first' });
+    const lossy = new FakeAgent({ pid: 501, node: 'overloaded' });
+    store.apply(agentKeyOf(quiet), viaWire(quiet.hello(T0)), T0);
+    store.apply(agentKeyOf(quiet), viaWire(quiet.msg({ t: 'beat', dropped: 0, missed: 7, queued: 0 }, T0)), T0);
+    store.apply(agentKeyOf(lossy), viaWire(lossy.hello(T0)), T0);
+    store.apply(agentKeyOf(lossy), viaWire(lossy.msg({ t: 'beat', dropped: 3, missed: 0, queued: 0 }, T0)), T0);
+    const tree = buildTopologyTree(store.snapshot());
+    const first = find(tree, (d) => d.kind === 'node' && d.label.includes('started-first'));
+    assert.doesNotMatch(first.description ?? '', /telemetry issue/);
+    assert.match(first.tooltip, /7 timeline entries/);
+    const overloaded = find(tree, (d) => d.kind === 'node' && d.label.includes('overloaded'));
+    assert.match(overloaded.description ?? '', /⚠ telemetry issue/);
+  });
+});

@@ -64,7 +64,9 @@ class Agent:
         self.heartbeats = parse_heartbeats(os.environ.get("ZMQ_TOPOLOGY_HEARTBEATS"))
         self.instance = os.urandom(8).hex()
         self.started_at = now_ms()
-        self.dropped = 0
+        self.dropped = 0  # lost while a collector listened (queue full, send failed): a problem
+        self.missed = 0  # not sent because no collector listened: normal before one starts
+        self._connected = False  # the agent thread's view, read by post() on app threads
         self._queue: "queue.Queue[Msg]" = queue.Queue(maxsize=QUEUE_MAX)
         self._records: List[SocketRecord] = []
         self._records_lock = threading.Lock()
@@ -97,7 +99,10 @@ class Agent:
         try:
             self._queue.put_nowait(msg)
         except queue.Full:
-            self.dropped += 1
+            if self._connected:
+                self.dropped += 1
+            else:
+                self.missed += 1
 
     def add_socket(self, type_name: str, site: Optional[Msg]) -> SocketRecord:
         rec = SocketRecord(next(self._ids), type_name, site, self.heartbeats, self.post)
@@ -183,11 +188,11 @@ class Agent:
                         except zmq.Again:
                             break
                         if event == zmq.EVENT_HANDSHAKE_SUCCEEDED:
-                            connected = True
+                            connected = self._connected = True
                             lost_since = None
                             self._greet()
                         elif event == zmq.EVENT_DISCONNECTED:
-                            connected = False
+                            connected = self._connected = False
                             lost_since = time.monotonic()
                 for pair in [p for p in ready if p in monitors]:
                     self._read_monitor(pair, monitors, poller)
@@ -212,7 +217,7 @@ class Agent:
                         self._prune()
                     if now >= next_beat:
                         next_beat = now + BEAT_S
-                        self._send({"t": "beat", "at": now_ms(), "dropped": self.dropped,
+                        self._send({"t": "beat", "at": now_ms(), "dropped": self.dropped, "missed": self.missed,
                                     "queued": self._queue.qsize()})
             if connected:
                 self._drain()
@@ -296,7 +301,7 @@ class Agent:
         with self._records_lock:
             records = [r for r in self._records if r.announced]
         self._send({"t": "snapshot", "at": now_ms(), "sockets": [r.snapshot() for r in records],
-                    "dropped": self.dropped})
+                    "dropped": self.dropped, "missed": self.missed})
         for msg in kept:
             self._send(msg)
 

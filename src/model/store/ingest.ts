@@ -68,8 +68,9 @@ export function apply(st: StoreState, agentKey: string, msg: TelemetryMsg, recei
       close(st, node, msg.socket, clock(msg.at));
       break;
     case 'beat':
-      if (node.dropped !== msg.dropped) {
+      if (node.dropped !== msg.dropped || node.missed !== (msg.missed ?? 0)) {
         node.dropped = msg.dropped;
+        node.missed = msg.missed ?? 0;
         st.dirtyNodes.add(node.id);
       }
       break;
@@ -115,7 +116,7 @@ function hello(st: StoreState, agentKey: string, agent: AgentRec, msg: HelloMsg,
     }
     node = {
       id, pid: msg.pid, host: msg.host, instance: msg.instance, name: '', title: msg.title, runtime: msg.runtime,
-      agent: msg.agent, startedAt: 0, lastSeenAt: receivedAt, dropped: 0, malformed: 0, sentLastSeenAt: receivedAt,
+      agent: msg.agent, startedAt: 0, lastSeenAt: receivedAt, dropped: 0, missed: 0, malformed: 0, sentLastSeenAt: receivedAt,
     };
     st.nodes.set(id, node);
     st.socketsByNode.set(id, new Set());
@@ -143,6 +144,7 @@ function hello(st: StoreState, agentKey: string, agent: AgentRec, msg: HelloMsg,
 function snapshotMsg(st: StoreState, node: NodeRec, msg: SnapshotMsg, offset: number, receivedAt: number): void {
   const clock = (t: number) => Math.min(t + offset, receivedAt);
   node.dropped = msg.dropped;
+  node.missed = msg.missed ?? 0;
   st.dirtyNodes.add(node.id);
   const reported = new Set<string>();
   for (const s of msg.sockets) {

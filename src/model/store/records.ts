@@ -32,6 +32,7 @@ export interface NodeRec {
   lastSeenAt: number;
   exitedAt?: number;
   dropped: number;
+  missed: number;
   malformed: number;
   /** The connection this node currently reports over; an older connection's loss does not end it. */
   agentKey?: string;

@@ -19,7 +19,7 @@ export function nodeView(st: StoreState, node: NodeRec, now: number): NodeView {
     ...(node.unknown ? { unknown: true } : {}),
     startedAt: node.startedAt, lastSeenAt: node.lastSeenAt,
     ...(node.exitedAt !== undefined ? { exitedAt: node.exitedAt } : {}),
-    dropped: node.dropped, malformed: node.malformed,
+    dropped: node.dropped, ...(node.missed > 0 ? { missed: node.missed } : {}), malformed: node.malformed,
   };
 }
 
