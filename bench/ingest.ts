@@ -57,7 +57,7 @@ async function phase(batch: number, round: number, record: boolean): Promise<Pha
   const baselineHeap = process.memoryUsage().heapUsed;
   const store = new TopologyStore();
   const recordDir = record ? fs.mkdtempSync(path.join(os.tmpdir(), 'zmqrec-ingest-')) : undefined;
-  const recorder = recordDir ? new Recorder({ path: path.join(recordDir, 'ingest.zmqrec'), producer: 'bench ingest', compress: process.env.NOCOMP ? false : true }) : undefined;
+  const recorder = recordDir ? new Recorder({ path: path.join(recordDir, 'ingest.zmqrec'), producer: 'bench ingest' }) : undefined;
   const tap = recorder ? tapStore(store, recorder) : undefined;
   const running = await startCollector(store);
   if (recorder) running.collector.frameTap = (key, frame, msg, at) => recorder.telemetryFrame(key, frame, msg, at);

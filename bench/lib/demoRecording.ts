@@ -39,7 +39,13 @@ interface Agent {
 }
 
 /** Feeds `sink` a demo-like run of `durationMs` from `start`, in time order. */
-export function demoTelemetry(sink: Sink, start: number, durationMs: number): void {
+export function demoTelemetry(out: Sink, start: number, durationMs: number): void {
+  // Inputs are gathered, then given in time order, as a collector stamps them.
+  const inputs: { at: number; give: () => void }[] = [];
+  const sink: Sink = {
+    telemetry: (key, m, at) => inputs.push({ at, give: () => out.telemetry(key, m, at) }),
+    agentGone: (key, reason, at) => inputs.push({ at, give: () => out.agentGone(key, reason, at) }),
+  };
   let pid = 4000;
   let keyNo = 0;
   const agents: Agent[] = [];
@@ -126,6 +132,8 @@ export function demoTelemetry(sink: Sink, start: number, durationMs: number): vo
       if (tick % 4 === 0) msg(a, at + (a.pid % 5), { t: 'beat', dropped: 0, queued: 0 });
     }
   }
+  inputs.sort((a, b) => a.at - b.at); // stable: same-millisecond inputs keep their order
+  for (const input of inputs) input.give();
 }
 
 /** Writes a demo-like recording of `durationMs` to `file`; returns its start time. */

@@ -132,7 +132,7 @@ function startRecording(flags: Flags, store: TopologyStore): Session['recording'
   if (flags.values.has('--record-max-mb') && file === undefined) throw new UsageError('--record-max-mb needs --record FILE');
   if (file === undefined) return undefined;
   if (file === '' || file.startsWith('--')) throw new UsageError(`--record needs a file name, got "${file}"`);
-  const maxMb = numberFlag(flags, '--record-max-mb', 1024, 0.01, 1024 * 1024);
+  const maxMb = numberFlag(flags, '--record-max-mb', 1024, 0.001, 1024 * 1024);
   const { warnAfterMs, deadAfterMs, timelineLength, retryStorm } = DEFAULT_STORE_OPTIONS;
   const session: NonNullable<Session['recording']> = {} as NonNullable<Session['recording']>;
   session.recorder = new Recorder({

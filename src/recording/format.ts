@@ -3,7 +3,7 @@
  * checksummed and compressed on its own, so a file cut anywhere reads up to its last whole block.
  *
  *   file   = "ZMQREC" u8 major u8 minor | u32 headerLength | header JSON | block*
- *   block  = u32 BLOCK_MAGIC | u32 payloadLength | u32 rawLength | u32 crc32(payload) | u8 codec
+ *   block  = u32 BLOCK_MAGIC | u32 payloadLength | u32 rawLength | u32 crc32(header + payload) | u8 codec
  *            | u32 records | f64 firstAt | f64 lastAt | payload
  *   record = u8 kind | f64 at | fields (strings: u32 length + UTF-8; absent string: length 0xffffffff)
  *
@@ -208,12 +208,17 @@ export function encodeBlock(raw: Buffer, count: number, firstAt: number, lastAt:
   head.writeUInt32LE(BLOCK_MAGIC, 0);
   head.writeUInt32LE(payload.length, 4);
   head.writeUInt32LE(raw.length, 8);
-  head.writeUInt32LE(zlib.crc32(payload), 12);
   head.writeUInt8(codec, 16);
   head.writeUInt32LE(count, 17);
   head.writeDoubleLE(firstAt, 21);
   head.writeDoubleLE(lastAt, 29);
+  head.writeUInt32LE(blockChecksum(head, payload), 12);
   return Buffer.concat([head, payload]);
+}
+
+/** CRC-32 of the block header (all of it but the checksum field) and the payload. */
+export function blockChecksum(head: Buffer, payload: Buffer): number {
+  return zlib.crc32(payload, zlib.crc32(head.subarray(16, BLOCK_HEADER_BYTES), zlib.crc32(head.subarray(0, 12))));
 }
 
 export interface BlockHeader {

@@ -10,7 +10,7 @@ import * as zlib from 'node:zlib';
 import { decode } from '../protocol/codec';
 import type { CollectorStatus } from '../shared/snapshot';
 import {
-  BLOCK_HEADER_BYTES, Codec, decodeBlockHeader, decodeRecords, FILE_MAGIC, FILE_PREFIX_BYTES, FORMAT_MAJOR, Kind, MAX_HEADER_BYTES,
+  BLOCK_HEADER_BYTES, blockChecksum, Codec, decodeBlockHeader, decodeRecords, FILE_MAGIC, FILE_PREFIX_BYTES, FORMAT_MAJOR, Kind, MAX_HEADER_BYTES,
   type Entry, type RecordingHeader,
 } from './format';
 
@@ -86,7 +86,7 @@ export function readRecording(buf: Buffer): Recording {
       break;
     }
     const payload = buf.subarray(start, start + head.payloadLength);
-    if (zlib.crc32(payload) !== head.crc) {
+    if (blockChecksum(buf.subarray(offset, start), payload) !== head.crc) {
       fail('corrupted', 'block checksum mismatch', offset);
       break;
     }
