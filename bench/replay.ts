@@ -16,6 +16,13 @@ const quick = isQuick();
 const settings = quick ? { minutes: 5, seeks: 50, rounds: 1, onceSeeks: 3 } : { minutes: 30, seeks: 300, rounds: 3, onceSeeks: 10 };
 const SEEK_TARGET_MS = 100;
 
+function gc(): void {
+  const collect = (globalThis as { gc?: () => void }).gc;
+  if (!collect) throw new Error('run with node --expose-gc (scripts/bench.js does)');
+  collect();
+  collect();
+}
+
 /** Deterministic instants (a fixed LCG), spread over the whole recording. */
 function instants(n: number, start: number, end: number): number[] {
   let x = 12345;
@@ -34,14 +41,18 @@ async function main(): Promise<void> {
     const t0 = performance.now();
     const written = await writeDemoRecording(file, durationMs);
     const writeMs = performance.now() - t0;
-    const rounds: { readMs: number; openMs: number; seekP50: number; seekP99: number; seekMax: number; onceMedian: number; onceMax: number; checkpoints: number }[] = [];
+    const rounds: { checkpointHeapMiB: number; readMs: number; openMs: number; seekP50: number; seekP99: number; seekMax: number; onceMedian: number; onceMax: number; checkpoints: number }[] = [];
     for (let round = 0; round < settings.rounds; round++) {
       let t = performance.now();
       const rec = readRecordingFile(file);
       const readMs = performance.now() - t;
+      gc();
+      const heapBefore = process.memoryUsage().heapUsed;
       t = performance.now();
       const replay = new Replay(rec);
       const openMs = performance.now() - t;
+      gc();
+      const checkpointHeapMiB = (process.memoryUsage().heapUsed - heapBefore) / 1024 / 1024;
       const seeks: number[] = [];
       for (const at of instants(settings.seeks, rec.startAt, rec.endAt)) {
         t = performance.now();
@@ -55,7 +66,7 @@ async function main(): Promise<void> {
         once.push(performance.now() - t);
       }
       rounds.push({
-        readMs, openMs, seekP50: percentile(seeks, 50), seekP99: percentile(seeks, 99), seekMax: Math.max(...seeks),
+        checkpointHeapMiB, readMs, openMs, seekP50: percentile(seeks, 50), seekP99: percentile(seeks, 99), seekMax: Math.max(...seeks),
         onceMedian: percentile(once, 50), onceMax: Math.max(...once), checkpoints: replay.checkpointCount,
       });
       process.stderr.write(`replay: round ${round + 1}: open ${Math.round(readMs + openMs)} ms, seek p50 ${rounds[round]!.seekP50.toFixed(1)} ms, max ${rounds[round]!.seekMax.toFixed(1)} ms\n`);
@@ -69,6 +80,7 @@ async function main(): Promise<void> {
       { group, metric: 'writing it through the Recorder (generate + encode + deflate)', unit: 'ms', value: summarize([writeMs]) },
       { group, metric: 'read (checksums, inflate, validation)', unit: 'ms', value: of((r) => r.readMs) },
       { group, metric: 'open: checkpoints (one pass, a store copy every 10 s)', unit: 'ms', value: of((r) => r.openMs) },
+      { group, metric: 'heap held by the checkpoints', unit: 'MiB', value: of((r) => r.checkpointHeapMiB) },
       { group, metric: `seek to a random instant + snapshot, p50 (${settings.seeks} seeks)`, unit: 'ms', value: of((r) => r.seekP50) },
       { group, metric: 'seek p99', unit: 'ms', value: of((r) => r.seekP99) },
       { group, metric: 'seek max', unit: 'ms', value: seekMax, target: atMost(seekMax.max, SEEK_TARGET_MS) },

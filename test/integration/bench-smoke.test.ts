@@ -1,5 +1,5 @@
 /**
- * The benchmarks still run: `scripts/bench.js --quick` for agent, ingest and graph writes one
+ * The benchmarks still run: `scripts/bench.js --quick` for agent, ingest, replay and graph writes one
  * well-formed result file each. Whether targets are met is for `npm run bench` and
  * docs/PERFORMANCE.md, not for a test on a shared machine.
  */
@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
-const BENCHMARKS = ['agent', 'ingest', 'graph'];
+const BENCHMARKS = ['agent', 'ingest', 'replay', 'graph'];
 
 function isSummary(x: unknown): boolean {
   if (typeof x !== 'object' || x === null) return false;
@@ -20,7 +20,7 @@ function isSummary(x: unknown): boolean {
     && (s.min as number) <= (s.median as number) && (s.median as number) <= (s.max as number);
 }
 
-test('npm run bench -- --quick --only agent,ingest,graph writes well-formed results', { timeout: 180_000 }, async () => {
+test('npm run bench -- --quick --only agent,ingest,replay,graph writes well-formed results', { timeout: 180_000 }, async () => {
   const resultsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'zmq-topology-bench-'));
   try {
     const child = spawn(process.execPath, [path.join(ROOT, 'scripts', 'bench.js'), '--quick', '--only', BENCHMARKS.join(',')], {
