@@ -25,7 +25,7 @@ export interface ReadProblem {
   bytesRead: number;
   /** Records read before it. */
   records: number;
-  /** Time of the last record read (collector clock), or the start when none was. */
+  /** The latest time of the records read (collector clock), or the start when none was. */
   upTo: number;
 }
 
@@ -61,8 +61,8 @@ export function readRecording(buf: Buffer): Recording {
   let offset = FILE_PREFIX_BYTES + buf.readUInt32LE(FILE_MAGIC.length + 2);
   let end: Recording['end'];
   let problem: ReadProblem | undefined;
+  let upTo = header.startedAt;
   const fail = (kind: ReadProblem['kind'], why: string, at: number) => {
-    const upTo = entries.length > 0 ? entries[entries.length - 1]!.at : header.startedAt;
     const secs = ((upTo - header.startedAt) / 1000).toFixed(3);
     problem = {
       kind, bytesRead: offset, records: entries.length, upTo,
@@ -100,10 +100,7 @@ export function readRecording(buf: Buffer): Recording {
     }
     const block: Entry[] = [];
     try {
-      let last = entries.length > 0 ? entries[entries.length - 1]!.at : header.startedAt;
       for (const r of decodeRecords(raw)) {
-        if (r.at < last) throw new Error('record times go back');
-        last = r.at;
         const entry = toEntry(r.kind, r.at, r.fields);
         block.push(entry);
         if (entry.kind === Kind.End) {
@@ -117,10 +114,14 @@ export function readRecording(buf: Buffer): Recording {
       fail('corrupted', (err as Error).message, offset);
       break;
     }
-    for (const e of block) entries.push(e);
+    for (const e of block) {
+      entries.push(e);
+      if (e.at > upTo) upTo = e.at;
+    }
     offset = start + head.payloadLength;
   }
-  const lastAt = entries.length > 0 ? entries[entries.length - 1]!.at : header.startedAt;
+  let lastAt = header.startedAt;
+  for (const e of entries) if (e.at > lastAt) lastAt = e.at;
   return { header, version, entries, bytes: buf.length, ...(end ? { end } : {}), ...(problem ? { problem } : {}), startAt: header.startedAt, endAt: Math.max(lastAt, end?.at ?? lastAt) };
 }
 

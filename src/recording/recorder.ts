@@ -283,10 +283,14 @@ export class Recorder {
     }
   }
 
-  /** Recorded times never go back, so "the inputs up to T" is always a prefix of the file. */
+  /**
+   * Times are recorded as they were given: a telemetry message's arrival time is an input of the model
+   * (its clock offsets). They may run a millisecond behind the record before (a status stamped while
+   * the message was in hand); replay orders by the latest time seen so far (docs/RECORDING.md "Times").
+   */
   private time(at: number): number {
     if (at > this.lastAt) this.lastAt = at;
-    return this.lastAt;
+    return at;
   }
 
   private wrote(): void {

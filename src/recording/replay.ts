@@ -35,12 +35,20 @@ interface Cursor {
 
 export class Replay {
   private clock: number;
+  /** Each entry's place in time: the latest time seen up to it (times may run a millisecond back). */
+  private readonly order: Float64Array;
   private readonly checkpoints: (Cursor & { at: number })[] = [];
   /** Inputs the model refused by throwing (a bug, never a crash of the replay). */
   failures = 0;
 
   constructor(readonly recording: Recording, options: ReplayOptions = {}) {
     this.clock = recording.startAt;
+    this.order = new Float64Array(recording.entries.length);
+    let latest = recording.startAt;
+    recording.entries.forEach((e, i) => {
+      if (e.at > latest) latest = e.at;
+      this.order[i] = latest;
+    });
     const every = options.checkpointEveryMs ?? DEFAULT_CHECKPOINT_EVERY_MS;
     if (every > 0) this.buildCheckpoints(every);
   }
@@ -76,14 +84,14 @@ export class Replay {
     return { snapshot: cursor.store.snapshot(), failures: replay.failures };
   }
 
-  /** Number of entries applied for instant T: those stamped before T (and at T when inclusive). */
+  /** Number of entries applied for instant T: those placed before T (and at T when inclusive). */
   indexAt(t: number, inclusive = true): number {
-    const entries = this.recording.entries;
+    const order = this.order;
     let lo = 0;
-    let hi = entries.length;
+    let hi = order.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      const at = entries[mid]!.at;
+      const at = order[mid]!;
       if (at < t || (inclusive && at === t)) lo = mid + 1;
       else hi = mid;
     }
@@ -125,7 +133,7 @@ export class Replay {
     const entries = this.recording.entries;
     for (; cursor.index < stop; cursor.index++) {
       const e = entries[cursor.index]!;
-      this.clock = e.at;
+      this.clock = this.order[cursor.index]!;
       try {
         applyEntry(cursor.store, e);
       } catch {

@@ -13,6 +13,7 @@ import { Recorder } from '../../src/recording/recorder';
 import { readRecording, readRecordingFile, RecordingError } from '../../src/recording/reader';
 import { Kind, type Entry } from '../../src/recording/format';
 import { parseInstant } from '../../src/recording/summary';
+import { Replay } from '../../src/recording/replay';
 import { encode } from '../../src/protocol/codec';
 import type { TelemetryMsg } from '../../src/protocol/types';
 import type { CollectorStatus } from '../../src/shared/snapshot';
@@ -68,14 +69,18 @@ test('what the recorder writes reads back the same, frames and serialised messag
   assert.deepEqual(rec.entries, inputs);
 });
 
-test('recorded times never go back, so the inputs up to T are a prefix of the file', async () => {
+test('times are recorded as given (an arrival time is an input); replay places each input at the latest time seen so far', async () => {
   const file = path.join(dir, 'clock.zmqrec');
   const rec = new Recorder({ path: file, producer: 'unit', now: () => T0 });
   rec.telemetry('k', hello(1, T0), T0 + 500);
-  rec.telemetry('k', beat(2, T0), T0 + 200); // the wall clock was set back
+  rec.telemetry('k', beat(2, T0), T0 + 499); // stamped a millisecond before the record ahead of it
   await rec.stop();
-  const times = readRecordingFile(file).entries.map((e) => e.at);
-  assert.deepEqual(times, [T0 + 500, T0 + 500, T0 + 500]);
+  const read = readRecordingFile(file);
+  assert.deepEqual(read.entries.map((e) => e.at), [T0 + 500, T0 + 499, T0 + 500]);
+  assert.equal(read.endAt, T0 + 500);
+  const replay = new Replay(read, { checkpointEveryMs: 0 });
+  assert.equal(replay.indexAt(T0 + 499), 0, 'the second input is not applied before the first');
+  assert.equal(replay.indexAt(T0 + 500), 3);
 });
 
 test('a file cut at any byte reads up to its last whole block, says how much, and never throws past the header', async () => {
