@@ -30,9 +30,8 @@ function newestMtime(dir: string): number {
 
 /** Builds dist/webview.js when it is missing or older than the webview sources. */
 export function ensureBundle(): void {
-  // The bundle's inputs: the webview folder and the two contracts it imports.
-  const contracts = [path.join(ROOT, 'src', 'model', 'snapshot.ts'), path.join(ROOT, 'src', 'protocol', 'types.ts')];
-  const sources = Math.max(newestMtime(path.join(ROOT, 'webview')), ...contracts.map((file) => fs.statSync(file).mtimeMs));
+  // The bundle's inputs: the webview folder and src/shared, the only layer it may import (docs/ARCHITECTURE.md "Layers").
+  const sources = Math.max(newestMtime(path.join(ROOT, 'webview')), newestMtime(path.join(ROOT, 'src', 'shared')));
   if (fs.existsSync(BUNDLE) && fs.statSync(BUNDLE).mtimeMs >= sources) {
     return;
   }

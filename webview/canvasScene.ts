@@ -1,0 +1,44 @@
+/**
+ * The scene the canvas renderer draws (canvas mode, large graphs): built from the same state and
+ * texts as the SVG, so the two renderers show the same picture. Pure (tested in Node).
+ */
+import type { CanvasEdge, CanvasGroup, CanvasScene, CanvasSocket } from './canvasRenderer';
+import { edgeCurve, GROUP_WIDTH, socketCenter, type Bodies } from './geometry';
+import type { GraphState } from './graphState';
+import { badgeText, groupTitle, isRelated, socketNameText, socketTypeText } from './itemText';
+
+export function buildScene(state: GraphState, bodies: Bodies): CanvasScene {
+  const { visible, slots } = state;
+  const id = state.view.selection;
+  const groups: CanvasGroup[] = [];
+  for (const group of visible.groups) {
+    const body = bodies.get(group.id);
+    if (body) {
+      groups.push({
+        id: group.id, x: body.x - GROUP_WIDTH / 2, y: body.y - body.height / 2, width: GROUP_WIDTH, height: body.height, title: groupTitle(state.model, group),
+        exited: group.node?.state === 'exited', stale: group.node?.state === 'stale', unknown: group.node === undefined || group.node.unknown === true, selected: group.id === id,
+      });
+    }
+  }
+  const sockets: CanvasSocket[] = [];
+  for (const socket of visible.sockets) {
+    const center = socketCenter(slots, bodies, socket.id);
+    if (center) {
+      sockets.push({
+        id: socket.id, x: center.x, y: center.y, typeText: socketTypeText(socket), nameText: socketNameText(socket),
+        unknown: socket.unknown === true, closed: socket.closed, binder: socket.binds.length > 0, matched: visible.matched.has(socket.id), selected: socket.id === id,
+      });
+    }
+  }
+  const edges: CanvasEdge[] = [];
+  for (const edge of visible.edges) {
+    const curve = edgeCurve(slots, bodies, edge);
+    if (curve) {
+      edges.push({
+        id: edge.id, state: edge.state, curve, exited: edge.exited === true, retryStorm: edge.retryStorm, selected: edge.id === id,
+        related: isRelated(edge, id), badge: badgeText(edge),
+      });
+    }
+  }
+  return { groups, sockets, edges };
+}

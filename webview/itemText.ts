@@ -1,0 +1,111 @@
+/**
+ * The texts and classes an item is drawn with, shared by the SVG renderer, the canvas scene and the
+ * tooltips so the two renderers cannot drift apart. Pure: no DOM (tested in Node).
+ */
+import type { EdgeView, SocketView } from '../src/shared/snapshot';
+import {
+  disconnectBadge, disconnectDetail, edgeLabel, LABEL_CHARS, nodeLabel, safeText, socketNameLabel, socketTitle, socketTypeLabel, stateStyle, truncate,
+} from '../src/shared/format';
+import { edgeAgesAt, type GraphModel, type GroupView } from './graphModel';
+
+export function groupTitle(model: GraphModel, group: GroupView): string {
+  if (!group.node) {
+    const socket = model.sockets.get(group.socketIds[0] ?? '')?.item;
+    return socket?.unknown ? 'unknown peer' : truncate(safeText(group.id), LABEL_CHARS);
+  }
+  if (group.node.unknown) {
+    return 'unknown peer (no agent)';
+  }
+  const suffix = group.node.state === 'exited' ? ' — exited' : group.node.state === 'stale' ? ' — silent' : '';
+  return `${nodeLabel(group.node, LABEL_CHARS)}${suffix}`;
+}
+
+/** The first line of a socket box. */
+export function socketTypeText(socket: SocketView): string {
+  return socketTypeLabel(socket) + (socket.closed ? ' (closed)' : '');
+}
+
+export { socketNameLabel as socketNameText };
+
+function showsBadge(edge: EdgeView): boolean {
+  return edge.lastDisconnect !== null && (edge.state === 'disconnected' || edge.state === 'retrying' || edge.state === 'dead');
+}
+
+/** "⊘ WORKER_GONE" on an edge that lost its connection with a message, else null. */
+export function badgeText(edge: EdgeView): string | null {
+  return showsBadge(edge) ? `⊘ ${disconnectBadge(edge)}` : null;
+}
+
+/** Classes of an edge (`base` 'edge') or of its label (`base` 'edge-label'), given the selected id. */
+export function edgeClass(edge: EdgeView, base: 'edge' | 'edge-label', selection: string | null): string {
+  const classes = [base, stateStyle(edge.state).cssClass];
+  if (edge.exited) {
+    classes.push('exited');
+  }
+  if (edge.retryStorm) {
+    classes.push('retry-storm');
+  }
+  if (selection === edge.id) {
+    classes.push('selected');
+  }
+  if (base === 'edge' && isRelated(edge, selection)) {
+    classes.push('related');
+  }
+  return classes.join(' ');
+}
+
+/** Whether an edge touches the selected socket. */
+export function isRelated(edge: EdgeView, selection: string | null): boolean {
+  return selection !== null && (edge.from === selection || edge.to === selection);
+}
+
+/** An edge's age label at `now` (collector clock); '' for an edge no longer in the model. */
+export function ageLabel(model: GraphModel, id: string, now: number): string {
+  const observed = model.edges.get(id);
+  if (!observed) {
+    return '';
+  }
+  const ages = edgeAgesAt(observed, now);
+  const gone = observed.item.lastDisconnect;
+  return edgeLabel(observed.item.state, ages.heartbeatAgeMs, ages.trafficAgeMs, gone ? now - gone.at : null);
+}
+
+export function groupTooltip(model: GraphModel, group: GroupView): string[] {
+  const node = group.node;
+  if (!node || node.unknown) {
+    return [groupTitle(model, group), 'No process has claimed these sockets.'];
+  }
+  return [nodeLabel(node, 200), `state: ${node.state}`, `${safeText(node.runtime.name)} ${safeText(node.runtime.version)} on ${safeText(node.host)}`, `${group.socketIds.length} socket(s)`];
+}
+
+export function socketTooltip(socket: SocketView): string[] {
+  const lines = [socketTitle(socket)];
+  for (const bind of socket.binds) {
+    lines.push(`binds ${safeText(bind)}`);
+  }
+  for (const connect of socket.connects) {
+    lines.push(`connects ${safeText(connect)}`);
+  }
+  if (socket.unknown) {
+    lines.push('A routing id no known socket claims.');
+  }
+  return lines;
+}
+
+export function edgeTooltip(model: GraphModel, edge: EdgeView, now: number): string[] {
+  const from = model.sockets.get(edge.from)?.item;
+  const to = model.sockets.get(edge.to)?.item;
+  const observed = model.edges.get(edge.id);
+  const ages = observed ? edgeAgesAt(observed, now) : { heartbeatAgeMs: null, trafficAgeMs: null };
+  const lines = [
+    `${from ? socketTitle(from) : edge.from} → ${to ? socketTitle(to) : edge.to}`,
+    safeText(edge.endpoint),
+    `${stateStyle(edge.state).glyph} ${stateStyle(edge.state).meaning}`,
+    edgeLabel(edge.state, ages.heartbeatAgeMs, ages.trafficAgeMs, edge.lastDisconnect ? now - edge.lastDisconnect.at : null),
+  ];
+  const detail = disconnectDetail(edge);
+  if (detail) {
+    lines.push(`last disconnect: ${detail}`);
+  }
+  return lines;
+}
