@@ -202,6 +202,8 @@ function renderNode(pane: HTMLElement, node: NodeView, ctx: DetailsContext): voi
     ['last seen', formatTime(node.lastSeenAt)],
     ['exited', node.exitedAt !== undefined ? formatTime(node.exitedAt) : '—'],
     ['dropped telemetry', String(node.dropped)],
+    // Not a problem: what the agent could not send before a collector listened (or while it was away).
+    ['not sent, no collector', String(node.missed ?? 0)],
     ['malformed frames', String(node.malformed)],
     ['sockets', String(sockets)],
   ];

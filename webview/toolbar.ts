@@ -5,7 +5,7 @@
  */
 import { EDGE_STATES, type EdgeState } from '../src/shared/snapshot';
 import type { SocketType } from '../src/shared/sockets';
-import { STATE_STYLES } from '../src/shared/format';
+import { processCounts, processCountText, STATE_STYLES } from '../src/shared/format';
 import { clear, el } from './dom';
 import { isFiltering, socketTypesPresent, type Filters, type GraphModel } from './graphModel';
 import type { GraphState } from './graphState';
@@ -38,7 +38,8 @@ export interface ToolbarActions {
 /** The status line: counts, what the filters show, collector trouble, pause. */
 export function statusLine(state: GraphState): string {
   const { model, view, visible, paused, heldUpdates } = state;
-  const counts = `${model.nodes.size} processes · ${model.sockets.size} sockets · ${model.edges.size} connections`;
+  const processes = processCountText(processCounts([...model.nodes.values()].map((n) => n.item)));
+  const counts = `${processes} · ${model.sockets.size} sockets · ${model.edges.size} connections`;
   const shown = isFiltering(view.filters) || view.filters.hideDisconnected ? ` (showing ${visible.sockets.length} sockets, ${visible.edges.length} connections)` : '';
   const collector = model.collector && !model.collector.listening ? ' · collector not listening' : '';
   const malformed = model.collector ? Object.values(model.collector.malformed).reduce((sum, n) => sum + n, 0) : 0;

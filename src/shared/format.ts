@@ -219,3 +219,24 @@ export function siteLabel(site: { file: string; line: number; column?: number } 
   }
   return safeText(`${site.file}:${site.line}${site.column !== undefined ? `:${site.column}` : ''}`);
 }
+
+/**
+ * The one definition of "processes" every view counts (graph, tree, status bar, table): instrumented
+ * and probe processes, running (live or not heard from lately) or exited; unknown peers are not
+ * processes of ours and are counted apart.
+ */
+export function processCounts(nodes: Iterable<Pick<NodeView, 'state' | 'unknown'>>): { running: number; exited: number } {
+  let running = 0;
+  let exited = 0;
+  for (const node of nodes) {
+    if (node.unknown) continue;
+    if (node.state === 'exited') exited++;
+    else running++;
+  }
+  return { running, exited };
+}
+
+/** "3 processes running, 1 exited": how processCounts() is said everywhere. */
+export function processCountText(counts: { running: number; exited: number }): string {
+  return `${counts.running} ${counts.running === 1 ? 'process' : 'processes'} running${counts.exited ? `, ${counts.exited} exited` : ''}`;
+}

@@ -2,10 +2,11 @@
  * The status bar item's text, tooltip and severity from a snapshot. Pure (no vscode import).
  */
 import type { CollectorPhase, TopologySnapshot } from '../shared/snapshot';
+import { processCountText } from '../shared/format';
 
 
 export interface StatusSummary {
-  /** With codicons, e.g. "$(pulse) ZMQ 6 nodes · 1 late · 1 down". */
+  /** With codicons, e.g. "$(pulse) ZMQ 6 processes · 1 late · 1 down". */
   text: string;
   /** Plain text, one fact a line. */
   tooltip: string;
@@ -86,13 +87,13 @@ export function statusSummary(snapshot: TopologySnapshot | undefined, phase: Col
       counts,
     };
   }
-  const parts = [plural(counts.nodes, 'node')];
+  const parts = [plural(counts.nodes, 'process', 'processes')];
   if (counts.late + counts.stale > 0) parts.push(`${counts.late + counts.stale} late`);
   if (counts.down > 0) parts.push(`${counts.down} down`);
   if (counts.refused > 0) parts.push(`${counts.refused} refused`);
   const lines = [
     `ZeroMQ Topology — collector on ${endpoint ?? 'unknown endpoint'}`,
-    `${plural(counts.nodes, 'process', 'processes')} running${counts.stale ? ` (${counts.stale} not heard from)` : ''}${counts.exited ? `, ${counts.exited} exited` : ''}`,
+    `${processCountText({ running: counts.nodes, exited: counts.exited })}${counts.stale ? ` (${counts.stale} not heard from)` : ''}`,
     `${plural(counts.sockets, 'socket')}${counts.unknownPeers ? `, ${plural(counts.unknownPeers, 'unknown peer')}` : ''}`,
     `${plural(counts.edges, 'connection')}: ${counts.connected} connected, ${counts.connecting} connecting, ${counts.late} late, ${counts.down} dead/retrying/disconnected`,
   ];

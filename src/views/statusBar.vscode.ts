@@ -1,5 +1,5 @@
 /**
- * The status bar item: "$(pulse) ZMQ 6 nodes · 1 late · 1 down", click opens the graph. Text,
+ * The status bar item: "$(pulse) ZMQ 6 processes · 1 late · 1 down", click opens the graph. Text,
  * tooltip and severity come from statusBar.ts; this only paints them (viewRefresher.vscode.ts decides when).
  */
 import * as vscode from 'vscode';

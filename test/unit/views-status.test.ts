@@ -15,11 +15,11 @@ function newStore(): { store: TopologyStore; clock: { now: number } } {
   return { store: new TopologyStore({ now: () => clock.now, warnAfterMs: 2500, deadAfterMs: 6000 }), clock };
 }
 
-test('all healthy: "$(pulse) ZMQ 4 nodes", no warning background', () => {
+test('all healthy: "$(pulse) ZMQ 4 processes", no warning background', () => {
   const { store } = newStore();
   routerWithDealers(store, T0, ['w1', 'w2', 'w3']);
   const s = statusSummary(store.snapshot(), 'running', 'tcp://127.0.0.1:5599');
-  assert.equal(s.text, '$(pulse) ZMQ 4 nodes');
+  assert.equal(s.text, '$(pulse) ZMQ 4 processes');
   assert.equal(s.severity, 'ok');
   assert.match(s.tooltip, /collector on tcp:\/\/127\.0\.0\.1:5599/);
   assert.match(s.tooltip, /3 connections: 3 connected, 0 connecting, 0 late, 0 dead\/retrying\/disconnected/);
@@ -41,7 +41,7 @@ test('a late edge, then a dead one and an exited process: counts and warning sev
   clock.now = T0 + 3000;
   beat(clock.now, ['w1', 'w2']);
   let s = statusSummary(store.snapshot(), 'running', 'tcp://127.0.0.1:5599');
-  assert.equal(s.text, '$(pulse) ZMQ 4 nodes · 1 late');
+  assert.equal(s.text, '$(pulse) ZMQ 4 processes · 1 late');
   assert.equal(s.severity, 'ok');
 
   clock.now = T0 + 7000;
@@ -54,18 +54,18 @@ test('a late edge, then a dead one and an exited process: counts and warning sev
   s = statusSummary(store.snapshot(), 'running', 'tcp://127.0.0.1:5599');
   assert.equal(s.counts.exited, 1);
   assert.equal(s.counts.down, 2);
-  assert.match(s.text, /^\$\(pulse\) ZMQ 3 nodes · (1|2) late · 2 down$/);
+  assert.match(s.text, /^\$\(pulse\) ZMQ 3 processes · (1|2) late · 2 down$/);
   assert.match(s.tooltip, /3 processes running.*, 1 exited/);
 });
 
-test('unknown peers are not counted as nodes', () => {
+test('unknown peers are not counted as processes', () => {
   const { store } = newStore();
   const router = new FakeAgent({ pid: 100 });
   const rk = agentKeyOf(router);
   for (const m of [router.hello(T0), router.socket(T0, 1, 'ROUTER'), router.bind(T0, 1, 'tcp://127.0.0.1:6000')]) store.apply(rk, viaWire(m), T0);
   store.apply(rk, viaWire(router.heartbeats(T0, 1, { peer: 'ghost' })), T0);
   const s = statusSummary(store.snapshot(), 'running', 'tcp://127.0.0.1:1');
-  assert.equal(s.text, '$(pulse) ZMQ 1 node');
+  assert.equal(s.text, '$(pulse) ZMQ 1 process');
   assert.match(s.tooltip, /1 socket, 1 unknown peer/);
 });
 
@@ -76,7 +76,7 @@ test('collector phases: stopped, starting and failed say so; failed is an error'
   const failed = statusSummary(undefined, 'failed', undefined, 'Could not load the zeromq native module');
   assert.equal(failed.severity, 'error');
   assert.match(failed.tooltip, /Could not load the zeromq native module/);
-  assert.equal(statusSummary(empty, 'running', 'tcp://127.0.0.1:5599').text, '$(pulse) ZMQ 0 nodes');
+  assert.equal(statusSummary(empty, 'running', 'tcp://127.0.0.1:5599').text, '$(pulse) ZMQ 0 processes');
 });
 
 test('context keys follow the collector, the topology and the pause switch', () => {
@@ -107,7 +107,7 @@ test('refused agents and discarded telemetry are counted in the text and explain
     lastRefused: { at: T0, address: '10.0.0.7', reason: 'client key not allowed' }, discarded: { 'before-hello': 2, 'cap:edges': 1 },
   });
   const s = statusSummary(store.snapshot(), 'running', 'tcp://0.0.0.0:5599');
-  assert.equal(s.text, '$(pulse) ZMQ 2 nodes · 3 refused');
+  assert.equal(s.text, '$(pulse) ZMQ 2 processes · 3 refused');
   assert.equal(s.severity, 'warning');
   assert.equal(s.counts.discarded, 3);
   assert.match(s.tooltip, /3 agent connections refused by CURVE authentication \(latest from 10\.0\.0\.7: client key not allowed\)/);

@@ -80,7 +80,11 @@ test('the status line, empty message and type options say what the state is', ()
   const state = drawnState();
   assert.equal(emptyText(state), 'Nothing matches the filters.');
   const { nodes, sockets, edges } = recorded.snapshot;
-  assert.match(statusLine(state), new RegExp(`^${nodes.length} processes · ${sockets.length} sockets · ${edges.length} connections`));
+  // One definition of "processes" with the status bar and the tree: ours (not unknown peers), running or exited.
+  const ours = nodes.filter((n) => !n.unknown);
+  const running = ours.filter((n) => n.state !== 'exited').length;
+  const exited = ours.length - running;
+  assert.match(statusLine(state), new RegExp(`^${running} process(es)? running${exited ? `, ${exited} exited` : ''} · ${sockets.length} sockets · ${edges.length} connections`));
   assert.doesNotMatch(statusLine(state), /showing|paused/);
   state.view.filters = { ...NO_FILTERS, hideDisconnected: true };
   state.paused = true;
