@@ -47,6 +47,11 @@ export interface RecorderOptions {
   maxBytes?: number;
   /** Deflate each block (default true). */
   compress?: boolean;
+  /**
+   * Share of one core compression may take (default COMPRESS_CPU_SHARE); Infinity compresses every
+   * block (a recording written faster than real time, e.g. a synthetic one).
+   */
+  compressShare?: number;
   /** The collector's clock, for inputs that carry no time of their own. */
   now?: () => number;
   /** The recording stopped by itself: size cap reached, the file could not be written, or the disk could not keep up. */
@@ -199,7 +204,8 @@ export class Recorder {
       return;
     }
     const now = performance.now();
-    this.allowanceMs = Math.min(COMPRESS_ALLOWANCE_CAP_MS, this.allowanceMs + (now - this.allowanceAt) * COMPRESS_CPU_SHARE);
+    const share = this.options.compressShare ?? COMPRESS_CPU_SHARE;
+    this.allowanceMs = share === Infinity ? Infinity : Math.min(COMPRESS_ALLOWANCE_CAP_MS, this.allowanceMs + (now - this.allowanceAt) * share);
     this.allowanceAt = now;
     const squeeze = compress && raw.length > 64 && this.allowanceMs > 0 && this.pendingBytes < COMPRESS_BACKLOG_BYTES;
     this.pendingBytes += raw.length;
