@@ -62,7 +62,8 @@ export class Recorder {
   private fd: number | undefined;
   /** False once stop() was called or the recording stopped by itself: inputs are no longer taken. */
   private open = true;
-  private readonly writer = new RecordWriter();
+  /** One chunk holds a whole block (flushed at FLUSH_BYTES), so it is reused from block to block. */
+  private readonly writer = new RecordWriter(FLUSH_BYTES + 64 * 1024);
   private readonly timer: NodeJS.Timeout;
   private readonly now: () => number;
   private readonly maxBytes: number;
