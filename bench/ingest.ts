@@ -168,7 +168,7 @@ async function main(): Promise<void> {
       'Collector + TopologyStore (default options: sweep 250 ms, diffs every 100 ms, serialised with JSON.stringify) in the benchmark process; events = per-peer traffic records + monitor events.',
       'Heap per edge = (heap after GC at steady state − heap before the collector started) / edges; it includes the edge\'s DEALER socket, its node share and the collector.',
       `${settings.rounds} round(s) per mix, ${settings.sendMs} ms of sending, ${settings.warmupMs} ms warm-up excluded. The sender processes share the 2 cores with the collector.`,
-      'Each round runs each mix twice, recording off and on (a Recorder tapped on the store, writing a .zmqrec to the temp directory: JSON per message, deflate per block, one write per second or per MiB), in alternating order; the ratio pairs the two runs of a round. Rows without "recording on" are the runs with recording off.',
+      'Each round runs each mix twice, recording off and on (a Recorder tapped on the store, writing a .zmqrec to the temp directory: the bytes of each frame as the collector decoded it, blocks deflated in the libuv thread pool within a 5 % CPU budget and written there, one block per second or per MiB), in alternating order; the ratio pairs the two runs of a round. Rows without "recording on" are the runs with recording off.',
     ],
     raw: { settings, phases },
   });
