@@ -48,7 +48,7 @@ function edgeFrom(s: TopologySnapshot, agent: FakeAgent) {
 describe('anonymous DEALERs on one ROUTER', () => {
   test('three clients sending the same request at different times: three edges with the ROUTER\'s ids, no unknown peer', () => {
     const w = new World();
-    const clients = [0, 1, 2].map((i) => w.dealer(200 + i, { skewMs: i === 1 ? 3_600_000 : 0 }));
+    const clients = [0, 1, 2].map((i) => w.dealer(200 + i));
     // The ROUTER reports first (its flush came earlier): unknown peers for a moment.
     clients.forEach((_, i) => w.send(w.router, w.router.logged(w.clock, 1, { peerHex: autoId(i), in: [[T0 + 100 * i + 0.4, fp('req 0')]] })));
     assert.equal(w.snapshot().nodes.filter((n) => n.unknown).length, 3, 'before the clients report, their peers are unknown');
@@ -62,6 +62,22 @@ describe('anonymous DEALERs on one ROUTER', () => {
       assert.equal(edge.attribution, 'content');
       assert.equal(edge.state, 'connected');
     });
+  });
+
+  test('on one host the stamps are compared as they are, however late each agent\'s telemetry arrived', () => {
+    const w = new World();
+    const [a, b] = [w.dealer(200), w.dealer(201)];
+    // a's telemetry reaches a busy collector 300 ms late: its clock offset estimate is 300 ms off b's
+    // and the ROUTER's, which says nothing about the clocks (one host, one clock).
+    for (const m of [a.hello(w.clock), a.logged(w.clock, 1, { conn: 1, out: [[T0, fp('same')], [T0 + 500, fp('beat')]] })]) {
+      w.store.apply(agentKeyOf(a), viaWire(m), w.clock + 300);
+    }
+    w.send(b, b.logged(w.clock, 1, { conn: 1, out: [[T0 + 0.5, fp('same')], [T0 + 520, fp('beat')]] }));
+    w.send(w.router, w.router.logged(w.clock, 1, { peerHex: autoId(0), in: [[T0 + 0.2, fp('same')], [T0 + 500.3, fp('beat')]] }));
+    w.send(w.router, w.router.logged(w.clock, 1, { peerHex: autoId(1), in: [[T0 + 0.7, fp('same')], [T0 + 520.3, fp('beat')]] }));
+    const s = w.snapshot();
+    assert.equal(edgeFrom(s, a).routingId?.hex, autoId(0));
+    assert.equal(edgeFrom(s, b).routingId?.hex, autoId(1));
   });
 
   test('a client without logs (older agent) next to clients with them is the only candidate left', () => {
