@@ -121,9 +121,10 @@ function peerRec(st: StoreState, router: SocketRec, peer: Bin): PeerRec {
       peers.delete(peers.keys().next().value as string);
       discard(st, 'cap:forgotten-peers');
     }
+    // No pairing is due for a new peer until its first messages come (firstMessages() says so): a
+    // re-pairing per new peer cost O(peers) each, O(peers²) for a ROUTER meeting thousands at once.
     rec = { peer };
     peers.set(peer.hex, rec);
-    router.pairingDirty = true;
   }
   return rec;
 }
