@@ -646,6 +646,15 @@ export async function eventually<T extends Verdict>(check: () => T | Promise<T>,
 export const REALAPPS = path.join(FIXTURES, 'realapps');
 
 /** Edges whose connecting socket lives in process `pid`, in the given states (all when omitted). */
+/** Edge states that count as a live connection in the scenarios' checks. */
+export const LIVE = ['connected', 'late'];
+
+/** The process's own live edges (from its sockets) to the given binder pid. */
+export function liveEdges(s: TopologySnapshot, fromPid: number, toPid: number): EdgeView[] {
+  const index = new SnapshotIndex(s);
+  return edgesFromPid(s, fromPid, LIVE).filter((e) => index.pidOf(e.to) === toPid);
+}
+
 export function edgesFromPid(s: TopologySnapshot, pid: number, states?: string[]): EdgeView[] {
   const index = new SnapshotIndex(s);
   return s.edges.filter((e) => index.pidOf(e.from) === pid && (!states || states.includes(e.state)));

@@ -7,15 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Child } from '../helpers/system';
-import { Scenario, SnapshotIndex, edgesFromPid, eventually, nodeOfPid } from '../helpers/truth';
-import type { EdgeView, TopologySnapshot } from '../../src/shared/snapshot';
-
-const LIVE = ['connected', 'late'];
-
-function liveEdges(s: TopologySnapshot, fromPid: number, toPid: number): EdgeView[] {
-  const index = new SnapshotIndex(s);
-  return edgesFromPid(s, fromPid, LIVE).filter((e) => index.pidOf(e.to) === toPid);
-}
+import { LIVE, Scenario, SnapshotIndex, edgesFromPid, eventually, liveEdges, nodeOfPid } from '../helpers/truth';
 
 describe('(c) Majordomo-style broker: anonymous DEALER workers and REQ clients on one ROUTER', () => {
   let sc: Scenario;

@@ -13,16 +13,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Child } from '../helpers/system';
-import { Scenario, SnapshotIndex, edgesFromPid, eventually, freePort, nodeOfPid } from '../helpers/truth';
-import type { EdgeView, TopologySnapshot } from '../../src/shared/snapshot';
-
-const LIVE = ['connected', 'late'];
-
-/** The process's own edges (from its sockets) that are live, to the given binder pid. */
-function liveEdges(s: TopologySnapshot, fromPid: number, toPid: number): EdgeView[] {
-  const index = new SnapshotIndex(s);
-  return edgesFromPid(s, fromPid, LIVE).filter((e) => index.pidOf(e.to) === toPid);
-}
+import { LIVE, Scenario, SnapshotIndex, eventually, freePort, liveEdges, nodeOfPid } from '../helpers/truth';
 
 describe('(a) echo ROUTER with two anonymous Node DEALERs and one anonymous pyzmq DEALER', () => {
   let sc: Scenario;
