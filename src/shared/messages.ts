@@ -4,6 +4,7 @@
  * sends as untrusted and check it with isWebviewMessage() before acting on it.
  */
 import type { TopologyDiff, TopologySnapshot } from './snapshot';
+import { isInstant, isPlaySpeed, type Comparison, type PlaySpeed, type TimelineView } from './timeline';
 
 /** Host → webview. */
 export type HostMessage =
@@ -16,7 +17,11 @@ export type HostMessage =
   /** The host's paused state (so the toolbar button shows the truth after a reload). */
   | { type: 'paused'; paused: boolean }
   /** Ask for the current graph as a standalone SVG document; answered with `svg`. */
-  | { type: 'requestSvg'; requestId: number };
+  | { type: 'requestSvg'; requestId: number }
+  /** Show (or, with null, hide) the timeline under the graph; the graph's snapshots follow its `at`. */
+  | { type: 'timeline'; timeline: TimelineView | null }
+  /** Answer to `compare`. */
+  | { type: 'comparison'; comparison: Comparison };
 
 /** Webview → host. */
 export type WebviewMessage =
@@ -31,7 +36,13 @@ export type WebviewMessage =
   /** Answer to `requestSvg`. */
   | { type: 'svg'; requestId: number; svg: string }
   /** The user pressed pause/resume in the toolbar. */
-  | { type: 'setPaused'; paused: boolean };
+  | { type: 'setPaused'; paused: boolean }
+  /** Show the graph as it was at this instant; null = follow the live graph again. */
+  | { type: 'seek'; at: number | null }
+  /** Play the timeline from its current instant at this speed (0 pauses). */
+  | { type: 'play'; speed: PlaySpeed }
+  /** What changed between two instants (answered with `comparison`). */
+  | { type: 'compare'; from: number; to: number };
 
 export type HostMessageType = HostMessage['type'];
 export type WebviewMessageType = WebviewMessage['type'];
@@ -73,6 +84,12 @@ export function isWebviewMessage(x: unknown): x is WebviewMessage {
       return isRequestId(x.requestId) && isBoundedString(x.svg, WEBVIEW_MESSAGE_LIMITS.svgChars);
     case 'setPaused':
       return typeof x.paused === 'boolean';
+    case 'seek':
+      return x.at === null || isInstant(x.at);
+    case 'play':
+      return isPlaySpeed(x.speed);
+    case 'compare':
+      return isInstant(x.from) && isInstant(x.to);
     default:
       return false;
   }
@@ -94,6 +111,10 @@ export function isHostMessage(x: unknown): x is HostMessage {
       return typeof x.paused === 'boolean';
     case 'requestSvg':
       return isRequestId(x.requestId);
+    case 'timeline':
+      return x.timeline === null || (isRecord(x.timeline) && Array.isArray(x.timeline.markers));
+    case 'comparison':
+      return isRecord(x.comparison) && Array.isArray(x.comparison.changes);
     default:
       return false;
   }

@@ -45,10 +45,16 @@ test('the host accepts only well-formed webview messages', () => {
   assert.ok(isWebviewMessage({ type: 'copy', text: 'tcp://127.0.0.1:5555' }));
   assert.ok(isWebviewMessage({ type: 'svg', requestId: 3, svg: '<svg/>' }));
   assert.ok(isWebviewMessage({ type: 'setPaused', paused: true }));
+  assert.ok(isWebviewMessage({ type: 'seek', at: null }));
+  assert.ok(isWebviewMessage({ type: 'seek', at: 1_764_000_000_000 }));
+  assert.ok(isWebviewMessage({ type: 'play', speed: 10 }));
+  assert.ok(isWebviewMessage({ type: 'compare', from: 1, to: 2 }));
   for (const bad of [
     null, 'ready', [], {}, { type: 'nope' }, { type: 'goToSource' }, { type: 'goToSource', socketId: 5 },
     { type: 'goToSource', socketId: 'x'.repeat(5000) }, { type: 'selected' }, { type: 'copy', text: {} },
     { type: 'svg', requestId: -1, svg: '' }, { type: 'svg', requestId: 1.5, svg: '' }, { type: 'setPaused', paused: 'yes' },
+    { type: 'seek' }, { type: 'seek', at: -1 }, { type: 'seek', at: Infinity }, { type: 'seek', at: '5' },
+    { type: 'play', speed: 2 }, { type: 'play' }, { type: 'compare', from: 1 }, { type: 'compare', from: NaN, to: 2 },
   ]) {
     assert.equal(isWebviewMessage(bad), false, JSON.stringify(bad));
   }
@@ -56,4 +62,8 @@ test('the host accepts only well-formed webview messages', () => {
   assert.ok(isHostMessage({ type: 'diff', diff: { takenAt: 1 } }));
   assert.equal(isHostMessage({ type: 'snapshot', snapshot: {} }), false);
   assert.equal(isHostMessage({ type: 'requestSvg' }), false);
+  assert.ok(isHostMessage({ type: 'timeline', timeline: null }));
+  assert.ok(isHostMessage({ type: 'timeline', timeline: { markers: [] } }));
+  assert.equal(isHostMessage({ type: 'timeline', timeline: {} }), false);
+  assert.ok(isHostMessage({ type: 'comparison', comparison: { changes: [] } }));
 });
