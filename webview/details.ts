@@ -11,6 +11,7 @@ import {
 } from '../src/shared/format';
 import { edgeAgesAt, type GraphModel, type Observed } from './graphModel';
 import type { WebviewMessage } from '../src/shared/messages';
+import { entriesUntil } from './timelineModel';
 
 /** Timeline entries shown, newest first (the store keeps a bounded history; this is the tail). */
 export const TIMELINE_ROWS = 20;
@@ -19,6 +20,8 @@ export interface DetailsContext {
   model: GraphModel;
   /** Collector-clock now. */
   now: () => number;
+  /** The past instant the timeline shows: the edge's timeline is listed up to it (null: live). */
+  until: number | null;
   post: (message: WebviewMessage) => void;
 }
 
@@ -125,8 +128,8 @@ function renderEdge(pane: HTMLElement, observed: Observed<EdgeView>, ctx: Detail
   pane.appendChild(table(rows));
   pane.appendChild(el('div', { className: 'actions' }, copyButton('Copy endpoint', edge.endpoint, ctx)));
 
-  pane.appendChild(el('h3', { text: `Timeline (last ${TIMELINE_ROWS})` }));
-  const timeline = edge.timeline.slice(-TIMELINE_ROWS).reverse();
+  pane.appendChild(el('h3', { text: ctx.until === null ? `Timeline (last ${TIMELINE_ROWS})` : `Timeline up to ${formatTime(ctx.until)} (last ${TIMELINE_ROWS})` }));
+  const timeline = entriesUntil(edge.timeline, ctx.until, TIMELINE_ROWS).reverse();
   if (timeline.length === 0) {
     pane.appendChild(el('p', { className: 'muted', text: 'No events yet.' }));
   } else {

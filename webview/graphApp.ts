@@ -24,6 +24,8 @@ import { EDGE_LABEL_MIN_ZOOM, ZoomView } from './zoomView';
 
 /** From this many visible sockets on, the graph is drawn on a canvas: SVG cannot hold 30 fps there. */
 const CANVAS_MIN_SOCKETS = 300;
+/** How long a reveal waits for the snapshot of the instant the timeline sought to. */
+const REVEAL_WAIT_MS = 5000;
 
 /** The page's elements, found by the bootstrap. */
 export interface GraphPage {
@@ -46,6 +48,8 @@ export class GraphApp implements ToolbarActions {
   private readonly pending = new PendingDraw();
   private renderQueued = false;
   private svgForExport = false;
+  /** An item to reveal once the next snapshot is drawn (the timeline sought to where it exists), until a deadline. */
+  private pendingReveal: { id: string; until: number } | null = null;
 
   /** `pinnedRenderer`: 'svg' or 'canvas' pins the renderer (the benchmark compares both), else chosen by size. */
   constructor(private readonly state: GraphState, private readonly page: GraphPage, private readonly bridge: HostBridge, private readonly pinnedRenderer: string | null) {
@@ -153,6 +157,35 @@ export class GraphApp implements ToolbarActions {
       return;
     }
     this.scheduleRender();
+    if (message.type === 'snapshot' && this.pendingReveal !== null) {
+      const { id, until } = this.pendingReveal;
+      this.pendingReveal = null;
+      if (Date.now() <= until) {
+        this.reveal(id);
+      }
+    }
+  }
+
+  // ---- timeline hooks (timeline.ts) ----------------------------------------------------------------
+
+  /** The timeline's instant (null: live): ages stay as at that instant, the details list history up to it. */
+  showInstant(at: number | null): void {
+    this.state.instant = at;
+    this.state.clock.hold(at !== null);
+    this.selection.invalidate();
+  }
+
+  /** Reveals an item now if the graph holds it, and (`afterSeek`) again once the seek's snapshot is drawn. */
+  revealSoon(id: string, afterSeek: boolean): void {
+    if (this.has(id)) {
+      this.reveal(id);
+    }
+    // A seek's snapshot that never comes must not reveal the item at some later, unrelated snapshot.
+    this.pendingReveal = afterSeek ? { id, until: Date.now() + REVEAL_WAIT_MS } : null;
+  }
+
+  has(id: string): boolean {
+    return kindOf(this.state.model, id) !== undefined;
   }
 
   // ---- toolbar actions ---------------------------------------------------------------------------

@@ -225,13 +225,24 @@ export function kindOf(model: GraphModel, id: string): 'node' | 'socket' | 'edge
  */
 export class CollectorClock {
   private offset = 0;
+  private takenAt = 0;
+  private held = false;
 
   /** Call when an update stamped `takenAt` arrives at local time `localNow`. */
   sync(takenAt: number, localNow: number): void {
     this.offset = localNow - takenAt;
+    this.takenAt = takenAt;
+  }
+
+  /**
+   * Held (the timeline shows a past instant), the clock stays at the last update's takenAt: a picture
+   * of the past keeps the ages it had at that instant instead of ticking on.
+   */
+  hold(held: boolean): void {
+    this.held = held;
   }
 
   now(localNow: number): number {
-    return localNow - this.offset;
+    return this.held ? this.takenAt : localNow - this.offset;
   }
 }

@@ -35,6 +35,8 @@ export interface GraphState {
   receivedAnything: boolean;
   /** The user panned or zoomed (or a saved transform was restored): no automatic fit. */
   userMovedView: boolean;
+  /** The past instant the timeline shows (the host's snapshots are of it); null: live, or no timeline. */
+  instant: number | null;
 }
 
 export function createGraphState(view: ViewState): GraphState {
@@ -50,6 +52,7 @@ export function createGraphState(view: ViewState): GraphState {
     heldUpdates: 0,
     receivedAnything: false,
     userMovedView: view.transform !== null,
+    instant: null,
   };
 }
 

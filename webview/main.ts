@@ -6,13 +6,14 @@
  *
  * The modules: hostBridge (messages, saved state), graphApp (what is drawn when), svgRenderer and
  * canvasView (+ canvasRenderer) (the two renderers), simulation (group layout), zoomView (pan/zoom,
- * level of detail), selection (+ details), tooltips, toolbar; graphModel, graphState, drawQueue,
- * itemText, layout and viewState are pure and tested in Node.
+ * level of detail), selection (+ details), tooltips, toolbar, timeline (+ comparisonList); graphModel,
+ * graphState, drawQueue, itemText, layout, timelineModel and viewState are pure and tested in Node.
  */
 import { byId } from './dom';
 import { GraphApp } from './graphApp';
 import { createGraphState } from './graphState';
 import { HostBridge, type VsCodeApi } from './hostBridge';
+import { TimelineBar } from './timeline';
 import { parseViewState } from './viewState';
 
 declare function acquireVsCodeApi(): VsCodeApi;
@@ -52,6 +53,17 @@ function main(): void {
   }, bridge, new URLSearchParams(location.search).get('renderer'));
 
   app.toolbar.bind(app);
+  // The timeline bar goes under the graph; hidden until the host sends a timeline (timeline.ts).
+  const timelineRoot = document.createElement('section');
+  timelineRoot.id = 'timeline';
+  byId('main', HTMLDivElement).after(timelineRoot);
+  const timeline = new TimelineBar(timelineRoot, {
+    post: (message) => bridge.post(message),
+    instantChanged: (at) => app.showInstant(at),
+    revealSoon: (id, afterSeek) => app.revealSoon(id, afterSeek),
+    has: (id) => app.has(id),
+  });
+  new ResizeObserver(() => timeline.resized()).observe(timelineRoot);
   document.addEventListener('keydown', (event) => {
     if (event.key === 'Escape' && state.view.selection !== null) {
       app.selection.select(null);
@@ -62,7 +74,15 @@ function main(): void {
       app.fit();
     }
   }).observe(svg);
-  bridge.listen(window, (message) => app.onHostMessage(message));
+  bridge.listen(window, (message) => {
+    if (message.type === 'timeline') {
+      timeline.update(message.timeline);
+    } else if (message.type === 'comparison') {
+      timeline.showComparison(message.comparison);
+    } else {
+      app.onHostMessage(message);
+    }
+  });
 
   app.start();
   setInterval(() => app.tickAges(), AGE_TICK_MS);

@@ -51,8 +51,14 @@ export class SelectionController {
     const subject = selectedSubject(model, view.selection);
     if (subject !== this.subject) {
       this.subject = subject;
-      this.ticker = renderDetails(this.pane, view.selection, { model, now: () => collectorNow(this.state), post: (m) => this.host.post(m) });
+      this.ticker = renderDetails(this.pane, view.selection, { model, now: () => collectorNow(this.state), until: this.state.instant, post: (m) => this.host.post(m) });
     }
+  }
+
+  /** Rebuilds the details pane even if the subject is the same (the timeline's instant changed). */
+  invalidate(): void {
+    this.subject = undefined;
+    this.refreshDetails();
   }
 
   /** Refreshes the ages in the details pane. */
