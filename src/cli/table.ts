@@ -1,5 +1,6 @@
 /** The live terminal view of `zmq-topology collect`: a pure snapshot → text function. */
 import { binLabel } from '../protocol/bin';
+import { processCountText, processCounts } from '../shared/format';
 import type { EdgeView, NodeView, SocketView, TopologySnapshot } from '../shared/snapshot';
 
 export interface TableOptions {
@@ -74,13 +75,16 @@ export function renderTable(snapshot: TopologySnapshot, options: TableOptions): 
   const malformed = c ? Object.values(c.malformed).reduce((a, b) => a + b, 0) : 0;
   const down = snapshot.edges.filter((e) => e.state === 'dead' || e.state === 'disconnected').length;
   const late = snapshot.edges.filter((e) => e.state === 'late').length;
+  const unknownPeers = snapshot.sockets.filter((s) => s.unknown).length;
+  // Processes counted as in the graph, tree and status bar (processCounts): ours, running or exited; unknown peers apart.
   out.push(
-    `ZeroMQ Topology — collector ${c?.listening ? terminalSafe(c.endpoint) : 'not listening'} · ${snapshot.nodes.length} processes · ` +
-      `${snapshot.sockets.filter((s) => !s.unknown).length} sockets · ${snapshot.edges.length} connections · ${late} late · ${down} down` +
+    `ZeroMQ Topology — collector ${c?.listening ? terminalSafe(c.endpoint) : 'not listening'} · ${processCountText(processCounts(snapshot.nodes))} · ` +
+      `${snapshot.sockets.filter((s) => !s.unknown).length} sockets${unknownPeers > 0 ? ` · ${unknownPeers} unknown peer${unknownPeers === 1 ? '' : 's'}` : ''} · ` +
+      `${snapshot.edges.length} connections · ${late} late · ${down} down` +
       (malformed > 0 ? ` · ${malformed} malformed frames` : ''),
   );
   out.push('');
-  const nodeRows = snapshot.nodes.map((n) => ({
+  const nodeRows = snapshot.nodes.filter((n) => !n.unknown).map((n) => ({
     state: n.state,
     cells: [
       terminalSafe(n.name), String(n.pid), `${terminalSafe(n.runtime.name)} ${terminalSafe(n.runtime.version)}`, n.state,

@@ -2,8 +2,7 @@
  * The status bar item's text, tooltip and severity from a snapshot. Pure (no vscode import).
  */
 import type { CollectorPhase, TopologySnapshot } from '../shared/snapshot';
-import { processCountText } from '../shared/format';
-
+import { processCountText, processCounts } from '../shared/format';
 
 export interface StatusSummary {
   /** With codicons, e.g. "$(pulse) ZMQ 6 processes · 1 late · 1 down". */
@@ -16,6 +15,7 @@ export interface StatusSummary {
 }
 
 export interface StatusCounts {
+  /** Processes running (live or stale), as processCounts() counts them everywhere. */
   nodes: number;
   stale: number;
   exited: number;
@@ -41,10 +41,11 @@ export function countSnapshot(snapshot: TopologySnapshot): StatusCounts {
     unknownPeers: 0, malformed: 0, dropped: 0, refused: snapshot.collector?.refused ?? 0,
     discarded: Object.values(snapshot.collector?.discarded ?? {}).reduce((a, b) => a + b, 0),
   };
+  const processes = processCounts(snapshot.nodes);
+  counts.nodes = processes.running;
+  counts.exited = processes.exited;
   for (const node of snapshot.nodes) {
     if (node.unknown) continue;
-    if (node.state === 'exited') counts.exited++;
-    else counts.nodes++;
     if (node.state === 'stale') counts.stale++;
     counts.dropped += node.dropped;
   }

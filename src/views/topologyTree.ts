@@ -5,11 +5,15 @@
  *
  * Ages in a snapshot are as of `takenAt`; the tree is rebuilt from a fresh snapshot, so they are shown
  * as they are.
+ *
+ * A narrow sidebar cuts a row at its end, so every row says what matters first: labels are short
+ * (the peer's process name, the socket type), and a description starts with the state and age (edges,
+ * connecting sockets, processes) or the bound endpoint (bound sockets); who the peer is comes after.
  */
 import type { EdgeState, EdgeView, NodeView, SocketView, TopologySnapshot } from '../shared/snapshot';
 import {
-  binDisplay, disconnectDetail, edgeAgeLabel, formatAge, formatRate, formatTime, nodeLabel, safeText, siteLabel,
-  routingIdWithAttribution, socketTitle, stateStyle,
+  binDisplay, disconnectDetail, edgeAgeLabel, formatAge, formatRate, formatTime, nodeLabel, processCountText, processCounts,
+  safeText, siteLabel, routingIdWithAttribution, socketNameLabel, socketTitle, socketTypeLabel, stateStyle,
 } from '../shared/format';
 import { sameEndpoint } from '../model/endpoints';
 import { escapeMarkdown, mdField, mdLines } from './markdown';
@@ -123,12 +127,33 @@ function edgeTooltip(edge: EdgeView, self: SocketView, peer: SocketView | undefi
   return mdLines(lines);
 }
 
-function edgeDescription(edge: EdgeView): string {
-  const parts = [edgeAgeLabel(edge.heartbeatAgeMs, edge.trafficAgeMs), edge.state];
+/** Longest peer or socket name in a label: the row's description (age, state) must stay in sight. */
+const LABEL_NAME_CHARS = 18;
+
+/**
+ * An endpoint as short as it stays unambiguous in a row: the scheme of tcp dropped and a wildcard
+ * host as `*` ("*:5555", "127.0.0.1:5556"); a long ipc path keeps its end. The full text is in the tooltip.
+ */
+export function shortEndpoint(endpoint: string): string {
+  const tcp = /^tcp:\/\/(.*):(\d+|\*)$/.exec(endpoint);
+  if (tcp) {
+    const host = tcp[1] === '0.0.0.0' || tcp[1] === '*' || tcp[1] === '[::]' || tcp[1] === '::' ? '*' : tcp[1]!;
+    return safeText(`${host}:${tcp[2]!}`, 40);
+  }
+  const text = safeText(endpoint);
+  const chars = Array.from(text);
+  const scheme = /^[a-z]+:\/\//.exec(text)?.[0] ?? '';
+  return chars.length <= 28 ? text : `${scheme}…${chars.slice(-(27 - scheme.length)).join('')}`;
+}
+
+function edgeDescription(edge: EdgeView, peerText: string): string {
+  // State first: its words are short ("late", "disconnected"), an age can be "traffic 3m05s".
+  const parts = [edge.state, edgeAgeLabel(edge.heartbeatAgeMs, edge.trafficAgeMs)];
   if (edge.retryStorm) parts.push('retry storm');
   if ((edge.state === 'disconnected' || edge.state === 'dead') && edge.lastDisconnect) {
     parts.push(safeText(edge.lastDisconnect.message ?? edge.lastDisconnect.reason, 60));
   }
+  if (peerText) parts.push(peerText);
   return parts.join(' · ');
 }
 
@@ -160,16 +185,25 @@ function edgeItem(edge: EdgeView, self: SocketView, ix: Index): TreeItemDescript
   const peer = ix.sockets.get(peerId);
   const peerNode = peer ? ix.nodes.get(peer.nodeId) : undefined;
   const arrow = outgoing ? '→' : '←';
+  // The label names the peer's process, short; its socket and pid follow the age and state.
+  let label: string;
   let peerText: string;
-  if (!peer) peerText = `unknown socket ${safeText(peerId, 40)}`;
-  else if (peer.unknown) peerText = `unknown peer ${binDisplay(peer.routingId, 40) || '?'}`;
-  else peerText = `${peerNode ? nodeLabel(peerNode, 40) : 'unknown process'} ${socketTitle(peer)}`;
+  if (!peer) {
+    label = `${arrow} unknown socket`;
+    peerText = safeText(peerId, 40);
+  } else if (peer.unknown) {
+    label = `${arrow} unknown peer ${binDisplay(peer.routingId, LABEL_NAME_CHARS) || '?'}`;
+    peerText = '';
+  } else {
+    label = `${arrow} ${peerNode ? safeText(peerNode.name || peerNode.title || 'process', LABEL_NAME_CHARS) : 'unknown process'}`;
+    peerText = `${socketTitle(peer)}${peerNode && !peerNode.probe ? ` (pid ${peerNode.pid})` : peerNode?.probe ? ' (probe)' : ''}`;
+  }
   const routingId = edge.routingId ? binDisplay(edge.routingId) : undefined;
   return {
     id: `edge:${self.id}:${edge.id}`,
     kind: 'edge',
-    label: `${arrow} ${peerText}`,
-    description: edgeDescription(edge),
+    label,
+    description: edgeDescription(edge, peerText),
     tooltip: edgeTooltip(edge, self, peer, peerNode),
     icon: { id: STATE_ICONS[edge.state] ?? 'question', color: STATE_COLORS[edge.state] },
     contextValue: flags('edge', 'reveal', 'endpoint', routingId !== undefined && 'routingId', peer?.site && !peer.unknown && 'source'),
@@ -212,11 +246,14 @@ function socketItem(socket: SocketView, node: NodeView | undefined, ix: Index): 
     ages.reduce<number | null>((best, a) => (a === null ? best : best === null ? a : Math.min(best, a)), null);
   const heartbeat = youngest(edges.map((e) => e.heartbeatAgeMs));
   const traffic = youngest(edges.map((e) => e.trafficAgeMs));
-  const description = [
-    socket.closed ? 'closed' : '',
-    edges.length === 1 ? '1 connection' : `${edges.length} connections`,
-    edges.length > 0 ? edgeAgeLabel(heartbeat, traffic) : '',
-  ].filter((p) => p.length > 0).join(' · ');
+  const count = edges.length === 1 ? '1 connection' : `${edges.length} connections`;
+  const age = edges.length > 0 ? edgeAgeLabel(heartbeat, traffic) : '';
+  // A bound socket is told apart by its endpoint (the broker's two ROUTERs); a connecting one by how it is doing.
+  const description = (socket.binds.length > 0
+    ? [socket.closed ? 'closed' : '', socket.binds.map(shortEndpoint).join(', '), count, age]
+    : [socket.closed ? 'closed' : '', worst ?? '', age, edges.length > 1 ? count : '', edges.length === 0 ? 'no connection yet' : '',
+      socket.connects.length > 0 ? `→ ${socket.connects.map(shortEndpoint).join(', ')}` : '']
+  ).filter((p) => p.length > 0).join(' · ');
   const site = siteOf(socket);
   let icon: TreeIcon;
   if (socket.closed) icon = { id: 'circle-slash', color: 'disabledForeground' };
@@ -235,7 +272,9 @@ function socketItem(socket: SocketView, node: NodeView | undefined, ix: Index): 
   return {
     id: `socket:${socket.id}`,
     kind: 'socket',
-    label: socket.unknown ? `unknown peer ${routingId ?? '?'}` : socketTitle(socket),
+    label: socket.unknown
+      ? `unknown peer ${socket.routingId ? binDisplay(socket.routingId, LABEL_NAME_CHARS) : '?'}`
+      : [socketTypeLabel(socket), socketNameLabel(socket, LABEL_NAME_CHARS)].filter((p) => p.length > 0).join(' '),
     description,
     tooltip,
     icon,
@@ -252,9 +291,10 @@ function socketItem(socket: SocketView, node: NodeView | undefined, ix: Index): 
 function nodeItem(node: NodeView, sockets: SocketView[], ix: Index, takenAt: number): TreeItemDescriptor {
   const children = sockets.map((s) => socketItem(s, node, ix));
   const beatAge = takenAt - node.lastSeenAt;
+  const socketCount = sockets.length === 1 ? '1 socket' : `${sockets.length} sockets`;
   const description = node.state === 'exited'
     ? `exited${node.exitedAt !== undefined ? ` ${formatAge(takenAt - node.exitedAt)} ago` : ''}`
-    : `${sockets.length === 1 ? '1 socket' : `${sockets.length} sockets`} · beat ${formatAge(beatAge)} ago${node.state === 'stale' ? ' · stale' : ''}`;
+    : `${node.state === 'stale' ? 'stale · ' : ''}beat ${formatAge(beatAge)} ago`;
   const problems = [node.dropped > 0 ? `${node.dropped} telemetry messages dropped by the agent` : '', node.malformed > 0 ? `${node.malformed} malformed frames refused` : '']
     .filter((p) => p.length > 0);
   const tooltip = mdLines([
@@ -276,7 +316,8 @@ function nodeItem(node: NodeView, sockets: SocketView[], ix: Index, takenAt: num
     id: `node:${node.id}`,
     kind: 'node',
     label: nodeLabel(node),
-    description: problems.length > 0 ? `${description} · ⚠ ${problems.length === 1 ? 'telemetry issue' : 'telemetry issues'}` : description,
+    description: [description, problems.length > 0 ? `⚠ ${problems.length === 1 ? 'telemetry issue' : 'telemetry issues'}` : '', node.state === 'exited' ? '' : socketCount]
+      .filter((p) => p.length > 0).join(' · '),
     tooltip,
     icon: icon ?? { id: 'question' },
     contextValue: flags('node', 'reveal', node.state === 'exited' && 'exited'),
@@ -324,6 +365,15 @@ export function buildTopologyTree(snapshot: TopologySnapshot): TreeItemDescripto
     });
   }
   return roots;
+}
+
+/**
+ * The view header's text beside "Topology": the processes counted as everywhere else (graph header,
+ * status bar, CLI table: processCounts), saying what is counted; nothing while there is none.
+ */
+export function treeViewDescription(snapshot: TopologySnapshot): string | undefined {
+  const counts = processCounts(snapshot.nodes);
+  return counts.running + counts.exited > 0 ? processCountText(counts) : undefined;
 }
 
 /** Every descriptor in the tree, depth first (for parent lookup and tests). */

@@ -11,6 +11,7 @@ import type { TopologyStatusBar } from './statusBar.vscode';
 import type { TopologyTreeProvider } from './topologyTree.vscode';
 import { contextKeyValues, type ContextKeyValues } from './contextKeys';
 import { countSnapshot } from './statusBar';
+import { treeViewDescription } from './topologyTree';
 
 const INTERVAL_MS = 1000;
 
@@ -59,6 +60,7 @@ export class ViewRefresher implements vscode.Disposable {
     const down = countSnapshot(snapshot).down;
     if (down !== this.lastDown) this.treeView.badge = down > 0 ? { value: down, tooltip: `${down} connection${down === 1 ? '' : 's'} dead, retrying or disconnected` } : undefined;
     this.lastDown = down;
+    this.treeView.description = treeViewDescription(snapshot);
     if (live.paused) {
       this.treeView.message = 'Live updates are paused: this is the topology as it was. Run "ZeroMQ: Resume Live Updates" to follow it again.';
       this.treeStale = true;

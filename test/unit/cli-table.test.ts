@@ -38,7 +38,7 @@ test('ages read as a person reads them', () => {
 
 test('the table lists processes and connections with state, age and the disconnect message', () => {
   const text = renderTable(snapshot(), { width: 200, color: false });
-  assert.match(text, /2 processes · 2 sockets · 1 connections · 0 late · 1 down · 2 malformed frames/);
+  assert.match(text, / · 1 process running, 1 exited · 2 sockets · 1 connections · 0 late · 1 down · 2 malformed frames/);
   assert.match(text, /^broker\s+100\s+node 20\.20\.2\s+live/m);
   assert.match(text, /^worker-1\s+100\s+node 20\.20\.2\s+exited/m);
   assert.match(text, /worker-1\/DEALER\s+broker\/ROUTER\(backend\)\s+tcp:\/\/127\.0\.0\.1:5556\s+disconnected\s+gone 0\.1s/);

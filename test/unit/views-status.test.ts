@@ -6,6 +6,9 @@ import assert from 'node:assert/strict';
 import { TopologyStore } from '../../src/model/store';
 import { statusSummary } from '../../src/views/statusBar';
 import { contextKeyValues } from '../../src/views/contextKeys';
+import { treeViewDescription } from '../../src/views/topologyTree';
+import { renderTable } from '../../src/cli/table';
+import { processCountText, processCounts } from '../../src/shared/format';
 import { FakeAgent, agentKeyOf, routerWithDealers, viaWire } from '../fixtures/collector/telemetry';
 
 const T0 = 1_700_000_000_000;
@@ -112,4 +115,26 @@ test('refused agents and discarded telemetry are counted in the text and explain
   assert.equal(s.counts.discarded, 3);
   assert.match(s.tooltip, /3 agent connections refused by CURVE authentication \(latest from 10\.0\.0\.7: client key not allowed\)/);
   assert.match(s.tooltip, /3 telemetry records discarded by the collector \(before-hello 2, cap:edges 1\)/);
+});
+
+test('one process count: the status bar, the tree header and the CLI table count the same processes and say what they count', () => {
+  const { store, clock } = newStore();
+  const { router, dealers } = routerWithDealers(store, T0, ['w1', 'w2', 'w3']);
+  store.apply(agentKeyOf(router), viaWire(router.heartbeats(T0, 1, { peer: 'ghost' })), T0);
+  clock.now = T0 + 500;
+  store.agentGone(agentKeyOf(dealers.get('w3')!), 'telemetry connection lost', clock.now);
+  const snapshot = store.snapshot();
+  assert.deepEqual(processCounts(snapshot.nodes), { running: 3, exited: 1 }, 'the unknown peer is no process of ours');
+  const said = processCountText(processCounts(snapshot.nodes));
+  assert.equal(said, '3 processes running, 1 exited');
+
+  const status = statusSummary(snapshot, 'running', 'tcp://127.0.0.1:5599');
+  assert.match(status.text, /^\$\(pulse\) ZMQ 3 processes\b/);
+  assert.ok(status.tooltip.split('\n').includes(said), `the status tooltip says what it counts:\n${status.tooltip}`);
+  assert.equal(treeViewDescription(snapshot), said);
+  const table = renderTable(snapshot, { width: 200, color: false });
+  assert.ok(table.split('\n')[0]!.includes(` · ${said} · `), `the table's header: ${table.split('\n')[0]}`);
+  assert.match(table.split('\n')[0]!, / · 1 unknown peer · /);
+  const processRows = table.split('\n').slice(3).filter((line) => /^\S+\s+\d+\s+node /.test(line));
+  assert.equal(processRows.length, 4, `the table lists the 4 processes, not the unknown peer:\n${table}`);
 });

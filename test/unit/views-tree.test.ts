@@ -6,7 +6,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TopologyStore } from '../../src/model/store';
 import type { TopologySnapshot } from '../../src/shared/snapshot';
-import { buildTopologyTree, walkTree, worstState, STATE_COLORS, type TreeItemDescriptor } from '../../src/views/topologyTree';
+import { buildTopologyTree, shortEndpoint, treeViewDescription, walkTree, worstState, STATE_COLORS, type TreeItemDescriptor } from '../../src/views/topologyTree';
 import { escapeMarkdown } from '../../src/views/markdown';
 import { DEALER_SOCKET, FakeAgent, ROUTER_SOCKET, agentKeyOf, routerWithDealers, viaWire } from '../fixtures/collector/telemetry';
 
@@ -43,7 +43,8 @@ describe('tree from a broker with three workers', () => {
     assert.equal(routerSocket.children.length, 3, 'three connections on the ROUTER');
     for (const child of routerSocket.children) {
       assert.equal(child.kind, 'edge');
-      assert.match(child.label, /^← worker-\d \(pid 20\d\) DEALER worker-\d$/);
+      assert.match(child.label, /^← worker-\d$/);
+      assert.match(child.description ?? '', /^connected · ♥ 0\.0s · DEALER worker-\d \(pid 20\d\)$/);
       assert.equal(child.endpoint, 'tcp://0.0.0.0:5555');
       assert.match(child.contextValue, /\brouting[Ii]d\b/);
     }
@@ -52,7 +53,10 @@ describe('tree from a broker with three workers', () => {
     assert.equal(dealerSocket.label, 'DEALER worker-2');
     assert.equal(dealerSocket.routingId, 'worker-2');
     assert.equal(dealerSocket.children.length, 1);
-    assert.match(dealerSocket.children[0].label, /^→ broker \(pid 100\) ROUTER$/);
+    assert.equal(dealerSocket.children[0].label, '→ broker');
+    assert.equal(dealerSocket.children[0].description, 'connected · ♥ 0.0s · ROUTER (pid 100)');
+    assert.equal(dealerSocket.description, 'connected · ♥ 0.0s · → localhost:5555');
+    assert.equal(routerSocket.description, '*:5555 · 3 connections · ♥ 0.0s', 'a bound socket starts with its endpoint');
     // Ids are unique (VS Code requires it) and stable across rebuilds.
     const all = ids(tree);
     assert.equal(new Set(all).size, all.length);
@@ -66,17 +70,17 @@ describe('tree from a broker with three workers', () => {
     const edgeOf = (s: TopologySnapshot) => find(buildTopologyTree(s), (d) => d.kind === 'edge' && d.socketId !== dealer.socketId(DEALER_SOCKET));
 
     let edge = edgeOf(store.snapshot());
-    assert.match(edge.description ?? '', /^♥ 0\.0s · connected/);
+    assert.match(edge.description ?? '', /^connected · ♥ 0\.0s/);
     assert.deepEqual(edge.icon, { id: 'pass', color: STATE_COLORS.connected });
 
     clock.now = T0 + 4000;
     edge = edgeOf(store.snapshot());
-    assert.match(edge.description ?? '', /^♥ 4\.0s · late/);
+    assert.match(edge.description ?? '', /^late · ♥ 4\.0s/);
     assert.deepEqual(edge.icon, { id: 'watch', color: 'charts.yellow' });
 
     clock.now = T0 + 20_000;
     edge = edgeOf(store.snapshot());
-    assert.match(edge.description ?? '', /^♥ 20s · dead/);
+    assert.match(edge.description ?? '', /^dead · ♥ 20s/);
     assert.deepEqual(edge.icon, { id: 'error', color: 'charts.red' });
     const socket = find(buildTopologyTree(store.snapshot()), (d) => d.socketId === dealer.socketId(DEALER_SOCKET) && d.kind === 'socket');
     assert.equal(socket.icon.id, 'error', 'a socket shows its worst connection');
@@ -94,7 +98,7 @@ describe('tree from a broker with three workers', () => {
       dealer.event(T0, 1, 'connect', 'tcp://127.0.0.1:6000'), dealer.event(T0, 1, 'handshake', 'tcp://127.0.0.1:6000'),
       dealer.heartbeats(T0, 1, { heartbeat: false })]) store.apply(dk, viaWire(m), T0);
     const edge = find(buildTopologyTree(store.snapshot()), (d) => d.kind === 'edge');
-    assert.match(edge.description ?? '', /^traffic 0\.0s · /);
+    assert.match(edge.description ?? '', /^\w+ · traffic 0\.0s/);
   });
 });
 
@@ -206,5 +210,126 @@ describe('telemetry issues in the tree', () => {
     assert.match(first.tooltip, /7 timeline entries/);
     const overloaded = find(tree, (d) => d.kind === 'node' && d.label.includes('overloaded'));
     assert.match(overloaded.description ?? '', /⚠ telemetry issue/);
+  });
+});
+
+/**
+ * The demo's shape, with the names a real system has: a broker with a ROUTER frontend (5555), a
+ * ROUTER backend (5556) and a PUB (5557); a worker with a long name and one with an automatic id on
+ * the backend; a client with traffic but no heartbeats on the frontend; a worker that exited; an
+ * unknown peer; a worker gone quiet (late); a SUB whose connect never went through.
+ */
+function demoLikeSnapshot(): TopologySnapshot {
+  const { store, clock } = newStore();
+  const apply = (agent: FakeAgent, msgs: ReturnType<FakeAgent['hello']>[], at = clock.now) => {
+    for (const m of msgs) store.apply(agentKeyOf(agent), viaWire(m), at);
+  };
+  const broker = new FakeAgent({ pid: 100, node: 'broker' });
+  apply(broker, [broker.hello(T0), broker.socket(T0, 1, 'ROUTER'), broker.bind(T0, 1, 'tcp://*:5555', 'tcp://0.0.0.0:5555'),
+    broker.socket(T0, 2, 'ROUTER'), broker.bind(T0, 2, 'tcp://*:5556', 'tcp://0.0.0.0:5556'),
+    broker.socket(T0, 3, 'PUB'), broker.bind(T0, 3, 'tcp://127.0.0.1:5557')]);
+  const dealer = (pid: number, name: string, port: number, routingId: string | undefined, heartbeat: boolean): FakeAgent => {
+    const agent = new FakeAgent({ pid, node: name });
+    const ep = `tcp://localhost:${port}`;
+    apply(agent, [agent.hello(T0), agent.socket(T0, 1, 'DEALER', routingId), agent.connect(T0, 1, ep),
+      agent.event(T0, 1, 'connect', ep), agent.event(T0, 1, 'handshake', ep), agent.heartbeats(T0, 1, { heartbeat })]);
+    if (routingId) apply(broker, [broker.heartbeats(T0, port === 5556 ? 2 : 1, { peer: routingId, heartbeat })]);
+    return agent;
+  };
+  const long = dealer(200, 'worker-with-a-name-much-longer-than-any-sidebar', 5556, 'worker-with-a-name-much-longer-than-any-sidebar', true);
+  const quiet = dealer(201, 'worker-2', 5556, 'worker-2', true);
+  dealer(300, 'client-1', 5555, 'client-1', false);
+  const gone = dealer(202, 'worker-3', 5556, 'worker-3', true);
+  const sub = new FakeAgent({ pid: 400, node: 'monitor' });
+  apply(sub, [sub.hello(T0), sub.socket(T0, 1, 'SUB'), sub.connect(T0, 1, 'tcp://localhost:6999')]);
+  apply(broker, [broker.heartbeats(T0, 2, { peer: 'ghost', count: 2 })]);
+  // Time passes: the long-named worker keeps beating, worker-2 and the client go quiet, worker-3 exits.
+  clock.now = T0 + 4000;
+  for (const agent of [broker, sub, long]) apply(agent, [agent.beat(clock.now)]);
+  apply(long, [long.heartbeats(clock.now, 1)]);
+  apply(broker, [broker.heartbeats(clock.now, 2, { peer: 'worker-with-a-name-much-longer-than-any-sidebar' })]);
+  store.agentGone(agentKeyOf(gone), 'telemetry connection lost', clock.now);
+  void quiet;
+  return store.snapshot();
+}
+
+const STATES = '(connecting|connected|late|dead|retrying|disconnected)';
+/** What fits at the default sidebar width after the label, for a row three levels deep (measured in docs/E2E.md). */
+const SEEN = 24;
+
+describe('a narrow sidebar still shows what matters', () => {
+  test('every row says its state, age or endpoint within its first characters, with a short label', () => {
+    const tree = buildTopologyTree(demoLikeSnapshot());
+    const rows = [...walkTree(tree)];
+    const kinds = new Set(rows.map((d) => d.kind));
+    assert.deepEqual([...kinds].sort(), ['edge', 'endpoint', 'node', 'orphans', 'socket'], 'every kind of row is checked');
+    for (const d of rows) {
+      const seen = Array.from(d.description ?? '').slice(0, SEEN).join('');
+      const where = `${d.kind} "${d.label}" — "${d.description ?? ''}"`;
+      if (d.kind === 'edge' || d.kind === 'socket') assert.ok(Array.from(d.label).length <= 26, `a short label: ${where}`);
+      switch (d.kind) {
+        case 'edge':
+          assert.match(seen, new RegExp(`^${STATES} · (♥ \\d|traffic \\d|no traffic)`), `state and age first: ${where}`);
+          break;
+        case 'socket': {
+          if (/Binds/.test(d.tooltip)) {
+            const port = /:(\d+)/.exec(d.endpoint ?? '')?.[1];
+            assert.ok(port && seen.includes(`:${port}`), `a bound socket's endpoint first: ${where}`);
+          } else {
+            assert.match(seen, new RegExp(`^(closed · )?(${STATES} · (♥ \\d|traffic \\d|no traffic)|no connection yet)`), `state and age first: ${where}`);
+          }
+          break;
+        }
+        case 'node':
+          assert.match(seen, /^(beat \d+(\.\d)?s ago|stale · beat \d|exited( \d|$))/, `liveness first: ${where}`);
+          break;
+        case 'endpoint':
+          assert.match(d.label, /^(bound|connecting to) tcp:\/\//, `the endpoint is the label: ${where}`);
+          break;
+        case 'orphans':
+          assert.match(seen, /^\d+/, where);
+          break;
+      }
+    }
+    const lateEdge = rows.find((d) => d.kind === 'edge' && d.label === '← worker-2');
+    assert.match(lateEdge?.description ?? '', /^late · ♥ 4\.0s · DEALER worker-2 \(pid 201\)$/);
+    const longName = rows.find((d) => d.kind === 'edge' && d.label.startsWith('← worker-with'));
+    assert.equal(longName?.label, '← worker-with-a-nam…', 'a long peer name is cut in the label');
+    assert.match(longName?.description ?? '', /^connected · ♥ 0\.0s · DEALER worker-with-a-name-much-longer-than-any-sidebar \(pid 200\)$/,
+      'and given whole after the state');
+    const gone = rows.find((d) => d.kind === 'edge' && d.label === '← worker-3');
+    assert.match(gone?.description ?? '', /^disconnected · ♥ 4\.0s · /);
+  });
+
+  test('the broker\'s two ROUTERs are told apart by their bound endpoints', () => {
+    const tree = buildTopologyTree(demoLikeSnapshot());
+    const broker = tree.find((d) => d.label === 'broker (pid 100)');
+    assert.ok(broker);
+    assert.deepEqual(broker.children.map((d) => `${d.label}: ${d.description ?? ''}`), [
+      'ROUTER: *:5555 · 1 connection · traffic 4.0s',
+      'ROUTER: *:5556 · 4 connections · ♥ 0.0s',
+      'PUB: 127.0.0.1:5557 · 0 connections',
+    ]);
+  });
+
+  test('endpoints are shortened without losing what tells them apart', () => {
+    assert.equal(shortEndpoint('tcp://0.0.0.0:5555'), '*:5555');
+    assert.equal(shortEndpoint('tcp://*:5556'), '*:5556');
+    assert.equal(shortEndpoint('tcp://[::]:7000'), '*:7000');
+    assert.equal(shortEndpoint('tcp://127.0.0.1:5557'), '127.0.0.1:5557');
+    assert.equal(shortEndpoint('tcp://localhost:5556'), 'localhost:5556');
+    assert.equal(shortEndpoint('inproc://jobs'), 'inproc://jobs');
+    assert.equal(shortEndpoint('ipc:///run/user/1000/app/some/deep/folder/backend.sock'), 'ipc://…p/folder/backend.sock');
+    assert.equal(shortEndpoint('tcp://10.0.0.1:5555\u202e'), 'tcp://10.0.0.1:5555\ufffd', 'outside text stays text');
+  });
+});
+
+describe('the tree says how many processes it shows', () => {
+  test('the view header counts processes as the status bar and the graph do (running, exited; unknown peers apart)', () => {
+    const snapshot = demoLikeSnapshot();
+    assert.equal(treeViewDescription(snapshot), '5 processes running, 1 exited');
+    assert.equal(snapshot.nodes.filter((n) => n.unknown).length > 0, true, 'the unknown peer is a node of the store, not counted');
+    const { store } = newStore();
+    assert.equal(treeViewDescription(store.snapshot()), undefined, 'nothing said while there is nothing');
   });
 });
