@@ -5,7 +5,7 @@
 import type { Bin, Runtime } from '../../protocol/types';
 import { RetryWindow, combineDisconnect, newRateRing, rateAbsorb, type EdgePhase } from '../rules';
 import type { TimelineEntry } from '../../shared/snapshot';
-import { NO_EDGES, NO_TIMELINE, ROUTER_LIKE, appended, typeIndex, type EdgeRec, type SocketRec, type TypeCounts } from './records';
+import { NO_CONNECT_EDGES, NO_EDGES, NO_ENDPOINTS, NO_TIMELINE, ROUTER_LIKE, appended, typeIndex, type EdgeRec, type SocketRec, type TypeCounts } from './records';
 import { discard, type StoreState } from './state';
 
 const OTHER_TYPES = '(other)';
@@ -165,7 +165,7 @@ export function syntheticSocket(st: StoreState, nodeId: string, name: string, ho
   st.socketsByNode.set(nodeId, new Set([id]));
   const socket: SocketRec = {
     id, nodeId, type: 'UNKNOWN', name, ...(routingId ? { routingId } : {}), options: { disconnectMsg: false },
-    binds: binds.map((b) => ({ requested: b })), connects: [], closed: false, unknown: true, connectEdges: new Map(), fromEdges: NO_EDGES,
+    binds: binds.map((b) => ({ requested: b })), connects: NO_ENDPOINTS, closed: false, unknown: true, connectEdges: NO_CONNECT_EDGES, fromEdges: NO_EDGES,
   };
   st.sockets.set(id, socket);
   st.dirtyNodes.add(nodeId);

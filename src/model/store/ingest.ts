@@ -13,7 +13,7 @@ import { changed } from './changes';
 import { addTimeline, addTypes, closedEnd, disconnectEdge, edgesOf, evictClosedSocket, pick, setPhase } from './graph';
 import { edgeStateNow } from './liveness';
 import {
-  NO_EDGES, bindDisplay, endpointRec, intern, latestOf, scriptName, type AgentRec, type EdgeRec, type EndpointRec, type NodeRec, type SocketRec,
+  NO_CONNECT_EDGES, NO_EDGES, NO_ENDPOINTS, bindDisplay, endpointList, internOptions, connectEdgeEntries, endpointRec, intern, latestOf, scriptName, type AgentRec, type EdgeRec, type EndpointRec, type NodeRec, type SocketRec,
 } from './records';
 import { firstMessages, peerEdge, previousPeerEdge, resolveIfDirty } from './resolution';
 import { discard, type StoreState } from './state';
@@ -151,8 +151,8 @@ function snapshotMsg(st: StoreState, node: NodeRec, msg: SnapshotMsg, offset: nu
     const socket = upsertSocket(st, node, s);
     if (!socket) continue;
     reported.add(socket.id);
-    socket.binds = s.endpoints.filter((e) => e.op === 'bind').map((e) => endpointRec(e.requested, e.resolved));
-    socket.connects = s.endpoints.filter((e) => e.op === 'connect').map((e) => endpointRec(e.requested, e.resolved));
+    socket.binds = endpointList(s.endpoints.filter((e) => e.op === 'bind').map((e) => endpointRec(e.requested, e.resolved)));
+    socket.connects = endpointList(s.endpoints.filter((e) => e.op === 'connect').map((e) => endpointRec(e.requested, e.resolved)));
     socket.closed = s.closed;
     st.topologyDirty = true;
   }
@@ -173,8 +173,8 @@ function upsertSocket(st: StoreState, node: NodeRec, info: SocketInfo): SocketRe
       return undefined;
     }
     socket = {
-      id, nodeId: node.id, type: info.type, options: info.options, binds: [], connects: [], closed: false,
-      connectEdges: new Map(), fromEdges: NO_EDGES,
+      id, nodeId: node.id, type: info.type, options: internOptions(info.options), binds: NO_ENDPOINTS, connects: NO_ENDPOINTS, closed: false,
+      connectEdges: NO_CONNECT_EDGES, fromEdges: NO_EDGES,
     };
     st.sockets.set(id, socket);
     st.socketsByNode.get(node.id)?.add(id);
@@ -183,7 +183,7 @@ function upsertSocket(st: StoreState, node: NodeRec, info: SocketInfo): SocketRe
   socket.type = info.type;
   socket.name = info.name;
   socket.routingId = info.routingId;
-  socket.options = info.options;
+  socket.options = internOptions(info.options);
   socket.site = info.site;
   st.dirtySockets.add(id);
   st.topologyDirty = true;
@@ -206,14 +206,14 @@ function endpoint(st: StoreState, node: NodeRec, msg: EndpointMsg, at: number): 
       socket.connects = [...socket.connects.filter((e) => !same(e)), endpointRec(msg.requested, msg.resolved)];
       break;
     case 'unbind':
-      socket.binds = socket.binds.filter((e) => !same(e));
+      socket.binds = endpointList(socket.binds.filter((e) => !same(e)));
       break;
     case 'disconnect':
-      for (const [endpoint, edgeIds] of socket.connectEdges) {
+      for (const [endpoint, edgeIds] of connectEdgeEntries(socket.connectEdges)) {
         if (!sameEndpoint(endpoint, msg.requested)) continue;
         for (const edgeId of edgeIds) disconnectEdge(st, edgeId, REASONS.endpointRemoved, null, at);
       }
-      socket.connects = socket.connects.filter((e) => !same(e));
+      socket.connects = endpointList(socket.connects.filter((e) => !same(e)));
       break;
   }
   st.dirtySockets.add(socket.id);
@@ -267,13 +267,13 @@ function event(st: StoreState, node: NodeRec, msg: MonitorEventMsg, at: number):
 
 /** The edges a monitor event on `socket` concerns: by connect endpoint, else the one edge on a bound endpoint. */
 function eventEdges(st: StoreState, socket: SocketRec, address: string | undefined): EdgeRec[] {
-  let byAddress: string[] | undefined;
-  for (const [endpoint, ids] of socket.connectEdges) {
+  let byAddress: readonly string[] | undefined;
+  for (const [endpoint, ids] of connectEdgeEntries(socket.connectEdges)) {
     if (address !== undefined && sameEndpoint(endpoint, address)) byAddress = byAddress ? byAddress.concat(ids) : ids;
   }
   if (byAddress) return pick(st, byAddress);
-  if (socket.connectEdges.size === 1 && (address === undefined || !socket.binds.some((b) => sameEndpoint(bindDisplay(b), address)))) {
-    return pick(st, socket.connectEdges.values().next().value as string[]);
+  if (socket.connectEdges.length === 2 && (address === undefined || !socket.binds.some((b) => sameEndpoint(bindDisplay(b), address)))) {
+    return pick(st, socket.connectEdges[1] as readonly string[]);
   }
   // Bound side: the event names only the local endpoint, so it is attributable only when one edge uses it.
   let found: EdgeRec | undefined;
@@ -344,7 +344,7 @@ function traffic(st: StoreState, node: NodeRec, p: PeerTraffic, offset: number, 
 /** Which edges a socket's traffic belongs to: by routing id where it has one, else all its connections. */
 function trafficEdges(st: StoreState, socket: SocketRec, peer: Bin | undefined): EdgeRec[] {
   const connectEdges: EdgeRec[] = [];
-  for (const ids of socket.connectEdges.values()) for (const id of ids) {
+  for (let k = 1; k < socket.connectEdges.length; k += 2) for (const id of socket.connectEdges[k] as readonly string[]) {
     const edge = st.edges.get(id);
     if (edge) connectEdges.push(edge);
   }

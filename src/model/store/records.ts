@@ -79,12 +79,13 @@ export interface SocketRec {
   routingId?: Bin;
   options: SocketOptions;
   site?: CreationSite;
-  binds: EndpointRec[];
-  connects: EndpointRec[];
+  /** Replaced on change (NO_ENDPOINTS when none: most sockets only bind or only connect). */
+  binds: readonly EndpointRec[];
+  connects: readonly EndpointRec[];
   closed: boolean;
   unknown?: boolean;
-  /** Resolution: connect endpoint → the edges it currently reaches. */
-  connectEdges: Map<string, string[]>;
+  /** Resolution: connect endpoint → the edges it currently reaches (see ConnectEdges). */
+  connectEdges: ConnectEdges;
   /** ROUTER-like sockets: peers by routing id hex, and the edge each is attributed to (created on the first peer). */
   peers?: Map<string, PeerRec>;
   /**
@@ -109,7 +110,52 @@ export interface SocketRec {
  */
 export type TypeCounts = (string | number)[];
 export const NO_TIMELINE: readonly TimelineEntry[] = Object.freeze([]);
+
+/**
+ * A connecting socket's edges by connect endpoint, flat: [endpoint, edgeIds, endpoint, edgeIds, …].
+ * A socket has one connect or a few, and a Map for one entry cost ~350 bytes on every socket
+ * (docs/PERFORMANCE.md "Memory per edge"); replaced whole by resolution, never changed in place.
+ */
+export type ConnectEdges = readonly (string | readonly string[])[];
+export const NO_CONNECT_EDGES: ConnectEdges = Object.freeze([]);
+
+/** The edge ids of `endpoint` in `list`, or undefined. */
+export function connectEdgesAt(list: ConnectEdges, endpoint: string): readonly string[] | undefined {
+  for (let k = 0; k < list.length; k += 2) if (list[k] === endpoint) return list[k + 1] as readonly string[];
+  return undefined;
+}
+
+/** Every edge id in `list`, in endpoint order. */
+export function allConnectEdgeIds(list: ConnectEdges): string[] {
+  const ids: string[] = [];
+  for (let k = 1; k < list.length; k += 2) for (const id of list[k] as readonly string[]) ids.push(id);
+  return ids;
+}
+
+/** [endpoint, edgeIds] pairs (for the few places that need both). */
+export function* connectEdgeEntries(list: ConnectEdges): Generator<[string, readonly string[]]> {
+  for (let k = 0; k < list.length; k += 2) yield [list[k] as string, list[k + 1] as readonly string[]];
+}
 export const NO_EDGES: readonly EdgeRec[] = Object.freeze([]);
+export const NO_ENDPOINTS: readonly EndpointRec[] = Object.freeze([]);
+
+/** `list`, or the shared NO_ENDPOINTS when it is empty. */
+export function endpointList(list: readonly EndpointRec[]): readonly EndpointRec[] {
+  return list.length === 0 ? NO_ENDPOINTS : list;
+}
+
+/** Socket options objects by content: thousands of sockets of one app share a handful of option sets. */
+const internedOptions = new Map<string, SocketOptions>();
+
+export function internOptions(options: SocketOptions): SocketOptions {
+  const key = JSON.stringify(options);
+  const known = internedOptions.get(key);
+  if (known !== undefined) return known;
+  if (internedOptions.size >= INTERNED_STRINGS) internedOptions.clear();
+  const frozen = Object.freeze(options);
+  internedOptions.set(key, frozen);
+  return frozen;
+}
 
 export interface EdgeRec {
   id: string;

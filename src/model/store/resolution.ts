@@ -8,7 +8,7 @@ import type { Bin, FirstMessages } from '../../protocol/types';
 import type { Attribution } from '../../shared/snapshot';
 import { pairPeers, type ConnectionEvidence, type EvidenceKind, type PeerEvidence, type Stamp } from '../attribution';
 import { matchKeys } from '../endpoints';
-import { ROUTER_LIKE, bindDisplay, type EdgeRec, type FirstLogRec, type NodeRec, type PeerRec, type SocketRec } from './records';
+import { NO_CONNECT_EDGES, ROUTER_LIKE, allConnectEdgeIds, bindDisplay, connectEdgesAt, type EdgeRec, type FirstLogRec, type NodeRec, type PeerRec, type SocketRec } from './records';
 import { discard, type StoreState } from './state';
 import { dropOrphans, edgesOf, ensureEdge, mergeEdge, pick, syntheticSocket } from './graph';
 
@@ -51,20 +51,21 @@ function resolve(st: StoreState): void {
     const node = st.nodes.get(socket.nodeId);
     if (socket.unknown || socket.closed || !node || node.exitedAt !== undefined) continue;
     const previous = socket.connectEdges;
-    socket.connectEdges = new Map();
+    const next: (string | readonly string[])[] = [];
+    socket.connectEdges = next;
     for (const connect of socket.connects) {
       const endpoint = bindDisplay(connect);
       const targets: { socket: SocketRec; endpoint: string }[] = [];
       for (const key of matchKeys(endpoint, node.host, node.id)) {
         for (const b of binders.get(key) ?? []) if (b.socket !== socket && !targets.some((t) => t.socket === b.socket)) targets.push(b);
       }
-      const earlier = (previous.get(endpoint) ?? []).filter((id) => {
+      const earlier = (connectEdgesAt(previous, endpoint) ?? []).filter((id) => {
         const edge = st.edges.get(id);
         return edge !== undefined && st.sockets.get(edge.to)?.unknown !== true;
       });
       if (targets.length === 0 && earlier.length > 0) {
         // Its binder went away: the connect stays on that (now disconnected) edge until another binds.
-        socket.connectEdges.set(endpoint, earlier);
+        putConnectEdges(next, endpoint, earlier);
         continue;
       }
       if (targets.length === 0) {
@@ -76,15 +77,16 @@ function resolve(st: StoreState): void {
         const edge = ensureEdge(st, socket, target.socket, target.endpoint);
         if (edge) edgeIds.push(edge.id);
       }
-      socket.connectEdges.set(endpoint, edgeIds.slice()); // exact size: one edge per connect is the rule
+      putConnectEdges(next, endpoint, edgeIds.slice()); // exact size: one edge per connect is the rule
       // A connect that was waiting on a placeholder now reaches a real binder: move its history over.
-      for (const oldId of previous.get(endpoint) ?? []) {
+      for (const oldId of connectEdgesAt(previous, endpoint) ?? []) {
         const old = st.edges.get(oldId);
         if (!old || edgeIds.includes(oldId) || !st.sockets.get(old.to)?.unknown) continue;
         const target = edgeIds.length === 1 ? st.edges.get(edgeIds[0]) : undefined;
         if (target) mergeEdge(st, old, target);
       }
     }
+    socket.connectEdges = next.length === 0 ? NO_CONNECT_EDGES : next.slice(); // exact size (push reserves room)
   }
 
   for (const socket of st.sockets.values()) {
@@ -123,8 +125,9 @@ function peerRec(st: StoreState, router: SocketRec, peer: Bin): PeerRec {
     }
     // No pairing is due for a new peer until its first messages come (firstMessages() says so): a
     // re-pairing per new peer cost O(peers) each, O(peers²) for a ROUTER meeting thousands at once.
-    rec = { peer };
-    peers.set(peer.hex, rec);
+    // The claimant socket's copy of the id, when there is one: one Bin per routing id, not one per side.
+    rec = { peer: st.byRoutingId.get(peer.hex)?.[0]?.routingId ?? peer };
+    peers.set(rec.peer.hex, rec);
   }
   return rec;
 }
@@ -160,7 +163,7 @@ function attributePeer(st: StoreState, router: SocketRec, rec: PeerRec, current:
   // A reused routing id (a worker replacing its socket) is the open socket's, not a closed one's.
   const claimants = (st.byRoutingId.get(peer.hex) ?? []).filter((s) => s !== router).sort((a, b) => Number(live(b)) - Number(live(a)));
   for (const claimant of claimants) {
-    for (const edgeId of [...claimant.connectEdges.values()].flat()) {
+    for (const edgeId of allConnectEdgeIds(claimant.connectEdges)) {
       const edge = st.edges.get(edgeId);
       if (edge?.to === router.id) return { edge, how: 'routing-id' };
     }
@@ -191,7 +194,7 @@ function attributePeer(st: StoreState, router: SocketRec, rec: PeerRec, current:
     const from = st.sockets.get(edge.from);
     if (!from || from.unknown || from.routingId || accountedFor.has(from.id)) continue;
     if (contradicts(from)) continue;
-    if ([...from.connectEdges.values()].some((ids) => ids.includes(edge.id))) connectors.set(from.id, edge);
+    if (allConnectEdgeIds(from.connectEdges).includes(edge.id)) connectors.set(from.id, edge);
   }
   if (connectors.size === 1) return { edge: [...connectors.values()][0], how: 'only-candidate' };
   if (current && currentFrom?.unknown) return { edge: current, how: 'unknown' };
@@ -283,7 +286,7 @@ export function previousPeerEdge(st: StoreState, router: SocketRec, peer: Bin, c
   let found: EdgeRec | undefined;
   for (const claimant of st.byRoutingId.get(peer.hex) ?? []) {
     if (claimant.id === current.from) continue;
-    for (const edge of pick(st, [...claimant.connectEdges.values()].flat())) {
+    for (const edge of pick(st, allConnectEdgeIds(claimant.connectEdges))) {
       if (edge.to === router.id && (!found || edge.phaseAt > found.phaseAt)) found = edge;
     }
   }
@@ -300,4 +303,15 @@ function unknownPeer(st: StoreState, router: SocketRec, peer: Bin): EdgeRec | un
 function endpointPeer(st: StoreState, endpoint: string, node: NodeRec): SocketRec | undefined {
   const key = matchKeys(endpoint, node.host, node.id)[0] ?? endpoint;
   return syntheticSocket(st, `?endpoint:${key}`, `unknown peer at ${endpoint}`, node.host, undefined, [endpoint]);
+}
+
+/** Sets `endpoint`'s edge ids in a flat ConnectEdges list being built (as Map.set would). */
+function putConnectEdges(list: (string | readonly string[])[], endpoint: string, ids: readonly string[]): void {
+  for (let k = 0; k < list.length; k += 2) {
+    if (list[k] === endpoint) {
+      list[k + 1] = ids;
+      return;
+    }
+  }
+  list.push(endpoint, ids);
 }
