@@ -11,6 +11,7 @@ import { Recorder } from '../src/recording/recorder';
 import { tapStore } from '../src/recording/tap';
 import { TopologyStore } from './lib/collectorStore';
 import { startCollector } from './lib/collector';
+import { loadZeromq } from '../src/collector/zmq';
 import { sleep, startChild, type Child } from './lib/children';
 import { atLeast, atMost, isQuick, ROOT, summarize, writeResult, type Row } from './lib/report';
 
@@ -124,11 +125,64 @@ async function phase(batch: number, round: number, record: boolean): Promise<Pha
   }
 }
 
+/**
+ * The ceiling: the same senders and frames into a bare zeromq.js ROUTER that only counts what it
+ * receives (no decode, no store, no diffs). What the collector absorbs is read against this, measured
+ * in the same round, because on 2 cores the senders and this one JS thread share the machine.
+ */
+async function bareReceive(batch: number): Promise<{ messagesPerSec: number; eventsPerSec: number }> {
+  const zmq = loadZeromq();
+  const router = new zmq.Router({ linger: 0 });
+  await router.bind('tcp://127.0.0.1:0');
+  let received = 0;
+  const loop = (async () => {
+    for (;;) {
+      try {
+        await router.receive();
+      } catch {
+        return;
+      }
+      received++;
+    }
+  })();
+  const children: Child[] = [];
+  try {
+    const configs = [
+      { role: 'broker', index: 0 },
+      ...Array.from({ length: settings.workers }, (_, index) => ({ role: 'worker', index })),
+    ].map((c) => ({ ...c, collector: router.lastEndpoint, workers: settings.workers, socketsPerWorker: settings.socketsPerWorker, batch, eventEvery: EVENT_EVERY, sendMs: settings.sendMs }));
+    for (const config of configs) {
+      children.push(startChild(process.execPath, [AGENT, JSON.stringify(config)], { cwd: ROOT, timeLimitMs: settings.sendMs + 60_000 }));
+    }
+    await Promise.all(children.map((c) => c.nextLine()));
+    const done = children.map((c) => c.nextLine());
+    for (const c of children) c.process.stdin!.write('go\n');
+    await sleep(settings.warmupMs);
+    const before = { received, at: process.hrtime.bigint() };
+    await sleep(settings.sendMs - settings.warmupMs - 500);
+    const seconds = Number(process.hrtime.bigint() - before.at) / 1e9;
+    const messagesPerSec = (received - before.received) / seconds;
+    await Promise.all(done);
+    // The cycle: one event message in EVENT_EVERY, the rest traffic about `batch` peers.
+    const eventsPerMessage = ((EVENT_EVERY - 1) * batch + 1) / EVENT_EVERY;
+    return { messagesPerSec, eventsPerSec: messagesPerSec * eventsPerMessage };
+  } finally {
+    for (const c of children) c.process.stdin!.end();
+    await Promise.all(children.map((c) => c.exited));
+    router.close();
+    await loop;
+  }
+}
+
 async function main(): Promise<void> {
   const startedAt = Date.now();
   const phases: Phase[] = [];
+  const bare: { batch: number; round: number; messagesPerSec: number; eventsPerSec: number }[] = [];
   for (let round = 0; round < settings.rounds; round++) {
     for (const batch of BATCHES) {
+      const ceiling = await bareReceive(batch);
+      bare.push({ batch, round, ...ceiling });
+      process.stderr.write(`ingest: batch ${batch} round ${round + 1} bare receive: ${Math.round(ceiling.messagesPerSec)} msgs/s\n`);
       // Recording off and on back to back, in alternating order, so load changes hit both alike.
       for (const record of round % 2 === 0 ? [false, true] : [true, false]) {
         const result = await phase(batch, round, record);
@@ -153,6 +207,13 @@ async function main(): Promise<void> {
     const events = of((p) => p.eventsPerSec);
     rows.push({ group, metric: 'telemetry messages absorbed', unit: 'msgs/s', value: of((p) => p.messagesPerSec) });
     rows.push({ group, metric: 'events absorbed (peer traffic records + monitor events)', unit: 'events/s', value: events, target: atLeast(events.median, EVENTS_TARGET) });
+    const ceilings = bare.filter((b) => b.batch === batch);
+    rows.push({ group, metric: 'ceiling: bare zeromq.js ROUTER receiving the same frames (no decode, no store)', unit: 'msgs/s', value: summarize(ceilings.map((b) => b.messagesPerSec)) });
+    rows.push({ group, metric: '… the same in events', unit: 'events/s', value: summarize(ceilings.map((b) => b.eventsPerSec)) });
+    rows.push({
+      group, metric: 'messages absorbed / ceiling (same round)', unit: 'ratio',
+      value: summarize(ceilings.map((b) => (phases.find((p) => p.batch === batch && !p.record && p.round === b.round)?.messagesPerSec ?? NaN) / b.messagesPerSec)),
+    });
     rows.push({ group, metric: 'collector process CPU while absorbing', unit: 'cores', value: of((p) => p.cpuCores) });
     // The senders share the cores: on a busy machine the collector may get less than one, so this is the one-core figure.
     rows.push({ group, metric: 'events per collector CPU-second (one core\'s worth)', unit: 'events/s', value: of((p) => p.eventsPerSec / p.cpuCores) });
@@ -170,7 +231,7 @@ async function main(): Promise<void> {
       `${settings.rounds} round(s) per mix, ${settings.sendMs} ms of sending, ${settings.warmupMs} ms warm-up excluded. The sender processes share the 2 cores with the collector.`,
       'Each round runs each mix twice, recording off and on (a Recorder tapped on the store, writing a .zmqrec to the temp directory: the bytes of each frame as the collector decoded it, blocks deflated in the libuv thread pool within a 5 % CPU budget and written there, one block per second or per MiB), in alternating order; the ratio pairs the two runs of a round. Rows without "recording on" are the runs with recording off.',
     ],
-    raw: { settings, phases },
+    raw: { settings, phases, bare },
   });
 }
 
