@@ -31,10 +31,22 @@ export async function freeDemoBase(from: number, tries = 50): Promise<number | u
   return undefined;
 }
 
-/** The live process that binds the demo's ports from `base`, when one reports here (a demo already running). */
-export function runningDemo(snapshot: TopologySnapshot, base: number): NodeView | undefined {
-  const ports = new Set([base, base + 1, base + 2].map(String));
-  const binder = snapshot.sockets.find((s) => !s.closed && !s.unknown && s.binds.some((b) => ports.has(b.slice(b.lastIndexOf(':') + 1))));
-  const node = binder && snapshot.nodes.find((n) => n.id === binder.nodeId);
-  return node && node.state !== 'exited' ? node : undefined;
+/**
+ * The live process that binds the demo's ports and reports here (a demo already running): from `base`,
+ * or, without one, from any base (a demo started on free ports): the process run.js names "broker",
+ * binding three ports in a row.
+ */
+export function runningDemo(snapshot: TopologySnapshot, base?: number): NodeView | undefined {
+  const portOf = (endpoint: string): number => Number(endpoint.slice(endpoint.lastIndexOf(':') + 1));
+  const live = (nodeId: string) => snapshot.nodes.find((n) => n.id === nodeId && n.state !== 'exited' && !n.unknown);
+  const bound = (nodeId: string) => new Set(snapshot.sockets.filter((s) => s.nodeId === nodeId && !s.closed && !s.unknown).flatMap((s) => s.binds.map(portOf)));
+  if (base !== undefined) {
+    const binder = snapshot.sockets.find((s) => !s.closed && !s.unknown && s.binds.some((b) => [base, base + 1, base + 2].includes(portOf(b))));
+    return binder && live(binder.nodeId);
+  }
+  return snapshot.nodes.find((n) => {
+    if (n.name !== 'broker' || !live(n.id)) return false;
+    const ports = bound(n.id);
+    return [...ports].some((p) => ports.has(p + 1) && ports.has(p + 2));
+  });
 }

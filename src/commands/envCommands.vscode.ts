@@ -33,8 +33,11 @@ export async function copyAgentEnv(ctx: CommandContext): Promise<string> {
  * dying with EADDRINUSE while its workers join the first one as unknown peers).
  */
 async function demoBase(ctx: CommandContext): Promise<number | undefined> {
-  if (await demoPortsFree(DEMO_BASE_PORT)) return DEMO_BASE_PORT;
-  const running = runningDemo(ctx.control.snapshot(), DEMO_BASE_PORT);
+  const free = await demoPortsFree(DEMO_BASE_PORT);
+  // A demo started on free ports reports here too: offered as well, not started again unasked.
+  const snapshot = ctx.control.snapshot();
+  const running = runningDemo(snapshot, DEMO_BASE_PORT) ?? runningDemo(snapshot);
+  if (free && !running) return DEMO_BASE_PORT;
   const another = 'Start Another on Free Ports';
   const message = running
     ? `The demo already runs and reports here (${running.name}, pid ${running.pid}).`
@@ -45,6 +48,7 @@ async function demoBase(ctx: CommandContext): Promise<number | undefined> {
     return undefined;
   }
   if (choice !== another) return undefined;
+  if (free) return DEMO_BASE_PORT;
   const base = await freeDemoBase(DEMO_BASE_PORT + 100);
   if (base === undefined) throw new UserFacingError('No three free ports in a row were found for another demo');
   return base;

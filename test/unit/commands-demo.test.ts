@@ -50,3 +50,19 @@ test('a demo already reporting here is found by the broker that binds its ports'
   assert.equal(runningDemo(snapshot('exited'), 5555), undefined, 'an exited broker is no running demo');
   assert.equal(runningDemo(snapshot('live'), 6555), undefined, 'another base');
 });
+
+test('a demo started on free ports is found too: the broker binding three ports in a row, wherever they start', () => {
+  const node = (id: string, name: string) => ({
+    id, pid: 7, host: 'h', name, title: name, runtime: { name: 'node', version: '', binding: '', libzmq: '', disconnectMsg: true },
+    agent: { name: 'a', version: '0' }, state: 'live', startedAt: 0, lastSeenAt: 0, dropped: 0, malformed: 0,
+  });
+  const socket = (id: string, nodeId: string, bind: string) => ({ id, nodeId, type: 'ROUTER' as const, options: { disconnectMsg: false }, binds: [bind], connects: [], closed: false });
+  const snapshot = (name: string, ports: number[]): TopologySnapshot => ({
+    schema: 1, takenAt: 0, nodes: [node('n1', name)],
+    sockets: ports.map((p, i) => socket(`n1/${i}`, 'n1', `tcp://127.0.0.1:${p}`)), edges: [],
+  } as unknown as TopologySnapshot);
+  assert.equal(runningDemo(snapshot('broker', [5655, 5656, 5657]))?.pid, 7);
+  assert.equal(runningDemo(snapshot('broker', [5655, 5656, 5657]), 5555), undefined, 'not on the default ports');
+  assert.equal(runningDemo(snapshot('broker', [5655, 5657, 5700])), undefined, 'no three ports in a row');
+  assert.equal(runningDemo(snapshot('my-app', [5655, 5656, 5657])), undefined, 'not the demo\'s broker');
+});
