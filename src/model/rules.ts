@@ -75,6 +75,13 @@ export class RetryWindow {
     return this.count > 0 && this.times.length >= this.count && now - this.times[0] <= this.windowMs;
   }
 
+  /** A copy that goes on independently (TopologyStore.clone). */
+  clone(): RetryWindow {
+    const copy = new RetryWindow(this.count, this.windowMs);
+    copy.times.push(...this.times);
+    return copy;
+  }
+
   absorb(other: RetryWindow): void {
     const all = [...other.times, ...this.times].sort((a, b) => a - b);
     this.times.length = 0;

@@ -14,6 +14,7 @@
 import type { TelemetryMsg } from '../protocol/types';
 import { SNAPSHOT_SCHEMA, type CollectorStatus, type TopologyDiff, type TopologySnapshot } from '../shared/snapshot';
 import { changed } from './store/changes';
+import { copyState } from './store/clone';
 import { dropOrphans, removeNode, removeSocket } from './store/graph';
 import * as ingest from './store/ingest';
 import { resolveIfDirty } from './store/resolution';
@@ -83,6 +84,25 @@ export class TopologyStore {
     dropOrphans(st);
     st.topologyDirty = true;
     changed(st);
+  }
+
+  /**
+   * Runs the liveness sweep as the sweep timer would at `now` (the store's clock): edges crossing
+   * late/dead/recovered get their timeline entries stamped `now`. Returns the instant the next edge
+   * crosses a threshold (Infinity: none), so a replay can sweep on the recording's clock.
+   */
+  sweep(now: number): number {
+    return sweep(this.st, now);
+  }
+
+  /**
+   * An exact copy of the model that goes on independently (replay checkpoints, the live ring), never
+   * started: no timers, no listeners. `now` is its clock (default: this store's).
+   */
+  clone(options: { now?: () => number } = {}): TopologyStore {
+    const copy = new TopologyStore({ ...this.st.options, now: options.now ?? this.st.now });
+    copyState(this.st, copy.st);
+    return copy;
   }
 
   start(): void {

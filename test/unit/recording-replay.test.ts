@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { TopologyStore } from '../../src/model/store';
 import { Recorder } from '../../src/recording/recorder';
 import { readRecording, readRecordingFile } from '../../src/recording/reader';
-import { Replay } from '../../src/recording/replay';
+import { Replay, SweepClock } from '../../src/recording/replay';
 import { tapStore } from '../../src/recording/tap';
 import { summarize } from '../../src/recording/summary';
 import { demoTelemetry, writeDemoRecording } from '../../bench/lib/demoRecording';
@@ -38,21 +38,28 @@ test('a live store tapped by a recorder and the replay of its file agree at ever
   const recorder = new Recorder({ path: file, producer: 'unit', now: () => clock, flushMs: 3_600_000 });
   const tap = tapStore(live, recorder);
   live.setCollectorStatus({ endpoint: 'tcp://127.0.0.1:5599', listening: true, malformed: {}, agents: 0 });
-  const checks = new Set(instants(12, START + 1000, START + 90_000));
+  const checks = [...new Set(instants(12, START + 1000, START + 90_000))].sort((a, b) => a - b);
   const seen = new Map<number, string>();
+  // The live store's sweep timer, on the test's clock (a replay runs the same sweeps on the file's).
+  const sweeps = new SweepClock(START);
+  const upTo = (at: number) => {
+    for (const t of checks) {
+      if (t < at && !seen.has(t)) {
+        sweeps.runUntil(live, t, true, (c) => (clock = c));
+        clock = t;
+        seen.set(t, JSON.stringify(live.snapshot()));
+      }
+    }
+    sweeps.runUntil(live, at, false, (c) => (clock = c));
+    clock = at;
+  };
   demoTelemetry({
     telemetry: (key, msg, at) => {
-      for (const t of checks) {
-        if (t < at && !seen.has(t)) {
-          clock = t;
-          seen.set(t, JSON.stringify(live.snapshot()));
-        }
-      }
-      clock = at;
+      upTo(at);
       live.apply(key, msg, at);
     },
     agentGone: (key, reason, at) => {
-      clock = at;
+      upTo(at);
       live.agentGone(key, reason, at);
     },
   }, START, 95_000);

@@ -12,10 +12,10 @@ const DUE_SWEEP_GAP_MS = 20;
 /**
  * The one periodic job: liveness transitions onto the timelines, then a (throttled) notification.
  * An edge that crosses a threshold before the next sweep gets a sweep of its own at that moment, so
- * "late" and "dead" show when they are due, not up to one sweep interval later.
+ * "late" and "dead" show when they are due, not up to one sweep interval later. Returns that moment
+ * (Infinity: no edge is due), so a replay can run the sweeps the live timer would have run.
  */
-export function sweep(st: StoreState): void {
-  const now = st.now();
+export function sweep(st: StoreState, now = st.now()): number {
   const { warnAfterMs, deadAfterMs } = st.options;
   let nextDue = Infinity;
   for (const edge of st.edges.values()) {
@@ -39,6 +39,7 @@ export function sweep(st: StoreState): void {
   scheduleDueSweep(st, now, nextDue);
   if (st.listeners.size > 0) scheduleNotify(st);
   else forgetChanges(st);
+  return nextDue;
 }
 
 function scheduleDueSweep(st: StoreState, now: number, dueAt: number): void {

@@ -1,0 +1,67 @@
+/**
+ * An exact copy of a store's state (TopologyStore.clone): the records and indexes, with the references
+ * between them remapped onto the copies (a socket's fromEdges and boundEdges hold the copy's edges,
+ * byRoutingId the copy's sockets). What the store only ever replaces and never changes in place is
+ * shared rather than copied: timelines, lastDisconnect, routing ids, first-message logs and their
+ * stamps, a node's runtime and agent, a socket's options, site and connectEdges (resolution replaces
+ * them whole), its conns and pairings, the collector status. No timers and
+ * no listeners are copied: the copy is a store that was never started.
+ */
+import type { EdgeRec, EndpointRec, NodeRec, PeerRec, SocketRec } from './records';
+import type { StoreState } from './state';
+
+export function copyState(from: StoreState, into: StoreState): void {
+  for (const [key, agent] of from.agents) into.agents.set(key, { ...agent });
+  for (const [id, node] of from.nodes) into.nodes.set(id, { ...node } satisfies NodeRec);
+  const edges = new Map<EdgeRec, EdgeRec>();
+  for (const [id, edge] of from.edges) {
+    const copy: EdgeRec = {
+      ...edge,
+      rates: edge.rates?.slice(),
+      types: edge.types?.slice(),
+      retries: edge.retries?.clone(),
+    };
+    edges.set(edge, copy);
+    into.edges.set(id, copy);
+  }
+  const sockets = new Map<SocketRec, SocketRec>();
+  for (const [id, socket] of from.sockets) {
+    const copy = copySocket(socket, edges);
+    sockets.set(socket, copy);
+    into.sockets.set(id, copy);
+  }
+  for (const [id, ids] of from.socketsByNode) into.socketsByNode.set(id, new Set(ids));
+  const byRoutingId = new Map<string, SocketRec[]>();
+  for (const [hex, list] of from.byRoutingId) byRoutingId.set(hex, list.map((s) => sockets.get(s) ?? s));
+  into.byRoutingId = byRoutingId;
+  for (const [key, owner] of from.connOwner) into.connOwner.set(key, owner);
+  into.unknownPeers = from.unknownPeers;
+  into.topologyDirty = from.topologyDirty;
+  into.collector = from.collector;
+  Object.assign(into.discarded, from.discarded);
+  for (const [a, b] of [[from.dirtyNodes, into.dirtyNodes], [from.dirtySockets, into.dirtySockets], [from.dirtyEdges, into.dirtyEdges], [from.trafficEdges, into.trafficEdges],
+    [from.removedNodes, into.removedNodes], [from.removedSockets, into.removedSockets], [from.removedEdges, into.removedEdges]] as const) {
+    for (const id of a) b.add(id);
+  }
+  into.collectorDirty = from.collectorDirty;
+  into.lastNotifyAt = from.lastNotifyAt;
+  into.urgentChange = from.urgentChange;
+}
+
+// fillWildcardBind sets `resolved` in place; an empty list is the shared frozen NO_ENDPOINTS.
+const endpoints = (list: readonly EndpointRec[]): readonly EndpointRec[] => (list.length === 0 ? list : list.map((e) => ({ ...e })));
+
+function copySocket(socket: SocketRec, edges: Map<EdgeRec, EdgeRec>): SocketRec {
+  const copy: SocketRec = {
+    ...socket,
+    binds: endpoints(socket.binds),
+    connects: endpoints(socket.connects),
+    connectEdges: socket.connectEdges, // replaced whole by resolution, never changed in place
+    fromEdges: socket.fromEdges.length === 0 ? socket.fromEdges : socket.fromEdges.map((e) => edges.get(e) ?? e),
+  };
+  if (socket.peers) copy.peers = new Map([...socket.peers].map(([hex, peer]) => [hex, { ...peer } satisfies PeerRec]));
+  if (socket.boundEdges) {
+    copy.boundEdges = new Map([...socket.boundEdges].map(([endpoint, set]) => [endpoint, new Set([...set].map((e) => edges.get(e) ?? e))]));
+  }
+  return copy;
+}
