@@ -11,14 +11,14 @@ import { formatTime } from '../src/shared/format';
 import { ComparisonList } from './comparisonList';
 import { el } from './dom';
 import {
-  barInstant, CHOICE_HOLD_MS, clampInstant, compareRange, instantAtX, instantInWords, MARKER_KIND_LABELS, markerMarks, markerPath,
+  barInstant, CHOICE_HOLD_MS, clampInstant, compareRange, instantAtX, instantInWords, MARKER_KIND_LABELS, MARKER_LANE_PX, markerMarks, markerPath,
   nextMarker, offsetText, previousMarker, SeekThrottle, spanLength, stepSizes, xOfInstant, type LocalChoice,
 } from './timelineModel';
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 /** The track's inner margin (px), so the handle and markers at the ends are drawn whole. */
 const PAD = 9;
-const TRACK_HEIGHT = 26;
+const TRACK_HEIGHT = 32;
 const SPEEDS: readonly Exclude<PlaySpeed, 0>[] = [1, 10, 100];
 
 export interface TimelineActions {
@@ -395,10 +395,9 @@ export class TimelineBar {
     }
     this.drawnMarkers = signature;
     this.markers.replaceChildren();
-    const y = TRACK_HEIGHT / 2;
     for (const mark of markerMarks(view.markers, view, width)) {
       const shape = svgEl('path', `timeline-marker kind-${mark.kind}`);
-      shape.setAttribute('d', markerPath(mark.kind, PAD + mark.x, y));
+      shape.setAttribute('d', markerPath(mark.kind, PAD + mark.x, TRACK_HEIGHT / 2 + mark.lane * MARKER_LANE_PX));
       shape.setAttribute('data-at', String(mark.first.at));
       shape.setAttribute('data-kind', mark.kind);
       const title = svgEl('title', '');

@@ -91,6 +91,8 @@ export const MARKER_BUCKET_PX = 4;
 export interface MarkerMark {
   kind: TimelineMarkerKind;
   x: number;
+  /** Vertical lane, an offset in MARKER_LANE_PX from the axis: marks that would overlap are stacked. */
+  lane: number;
   /** The first of them: a click seeks here and reveals its id. */
   first: TimelineMarker;
   count: number;
@@ -117,13 +119,41 @@ export function markerMarks(markers: readonly TimelineMarker[], span: Span, widt
       marks.set(key, { kind: marker.kind, x: xOfInstant(marker.at, span, width), items: [marker] });
     }
   }
-  return [...marks.values()].map(({ kind, x, items }) => {
+  const grouped = [...marks.values()];
+  const lanes = markerLanes(grouped.map((mark) => mark.x));
+  return grouped.map(({ kind, x, items }, i) => {
     const lines = items.slice(0, MARKER_TEXTS_SHOWN).map((m) => `${formatTime(m.at)} ${m.text}`);
     if (items.length > MARKER_TEXTS_SHOWN) {
       lines.push(`… and ${items.length - MARKER_TEXTS_SHOWN} more`);
     }
-    return { kind, x, first: items[0], count: items.length, title: lines.join('\n') };
+    return { kind, x, lane: lanes[i], first: items[0], count: items.length, title: lines.join('\n') };
   });
+}
+
+/** A drawn marker's width (px): closer marks would cover each other. */
+export const MARKER_SIZE_PX = 10;
+/** Lanes from the axis outwards, in MARKER_LANE_PX steps. */
+const LANES = [0, -1, 1, -2, 2];
+export const MARKER_LANE_PX = 6.5;
+
+/**
+ * The lane of each mark (given their x): in x order, each takes the first lane free at its x, so marks
+ * of different kinds at one instant (a disconnect and the exit behind it) can each be seen and clicked.
+ * Past LANES.length at one place, the lane free the longest is shared.
+ */
+export function markerLanes(xs: readonly number[]): number[] {
+  const lastX = LANES.map(() => Number.NEGATIVE_INFINITY);
+  const lanes = new Array<number>(xs.length).fill(0);
+  const order = xs.map((_, i) => i).sort((a, b) => xs[a] - xs[b]);
+  for (const i of order) {
+    let lane = lastX.findIndex((last) => xs[i] - last >= MARKER_SIZE_PX);
+    if (lane < 0) {
+      lane = lastX.indexOf(Math.min(...lastX));
+    }
+    lastX[lane] = xs[i];
+    lanes[i] = LANES[lane];
+  }
+  return lanes;
 }
 
 export const MARKER_KIND_LABELS: Readonly<Record<TimelineMarkerKind, string>> = {

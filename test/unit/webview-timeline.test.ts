@@ -10,7 +10,7 @@ import { formatTime } from '../../src/shared/format';
 import { CollectorClock } from '../../webview/graphModel';
 import {
   barInstant, CHOICE_HOLD_MS, clampInstant, compareRange, entriesUntil, formatSpan, instantAtX, instantInWords, MARKER_BUCKET_PX,
-  MARKER_TEXTS_SHOWN, markerMarks, markerPath, nextMarker, offsetText, previousMarker, revealInstant, SeekThrottle, shownInstant,
+  MARKER_SIZE_PX, MARKER_TEXTS_SHOWN, markerLanes, markerMarks, markerPath, nextMarker, offsetText, previousMarker, revealInstant, SeekThrottle, shownInstant,
   spanInWords, stepSizes, xOfInstant,
 } from '../../webview/timelineModel';
 
@@ -86,6 +86,18 @@ test('markers are grouped per kind and few pixels, with a bounded tooltip; outsi
 
   const many = Array.from({ length: 5000 }, (_, i) => marker(i * 20, i % 2 ? 'late' : 'disconnect'));
   assert.ok(markerMarks(many, span, 400).length <= 2 * Math.ceil(400 / MARKER_BUCKET_PX + 1), '5,000 markers on 400 px: bounded by the width');
+});
+
+test('marks that would cover each other are stacked in lanes; apart, they stay on the axis', () => {
+  assert.deepEqual(markerLanes([100, 300, 500]), [0, 0, 0]);
+  assert.deepEqual(markerLanes([100, 100, 100]), [0, -1, 1], 'a disconnect, an exit and a late at one instant');
+  assert.deepEqual(markerLanes([100 + MARKER_SIZE_PX - 1, 100]), [-1, 0], 'by x, whatever the order given');
+  assert.deepEqual(markerLanes([100, 100 + MARKER_SIZE_PX]), [0, 0], 'just apart: same lane');
+  assert.equal(new Set(markerLanes([1, 1, 1, 1, 1])).size, 5, 'five lanes');
+  assert.equal(markerLanes(Array.from({ length: 50 }, () => 7)).length, 50, 'more than five at one place still get a lane');
+  const span = { startAt: START, endAt: START + 100_000 };
+  const marks = markerMarks([marker(50_000, 'disconnect'), marker(50_000, 'exit')], span, 1000);
+  assert.deepEqual(marks.map((m) => m.lane).sort(), [-1, 0]);
 });
 
 test('each marker kind has its own shape', () => {
