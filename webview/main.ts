@@ -80,6 +80,9 @@ function main(): void {
     } else if (message.type === 'comparison') {
       timeline.showComparison(message.comparison);
     } else {
+      if (message.type === 'snapshot') {
+        timeline.pictured(message.snapshot.takenAt);
+      }
       app.onHostMessage(message);
     }
   });

@@ -105,6 +105,17 @@ export class TimelineBar {
     this.draw();
   }
 
+  /**
+   * A snapshot arrived. While playing, the host sends the timeline about once a second but a picture
+   * up to ten times a second, each taken at the instant it shows: the handle follows the pictures.
+   */
+  pictured(takenAt: number): void {
+    const view = this.view;
+    if (view !== null && view.speed > 0 && view.at !== null && !this.dragging) {
+      this.update({ ...view, at: clampInstant(takenAt, view) });
+    }
+  }
+
   showComparison(comparison: Comparison): void {
     this.comparison.show(comparison);
   }
@@ -268,12 +279,12 @@ export class TimelineBar {
     this.choose(null, true);
   }
 
+  /** Space and Play: pause, or play at the last speed chosen (from a live ring's start when following live). */
   private togglePlay(): void {
     const view = this.view;
-    if (view === null || (view.source === 'live' && this.current() >= view.endAt)) {
-      return; // following live: nothing to play
+    if (view !== null) {
+      this.actions.post({ type: 'play', speed: view.speed > 0 ? 0 : this.playSpeed });
     }
-    this.actions.post({ type: 'play', speed: view.speed > 0 ? 0 : this.playSpeed });
   }
 
   /** Previous (-1) or next (1) marker: seek there and reveal what it names. */
@@ -374,7 +385,6 @@ export class TimelineBar {
     const playing = view.speed > 0;
     this.play.textContent = playing ? '❚❚ Pause' : '▶ Play';
     this.play.setAttribute('aria-pressed', String(playing));
-    this.play.disabled = following;
     SPEEDS.forEach((speed, i) => this.speedButtons[i].setAttribute('aria-pressed', String(view.speed === speed)));
     this.prev.disabled = previousMarker(view.markers, at) === undefined;
     this.next.disabled = nextMarker(view.markers, at) === undefined;

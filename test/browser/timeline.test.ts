@@ -307,6 +307,9 @@ describe('timeline of a recording', () => {
     await page.waitForFunction(() => document.querySelector('#timeline-play')?.getAttribute('aria-pressed') === 'true');
     assert.match(await page.locator('#timeline-play').textContent() ?? '', /Pause/);
     assert.equal(await page.getAttribute('#timeline-speed-1', 'aria-pressed'), 'true');
+    // Playing, the host sends a picture every tick and the timeline about once a second: the handle follows the pictures.
+    await post(page, { type: 'snapshot', snapshot: pictureAt(KILL + 500) });
+    await page.waitForFunction(() => document.querySelector('#timeline-track')?.getAttribute('aria-valuenow') === '40500');
     await page.keyboard.press(' ');
     await waitForLast(page, { type: 'play', speed: 0 });
     await answer(page, KILL, { speed: 0 });
@@ -431,7 +434,7 @@ describe('timeline of a recording', () => {
 });
 
 describe('timeline of the live graph (the ring)', () => {
-  test('following live: Live disabled, play off; ← steps into the past, L and Live come back', async () => {
+  test('following live: Live disabled; Space plays the ring; ← steps into the past, L, Live and End come back', async () => {
     const session = await open();
     try {
       const { page } = session;
@@ -443,9 +446,12 @@ describe('timeline of the live graph (the ring)', () => {
       assert.equal(await page.getAttribute('#timeline-track', 'aria-valuetext'), 'live: following the running system');
       assert.equal(await page.locator('#timeline-live').isVisible(), true);
       assert.equal(await page.locator('#timeline-live').isDisabled(), true, 'already live');
-      assert.equal(await page.locator('#timeline-play').isDisabled(), true, 'nothing to play while following live');
 
       await page.focus('#timeline-track');
+      await page.keyboard.press(' ');
+      await waitForLast(page, { type: 'play', speed: 1 }); // the host plays the ring from its start
+      await post(page, { type: 'snapshot', snapshot: pictureAt(END) });
+      assert.equal(await page.locator('#timeline .timeline-instant').textContent(), 'live', 'a live picture does not move the bar');
       await page.keyboard.press('ArrowLeft'); // 10 min: a small step is 10 s
       await waitForLast(page, { type: 'seek', at: END - 10_000 });
       await post(page, { type: 'timeline', timeline: ring(END - 10_000) });
