@@ -12,8 +12,6 @@ import { NO_CONNECT_EDGES, ROUTER_LIKE, allConnectEdgeIds, bindDisplay, connectE
 import { discard, type StoreState } from './state';
 import { dropOrphans, edgesOf, ensureEdge, mergeEdge, pick, syntheticSocket } from './graph';
 
-/** Routing ids remembered per ROUTER (anonymous peers get a new one on every reconnect). */
-const PEERS_PER_SOCKET = 4096;
 /** Connection logs kept per connecting socket: enough for a few reconnects in a row. */
 const CONNECTIONS_KEPT = 4;
 
@@ -113,12 +111,16 @@ function resolve(st: StoreState): void {
   dropOrphans(st);
 }
 
-/** A ROUTER's record of a peer, made on first sight (the oldest is forgotten past PEERS_PER_SOCKET). */
+/**
+ * A ROUTER's record of a peer, made on first sight. Past the store's edge limit the oldest is
+ * forgotten (anonymous peers get a new routing id on every reconnect). The cap was 4,096: a ROUTER
+ * with more live peers than that forgot and re-attributed one on nearly every traffic record.
+ */
 function peerRec(st: StoreState, router: SocketRec, peer: Bin): PeerRec {
   const peers = (router.peers ??= new Map());
   let rec = peers.get(peer.hex);
   if (!rec) {
-    if (peers.size >= PEERS_PER_SOCKET) {
+    if (peers.size >= st.limits.edges) {
       // Forget the oldest mapping (its edge stays); that peer is attributed afresh if it speaks again.
       peers.delete(peers.keys().next().value as string);
       discard(st, 'cap:forgotten-peers');
