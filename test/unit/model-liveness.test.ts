@@ -305,6 +305,41 @@ describe('diffs', () => {
     assert.equal(diffs.length, 1);
     assert.equal(diffs[0].urgent, undefined);
   });
+
+  test('carry traffic news for at most trafficUpdatesPerDiff edges, stalest first, and never hold back a state change', () => {
+    const store = newStore({ notifyIntervalMs: 100, sweepIntervalMs: 1000, warnAfterMs: 5000, deadAfterMs: 10_000, limits: { trafficUpdatesPerDiff: 2 } });
+    store.start();
+    const names = ['w1', 'w2', 'w3', 'w4', 'w5'];
+    const { router, dealers } = routerWithDealers(store, T0, names);
+    const diffs: TopologyDiff[] = [];
+    store.onDiff((d) => diffs.push(d));
+    store.apply(agentKeyOf(router), router.beat(clock.now), clock.now);
+    advance(100);
+    diffs.length = 0;
+
+    // Every edge has a new heartbeat; w4's and w5's stamps are the freshest news (the most behind).
+    const beat = (name: string, at: number): void => {
+      const dealer = dealers.get(name)!;
+      store.apply(agentKeyOf(dealer), dealer.heartbeats(at, DEALER_SOCKET, { count: 1 }), at);
+    };
+    advance(300);
+    for (const name of ['w1', 'w2', 'w3']) beat(name, clock.now - 200);
+    for (const name of ['w4', 'w5']) beat(name, clock.now);
+    const sentBy = (d: TopologyDiff): string[] => (d.edges ?? []).map((e) => names.find((n) => dealers.get(n)!.socketId(DEALER_SOCKET) === e.from)!).sort();
+    advance(100, 100);
+    assert.deepEqual(diffs.map(sentBy), [['w4', 'w5']], 'two edges in the first diff: the stalest pictures');
+    advance(200, 100);
+    assert.deepEqual(diffs.flatMap(sentBy).sort(), names, 'the rest follow in the next diffs without new input');
+    assert.ok(diffs.every((d) => (d.edges?.length ?? 0) <= 2), 'no diff over the budget');
+
+    // Over budget again, and w3's process goes: its disconnect is in the very next diff.
+    diffs.length = 0;
+    for (const name of ['w1', 'w2', 'w4', 'w5']) beat(name, clock.now);
+    store.agentGone(agentKeyOf(dealers.get('w3')!), 'telemetry connection lost', clock.now);
+    advance(100, 100);
+    const first = diffs[0]?.edges ?? [];
+    assert.ok(first.some((e) => e.from === dealers.get('w3')!.socketId(DEALER_SOCKET) && e.state === 'disconnected'), 'the disconnect is not held back');
+  });
 });
 
 describe('bounds', () => {

@@ -3,7 +3,8 @@
  * the throttle that turns it into at most one diff per notifyIntervalMs (sooner when urgent).
  */
 import { edgeState, livenessAge, rateOf } from '../rules';
-import type { EdgeView, NodeView, SocketView, TopologyDiff } from '../../shared/snapshot';
+import type { EdgeState, EdgeView, NodeView, SocketView, TopologyDiff } from '../../shared/snapshot';
+import type { EdgeRec } from './records';
 import { edgeExited, nodeState } from './liveness';
 import { resolveIfDirty } from './resolution';
 import type { StoreState } from './state';
@@ -17,6 +18,26 @@ import { collectorView, edgeView, nodeView, socketView } from './views';
 const URGENT_NOTIFY_MS = 20;
 /** A lastSeenAt change alone puts a node in a diff at most this often. */
 const LAST_SEEN_RESOLUTION_MS = 1000;
+/** Over the traffic budget, a changed rate counts as this much staleness (stamps count their own ms). */
+const RATE_CHANGE_WEIGHT_MS = 500;
+
+interface TrafficUpdate {
+  edge: EdgeRec;
+  state: EdgeState;
+  out: number;
+  inbound: number;
+  storm: boolean;
+  exited: boolean;
+  /** How far behind the consumer's picture is: ms its stamps are older than the edge's, plus rate news. */
+  staleness: number;
+}
+
+/** How many ms `latest` is after `sent` (Infinity when never sent, 0 when nothing new). */
+function ahead(latest: number | undefined, sent: number | undefined): number {
+  if (latest === undefined) return 0;
+  if (sent === undefined) return Infinity;
+  return Math.max(0, latest - sent);
+}
 
 export function changed(st: StoreState): void {
   if (st.listeners.size > 0) scheduleNotify(st);
@@ -36,7 +57,7 @@ export function scheduleNotify(st: StoreState): void {
 }
 
 export function forgetChanges(st: StoreState): void {
-  for (const set of [st.dirtyNodes, st.dirtySockets, st.dirtyEdges, st.removedNodes, st.removedSockets, st.removedEdges]) set.clear();
+  for (const set of [st.dirtyNodes, st.dirtySockets, st.dirtyEdges, st.trafficEdges, st.removedNodes, st.removedSockets, st.removedEdges]) set.clear();
   st.collectorDirty = false;
 }
 
@@ -64,15 +85,7 @@ function notify(st: StoreState): void {
     if (socket) sockets.push(socketView(socket));
   }
   const edges: EdgeView[] = [];
-  for (const edge of st.edges.values()) {
-    // What changes with the clock, without building the view: most edges are unchanged between diffs.
-    const exited = edgeExited(st, edge);
-    const state = edgeState(edge.phase, exited, livenessAge(now, edge.lastHeartbeat, edge.lastMessage), st.options);
-    const [out, inbound] = rateOf(edge.rates, now);
-    const storm = edge.retries?.storm(now) ?? false;
-    const same = edge.sentState === state && edge.sentHeartbeatAt === edge.lastHeartbeat && edge.sentMessageAt === edge.lastMessage &&
-      edge.sentOut === out && edge.sentIn === inbound && edge.sentStorm === storm;
-    if (same && !st.dirtyEdges.has(edge.id)) continue;
+  const send = (edge: EdgeRec, state: EdgeState, out: number, inbound: number, storm: boolean, exited: boolean): void => {
     edge.sentState = state;
     edge.sentHeartbeatAt = edge.lastHeartbeat;
     edge.sentMessageAt = edge.lastMessage;
@@ -80,7 +93,33 @@ function notify(st: StoreState): void {
     edge.sentIn = inbound;
     edge.sentStorm = storm;
     edges.push(edgeView(st, edge, now, exited));
+  };
+  // Most processes never exit while watched: then no edge needs the two lookups per end.
+  let anyExited = false;
+  for (const node of st.nodes.values()) if (node.exitedAt !== undefined) anyExited = true;
+  const traffic: TrafficUpdate[] = [];
+  for (const edge of st.edges.values()) {
+    // What changes with the clock, without building the view: most edges are unchanged between diffs.
+    const exited = anyExited && edgeExited(st, edge);
+    const state = edgeState(edge.phase, exited, livenessAge(now, edge.lastHeartbeat, edge.lastMessage), st.options);
+    const [out, inbound] = rateOf(edge.rates, now);
+    const storm = edge.retries?.storm(now) ?? false;
+    if (st.dirtyEdges.has(edge.id) || edge.sentState !== state || edge.sentStorm !== storm) {
+      send(edge, state, out, inbound, storm, exited);
+      continue;
+    }
+    const staleness = Math.max(ahead(edge.lastHeartbeat, edge.sentHeartbeatAt), ahead(edge.lastMessage, edge.sentMessageAt)) +
+      (edge.sentOut !== out || edge.sentIn !== inbound ? RATE_CHANGE_WEIGHT_MS : 0);
+    if (staleness > 0 || st.trafficEdges.has(edge.id)) traffic.push({ edge, state, out, inbound, storm, exited, staleness });
   }
+  const budget = st.limits.trafficUpdatesPerDiff;
+  if (traffic.length > budget) traffic.sort((a, b) => b.staleness - a.staleness);
+  for (let k = 0; k < traffic.length; k++) {
+    const t = traffic[k];
+    if (k < budget) send(t.edge, t.state, t.out, t.inbound, t.storm, t.exited);
+  }
+  // Held back: remembered for the next diff (stamps and rates are found by comparison again).
+  const heldCounts = traffic.length > budget ? traffic.slice(budget).filter((t) => st.trafficEdges.has(t.edge.id)).map((t) => t.edge.id) : [];
   if (nodes.length) diff.nodes = nodes;
   if (sockets.length) diff.sockets = sockets;
   if (edges.length) diff.edges = edges;
@@ -90,6 +129,8 @@ function notify(st: StoreState): void {
   const collector = st.collectorDirty ? collectorView(st) : undefined;
   if (collector) diff.collector = collector;
   forgetChanges(st);
+  for (const id of heldCounts) st.trafficEdges.add(id);
+  if (heldCounts.length > 0 || traffic.length > budget) scheduleNotify(st);
   if (Object.keys(diff).length === 1) return;
   if (urgent) diff.urgent = true;
   for (const listener of [...st.listeners]) {

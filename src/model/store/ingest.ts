@@ -337,7 +337,9 @@ function traffic(st: StoreState, node: NodeRec, p: PeerTraffic, offset: number, 
       if (edge.phase === 'disconnected') addTimeline(st, edge, { at: arrived, event: 'recovered', detail: 'traffic after disconnect' });
       setPhase(st, edge, 'up', arrived);
     }
-    st.dirtyEdges.add(edge.id);
+    // Traffic alone is not urgent news: notify() sends it within its per-diff budget (setPhase and
+    // addTimeline mark the edge dirty themselves).
+    st.trafficEdges.add(edge.id);
   }
 }
 
