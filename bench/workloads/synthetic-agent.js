@@ -26,7 +26,30 @@ let seq = 0;
 const bin = (text) => ({ hex: Buffer.from(text).toString('hex'), text });
 const routingId = (/** @type {number} */ worker, /** @type {number} */ socket) => `w${worker}-${socket}`;
 /** @param {Record<string, unknown>} body */
-const frame = (body) => encode({ v: 1, seq: ++seq, at: Date.now(), ...body });
+const frame = (body, at = Date.now()) => encode({ v: 1, seq: ++seq, at, ...body });
+/**
+ * The cycle is encoded once with this stand-in for "now" in every time field; each send writes the
+ * current time over it (same width), so the collector sees live stamps as from a real agent, not a
+ * clock frozen at setup that turns every edge late, then dead, while traffic flows.
+ */
+const NOW_STANDIN = 9_999_999_999_999;
+const STANDIN_TEXT = Buffer.from(String(NOW_STANDIN));
+
+/** Offsets of the stand-in's digits in an encoded frame. */
+function standinOffsets(/** @type {Uint8Array} */ bytes) {
+  const offsets = [];
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let at = buffer.indexOf(STANDIN_TEXT); at >= 0; at = buffer.indexOf(STANDIN_TEXT, at + 1)) offsets.push(at);
+  return offsets;
+}
+
+/** A copy of `bytes` with the current time at `offsets` (a copy: zeromq.js may still hold the last one). */
+function stamped(/** @type {Uint8Array} */ bytes, /** @type {number[]} */ offsets) {
+  const copy = Buffer.from(bytes);
+  const now = String(Date.now());
+  for (const at of offsets) copy.write(now, at, 'latin1');
+  return copy;
+}
 
 function socketsOf() {
   if (config.role === 'broker') {
@@ -40,8 +63,7 @@ function socketsOf() {
 }
 
 /** Traffic about `batch` peers, walking round all of them message by message. */
-function trafficFrame(/** @type {number} */ n) {
-  const now = Date.now();
+function trafficFrame(/** @type {number} */ n, now = Date.now()) {
   const total = config.role === 'broker' ? config.workers * config.socketsPerWorker : config.socketsPerWorker;
   const peers = Array.from({ length: config.batch }, (_, k) => {
     const i = (n * config.batch + k) % total;
@@ -51,13 +73,13 @@ function trafficFrame(/** @type {number} */ n) {
       ? { socket: 1, peer: bin(routingId(Math.floor(i / config.socketsPerWorker), i % config.socketsPerWorker)), ...counts, ...stamps }
       : { socket: i + 1, ...counts, ...stamps };
   });
-  return frame({ t: 'traffic', peers });
+  return frame({ t: 'traffic', peers }, now);
 }
 
-function eventFrame(/** @type {number} */ n) {
+function eventFrame(/** @type {number} */ n, now = Date.now()) {
   return config.role === 'broker'
-    ? frame({ t: 'event', socket: 1, event: 'accept', address: 'tcp://0.0.0.0:7000' })
-    : frame({ t: 'event', socket: (n % config.socketsPerWorker) + 1, event: 'handshake', address: BROKER_ENDPOINT });
+    ? frame({ t: 'event', socket: 1, event: 'accept', address: 'tcp://0.0.0.0:7000' }, now)
+    : frame({ t: 'event', socket: (n % config.socketsPerWorker) + 1, event: 'handshake', address: BROKER_ENDPOINT }, now);
 }
 
 async function main() {
@@ -82,7 +104,8 @@ async function main() {
   // One pass of traffic over every peer, so every edge has stamps before the clock starts.
   const total = config.role === 'broker' ? config.workers * config.socketsPerWorker : config.socketsPerWorker;
   for (let n = 0; n * config.batch < total; n++) await dealer.send(trafficFrame(n));
-  const cycle = Array.from({ length: CYCLE }, (_, n) => (n % config.eventEvery === config.eventEvery - 1 ? eventFrame(n) : trafficFrame(n)));
+  const cycle = Array.from({ length: CYCLE }, (_, n) => (n % config.eventEvery === config.eventEvery - 1 ? eventFrame(n, NOW_STANDIN) : trafficFrame(n, NOW_STANDIN)));
+  const offsets = cycle.map(standinOffsets);
   const events = cycle.map((_, n) => (n % config.eventEvery === config.eventEvery - 1 ? 1 : config.batch));
   process.stdout.write(`${JSON.stringify({ ready: true })}\n`);
   await new Promise((resolve) => process.stdin.once('data', resolve));
@@ -91,7 +114,7 @@ async function main() {
   let eventsSent = 0;
   while (Date.now() < until) {
     for (let n = 0; n < CYCLE; n++) {
-      await dealer.send(cycle[n]);
+      await dealer.send(stamped(cycle[n], offsets[n]));
       eventsSent += events[n];
     }
     sent += CYCLE;
