@@ -66,6 +66,8 @@ interface Measurement {
   msgsPerSec: number;
   p50Us: number | null;
   p99Us: number | null;
+  /** The measuring process's CPU per message (Node workload only). */
+  cpuUsPerMsg?: number | null;
   memory: { atMs: number; rssKiB: number; heapUsedKiB: number | null }[];
 }
 
@@ -141,6 +143,11 @@ function scenarioRows(runtime: Runtime, scenario: Scenario, runs: readonly Run[]
   for (const variant of variants) {
     rows.push({ group, metric: `p50 ${scenario === 'reqrep' ? 'round trip' : 'latency'}, ${variant}`, unit: 'µs', value: of(variant, (r) => r.p50Us) });
     rows.push({ group, metric: `p99 ${scenario === 'reqrep' ? 'round trip' : 'latency'}, ${variant}`, unit: 'µs', value: of(variant, (r) => r.p99Us) });
+  }
+  if (runtime === 'node') {
+    const who = scenario === 'reqrep' ? 'DEALER' : 'ROUTER';
+    for (const variant of variants) rows.push({ group, metric: `${who} CPU per message, ${variant}`, unit: 'µs', value: of(variant, (r) => r.cpuUsPerMsg ?? null) });
+    rows.push({ group, metric: `${who} CPU per message instrumented / plain (paired by round)`, unit: 'ratio', value: summarize(ratios(runs, 'instrumented', (r) => r.cpuUsPerMsg ?? null, (a, b) => a / b)) });
   }
   const throughput = summarize(ratios(runs, 'instrumented', (r) => r.msgsPerSec, (a, b) => a / b));
   rows.push({

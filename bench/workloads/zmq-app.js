@@ -64,15 +64,19 @@ async function measured(/** @type {(window: { active: boolean, count: number }) 
   await new Promise((resolve) => setTimeout(resolve, warmupMs));
   window.active = true;
   t0.value = process.hrtime.bigint();
+  const cpu0 = process.cpuUsage();
   await new Promise((resolve) => setTimeout(resolve, measureMs));
   window.active = false;
   const seconds = Number(process.hrtime.bigint() - t0.value) / 1e9;
+  // This process's CPU (JS thread + libzmq's I/O thread) per message: what the agent adds to the app's
+  // own work, less swayed than throughput by what else shares the cores.
+  const cpu = process.cpuUsage(cpu0);
   clearInterval(memoryTimer);
   if (memorySampleMs > 0) sampleMemory();
   const agent = /** @type {Record<symbol, unknown>} */ (globalThis)[Symbol.for('zmq-topology.agent')];
   process.stdout.write(`${JSON.stringify({
     role, scenario, instrumented: agent !== undefined, messages: window.count, seconds, msgsPerSec: window.count / seconds,
-    p50Us: percentile(50), p99Us: percentile(99), memory,
+    p50Us: percentile(50), p99Us: percentile(99), cpuUsPerMsg: window.count > 0 ? (cpu.user + cpu.system) / window.count : null, memory,
   })}\n`);
   void done;
   process.exit(0);
