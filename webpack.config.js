@@ -40,6 +40,14 @@ module.exports = [
     name: 'webview',
     target: 'web',
     entry: { webview: './webview/main.ts' },
+    module: {
+      rules: [
+        ...(shared.module?.rules ?? []),
+        // `import text from '…?raw'`: a file's text as a string. elkjs's worker script is bundled so, and
+        // started from a blob: URL (webview/elkRunner.ts).
+        { resourceQuery: /raw/, type: 'asset/source' },
+      ],
+    },
     output: { path: path.resolve(__dirname, 'dist'), filename: '[name].js' },
   },
 ];

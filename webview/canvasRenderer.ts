@@ -7,12 +7,19 @@
  * so themes apply as in the SVG.
  */
 import { EDGE_STATES, type EdgeState } from '../src/shared/snapshot';
+import { BADGE_GAP, BADGE_HEIGHT } from './elkLayout';
 import { SOCKET_HEIGHT, SOCKET_WIDTH, type Point } from './layout';
 
+/**
+ * An edge's line: a quadratic curve start → end bent by `control` (force layout), or, with `via`, the
+ * polyline start → via… → end (a layered route); `control` is then the point before `end`, so the
+ * arrowhead points along the last segment either way.
+ */
 export interface Curve {
   start: Point;
   control: Point;
   end: Point;
+  via?: readonly Point[];
 }
 
 export interface CanvasGroup {
@@ -36,6 +43,8 @@ export interface CanvasSocket {
   y: number;
   typeText: string;
   nameText: string;
+  /** A bound socket's endpoint(s), right-aligned on the first line; '' for none. */
+  endpointText: string;
   unknown: boolean;
   closed: boolean;
   binder: boolean;
@@ -53,6 +62,10 @@ export interface CanvasEdge {
   related: boolean;
   /** "⊘ WORKER_GONE", or null when the edge shows no badge. */
   badge: string | null;
+  /** Where its label is anchored (geometry.ts labelAnchor). */
+  label: Point;
+  /** Extra line width for its traffic (itemText.ts trafficWidth). */
+  traffic: number;
 }
 
 export interface CanvasScene {
@@ -78,18 +91,38 @@ export interface DrawOptions {
 
 export type Hit = { kind: 'edge' | 'socket' | 'group'; id: string };
 
-/** Where an edge's label sits: the curve's midpoint (t = 0.5). */
+/** The middle of a line: the quadratic's point at t = 0.5, or half way along a route. */
 export function curveMid(curve: Curve): Point {
-  const { start, control, end } = curve;
+  const { start, control, end, via } = curve;
+  if (via) {
+    const points = [start, ...via, end];
+    const lengths = points.slice(1).map((p, i) => Math.hypot(p.x - points[i].x, p.y - points[i].y));
+    let rest = lengths.reduce((sum, l) => sum + l, 0) / 2;
+    for (let i = 0; i < lengths.length; i++) {
+      if (rest <= lengths[i] && lengths[i] > 0) {
+        const t = rest / lengths[i];
+        return { x: points[i].x + t * (points[i + 1].x - points[i].x), y: points[i].y + t * (points[i + 1].y - points[i].y) };
+      }
+      rest -= lengths[i];
+    }
+    return end;
+  }
   return { x: 0.25 * start.x + 0.5 * control.x + 0.25 * end.x, y: 0.25 * start.y + 0.5 * control.y + 0.25 * end.y };
 }
 
 const CURVE_STEPS = 12;
 
-/** Distance from a point to a quadratic curve (sampled: exact enough for a pointer). */
+/** Distance from a point to a line (a quadratic is sampled: exact enough for a pointer). */
 export function distanceToCurve(p: Point, curve: Curve): number {
-  const { start, control, end } = curve;
+  const { start, control, end, via } = curve;
   let best = Infinity;
+  if (via) {
+    const points = [start, ...via, end];
+    for (let i = 1; i < points.length; i++) {
+      best = Math.min(best, distanceToSegment(p, points[i - 1], points[i]));
+    }
+    return best;
+  }
   let prev = start;
   for (let i = 1; i <= CURVE_STEPS; i++) {
     const t = i / CURVE_STEPS;
@@ -116,16 +149,15 @@ function distanceToSegment(p: Point, a: Point, b: Point): number {
 export function hitTest(scene: CanvasScene, p: Point, tolerance: number, edgeLabels: boolean): Hit | null {
   let edgeHit: { id: string; distance: number } | null = null;
   for (const edge of scene.edges) {
-    const { start, control, end } = edge.curve;
-    // Cheap reject: the curve lies inside the box of its three points.
-    if (p.x < Math.min(start.x, control.x, end.x) - tolerance || p.x > Math.max(start.x, control.x, end.x) + tolerance
-      || p.y < Math.min(start.y, control.y, end.y) - tolerance || p.y > Math.max(start.y, control.y, end.y) + tolerance) {
+    // Cheap reject: the line lies inside the box of its points.
+    const box = curveBounds(edge.curve);
+    if (p.x < box.x0 - tolerance || p.x > box.x1 + tolerance || p.y < box.y0 - tolerance || p.y > box.y1 + tolerance) {
       if (!edgeLabels) {
         continue;
       }
     }
     if (edgeLabels) {
-      const mid = curveMid(edge.curve);
+      const mid = edge.label;
       if (Math.abs(p.x - mid.x) <= 60 && p.y >= mid.y - 16 && p.y <= mid.y + (edge.badge ? 24 : 2)) {
         return { kind: 'edge', id: edge.id };
       }
@@ -149,6 +181,18 @@ export function hitTest(scene: CanvasScene, p: Point, tolerance: number, edgeLab
     }
   }
   return null;
+}
+
+/** The box a line lies in (a quadratic lies in the box of its three points). */
+export function curveBounds({ start, control, end, via }: Curve): { x0: number; y0: number; x1: number; y1: number } {
+  const box = { x0: Math.min(start.x, control.x, end.x), y0: Math.min(start.y, control.y, end.y), x1: Math.max(start.x, control.x, end.x), y1: Math.max(start.y, control.y, end.y) };
+  for (const p of via ?? []) {
+    box.x0 = Math.min(box.x0, p.x);
+    box.y0 = Math.min(box.y0, p.y);
+    box.x1 = Math.max(box.x1, p.x);
+    box.y1 = Math.max(box.y1, p.y);
+  }
+  return box;
 }
 
 interface Palette {
@@ -320,6 +364,12 @@ export class CanvasRenderer {
         ctx.font = `12px ${p.font}`;
         ctx.fillStyle = p.muted;
         ctx.fillText(s.nameText, left, top + 30);
+        if (s.endpointText) {
+          ctx.textAlign = 'right';
+          ctx.fillStyle = p.fg;
+          ctx.fillText(s.endpointText, s.x + SOCKET_WIDTH / 2 - 8, top + 15);
+          ctx.textAlign = 'left';
+        }
       }
       ctx.globalAlpha = 1;
     }
@@ -328,13 +378,12 @@ export class CanvasRenderer {
     const batches = new Map<string, { state: EdgeState; width: number; alpha: number; curves: Curve[] }>();
     const onScreen: CanvasEdge[] = [];
     for (const edge of scene.edges) {
-      const { start, control, end } = edge.curve;
-      if (Math.max(start.x, control.x, end.x) < view.x0 || Math.min(start.x, control.x, end.x) > view.x1
-        || Math.max(start.y, control.y, end.y) < view.y0 || Math.min(start.y, control.y, end.y) > view.y1) {
+      const box = curveBounds(edge.curve);
+      if (box.x1 < view.x0 || box.x0 > view.x1 || box.y1 < view.y0 || box.y0 > view.y1) {
         continue;
       }
       onScreen.push(edge);
-      const width = p.edgeWidth + (edge.state === 'dead' ? 0.8 : 0) + (edge.selected || edge.related ? 1.6 : edge.retryStorm ? 1.5 : 0);
+      const width = p.edgeWidth + edge.traffic + (edge.state === 'dead' ? 0.8 : 0) + (edge.selected || edge.related ? 1.6 : edge.retryStorm ? 1.5 : 0);
       const alpha = edge.exited ? 0.5 : 1;
       const key = `${edge.state}|${width}|${alpha}`;
       let batch = batches.get(key);
@@ -354,9 +403,16 @@ export class CanvasRenderer {
       ctx.lineCap = batch.state === 'disconnected' ? 'round' : 'butt';
       ctx.setLineDash(screenDash(STATE_DASH[batch.state], t.k));
       ctx.beginPath();
-      for (const { start, control, end } of batch.curves) {
+      for (const { start, control, end, via } of batch.curves) {
         ctx.moveTo(start.x, start.y);
-        ctx.quadraticCurveTo(control.x, control.y, end.x, end.y);
+        if (via) {
+          for (const point of via) {
+            ctx.lineTo(point.x, point.y);
+          }
+          ctx.lineTo(end.x, end.y);
+        } else {
+          ctx.quadraticCurveTo(control.x, control.y, end.x, end.y);
+        }
       }
       ctx.stroke();
       if (arrows) {
@@ -389,7 +445,7 @@ export class CanvasRenderer {
     ctx.textAlign = 'center';
     ctx.lineJoin = 'round';
     for (const edge of edges) {
-      const mid = curveMid(edge.curve);
+      const mid = edge.label;
       ctx.font = `${edge.selected ? '700 ' : ''}11px ${p.font}`;
       const text = options.ageText(edge.id);
       // The SVG's halo (paint-order: stroke): a background-coloured outline keeps the text readable over lines.
@@ -406,14 +462,14 @@ export class CanvasRenderer {
           this.badgeWidths.set(edge.badge, width);
         }
         ctx.beginPath();
-        boxPath(ctx, mid.x - width / 2, mid.y + 6, width, 18, 3);
+        boxPath(ctx, mid.x - width / 2, mid.y + BADGE_GAP, width, BADGE_HEIGHT, 3);
         ctx.fillStyle = p.bg;
         ctx.fill();
         ctx.lineWidth = 1.5;
         ctx.strokeStyle = p.dead;
         ctx.stroke();
         ctx.fillStyle = p.fg;
-        ctx.fillText(edge.badge, mid.x, mid.y + 19);
+        ctx.fillText(edge.badge, mid.x, mid.y + BADGE_GAP + 13);
       }
     }
     ctx.textAlign = 'left';

@@ -1,13 +1,13 @@
 /**
- * The scene the canvas renderer draws (canvas mode, large graphs): built from the same state and
- * texts as the SVG, so the two renderers show the same picture. Pure (tested in Node).
+ * The scene the canvas renderer draws (canvas mode, large graphs): built from the same state, layout
+ * and texts as the SVG, so the two renderers show the same picture. Pure (tested in Node).
  */
 import type { CanvasEdge, CanvasGroup, CanvasScene, CanvasSocket } from './canvasRenderer';
-import { edgeCurve, GROUP_WIDTH, socketCenter, type Bodies } from './geometry';
+import { edgeCurve, labelAnchor, GROUP_WIDTH, socketCenter, type Bodies, type Routes } from './geometry';
 import type { GraphState } from './graphState';
-import { badgeText, groupTitle, isRelated, socketNameText, socketTypeText } from './itemText';
+import { badgeText, groupTitle, isRelated, socketEndpointText, socketNameText, socketTypeText, trafficWidth } from './itemText';
 
-export function buildScene(state: GraphState, bodies: Bodies): CanvasScene {
+export function buildScene(state: GraphState, bodies: Bodies, routes: Routes = new Map()): CanvasScene {
   const { visible, slots } = state;
   const id = state.view.selection;
   const groups: CanvasGroup[] = [];
@@ -25,18 +25,18 @@ export function buildScene(state: GraphState, bodies: Bodies): CanvasScene {
     const center = socketCenter(slots, bodies, socket.id);
     if (center) {
       sockets.push({
-        id: socket.id, x: center.x, y: center.y, typeText: socketTypeText(socket), nameText: socketNameText(socket),
+        id: socket.id, x: center.x, y: center.y, typeText: socketTypeText(socket), nameText: socketNameText(socket), endpointText: socketEndpointText(socket),
         unknown: socket.unknown === true, closed: socket.closed, binder: socket.binds.length > 0, matched: visible.matched.has(socket.id), selected: socket.id === id,
       });
     }
   }
   const edges: CanvasEdge[] = [];
   for (const edge of visible.edges) {
-    const curve = edgeCurve(slots, bodies, edge);
+    const curve = edgeCurve(slots, bodies, edge, routes);
     if (curve) {
       edges.push({
         id: edge.id, state: edge.state, curve, exited: edge.exited === true, retryStorm: edge.retryStorm, selected: edge.id === id,
-        related: isRelated(edge, id), badge: badgeText(edge),
+        related: isRelated(edge, id), badge: badgeText(edge), label: labelAnchor(curve, routes.get(edge.id)), traffic: trafficWidth(edge),
       });
     }
   }

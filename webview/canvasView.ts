@@ -10,7 +10,7 @@ import { buildScene } from './canvasScene';
 import type { GraphState } from './graphState';
 import { collectorNow } from './graphState';
 import { ageLabel } from './itemText';
-import type { Bodies } from './geometry';
+import type { Bodies, Routes } from './geometry';
 import type { DragHandlers } from './svgRenderer';
 import { tooltipLines, type Tooltip } from './tooltips';
 import { EDGE_LABEL_MIN_ZOOM, LABEL_MIN_ZOOM, type ZoomView } from './zoomView';
@@ -21,6 +21,8 @@ export interface CanvasViewParts {
   viewport: SVGGElement;
   state: GraphState;
   bodies: Bodies;
+  /** The layered layout's routes (geometry.ts), shared with the SVG renderer. */
+  routes: Routes;
   zoom: () => ZoomView;
   tooltip: Tooltip;
   drag: DragHandlers;
@@ -75,7 +77,7 @@ export class CanvasView {
     const zoom = this.parts.zoom();
     const t = zoom.current();
     const [x, y] = t.invert(pointer(event, this.parts.svg.node()));
-    this.scene ??= buildScene(this.parts.state, this.parts.bodies);
+    this.scene ??= buildScene(this.parts.state, this.parts.bodies, this.parts.routes);
     return hitTest(this.scene, { x, y }, 5 / t.k, zoom.still() && t.k >= EDGE_LABEL_MIN_ZOOM);
   }
 
@@ -98,7 +100,7 @@ export class CanvasView {
     if (!state.canvasMode) {
       return;
     }
-    this.scene ??= buildScene(state, this.parts.bodies);
+    this.scene ??= buildScene(state, this.parts.bodies, this.parts.routes);
     const zoom = this.parts.zoom();
     const t = zoom.current();
     // As the SVG's level of detail: no text while a big graph moves or when it would be unreadable.

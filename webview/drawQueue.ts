@@ -3,6 +3,7 @@
  * items' elements change) or needs a full render. Pure (tested in Node).
  */
 import type { EdgeView, SocketView, TopologyDiff } from '../src/shared/snapshot';
+import { labelSize } from './elkLayout';
 import type { Filters, GroupView } from './graphModel';
 import type { GraphState } from './graphState';
 
@@ -50,6 +51,13 @@ export function edgePassesOwnFilters(edge: EdgeView, filters: Filters): boolean 
   return !(filters.hideDisconnected && edge.state === 'disconnected') && !(filters.state !== '' && edge.state !== filters.state);
 }
 
+/** Whether an edge's label needs the same room (a new disconnect badge needs a layered layout to make room for it). */
+function sameLabelRoom(a: EdgeView, b: EdgeView): boolean {
+  const before = labelSize(a);
+  const after = labelSize(b);
+  return before.width === after.width && before.height === after.height;
+}
+
 /**
  * The patch that draws the pending items, when no element has to come, go or move: every pending
  * item is drawn and stays visible, with the same sockets/process. Null when a full render is needed.
@@ -67,7 +75,7 @@ export function planPatch(pending: PendingDraw, state: GraphState): Patch | null
     const at = index.edges.get(id);
     if (at !== undefined) {
       const old = visible.edges[at];
-      if (old.from !== item.from || old.to !== item.to || !edgePassesOwnFilters(item, filters)) {
+      if (old.from !== item.from || old.to !== item.to || !edgePassesOwnFilters(item, filters) || !sameLabelRoom(old, item)) {
         return null;
       }
       edges.push(item);

@@ -6,9 +6,10 @@
 import type { SimulationLinkDatum, SimulationNodeDatum } from 'd3-force';
 import type { EdgeView } from '../src/shared/snapshot';
 import { nodeLabel } from '../src/shared/format';
-import type { Curve } from './canvasRenderer';
+import { curveMid, type Curve } from './canvasRenderer';
 import type { GraphModel, GroupView, VisibleGraph } from './graphModel';
 import type { SocketSlot } from './graphState';
+import { LABEL_LINE_HEIGHT, type RoutedEdge } from './elkLayout';
 import { clipToBox, groupHeight, layeredLayout, GROUP_HEADER, GROUP_PADDING, SOCKET_GAP, SOCKET_HEIGHT, SOCKET_WIDTH, type Point } from './layout';
 import { MAX_SAVED_POSITIONS, type ZoomState } from './viewState';
 
@@ -48,11 +49,41 @@ export function socketCenter(slots: ReadonlyMap<string, SocketSlot>, bodies: Bod
   return slot && body ? { x: body.x, y: body.y + slot.dy } : undefined;
 }
 
-export function edgeCurve(slots: ReadonlyMap<string, SocketSlot>, bodies: Bodies, edge: EdgeView): Curve | undefined {
+/** A layered-view route, with the two process centers it was made for. */
+export interface EdgeRoute extends RoutedEdge {
+  fromGroup: string;
+  fromAt: Point;
+  toGroup: string;
+  toAt: Point;
+}
+
+export type Routes = ReadonlyMap<string, EdgeRoute>;
+
+/** A route holds while both its processes are where it was made for (a drag moves one: the edge falls back to a curve). */
+function routeHolds(route: EdgeRoute, bodies: Bodies): boolean {
+  const from = bodies.get(route.fromGroup);
+  const to = bodies.get(route.toGroup);
+  return from !== undefined && to !== undefined && samePoint(from, route.fromAt) && samePoint(to, route.toAt);
+}
+
+function samePoint(a: Point, b: Point): boolean {
+  return Math.abs(a.x - b.x) < 0.01 && Math.abs(a.y - b.y) < 0.01;
+}
+
+/**
+ * An edge's line: its layered route when it has one that still holds, else a gentle curve between
+ * the two socket boxes' borders (the force layout).
+ */
+export function edgeCurve(slots: ReadonlyMap<string, SocketSlot>, bodies: Bodies, edge: EdgeView, routes?: Routes): Curve | undefined {
   const from = socketCenter(slots, bodies, edge.from);
   const to = socketCenter(slots, bodies, edge.to);
   if (!from || !to) {
     return undefined;
+  }
+  const route = routes?.get(edge.id);
+  if (route && route.points.length >= 2 && routeHolds(route, bodies)) {
+    const points = route.points;
+    return { start: points[0], control: points[points.length - 2], end: points[points.length - 1], via: points.slice(1, -1) };
   }
   // A gentle bend keeps the two directions of a pair, and edges within one process, apart.
   const sameGroup = slots.get(edge.from)?.groupId === slots.get(edge.to)?.groupId;
@@ -67,12 +98,27 @@ export function edgeCurve(slots: ReadonlyMap<string, SocketSlot>, bodies: Bodies
   return { start: clipToBox(control, from, 2), control, end: clipToBox(control, to, 3) };
 }
 
-export function curvePath({ start, control, end }: Curve): string {
+export function curvePath({ start, control, end, via }: Curve): string {
+  if (via) {
+    return `M${start.x.toFixed(1)},${start.y.toFixed(1)}${via.map((p) => ` L${p.x.toFixed(1)},${p.y.toFixed(1)}`).join('')} L${end.x.toFixed(1)},${end.y.toFixed(1)}`;
+  }
   return `M${start.x.toFixed(1)},${start.y.toFixed(1)} Q${control.x.toFixed(1)},${control.y.toFixed(1)} ${end.x.toFixed(1)},${end.y.toFixed(1)}`;
 }
 
-/** The transform that shows every group in a `width` × `height` view (at most 2× zoom), or null without groups. */
-export function fitTransform(bodies: Bodies, width: number, height: number): ZoomState | null {
+/**
+ * Where an edge's label is anchored: the age line sits above it (baseline 4 px up), the disconnect
+ * badge BADGE_GAP below (both renderers draw them so, and elkLayout.ts reserves that room): in the room the layered layout
+ * reserved for it while its route holds, else the curve's midpoint.
+ */
+export function labelAnchor(curve: Curve, route: EdgeRoute | undefined): Point {
+  if (curve.via && route?.label) {
+    return { x: route.label.x + route.label.width / 2, y: route.label.y + LABEL_LINE_HEIGHT };
+  }
+  return curveMid(curve);
+}
+
+/** The transform that shows every group (and `extra` points: routes, labels) in a `width` × `height` view (at most 2× zoom), or null without groups. */
+export function fitTransform(bodies: Bodies, width: number, height: number, extra: Iterable<Point> = []): ZoomState | null {
   if (bodies.size === 0) {
     return null;
   }
@@ -86,10 +132,27 @@ export function fitTransform(bodies: Bodies, width: number, height: number): Zoo
     minY = Math.min(minY, body.y - body.height / 2);
     maxY = Math.max(maxY, body.y + body.height / 2);
   }
+  for (const p of extra) {
+    minX = Math.min(minX, p.x);
+    maxX = Math.max(maxX, p.x);
+    minY = Math.min(minY, p.y);
+    maxY = Math.max(maxY, p.y);
+  }
   const margin = 40;
   const k = Math.min(2, (width - 2 * margin) / Math.max(1, maxX - minX), (height - 2 * margin) / Math.max(1, maxY - minY));
   // As zoomIdentity.translate(width / 2, height / 2).scale(k).translate(-cx, -cy), to the last bit.
   return { x: width / 2 + k * (-(minX + maxX) / 2), y: height / 2 + k * (-(minY + maxY) / 2), k };
+}
+
+/** The points the layered routes and their labels reach, so a fit shows them whole. */
+export function* routeExtent(routes: Routes): Iterable<Point> {
+  for (const route of routes.values()) {
+    yield* route.points;
+    if (route.label) {
+      yield { x: route.label.x, y: route.label.y };
+      yield { x: route.label.x + route.label.width, y: route.label.y + route.label.height };
+    }
+  }
 }
 
 /** Drawn groups' positions, keeping those of groups a filter hides (not of groups gone from the model). */

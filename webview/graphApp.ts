@@ -6,20 +6,21 @@
  */
 import type { HostMessage } from '../src/shared/messages';
 import type { TopologyDiff } from '../src/shared/snapshot';
-import { curveMid } from './canvasRenderer';
 import { CanvasView } from './canvasView';
 import { PendingDraw, planPatch } from './drawQueue';
 import { kindOf, visibleGraph, type Filters } from './graphModel';
 import { collectorNow, indexVisible, replaceVisible, type GraphState } from './graphState';
 import type { HostBridge } from './hostBridge';
 import { SelectionController } from './selection';
-import { edgeCurve, fillSlots, LARGE_GRAPH_SOCKETS, savedPositions, socketCenter } from './geometry';
+import { buildElkGraph, readElkLayout } from './elkLayout';
+import { ElkRunner } from './elkRunner';
+import { edgeCurve, fillSlots, labelAnchor, routeExtent, LARGE_GRAPH_SOCKETS, savedPositions, socketCenter } from './geometry';
 import { GroupSimulation, LayoutLoop } from './simulation';
 import { exportSvg } from './svgExport';
 import { SvgRenderer, type DragHandlers } from './svgRenderer';
 import { Toolbar, type ToolbarActions, type ToolbarElements } from './toolbar';
 import { Tooltip } from './tooltips';
-import type { LayoutMode } from './viewState';
+import { layoutOf, type LayoutMode } from './viewState';
 import { EDGE_LABEL_MIN_ZOOM, ZoomView } from './zoomView';
 
 /** From this many visible sockets on, the graph is drawn on a canvas: SVG cannot hold 30 fps there. */
@@ -45,6 +46,7 @@ export class GraphApp implements ToolbarActions {
   private readonly canvas: CanvasView;
   private readonly simulation = new GroupSimulation();
   private readonly layout: LayoutLoop;
+  private readonly elk = new ElkRunner();
   private readonly pending = new PendingDraw();
   private renderQueued = false;
   private svgForExport = false;
@@ -56,17 +58,17 @@ export class GraphApp implements ToolbarActions {
     const tooltip = new Tooltip(page.tooltip, page.container);
     const drag: DragHandlers = {
       start: (id, active) => {
-        if (this.simulation.dragStart(id, active, state.view.layout)) {
+        if (this.simulation.dragStart(id, active, layoutOf(state.view, state.model))) {
           this.layout.run();
         }
       },
       move: (id, dx, dy) => {
-        if (this.simulation.dragBy(id, dx, dy, state.view.layout)) {
+        if (this.simulation.dragBy(id, dx, dy, layoutOf(state.view, state.model))) {
           this.positionAll();
         }
       },
       end: (id, active) => {
-        this.simulation.dragEnd(id, active, state.view.layout);
+        this.simulation.dragEnd(id, active, layoutOf(state.view, state.model));
         this.rememberPositions();
         bridge.saveState();
       },
@@ -78,7 +80,7 @@ export class GraphApp implements ToolbarActions {
       this.canvas.request(true);
     });
     this.canvas = new CanvasView({
-      canvas: page.canvas, svg: this.svg.svg, viewport: this.svg.viewport.node() as SVGGElement, state, bodies: this.simulation.bodies,
+      canvas: page.canvas, svg: this.svg.svg, viewport: this.svg.viewport.node() as SVGGElement, state, bodies: this.simulation.bodies, routes: this.simulation.routes,
       zoom: () => this.zoom, tooltip, drag,
     });
     this.zoom = new ZoomView(this.svg.svg, this.svg.viewport, state, {
@@ -212,7 +214,7 @@ export class GraphApp implements ToolbarActions {
   }
 
   private fitView(): void {
-    this.zoom.fit(this.simulation.bodies);
+    this.zoom.fit(this.simulation.bodies, routeExtent(this.simulation.routes));
   }
 
   togglePause(): void {
@@ -319,10 +321,15 @@ export class GraphApp implements ToolbarActions {
   /** One body per visible group; the layout runs, or the positions are final (and fitted if the user did not move the view). */
   private placeBodies(): void {
     const state = this.state;
-    const placed = this.simulation.place({ visible: state.visible, slots: state.slots, layout: state.view.layout, saved: state.view.positions });
+    const layout = layoutOf(state.view, state.model);
+    const placed = this.simulation.place({ visible: state.visible, slots: state.slots, layout, saved: state.view.positions });
+    if (placed !== 'unchanged') {
+      // For tests and the benchmark: what lays the processes out.
+      this.page.svg.dataset.engine = layout === 'force' ? 'force' : placed === 'elk' ? 'elk' : 'built-in';
+    }
     if (placed === 'run') {
       this.layout.run();
-    } else if (placed === 'placed') {
+    } else if (placed === 'placed' || placed === 'elk') {
       this.layout.stop();
       this.rememberPositions();
       if (!state.userMovedView && state.receivedAnything) {
@@ -332,7 +339,42 @@ export class GraphApp implements ToolbarActions {
           }
         });
       }
+      if (placed === 'elk') {
+        this.layoutLayered();
+      }
     }
+  }
+
+  /**
+   * Asks ELK (in its worker) for the layered layout of what is drawn now, and applies the answer
+   * unless the structure changed meanwhile (the newer request's answer will). Until then the
+   * built-in layering is on screen and the layout is 'running'.
+   */
+  private layoutLayered(): void {
+    const { state, page } = this;
+    const structure = this.simulation.structure;
+    const visible = state.visible;
+    page.svg.dataset.layout = 'running';
+    const started = performance.now();
+    void this.elk.layout(buildElkGraph(visible, state.slots), (why) => {
+      page.svg.dataset.elkFailed = why;
+    }).then((laidOut) => {
+      if (laidOut === 'superseded' || this.simulation.structure !== structure) {
+        return;
+      }
+      if (laidOut) {
+        this.simulation.applyLayered(readElkLayout(laidOut), state.slots, visible);
+        // For tests and the benchmark: how long the layered layout took, apart from drawing.
+        page.svg.dataset.layoutMs = String(Math.round(performance.now() - started));
+        this.positionAll();
+        this.rememberPositions();
+        if (!state.userMovedView) {
+          this.fitView();
+        }
+        this.bridge.saveState();
+      }
+      page.svg.dataset.layout = 'settled';
+    });
   }
 
   /** Moves everything drawn to the bodies' positions. */
@@ -340,7 +382,7 @@ export class GraphApp implements ToolbarActions {
     if (this.state.canvasMode) {
       this.canvas.request(true);
     } else {
-      this.svg.position(this.simulation.bodies);
+      this.svg.position(this.simulation.bodies, this.simulation.routes);
     }
   }
 
@@ -382,8 +424,9 @@ export class GraphApp implements ToolbarActions {
     }
     this.selection.select(id);
     const edge = this.state.visible.edges.find((e) => e.id === id);
-    const curve = edge ? edgeCurve(slots, bodies, edge) : undefined;
-    const point = curve ? curveMid(curve) : socketCenter(slots, bodies, id) ?? bodies.get(id);
+    const routes = this.simulation.routes;
+    const curve = edge ? edgeCurve(slots, bodies, edge, routes) : undefined;
+    const point = curve && edge ? labelAnchor(curve, routes.get(edge.id)) : socketCenter(slots, bodies, id) ?? bodies.get(id);
     if (point) {
       this.zoom.centerOn(point);
     }

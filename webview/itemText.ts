@@ -4,7 +4,7 @@
  */
 import type { EdgeView, SocketView } from '../src/shared/snapshot';
 import {
-  disconnectBadge, disconnectDetail, edgeLabel, LABEL_CHARS, nodeLabel, safeText, socketNameLabel, socketTitle, socketTypeLabel, stateStyle, truncate,
+  disconnectBadge, disconnectDetail, edgeAgeLabel, edgeLabel, formatAge, formatRate, LABEL_CHARS, nodeLabel, safeText, socketNameLabel, socketTitle, socketTypeLabel, stateStyle, truncate,
 } from '../src/shared/format';
 import { edgeAgesAt, type GraphModel, type GroupView } from './graphModel';
 
@@ -26,6 +26,27 @@ export function socketTypeText(socket: SocketView): string {
 }
 
 export { socketNameLabel as socketNameText };
+
+/** Longest endpoint text in a socket box (it shares the first line with the type). */
+const ENDPOINT_CHARS = 16;
+
+/**
+ * A bound socket's endpoint(s), short, for its box: "tcp://0.0.0.0:5555" and "tcp://*:5555" say
+ * ":5555" (any interface), "tcp://127.0.0.1:5555" says "127.0.0.1:5555", ipc and inproc stay whole.
+ */
+export function socketEndpointText(socket: Pick<SocketView, 'binds' | 'unknown'>): string {
+  if (socket.unknown || socket.binds.length === 0) {
+    return '';
+  }
+  const short = socket.binds.map((endpoint) => {
+    const tcp = /^tcp:\/\/(.*):(\d+|\*)$/.exec(endpoint);
+    if (!tcp) {
+      return endpoint;
+    }
+    return ['*', '0.0.0.0', '[::]', '::'].includes(tcp[1]) ? `:${tcp[2]}` : `${tcp[1]}:${tcp[2]}`;
+  });
+  return truncate(safeText(short.join(' '), ENDPOINT_CHARS * 4), ENDPOINT_CHARS);
+}
 
 function showsBadge(edge: EdgeView): boolean {
   return edge.lastDisconnect !== null && (edge.state === 'disconnected' || edge.state === 'retrying' || edge.state === 'dead');
@@ -59,15 +80,45 @@ export function isRelated(edge: EdgeView, selection: string | null): boolean {
   return selection !== null && (edge.from === selection || edge.to === selection);
 }
 
-/** An edge's age label at `now` (collector clock); '' for an edge no longer in the model. */
+/**
+ * An edge's label at `now` (collector clock), quiet: the age, and the rate when messages flow
+ * ("♥ 0.8s · 12/s"). The state is the line's colour and dash; a glyph is added only when the edge
+ * is not connected ("◔ ♥ 3.1s"), and a disconnected edge says how long ago it went. '' for an edge
+ * no longer in the model.
+ */
 export function ageLabel(model: GraphModel, id: string, now: number): string {
   const observed = model.edges.get(id);
   if (!observed) {
     return '';
   }
+  const edge = observed.item;
+  const gone = edge.lastDisconnect;
+  const glyph = stateStyle(edge.state).glyph;
+  if (edge.state === 'disconnected' && gone) {
+    return `${glyph} disconnected ${formatAge(Math.max(0, now - gone.at))} ago`;
+  }
   const ages = edgeAgesAt(observed, now);
-  const gone = observed.item.lastDisconnect;
-  return edgeLabel(observed.item.state, ages.heartbeatAgeMs, ages.trafficAgeMs, gone ? now - gone.at : null);
+  const rate = edge.rates.out + edge.rates.in;
+  const text = `${edgeAgeLabel(ages.heartbeatAgeMs, ages.trafficAgeMs)}${rate > 0 ? ` · ${formatRate(rate)}` : ''}`;
+  return edge.state === 'connected' ? text : `${glyph} ${text}`;
+}
+
+/** Messages per second at which an edge is drawn widest. */
+const TRAFFIC_MAX_RATE = 10_000;
+/** The widest extra line width, in graph units. */
+const TRAFFIC_MAX_WIDTH = 4;
+
+/**
+ * Extra line width for an edge's traffic (both directions): 0 when idle, growing with the log of
+ * msg/s up to TRAFFIC_MAX_WIDTH at TRAFFIC_MAX_RATE; in half units so the canvas batches stay few.
+ */
+export function trafficWidth(edge: Pick<EdgeView, 'rates'>): number {
+  const rate = edge.rates.out + edge.rates.in;
+  if (!(rate > 0)) {
+    return 0;
+  }
+  const share = Math.log10(1 + Math.min(rate, TRAFFIC_MAX_RATE)) / Math.log10(1 + TRAFFIC_MAX_RATE);
+  return Math.round(share * TRAFFIC_MAX_WIDTH * 2) / 2;
 }
 
 export function groupTooltip(model: GraphModel, group: GroupView): string[] {

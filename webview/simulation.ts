@@ -1,8 +1,10 @@
 /**
- * Where the process groups are: one force-simulation body per visible group (its sockets stack
- * inside it), seeded from saved positions, a neighbour or the layered layout. The simulation is
- * stepped by hand within a time budget per animation frame and stops once it settles; only
- * `LayoutLoop` asks for animation frames, and only once it is started. The geometry is in geometry.ts.
+ * Where the process groups are: one body per visible group (its sockets stack inside it). In the
+ * force layout a d3 simulation moves them, seeded from saved positions, a neighbour or the built-in
+ * layering; it is stepped by hand within a time budget per animation frame and stops once it
+ * settles; only `LayoutLoop` asks for animation frames, and only once it is started. In the layered
+ * layout the built-in layering places them at once, then ELK's answer (elkLayout.ts, run off the
+ * main thread) moves them and routes the edges. The geometry is in geometry.ts.
  */
 import { forceCollide, forceLink, forceManyBody, forceSimulation, forceX, forceY, type Simulation } from 'd3-force';
 import type { EdgeView } from '../src/shared/snapshot';
@@ -10,7 +12,8 @@ import type { GroupView, VisibleGraph } from './graphModel';
 import type { SocketSlot } from './graphState';
 import { groupHeight, type Point } from './layout';
 import type { LayoutMode } from './viewState';
-import { groupLinks, layeredCenters, GROUP_WIDTH, LARGE_GRAPH_SOCKETS, type GroupBody, type GroupLink } from './geometry';
+import { ELK_MAX_EDGES, labelSize, type LayeredResult } from './elkLayout';
+import { groupLinks, layeredCenters, GROUP_WIDTH, LARGE_GRAPH_SOCKETS, type EdgeRoute, type GroupBody, type GroupLink } from './geometry';
 
 /** Simulation time per animation frame; the rest of the frame is for drawing and input. */
 const LAYOUT_BUDGET_MS = 10;
@@ -31,6 +34,8 @@ export interface PlacementInput {
  */
 export class GroupSimulation {
   readonly bodies = new Map<string, GroupBody>();
+  /** The layered layout's edge routes (empty in the force layout, and until ELK answered). */
+  readonly routes = new Map<string, EdgeRoute>();
   /** The user switched layout: lay everything out afresh rather than only the newcomers. */
   relayoutRequested = false;
   private structureKey = '';
@@ -52,19 +57,32 @@ export class GroupSimulation {
     this.relayoutRequested = true;
   }
 
+  /** What the current positions were made for; a layered layout answered for another structure is stale. */
+  get structure(): string {
+    return this.structureKey;
+  }
+
   /**
    * One body per visible group; the simulation restarts only when the structure changed.
-   * Returns 'unchanged', 'run' (the force layout must run) or 'placed' (positions are final).
+   * Returns 'unchanged', 'run' (the force layout must run), 'placed' (positions are final) or 'elk'
+   * (placed by the built-in layering for now: ask ELK, then `applyLayered`).
    */
-  place({ visible, slots, layout, saved }: PlacementInput): 'unchanged' | 'run' | 'placed' {
+  place({ visible, slots, layout, saved }: PlacementInput): 'unchanged' | 'run' | 'placed' | 'elk' {
     const links = groupLinks(visible.edges, slots);
-    const key = `${visible.groups.map((g) => `${g.id}:${g.socketIds.length}`).join('|')}#${[...links.keys()].join('|')}#${layout}`;
+    // The layered layout also depends on which socket each edge joins and on its label's room.
+    const layered = layout === 'layered' ? visible.edges.map((e) => `${e.from}>${e.to}:${labelSize(e).width}x${labelSize(e).height}`).join('|') : '';
+    const key = `${visible.groups.map((g) => `${g.id}:${g.socketIds.length}`).join('|')}#${[...links.keys()].join('|')}#${layout}#${layered}`;
     if (key === this.structureKey) {
       return 'unchanged';
     }
     this.structureKey = key;
+    // While ELK's last layout is on screen, a change keeps everyone in place until ELK answers again.
+    const keepPlaces = layout === 'layered' && this.routes.size > 0;
+    if (layout !== 'layered') {
+      this.routes.clear();
+    }
 
-    const layered = layeredCenters(visible);
+    const seeds = layeredCenters(visible);
     const present = new Set(visible.groups.map((g) => g.id));
     for (const id of this.bodies.keys()) {
       if (!present.has(id)) {
@@ -76,7 +94,7 @@ export class GroupSimulation {
     for (const group of visible.groups) {
       let body = this.bodies.get(group.id);
       if (!body) {
-        const seed = this.seedPosition(group, visible.edges, slots, layered, placed, saved);
+        const seed = this.seedPosition(group, visible.edges, slots, seeds, placed, saved);
         body = { id: group.id, x: seed.x, y: seed.y, height: 0 };
         this.bodies.set(group.id, body);
         if (!saved[group.id]) {
@@ -84,8 +102,8 @@ export class GroupSimulation {
         }
       }
       body.height = groupHeight(group.socketIds.length);
-      if (layout === 'layered') {
-        const center = layered.get(group.id);
+      if (layout === 'layered' && !(keepPlaces && placed.has(group.id))) {
+        const center = seeds.get(group.id);
         if (center) {
           body.x = center.x;
           body.y = center.y;
@@ -105,7 +123,29 @@ export class GroupSimulation {
       return 'run';
     }
     simulation.alpha(0);
-    return 'placed';
+    return layout === 'layered' && visible.edges.length <= ELK_MAX_EDGES ? 'elk' : 'placed';
+  }
+
+  /** ELK's layered layout (for the structure it was asked for): bodies to their places, edges routed. */
+  applyLayered(result: LayeredResult, slots: ReadonlyMap<string, SocketSlot>, visible: VisibleGraph): void {
+    for (const [id, center] of result.centers) {
+      const body = this.bodies.get(id);
+      if (body) {
+        body.x = center.x;
+        body.y = center.y;
+      }
+    }
+    this.routes.clear();
+    for (const edge of visible.edges) {
+      const route = result.routes.get(edge.id);
+      const fromGroup = slots.get(edge.from)?.groupId;
+      const toGroup = slots.get(edge.to)?.groupId;
+      const from = fromGroup === undefined ? undefined : this.bodies.get(fromGroup);
+      const to = toGroup === undefined ? undefined : this.bodies.get(toGroup);
+      if (route && from && to && fromGroup !== undefined && toGroup !== undefined) {
+        this.routes.set(edge.id, { ...route, fromGroup, fromAt: { x: from.x, y: from.y }, toGroup, toAt: { x: to.x, y: to.y } });
+      }
+    }
   }
 
   private seedPosition(group: GroupView, edges: readonly EdgeView[], slots: ReadonlyMap<string, SocketSlot>, layered: Map<string, Point>, placed: ReadonlySet<string>, saved: Readonly<Record<string, [number, number]>>): Point {

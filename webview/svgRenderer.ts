@@ -9,13 +9,13 @@ import { drag } from 'd3-drag';
 import { select, type Selection } from 'd3-selection';
 import { EDGE_STATES, type EdgeView, type SocketView } from '../src/shared/snapshot';
 import { STATE_STYLES } from '../src/shared/format';
-import { curveMid } from './canvasRenderer';
 import type { GroupView } from './graphModel';
 import type { GraphState } from './graphState';
-import { ageLabel, badgeText, edgeClass, edgeTooltip, groupTitle, groupTooltip, isRelated, socketNameText, socketTooltip, socketTypeText } from './itemText';
+import { BADGE_GAP, BADGE_HEIGHT } from './elkLayout';
+import { ageLabel, badgeText, edgeClass, edgeTooltip, groupTitle, groupTooltip, isRelated, socketEndpointText, socketNameText, socketTooltip, socketTypeText, trafficWidth } from './itemText';
 import { groupHeight, GROUP_PADDING, SOCKET_HEIGHT, SOCKET_WIDTH } from './layout';
 import { wireItem, type ItemEvents } from './selection';
-import { curvePath, edgeCurve, GROUP_WIDTH, sortedSocketIds, type Bodies } from './geometry';
+import { curvePath, edgeCurve, labelAnchor, GROUP_WIDTH, sortedSocketIds, type Bodies, type Routes } from './geometry';
 
 /** What dragging a process box does (the same for the SVG's boxes and the canvas's). */
 export interface DragHandlers {
@@ -133,6 +133,7 @@ export class SvgRenderer {
         s.append('rect').attr('class', 'socket-box').attr('width', SOCKET_WIDTH).attr('height', SOCKET_HEIGHT).attr('rx', 4);
         s.append('text').attr('class', 'socket-type').attr('x', 8).attr('y', 15);
         s.append('text').attr('class', 'socket-name').attr('x', 8).attr('y', 30);
+        s.append('text').attr('class', 'socket-endpoint').attr('x', SOCKET_WIDTH - 8).attr('y', 15).attr('text-anchor', 'end');
         wireItem(s, hooks, socketTooltip);
         return s;
       })
@@ -163,8 +164,8 @@ export class SvgRenderer {
       .join((enter) => {
         const g = enter.append('g').attr('class', 'edge-label');
         g.append('text').attr('class', 'edge-age').attr('text-anchor', 'middle').attr('y', -4);
-        const badge = g.append('g').attr('class', 'badge').attr('transform', 'translate(0,6)');
-        badge.append('rect').attr('class', 'badge-box').attr('height', 18).attr('rx', 3);
+        const badge = g.append('g').attr('class', 'badge').attr('transform', `translate(0,${BADGE_GAP})`);
+        badge.append('rect').attr('class', 'badge-box').attr('height', BADGE_HEIGHT).attr('rx', 3);
         badge.append('text').attr('class', 'badge-text').attr('text-anchor', 'middle').attr('y', 13);
         wireItem(g, hooks, edgeLines);
         return g;
@@ -200,8 +201,8 @@ export class SvgRenderer {
     this.measureBadges(unmeasured);
   }
 
-  /** Moves groups, edges and labels to the bodies' positions; what did not move is not written. */
-  position(bodies: Bodies): void {
+  /** Moves groups, edges and labels to the bodies' positions (edges along their layered routes while those hold); what did not move is not written. */
+  position(bodies: Bodies, routes: Routes): void {
     for (const [id, element] of this.drawn.groups) {
       const body = bodies.get(id);
       setAttr(element, 'transform', body ? `translate(${(body.x - GROUP_WIDTH / 2).toFixed(1)},${(body.y - body.height / 2).toFixed(1)})` : null);
@@ -212,12 +213,12 @@ export class SvgRenderer {
       if (!element || !label) {
         continue;
       }
-      const curve = edgeCurve(this.state.slots, bodies, edge);
+      const curve = edgeCurve(this.state.slots, bodies, edge, routes);
       const path = curve ? curvePath(curve) : '';
       for (const line of element.children) {
         setAttr(line, 'd', path);
       }
-      const mid = curve ? curveMid(curve) : undefined;
+      const mid = curve ? labelAnchor(curve, routes.get(edge.id)) : undefined;
       setAttr(label, 'transform', mid ? `translate(${mid.x.toFixed(1)},${mid.y.toFixed(1)})` : null);
     }
   }
@@ -263,6 +264,7 @@ export class SvgRenderer {
     classes.toggle('matched', this.state.visible.matched.has(socket.id));
     setText(element.querySelector('text.socket-type'), socketTypeText(socket));
     setText(element.querySelector('text.socket-name'), socketNameText(socket));
+    setText(element.querySelector('text.socket-endpoint'), socketEndpointText(socket));
   }
 
   private drawEdge(element: SVGGElement, edge: EdgeView): void {
@@ -270,6 +272,11 @@ export class SvgRenderer {
     setAttr(element, 'data-id', edge.id);
     setAttr(element, 'class', edgeClass(edge, 'edge', this.state.view.selection));
     setAttr(element.firstElementChild as Element, 'marker-end', `url(#arrow-${edge.state})`);
+    // Width by traffic: a CSS variable style.css adds to the line width (CSSOM writes pass the CSP).
+    const traffic = `${trafficWidth(edge)}px`;
+    if (element.style.getPropertyValue('--traffic') !== traffic) {
+      element.style.setProperty('--traffic', traffic);
+    }
   }
 
   /** Label classes and the disconnect badge; badges whose text has no known width go to `unmeasured`. */

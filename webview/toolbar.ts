@@ -9,7 +9,7 @@ import { processCounts, processCountText, STATE_STYLES } from '../src/shared/for
 import { clear, el } from './dom';
 import { isFiltering, socketTypesPresent, type Filters, type GraphModel } from './graphModel';
 import type { GraphState } from './graphState';
-import type { LayoutMode } from './viewState';
+import { layoutOf, type LayoutMode } from './viewState';
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
@@ -90,7 +90,7 @@ export class Toolbar {
     this.els.filterText.value = view.filters.text;
     this.els.filterState.value = view.filters.state;
     this.els.hideDisconnected.checked = view.filters.hideDisconnected;
-    this.els.layoutSelect.value = view.layout;
+    this.els.layoutSelect.value = layoutOf(view, this.state.model);
     this.showLegend();
     this.refreshTypeOptions();
   }
@@ -107,6 +107,11 @@ export class Toolbar {
     els.statusText.textContent = statusLine(state);
     els.emptyMessage.hidden = state.visible.groups.length > 0;
     els.emptyMessage.textContent = emptyText(state);
+    // Not chosen yet: the layout follows the topology (a ROUTER arriving makes it layered).
+    const layout = layoutOf(state.view, state.model);
+    if (els.layoutSelect.value !== layout) {
+      els.layoutSelect.value = layout;
+    }
     els.pauseButton.textContent = state.paused ? 'Resume' : 'Pause';
     els.pauseButton.setAttribute('aria-pressed', String(state.paused));
   }

@@ -4,9 +4,11 @@
  */
 import { EDGE_STATES, type EdgeState } from '../src/shared/snapshot';
 import { SOCKET_TYPES, type SocketType } from '../src/shared/sockets';
-import { NO_FILTERS, type Filters } from './graphModel';
+import { NO_FILTERS, type Filters, type GraphModel } from './graphModel';
 
 export type LayoutMode = 'force' | 'layered';
+/** What the user chose: a layout, or 'auto' (never chosen: layered when there is a ROUTER, else force). */
+export type LayoutChoice = LayoutMode | 'auto';
 
 export interface ZoomState {
   x: number;
@@ -15,7 +17,7 @@ export interface ZoomState {
 }
 
 export interface ViewState {
-  layout: LayoutMode;
+  layout: LayoutChoice;
   filters: Filters;
   /** Null until the user (or a fit) set one: the first picture is then fitted to the view. */
   transform: ZoomState | null;
@@ -29,7 +31,7 @@ export interface ViewState {
 export const MAX_SAVED_POSITIONS = 5000;
 
 export const DEFAULT_VIEW_STATE: ViewState = {
-  layout: 'force',
+  layout: 'auto',
   filters: NO_FILTERS,
   transform: null,
   selection: null,
@@ -60,7 +62,7 @@ export function parseViewState(saved: unknown): ViewState {
     }
   }
   return {
-    layout: saved.layout === 'layered' ? 'layered' : 'force',
+    layout: saved.layout === 'layered' || saved.layout === 'force' ? saved.layout : 'auto',
     filters: {
       text: typeof filters.text === 'string' ? filters.text.slice(0, 200) : '',
       socketType: SOCKET_TYPES.includes(filters.socketType as SocketType) ? (filters.socketType as SocketType) : '',
@@ -74,4 +76,17 @@ export function parseViewState(saved: unknown): ViewState {
     positions,
     legendOpen: saved.legendOpen === true,
   };
+}
+
+/** The layout drawn: the user's choice, else layered when the topology has a ROUTER (the broker view reads left to right), else force. */
+export function layoutOf(view: Pick<ViewState, 'layout'>, model: GraphModel): LayoutMode {
+  if (view.layout !== 'auto') {
+    return view.layout;
+  }
+  for (const { item } of model.sockets.values()) {
+    if (item.type === 'ROUTER') {
+      return 'layered';
+    }
+  }
+  return 'force';
 }

@@ -73,9 +73,9 @@ export class ZoomView {
     this.svg.call(this.behavior.transform, zoomIdentity.translate(t.x, t.y).scale(t.k));
   }
 
-  /** Shows every group. */
-  fit(bodies: Bodies): void {
-    const t = fitTransform(bodies, this.element.clientWidth || 800, this.element.clientHeight || 600);
+  /** Shows every group (and the `extra` points: edge routes and labels). */
+  fit(bodies: Bodies, extra: Iterable<Point> = []): void {
+    const t = fitTransform(bodies, this.element.clientWidth || 800, this.element.clientHeight || 600, extra);
     if (t === null) {
       return;
     }

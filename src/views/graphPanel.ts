@@ -50,6 +50,9 @@ export function contentSecurityPolicy(cspSource: string, nonce: string): string 
     `style-src ${cspSource}`,
     `img-src ${cspSource} data:`,
     `font-src ${cspSource}`,
+    // The layered layout runs ELK in a worker started from a blob: URL (webview/elkRunner.ts): the
+    // webview's scripts come from another origin than the page, and a worker must be same-origin.
+    'worker-src blob:',
   ].join('; ');
 }
 

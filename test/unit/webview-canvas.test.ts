@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { curveMid, distanceToCurve, hitTest, screenDash, type CanvasScene } from '../../webview/canvasRenderer';
+import { curveBounds, curveMid, distanceToCurve, hitTest, screenDash, type CanvasScene } from '../../webview/canvasRenderer';
 import { SOCKET_HEIGHT, SOCKET_WIDTH } from '../../webview/layout';
 
 const curve = { start: { x: 0, y: 0 }, control: { x: 50, y: 0 }, end: { x: 100, y: 0 } };
@@ -11,6 +11,14 @@ test('distanceToCurve and curveMid follow the quadratic curve', () => {
   assert.ok(distanceToCurve({ x: 130, y: 0 }, curve) >= 29.9);
   const bent = { start: { x: 0, y: 0 }, control: { x: 50, y: 100 }, end: { x: 100, y: 0 } };
   assert.ok(distanceToCurve(curveMid(bent), bent) < 0.5, 'the midpoint lies on the curve');
+});
+
+test('a layered route is a polyline: its middle is half way along, its distance is to the nearest segment', () => {
+  const route = { start: { x: 0, y: 0 }, control: { x: 100, y: 100 }, end: { x: 200, y: 100 }, via: [{ x: 100, y: 0 }, { x: 100, y: 100 }] };
+  assert.deepEqual(curveMid(route), { x: 100, y: 50 }, '300 long: the middle is 150 along');
+  assert.equal(distanceToCurve({ x: 110, y: 40 }, route), 10);
+  assert.equal(distanceToCurve({ x: 50, y: 100 }, route), 50, 'not the straight line start → end');
+  assert.deepEqual(curveBounds(route), { x0: 0, y0: 0, x1: 200, y1: 100 });
 });
 
 test('screenDash keeps patterns as they are zoomed in and stretches sub-pixel dashes zoomed out', () => {
@@ -24,8 +32,8 @@ test('screenDash keeps patterns as they are zoomed in and stretches sub-pixel da
 test('hitTest: edges (and their labels) above sockets above process boxes', () => {
   const scene: CanvasScene = {
     groups: [{ id: 'g', x: -100, y: -100, width: 400, height: 300, title: 'p', exited: false, stale: false, unknown: false, selected: false }],
-    sockets: [{ id: 's', x: 0, y: 0, typeText: 'DEALER', nameText: 'w', unknown: false, closed: false, binder: false, matched: false, selected: false }],
-    edges: [{ id: 'e', state: 'connected', curve: { start: { x: 0, y: 10 }, control: { x: 100, y: 10 }, end: { x: 200, y: 10 } }, exited: false, retryStorm: false, selected: false, related: false, badge: null }],
+    sockets: [{ id: 's', x: 0, y: 0, typeText: 'DEALER', nameText: 'w', endpointText: '', unknown: false, closed: false, binder: false, matched: false, selected: false }],
+    edges: [{ id: 'e', state: 'connected', curve: { start: { x: 0, y: 10 }, control: { x: 100, y: 10 }, end: { x: 200, y: 10 } }, exited: false, retryStorm: false, selected: false, related: false, badge: null, label: { x: 100, y: 10 }, traffic: 0 }],
   };
   assert.deepEqual(hitTest(scene, { x: 60, y: 12 }, 4, false), { kind: 'edge', id: 'e' }, 'an edge over a socket wins');
   assert.deepEqual(hitTest(scene, { x: 0, y: -SOCKET_HEIGHT / 2 + 2 }, 4, false), { kind: 'socket', id: 's' });

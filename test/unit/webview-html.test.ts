@@ -14,7 +14,7 @@ test('the page carries a strict CSP bound to this render\'s nonce', () => {
   const html = graphHtml({ ...options, nonce });
   const csp = /<meta http-equiv="Content-Security-Policy" content="([^"]*)">/.exec(html)?.[1];
   assert.ok(csp, 'CSP meta present');
-  assert.equal(csp, `default-src 'none'; script-src 'nonce-${nonce}'; style-src https://*.vscode-cdn.net; img-src https://*.vscode-cdn.net data:; font-src https://*.vscode-cdn.net`);
+  assert.equal(csp, `default-src 'none'; script-src 'nonce-${nonce}'; style-src https://*.vscode-cdn.net; img-src https://*.vscode-cdn.net data:; font-src https://*.vscode-cdn.net; worker-src blob:`);
   assert.doesNotMatch(html, /unsafe-inline|unsafe-eval/);
   const scripts = [...html.matchAll(/<script\b([^>]*)>/g)].map((m) => m[1]);
   assert.equal(scripts.length, 1);

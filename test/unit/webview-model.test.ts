@@ -2,9 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { EdgeView, TopologyDiff, TopologySnapshot } from '../../src/shared/snapshot';
+import type { EdgeView, SocketView, TopologyDiff, TopologySnapshot } from '../../src/shared/snapshot';
 import { CollectorClock, edgeAgesAt, GraphModel, NO_FILTERS, visibleGraph, kindOf } from '../../webview/graphModel';
-import { parseViewState } from '../../webview/viewState';
+import { layoutOf, parseViewState } from '../../webview/viewState';
 
 const FIXTURE = path.resolve(__dirname, '../../../test/fixtures/webview/snapshot.json');
 const recorded = JSON.parse(fs.readFileSync(FIXTURE, 'utf8')) as { snapshot: TopologySnapshot; diffs: TopologyDiff[] };
@@ -147,8 +147,19 @@ test('saved view state is parsed, not trusted', () => {
   assert.deepEqual(parsed.positions, { g: [1, 2] });
   assert.deepEqual(parsed.filters, { text: 'a', socketType: 'ROUTER', state: 'late', hideDisconnected: true });
   const hostile = parseViewState({ layout: 'x', transform: { x: NaN, y: 0, k: 1 }, filters: { socketType: '<b>', state: 'weird', text: 5 }, selection: 3 });
-  assert.equal(hostile.layout, 'force');
+  assert.equal(hostile.layout, 'auto', 'an unknown layout is no choice: the topology decides');
   assert.equal(hostile.transform, null);
   assert.deepEqual(hostile.filters, NO_FILTERS);
   assert.equal(hostile.selection, null);
+  assert.equal(parseViewState({ layout: 'force' }).layout, 'force', 'a chosen layout stays chosen');
+});
+
+test('the layout not chosen is layered when the topology has a ROUTER, else force', () => {
+  const model = new GraphModel();
+  const socket = (id: string, type: SocketView['type']): SocketView => ({ id, nodeId: 'n', type, options: { disconnectMsg: false }, binds: [], connects: [], closed: false });
+  model.applySnapshot({ schema: 1, takenAt: 1, nodes: [], sockets: [socket('a', 'DEALER')], edges: [] });
+  assert.equal(layoutOf({ layout: 'auto' }, model), 'force');
+  model.applySnapshot({ schema: 1, takenAt: 2, nodes: [], sockets: [socket('a', 'DEALER'), socket('b', 'ROUTER')], edges: [] });
+  assert.equal(layoutOf({ layout: 'auto' }, model), 'layered');
+  assert.equal(layoutOf({ layout: 'force' }, model), 'force', 'the user\'s choice wins');
 });
