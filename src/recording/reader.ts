@@ -164,6 +164,13 @@ function readHeader(buf: Buffer): RecordingHeader {
   };
 }
 
+/** The records of one block's raw payload as entries, validated as a file's are (throws with a reason). */
+export function decodeEntries(raw: Buffer): Entry[] {
+  const out: Entry[] = [];
+  for (const r of decodeRecords(raw)) out.push(toEntry(r.kind, r.at, r.fields));
+  return out;
+}
+
 const TEXT_CAP = 1024;
 
 function text(field: Buffer | undefined, what: string): string {

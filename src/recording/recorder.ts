@@ -56,6 +56,11 @@ export interface RecorderOptions {
   now?: () => number;
   /** The recording stopped by itself: size cap reached, the file could not be written, or the disk could not keep up. */
   onStopped?: (reason: string, error?: Error) => void;
+  /**
+   * Blocks (as a file holds them) written right after the header: the live ring's inputs, so a
+   * recording started while processes run holds what built their picture (stamped before startedAt).
+   */
+  preamble?: readonly Buffer[];
 }
 
 export class Recorder {
@@ -94,11 +99,15 @@ export class Recorder {
     try {
       this.fd = fs.openSync(options.path, 'w', 0o644);
       fs.writeSync(this.fd, bytes);
+      for (const block of options.preamble ?? []) {
+        fs.writeSync(this.fd, block);
+        this.written += block.length;
+      }
     } catch (err) {
       if (this.fd !== undefined) fs.closeSync(this.fd);
       throw new Error(`cannot write the recording ${options.path}: ${(err as Error).message}`, { cause: err });
     }
-    this.written = bytes.length;
+    this.written += bytes.length;
     this.lastAt = header.startedAt;
     this.timer = setInterval(() => this.flush(), header.flushMs);
     this.timer.unref();

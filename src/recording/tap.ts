@@ -5,14 +5,24 @@
  * the probes knowing. Each input is written first, then applied.
  */
 import type { TopologyStore } from '../model/store';
-import type { Recorder } from './recorder';
+import type { TelemetryMsg } from '../protocol/types';
+import type { CollectorStatus } from '../shared/snapshot';
+
+/** What hears the store's inputs: the Recorder (a file), the live ring (memory), or both (SinkFanout). */
+export interface InputSink {
+  telemetry(agentKey: string, msg: TelemetryMsg, receivedAt: number): void;
+  agentGone(agentKey: string, reason: string, at: number): void;
+  malformed(agentKey: string | undefined, reason: string, detail: string): void;
+  collectorStatus(status: CollectorStatus): void;
+  clearExited(): void;
+}
 
 export interface StoreTap {
   /** Puts the store's own methods back. */
   dispose(): void;
 }
 
-export function tapStore(store: TopologyStore, recorder: Recorder): StoreTap {
+export function tapStore(store: TopologyStore, recorder: InputSink): StoreTap {
   const own = {
     apply: store.apply,
     agentGone: store.agentGone,
