@@ -19,6 +19,7 @@ export const SETTINGS = {
   instrumentDebugSessions: 'instrumentDebugSessions',
   instrumentTerminals: 'instrumentTerminals',
   probes: 'probes',
+  ringMinutes: 'recording.ringMinutes',
 } as const;
 
 export const SECTION = 'zmqTopology';
@@ -31,6 +32,7 @@ export const SETTING_DEFAULTS = {
   deadAfterMs: 6000,
   notifyIntervalMs: 100,
   timelineLength: 50,
+  ringMinutes: 10,
 } as const;
 
 export interface Settings {
@@ -38,6 +40,8 @@ export interface Settings {
   port: number;
   heartbeats: string[];
   store: Pick<StoreOptions, 'warnAfterMs' | 'deadAfterMs' | 'notifyIntervalMs' | 'timelineLength'>;
+  /** Minutes of the live store's inputs kept in memory for its timeline (0 = off); applies at once. */
+  ringMinutes: number;
   /** What was out of range and how it was corrected, for the Output channel. */
   warnings: string[];
 }
@@ -70,11 +74,13 @@ export function readSettings(get: (key: string) => unknown): Settings {
   }
   const notifyIntervalMs = num(get(SETTINGS.notifyIntervalMs), SETTING_DEFAULTS.notifyIntervalMs, 50, 5000, SETTINGS.notifyIntervalMs, warnings);
   const timelineLength = num(get(SETTINGS.timelineLength), SETTING_DEFAULTS.timelineLength, 1, 1000, SETTINGS.timelineLength, warnings);
+  const ringMinutes = num(get(SETTINGS.ringMinutes), SETTING_DEFAULTS.ringMinutes, 0, 120, SETTINGS.ringMinutes, warnings);
   return {
     address,
     port,
     heartbeats: heartbeatPatterns(get(SETTINGS.heartbeats) ?? SETTING_DEFAULTS.heartbeats),
     store: { warnAfterMs, deadAfterMs, notifyIntervalMs, timelineLength },
+    ringMinutes,
     warnings,
   };
 }
