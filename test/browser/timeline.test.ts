@@ -412,6 +412,8 @@ describe('timeline of a recording', () => {
     await waitForLast(page, { type: 'selected', id: W3.id });
     await page.locator('#details h2', { hasText: 'Connection' }).waitFor();
     assert.equal((await postedOf(page, 'seek')).length, seeks, 'no seek needed');
+    await page.waitForTimeout(300); // the reveal's centring settles
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'timeline-recording.png') });
 
     // One the graph does not hold at this instant: seek to where it exists, then reveal it.
     await page.focus('#timeline-track');
@@ -422,7 +424,6 @@ describe('timeline of a recording', () => {
     await seekAnswered(page, END);
     await waitForLast(page, { type: 'selected', id: WATCH.id });
     await page.locator(`#graph g.edge.selected[data-id="${WATCH.id}"]`).waitFor();
-    await page.screenshot({ path: path.join(SCREENSHOTS, 'timeline-recording.png') });
 
     await list.getByRole('button', { name: 'Close the comparison' }).click();
     await list.waitFor({ state: 'hidden' });
