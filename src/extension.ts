@@ -26,6 +26,9 @@ import { TerminalEnvironment } from './launch/instrumentedTerminals.vscode';
 import { registerTerminalCommands } from './commands/terminalCommands.vscode';
 import { registerProbeCommands } from './commands/probe.vscode';
 import { ProbeService } from './host/probes.vscode';
+import { RecordingsHost } from './host/recordings.vscode';
+import { registerRecordingCommands } from './commands/recording.vscode';
+import { RecordingEditorProvider } from './views/recordingEditor.vscode';
 import { guarded } from './host/log.vscode';
 
 function currentSettings(log: Log): Settings {
@@ -42,7 +45,9 @@ export function activate(context: vscode.ExtensionContext): void {
 
   const control = new CollectorControl(log, currentSettings(log), new CollectorKeys(context.secrets, log));
   const live = new LiveUpdates();
-  context.subscriptions.push(control, live);
+  // Recordings and the live ring tap the store before the collector starts, so they see every input.
+  const recordings = new RecordingsHost(control, log, String(context.extension.packageJSON.version));
+  context.subscriptions.push(control, live, recordings);
 
   const graph: GraphPanelDeps = {
     extensionUri: context.extensionUri,
@@ -50,12 +55,15 @@ export function activate(context: vscode.ExtensionContext): void {
     live,
     log,
     goToSource: (socketId) => openSocketSource(control.snapshot(), socketId),
+    recordings: recordings.recordings,
   };
   const ctx: CommandContext = { extensionUri: context.extensionUri, extensionPath: context.extensionPath, control, live, log, graph };
   context.subscriptions.push(
     ...registerCommands(ctx),
     registerGraphSerializer(graph),
     { dispose: () => GraphPanel.disposeCurrent() },
+    ...registerRecordingCommands(ctx, recordings),
+    RecordingEditorProvider.register({ extensionUri: context.extensionUri, log, goToSource: graph.goToSource }),
   );
 
   const tree = new TopologyTreeProvider();
@@ -115,6 +123,7 @@ export function activate(context: vscode.ExtensionContext): void {
     const before = control.currentSettings;
     const after = currentSettings(log);
     control.updateSettings(after);
+    recordings.setRingMinutes(after.ringMinutes);
     terminals.update();
     if (e.affectsConfiguration(`${SECTION}.${SETTINGS.probes}`)) void probes.sync();
     const changed = changedParts(before, after);

@@ -16,6 +16,9 @@ export const COMMAND_IDS = [
   'zmqTopology.copyAgentEnv', 'zmqTopology.exportSnapshot', 'zmqTopology.clearExited', 'zmqTopology.pause', 'zmqTopology.resume',
   'zmqTopology.revealSocket', 'zmqTopology.goToSource', 'zmqTopology.showOutput', 'zmqTopology.startDemo',
   'zmqTopology.copyEndpoint', 'zmqTopology.copyRoutingId', 'zmqTopology.openDocs',
+  // commands/recording.vscode.ts
+  'zmqTopology.startRecording', 'zmqTopology.stopRecording', 'zmqTopology.saveRing', 'zmqTopology.openRecording',
+  'zmqTopology.timelineNext', 'zmqTopology.timelinePrevious',
 ] as const;
 
 export function registerCommands(ctx: CommandContext): vscode.Disposable[] {

@@ -9,7 +9,7 @@
  * working, and the user is told why.
  */
 import * as vscode from 'vscode';
-import { Collector, isLoopbackAddress } from '../collector/collector';
+import { Collector, isLoopbackAddress, type FrameTap } from '../collector/collector';
 import { loadZeromq } from '../collector/zmq';
 import { TopologyStore } from '../model/store';
 import type { CollectorPhase, TopologyDiff, TopologySnapshot } from '../shared/snapshot';
@@ -40,6 +40,8 @@ export class CollectorControl implements vscode.Disposable {
   private lastRefusalLog = 0;
   /** Serialises start/stop/restart so quick clicks cannot interleave them. */
   private queue: Promise<unknown> = Promise.resolve();
+  /** Given to every collector this starts (the recordings' tap on the frames it decodes). */
+  private frameTapValue: FrameTap | undefined;
 
   private readonly changeEmitter = new vscode.EventEmitter<void>();
   private readonly diffEmitter = new vscode.EventEmitter<TopologyDiff>();
@@ -107,6 +109,12 @@ export class CollectorControl implements vscode.Disposable {
     this.storeValue.clearExited();
   }
 
+  /** The tap on the running collector's decoded frames, kept across restarts (host/recordings.ts). */
+  setFrameTap(tap: FrameTap | undefined): void {
+    this.frameTapValue = tap;
+    if (this.collector) this.collector.frameTap = tap;
+  }
+
   private enqueue(task: () => Promise<void>): Promise<void> {
     const run = this.queue.then(task, task);
     this.queue = run.catch(() => undefined);
@@ -157,6 +165,7 @@ export class CollectorControl implements vscode.Disposable {
     const collector = new Collector(this.storeValue, {
       address, port, fallbackToFreePort: true, busyPortRetryMs: BUSY_PORT_RETRY_MS, curve: security?.curve, allowedClientKeys: security?.allowedClientKeys,
     });
+    collector.frameTap = this.frameTapValue;
     collector.on('refused', (reason: string, peer?: string) => {
       if (Date.now() - this.lastRefusalLog < 10_000) return;
       this.lastRefusalLog = Date.now();

@@ -43,9 +43,13 @@ export class Recordings implements InputSink {
 
   constructor(private options: RecordingsOptions) {}
 
-  /** Taps `store` (a fresh ring over it); `setFrameTap` installs the collector's frame tap. */
+  /**
+   * Taps `store` (a fresh ring over it); `setFrameTap` installs the collector's frame tap. A recording
+   * of the previous store is stopped (its file ends there): the new store starts from nothing.
+   */
   attach(store: TopologyStore, setFrameTap: (tap: FrameTap | undefined) => void): void {
-    this.detach();
+    this.unhook();
+    if (this.recorder) void this.stopRecording('the collector restarted with a new model');
     this.store = store;
     this.setFrameTap = setFrameTap;
     this.tap = tapStore(store, this);
@@ -56,13 +60,7 @@ export class Recordings implements InputSink {
 
   /** Unhooks from the store; a recording in progress is stopped (resolves when its file is complete). */
   async detach(reason = 'stopped'): Promise<void> {
-    this.setFrameTap?.(undefined);
-    this.setFrameTap = undefined;
-    this.tap?.dispose();
-    this.tap = undefined;
-    this.ringValue?.dispose();
-    this.ringValue = undefined;
-    this.store = undefined;
+    this.unhook();
     if (this.recorder) await this.stopRecording(reason);
     this.changed();
   }
@@ -169,6 +167,16 @@ export class Recordings implements InputSink {
     this.recorder?.clearExited();
   }
 
+  private unhook(): void {
+    this.setFrameTap?.(undefined);
+    this.setFrameTap = undefined;
+    this.tap?.dispose();
+    this.tap = undefined;
+    this.ringValue?.dispose();
+    this.ringValue = undefined;
+    this.store = undefined;
+  }
+
   private newRing(store: TopologyStore): InputRing {
     return new InputRing(store, {
       windowMs: this.options.ringMinutes * 60_000, storeOptions: this.options.storeOptions,
@@ -180,4 +188,12 @@ export class Recordings implements InputSink {
   private changed(): void {
     for (const l of [...this.listeners]) l();
   }
+}
+
+/** "812 KiB", "3.4 MiB": a recording's size for the status bar. */
+export function formatSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KiB`;
+  if (bytes < 1024 * 1024 * 1024) return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+  return `${(bytes / 1024 / 1024 / 1024).toFixed(2)} GiB`;
 }

@@ -59,7 +59,8 @@ export class TimelineService {
   private lastViewAt = -Infinity;
 
   constructor(private readonly src: TimelineSource, private readonly out: TimelineOutput, private readonly clock: TimelineClock = REAL_CLOCK) {
-    this.instant = src.source === 'live' ? null : src.startAt;
+    // A recording opens at its end (how things were left); play from there starts over.
+    this.instant = src.source === 'live' ? null : src.endAt;
   }
 
   /** The instant shown; null = following the live graph. */

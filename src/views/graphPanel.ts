@@ -9,6 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { isWebviewMessage, type WebviewMessage } from '../shared/messages';
+import type { PlaySpeed } from '../shared/timeline';
 
 // ── the page ─────────────────────────────────────────────────────────────────────────────────────
 
@@ -97,6 +98,24 @@ export function graphHtml({ scriptUri, styleUri, cspSource, nonce }: GraphHtmlOp
 `;
 }
 
+/** A page with one message and nothing else (a recording that cannot be opened): no script at all. */
+export function messageHtml(title: string, text: string): string {
+  const esc = (t: string) => escapeAttribute(t);
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+  <meta charset="UTF-8">
+  <meta http-equiv="Content-Security-Policy" content="default-src 'none'">
+  <title>${esc(title)}</title>
+</head>
+<body>
+  <h2>${esc(title)}</h2>
+  <p>${esc(text)}</p>
+</body>
+</html>
+`;
+}
+
 // ── messages from the webview ────────────────────────────────────────────────────────────────────
 
 export interface WebviewMessageHandlers {
@@ -106,6 +125,10 @@ export interface WebviewMessageHandlers {
   copy(text: string): void;
   svg(requestId: number, svg: string): void;
   setPaused(paused: boolean): void;
+  /** The timeline (issue 16): show an instant (null = follow live), play, compare two instants. */
+  seek(at: number | null): void;
+  play(speed: PlaySpeed): void;
+  compare(from: number, to: number): void;
   /** A message that failed validation; `summary` is safe to log (type and size only). */
   refused(summary: string): void;
 }
@@ -132,6 +155,9 @@ export function routeWebviewMessage(raw: unknown, h: WebviewMessageHandlers): We
     case 'copy': h.copy(raw.text); break;
     case 'svg': h.svg(raw.requestId, raw.svg); break;
     case 'setPaused': h.setPaused(raw.paused); break;
+    case 'seek': h.seek(raw.at); break;
+    case 'play': h.play(raw.speed); break;
+    case 'compare': h.compare(raw.from, raw.to); break;
   }
   return raw;
 }

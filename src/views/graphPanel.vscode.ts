@@ -14,11 +14,15 @@ import { DiffCoalescer } from './diffCoalescer';
 import type { CollectorControl } from '../host/collectorControl.vscode';
 import type { LiveUpdates } from '../host/liveUpdates.vscode';
 import { showError, type Log } from '../host/log.vscode';
+import type { Recordings } from '../host/recordings';
+import { ringSource, TimelineService } from '../host/timeline';
 
 export const GRAPH_VIEW_TYPE = 'zmqTopology.graph';
 const UPDATE_INTERVAL_MS = 100;
 const SVG_TIMEOUT_MS = 10_000;
 const READY_TIMEOUT_MS = 15_000;
+/** While the graph follows the live store, the live timeline's span (and new markers) are sent this often. */
+const LIVE_TIMELINE_REFRESH_MS = 2000;
 
 export interface GraphPanelDeps {
   extensionUri: vscode.Uri;
@@ -26,6 +30,8 @@ export interface GraphPanelDeps {
   live: LiveUpdates;
   log: Log;
   goToSource(socketId: string): Promise<void>;
+  /** The live ring behind the graph's timeline (issue 16); without it the graph has no timeline. */
+  recordings?: Recordings;
 }
 
 /** The folder holding the graph's stylesheet: media/graph.css when present, else webview/style.css. */
@@ -53,6 +59,17 @@ export class GraphPanel implements vscode.Disposable {
   /** The webview has said `ready` since it last (re)loaded. */
   private ready = false;
   private readonly whenReady: (() => void)[] = [];
+  /** The live timeline over the ring; `past` while it shows an instant instead of the live store. */
+  private timeline: TimelineService | undefined;
+  private past = false;
+  /** The ring the timeline was made for (a new one replaces it). */
+  private timelineRing: unknown;
+  private readonly timelineTimer: NodeJS.Timeout;
+
+  /** The open graph's timeline (Timeline: Next/Previous Event), if it has one. */
+  static get currentTimeline(): TimelineService | undefined {
+    return GraphPanel.current?.timeline;
+  }
 
   static get isOpen(): boolean {
     return GraphPanel.current !== undefined;
@@ -107,16 +124,61 @@ export class GraphPanel implements vscode.Disposable {
         }
       }),
       deps.control.onDiff((diff) => {
-        if (this.ready && !deps.live.paused) this.coalescer.push(diff);
+        if (this.ready && !deps.live.paused && !this.past) this.coalescer.push(diff);
       }),
-      deps.control.onDidReset(() => this.sendSnapshot()),
+      deps.control.onDidReset(() => {
+        this.resetTimeline();
+        this.sendSnapshot();
+      }),
       deps.live.onDidChange((paused) => {
         if (!this.ready) return;
         this.post({ type: 'paused', paused });
         if (paused) this.coalescer.discard();
-        else this.sendSnapshot();
+        else if (!this.past) this.sendSnapshot();
       }),
     );
+    if (deps.recordings) {
+      const sub = deps.recordings.onDidChange(() => {
+        if (this.timelineRing !== deps.recordings?.ring) this.resetTimeline();
+      });
+      this.disposables.push({ dispose: () => sub.dispose() });
+    }
+    this.timelineTimer = setInterval(() => {
+      if (this.ready && this.timeline && !this.past) this.post({ type: 'timeline', timeline: this.timeline.view() });
+    }, LIVE_TIMELINE_REFRESH_MS);
+  }
+
+  /** A fresh live timeline over the current ring (after a ready, a new store, or a new ring length); the graph follows live. */
+  private resetTimeline(): void {
+    this.timeline?.dispose();
+    this.timeline = undefined;
+    const recordings = this.deps.recordings;
+    const ring = recordings?.ring;
+    this.timelineRing = ring;
+    const wasPast = this.past;
+    this.past = false;
+    if (recordings && ring) {
+      this.timeline = new TimelineService(ringSource(ring, recordings.ringMinutes), {
+        timeline: (timeline) => this.post({ type: 'timeline', timeline }),
+        snapshot: (snapshot) => {
+          this.past = true;
+          this.coalescer.discard();
+          this.post({ type: 'snapshot', snapshot });
+        },
+        comparison: (comparison) => this.post({ type: 'comparison', comparison }),
+        follow: () => {
+          this.past = false;
+          this.sendSnapshot();
+        },
+        error: (message) => {
+          this.deps.log.info(`Graph timeline: ${message}`);
+          vscode.window.setStatusBarMessage(`$(warning) ZeroMQ timeline: ${message}`, 5000);
+        },
+      });
+    }
+    if (!this.ready) return;
+    this.post({ type: 'timeline', timeline: this.timeline?.view() ?? null });
+    if (wasPast) this.sendSnapshot();
   }
 
   private html(): string {
@@ -167,6 +229,7 @@ export class GraphPanel implements vscode.Disposable {
       ready: () => {
         this.ready = true;
         this.post({ type: 'paused', paused: live.paused });
+        this.resetTimeline();
         this.sendSnapshot();
         for (const action of this.whenReady.splice(0)) action();
       },
@@ -184,6 +247,9 @@ export class GraphPanel implements vscode.Disposable {
         if (!this.svgRequests.answer(requestId, svg)) log.info(`Graph: ignored an SVG answer to request ${requestId}, which is not pending`);
       },
       setPaused: (paused) => live.setPaused(paused),
+      seek: (at) => this.timeline?.seek(at),
+      play: (speed) => this.timeline?.play(speed),
+      compare: (from, to) => this.timeline?.compare(from, to),
       refused: (summary) => log.info(`Graph: refused a malformed message from the webview: ${summary}`),
     });
   }
@@ -191,6 +257,8 @@ export class GraphPanel implements vscode.Disposable {
   dispose(): void {
     if (GraphPanel.current === this) GraphPanel.current = undefined;
     this.svgRequests.cancelAll('the graph panel was closed');
+    clearInterval(this.timelineTimer);
+    this.timeline?.dispose();
     this.coalescer.dispose();
     for (const d of this.disposables.splice(0)) d.dispose();
     this.panel.dispose();

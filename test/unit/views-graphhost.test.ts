@@ -19,6 +19,9 @@ function recorder(): { calls: string[]; handlers: WebviewMessageHandlers } {
       copy: (text) => calls.push(`copy ${text}`),
       svg: (requestId, svg) => calls.push(`svg ${requestId} ${svg.length}`),
       setPaused: (paused) => calls.push(`setPaused ${paused}`),
+      seek: (at) => calls.push(`seek ${at}`),
+      play: (speed) => calls.push(`play ${speed}`),
+      compare: (from, to) => calls.push(`compare ${from} ${to}`),
       refused: (summary) => calls.push(`refused ${summary}`),
     },
   };
@@ -29,8 +32,10 @@ test('well-formed webview messages reach their handler', () => {
   for (const m of [
     { type: 'ready' }, { type: 'goToSource', socketId: 'h:1:i/2' }, { type: 'selected', id: null }, { type: 'copy', text: 'tcp://x:1' },
     { type: 'svg', requestId: 3, svg: '<svg></svg>' }, { type: 'setPaused', paused: true },
+    { type: 'seek', at: 1_700_000_000_000 }, { type: 'seek', at: null }, { type: 'play', speed: 10 }, { type: 'compare', from: 5, to: 9 },
   ]) assert.ok(routeWebviewMessage(m, handlers));
-  assert.deepEqual(calls, ['ready', 'goToSource h:1:i/2', 'selected null', 'copy tcp://x:1', 'svg 3 11', 'setPaused true']);
+  assert.deepEqual(calls, ['ready', 'goToSource h:1:i/2', 'selected null', 'copy tcp://x:1', 'svg 3 11', 'setPaused true',
+    'seek 1700000000000', 'seek null', 'play 10', 'compare 5 9']);
 });
 
 test('malformed or hostile messages are refused, summarised without their content, and do nothing', () => {
@@ -40,6 +45,8 @@ test('malformed or hostile messages are refused, summarised without their conten
     { type: 'goToSource', socketId: 7 }, { type: 'goToSource', socketId: 'x'.repeat(5000) }, { type: 'copy', text: { toString: 'x' } },
     { type: 'svg', requestId: -1, svg: '' }, { type: 'svg', requestId: 1.5, svg: '' }, { type: 'setPaused', paused: 'yes' },
     { type: 'copy', text: 'x'.repeat(2 * 1024 * 1024) },
+    { type: 'seek', at: -1 }, { type: 'seek', at: Infinity }, { type: 'seek' }, { type: 'play', speed: 7 }, { type: 'play', speed: '10' },
+    { type: 'compare', from: 1 }, { type: 'compare', from: NaN, to: 2 },
   ];
   for (const m of bad) assert.equal(routeWebviewMessage(m, handlers), undefined);
   assert.equal(calls.length, bad.length);
