@@ -152,8 +152,9 @@ export class GraphApp implements ToolbarActions {
         this.bridge.post({ type: 'svg', requestId: message.requestId, svg: this.svgExport() });
         return;
     }
-    if (state.paused) {
+    if (state.paused && state.instant === null) {
       // Frozen picture: the model keeps up (bounded like the store), the drawing waits for resume.
+      // Pause holds live updates only: a picture of the past the timeline asked for is drawn.
       state.heldUpdates++;
       this.toolbar.refresh();
       return;
@@ -172,9 +173,15 @@ export class GraphApp implements ToolbarActions {
 
   /** The timeline's instant (null: live): ages stay as at that instant, the details list history up to it. */
   showInstant(at: number | null): void {
+    const changed = at !== this.state.instant;
     this.state.instant = at;
     this.state.clock.hold(at !== null);
     this.selection.invalidate();
+    if (changed && at !== null && this.state.paused) {
+      // The seek's snapshot may have come first and been held: draw the past the user asked for.
+      this.state.heldUpdates = 0;
+      this.scheduleRender();
+    }
   }
 
   /** Reveals an item now if the graph holds it, and (`afterSeek`) again once the seek's snapshot is drawn. */
@@ -325,11 +332,11 @@ export class GraphApp implements ToolbarActions {
     const placed = this.simulation.place({ visible: state.visible, slots: state.slots, layout, saved: state.view.positions });
     if (placed !== 'unchanged') {
       // For tests and the benchmark: what lays the processes out.
-      this.page.svg.dataset.engine = layout === 'force' ? 'force' : placed === 'elk' ? 'elk' : 'built-in';
+      this.page.svg.dataset.engine = layout === 'force' ? 'force' : placed === 'elk' || placed === 'layered' ? 'elk' : 'built-in';
     }
     if (placed === 'run') {
       this.layout.run();
-    } else if (placed === 'placed' || placed === 'elk') {
+    } else if (placed !== 'unchanged') {
       this.layout.stop();
       this.rememberPositions();
       if (!state.userMovedView && state.receivedAnything) {
