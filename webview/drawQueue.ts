@@ -6,6 +6,7 @@ import type { EdgeView, SocketView, TopologyDiff } from '../src/shared/snapshot'
 import { labelSize } from './elkLayout';
 import type { Filters, GroupView } from './graphModel';
 import type { GraphState } from './graphState';
+import { layoutOf } from './viewState';
 
 export class PendingDraw {
   /** Only a full render can draw it (structure, filters, snapshot). */
@@ -51,7 +52,7 @@ export function edgePassesOwnFilters(edge: EdgeView, filters: Filters): boolean 
   return !(filters.hideDisconnected && edge.state === 'disconnected') && !(filters.state !== '' && edge.state !== filters.state);
 }
 
-/** Whether an edge's label needs the same room (a new disconnect badge needs a layered layout to make room for it). */
+/** Whether an edge's label needs the same room (a disconnect message wider than its room needs a new layered layout). */
 function sameLabelRoom(a: EdgeView, b: EdgeView): boolean {
   const before = labelSize(a);
   const after = labelSize(b);
@@ -66,6 +67,7 @@ export function planPatch(pending: PendingDraw, state: GraphState): Patch | null
   const { model, visible, index } = state;
   const filters = state.view.filters;
   const socketFiltering = filters.text.trim() !== '' || filters.socketType !== '';
+  const layered = layoutOf(state.view, model) === 'layered';
   const edges: EdgeView[] = [];
   for (const id of pending.edges) {
     const item = model.edges.get(id)?.item;
@@ -75,7 +77,7 @@ export function planPatch(pending: PendingDraw, state: GraphState): Patch | null
     const at = index.edges.get(id);
     if (at !== undefined) {
       const old = visible.edges[at];
-      if (old.from !== item.from || old.to !== item.to || !edgePassesOwnFilters(item, filters) || !sameLabelRoom(old, item)) {
+      if (old.from !== item.from || old.to !== item.to || !edgePassesOwnFilters(item, filters) || (layered && !sameLabelRoom(old, item))) {
         return null;
       }
       edges.push(item);

@@ -50,15 +50,16 @@ const LAYOUT_OPTIONS: LayoutOptions = {
   'elk.padding': '[top=20,left=20,bottom=20,right=20]',
 };
 
-/** The room an edge's label takes: the age line (its longest form), and the disconnect badge below when the edge has one. */
+/**
+ * The room an edge's label takes: the age line in its longest form, and below it room for a
+ * disconnect badge, on every edge: a connection that goes down then shows its message without the
+ * picture moving (only a message wider than the room asks for a new layout).
+ */
 export function labelSize(edge: Pick<EdgeView, 'heartbeatAgeMs' | 'lastDisconnect'>): { width: number; height: number } {
   // "◔ ♥ 59m59s · 9999/s" or "◔ traffic 59m59s · 9999/s": glyph, kind, age, rate.
   const chars = 2 + (edge.heartbeatAgeMs !== null ? 2 : 8) + 7 + 10;
   const badge = disconnectBadge(edge);
-  if (badge === null) {
-    return { width: Math.ceil(chars * AGE_CHAR_PX), height: LABEL_LINE_HEIGHT };
-  }
-  const badgeWidth = Array.from(`⊘ ${badge}`).length * BADGE_CHAR_PX + 12;
+  const badgeWidth = badge === null ? 0 : Array.from(`⊘ ${badge}`).length * BADGE_CHAR_PX + 12;
   return { width: Math.ceil(Math.max(chars * AGE_CHAR_PX, badgeWidth)), height: LABEL_LINE_HEIGHT + BADGE_GAP + BADGE_HEIGHT };
 }
 

@@ -17,6 +17,8 @@ import { groupLinks, layeredCenters, GROUP_WIDTH, LARGE_GRAPH_SOCKETS, type Edge
 
 /** Simulation time per animation frame; the rest of the frame is for drawing and input. */
 const LAYOUT_BUDGET_MS = 10;
+/** ELK answers kept (invariant 3: bounded). */
+const LAYERED_CACHE_SIZE = 4;
 /** While a big graph's layout settles, it is drawn at most this often. */
 const LAYOUT_DRAW_INTERVAL_MS = 250;
 
@@ -36,6 +38,11 @@ export class GroupSimulation {
   readonly bodies = new Map<string, GroupBody>();
   /** The layered layout's edge routes (empty in the force layout, and until ELK answered). */
   readonly routes = new Map<string, EdgeRoute>();
+  /**
+   * ELK's last few answers by structure: a filter typed and cleared, or a reveal dropping it, comes
+   * back to a structure laid out before, which is then placed at once, exactly as it was.
+   */
+  private readonly layeredCache = new Map<string, LayeredResult>();
   /** The user switched layout: lay everything out afresh rather than only the newcomers. */
   relayoutRequested = false;
   private structureKey = '';
@@ -64,10 +71,11 @@ export class GroupSimulation {
 
   /**
    * One body per visible group; the simulation restarts only when the structure changed.
-   * Returns 'unchanged', 'run' (the force layout must run), 'placed' (positions are final) or 'elk'
-   * (placed by the built-in layering for now: ask ELK, then `applyLayered`).
+   * Returns 'unchanged', 'run' (the force layout must run), 'placed' (positions are final), 'elk'
+   * (placed by the built-in layering for now: ask ELK, then `applyLayered`) or 'layered' (placed as
+   * ELK laid this structure out before).
    */
-  place({ visible, slots, layout, saved }: PlacementInput): 'unchanged' | 'run' | 'placed' | 'elk' {
+  place({ visible, slots, layout, saved }: PlacementInput): 'unchanged' | 'run' | 'placed' | 'elk' | 'layered' {
     const links = groupLinks(visible.edges, slots);
     // The layered layout also depends on which socket each edge joins and on its label's room.
     const layered = layout === 'layered' ? visible.edges.map((e) => `${e.from}>${e.to}:${labelSize(e).width}x${labelSize(e).height}`).join('|') : '';
@@ -123,11 +131,21 @@ export class GroupSimulation {
       return 'run';
     }
     simulation.alpha(0);
+    const known = layout === 'layered' ? this.layeredCache.get(key) : undefined;
+    if (known) {
+      this.applyLayered(known, slots, visible);
+      return 'layered';
+    }
     return layout === 'layered' && visible.edges.length <= ELK_MAX_EDGES ? 'elk' : 'placed';
   }
 
   /** ELK's layered layout (for the structure it was asked for): bodies to their places, edges routed. */
   applyLayered(result: LayeredResult, slots: ReadonlyMap<string, SocketSlot>, visible: VisibleGraph): void {
+    this.layeredCache.delete(this.structureKey);
+    this.layeredCache.set(this.structureKey, result);
+    for (const old of [...this.layeredCache.keys()].slice(0, Math.max(0, this.layeredCache.size - LAYERED_CACHE_SIZE))) {
+      this.layeredCache.delete(old);
+    }
     for (const [id, center] of result.centers) {
       const body = this.bodies.get(id);
       if (body) {

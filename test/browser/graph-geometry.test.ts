@@ -184,6 +184,42 @@ function assertClean(v: Violations, edges: number): void {
 }
 
 describe('layered graph geometry, measured in the page', () => {
+  test('the layered view is the default with a ROUTER; a connection going down keeps the picture and shows its message in the room kept for it', { timeout: 120_000 }, async () => {
+    const problems: string[] = [];
+    const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+    try {
+      await page.goto(server.url);
+      await page.waitForFunction(() => (window as unknown as { __posted: { type: string }[] }).__posted.some((m) => m.type === 'ready'));
+      const snapshot = recorded.snapshot;
+      await page.evaluate((edges) => {
+        (window as unknown as { __edges: Record<string, { from: string; to: string }> }).__edges = edges;
+      }, Object.fromEntries(snapshot.edges.map((e) => [e.id, { from: e.from, to: e.to }])));
+      await page.evaluate((m) => window.postMessage(m, '*'), { type: 'snapshot', snapshot } as HostMessage);
+      await page.waitForFunction(() => document.querySelector('#graph')?.getAttribute('data-layout-ms') !== null && document.querySelector('#graph')?.getAttribute('data-layout') === 'settled', undefined, { timeout: 60_000 });
+      assert.equal(await page.inputValue('#layout'), 'layered', 'not chosen: layered, the topology has ROUTERs');
+      assert.equal(await page.getAttribute('#graph', 'data-engine'), 'elk');
+      const places = (): Promise<string[]> => page.evaluate(() => [...document.querySelectorAll('#graph g.group')].map((g) => `${g.getAttribute('data-id')} ${g.getAttribute('transform')}`));
+      const before = await places();
+      const worker = snapshot.sockets.find((s) => s.name === 'worker-1');
+      const edge = snapshot.edges.find((e) => e.from === worker?.id);
+      assert.ok(edge);
+      const takenAt = snapshot.takenAt + 1000;
+      await page.evaluate((m) => window.postMessage(m, '*'), {
+        type: 'diff', diff: { takenAt, edges: [{ ...edge, state: 'disconnected', lastDisconnect: { at: takenAt, message: 'WORKER_GONE', reason: 'peer process exited' } }] },
+      } as HostMessage);
+      await page.waitForFunction((id) => document.querySelector(`#graph g.edge-label[data-id="${id}"] text.badge-text`)?.textContent === '⊘ WORKER_GONE', edge.id);
+      await page.waitForTimeout(300);
+      assert.deepEqual(await places(), before, 'no process moved');
+      assert.equal(await page.getAttribute('#graph', 'data-layout'), 'settled', 'no new layout was asked for');
+      const v = await page.evaluate(measureGeometry, BORDER_TOLERANCE);
+      report('the demo after a disconnect', v);
+      assertClean(v, snapshot.edges.length);
+      assert.deepEqual(problems, []);
+    } finally {
+      await page.close();
+    }
+  });
+
   for (const [name, snapshot] of [['the recorded demo', recorded.snapshot], ['a generated 200-socket graph', brokerTiers(200)]] as const) {
     test(name, { timeout: 120_000 }, async () => {
       assert.ok(name !== 'a generated 200-socket graph' || snapshot.sockets.length === 200);
