@@ -281,7 +281,8 @@ const EMPTY = Buffer.alloc(0);
 
 /** The block as a file holds it, deflated in libuv's pool when that makes it smaller. */
 function encode(b: Block): Promise<Buffer> {
-  return new Promise((resolve) => zlib.deflateRaw(b.raw, { level: 1 }, (err, out) => {
-    resolve(encodeBlock(b.raw, b.count, b.firstAt, b.lastAt, !err && out.length < b.raw.length ? out : undefined));
+  const raw = b.raw; // taken now: once a prelude block is encoded, its raw bytes are let go
+  return new Promise((resolve) => zlib.deflateRaw(raw, { level: 1 }, (err, out) => {
+    resolve(encodeBlock(raw, b.count, b.firstAt, b.lastAt, !err && out.length < raw.length ? out : undefined));
   }));
 }
