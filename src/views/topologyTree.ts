@@ -8,11 +8,12 @@
  *
  * A narrow sidebar cuts a row at its end, so every row says what matters first: labels are short
  * (the peer's process name, the socket type), and a description starts with the state and age (edges,
- * connecting sockets, processes) or the bound endpoint (bound sockets); who the peer is comes after.
+ * connecting sockets, processes), the disconnect message (gone edges) or the bound endpoint (bound
+ * sockets); who the peer is comes after.
  */
 import type { EdgeState, EdgeView, NodeView, SocketView, TopologySnapshot } from '../shared/snapshot';
 import {
-  binDisplay, disconnectDetail, edgeAgeLabel, formatAge, formatRate, formatTime, nodeLabel, processCountText, processCounts,
+  binDisplay, disconnectBadge, disconnectDetail, edgeAgeLabel, formatAge, LABEL_CHARS, formatRate, formatTime, nodeLabel, processCountText, processCounts,
   safeText, siteLabel, routingIdWithAttribution, socketNameLabel, socketTitle, socketTypeLabel, stateStyle,
 } from '../shared/format';
 import { sameEndpoint } from '../model/endpoints';
@@ -147,12 +148,13 @@ export function shortEndpoint(endpoint: string): string {
 }
 
 function edgeDescription(edge: EdgeView, peerText: string): string {
-  // State first: its words are short ("late", "disconnected"), an age can be "traffic 3m05s".
-  const parts = [edge.state, edgeAgeLabel(edge.heartbeatAgeMs, edge.trafficAgeMs)];
+  // State first: its words are short ("late", "disconnected"), an age can be "traffic 3m05s". A gone
+  // edge leads with its state's glyph and why it went (the app's disconnect message), as the graph's
+  // badge does: at the default side bar width a row three levels deep shows ~20 characters of it.
+  const gone = (edge.state === 'disconnected' || edge.state === 'dead') && edge.lastDisconnect
+    ? `${stateStyle(edge.state).glyph} ${disconnectBadge(edge, LABEL_CHARS) ?? ''}` : null;
+  const parts = gone ? [gone, edge.state, edgeAgeLabel(edge.heartbeatAgeMs, edge.trafficAgeMs)] : [edge.state, edgeAgeLabel(edge.heartbeatAgeMs, edge.trafficAgeMs)];
   if (edge.retryStorm) parts.push('retry storm');
-  if ((edge.state === 'disconnected' || edge.state === 'dead') && edge.lastDisconnect) {
-    parts.push(safeText(edge.lastDisconnect.message ?? edge.lastDisconnect.reason, 60));
-  }
   if (peerText) parts.push(peerText);
   return parts.join(' · ');
 }

@@ -269,7 +269,12 @@ describe('a narrow sidebar still shows what matters', () => {
       if (d.kind === 'edge' || d.kind === 'socket') assert.ok(Array.from(d.label).length <= 26, `a short label: ${where}`);
       switch (d.kind) {
         case 'edge':
-          assert.match(seen, new RegExp(`^${STATES} · (♥ \\d|traffic \\d|no traffic)`), `state and age first: ${where}`);
+          // A gone edge leads with its state's glyph and why (its disconnect message, cut to 24), then its state; any other with its state and age.
+          if (/^(disconnected|dead)$/.test(/\*\*\S+ (\w+)\*\*/.exec(d.tooltip)?.[1] ?? '') && /Last disconnect/.test(d.tooltip)) {
+            assert.match(d.description ?? '', new RegExp(`^[⊘✕] [^·]{1,24} · ${STATES} · `), `state glyph, message and state first: ${where}`);
+          } else {
+            assert.match(seen, new RegExp(`^${STATES} · (♥ \\d|traffic \\d|no traffic)`), `state and age first: ${where}`);
+          }
           break;
         case 'socket': {
           if (/Binds/.test(d.tooltip)) {
@@ -298,7 +303,8 @@ describe('a narrow sidebar still shows what matters', () => {
     assert.match(longName?.description ?? '', /^connected · ♥ 0\.0s · DEALER worker-with-a-name-much-longer-than-any-sidebar \(pid 200\)$/,
       'and given whole after the state');
     const gone = rows.find((d) => d.kind === 'edge' && d.label === '← worker-3');
-    assert.match(gone?.description ?? '', /^disconnected · ♥ 4\.0s · /);
+    assert.match(gone?.description ?? '', /^⊘ peer process exited · disconnected · ♥ 4\.0s · DEALER worker-3 \(pid 202\)$/,
+      'why it went first, then the state and age');
   });
 
   test('the broker\'s two ROUTERs are told apart by their bound endpoints', () => {
