@@ -58,6 +58,15 @@ const packaging = loadScript(path.join(ROOT, 'scripts', 'package.js')) as Packag
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** Polls `probe` until it returns something other than undefined; the error says what was last seen. */
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, describe: () => Promise<string> | string, timeoutMs: number, everyMs = 250): Promise<T> {
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await sleep(everyMs)) {
+    const value = await probe();
+    if (value !== undefined) return value;
+  }
+  throw new Error(`${what}: not within ${timeoutMs / 1000} s; last seen:\n${await describe()}`);
+}
+
 /** Times the phases of a test file and prints them as they end and as a table at the end. */
 export class Phases {
   private readonly timings: Array<{ name: string; seconds: number }> = [];
@@ -134,18 +143,44 @@ export interface TreeRow {
 
 export class Workbench {
   private readonly pageErrors: string[] = [];
+  private currentPage: Page;
 
   private constructor(
     readonly options: WorkbenchOptions,
     readonly server: RunningServer,
     readonly workspace: string,
     readonly context: BrowserContext,
-    readonly page: Page,
+    page: Page,
   ) {
+    this.currentPage = page;
+    this.watchErrors(page);
+  }
+
+  /** The browser tab showing the workbench (a new one after reopenTab()). */
+  get page(): Page {
+    return this.currentPage;
+  }
+
+  private watchErrors(page: Page): void {
     page.on('pageerror', (error) => this.pageErrors.push(`pageerror: ${error.message}`));
     page.on('console', (message) => {
       if (message.type() === 'error') this.pageErrors.push(`console.error: ${message.text()} (${message.location().url || message.page()?.url() || '?'})`);
     });
+  }
+
+  /**
+   * Closes the browser tab as a user does (the window's unload runs) and opens the workbench in a new
+   * tab of the same browser: a new window, so a new extension host, on the same code-server.
+   */
+  async reopenTab(folder = this.workspace): Promise<void> {
+    const old = this.currentPage;
+    const next = await this.context.newPage();
+    this.watchErrors(next);
+    await old.close({ runBeforeUnload: true });
+    // runBeforeUnload only asks the page to close; it is gone when its 'close' event has fired.
+    if (!old.isClosed()) await old.waitForEvent('close', { timeout: 30000 });
+    this.currentPage = next;
+    await this.openWorkbench(folder);
   }
 
   /** Starts code-server with the extension installed and a headless chromium; nothing is opened yet. */
@@ -229,10 +264,14 @@ export class Workbench {
    * iframe.webview, so every frame of the page is searched.
    */
   async findWebviewFrame(selector: string, timeoutMs = 30000): Promise<Frame> {
-    for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await sleep(250)) {
-      for (const frame of this.page.frames()) {
-        if (await frame.$(selector).then((found) => found !== null, () => false)) return frame;
-      }
+    for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await sleep(100)) {
+      // A frame still navigating holds $() until its document exists: ask every frame at once, none for long.
+      const found = await Promise.all(this.page.frames().map((frame) => Promise.race([
+        frame.$(selector).then((element) => (element !== null ? frame : undefined), () => undefined),
+        sleep(500).then(() => undefined),
+      ])));
+      const frame = found.find((f) => f !== undefined);
+      if (frame) return frame;
     }
     throw new Error(`no frame contains ${selector} after ${timeoutMs / 1000} s (${this.page.frames().length} frames)`);
   }
@@ -362,6 +401,66 @@ export class Workbench {
     return clicked;
   }
 
+  /**
+   * What a tree view's rows show at the side bar's width: per row, the label and description cut
+   * where the row clips them (VS Code ends a row that does not fit with an ellipsis).
+   */
+  async treeRowsAsSeen(viewId: string): Promise<Array<TreeRow & { seen: string }>> {
+    const pane = await this.openView(viewId);
+    return pane.locator('.monaco-list-row').evaluateAll((rows) => rows.map((row) => {
+      const container = row.querySelector('.monaco-icon-label-container');
+      const clip = Math.min(row.getBoundingClientRect().right, container?.getBoundingClientRect().right ?? Infinity);
+      // Each character whose box ends inside the clip is seen; the rest is behind the ellipsis.
+      const seen = (element: Element | null): string => {
+        let text = '';
+        const walker = document.createTreeWalker(element ?? document.createElement('span'), NodeFilter.SHOW_TEXT);
+        const range = document.createRange();
+        for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+          const chars = node.textContent ?? '';
+          for (let i = 0; i < chars.length; i++) {
+            range.setStart(node, i);
+            range.setEnd(node, i + 1);
+            const box = range.getBoundingClientRect();
+            if (box.width > 0 && box.right > clip + 0.5) return text;
+            text += chars[i];
+          }
+        }
+        return text;
+      };
+      const label = row.querySelector('.label-name');
+      const description = row.querySelector('.label-description');
+      return {
+        label: label?.textContent?.trim() ?? '',
+        description: description?.textContent?.trim() ?? '',
+        level: Number(row.getAttribute('aria-level') ?? 1),
+        ariaLabel: row.getAttribute('aria-label') ?? '',
+        seen: `${seen(label).trim()}  ${seen(description).trim()}`.trim(),
+      };
+    }));
+  }
+
+  /** Waits for a notification toast whose message matches `message`; returns its text. */
+  async notification(message: RegExp, timeoutMs = 15000): Promise<string> {
+    const toast = this.page.locator('.notifications-toasts .notification-toast').filter({ has: this.page.locator('.notification-list-item-message', { hasText: message }) }).first();
+    await toast.waitFor({ state: 'visible', timeout: timeoutMs }).catch(async () => {
+      const seen = await this.page.locator('.notifications-toasts .notification-list-item-message').allTextContents();
+      throw new Error(`no notification matching ${message} within ${timeoutMs / 1000} s (shown: ${JSON.stringify(seen)})`);
+    });
+    return normalise(await toast.locator('.notification-list-item-message').innerText());
+  }
+
+  /** The buttons of the notification matching `message`, as labelled. */
+  async notificationButtons(message: RegExp): Promise<string[]> {
+    const toast = this.page.locator('.notifications-toasts .notification-toast').filter({ has: this.page.locator('.notification-list-item-message', { hasText: message }) }).first();
+    return (await toast.locator('.notification-list-item-buttons-container .monaco-button').allTextContents()).map((t) => t.trim());
+  }
+
+  /** Clicks the button `label` of the notification matching `message`. */
+  async clickNotificationButton(message: RegExp, label: string): Promise<void> {
+    const toast = this.page.locator('.notifications-toasts .notification-toast').filter({ has: this.page.locator('.notification-list-item-message', { hasText: message }) }).first();
+    await toast.locator('.notification-list-item-buttons-container .monaco-button', { hasText: exactly(label) }).first().click({ timeout: 10000 });
+  }
+
   /** Clicks the row of the open quick input (palette, quick pick) whose label is exactly `label`. */
   async pickQuickInputRow(label: string, timeoutMs = 15000): Promise<void> {
     const row = this.page.locator('.quick-input-widget .quick-input-list .monaco-list-row')
@@ -482,8 +581,9 @@ export class Workbench {
   }
 
   private viewPane(viewName: string): Locator {
-    // The header is there (hidden) even when the container shows one view under its own title.
-    return this.page.locator('.part.sidebar .pane').filter({ has: this.page.locator(`.pane-header[aria-label="${viewName} Section"]`) });
+    // The header is there (hidden) even when the container shows one view under its own title. Its
+    // aria-label holds the view's description too (the tree's process count), its h3 the name alone.
+    return this.page.locator('.part.sidebar .pane').filter({ has: this.page.locator('.pane-header h3.title', { hasText: exactly(viewName) }) });
   }
 
   private async closeQuickInput(): Promise<void> {
@@ -558,4 +658,73 @@ function normalise(text: string): string {
 /** node:test's TestContext has `passed` at run time (node 20.12+), not in @types/node 20. */
 export function testFailed(context: unknown): boolean {
   return typeof context === 'object' && context !== null && 'passed' in context && context.passed === false;
+}
+
+/** An edge of the graph webview as drawn: its id, CSS classes, age label and disconnect badge. */
+export interface GraphEdge {
+  id: string;
+  classes: string[];
+  age: string;
+  /** The badge text when the badge is shown, else null. */
+  badge: string | null;
+}
+
+/** The edges the graph webview draws (its SVG: g.edge and the g.edge-label of the same data-id). */
+export async function graphEdges(frame: Frame): Promise<GraphEdge[]> {
+  return frame.evaluate(() => [...document.querySelectorAll('#graph g.edge')].map((edge) => {
+    const id = edge.getAttribute('data-id') ?? '';
+    const label = [...document.querySelectorAll('#graph g.edge-label')].find((l) => l.getAttribute('data-id') === id);
+    const badge = label?.querySelector('g.badge');
+    return {
+      id,
+      classes: (edge.getAttribute('class') ?? '').split(/\s+/),
+      age: label?.querySelector('text.edge-age')?.textContent ?? '',
+      badge: badge && getComputedStyle(badge).display !== 'none' ? badge.textContent : null,
+    };
+  }));
+}
+
+/** The process boxes' titles the graph draws ("broker (pid 4242)"). */
+export async function graphGroups(frame: Frame): Promise<string[]> {
+  return frame.locator('#graph g.group text.group-label').allTextContents();
+}
+
+/** An edge's state from its class (state-connected → connected). */
+export const edgeState = (edge: GraphEdge): string => edge.classes.find((c) => c.startsWith('state-'))?.slice('state-'.length) ?? '';
+
+/** Running and not a zombie (a zombie has exited; only its parent has not reaped it yet). */
+export function processRunning(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Running processes whose working directory is `dir` (or was, when it has been removed since), e.g.
+ * what a terminal of the workbench started there: terminals run in sessions of their own (node-pty),
+ * outside code-server's process group that close() kills.
+ */
+export function processesIn(dir: string): Array<{ pid: number; command: string }> {
+  const found: Array<{ pid: number; command: string }> = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const cwd = fs.readlinkSync(`/proc/${entry}/cwd`);
+      if (cwd !== dir && !cwd.startsWith(`${dir}/`) && cwd !== `${dir} (deleted)`) continue;
+      if (!processRunning(Number(entry))) continue;
+      found.push({ pid: Number(entry), command: fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ').trim() });
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  }
+  return found;
+}
+
+/** The installed extension's folder in the server's extensions folder. */
+export function installedExtension(wb: Workbench): string {
+  const dirs = fs.readdirSync(wb.server.extensionsDir).filter((d) => d.startsWith(`${MANIFEST.publisher}.${MANIFEST.name}-`));
+  if (dirs.length !== 1) throw new Error(`expected one installed ${MANIFEST.name} in ${wb.server.extensionsDir}: ${dirs.join(', ')}`);
+  return path.join(wb.server.extensionsDir, dirs[0]!);
 }
