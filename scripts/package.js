@@ -15,10 +15,12 @@ const ROOT = path.resolve(__dirname, '..');
 const BUNDLES = ['extension.js', 'agent.js', 'cli.js', 'webview.js'];
 const ZEROMQ = path.join(ROOT, 'node_modules', 'zeromq');
 // Everything that ends up in the .vsix: a .vsix older than any of these is stale.
-const PACKAGED_INPUTS = ['package.json', 'README.md', '.vscodeignore', 'dist', 'media', 'webview/style.css', 'agents/python', 'examples/demo', 'node_modules/zeromq/package.json'];
+const PACKAGED_INPUTS = ['package.json', 'README.md', 'THIRD_PARTY_NOTICES.md', '.vscodeignore', 'dist', 'media', 'webview/style.css', 'agents/python', 'examples/demo', 'node_modules/zeromq/package.json'];
 // Inside the .vsix: must be there, and must not.
 const REQUIRED_ENTRIES = [
   'extension/package.json',
+  // The licence notices of bundled third-party code (elkjs, EPL-2.0, in the webview).
+  'extension/THIRD_PARTY_NOTICES.md',
   ...BUNDLES.map((bundle) => `extension/dist/${bundle}`),
   'extension/node_modules/zeromq/package.json',
   'extension/node_modules/zeromq/lib/index.js',

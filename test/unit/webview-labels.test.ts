@@ -1,0 +1,50 @@
+/**
+ * What an edge and a socket say in the graph (webview/itemText.ts): quiet labels, width by traffic,
+ * bound endpoints in the socket box.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { EdgeView, SocketView } from '../../src/shared/snapshot';
+import { GraphModel } from '../../webview/graphModel';
+import { ageLabel, socketEndpointText, trafficWidth } from '../../webview/itemText';
+
+const edge = (patch: Partial<EdgeView>): EdgeView => ({
+  id: 'e', from: 'a', to: 'b', endpoint: 'tcp://127.0.0.1:5555', state: 'connected', heartbeatAgeMs: 800, trafficAgeMs: 100, rates: { out: 0, in: 0 },
+  messageTypes: {}, lastDisconnect: null, retryStorm: false, timeline: [], ...patch,
+});
+
+function labelOf(item: EdgeView, now = 1000): string {
+  const model = new GraphModel();
+  model.applySnapshot({ schema: 1, takenAt: 1000, nodes: [], sockets: [], edges: [item] });
+  return ageLabel(model, item.id, now);
+}
+
+test('an edge label is the age and msg/s; the state shows as a glyph only when not connected', () => {
+  assert.equal(labelOf(edge({})), '♥ 0.8s', 'connected, idle: the age alone');
+  assert.equal(labelOf(edge({ rates: { out: 3, in: 2.5 } })), '♥ 0.8s · 5.5/s', 'both directions counted');
+  assert.equal(labelOf(edge({ rates: { out: 3, in: 2.5 } }), 2000), '♥ 1.8s · 5.5/s', 'the age ticks');
+  assert.equal(labelOf(edge({ state: 'late', heartbeatAgeMs: 3000 })), '◔ ♥ 3.0s');
+  assert.equal(labelOf(edge({ state: 'connecting', heartbeatAgeMs: null, trafficAgeMs: null })), '… no traffic yet');
+  assert.equal(labelOf(edge({ heartbeatAgeMs: null, rates: { out: 40, in: 0 } })), 'traffic 0.1s · 40/s');
+  assert.equal(labelOf(edge({ state: 'disconnected', lastDisconnect: { at: 500, message: 'BYE', reason: 'peer process exited' } })), '⊘ disconnected 0.5s ago');
+  assert.equal(ageLabel(new GraphModel(), 'gone', 0), '', 'an edge no longer in the model says nothing');
+});
+
+test('edge width grows with the log of msg/s, clamped, in half steps', () => {
+  assert.equal(trafficWidth(edge({})), 0);
+  assert.equal(trafficWidth(edge({ rates: { out: NaN, in: 0 } })), 0);
+  const widths = [1, 10, 100, 1000, 10_000].map((rate) => trafficWidth(edge({ rates: { out: rate, in: 0 } })));
+  assert.deepEqual(widths, [...widths].sort((a, b) => a - b), 'more traffic, never thinner');
+  assert.ok(widths[0] < widths[4] && widths.every((w) => w * 2 === Math.round(w * 2)), JSON.stringify(widths));
+  assert.equal(trafficWidth(edge({ rates: { out: 1e9, in: 1e9 } })), widths[4], 'clamped at 10k msg/s');
+});
+
+test('a bound socket shows its endpoints short; connecting sockets and unknown peers show none', () => {
+  const socket = (binds: string[], unknown = false): SocketView => ({ id: 's', nodeId: 'n', type: 'ROUTER', options: { disconnectMsg: false }, binds, connects: [], closed: false, unknown });
+  assert.equal(socketEndpointText(socket(['tcp://0.0.0.0:5555'])), ':5555');
+  assert.equal(socketEndpointText(socket(['tcp://*:5556'])), ':5556');
+  assert.equal(socketEndpointText(socket(['tcp://127.0.0.1:5557'])), '127.0.0.1:5557');
+  assert.equal(socketEndpointText(socket(['tcp://*:5555', 'ipc:///tmp/a'])), ':5555 ipc:///tm…');
+  assert.equal(socketEndpointText(socket([])), '');
+  assert.equal(socketEndpointText(socket(['tcp://*:5555'], true)), '', 'an unknown peer says where it was seen in its name line');
+});
