@@ -211,8 +211,8 @@ export class TimelineBar {
 
   private onKey(event: KeyboardEvent): void {
     const view = this.view;
-    if (view === null) {
-      return;
+    if (view === null || event.ctrlKey || event.metaKey || event.altKey) {
+      return; // VS Code's own shortcuts pass
     }
     const { small, big } = stepSizes(view);
     const at = this.current();
