@@ -6,6 +6,9 @@
  * sockets miss 30 fps, a Chrome trace of the pan/zoom phase says where the main thread's time goes.
  * Each size runs with the renderer the webview picks (SVG for small graphs, canvas for large ones);
  * 1,000 sockets also run forced to SVG (`?renderer=svg`), so both renderers' numbers stand side by side.
+ * The layout the webview picks for these graphs (they have ROUTERs) is the layered one: ELK in its web
+ * worker up to webview/elkLayout.ts ELK_MAX_EDGES, the built-in layering above; its time is reported
+ * apart from the frame rates (ELK runs off the main thread). `--sizes 100,500` picks the sizes.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -17,9 +20,15 @@ import { atLeast, isQuick, RESULTS_DIR, ROOT, summarize, writeResult, type Row }
 const quick = isQuick();
 const profileAlways = process.argv.includes('--profile');
 type Renderer = 'auto' | 'svg';
+const sizesIndex = process.argv.indexOf('--sizes');
+const onlySizes = sizesIndex >= 0 ? (process.argv[sizesIndex + 1] ?? '').split(',').map(Number).filter((n) => n > 0) : null;
 const settings = quick
-  ? { sizes: [100, 1000], runs: 1, settleLimitMs: 2000, phaseMs: 1500, svgAlso: [] as number[] }
-  : { sizes: [100, 500, 1000, 2000], runs: 3, settleLimitMs: 15_000, phaseMs: 4000, svgAlso: [1000] };
+  ? { sizes: [100, 1000], runs: 1, settleLimitMs: 20_000, phaseMs: 1500, svgAlso: [] as number[] }
+  : { sizes: [100, 500, 1000, 2000], runs: 3, settleLimitMs: 30_000, phaseMs: 4000, svgAlso: [1000] };
+if (onlySizes) {
+  settings.sizes = onlySizes;
+  settings.svgAlso = settings.svgAlso.filter((n) => onlySizes.includes(n));
+}
 /** How often the layout state is polled. */
 const SETTLE_CHECK_MS = 100;
 const DIFF_INTERVAL_MS = 100;
@@ -45,9 +54,13 @@ interface SizeRun {
   /** Asked for (`auto` = the webview's choice) and what really drew (the page's data-renderer). */
   requested: Renderer;
   renderer: string;
+  /** What laid the processes out: 'elk', 'built-in' (layered, too many edges for ELK) or 'force' (the page's data-engine). */
+  engine: string;
   initialRenderMs: number;
   /** Snapshot posted → no group moves any more (capped at settleLimitMs; null = still moving then). */
   layoutSettledMs: number | null;
+  /** ELK's layout, request → answer, in its worker (the page's data-layout-ms); null when ELK did not lay it out. */
+  elkMs: number | null;
   updates: PhaseResult;
   panZoom: PhaseResult;
 }
@@ -86,14 +99,16 @@ async function phaseBetween(page: Page, from: number, to: number): Promise<Phase
 }
 
 /**
- * Waits until the force layout stopped moving the groups (the page says so on #graph's data-layout;
- * diffs keep flowing meanwhile); ms since the snapshot was posted, or null at the cap.
+ * Waits until the layout is final (the page says so on #graph's data-layout; diffs keep flowing
+ * meanwhile); ms since the snapshot was posted (page clock, to the poll), or null at the cap.
  */
-async function waitForLayout(page: Page, sincePostedMs: number): Promise<number | null> {
-  const settled = () => page.evaluate(() => document.querySelector('#graph')?.getAttribute('data-layout') === 'settled');
+async function waitForLayout(page: Page): Promise<number | null> {
+  const settled = () => page.evaluate(() => (document.querySelector('#graph')?.getAttribute('data-layout') === 'settled'
+    ? performance.now() - (window as unknown as { __postedAt: number }).__postedAt : null));
   const started = Date.now();
   while (Date.now() - started < settings.settleLimitMs) {
-    if (await settled()) return sincePostedMs + Date.now() - started;
+    const ms = await settled();
+    if (ms !== null) return ms;
     await page.waitForTimeout(SETTLE_CHECK_MS);
   }
   return null;
@@ -155,6 +170,7 @@ async function measureSize(browser: Browser, server: WebviewServer, sockets: num
     // the canvas paints on the frame after the render.
     const initialRenderMs = await page.evaluate(async ({ snap, edges }) => {
       const t0 = performance.now();
+      (window as unknown as { __postedAt: number }).__postedAt = t0;
       window.postMessage({ type: 'snapshot', snapshot: snap }, '*');
       await new Promise<void>((resolve) => {
         const check = () => {
@@ -175,7 +191,12 @@ async function measureSize(browser: Browser, server: WebviewServer, sockets: num
         window.postMessage({ type: 'diff', diff: { ...diff, takenAt: start + i * interval } }, '*');
       }, interval);
     }, { list: diffs, interval: DIFF_INTERVAL_MS, start: snapshot.takenAt });
-    const layoutSettledMs = await waitForLayout(page, initialRenderMs);
+    const layoutSettledMs = await waitForLayout(page);
+    const { engine, elkMs } = await page.evaluate(() => {
+      const graph = document.querySelector('#graph');
+      const ms = graph?.getAttribute('data-layout-ms');
+      return { engine: graph?.getAttribute('data-engine') ?? '?', elkMs: ms === null || ms === undefined ? null : Number(ms) };
+    });
 
     const u0 = await pageNow(page);
     await page.waitForTimeout(settings.phaseMs);
@@ -196,7 +217,7 @@ async function measureSize(browser: Browser, server: WebviewServer, sockets: num
     const traceBuffer = trace ? await browser.stopTracing() : undefined;
     const panZoom = await phaseBetween(page, p0, p1);
     if (problems.length > 0) throw new Error(`page errors at ${sockets} sockets: ${problems.join('; ')}`);
-    return { result: { sockets, edges: snapshot.edges.length, run, requested, renderer, initialRenderMs, layoutSettledMs, updates, panZoom }, trace: traceBuffer, profile };
+    return { result: { sockets, edges: snapshot.edges.length, run, requested, renderer, engine, initialRenderMs, layoutSettledMs, elkMs, updates, panZoom }, trace: traceBuffer, profile };
   } finally {
     await context.close();
   }
@@ -235,7 +256,8 @@ async function main(): Promise<void> {
       for (const { sockets, requested } of cases) {
         const { result } = await measureSize(browser, server, sockets, run, false, requested);
         runs.push(result);
-        process.stderr.write(`graph: ${sockets} sockets (${result.renderer}) run ${run + 1}: render ${Math.round(result.initialRenderMs)} ms, ${result.updates.fps.toFixed(1)} fps updates, ${result.panZoom.fps.toFixed(1)} fps pan/zoom\n`);
+        process.stderr.write(`graph: ${sockets} sockets (${result.renderer}, ${result.engine} layout${result.elkMs === null ? '' : ` ${result.elkMs} ms`}) run ${run + 1}: render ${Math.round(result.initialRenderMs)} ms, `
+          + `layout settled ${result.layoutSettledMs === null ? 'capped' : `${Math.round(result.layoutSettledMs)} ms`}, ${result.updates.fps.toFixed(1)} fps updates, ${result.panZoom.fps.toFixed(1)} fps pan/zoom\n`);
       }
     }
     const atTarget = runs.filter((r) => r.sockets === TARGET_SOCKETS && r.requested === 'auto');
@@ -258,7 +280,8 @@ async function main(): Promise<void> {
   for (const { sockets, requested } of groups) {
     const mine = runs.filter((r) => r.sockets === sockets && r.requested === requested);
     const drew = [...new Set(mine.map((r) => r.renderer))].join('+');
-    const group = `${sockets} sockets / ${mine[0].edges} edges, ${drew}${requested === 'auto' ? '' : ' (forced)'}`;
+    const engines = [...new Set(mine.map((r) => r.engine))].join('+');
+    const group = `${sockets} sockets / ${mine[0].edges} edges, ${drew}${requested === 'auto' ? '' : ' (forced)'}, ${engines} layout`;
     const of = (f: (r: SizeRun) => number) => summarize(mine.map(f));
     const fpsTarget = (value: number) => (sockets === TARGET_SOCKETS && requested === 'auto' ? { target: atLeast(value, FPS_TARGET) } : {});
     const updatesFps = of((r) => r.updates.fps);
@@ -266,9 +289,13 @@ async function main(): Promise<void> {
     rows.push({ group, metric: 'initial render (snapshot posted → all edges in the DOM + a frame)', unit: 'ms', value: of((r) => r.initialRenderMs) });
     const settled = mine.map((r) => r.layoutSettledMs);
     rows.push({
-      group, metric: `force layout settled (snapshot → simulation stopped; ${settings.settleLimitMs / 1000} s cap, ${settled.filter((v) => v === null).length} of ${settled.length} runs hit it)`,
+      group, metric: `layout settled (snapshot → positions final; ${settings.settleLimitMs / 1000} s cap, ${settled.filter((v) => v === null).length} of ${settled.length} runs hit it)`,
       unit: 'ms', value: summarize(settled.map((v) => v ?? settings.settleLimitMs)),
     });
+    const elk = mine.map((r) => r.elkMs).filter((v): v is number => v !== null);
+    if (elk.length > 0) {
+      rows.push({ group, metric: `ELK layout in its worker (request → answer, off the main thread; ${elk.length} of ${mine.length} runs)`, unit: 'ms', value: summarize(elk) });
+    }
     rows.push({ group, metric: 'fps, 10 Hz diffs (after the layout settled or the cap)', unit: 'fps', value: updatesFps, ...fpsTarget(updatesFps.median) });
     rows.push({ group, metric: 'fps, pan/zoom + 10 Hz diffs', unit: 'fps', value: panFps, ...fpsTarget(panFps.median) });
     rows.push({ group, metric: 'worst frame gap, pan/zoom', unit: 'ms', value: of((r) => r.panZoom.worstFrameMs) });
@@ -280,7 +307,8 @@ async function main(): Promise<void> {
     `Headless Chromium (${CHROMIUM_ARGS.join(' ')}), viewport ${VIEWPORT.width}×${VIEWPORT.height}, software rendering; fps = requestAnimationFrame callbacks per second (60 is the ceiling).`,
     `Processes of 1 ROUTER + 4 DEALERs; 3 edges per socket; 2% disconnected, 5% late; each 10 Hz diff re-sends 10% of the edges (1% of them change state). ${settings.runs} run(s) per size, a fresh page each; ${settings.phaseMs} ms per phase, measured once the layout settled (or at the cap).`,
     'Pan/zoom = playwright mouse drags and wheel steps in a loop (CDP input), so it is as fast as the page lets it be.',
-    'Renderer: the webview draws from 300 visible sockets on with a <canvas> (webview/canvasRenderer.ts), below with SVG; "svg (forced)" rows load the page with ?renderer=svg. "Layout settled" = the page\'s #graph[data-layout] turned "settled" (the force simulation stopped).',
+    'Renderer: the webview draws from 300 visible sockets on with a <canvas> (webview/canvasRenderer.ts), below with SVG; "svg (forced)" rows load the page with ?renderer=svg. "Layout settled" = the page\'s #graph[data-layout] turned "settled".',
+    'Layout: these graphs have ROUTERs, so the webview lays them out layered: by ELK in a web worker (the built-in layering is drawn until ELK answers) up to 1,000 edges, by the built-in layering above (webview/elkLayout.ts ELK_MAX_EDGES: ELK\'s time grows with edges × layers spanned, and these graphs\' edges cross between random processes). The ELK row is its time alone; the fps rows are measured after it answered.',
   ];
   if (traceSummary) {
     notes.push(`Chrome trace, ${traceSummary.sockets} sockets, pan/zoom + diffs, main-thread ms per second by trace event (these nest: FunctionCall runs inside FireAnimationFrame/TimerFire/EventDispatch): ${traceSummary.breakdown.slice(0, 10).map((b) => `${b.name} ${b.msPerSecond.toFixed(0)}`).join(', ')} (${path.relative(ROOT, path.join(RESULTS_DIR, `graph-${TARGET_SOCKETS}-panzoom.trace.json`))}; load it in chrome://tracing or DevTools).`);
