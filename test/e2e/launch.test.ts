@@ -209,7 +209,7 @@ test('"ZeroMQ: Open Instrumented Terminal": an app typed into it shows in the tr
 
   // Named as its command line names it: the script, as the agent's argv gives it (no ZMQ_TOPOLOGY_NODE).
   const shown = await phases.time('tree lists pair.js with its ROUTER and DEALER', () => waitForProcessRow(wb, 'pair.js',
-    (p) => p.pid === pid && /^2 sockets · beat /.test(p.row.description) && p.sockets.some((s) => /^ROUTER\b/.test(s)) && p.sockets.some((s) => /^DEALER\b/.test(s)),
+    (p) => p.pid === pid && /^beat .* · 2 sockets$/.test(p.row.description) && p.sockets.some((s) => /^ROUTER\b/.test(s)) && p.sockets.some((s) => /^DEALER\b/.test(s)),
     `the tree lists "pair.js (pid ${pid})" with 2 sockets, ROUTER and DEALER`));
   await printTelemetryIssues(wb, [shown]);
   console.log(`[e2e] typed → tree row "${shown.row.label}" — ${shown.row.description} [${shown.sockets.join(', ')}] in ${Date.now() - typedAt} ms`);
@@ -244,9 +244,9 @@ test(`F5 with "zmqTopology": true: the compound "${COMPOUND}" shows processes na
   }
 
   const router = await phases.time('tree lists "router" with its ROUTER', () => waitForProcessRow(wb, 'router',
-    (p) => /^1 socket · beat /.test(p.row.description) && p.sockets.some((s) => /^ROUTER\b/.test(s)), 'the tree lists "router (pid N)" with its ROUTER'));
+    (p) => /^beat .* · 1 socket$/.test(p.row.description) && p.sockets.some((s) => /^ROUTER\b/.test(s)), 'the tree lists "router (pid N)" with its ROUTER'));
   const dealer = await phases.time('tree lists "dealer" with its DEALER', () => waitForProcessRow(wb, 'dealer',
-    (p) => /^1 socket · beat /.test(p.row.description) && p.sockets.some((s) => /^DEALER\b/.test(s)), 'the tree lists "dealer (pid N)" with its DEALER'));
+    (p) => /^beat .* · 1 socket$/.test(p.row.description) && p.sockets.some((s) => /^DEALER\b/.test(s)), 'the tree lists "dealer (pid N)" with its DEALER'));
   console.log(`[e2e] started → "${router.row.label}" and "${dealer.row.label}" in the tree after ${Date.now() - startedAt} ms`);
   for (const p of [router, dealer]) assert.ok(running(p.pid), `${p.row.label} is a running process on this machine`);
   await printTelemetryIssues(wb, [router, dealer]);
