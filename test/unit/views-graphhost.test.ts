@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { routeWebviewMessage, SvgRequests, type WebviewMessageHandlers } from '../../src/views/graphPanel';
+import { messageHtml, routeWebviewMessage, SvgRequests, type WebviewMessageHandlers } from '../../src/views/graphPanel';
 import { DiffCoalescer, mergeDiffs, type TimerApi } from '../../src/views/diffCoalescer';
 import type { EdgeView, NodeView, TopologyDiff } from '../../src/shared/snapshot';
 
@@ -155,4 +155,11 @@ test('SvgRequests: answers match requests, strays are ignored, silence times out
   svg.cancelAll('the graph panel was closed');
   await assert.rejects(cancelled, /closed/);
   assert.equal(svg.size, 0);
+});
+
+test('a recording that cannot be opened gets a page with its message, escaped, and no script at all', () => {
+  const html = messageHtml('evil.zmqrec cannot be opened', 'not a zmq-topology recording <script>alert(1)</script> & "more"');
+  assert.match(html, /<meta http-equiv="Content-Security-Policy" content="default-src 'none'">/);
+  assert.ok(!/<script/i.test(html), 'nothing executable');
+  assert.match(html, /not a zmq-topology recording &lt;script&gt;alert\(1\)&lt;\/script&gt; &amp; &quot;more&quot;/);
 });
