@@ -95,7 +95,8 @@ export function edgeCurve(slots: ReadonlyMap<string, SocketSlot>, bodies: Bodies
   if (sameGroup) {
     control.x = from.x + SOCKET_WIDTH / 2 + bend;
   }
-  return { start: clipToBox(control, from, 2), control, end: clipToBox(control, to, 3) };
+  // On the boxes' borders: the line leaves its socket and its arrowhead touches the bound one.
+  return { start: clipToBox(control, from, 0), control, end: clipToBox(control, to, 0) };
 }
 
 export function curvePath({ start, control, end, via }: Curve): string {

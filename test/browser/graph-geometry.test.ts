@@ -144,8 +144,8 @@ after(async () => {
   await server?.close();
 });
 
-/** Opens the page, draws `snapshot` in the layered view and waits for its layout to settle. */
-async function layered(snapshot: TopologySnapshot, problems: string[]): Promise<Page> {
+/** Opens the page, draws `snapshot` in the `layout` view and waits for its layout to settle. */
+async function layered(snapshot: TopologySnapshot, problems: string[], layout: 'layered' | 'force' = 'layered'): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
   page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
   page.on('console', (message) => {
@@ -161,7 +161,7 @@ async function layered(snapshot: TopologySnapshot, problems: string[]): Promise<
   const message: HostMessage = { type: 'snapshot', snapshot };
   await page.evaluate((m) => window.postMessage(m, '*'), message);
   await page.waitForFunction((n) => document.querySelectorAll('#graph g.edge').length === n, snapshot.edges.length);
-  await page.selectOption('#layout', 'layered');
+  await page.selectOption('#layout', layout);
   await page.waitForTimeout(100);
   await page.waitForFunction(() => document.querySelector('#graph')?.getAttribute('data-layout') === 'settled', undefined, { timeout: 60_000 });
   return page;
@@ -182,6 +182,24 @@ function assertClean(v: Violations, edges: number): void {
   assert.deepEqual(v.endOffSocket, [], 'every edge ends on its bound socket\'s box border');
   assert.deepEqual(v.crossesProcess, [], 'no edge crosses a process box it does not belong to');
 }
+
+describe('force layout geometry', () => {
+  test('in the force layout too, every edge starts on its connecting socket and its arrowhead ends on the bound socket\'s border', { timeout: 60_000 }, async () => {
+    const problems: string[] = [];
+    const page = await layered(recorded.snapshot, problems, 'force');
+    try {
+      assert.equal(await page.getAttribute('#graph', 'data-engine'), 'force');
+      const v = await page.evaluate(measureGeometry, BORDER_TOLERANCE);
+      report('the recorded demo, force layout', v);
+      assert.equal(v.edges, recorded.snapshot.edges.length);
+      assert.deepEqual(v.startOffSocket, []);
+      assert.deepEqual(v.endOffSocket, []);
+      assert.deepEqual(problems, []);
+    } finally {
+      await page.close();
+    }
+  });
+});
 
 describe('layered graph geometry, measured in the page', () => {
   test('the layered view is the default with a ROUTER; a connection going down keeps the picture and shows its message in the room kept for it', { timeout: 120_000 }, async () => {
