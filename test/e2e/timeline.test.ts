@@ -133,9 +133,19 @@ test('the live graph\'s timeline scrubs to before and after a worker\'s kill -9:
   const beforeKill = await phases.time('scrub back to before the kill', () => scrubUntil(frame, 'ArrowLeft', isBefore, 'worker-1 connected without a badge'));
   console.log(`[e2e] before the kill at ${beforeKill.instant} (${beforeKill.presses} steps back)`);
   assert.equal(beforeKill.following, false);
+  await frame.press('#timeline-track', 'm'); // the mark to compare with
   const afterKill = await phases.time('scrub forward to after the kill', () => scrubUntil(frame, 'ArrowRight', isAfter, 'worker-1 disconnected with ⊘ WORKER_GONE'));
   console.log(`[e2e] after the kill at ${afterKill.instant} (${afterKill.presses} steps forward)`);
   assert.ok(afterKill.now > beforeKill.now, 'later on the bar');
+
+  // Compare… between the mark (before) and here (after): the host's list names the edge and why it went.
+  await frame.click('#timeline-compare');
+  const changes = await phases.time('Compare… lists the change', () => waitFor('the comparison lists worker-1\'s connection going down with WORKER_GONE', async () => {
+    const items = await frame.locator('#timeline .comparison-item').allTextContents();
+    return items.some((t) => /worker-1 → broker: connected → disconnected \(WORKER_GONE\)/.test(t)) ? items : undefined;
+  }, async () => JSON.stringify(await frame.locator('#timeline .comparison').innerText().catch(() => '')), 15000));
+  console.log(`[e2e] comparison: ${changes.join(' | ')}`);
+  assert.ok(changes.some((t) => /worker-1 \(pid \d+\): live → exited/.test(t)), 'and the process exit');
 
   await frame.press('#timeline-track', 'l');
   await waitFor('L follows the live graph again', async () => ((await bar(frame)).following ? true : undefined), async () => JSON.stringify(await bar(frame)), 10000);
@@ -174,4 +184,30 @@ test('Save Last N Minutes writes the ring to a recording that replays, and Open 
   await frame.press('#timeline-track', 'PageUp');
   await scrubUntil(frame, 'ArrowLeft', isBefore, 'worker-1 connected without a badge in the recording');
   await scrubUntil(frame, 'ArrowRight', isAfter, 'worker-1 gone with ⊘ WORKER_GONE in the recording');
+});
+
+test('Start Recording while the system runs, REC in the status bar, Stop Recording: the file holds the processes started before it', { timeout: 240000 }, async () => {
+  const wb = opened();
+  const file = path.join(wb.workspace, 'started-late.zmqrec');
+  const startedAt = Date.now();
+  await phases.time('palette → ZeroMQ: Start Recording…', () => wb.runCommand('ZeroMQ: Start Recording…'));
+  await phases.time('save dialog', () => wb.answerSaveDialog(file));
+  let rec = { text: '', ariaLabel: '' };
+  await waitFor('the status bar shows REC and the size', async () => {
+    rec = await wb.statusBarItem('zmqTopology.recording').catch(() => rec);
+    return /^REC \d+(\.\d)? (B|KiB|MiB)$/.test(rec.text) ? true : undefined;
+  }, () => JSON.stringify(rec), 15000);
+  console.log(`[e2e] status bar: "${rec.text}"`);
+  await sleep(2500);
+  await phases.time('palette → ZeroMQ: Stop Recording', () => wb.runCommand('ZeroMQ: Stop Recording'));
+  await wb.notification(/recorded .* to started-late\.zmqrec/);
+  const replay = Replay.open(file);
+  assert.equal(replay.recording.problem, undefined);
+  assert.equal(replay.recording.end?.reason, 'stopped');
+  assert.ok(replay.startAt >= startedAt - 1000, 'instant 0 is when recording started');
+  const s = replay.snapshotAt(replay.startAt + 1000);
+  const worker2 = s.nodes.find((n) => n.name === 'worker-2');
+  assert.equal(worker2?.pid, procs['worker-2']!.pid, 'worker-2, running since before the recording, is in it (the ring\'s inputs come first)');
+  assert.equal(worker2?.state, 'live');
+  assert.equal(s.edges.find((e) => e.id === edgeId)?.lastDisconnect?.message, 'WORKER_GONE', 'and worker-1\'s earlier end');
 });
