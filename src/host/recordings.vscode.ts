@@ -65,7 +65,7 @@ export class RecordingsHost implements vscode.Disposable {
       return;
     }
     this.item.text = `$(record) REC ${formatSize(active.bytes)}`;
-    this.item.tooltip = `Recording to ${active.path} (${active.records} inputs written). Click to stop.`;
+    this.item.tooltip = `Recording to ${active.path} since ${new Date(active.startedAt).toLocaleTimeString()} (${active.records} inputs written). Click to stop.`;
     this.item.backgroundColor = new vscode.ThemeColor('statusBarItem.warningBackground');
     this.item.show();
     this.timer ??= setInterval(() => this.update(), STATUS_REFRESH_MS);

@@ -22,8 +22,8 @@ import { applyEntry, SweepClock } from './replay';
 import type { InputSink } from './tap';
 import { MarkerCollector } from './timeline';
 
-export const RING_BLOCK_MS = 1000;
-export const RING_PRELUDE_MAX_BYTES = 32 * 1024 * 1024;
+const RING_BLOCK_MS = 1000;
+const RING_PRELUDE_MAX_BYTES = 32 * 1024 * 1024;
 /** Decoded blocks kept for seeks that come back to them (scrubbing, play). */
 const DECODED_BLOCKS_KEPT = 64;
 /** The live snapshot is looked at for new markers at most this often. */

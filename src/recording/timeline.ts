@@ -7,7 +7,7 @@ import type { EdgeView, NodeView, TimelineEntry, TopologySnapshot } from '../sha
 import { TIMELINE_LIMITS, type Comparison, type ComparisonChange, type TimelineMarker } from '../shared/timeline';
 
 /** Names for an edge ("worker-1 → broker") and a node ("worker-1 (pid 4242)") in one snapshot. */
-export class Labels {
+class Labels {
   private readonly nodes = new Map<string, NodeView>();
   private readonly socketNode = new Map<string, string>();
 
