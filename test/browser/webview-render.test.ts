@@ -416,6 +416,7 @@ describe('large graphs: the canvas renderer', () => {
       await page.waitForFunction(() => document.querySelector('#graph')?.getAttribute('data-layout') === 'settled', undefined, { polling: 100, timeout: 40_000 });
       const settledMs = Date.now() - started;
       assert.equal(await page.getAttribute('#graph', 'data-renderer'), 'canvas');
+      assert.equal(await page.getAttribute('#graph', 'data-engine'), 'elk', 'the canvas draws the same layered layout (ELK routes: webview-elk.test.ts checks its scene)');
       assert.equal(await page.locator('#graph g.edge, #graph g.socket').count(), 0, 'the SVG holds no items in canvas mode');
       assert.equal(await page.locator('#graph-canvas').isVisible(), true);
 
