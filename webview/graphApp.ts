@@ -370,6 +370,7 @@ export class GraphApp implements ToolbarActions {
         return;
       }
       if (laidOut) {
+        delete page.svg.dataset.elkFailed;
         this.simulation.applyLayered(readElkLayout(laidOut), state.slots, visible);
         // For tests and the benchmark: how long the layered layout took, apart from drawing.
         page.svg.dataset.layoutMs = String(Math.round(performance.now() - started));

@@ -78,7 +78,10 @@ export class GroupSimulation {
   place({ visible, slots, layout, saved }: PlacementInput): 'unchanged' | 'run' | 'placed' | 'elk' | 'layered' {
     const links = groupLinks(visible.edges, slots);
     // The layered layout also depends on which socket each edge joins and on its label's room.
-    const layered = layout === 'layered' ? visible.edges.map((e) => `${e.from}>${e.to}:${labelSize(e).width}x${labelSize(e).height}`).join('|') : '';
+    const layered = layout === 'layered' ? visible.edges.map((e) => {
+      const room = labelSize(e);
+      return `${e.from}>${e.to}:${room.width}x${room.height}`;
+    }).join('|') : '';
     const key = `${visible.groups.map((g) => `${g.id}:${g.socketIds.length}`).join('|')}#${[...links.keys()].join('|')}#${layout}#${layered}`;
     if (key === this.structureKey) {
       return 'unchanged';

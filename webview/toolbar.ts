@@ -159,13 +159,13 @@ export class Toolbar {
     }
     legend.appendChild(el('h3', { text: 'Boxes' }));
     for (const [className, text] of [
-      ['legend-process', 'process: name (pid), its sockets inside'],
+      ['legend-process', 'process: name (pid), its sockets inside; a bound socket shows its endpoint (:5555)'],
       ['legend-unknown', 'dashed: unknown peer (a routing id no known socket claims)'],
       ['legend-exited', 'greyed: process exited (kept until cleared)'],
       ['legend-badge', '⊘ badge: last disconnect message (or reason) on that connection'],
     ]) {
       legend.appendChild(el('div', { className: `legend-row ${className}`, text }));
     }
-    legend.appendChild(el('p', { className: 'muted', text: 'Labels: ♥ heartbeat age, or traffic age when no heartbeat was ever seen.' }));
+    legend.appendChild(el('p', { className: 'muted', text: 'Labels: ♥ heartbeat age (traffic age when no heartbeat was ever seen) and msg/s; a glyph only when not connected. Wider lines carry more messages.' }));
   }
 }
