@@ -95,6 +95,11 @@ export class TopologyStore {
     return sweep(this.st, now);
   }
 
+  /** How many records the store holds (cheap: no views are built). */
+  get size(): { nodes: number; sockets: number; edges: number } {
+    return { nodes: this.st.nodes.size, sockets: this.st.sockets.size, edges: this.st.edges.size };
+  }
+
   /**
    * An exact copy of the model that goes on independently (replay checkpoints, the live ring), never
    * started: no timers, no listeners. `now` is its clock (default: this store's).

@@ -7,8 +7,11 @@
  *
  * Inputs older than the window are kept compressed, within `preludeMaxBytes`, only so that a saved
  * ring (saveTo) holds what built the picture before its window: the processes' hello and sockets.
- * Past that cap the oldest go (`preludeDropped` says how many blocks). Memory is bounded: the window's
- * raw blocks, the prelude's cap, and at most windowMs / checkpointEveryMs + 2 store copies.
+ * Past that cap the oldest go (`preludeDropped` says how many blocks). Memory is bounded by bytes, not
+ * only by time, because a busy system's inputs and store copies grow with it: the window's raw blocks
+ * stay within `maxWindowBytes` (past it the window starts later: the ring shows less time, never more
+ * memory), the store copies within `maxCopyBytes` (estimated from the store's size; past it copies are
+ * thinned, so a seek replays more inputs), and the prelude within its cap.
  */
 import * as fs from 'node:fs';
 import * as zlib from 'node:zlib';
@@ -24,6 +27,15 @@ import { MarkerCollector } from './timeline';
 
 const RING_BLOCK_MS = 1000;
 const RING_PRELUDE_MAX_BYTES = 32 * 1024 * 1024;
+const RING_WINDOW_MAX_BYTES = 64 * 1024 * 1024;
+const RING_COPIES_MAX_BYTES = 128 * 1024 * 1024;
+/**
+ * Heap of one store copy per record, rounded up from docs/PERFORMANCE.md's measurements (≈ 2.3 KB
+ * per edge including its connecting socket at 8,000 edges; nodes carry their runtime and agent).
+ */
+const COPY_BYTES = { edge: 2500, socket: 600, node: 1000 };
+/** Never fewer copies than this: the oldest and one to seek from nearer now. */
+const MIN_COPIES = 2;
 /** Decoded blocks kept for seeks that come back to them (scrubbing, play). */
 const DECODED_BLOCKS_KEPT = 64;
 /** The live snapshot is looked at for new markers at most this often. */
@@ -38,6 +50,10 @@ export interface RingOptions {
   /** Store copies this far apart (default: a twentieth of the window, at least 10 s). */
   checkpointEveryMs?: number;
   preludeMaxBytes?: number;
+  /** The window's raw inputs at most this many bytes (default 64 MiB). */
+  maxWindowBytes?: number;
+  /** The store copies at most this many bytes, estimated (default 128 MiB). */
+  maxCopyBytes?: number;
   /** Cut blocks on a timer (default true; tests call cut()). */
   timer?: boolean;
 }
@@ -65,6 +81,8 @@ export interface RingStats {
   preludeBytes: number;
   checkpoints: number;
   preludeDropped: number;
+  /** Estimated heap of the store copies. */
+  copyBytes: number;
 }
 
 export class InputRing implements InputSink {
@@ -141,7 +159,10 @@ export class InputRing implements InputSink {
   get stats(): RingStats {
     let windowBytes = 0;
     for (const b of this.window) windowBytes += b.raw.length;
-    return { windowBytes: windowBytes + this.writer.bytes, preludeBytes: this.preludeBytes, checkpoints: this.checkpoints.length, preludeDropped: this.dropped };
+    return {
+      windowBytes: windowBytes + this.writer.bytes, preludeBytes: this.preludeBytes, checkpoints: this.checkpoints.length, preludeDropped: this.dropped,
+      copyBytes: this.checkpoints.length * copyBytes(this.live),
+    };
   }
 
   /** Cuts the pending inputs into a block; copies the live store when one is due; lets go of what left the window. */
@@ -232,14 +253,41 @@ export class InputRing implements InputSink {
 
   private checkpoint(at: number): void {
     this.takeBlock();
+    this.thinCopies();
     this.checkpoints.push({ at, seq: this.nextSeq, store: this.live.clone({ now: () => this.clock }), sweeps: new SweepClock(at) });
     this.lastLook = at;
     this.markerCollector.observe(this.live.snapshot());
   }
 
+  /**
+   * Before a new copy: while the copies (with the new one) would pass maxCopyBytes, drop the copy
+   * nearest its older neighbour (never the oldest: it starts the window), so those left stay spread.
+   */
+  private thinCopies(): void {
+    const allowed = Math.max(MIN_COPIES, Math.floor((this.options.maxCopyBytes ?? RING_COPIES_MAX_BYTES) / copyBytes(this.live)));
+    while (this.checkpoints.length >= allowed && this.checkpoints.length >= 2) {
+      let drop = 1;
+      for (let i = 2; i < this.checkpoints.length; i++) {
+        if (this.checkpoints[i]!.at - this.checkpoints[i - 1]!.at < this.checkpoints[drop]!.at - this.checkpoints[drop - 1]!.at) drop = i;
+      }
+      this.checkpoints.splice(drop, 1);
+    }
+  }
+
   private evict(now: number): void {
     const windowStart = now - this.options.windowMs;
     while (this.checkpoints.length >= 2 && this.checkpoints[1]!.at <= windowStart) this.checkpoints.shift();
+    // Over the byte cap the window starts at a later copy (a fresh one if the oldest is the only one).
+    const maxBytes = this.options.maxWindowBytes ?? RING_WINDOW_MAX_BYTES;
+    const bytesFrom = (seq: number): number => {
+      let bytes = 0;
+      for (const b of this.window) if (b.seq >= seq) bytes += b.raw.length;
+      return bytes;
+    };
+    while (bytesFrom(this.checkpoints[0]!.seq) > maxBytes) {
+      if (this.checkpoints.length < 2) this.checkpoint(now);
+      this.checkpoints.shift();
+    }
     const first = this.checkpoints[0]!.seq;
     while (this.window.length > 0 && this.window[0]!.seq < first) {
       const block = this.window.shift()!;
@@ -278,6 +326,12 @@ export class InputRing implements InputSink {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** A store copy's estimated heap, from how many records it holds. */
+function copyBytes(store: TopologyStore): number {
+  const { nodes, sockets, edges } = store.size;
+  return Math.max(1, nodes * COPY_BYTES.node + sockets * COPY_BYTES.socket + edges * COPY_BYTES.edge);
+}
 
 /** The block as a file holds it, deflated in libuv's pool when that makes it smaller. */
 function encode(b: Block): Promise<Buffer> {

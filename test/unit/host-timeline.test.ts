@@ -168,7 +168,7 @@ test('next and previous event, compare in either order, and errors told rather t
 });
 
 /** The demo's inputs fed to a live store (swept as its timer would) and to a ring on the same clock. */
-function liveWithRing(durationMs: number, ringOptions: { windowMs: number; checkpointEveryMs: number; preludeMaxBytes?: number }, checks: number[]) {
+function liveWithRing(durationMs: number, ringOptions: { windowMs: number; checkpointEveryMs: number; preludeMaxBytes?: number; maxWindowBytes?: number; maxCopyBytes?: number }, checks: number[]) {
   let clock = START;
   const live = new TopologyStore({ now: () => clock });
   const ring = new InputRing(live, { ...ringOptions, storeOptions: { ...DEFAULT_STORE_OPTIONS }, now: () => clock, timer: false });
@@ -228,6 +228,28 @@ test('the ring is bounded: store copies by the window, old inputs compressed wit
   assert.ok(stats.preludeDropped > 0, 'the cap dropped the oldest');
   const perMinute = stats.windowBytes / ((ring.endAt - ring.startAt) / 60_000);
   assert.ok(perMinute > 10_000 && perMinute < 1_000_000, `${Math.round(perMinute)} bytes a minute for the demo-like run`);
+});
+
+test('the ring is bounded by bytes too: a busy window starts later, copies thin out, and what it shows is still the live store', () => {
+  const checks = [START + 112_000, START + 116_500, START + 119_900];
+  const probe = liveWithRing(120_000, { windowMs: 60_000, checkpointEveryMs: 5000 }, []);
+  const unbounded = probe.ring.stats;
+  const perCopy = unbounded.copyBytes / unbounded.checkpoints;
+  const maxWindowBytes = Math.round(unbounded.windowBytes / 4);
+  const maxCopyBytes = Math.round(perCopy * 3.5);
+  const { ring, seen } = liveWithRing(120_000, { windowMs: 60_000, checkpointEveryMs: 5000, maxWindowBytes, maxCopyBytes }, checks);
+  const stats = ring.stats;
+  // One second of inputs may wait in the writer beyond the blocks the cap counts.
+  const secondOfInputs = unbounded.windowBytes / 60;
+  assert.ok(stats.windowBytes <= maxWindowBytes + 2 * secondOfInputs, `window ${stats.windowBytes} bytes, cap ${maxWindowBytes}`);
+  assert.ok(ring.startAt > START + 120_000 - 60_000 + 5000, `the window starts later (+${ring.startAt - START} ms) rather than growing`);
+  assert.ok(stats.checkpoints <= 3 && stats.copyBytes <= maxCopyBytes, `${stats.checkpoints} copies, ${stats.copyBytes} bytes (cap ${maxCopyBytes}; unbounded ${unbounded.checkpoints})`);
+  for (const t of checks) {
+    assert.ok(t >= ring.startAt, `check +${t - START} ms is inside the window`);
+    assert.ok(JSON.stringify(ring.snapshotAt(t)) === seen.get(t), `the ring at +${t - START} ms differs from the live store then`);
+  }
+  probe.ring.dispose();
+  ring.dispose();
 });
 
 test('a saved ring replays: its instant 0 is the window start, the processes started before it are there', async () => {
