@@ -7,6 +7,7 @@ import {
   disconnectBadge, disconnectDetail, edgeAgeLabel, edgeLabel, formatAge, formatRate, LABEL_CHARS, nodeLabel, safeText, socketNameLabel, socketTitle, socketTypeLabel, stateStyle, truncate,
 } from '../src/shared/format';
 import { edgeAgesAt, type GraphModel, type GroupView } from './graphModel';
+import { SOCKET_WIDTH } from './layout';
 
 export function groupTitle(model: GraphModel, group: GroupView): string {
   if (!group.node) {
@@ -27,15 +28,25 @@ export function socketTypeText(socket: SocketView): string {
 
 export { socketNameLabel as socketNameText };
 
-/** Longest endpoint text in a socket box (it shares the first line with the type). */
-const ENDPOINT_CHARS = 16;
+/** Widths of the socket box's 12 px text, per character (bold type, regular endpoint), generous. */
+const TYPE_CHAR_PX = 8;
+const ENDPOINT_CHAR_PX = 6.6;
+/** The box's side paddings and the gap between the type and the endpoint. */
+const SOCKET_TEXT_PADDING = 24;
+/** Hosts whose endpoints the box shows by port alone: any interface, or this machine's loopback (the tooltip has the whole endpoint). */
+const PORT_ONLY_HOSTS = new Set(['*', '0.0.0.0', '[::]', '::', '127.0.0.1', 'localhost', '[::1]']);
 
 /**
- * A bound socket's endpoint(s), short, for its box: "tcp://0.0.0.0:5555" and "tcp://*:5555" say
- * ":5555" (any interface), "tcp://127.0.0.1:5555" says "127.0.0.1:5555", ipc and inproc stay whole.
+ * A bound socket's endpoint(s), short, for its box's first line, right of its type and within the
+ * room the type leaves: "tcp://*:5555", "tcp://0.0.0.0:5555" and "tcp://127.0.0.1:5555" say
+ * ":5555", another host says "host:5555", ipc and inproc stay whole (truncated).
  */
-export function socketEndpointText(socket: Pick<SocketView, 'binds' | 'unknown'>): string {
+export function socketEndpointText(socket: SocketView): string {
   if (socket.unknown || socket.binds.length === 0) {
+    return '';
+  }
+  const room = Math.floor((SOCKET_WIDTH - SOCKET_TEXT_PADDING - socketTypeText(socket).length * TYPE_CHAR_PX) / ENDPOINT_CHAR_PX);
+  if (room < 5) {
     return '';
   }
   const short = socket.binds.map((endpoint) => {
@@ -43,9 +54,9 @@ export function socketEndpointText(socket: Pick<SocketView, 'binds' | 'unknown'>
     if (!tcp) {
       return endpoint;
     }
-    return ['*', '0.0.0.0', '[::]', '::'].includes(tcp[1]) ? `:${tcp[2]}` : `${tcp[1]}:${tcp[2]}`;
+    return PORT_ONLY_HOSTS.has(tcp[1]) ? `:${tcp[2]}` : `${tcp[1]}:${tcp[2]}`;
   });
-  return truncate(safeText(short.join(' '), ENDPOINT_CHARS * 4), ENDPOINT_CHARS);
+  return truncate(safeText(short.join(' '), room * 4), room);
 }
 
 function showsBadge(edge: EdgeView): boolean {

@@ -40,11 +40,15 @@ test('edge width grows with the log of msg/s, clamped, in half steps', () => {
 });
 
 test('a bound socket shows its endpoints short; connecting sockets and unknown peers show none', () => {
-  const socket = (binds: string[], unknown = false): SocketView => ({ id: 's', nodeId: 'n', type: 'ROUTER', options: { disconnectMsg: false }, binds, connects: [], closed: false, unknown });
+  const socket = (binds: string[], unknown = false, type: SocketView['type'] = 'ROUTER'): SocketView => ({ id: 's', nodeId: 'n', type, options: { disconnectMsg: false }, binds, connects: [], closed: false, unknown });
   assert.equal(socketEndpointText(socket(['tcp://0.0.0.0:5555'])), ':5555');
   assert.equal(socketEndpointText(socket(['tcp://*:5556'])), ':5556');
-  assert.equal(socketEndpointText(socket(['tcp://127.0.0.1:5557'])), '127.0.0.1:5557');
-  assert.equal(socketEndpointText(socket(['tcp://*:5555', 'ipc:///tmp/a'])), ':5555 ipc:///tm…');
+  assert.equal(socketEndpointText(socket(['tcp://127.0.0.1:5557'])), ':5557', 'loopback: the port tells the sockets apart');
+  assert.equal(socketEndpointText(socket(['tcp://10.1.2.3:5557'])), '10.1.2.3:5557');
+  assert.equal(socketEndpointText(socket(['tcp://*:5555', 'ipc:///tmp/a'])), ':5555 ipc://…', 'cut to the room the type leaves');
+  assert.equal(socketEndpointText(socket(['tcp://*:5555'], false, 'PUB')), ':5555');
+  assert.ok(socketEndpointText(socket(['tcp://host.example.org:5555'], false, 'PUB')).length > socketEndpointText(socket(['tcp://host.example.org:5555'])).length, 'a shorter type leaves more room');
+  assert.equal(socketEndpointText(socket(['tcp://*:5555'], false, 'SERVER')), '', 'no room beside "SERVER (draft)": the tooltip and details have it');
   assert.equal(socketEndpointText(socket([])), '');
   assert.equal(socketEndpointText(socket(['tcp://*:5555'], true)), '', 'an unknown peer says where it was seen in its name line');
 });
