@@ -178,7 +178,8 @@ export class CollectorControl implements vscode.Disposable {
         (local ? `Agents given port ${port} find it within a few seconds of losing their collector (they read the note it left for them); ` +
           'processes started from now on get the new endpoint.' : 'Agents must be given this endpoint.'));
       const message = `ZeroMQ Topology: port ${port} is taken, so the collector listens on ${endpoint}. ` +
-        (local ? `Instrumented processes that report to port ${port} move here once nothing answers there; if another app holds the port, ` +
+        (local ? `Instrumented processes that report to port ${port} move here once nothing answers there; if something still answers ` +
+          '(another app, or the extension host of a window that closed without saying so, kept by a remote server for a while), ' +
           'restart them with the new agent environment.' : 'Give instrumented processes the new agent environment.');
       void vscode.window.showWarningMessage(message, 'Copy Agent Environment', 'Show Output').then((choice) => {
         if (choice === 'Copy Agent Environment') void vscode.commands.executeCommand('zmqTopology.copyAgentEnv');

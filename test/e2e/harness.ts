@@ -183,6 +183,25 @@ export class Workbench {
     await this.openWorkbench(folder);
   }
 
+  /**
+   * The tab dies without a goodbye (as in a browser crash or a lost connection): the browser's
+   * renderer processes are killed, so the workbench never tells the server it is going and the server
+   * keeps the old extension host for its reconnection grace time. Then the workbench opens in a new tab.
+   */
+  async crashTabAndReopen(folder = this.workspace): Promise<void> {
+    const profile = path.join(this.server.runDir, 'chromium-profile');
+    const pids = fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e)).map(Number);
+    const browser = pids.find((pid) => { const c = commandLine(pid); return c.includes(profile) && !c.includes('--type='); });
+    if (browser === undefined) throw new Error(`no chromium browser process runs with ${profile}`);
+    const renderers = descendants(browser, pids).filter((pid) => commandLine(pid).includes('--type=renderer'));
+    const crashed = new Promise<void>((resolve) => this.currentPage.once('crash', () => resolve()));
+    for (const pid of renderers) process.kill(pid, 'SIGKILL');
+    await Promise.race([crashed, sleep(10000)]);
+    this.currentPage = await this.context.newPage();
+    this.watchErrors(this.currentPage);
+    await this.openWorkbench(folder);
+  }
+
   /** Starts code-server with the extension installed and a headless chromium; nothing is opened yet. */
   static async start(options: WorkbenchOptions): Promise<Workbench> {
     fs.mkdirSync(path.join(ROOT, '.cache', 'e2e'), { recursive: true });
@@ -691,6 +710,32 @@ export async function graphGroups(frame: Frame): Promise<string[]> {
 
 /** An edge's state from its class (state-connected → connected). */
 export const edgeState = (edge: GraphEdge): string => edge.classes.find((c) => c.startsWith('state-'))?.slice('state-'.length) ?? '';
+
+function commandLine(pid: number): string {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+  } catch {
+    return '';
+  }
+}
+
+/** Every process below `root` (children, their children, …) among `pids`. */
+function descendants(root: number, pids: number[]): number[] {
+  const parentOf = new Map<number, number>();
+  for (const pid of pids) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      parentOf.set(pid, Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const below = (pid: number): boolean => {
+    for (let p = parentOf.get(pid); p !== undefined && p > 1; p = parentOf.get(p)) if (p === root) return true;
+    return false;
+  };
+  return pids.filter(below);
+}
 
 /** Running and not a zombie (a zombie has exited; only its parent has not reaped it yet). */
 export function processRunning(pid: number): boolean {

@@ -275,3 +275,19 @@ test('(c) Start Demo while the demo runs: offered to show it; another demo on fr
   assert.equal(terminals.length, 2, `two demos run: ${JSON.stringify(terminals)}`);
   console.log(`[e2e] Start Demo twice: ${again.groups.length} processes in the graph, ${again.edges.length} edges, no unknown peers; ${path.relative(ROOT, extension)}`);
 });
+
+test('(d) a tab that dies without a goodbye: the new window says the collector moved and how to bring the processes over', { timeout: 120000 }, async () => {
+  const wb = opened();
+  firstDemo();
+  // The server keeps the old extension host (and its collector, holding the port and answering the
+  // agents) for its reconnection grace time: the new collector falls back after its retry and says so.
+  // The agents stay with the old host while it answers (docs/E2E.md, "Traps"): this is what the user is told.
+  const crashed = Date.now();
+  await phases.time('the tab crashes, a new one opens', () => wb.crashTabAndReopen());
+  const moved = /port \d+ is taken, so the collector listens on tcp:\/\/127\.0\.0\.1:\d+/;
+  const said = await phases.time('the new window says the collector moved', () => wb.notification(moved, 30000));
+  timings.push(`crashed tab: the new window said where its collector listens ${Date.now() - crashed} ms after the crash`);
+  console.log(`[e2e] ${timings[timings.length - 1]}: "${said}"`);
+  assert.match(said, /restart them with the new agent environment/, 'the fix is said');
+  assert.deepEqual((await wb.notificationButtons(moved)).sort(), ['Copy Agent Environment', 'Show Output']);
+});
