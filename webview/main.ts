@@ -5,9 +5,10 @@
  * exports what this one calls, so importing them does nothing.
  *
  * The modules: hostBridge (messages, saved state), graphApp (what is drawn when), svgRenderer and
- * canvasView (+ canvasRenderer) (the two renderers), simulation (group layout), zoomView (pan/zoom,
+ * canvasView (+ canvasRenderer) (the two renderers), simulation (group layout; the layered one by
+ * ELK: elkLayout builds and reads its graph, elkRunner runs it in a web worker), zoomView (pan/zoom,
  * level of detail), selection (+ details), tooltips, toolbar, timeline (+ comparisonList); graphModel,
- * graphState, drawQueue, itemText, layout, timelineModel and viewState are pure and tested in Node.
+ * graphState, drawQueue, itemText, layout, elkLayout, timelineModel and viewState are pure and tested in Node.
  */
 import { byId } from './dom';
 import { GraphApp } from './graphApp';
