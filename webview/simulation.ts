@@ -87,9 +87,11 @@ export class GroupSimulation {
       return 'unchanged';
     }
     this.structureKey = key;
-    // While ELK's last layout is on screen, a change keeps everyone in place until ELK answers again.
-    const keepPlaces = layout === 'layered' && this.routes.size > 0;
-    if (layout !== 'layered') {
+    // While ELK's last layout is on screen, a change keeps everyone in place until ELK answers again;
+    // a graph too big for ELK is laid out by the built-in layering as a whole.
+    const byElk = layout === 'layered' && visible.edges.length <= ELK_MAX_EDGES;
+    const keepPlaces = byElk && this.routes.size > 0;
+    if (!byElk) {
       this.routes.clear();
     }
 
@@ -139,7 +141,7 @@ export class GroupSimulation {
       this.applyLayered(known, slots, visible);
       return 'layered';
     }
-    return layout === 'layered' && visible.edges.length <= ELK_MAX_EDGES ? 'elk' : 'placed';
+    return byElk ? 'elk' : 'placed';
   }
 
   /** ELK's layered layout (for the structure it was asked for): bodies to their places, edges routed. */

@@ -12,8 +12,8 @@ import ELK from 'elkjs/lib/elk.bundled.js';
 import type { ElkExtendedEdge } from 'elkjs/lib/elk-api';
 import type { TopologySnapshot } from '../../src/shared/snapshot';
 import { buildScene } from '../../webview/canvasScene';
-import { buildElkGraph, labelSize, readElkLayout, type LayeredResult } from '../../webview/elkLayout';
-import { fillSlots, socketCenter, GROUP_WIDTH } from '../../webview/geometry';
+import { buildElkGraph, labelSize, readElkLayout, ELK_MAX_EDGES, type LayeredResult } from '../../webview/elkLayout';
+import { fillSlots, layeredCenters, socketCenter, GROUP_WIDTH } from '../../webview/geometry';
 import { NO_FILTERS, visibleGraph } from '../../webview/graphModel';
 import { createGraphState, indexVisible } from '../../webview/graphState';
 import { groupHeight, SOCKET_HEIGHT, SOCKET_WIDTH, type Box, type Point } from '../../webview/layout';
@@ -139,4 +139,20 @@ test('the same structure again is placed from ELK\'s earlier answer at once', as
   assert.deepEqual(new Map([...simulation.bodies].map(([id, b]) => [id, { x: b.x, y: b.y }])), before);
   simulation.place({ visible: state.visible, slots: state.slots, layout: 'force', saved: {} });
   assert.equal(simulation.routes.size, 0, 'the force layout has no routes');
+});
+
+test('a graph with more edges than ELK takes is laid out by the built-in layering as a whole, without stale routes', async () => {
+  const small = stateOf(recorded.snapshot);
+  const simulation = new GroupSimulation();
+  assert.equal(simulation.place({ visible: small.visible, slots: small.slots, layout: 'layered', saved: {} }), 'elk');
+  simulation.applyLayered(readElkLayout(await new ELK().layout(buildElkGraph(small.visible, small.slots))), small.slots, small.visible);
+  assert.ok(simulation.routes.size > 0);
+  const big = stateOf(brokerTiers(1100, 8, 1_000_000));
+  assert.ok(big.visible.edges.length > ELK_MAX_EDGES);
+  assert.equal(simulation.place({ visible: big.visible, slots: big.slots, layout: 'layered', saved: {} }), 'placed');
+  assert.equal(simulation.routes.size, 0);
+  const seeds = layeredCenters(big.visible);
+  for (const [id, body] of simulation.bodies) {
+    assert.deepEqual({ x: body.x, y: body.y }, seeds.get(id), `${id} where the built-in layering puts it`);
+  }
 });
