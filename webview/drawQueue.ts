@@ -3,7 +3,7 @@
  * items' elements change) or needs a full render. Pure (tested in Node).
  */
 import type { EdgeView, SocketView, TopologyDiff } from '../src/shared/snapshot';
-import { labelSize } from './elkLayout';
+import { ELK_MAX_EDGES, labelSize } from './elkLayout';
 import type { Filters, GroupView } from './graphModel';
 import type { GraphState } from './graphState';
 import { layoutOf } from './viewState';
@@ -67,7 +67,8 @@ export function planPatch(pending: PendingDraw, state: GraphState): Patch | null
   const { model, visible, index } = state;
   const filters = state.view.filters;
   const socketFiltering = filters.text.trim() !== '' || filters.socketType !== '';
-  const layered = layoutOf(state.view, model) === 'layered';
+  // Label rooms matter only where ELK lays the graph out.
+  const layered = layoutOf(state.view, model) === 'layered' && visible.edges.length <= ELK_MAX_EDGES;
   const edges: EdgeView[] = [];
   for (const id of pending.edges) {
     const item = model.edges.get(id)?.item;

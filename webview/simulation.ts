@@ -77,8 +77,9 @@ export class GroupSimulation {
    */
   place({ visible, slots, layout, saved }: PlacementInput): 'unchanged' | 'run' | 'placed' | 'elk' | 'layered' {
     const links = groupLinks(visible.edges, slots);
-    // The layered layout also depends on which socket each edge joins and on its label's room.
-    const layered = layout === 'layered' ? visible.edges.map((e) => {
+    const byElk = layout === 'layered' && visible.edges.length <= ELK_MAX_EDGES;
+    // ELK's layout also depends on which socket each edge joins and on its label's room.
+    const layered = byElk ? visible.edges.map((e) => {
       const room = labelSize(e);
       return `${e.from}>${e.to}:${room.width}x${room.height}`;
     }).join('|') : '';
@@ -89,7 +90,6 @@ export class GroupSimulation {
     this.structureKey = key;
     // While ELK's last layout is on screen, a change keeps everyone in place until ELK answers again;
     // a graph too big for ELK is laid out by the built-in layering as a whole.
-    const byElk = layout === 'layered' && visible.edges.length <= ELK_MAX_EDGES;
     const keepPlaces = byElk && this.routes.size > 0;
     if (!byElk) {
       this.routes.clear();
