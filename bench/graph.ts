@@ -23,7 +23,7 @@ type Renderer = 'auto' | 'svg';
 const sizesIndex = process.argv.indexOf('--sizes');
 const onlySizes = sizesIndex >= 0 ? (process.argv[sizesIndex + 1] ?? '').split(',').map(Number).filter((n) => n > 0) : null;
 const settings = quick
-  ? { sizes: [100, 1000], runs: 1, settleLimitMs: 20_000, phaseMs: 1500, svgAlso: [] as number[] }
+  ? { sizes: [100, 1000], runs: 1, settleLimitMs: 5000, phaseMs: 1500, svgAlso: [] as number[] }
   : { sizes: [100, 500, 1000, 2000], runs: 3, settleLimitMs: 30_000, phaseMs: 4000, svgAlso: [1000] };
 if (onlySizes) {
   settings.sizes = onlySizes;
