@@ -5,9 +5,11 @@
 import type { CanvasEdge, CanvasGroup, CanvasScene, CanvasSocket } from './canvasRenderer';
 import { edgeCurve, labelAnchor, GROUP_WIDTH, socketCenter, type Bodies, type Routes } from './geometry';
 import type { GraphState } from './graphState';
+import type { Neighbourhood } from './neighbourhood';
 import { badgeText, groupTitle, isRelated, socketEndpointText, socketNameText, socketTypeText, trafficWidth } from './itemText';
 
-export function buildScene(state: GraphState, bodies: Bodies, routes: Routes = new Map()): CanvasScene {
+/** `lit`: the hovered neighbourhood (highlight.ts), whose edges are drawn as related. */
+export function buildScene(state: GraphState, bodies: Bodies, routes: Routes = new Map(), lit: Neighbourhood | null = null): CanvasScene {
   const { visible, slots } = state;
   const id = state.view.selection;
   const groups: CanvasGroup[] = [];
@@ -36,7 +38,7 @@ export function buildScene(state: GraphState, bodies: Bodies, routes: Routes = n
     if (curve) {
       edges.push({
         id: edge.id, state: edge.state, curve, exited: edge.exited === true, retryStorm: edge.retryStorm, selected: edge.id === id,
-        related: isRelated(edge, id), badge: badgeText(edge), label: labelAnchor(curve, routes.get(edge.id)), traffic: trafficWidth(edge),
+        related: isRelated(edge, id) || lit?.edges.has(edge.id) === true, badge: badgeText(edge), label: labelAnchor(curve, routes.get(edge.id)), traffic: trafficWidth(edge),
       });
     }
   }

@@ -12,6 +12,7 @@ import { collectorNow } from './graphState';
 import { ageLabel } from './itemText';
 import type { Bodies, Routes } from './geometry';
 import type { DragHandlers } from './svgRenderer';
+import type { Highlight } from './highlight';
 import { tooltipLines, type Tooltip } from './tooltips';
 import { EDGE_LABEL_MIN_ZOOM, LABEL_MIN_ZOOM, type ZoomView } from './zoomView';
 
@@ -26,6 +27,8 @@ export interface CanvasViewParts {
   zoom: () => ZoomView;
   tooltip: Tooltip;
   drag: DragHandlers;
+  /** The hover highlight: a process or socket under the pointer lights its neighbourhood. */
+  highlight: Highlight;
 }
 
 export class CanvasView {
@@ -77,7 +80,7 @@ export class CanvasView {
     const zoom = this.parts.zoom();
     const t = zoom.current();
     const [x, y] = t.invert(pointer(event, this.parts.svg.node()));
-    this.scene ??= buildScene(this.parts.state, this.parts.bodies, this.parts.routes);
+    this.scene ??= buildScene(this.parts.state, this.parts.bodies, this.parts.routes, this.parts.highlight.neighbourhood);
     return hitTest(this.scene, { x, y }, 5 / t.k, zoom.still() && t.k >= EDGE_LABEL_MIN_ZOOM);
   }
 
@@ -100,7 +103,7 @@ export class CanvasView {
     if (!state.canvasMode) {
       return;
     }
-    this.scene ??= buildScene(state, this.parts.bodies, this.parts.routes);
+    this.scene ??= buildScene(state, this.parts.bodies, this.parts.routes, this.parts.highlight.neighbourhood);
     const zoom = this.parts.zoom();
     const t = zoom.current();
     // As the SVG's level of detail: no text while a big graph moves or when it would be unreadable.
@@ -119,6 +122,7 @@ export class CanvasView {
       return;
     }
     const hit = this.hitAt(event);
+    this.parts.highlight.show(hit?.kind === 'group' || hit?.kind === 'socket' ? hit.id : null);
     const element = this.parts.svg.node() as SVGSVGElement;
     // CSSOM writes are allowed by the CSP (only style attributes/elements are not).
     element.style.cursor = hit === null ? '' : hit.kind === 'group' ? 'move' : 'pointer';

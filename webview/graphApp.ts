@@ -11,6 +11,7 @@ import { PendingDraw, planPatch } from './drawQueue';
 import { kindOf, visibleGraph, type Filters } from './graphModel';
 import { collectorNow, indexVisible, replaceVisible, type GraphState } from './graphState';
 import type { HostBridge } from './hostBridge';
+import { Highlight } from './highlight';
 import { SelectionController } from './selection';
 import { buildElkGraph, readElkLayout } from './elkLayout';
 import { ElkRunner } from './elkRunner';
@@ -41,6 +42,7 @@ export interface GraphPage {
 export class GraphApp implements ToolbarActions {
   readonly toolbar: Toolbar;
   readonly selection: SelectionController;
+  readonly highlight: Highlight;
   private readonly svg: SvgRenderer;
   private readonly zoom: ZoomView;
   private readonly canvas: CanvasView;
@@ -79,9 +81,10 @@ export class GraphApp implements ToolbarActions {
       this.svg.markSelection(id);
       this.canvas.request(true);
     });
+    this.highlight = new Highlight(page.svg, state, { select, canvasChanged: () => this.canvas.request(true) });
     this.canvas = new CanvasView({
       canvas: page.canvas, svg: this.svg.svg, viewport: this.svg.viewport.node() as SVGGElement, state, bodies: this.simulation.bodies, routes: this.simulation.routes,
-      zoom: () => this.zoom, tooltip, drag,
+      zoom: () => this.zoom, tooltip, drag, highlight: this.highlight,
     });
     this.zoom = new ZoomView(this.svg.svg, this.svg.viewport, state, {
       grabsBox: (event) => this.canvas.dragSubjectAt(event) !== null,
@@ -295,6 +298,7 @@ export class GraphApp implements ToolbarActions {
     this.positionAll();
     this.tickAges(true);
     this.selection.refresh();
+    this.highlight.refresh();
     this.toolbar.refresh();
   }
 

@@ -1,0 +1,139 @@
+/**
+ * Graph interactions in the real webview (real bundle, real CSP, headless Chromium): the
+ * neighbourhood highlight on hover and keyboard focus, and find-and-centre.
+ * Only acquireVsCodeApi is a shim (see webviewPage.ts).
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { TopologySnapshot } from '../../src/shared/snapshot';
+import type { HostMessage, WebviewMessage } from '../../src/shared/messages';
+import { CHROMIUM_ARGS, ensureBundle, ROOT, startWebviewServer, type WebviewServer } from './webviewPage';
+
+const recorded = JSON.parse(fs.readFileSync(path.join(ROOT, 'test', 'fixtures', 'webview', 'snapshot.json'), 'utf8')) as { snapshot: TopologySnapshot };
+const BROKER = 'devbox:4100:a1';
+const WORKER_1 = 'devbox:4201:w1';
+const WORKER_1_EDGE = 'devbox:4201:w1/1->devbox:4100:a1/2#776f726b65722d31';
+
+let browser: Browser;
+let server: WebviewServer;
+let context: BrowserContext;
+let page: Page;
+const problems: string[] = [];
+
+async function post(message: HostMessage): Promise<void> {
+  await page.evaluate((m) => window.postMessage(m, '*'), message);
+}
+
+async function postedOf(type: WebviewMessage['type']): Promise<WebviewMessage[]> {
+  const all = await page.evaluate(() => (window as unknown as { __posted: WebviewMessage[] }).__posted);
+  return all.filter((m) => m.type === type);
+}
+
+/** Opacity as seen of every drawn group, socket, edge and edge label (its own times its ancestors'), by kind and id. */
+async function opacities(): Promise<Record<string, number>> {
+  return page.evaluate(() => {
+    const result: Record<string, number> = {};
+    for (const element of document.querySelectorAll('#graph g.group, #graph g.socket, #graph g.edge, #graph g.edge-label')) {
+      const kind = element.getAttribute('class')?.split(' ')[0] ?? '';
+      let opacity = 1;
+      for (let at: Element | null = element; at !== null && at.id !== 'graph'; at = at.parentElement) {
+        opacity *= Number(getComputedStyle(at).opacity);
+      }
+      result[`${kind} ${element.getAttribute('data-id') ?? ''}`] = opacity;
+    }
+    return result;
+  });
+}
+
+/** The keys of `opacities()` not dimmed (an exited process is at 0.5 by its own state, dimmed at 0.1). */
+function lit(all: Record<string, number>): string[] {
+  return Object.entries(all).filter(([, opacity]) => opacity > 0.4).map(([key]) => key).sort();
+}
+
+before(async () => {
+  ensureBundle();
+  server = await startWebviewServer();
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  page = await context.newPage();
+  page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error') {
+      problems.push(`console: ${message.text()}`);
+    }
+  });
+  await page.goto(`${server.url}?theme=dark`);
+  await page.waitForFunction(() => (window as unknown as { __posted: { type: string }[] }).__posted.some((m) => m.type === 'ready'));
+  await post({ type: 'snapshot', snapshot: recorded.snapshot });
+  await page.waitForFunction((n) => document.querySelectorAll('#graph g.edge').length === n, recorded.snapshot.edges.length);
+  await page.waitForFunction(() => document.querySelector('#graph')?.getAttribute('data-layout') === 'settled', undefined, { timeout: 20_000 });
+});
+
+after(async () => {
+  await context?.close();
+  await browser?.close();
+  await server?.close();
+  assert.deepEqual(problems, [], 'no page errors');
+});
+
+describe('neighbourhood highlight', () => {
+  test('hovering a process lights its sockets, edges and peers and dims the rest; leaving restores all', async () => {
+    const before = await opacities();
+    assert.ok(Object.keys(before).length > 20, 'items are drawn');
+    const everything = lit(before);
+
+    await page.hover(`#graph g.group[data-id="${WORKER_1}"] text.group-label`);
+    assert.equal(await page.getAttribute('#graph', 'class').then((c) => c?.includes('hood-active')), true);
+    assert.deepEqual(lit(await opacities()), [
+      `edge ${WORKER_1_EDGE}`, `edge-label ${WORKER_1_EDGE}`,
+      `group ${BROKER}`, `group ${WORKER_1}`,
+      `socket ${BROKER}/2`, `socket ${WORKER_1}/1`,
+    ], "worker-1, its DEALER, its edge and the broker's backend stay; the broker's frontend and PUB and all the others dim");
+    const border = await page.evaluate((id) => getComputedStyle(document.querySelector(`#graph g.socket[data-id="${id}"] .socket-box`) as Element).stroke, `${BROKER}/2`);
+    assert.equal(border, 'rgb(0, 127, 212)', 'the lit peer socket is outlined in --vscode-focusBorder');
+
+    await page.mouse.move(2, 790); // the empty corner of the graph: nothing hovered
+    assert.deepEqual(lit(await opacities()), everything);
+  });
+
+  test('a diff patching a lit edge keeps it lit (the renderer rewrites its class attribute)', async () => {
+    await page.hover(`#graph g.group[data-id="${WORKER_1}"] text.group-label`);
+    const edge = recorded.snapshot.edges.find((e) => e.id === WORKER_1_EDGE);
+    assert.ok(edge);
+    await post({ type: 'diff', diff: { takenAt: recorded.snapshot.takenAt + 500, edges: [{ ...edge, state: 'late' }] } });
+    await page.waitForFunction((id) => document.querySelector(`#graph g.edge[data-id="${id}"]`)?.classList.contains('state-late'), WORKER_1_EDGE);
+    const after = await opacities();
+    assert.equal(after[`edge ${WORKER_1_EDGE}`], 1, 'still lit after the patch');
+    assert.ok(after[`edge devbox:4301:c1/1->devbox:4100:a1/1#3c696d67207372633d78206f6e6572726f723d616c6572742831293e`] < 0.4, 'the others still dim');
+    await post({ type: 'diff', diff: { takenAt: recorded.snapshot.takenAt + 600, edges: [edge] } });
+    await page.mouse.move(2, 790);
+  });
+
+  test('focusing a process with the keyboard lights its neighbourhood; Enter selects it', async () => {
+    await page.focus('#filter-text');
+    // Tab from the toolbar goes through its controls into the graph's processes.
+    let focused = '';
+    for (let i = 0; i < 30 && !focused.startsWith('group '); i++) {
+      await page.keyboard.press('Tab');
+      focused = await page.evaluate(() => {
+        const active = document.activeElement;
+        return active?.matches('#graph g.group') ? `group ${active.getAttribute('data-id') ?? ''}` : active?.id ?? '';
+      });
+    }
+    assert.match(focused, /^group /, 'a process box takes the keyboard focus');
+    const id = focused.slice('group '.length);
+    assert.equal(await page.getAttribute('#graph', 'class').then((c) => c?.includes('hood-active') ?? false), true, 'focus lights a neighbourhood');
+    assert.ok(lit(await opacities()).includes(`group ${id}`), 'the focused process is lit');
+
+    await page.focus(`#graph g.group[data-id="${WORKER_1}"]`);
+    assert.deepEqual(lit(await opacities()).filter((k) => k.startsWith('group ')), [`group ${BROKER}`, `group ${WORKER_1}`]);
+    await page.keyboard.press('Enter');
+    await page.waitForFunction((wid) => document.querySelector(`#graph g.group[data-id="${wid}"]`)?.classList.contains('selected'), WORKER_1);
+    assert.deepEqual((await postedOf('selected')).at(-1), { type: 'selected', id: WORKER_1 });
+    await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+    assert.equal(await page.getAttribute('#graph', 'class').then((c) => c?.includes('hood-active') ?? false), false, 'blur ends the highlight');
+  });
+});
