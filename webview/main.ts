@@ -7,12 +7,14 @@
  * The modules: hostBridge (messages, saved state), graphApp (what is drawn when), svgRenderer and
  * canvasView (+ canvasRenderer) (the two renderers), simulation (group layout; the layered one by
  * ELK: elkLayout builds and reads its graph, elkRunner runs it in a web worker), zoomView (pan/zoom,
- * level of detail), selection (+ details), tooltips, toolbar, timeline (+ comparisonList); graphModel,
- * graphState, drawQueue, itemText, layout, elkLayout, timelineModel and viewState are pure and tested in Node.
+ * level of detail), selection (+ details), tooltips, toolbar, timeline (+ comparisonList), highlight
+ * (hover/focus neighbourhood) and findBox (the find box); graphModel, graphState, drawQueue, itemText,
+ * layout, elkLayout, timelineModel, viewState, neighbourhood and find are pure and tested in Node.
  */
 import { byId } from './dom';
 import { GraphApp } from './graphApp';
 import { createGraphState } from './graphState';
+import { FindBox } from './findBox';
 import { HostBridge, type VsCodeApi } from './hostBridge';
 import { TimelineBar } from './timeline';
 import { parseViewState } from './viewState';
@@ -54,6 +56,10 @@ function main(): void {
   }, bridge, new URLSearchParams(location.search).get('renderer'));
 
   app.toolbar.bind(app);
+  new FindBox(byId('toolbar', HTMLDivElement), byId('status', HTMLSpanElement), {
+    model: () => state.model,
+    reveal: (id) => app.revealSoon(id, false),
+  }).listen(document);
   // The timeline bar goes under the graph; hidden until the host sends a timeline (timeline.ts).
   const timelineRoot = document.createElement('section');
   timelineRoot.id = 'timeline';

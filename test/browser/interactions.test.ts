@@ -137,3 +137,69 @@ describe('neighbourhood highlight', () => {
     assert.equal(await page.getAttribute('#graph', 'class').then((c) => c?.includes('hood-active') ?? false), false, 'blur ends the highlight');
   });
 });
+
+describe('find', () => {
+  /** Distance (px) from the drawn item's box centre to the graph's centre. */
+  async function offCentre(selector: string): Promise<{ dx: number; dy: number } | null> {
+    return page.evaluate((s) => {
+      const box = document.querySelector(s)?.getBoundingClientRect();
+      const svg = document.querySelector('#graph')?.getBoundingClientRect();
+      return box && svg ? { dx: box.x + box.width / 2 - (svg.x + svg.width / 2), dy: box.y + box.height / 2 - (svg.y + svg.height / 2) } : null;
+    }, selector);
+  }
+
+  test('Ctrl+F opens the box; Enter centres and selects each match in turn and says n of m; Escape closes', async () => {
+    assert.equal(await page.isVisible('#find-text'), false, 'closed at first');
+    await page.mouse.click(2, 790); // the graph has the focus
+    await page.keyboard.press('Control+f');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'find-text');
+    await page.keyboard.type('worker-2');
+    assert.equal(await page.textContent('#find .find-count'), '2 matches');
+
+    await page.keyboard.press('Enter');
+    assert.equal(await page.textContent('#find .find-count'), '1 of 2');
+    const w2 = 'devbox:4202:w2';
+    await page.waitForFunction((id) => document.querySelector(`#graph g.group[data-id="${id}"]`)?.classList.contains('selected'), w2);
+    assert.deepEqual((await postedOf('selected')).at(-1), { type: 'selected', id: w2 });
+    const centre = await offCentre(`#graph g.group[data-id="${w2}"] rect.group-box`);
+    assert.ok(centre && Math.abs(centre.dx) < 4 && Math.abs(centre.dy) < 4, `the process is centred: ${JSON.stringify(centre)}`);
+    await page.locator('#details h2').first().waitFor();
+    assert.match(await page.textContent('#details') ?? '', /worker-2/);
+
+    await page.keyboard.press('Enter');
+    assert.equal(await page.textContent('#find .find-count'), '2 of 2');
+    assert.deepEqual((await postedOf('selected')).at(-1), { type: 'selected', id: `${w2}/1` }, 'then its socket');
+    const socketCentre = await offCentre(`#graph g.socket[data-id="${w2}/1"] rect.socket-box`);
+    assert.ok(socketCentre && Math.abs(socketCentre.dx) < 4 && Math.abs(socketCentre.dy) < 4, `the socket is centred: ${JSON.stringify(socketCentre)}`);
+    await page.keyboard.press('Enter');
+    assert.equal(await page.textContent('#find .find-count'), '1 of 2', 'wraps');
+    await page.keyboard.press('Shift+Enter');
+    assert.equal(await page.textContent('#find .find-count'), '2 of 2', 'Shift+Enter goes back');
+
+    await page.fill('#find-text', 'nothing like it');
+    assert.equal(await page.textContent('#find .find-count'), 'no match');
+    await page.keyboard.press('Escape');
+    assert.equal(await page.isVisible('#find-text'), false, 'Escape closes the box');
+    assert.equal(await page.evaluate(() => document.querySelector('#graph g.socket.selected')?.getAttribute('data-id')), `${w2}/1`, "the box's Escape leaves the selection alone");
+  });
+
+  test('find reaches what the filter hides (the filter is dropped, as for a reveal), by endpoint and routing id', async () => {
+    await page.fill('#filter-text', 'client');
+    await page.waitForFunction(() => !document.querySelector('#graph g.group[data-id="devbox:4400:m1"]'));
+    await page.click('#find-toggle');
+    await page.fill('#find-text', ':5557');
+    assert.equal(await page.textContent('#find .find-count'), '2 matches', "the PUB's bound endpoint and the SUB's connected one");
+    await page.press('#find-text', 'Enter');
+    await page.waitForFunction(() => document.querySelector('#graph g.socket[data-id="devbox:4100:a1/3"]')?.classList.contains('selected'));
+    assert.equal(await page.inputValue('#filter-text'), '', 'the filter that hid the match is dropped');
+    const centre = await offCentre('#graph g.socket[data-id="devbox:4100:a1/3"] rect.socket-box');
+    assert.ok(centre && Math.abs(centre.dx) < 4 && Math.abs(centre.dy) < 4, `centred: ${JSON.stringify(centre)}`);
+
+    await page.fill('#find-text', 'ghost');
+    await page.press('#find-text', 'Enter');
+    assert.equal(await page.textContent('#find .find-count'), '1 of 2');
+    assert.deepEqual((await postedOf('selected')).at(-1), { type: 'selected', id: '?peer:devbox:4100:a1/2:67686f73742d37' }, 'the unknown peer (named for its routing id)');
+    await page.click('#find-toggle');
+    assert.equal(await page.isVisible('#find-text'), false, 'the button closes it too');
+  });
+});
