@@ -753,6 +753,8 @@ export function processRunning(pid: number): boolean {
  */
 export function processesIn(dir: string): Array<{ pid: number; command: string }> {
   const found: Array<{ pid: number; command: string }> = [];
+  // /proc shows a process's cwd resolved: compare with the folder resolved too (a checkout may reach it through a symlink).
+  dir = fs.realpathSync(dir);
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
     try {
