@@ -18,7 +18,7 @@ export function buildScene(state: GraphState, bodies: Bodies, routes: Routes = n
     if (body) {
       groups.push({
         id: group.id, x: body.x - GROUP_WIDTH / 2, y: body.y - body.height / 2, width: GROUP_WIDTH, height: body.height, title: groupTitle(state.model, group),
-        exited: group.node?.state === 'exited', stale: group.node?.state === 'stale', unknown: group.node === undefined || group.node.unknown === true, selected: group.id === id,
+        exited: group.node?.state === 'exited', stale: group.node?.state === 'stale', unknown: group.alike === undefined && (group.node === undefined || group.node.unknown === true), selected: group.id === id,
       });
     }
   }

@@ -8,10 +8,11 @@ import type { HostMessage } from '../src/shared/messages';
 import type { TopologyDiff } from '../src/shared/snapshot';
 import { CanvasView } from './canvasView';
 import { PendingDraw, planPatch } from './drawQueue';
-import { kindOf, visibleGraph, type Filters } from './graphModel';
+import { kindOf, visibleGraph, type Filters, type GroupView } from './graphModel';
 import { collectorNow, indexVisible, replaceVisible, type GraphState } from './graphState';
 import type { HostBridge } from './hostBridge';
 import { Highlight } from './highlight';
+import { DEFAULT_GROUP_THRESHOLD, groupAlike } from './grouping';
 import { SelectionController } from './selection';
 import { buildElkGraph, readElkLayout } from './elkLayout';
 import { ElkRunner } from './elkRunner';
@@ -54,6 +55,12 @@ export class GraphApp implements ToolbarActions {
   private svgForExport = false;
   /** An item to reveal once the next snapshot is drawn (the timeline sought to where it exists), until a deadline. */
   private pendingReveal: { id: string; until: number } | null = null;
+  /** Above this many alike peers on one bound socket, they are drawn as one group (grouping.ts; 0: never). */
+  private groupThreshold = DEFAULT_GROUP_THRESHOLD;
+  /** Groups of alike peers the user expanded. */
+  private readonly expanded = new Set<string>();
+  /** An item a reveal centred while the layered layout it caused was still running: centred again once that layout lands. */
+  private centreAfterLayout: { id: string; structure: string } | null = null;
 
   /** `pinnedRenderer`: 'svg' or 'canvas' pins the renderer (the benchmark compares both), else chosen by size. */
   constructor(private readonly state: GraphState, private readonly page: GraphPage, private readonly bridge: HostBridge, private readonly pinnedRenderer: string | null) {
@@ -75,7 +82,12 @@ export class GraphApp implements ToolbarActions {
         bridge.saveState();
       },
     };
-    const select = (id: string | null): void => this.selection.select(id);
+    // A click on a group of alike peers (its box, socket or edge) expands it rather than selecting it.
+    const select = (id: string | null): void => {
+      if (id === null || !this.expandAlike((g) => id === g.id || id.startsWith(`${g.id}/`) || id.startsWith(`${g.id}->`))) {
+        this.selection.select(id);
+      }
+    };
     this.svg = new SvgRenderer(page.svg, state, { select, tooltip, drag, now: () => collectorNow(state) });
     this.selection = new SelectionController(state, page.details, bridge, (id) => {
       this.svg.markSelection(id);
@@ -200,6 +212,25 @@ export class GraphApp implements ToolbarActions {
     return kindOf(this.state.model, id) !== undefined;
   }
 
+  /** The host's zmqTopology.graph.groupThreshold. */
+  setGroupThreshold(threshold: number): void {
+    if (threshold !== this.groupThreshold) {
+      this.groupThreshold = threshold;
+      this.render();
+    }
+  }
+
+  /** Expands the drawn group of alike peers `which` picks, if any; true if one was. */
+  private expandAlike(which: (group: GroupView) => boolean): boolean {
+    const group = this.state.visible.groups.find((g) => g.alike !== undefined && which(g));
+    if (group === undefined) {
+      return false;
+    }
+    this.expanded.add(group.id);
+    this.render();
+    return true;
+  }
+
   // ---- toolbar actions ---------------------------------------------------------------------------
 
   filtersChanged(filters: Filters): void {
@@ -282,7 +313,7 @@ export class GraphApp implements ToolbarActions {
   render(): void {
     const state = this.state;
     this.pending.clear();
-    const visible = state.visible = visibleGraph(state.model, state.view.filters);
+    const visible = state.visible = groupAlike(visibleGraph(state.model, state.view.filters), this.groupThreshold, this.expanded);
     const pinned = this.pinnedRenderer;
     state.canvasMode = !this.svgForExport && (pinned === 'canvas' || (pinned !== 'svg' && visible.sockets.length >= CANVAS_MIN_SOCKETS));
     fillSlots(state.slots, visible.groups);
@@ -383,6 +414,10 @@ export class GraphApp implements ToolbarActions {
         if (!state.userMovedView) {
           this.fitView();
         }
+        if (this.centreAfterLayout?.structure === structure) {
+          this.centreOn(this.centreAfterLayout.id);
+          this.centreAfterLayout = null;
+        }
         this.bridge.saveState();
       }
       page.svg.dataset.layout = 'settled';
@@ -427,14 +462,27 @@ export class GraphApp implements ToolbarActions {
       this.toolbar.setStatus('That item is not in the topology (any more).');
       return;
     }
+    // An item inside a group of alike peers is shown by expanding the group (an edge by its connecting side).
+    const edgeFrom = model.edges.get(id)?.item.from;
+    const process = model.nodes.has(id) ? id : model.sockets.get(edgeFrom ?? id)?.item.nodeId;
+    let rendered = this.expandAlike((g) => process !== undefined && g.alike?.members.includes(process) === true);
     const shown = this.state.visible.edges.some((e) => e.id === id) || slots.has(id) || bodies.has(id);
     if (!shown) {
       // Revealing something the filters hide: drop the filters rather than pretend it is not there.
       view.filters = { text: '', socketType: '', state: '', hideDisconnected: false };
       this.toolbar.sync();
       this.render();
+      rendered = true;
     }
+    this.centreAfterLayout = rendered && this.page.svg.dataset.layout === 'running' ? { id, structure: this.simulation.structure } : null;
     this.selection.select(id);
+    this.centreOn(id);
+  }
+
+  /** Centres the view on an item as drawn now (an edge on its label). */
+  private centreOn(id: string): void {
+    const { slots } = this.state;
+    const bodies = this.simulation.bodies;
     const edge = this.state.visible.edges.find((e) => e.id === id);
     const routes = this.simulation.routes;
     const curve = edge ? edgeCurve(slots, bodies, edge, routes) : undefined;

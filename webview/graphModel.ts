@@ -88,6 +88,8 @@ export interface GroupView {
   id: string;
   node: NodeView | undefined;
   socketIds: string[];
+  /** A group of alike peers drawn as one box (grouping.ts): its title and the processes it stands for. */
+  alike?: { title: string; members: readonly string[] };
 }
 
 export interface VisibleGraph {

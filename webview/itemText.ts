@@ -10,6 +10,9 @@ import { edgeAgesAt, type GraphModel, type GroupView } from './graphModel';
 import { SOCKET_WIDTH } from './layout';
 
 export function groupTitle(model: GraphModel, group: GroupView): string {
+  if (group.alike) {
+    return group.alike.title;
+  }
   if (!group.node) {
     const socket = model.sockets.get(group.socketIds[0] ?? '')?.item;
     return socket?.unknown ? 'unknown peer' : truncate(safeText(group.id), LABEL_CHARS);
@@ -134,6 +137,9 @@ export function trafficWidth(edge: Pick<EdgeView, 'rates'>): number {
 
 export function groupTooltip(model: GraphModel, group: GroupView): string[] {
   const node = group.node;
+  if (group.alike) {
+    return [group.alike.title, `${group.alike.members.length} processes of one name and socket type, connected to one socket (the line: their worst state, their msg/s summed)`, 'Click to show them one by one.'];
+  }
   if (!node || node.unknown) {
     return [groupTitle(model, group), 'No process has claimed these sockets.'];
   }

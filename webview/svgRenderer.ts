@@ -249,7 +249,8 @@ export class SvgRenderer {
     classes.toggle('exited', group.node?.state === 'exited');
     classes.toggle('stale', group.node?.state === 'stale');
     classes.toggle('probe', group.node?.probe === true);
-    classes.toggle('unknown-group', group.node === undefined || group.node.unknown === true);
+    classes.toggle('unknown-group', group.alike === undefined && (group.node === undefined || group.node.unknown === true));
+    classes.toggle('alike-group', group.alike !== undefined);
     setAttr(element.querySelector('rect.group-box') as Element, 'height', String(groupHeight(group.socketIds.length)));
     setText(element.querySelector('text.group-label'), groupTitle(this.state.model, group));
   }

@@ -11,6 +11,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import type { TopologySnapshot } from '../../src/shared/snapshot';
 import type { HostMessage, WebviewMessage } from '../../src/shared/messages';
 import { CHROMIUM_ARGS, ensureBundle, ROOT, startWebviewServer, type WebviewServer } from './webviewPage';
+import { alikePeers } from './topologies';
 
 const recorded = JSON.parse(fs.readFileSync(path.join(ROOT, 'test', 'fixtures', 'webview', 'snapshot.json'), 'utf8')) as { snapshot: TopologySnapshot };
 const BROKER = 'devbox:4100:a1';
@@ -51,6 +52,15 @@ async function opacities(): Promise<Record<string, number>> {
 /** The keys of `opacities()` not dimmed (an exited process is at 0.5 by its own state, dimmed at 0.1). */
 function lit(all: Record<string, number>): string[] {
   return Object.entries(all).filter(([, opacity]) => opacity > 0.4).map(([key]) => key).sort();
+}
+
+/** Distance (px) from the drawn item's box centre to the graph's centre. */
+async function offCentre(selector: string): Promise<{ dx: number; dy: number } | null> {
+  return page.evaluate((s) => {
+    const box = document.querySelector(s)?.getBoundingClientRect();
+    const svg = document.querySelector('#graph')?.getBoundingClientRect();
+    return box && svg ? { dx: box.x + box.width / 2 - (svg.x + svg.width / 2), dy: box.y + box.height / 2 - (svg.y + svg.height / 2) } : null;
+  }, selector);
 }
 
 before(async () => {
@@ -139,15 +149,6 @@ describe('neighbourhood highlight', () => {
 });
 
 describe('find', () => {
-  /** Distance (px) from the drawn item's box centre to the graph's centre. */
-  async function offCentre(selector: string): Promise<{ dx: number; dy: number } | null> {
-    return page.evaluate((s) => {
-      const box = document.querySelector(s)?.getBoundingClientRect();
-      const svg = document.querySelector('#graph')?.getBoundingClientRect();
-      return box && svg ? { dx: box.x + box.width / 2 - (svg.x + svg.width / 2), dy: box.y + box.height / 2 - (svg.y + svg.height / 2) } : null;
-    }, selector);
-  }
-
   test('Ctrl+F opens the box; Enter centres and selects each match in turn and says n of m; Escape closes', async () => {
     assert.equal(await page.isVisible('#find-text'), false, 'closed at first');
     await page.mouse.click(2, 790); // the graph has the focus
@@ -201,5 +202,45 @@ describe('find', () => {
     assert.deepEqual((await postedOf('selected')).at(-1), { type: 'selected', id: '?peer:devbox:4100:a1/2:67686f73742d37' }, 'the unknown peer (named for its routing id)');
     await page.click('#find-toggle');
     assert.equal(await page.isVisible('#find-text'), false, 'the button closes it too');
+  });
+});
+
+describe('groups of alike peers', () => {
+  const groupIds = (): Promise<string[]> => page.evaluate(() => [...document.querySelectorAll('#graph g.group')].map((g) => g.getAttribute('data-id') ?? '').sort());
+
+  async function show(snapshot: TopologySnapshot, groups: number): Promise<void> {
+    await post({ type: 'snapshot', snapshot: { ...snapshot, takenAt: Date.now() } });
+    await page.waitForFunction((n) => document.querySelectorAll('#graph g.group').length === n, groups);
+  }
+
+  test('25 workers on one ROUTER are one box "worker ×25" with one edge in their worst state; a click expands it', async () => {
+    await show(alikePeers(25, 3, (n) => (n === 7 ? 'late' : 'connected')), 1 + 1 + 3);
+    const alike = (await groupIds()).find((id) => id.startsWith('alike:')) ?? '';
+    assert.ok(alike, 'a group of alike peers is drawn');
+    const box = page.locator(`#graph g.group[data-id="${alike}"]`);
+    assert.equal(await box.locator('text.group-label').textContent(), 'worker ×25');
+    assert.equal(await box.getAttribute('class').then((c) => c?.includes('alike-group')), true);
+    const edges = await page.evaluate(() => [...document.querySelectorAll('#graph g.edge')].map((g) => g.getAttribute('class') ?? ''));
+    assert.equal(edges.length, 1 + 3, 'one aggregate edge for the workers, one per client');
+    assert.equal(edges.filter((c) => c.includes('state-late')).length, 1, 'the aggregate takes the worst member state');
+
+    await box.locator('text.group-label').click();
+    await page.waitForFunction((n) => document.querySelectorAll('#graph g.group').length === n, 1 + 25 + 3);
+    assert.equal((await groupIds()).some((id) => id.startsWith('alike:')), false, 'expanded: every worker is its own box');
+    assert.notDeepEqual((await postedOf('selected')).at(-1), { type: 'selected', id: alike }, 'the click expanded, it did not select');
+  });
+
+  test('finding a process inside a group expands the group and centres the process', async () => {
+    await show(alikePeers(30, 0, () => 'connected', 'drone'), 1 + 1);
+    await page.click('#find-toggle');
+    await page.fill('#find-text', '117');
+    assert.equal(await page.textContent('#find .find-count'), '1 match', 'pid 117 is drone w17');
+    await page.press('#find-text', 'Enter');
+    await page.waitForFunction(() => document.querySelector('#graph g.group[data-id="w17"]')?.classList.contains('selected'));
+    assert.equal(await page.locator('#graph g.group').count(), 1 + 30);
+    await page.waitForFunction(() => document.querySelector('#graph')?.getAttribute('data-layout') === 'settled', undefined, { timeout: 20_000 });
+    const centre = await offCentre('#graph g.group[data-id="w17"] rect.group-box');
+    assert.ok(centre && Math.abs(centre.dx) < 4 && Math.abs(centre.dy) < 4, `centred: ${JSON.stringify(centre)}`);
+    await page.press('#find-text', 'Escape');
   });
 });

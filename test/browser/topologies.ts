@@ -52,3 +52,36 @@ export function brokerTiers(socketCount: number, brokers = 8, takenAt = Date.now
   }
   return { schema: 1, takenAt, nodes, sockets, edges };
 }
+
+/**
+ * One broker (ROUTER backend `b/back` on :5556, ROUTER frontend `b/front` on :5555), `workers`
+ * DEALER processes all named `name` on the backend (`w0`…, edge states by `states`) and `clients`
+ * REQ processes named client on the frontend (`c0`…): alike peers to group (webview/grouping.ts).
+ */
+export function alikePeers(workers: number, clients: number, states: (n: number) => EdgeState = () => 'connected', name = 'worker'): TopologySnapshot {
+  const node = (id: string, nodeName: string, pid: number): NodeView => ({
+    id, pid, host: 'h', name: nodeName, title: nodeName, runtime: RUNTIME, agent: { name: 'a', version: '1' }, state: 'live', startedAt: 1, lastSeenAt: 1, dropped: 0, malformed: 0,
+  });
+  const socket = (id: string, nodeId: string, type: SocketView['type'], binds: string[], connects: string[]): SocketView => ({
+    id, nodeId, type, name: id, options: { disconnectMsg: false }, binds, connects, closed: false,
+  });
+  const edge = (n: number, from: string, to: string, state: EdgeState): EdgeView => ({
+    id: `e${n}`, from, to, endpoint: 'tcp://0.0.0.0:5556', state, heartbeatAgeMs: 100, trafficAgeMs: 100, rates: { out: 2, in: 1 },
+    messageTypes: {}, lastDisconnect: null, retryStorm: false, timeline: [],
+  });
+  const snapshot: TopologySnapshot = {
+    schema: 1, takenAt: 1, nodes: [node('b', 'broker', 1)], edges: [],
+    sockets: [socket('b/back', 'b', 'ROUTER', ['tcp://*:5556'], []), socket('b/front', 'b', 'ROUTER', ['tcp://*:5555'], [])],
+  };
+  for (let w = 0; w < workers; w++) {
+    snapshot.nodes.push(node(`w${w}`, name, 100 + w));
+    snapshot.sockets.push(socket(`w${w}/1`, `w${w}`, 'DEALER', [], ['tcp://localhost:5556']));
+    snapshot.edges.push(edge(snapshot.edges.length, `w${w}/1`, 'b/back', states(w)));
+  }
+  for (let c = 0; c < clients; c++) {
+    snapshot.nodes.push(node(`c${c}`, 'client', 200 + c));
+    snapshot.sockets.push(socket(`c${c}/1`, `c${c}`, 'REQ', [], ['tcp://localhost:5555']));
+    snapshot.edges.push(edge(snapshot.edges.length, `c${c}/1`, 'b/front', 'connected'));
+  }
+  return snapshot;
+}
