@@ -124,6 +124,7 @@ export function activate(context: vscode.ExtensionContext): void {
     const after = currentSettings(log);
     control.updateSettings(after);
     recordings.setRingMinutes(after.ringMinutes);
+    GraphPanel.optionsChanged();
     terminals.update();
     if (e.affectsConfiguration(`${SECTION}.${SETTINGS.probes}`)) void probes.sync();
     const changed = changedParts(before, after);

@@ -160,6 +160,9 @@ export class GraphApp implements ToolbarActions {
       case 'reveal':
         this.reveal(message.id);
         return;
+      case 'options':
+        this.setGroupThreshold(message.options.groupThreshold);
+        return;
       case 'paused':
         this.setPaused(message.paused);
         return;

@@ -7,6 +7,7 @@ import type { StoreOptions } from '../model/store';
 import { DEFAULT_HEARTBEAT_PATTERNS, heartbeatPatterns } from '../agent/environment';
 import { probeSocketTypeFor } from '../probe/probeType';
 import { LIMITS, SOCKET_TYPES, type SocketType } from '../protocol/types';
+import type { GraphOptions } from '../shared/messages';
 
 export const SETTINGS = {
   address: 'collector.address',
@@ -20,6 +21,7 @@ export const SETTINGS = {
   instrumentTerminals: 'instrumentTerminals',
   probes: 'probes',
   ringMinutes: 'recording.ringMinutes',
+  groupThreshold: 'graph.groupThreshold',
 } as const;
 
 export const SECTION = 'zmqTopology';
@@ -33,6 +35,7 @@ export const SETTING_DEFAULTS = {
   notifyIntervalMs: 100,
   timelineLength: 50,
   ringMinutes: 10,
+  groupThreshold: 20,
 } as const;
 
 export interface Settings {
@@ -42,6 +45,8 @@ export interface Settings {
   store: Pick<StoreOptions, 'warnAfterMs' | 'deadAfterMs' | 'notifyIntervalMs' | 'timelineLength'>;
   /** Minutes of the live store's inputs kept in memory for its timeline (0 = off); applies at once. */
   ringMinutes: number;
+  /** The graph webview's options; apply at once. */
+  graph: GraphOptions;
   /** What was out of range and how it was corrected, for the Output channel. */
   warnings: string[];
 }
@@ -75,12 +80,14 @@ export function readSettings(get: (key: string) => unknown): Settings {
   const notifyIntervalMs = num(get(SETTINGS.notifyIntervalMs), SETTING_DEFAULTS.notifyIntervalMs, 50, 5000, SETTINGS.notifyIntervalMs, warnings);
   const timelineLength = num(get(SETTINGS.timelineLength), SETTING_DEFAULTS.timelineLength, 1, 1000, SETTINGS.timelineLength, warnings);
   const ringMinutes = num(get(SETTINGS.ringMinutes), SETTING_DEFAULTS.ringMinutes, 0, 120, SETTINGS.ringMinutes, warnings);
+  const groupThreshold = num(get(SETTINGS.groupThreshold), SETTING_DEFAULTS.groupThreshold, 0, 100_000, SETTINGS.groupThreshold, warnings);
   return {
     address,
     port,
     heartbeats: heartbeatPatterns(get(SETTINGS.heartbeats) ?? SETTING_DEFAULTS.heartbeats),
     store: { warnAfterMs, deadAfterMs, notifyIntervalMs, timelineLength },
     ringMinutes,
+    graph: { groupThreshold },
     warnings,
   };
 }

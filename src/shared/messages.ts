@@ -21,7 +21,15 @@ export type HostMessage =
   /** Show (or, with null, hide) the timeline under the graph; the graph's snapshots follow its `at`. */
   | { type: 'timeline'; timeline: TimelineView | null }
   /** Answer to `compare`. */
-  | { type: 'comparison'; comparison: Comparison };
+  | { type: 'comparison'; comparison: Comparison }
+  /** The graph's settings (sent after `ready`, and when they change). */
+  | { type: 'options'; options: GraphOptions };
+
+/** What the graph's settings (zmqTopology.graph.*) tell the webview. */
+export interface GraphOptions {
+  /** Above this many alike peers on one bound socket they are drawn as one group (0: never). */
+  groupThreshold: number;
+}
 
 /** Webview → host. */
 export type WebviewMessage =
@@ -115,6 +123,8 @@ export function isHostMessage(x: unknown): x is HostMessage {
       return x.timeline === null || (isRecord(x.timeline) && Array.isArray(x.timeline.markers));
     case 'comparison':
       return isRecord(x.comparison) && Array.isArray(x.comparison.changes);
+    case 'options':
+      return isRecord(x.options) && typeof x.options.groupThreshold === 'number' && Number.isFinite(x.options.groupThreshold);
     default:
       return false;
   }

@@ -79,6 +79,11 @@ export class GraphPanel implements vscode.Disposable {
     GraphPanel.current?.dispose();
   }
 
+  /** The graph settings changed: the open graph applies them at once. */
+  static optionsChanged(): void {
+    GraphPanel.current?.sendOptions();
+  }
+
   /** Opens the graph, or reveals it when it is already open. */
   static show(deps: GraphPanelDeps): GraphPanel {
     if (GraphPanel.current) {
@@ -202,6 +207,10 @@ export class GraphPanel implements vscode.Disposable {
     );
   }
 
+  private sendOptions(): void {
+    this.post({ type: 'options', options: this.deps.control.currentSettings.graph });
+  }
+
   private sendSnapshot(): void {
     if (!this.ready) return;
     this.coalescer.discard();
@@ -229,6 +238,7 @@ export class GraphPanel implements vscode.Disposable {
       ready: () => {
         this.ready = true;
         this.post({ type: 'paused', paused: live.paused });
+        this.sendOptions();
         this.resetTimeline();
         this.sendSnapshot();
         for (const action of this.whenReady.splice(0)) action();

@@ -230,6 +230,16 @@ describe('groups of alike peers', () => {
     assert.notDeepEqual((await postedOf('selected')).at(-1), { type: 'selected', id: alike }, 'the click expanded, it did not select');
   });
 
+  test('the host’s groupThreshold applies at once: 8 alike peers group above 5, never with 0', async () => {
+    await show(alikePeers(8, 0, () => 'connected', 'bee'), 1 + 8);
+    await post({ type: 'options', options: { groupThreshold: 5 } });
+    await page.waitForFunction(() => document.querySelectorAll('#graph g.group').length === 2);
+    assert.equal(await page.locator('#graph g.group.alike-group text.group-label').textContent(), 'bee ×8');
+    await post({ type: 'options', options: { groupThreshold: 0 } });
+    await page.waitForFunction(() => document.querySelectorAll('#graph g.group').length === 9);
+    await post({ type: 'options', options: { groupThreshold: 20 } });
+  });
+
   test('finding a process inside a group expands the group and centres the process', async () => {
     await show(alikePeers(30, 0, () => 'connected', 'drone'), 1 + 1);
     await page.click('#find-toggle');
