@@ -9,7 +9,8 @@
  * ELK: elkLayout builds and reads its graph, elkRunner runs it in a web worker), zoomView (pan/zoom,
  * level of detail), selection (+ details), tooltips, toolbar, timeline (+ comparisonList), highlight
  * (hover/focus neighbourhood) and findBox (the find box); graphModel, graphState, drawQueue, itemText,
- * layout, elkLayout, timelineModel, viewState, neighbourhood and find are pure and tested in Node.
+ * layout, elkLayout, timelineModel, viewState, neighbourhood, find and grouping (alike peers as one
+ * group, applied by graphApp before the layout) are pure and tested in Node.
  */
 import { byId } from './dom';
 import { GraphApp } from './graphApp';
