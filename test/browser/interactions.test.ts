@@ -1,6 +1,7 @@
 /**
  * Graph interactions in the real webview (real bundle, real CSP, headless Chromium): the
- * neighbourhood highlight on hover and keyboard focus, and find-and-centre.
+ * neighbourhood highlight on hover and keyboard focus, find-and-centre, and groups of alike peers
+ * (collapsed above the host's threshold, expanded by a click or a find).
  * Only acquireVsCodeApi is a shim (see webviewPage.ts).
  */
 import { after, before, describe, test } from 'node:test';
