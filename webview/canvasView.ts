@@ -9,7 +9,7 @@ import { CanvasRenderer, hitTest, type CanvasScene, type Hit } from './canvasRen
 import { buildScene } from './canvasScene';
 import type { GraphState } from './graphState';
 import { collectorNow } from './graphState';
-import { ageLabel } from './itemText';
+import { ageLabel, aggregateLabel } from './itemText';
 import type { Bodies, Routes } from './geometry';
 import type { DragHandlers } from './svgRenderer';
 import type { Highlight } from './highlight';
@@ -112,7 +112,14 @@ export class CanvasView {
     this.renderer.draw(this.scene, { x: t.x, y: t.y, k: t.k }, {
       labels: still && t.k >= LABEL_MIN_ZOOM,
       edgeLabels: still && t.k >= EDGE_LABEL_MIN_ZOOM,
-      ageText: (id) => ageLabel(state.model, id, now),
+      ageText: (id) => {
+        if (state.model.edges.has(id)) {
+          return ageLabel(state.model, id, now);
+        }
+        // A group's aggregate edge (grouping.ts) is in no model, only in what is drawn.
+        const at = state.index.edges.get(id);
+        return at === undefined ? '' : aggregateLabel(state.visible.edges[at]);
+      },
     });
   }
 

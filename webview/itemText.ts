@@ -71,6 +71,15 @@ export function badgeText(edge: EdgeView): string | null {
   return showsBadge(edge) ? `⊘ ${disconnectBadge(edge)}` : null;
 }
 
+/**
+ * The label of an edge drawn for a group of alike peers (grouping.ts), which is in no model: their
+ * msg/s summed ("Σ 120/s"), a glyph when their worst state is not connected.
+ */
+export function aggregateLabel(edge: Pick<EdgeView, 'state' | 'rates'>): string {
+  const text = `Σ ${formatRate(edge.rates.out + edge.rates.in)}`;
+  return edge.state === 'connected' ? text : `${stateStyle(edge.state).glyph} ${text}`;
+}
+
 /** Classes of an edge (`base` 'edge') or of its label (`base` 'edge-label'), given the selected id. */
 export function edgeClass(edge: EdgeView, base: 'edge' | 'edge-label', selection: string | null): string {
   const classes = [base, stateStyle(edge.state).cssClass];

@@ -12,7 +12,7 @@ import { STATE_STYLES } from '../src/shared/format';
 import type { GroupView } from './graphModel';
 import type { GraphState } from './graphState';
 import { BADGE_GAP, BADGE_HEIGHT } from './elkLayout';
-import { ageLabel, badgeText, edgeClass, edgeTooltip, groupTitle, groupTooltip, isRelated, socketEndpointText, socketNameText, socketTooltip, socketTypeText, trafficWidth } from './itemText';
+import { ageLabel, aggregateLabel, badgeText, edgeClass, edgeTooltip, groupTitle, groupTooltip, isRelated, socketEndpointText, socketNameText, socketTooltip, socketTypeText, trafficWidth } from './itemText';
 import { groupHeight, GROUP_PADDING, SOCKET_HEIGHT, SOCKET_WIDTH } from './layout';
 import { wireItem, type ItemEvents } from './selection';
 import { curvePath, edgeCurve, labelAnchor, GROUP_WIDTH, sortedSocketIds, type Bodies, type Routes } from './geometry';
@@ -285,6 +285,10 @@ export class SvgRenderer {
     rebind(element, edge);
     setAttr(element, 'data-id', edge.id);
     setAttr(element, 'class', edgeClass(edge, 'edge-label', this.state.view.selection));
+    if (!this.state.model.edges.has(edge.id)) {
+      // A group's aggregate edge has no ages to tick (drawAge): its label is drawn with it.
+      setText(element.firstElementChild, aggregateLabel(edge));
+    }
     const text = badgeText(edge);
     const badge = element.querySelector('g.badge') as SVGGElement;
     setAttr(badge, 'display', text === null ? 'none' : null);

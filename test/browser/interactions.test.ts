@@ -224,6 +224,8 @@ describe('groups of alike peers', () => {
     const edges = await page.evaluate(() => [...document.querySelectorAll('#graph g.edge')].map((g) => g.getAttribute('class') ?? ''));
     assert.equal(edges.length, 1 + 3, 'one aggregate edge for the workers, one per client');
     assert.equal(edges.filter((c) => c.includes('state-late')).length, 1, 'the aggregate takes the worst member state');
+    const labels = await page.evaluate(() => [...document.querySelectorAll('#graph g.edge-label text.edge-age')].map((t) => t.textContent ?? ''));
+    assert.ok(labels.includes('◔ Σ 75/s'), `the aggregate's label sums the 25 workers' msg/s: ${JSON.stringify(labels)}`);
 
     await box.locator('text.group-label').click();
     await page.waitForFunction((n) => document.querySelectorAll('#graph g.group').length === n, 1 + 25 + 3);

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import type { EdgeState, TopologySnapshot } from '../../src/shared/snapshot';
 import { GraphModel, NO_FILTERS, visibleGraph } from '../../webview/graphModel';
 import { groupAlike, worstState } from '../../webview/grouping';
+import { aggregateLabel } from '../../webview/itemText';
 import { alikePeers as system } from '../browser/topologies';
 
 function visibleOf(snapshot: TopologySnapshot): ReturnType<typeof visibleGraph> {
@@ -26,6 +27,8 @@ test('more alike peers than the threshold on one bound socket become one group w
   assert.equal(edges[0].to, 'b/back', 'it ends on the bound socket');
   assert.equal(edges[0].state, 'retrying', 'the worst state among the members');
   assert.deepEqual(edges[0].rates, { out: 50, in: 25 }, 'the members’ rates summed');
+  assert.equal(aggregateLabel(edges[0]), '↻ Σ 75/s', 'its label: the summed msg/s, the worst state’s glyph');
+  assert.equal(aggregateLabel({ ...edges[0], state: 'connected' }), 'Σ 75/s', 'no glyph when connected');
   assert.equal(grouped.edges.length, 1 + 3);
   const socket = grouped.sockets.find((s) => s.id === group.socketIds[0]);
   assert.equal(socket?.type, 'DEALER');
