@@ -3,7 +3,7 @@
 // `npm run bench`: runs the benchmarks in bench/ one after another, each in its own Node process
 // (with --expose-gc, for the memory figures). Each prints its table and writes bench/results/<name>.json.
 //
-//   node scripts/bench.js [--quick] [--only agent,ingest,replay,graph,screen,activation] [--profile]
+//   node scripts/bench.js [--quick] [--only agent,instructions,ingest,replay,graph,screen,activation] [--profile]
 //
 // --quick runs each briefly (a smoke test: numbers are not figures). Benchmarks: agent, ingest, graph,
 // and in real VS Code (code-server + chromium, the e2e harness; the .vsix is packaged from dist/ as it
@@ -15,7 +15,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const ROOT = path.resolve(__dirname, '..');
-const BENCHMARKS = ['agent', 'ingest', 'replay', 'graph', 'screen', 'activation'];
+const BENCHMARKS = ['agent', 'instructions', 'ingest', 'replay', 'graph', 'screen', 'activation'];
 /** What the compiled benchmarks need besides their own sources (tsc emits them all to out/). */
 const SOURCES = ['bench', 'src', path.join('test', 'browser'), path.join('test', 'e2e')];
 
