@@ -312,8 +312,11 @@ class Probe {
     const inferred = expected
       ? `socket-type mismatch: the ${this.plan.remoteType} endpoint refused the ${this.plan.probeType} probe, as intended; a ZMTP peer is listening`
       : `the peer ended the handshake at once: it is probably not a ${this.plan.remoteType}, or it requires a security mechanism`;
-    if (expected || this.attemptError === undefined) {
-      const text = `${inferred} (inferred by the probe: libzmq reports no event for a socket-type mismatch)`;
+    // The refusing peer closes at once; our handshake write may then fail first, which libzmq reports
+    // as a bare EPIPE/ECONNRESET: the same refusal, not a different cause.
+    const peerClosed = this.attemptError !== undefined && /^(EPIPE|ECONNRESET)\b/.test(this.attemptError);
+    if (expected || this.attemptError === undefined || peerClosed) {
+      const text = `${inferred} (inferred by the probe: libzmq reports no event for a socket-type mismatch${peerClosed ? `; it said ${this.attemptError}` : ''})`;
       this.emit({ t: 'event', socket: PROBE_SOCKET, event: 'handshake:error:protocol', address: this.endpoint, error: text }, at);
       this.lastError = text;
     }

@@ -56,9 +56,12 @@ describe('probe socket type table, checked against real sockets', () => {
     sockets.push(remote);
     await remote.bind('tcp://127.0.0.1:*');
     const id = probes.add({ endpoint: remote.lastEndpoint!, socketType: 'ROUTER' });
-    await waitFor('failed', () => status(id)?.state === 'failed');
-    assert.match(status(id)?.lastError ?? '', /probably not a ROUTER/);
-    await probes.remove(id);
+    try {
+      await waitFor('failed', () => status(id)?.state === 'failed');
+      assert.match(status(id)?.lastError ?? '', /probably not a ROUTER/);
+    } finally {
+      await probes.remove(id);
+    }
   });
 
   it('refuses what cannot be probed safely', async () => {
