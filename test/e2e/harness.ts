@@ -753,8 +753,13 @@ export function processRunning(pid: number): boolean {
  */
 export function processesIn(dir: string): Array<{ pid: number; command: string }> {
   const found: Array<{ pid: number; command: string }> = [];
-  // /proc shows a process's cwd resolved: compare with the folder resolved too (a checkout may reach it through a symlink).
-  dir = fs.realpathSync(dir);
+  // /proc shows a process's cwd resolved: compare with the folder resolved too (a checkout may reach it
+  // through a symlink). A folder already removed stays as given: /proc then shows it with " (deleted)".
+  try {
+    dir = fs.realpathSync(dir);
+  } catch {
+    // removed meanwhile
+  }
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
     try {
