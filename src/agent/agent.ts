@@ -242,17 +242,21 @@ export class Agent {
     const send = original('send');
     if (send) {
       define('send', function send_(this: ZmqSocket, message: MessageLike | MessageLike[], options?: unknown): Promise<void> {
+        const rec = records.get(this);
+        // A first message's time is when the app sent it, read before the native send: read after, a
+        // thread descheduled in between stamped it later than the peer's arrival (7 ms on a busy box),
+        // and the pairing took the two ends for different connections.
+        const calledAt = rec?.stampsSends ? performance.now() : 0;
         // Server/Radio sends take an options object; other types get exactly one argument, as before.
         const pending = options === undefined ? send.call(this, message) : send.call(this, message, options);
-        const rec = records.get(this);
         if (rec === undefined) return pending;
         agent.appWaits++;
         if (agent.asleep) agent.safely(() => agent.wake());
         // zeromq.js allows one pending send per socket: its accounting waits in the record. The app
         // gets the native promise itself; the agent counts beside it.
         rec.pendingSend = message;
-        // A first message's time is when the app sent it: the promise may settle later than the wire.
-        if (rec.stampsSends) rec.pendingSendAt = performance.now();
+        // The promise may settle later than the wire: the log takes the call's time.
+        if (rec.stampsSends) rec.pendingSendAt = calledAt;
         pending.then(rec.onSent, rec.onSendFailed);
         return pending;
       });
