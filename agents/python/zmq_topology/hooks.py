@@ -14,7 +14,7 @@ from typing import Any, Callable, Dict, Optional, Tuple
 
 from . import debug
 from .agent import Agent
-from .record import SocketRecord
+from .record import SocketRecord, _time
 
 SOCKET_TYPES = ("PAIR", "PUB", "SUB", "REQ", "REP", "DEALER", "ROUTER", "PULL", "PUSH", "XPUB", "XSUB",
                 "STREAM", "SERVER", "CLIENT", "RADIO", "DISH", "GATHER", "SCATTER", "DGRAM", "PEER", "CHANNEL")
@@ -170,13 +170,14 @@ class _Traffic:
         rec = self._zt_rec
         if rec is None or rec.batching:
             return super().send_multipart(msg_parts, *args, **kwargs)  # type: ignore[misc]
+        sent_at = _time() if rec.logs_first else None
         rec.batching = True
         try:
             result = super().send_multipart(msg_parts, *args, **kwargs)  # type: ignore[misc]
         finally:
             rec.batching = False
         try:
-            rec.message(False, msg_parts)
+            rec.message(False, msg_parts, sent_at)
         except Exception as err:
             debug("send accounting failed", err)
         return result
@@ -212,6 +213,7 @@ class _DirectTraffic(_Traffic):
             if type(part) is not bytes:
                 return _Traffic.send_multipart(self, msg_parts, flags, copy, track)
         send = _c_send
+        sent_at = _time() if rec.logs_first else None
         last = len(msg_parts) - 1
         if last:
             more = flags | _SNDMORE
@@ -219,7 +221,7 @@ class _DirectTraffic(_Traffic):
                 send(self, msg_parts[i], more, copy=copy, track=track)
         result = send(self, msg_parts[last], flags, copy=copy, track=track)
         try:
-            rec.message(False, msg_parts)
+            rec.message(False, msg_parts, sent_at)
         except Exception as err:
             debug("send accounting failed", err)
         return result

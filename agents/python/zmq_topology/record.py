@@ -183,10 +183,12 @@ class SocketRecord:
 
     # --- traffic (app thread) ---------------------------------------------------------------
 
-    def message(self, inbound: bool, frames: Any) -> None:
+    def message(self, inbound: bool, frames: Any, sent_at: Optional[float] = None) -> None:
         """A whole multipart message (send_multipart / recv_multipart): one pass, as few Python
         operations as possible — this runs for every message the app sends or receives, so the
-        counting of _commit is repeated here inline rather than paid as one more call."""
+        counting of _commit is repeated here inline rather than paid as one more call. `sent_at`: the
+        time read before the send, for the first-messages log (read after, a thread switch in between
+        can stamp a send later than the peer's arrival, and the pairing then rules the pair out)."""
         count = len(frames)
         if not count:
             return
@@ -248,6 +250,8 @@ class SocketRecord:
             if heartbeat:
                 stats.hb_out = now
             log = stats.first_out
+            if sent_at is not None:
+                now = sent_at
         if len(log) < 4:  # FIRST_MESSAGES: after the first few, this check is all a message costs
             log.append((round(now * 1000, 3), fingerprint(frames, self.fp_side)))
 
