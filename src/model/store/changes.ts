@@ -114,12 +114,9 @@ function notify(st: StoreState): void {
   }
   const budget = st.limits.trafficUpdatesPerDiff;
   if (traffic.length > budget) traffic.sort((a, b) => b.staleness - a.staleness);
-  for (let k = 0; k < traffic.length; k++) {
-    const t = traffic[k];
-    if (k < budget) send(t.edge, t.state, t.out, t.inbound, t.storm, t.exited);
-  }
-  // Held back: remembered for the next diff (stamps and rates are found by comparison again).
-  const heldCounts = traffic.length > budget ? traffic.slice(budget).filter((t) => st.trafficEdges.has(t.edge.id)).map((t) => t.edge.id) : [];
+  for (const t of traffic.slice(0, budget)) send(t.edge, t.state, t.out, t.inbound, t.storm, t.exited);
+  // Held back: new counts are remembered for the next diff (stamps and rates are found by comparison again).
+  const heldCounts = traffic.slice(budget).filter((t) => st.trafficEdges.has(t.edge.id)).map((t) => t.edge.id);
   if (nodes.length) diff.nodes = nodes;
   if (sockets.length) diff.sockets = sockets;
   if (edges.length) diff.edges = edges;
@@ -130,7 +127,7 @@ function notify(st: StoreState): void {
   if (collector) diff.collector = collector;
   forgetChanges(st);
   for (const id of heldCounts) st.trafficEdges.add(id);
-  if (heldCounts.length > 0 || traffic.length > budget) scheduleNotify(st);
+  if (traffic.length > budget) scheduleNotify(st);
   if (Object.keys(diff).length === 1) return;
   if (urgent) diff.urgent = true;
   for (const listener of [...st.listeners]) {
