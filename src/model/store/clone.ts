@@ -37,6 +37,8 @@ export function copyState(from: StoreState, into: StoreState): void {
   for (const [key, owner] of from.connOwner) into.connOwner.set(key, owner);
   into.unknownPeers = from.unknownPeers;
   into.topologyDirty = from.topologyDirty;
+  for (const id of from.routersToPair) into.routersToPair.add(id);
+  into.edgeRemovals = from.edgeRemovals;
   into.collector = from.collector;
   Object.assign(into.discarded, from.discarded);
   for (const [a, b] of [[from.dirtyNodes, into.dirtyNodes], [from.dirtySockets, into.dirtySockets], [from.dirtyEdges, into.dirtyEdges], [from.trafficEdges, into.trafficEdges],

@@ -102,7 +102,7 @@ export function ensureEdge(st: StoreState, from: SocketRec, to: SocketRec, endpo
   if (!onEndpoint) to.boundEdges.set(endpoint, (onEndpoint = new Set()));
   onEndpoint.add(edge);
   from.fromEdges = appended(from.fromEdges, edge);
-  if (from.conns) to.pairingDirty = true;
+  if (from.conns && ROUTER_LIKE.has(to.type)) st.routersToPair.add(to.id);
   st.dirtyEdges.add(id);
   return edge;
 }
@@ -138,6 +138,7 @@ function removeEdge(st: StoreState, id: string): void {
   const edge = st.edges.get(id);
   if (!edge) return;
   st.edges.delete(id);
+  st.edgeRemovals++;
   const bound = st.sockets.get(edge.to)?.boundEdges;
   const onEndpoint = bound?.get(edge.endpoint);
   onEndpoint?.delete(edge);

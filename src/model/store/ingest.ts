@@ -59,7 +59,7 @@ export function apply(st: StoreState, agentKey: string, msg: TelemetryMsg, recei
       event(st, node, msg, clock(msg.at));
       break;
     case 'traffic':
-      for (const p of msg.peers) traffic(st, node, p, agentOffset, receivedAt, receivedAt, false);
+      trafficRecords(st, node, msg.peers, agentOffset, receivedAt, receivedAt, false);
       break;
     case 'disconnect-msg':
       disconnectMsg(st, node, msg, clock(msg.at));
@@ -161,7 +161,7 @@ function snapshotMsg(st: StoreState, node: NodeRec, msg: SnapshotMsg, offset: nu
     const socket = st.sockets.get(socketId);
     if (socket && !reported.has(socketId) && !socket.closed) close(st, node, Number(socketId.slice(node.id.length + 1)), clock(msg.at));
   }
-  for (const s of msg.sockets) for (const p of s.peers) traffic(st, node, p, offset, receivedAt, clock(msg.at), true);
+  trafficRecords(st, node, msg.sockets.flatMap((s) => s.peers), offset, receivedAt, clock(msg.at), true);
 }
 
 function upsertSocket(st: StoreState, node: NodeRec, info: SocketInfo): SocketRec | undefined {
@@ -297,6 +297,22 @@ function fillWildcardBind(st: StoreState, socket: SocketRec, address: string): v
 }
 
 /**
+ * A message's traffic records. Their first-message logs are taken in before any record is attributed:
+ * a ROUTER's agent reports many new peers in one message, and one re-pairing for all of them costs
+ * what one per record would cost once.
+ */
+function trafficRecords(st: StoreState, node: NodeRec, records: readonly PeerTraffic[], offset: number, latest: number, receivedAt: number, cumulative: boolean): void {
+  if (records.some((p) => p.first)) {
+    resolveIfDirty(st); // who claims which routing id, before the logs are filed
+    for (const p of records) {
+      const socket = p.first ? st.sockets.get(`${node.id}/${p.socket}`) : undefined;
+      if (socket && p.first) firstMessages(st, node, socket, p.peer, p.first, offset);
+    }
+  }
+  for (const p of records) traffic(st, node, p, offset, latest, receivedAt, cumulative);
+}
+
+/**
  * One socket's traffic record. Agent times become collector times by `offset`, capped at `latest`
  * (the arrival); `receivedAt` stamps rates (and counted traffic without stamps).
  */
@@ -306,7 +322,6 @@ function traffic(st: StoreState, node: NodeRec, p: PeerTraffic, offset: number, 
     discard(st, 'unknown-socket');
     return;
   }
-  if (p.first) firstMessages(st, node, socket, p.peer, p.first, offset);
   resolveIfDirty(st);
   const clock = (t: number) => Math.min(t + offset, latest);
   const counted = p.msgsIn + p.msgsOut > 0;

@@ -100,8 +100,6 @@ export interface SocketRec {
   conns?: ConnLogRec[];
   /** ROUTERs: anonymous peers paired with connections from the logs (attribution.ts), by routing id hex. */
   pairings?: Map<string, { edgeId: string; how: EvidenceKind; connection: string }>;
-  /** ROUTERs: a peer or a connector's log changed since pairings were made. */
-  pairingDirty?: boolean;
 }
 
 /**

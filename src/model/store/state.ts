@@ -63,7 +63,12 @@ export class StoreState {
   /** Connections (socket id + "#" + number) paired with a peer, and the ROUTER that peer is on. */
   readonly connOwner = new Map<string, string>();
   unknownPeers = 0;
+  /** Connects, binds or routing ids changed: everything is resolved again before edges are read. */
   topologyDirty = false;
+  /** ROUTERs whose peers' first-message evidence changed: re-paired before their edges are read. */
+  readonly routersToPair = new Set<string>();
+  /** Edges removed so far (a count): a change means placeholders may be left with nothing. */
+  edgeRemovals = 0;
   collector: CollectorStatus | undefined;
   readonly discarded: Record<string, number> = Object.create(null) as Record<string, number>;
 
