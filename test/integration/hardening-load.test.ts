@@ -76,10 +76,14 @@ describe('many agents, and churn', { timeout: 170_000 }, () => {
     const collector = await CollectorProc.start(procs);
     const { apps, t0 } = await manyApps(collector, 'anonymous');
     const hubPid = apps[0].process.pid!;
+    let lastPaired = -1;
     const s = await collector.waitFor('every anonymous peer paired with its DEALER', (snap) => {
       const real = new Set(snap.sockets.filter((k) => k.type === 'DEALER').map((k) => k.id));
       const fromReal = snap.edges.filter((e) => real.has(e.from) && e.state === 'connected');
-      return real.size === PROCESSES * (SOCKETS - 1) && fromReal.length === real.size && snap.edges.length === real.size && snap;
+      const paired = fromReal.filter((e) => e.routingId !== undefined && e.attribution !== 'unknown').length;
+      if (paired !== lastPaired) console.log(`# ${Date.now() - t0} ms: ${fromReal.length} connected edges from DEALERs, ${paired} with their peer's routing id, ${snap.nodes.filter((n) => n.unknown).length} unknown peers`);
+      lastPaired = paired;
+      return real.size === PROCESSES * (SOCKETS - 1) && paired === real.size && snap.edges.length === real.size && snap;
     }, 30_000);
     console.log(`# anonymous: ${s.edges.length} edges, every peer paired ${Date.now() - t0} ms after the first process was spawned`);
     assert.equal(s.nodes.filter((n) => n.unknown).length, 0, 'no unknown peer');

@@ -107,8 +107,8 @@ test('seek and compare over the live ring, a recording started while the system 
   store.start();
   cleanup.push(() => store.dispose());
   const collector = new Collector(store, { port: 0 });
-  // Store copies every 2 s, so seeks start from copies of the live store (its own sweep entries included).
-  const recordings = new Recordings({ ringMinutes: 10, storeOptions: { ...DEFAULT_STORE_OPTIONS }, producer: 'integration test', ringCheckpointEveryMs: 2000 });
+  // Store copies every second (the run is ~4 s), so seeks start from copies of the live store (its own sweep entries included).
+  const recordings = new Recordings({ ringMinutes: 10, storeOptions: { ...DEFAULT_STORE_OPTIONS }, producer: 'integration test', ringCheckpointEveryMs: 1000 });
   recordings.attach(store, (tap) => (collector.frameTap = tap));
   cleanup.push(() => recordings.dispose());
   const endpoint = await collector.start();

@@ -57,6 +57,15 @@ export interface FirstLogRec {
   offset: number;
 }
 
+/** A ROUTER peer paired with a connection, and the two logs that pairing was made from. */
+export interface Pairing {
+  edgeId: string;
+  how: EvidenceKind;
+  connection: string;
+  peerLog: FirstLogRec;
+  connLog: FirstLogRec;
+}
+
 export interface PeerRec {
   peer: Bin;
   edgeId?: string;
@@ -99,7 +108,7 @@ export interface SocketRec {
   /** Connecting DEALER/REQ/REP sockets: the first messages of their latest connections. */
   conns?: ConnLogRec[];
   /** ROUTERs: anonymous peers paired with connections from the logs (attribution.ts), by routing id hex. */
-  pairings?: Map<string, { edgeId: string; how: EvidenceKind; connection: string }>;
+  pairings?: Map<string, Pairing>;
 }
 
 /**

@@ -6,9 +6,9 @@
 import { binLabel } from '../../protocol/bin';
 import type { Bin, FirstMessages } from '../../protocol/types';
 import type { Attribution } from '../../shared/snapshot';
-import { pairPeers, type ConnectionEvidence, type EvidenceKind, type PeerEvidence, type Stamp } from '../attribution';
+import { pairPeers, type ConnectionEvidence, type PeerEvidence, type Stamp } from '../attribution';
 import { matchKeys } from '../endpoints';
-import { NO_CONNECT_EDGES, ROUTER_LIKE, allConnectEdgeIds, bindDisplay, connectEdgesAt, type EdgeRec, type FirstLogRec, type NodeRec, type PeerRec, type SocketRec } from './records';
+import { NO_CONNECT_EDGES, ROUTER_LIKE, allConnectEdgeIds, bindDisplay, connectEdgesAt, type ConnLogRec, type EdgeRec, type FirstLogRec, type NodeRec, type Pairing, type PeerRec, type SocketRec } from './records';
 import { discard, type StoreState } from './state';
 import { dropOrphans, edgesOf, ensureEdge, mergeEdge, pick, syntheticSocket } from './graph';
 
@@ -22,7 +22,7 @@ export function resolveIfDirty(st: StoreState): void {
 
 /**
  * New first-message evidence changes only its ROUTERs' pairings: those are redone alone. (A full
- * resolve per log cost O(graph) each: 20 s for a 980-peer hub to appear, where 3 s is process start.)
+ * resolve per log cost O(graph) each: 25 s for a 980-peer hub to appear, where 3 s is process start.)
  */
 function repair(st: StoreState): void {
   const removals = st.edgeRemovals;
@@ -229,19 +229,32 @@ function attributePeer(st: StoreState, router: SocketRec, rec: PeerRec, current:
 
 /**
  * Pairs the ROUTER's anonymous peers with its connectors' connections by their first messages
- * (attribution.ts). Settled peers (paired, their edge since disconnected) keep their pairing and
- * their connection; a connection of a socket with one connect endpoint goes to one peer in all.
+ * (attribution.ts). A pairing stands while its connection is gone (settled); the others stand while
+ * neither log they were made from has changed, and only new or changed ones are paired among the
+ * connections no one holds. Re-pairing every peer on each new log cost O(peers × connections) a
+ * time: ~0.8 s per telemetry message for a hub meeting 980 anonymous DEALERs at once. When that
+ * leaves a peer unpaired beside a free connection (an earlier pairing may hold the peer's own), all
+ * unsettled peers are paired afresh (`all`). A connection of a socket with one connect endpoint goes
+ * to one peer in all.
  */
-function pairRouter(st: StoreState, router: SocketRec): void {
+function pairRouter(st: StoreState, router: SocketRec, all = false): void {
   st.routersToPair.delete(router.id);
   const previous = router.pairings;
-  const kept = new Map<string, { edgeId: string; how: EvidenceKind; connection: string }>();
+  const kept = new Map<string, Pairing>();
   const peers: PeerEvidence[] = [];
+  const connLogs = new Map<string, { edge: EdgeRec; log: ConnLogRec; from: SocketRec }>();
+  for (const edge of edgesOf(router, 'bound')) {
+    const from = st.sockets.get(edge.from);
+    if (!from?.conns || from.unknown || from.routingId) continue;
+    for (const log of from.conns) connLogs.set(`${from.id}#${log.conn}`, { edge, log, from });
+  }
   let routerLog: FirstLogRec | undefined;
   for (const rec of router.peers?.values() ?? []) {
     if (!rec.first || st.byRoutingId.has(rec.peer.hex)) continue;
     const before = previous?.get(rec.peer.hex);
-    if (before && st.edges.get(before.edgeId)?.phase === 'disconnected') {
+    const edge = before && st.edges.get(before.edgeId);
+    const unchanged = !all && before?.peerLog === rec.first && before.connLog === connLogs.get(before.connection)?.log;
+    if (before && edge && (edge.phase === 'disconnected' || unchanged)) {
       kept.set(rec.peer.hex, before);
       continue;
     }
@@ -251,35 +264,34 @@ function pairRouter(st: StoreState, router: SocketRec): void {
   }
   router.pairings = kept.size > 0 ? kept : undefined;
   if (peers.length === 0 || !routerLog) return;
-  const connections: ConnectionEvidence[] = [];
-  const edgeOf = new Map<string, EdgeRec>();
-  for (const edge of edgesOf(router, 'bound')) {
-    const from = st.sockets.get(edge.from);
-    if (!from?.conns || from.unknown || from.routingId) continue;
-    for (const log of from.conns) {
-      const key = `${from.id}#${log.conn}`;
-      // One host, one clock: stamps compare as they are. Each agent's offset holds its telemetry's
-      // transport and queueing delay, which on a loaded box differs between agents by far more than
-      // the messages' own delays (the truth harness's 60-DEALER scenario lost every pairing to it), so
-      // offsets are used only across hosts.
-      const shift = log.host === routerLog.host ? 0 : log.offset - routerLog.offset;
-      const moved = (stamps: readonly Stamp[]): readonly Stamp[] => (shift === 0 ? stamps : stamps.map(([t, fp]) => [t + shift, fp] as const));
-      connections.push({ key, out: moved(log.out), in: moved(log.in) });
-      edgeOf.set(key, edge);
-    }
-  }
   const taken = new Set<string>();
   for (const [key, owner] of st.connOwner) if (owner !== router.id) taken.add(key);
   for (const pairing of kept.values()) taken.add(pairing.connection);
-  const pairs = pairPeers(peers, connections, taken);
+  const connections: ConnectionEvidence[] = [];
+  for (const [key, { log }] of connLogs) {
+    if (taken.has(key)) continue;
+    // One host, one clock: stamps compare as they are. Each agent's offset holds its telemetry's
+    // transport and queueing delay, which on a loaded box differs between agents by far more than
+    // the messages' own delays (the truth harness's 60-DEALER scenario lost every pairing to it), so
+    // offsets are used only across hosts.
+    const shift = log.host === routerLog.host ? 0 : log.offset - routerLog.offset;
+    const moved = (stamps: readonly Stamp[]): readonly Stamp[] => (shift === 0 ? stamps : stamps.map(([t, fp]) => [t + shift, fp] as const));
+    connections.push({ key, out: moved(log.out), in: moved(log.in) });
+  }
+  const pairs = pairPeers(peers, connections);
+  if (!all && pairs.size < peers.length && pairs.size < connections.length) {
+    pairRouter(st, router, true);
+    return;
+  }
   if (pairs.size === 0) return;
   const pairings = (router.pairings ??= new Map());
   for (const [hex, pairing] of pairs) {
-    const edge = edgeOf.get(pairing.connection);
-    if (!edge) continue;
-    pairings.set(hex, { edgeId: edge.id, how: pairing.how, connection: pairing.connection });
+    const found = connLogs.get(pairing.connection);
+    const peerLog = router.peers?.get(hex)?.first;
+    if (!found || !peerLog) continue;
+    pairings.set(hex, { edgeId: found.edge.id, how: pairing.how, connection: pairing.connection, peerLog, connLog: found.log });
     // A socket connected to several endpoints logs its connections together: not one peer's alone.
-    if ((st.sockets.get(edge.from)?.connects.length ?? 0) <= 1) st.connOwner.set(pairing.connection, router.id);
+    if (found.from.connects.length <= 1) st.connOwner.set(pairing.connection, router.id);
   }
 }
 
