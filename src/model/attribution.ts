@@ -102,63 +102,102 @@ const OPTIMAL_PAIRING_MAX = 300;
  * connection are left out of the result.
  */
 export function pairPeers(peers: readonly PeerEvidence[], connections: readonly ConnectionEvidence[], taken: ReadonlySet<string> = new Set()): Map<string, Pairing> {
-  const costs = new Map<string, Map<string, number>>();
-  for (const peer of peers) {
-    const row = new Map<string, number>();
-    for (const c of connections) {
-      if (taken.has(c.key)) continue;
-      const cost = fit(peer, c);
-      if (cost !== undefined) row.set(c.key, cost);
+  // Indices, not keys: a hub meeting hundreds of anonymous peers at once has ~10⁶ candidate pairs.
+  const open = connections.filter((c) => !taken.has(c.key));
+  const rows = peers.map((peer) => {
+    const cols: number[] = [];
+    const costs: number[] = [];
+    for (let j = 0; j < open.length; j++) {
+      const cost = fit(peer, open[j]);
+      if (cost === undefined) continue;
+      cols.push(j);
+      costs.push(cost);
     }
-    if (row.size > 0) costs.set(peer.key, row);
-  }
+    return { cols, costs };
+  });
   const result = new Map<string, Pairing>();
-  const given = new Set<string>();
-  const free = (key: string): string[] => [...(costs.get(key)?.keys() ?? [])].filter((c) => !given.has(c));
+  const given = new Uint8Array(open.length);
+  /** The row's one free column, -1 when none is left, -2 when several are. */
+  const onlyFree = (i: number): number => {
+    let found = -1;
+    for (const j of rows[i].cols) {
+      if (given[j]) continue;
+      if (found >= 0) return -2;
+      found = j;
+    }
+    return found;
+  };
+  const paired = new Uint8Array(peers.length);
   for (let changed = true; changed;) {
     changed = false;
-    for (const peer of peers) {
-      if (result.has(peer.key)) continue;
-      const left = free(peer.key);
-      if (left.length !== 1) continue;
-      result.set(peer.key, { connection: left[0], how: 'content' });
-      given.add(left[0]);
+    for (let i = 0; i < peers.length; i++) {
+      if (paired[i]) continue;
+      const j = onlyFree(i);
+      if (j < 0) continue;
+      result.set(peers[i].key, { connection: open[j].key, how: 'content' });
+      given[j] = 1;
+      paired[i] = 1;
       changed = true;
     }
   }
-  const rest = peers.filter((p) => !result.has(p.key) && free(p.key).length > 0).map((p) => p.key);
+  const rest: number[] = [];
+  const colOf = new Map<number, number>(); // open index → column of the cost matrix
+  for (let i = 0; i < peers.length; i++) {
+    if (paired[i] || onlyFree(i) === -1) continue;
+    rest.push(i);
+    for (const j of rows[i].cols) if (!given[j] && !colOf.has(j)) colOf.set(j, colOf.size);
+  }
   if (rest.length === 0) return result;
-  const open = [...new Set(rest.flatMap(free))];
-  const cost = (peer: string, connection: string): number | undefined => costs.get(peer)?.get(connection);
-  const pairs = rest.length * open.length <= OPTIMAL_PAIRING_MAX * OPTIMAL_PAIRING_MAX ? cheapestPairs(rest, open, cost) : greedyPairs(rest, open, cost);
-  for (const [peer, connection] of pairs) result.set(peer, { connection, how: 'timing' });
+  const cols = [...colOf.keys()];
+  // NaN: the peer does not fit the connection.
+  const matrix = new Float64Array(rest.length * cols.length).fill(NaN);
+  rest.forEach((i, r) => rows[i].cols.forEach((j, k) => {
+    const c = colOf.get(j);
+    if (c !== undefined && !given[j]) matrix[r * cols.length + c] = rows[i].costs[k];
+  }));
+  const costs: CostMatrix = { rows: rest.length, cols: cols.length, at: (r, c) => matrix[r * cols.length + c] };
+  const pairs = rest.length * cols.length <= OPTIMAL_PAIRING_MAX * OPTIMAL_PAIRING_MAX ? cheapestPairs(costs) : greedyPairs(costs);
+  for (const [r, c] of pairs) result.set(peers[rest[r]].key, { connection: open[cols[c]].key, how: 'timing' });
   return result;
 }
 
-/** The assignment of rows to columns with the least total cost (Hungarian method); undefined costs are not allowed. */
-function cheapestPairs(rows: readonly string[], cols: readonly string[], cost: (row: string, col: string) => number | undefined): [string, string][] {
-  const n = Math.max(rows.length, cols.length);
+/** Costs of rows × columns; NaN where a row may not take a column. */
+interface CostMatrix {
+  rows: number;
+  cols: number;
+  at(row: number, col: number): number;
+}
+
+/** The assignment of rows to columns with the least total cost (Hungarian method); NaN pairs are never made. */
+function cheapestPairs(m: CostMatrix): [number, number][] {
+  const n = Math.max(m.rows, m.cols);
   let max = 0;
-  for (const r of rows) for (const c of cols) max = Math.max(max, cost(r, c) ?? 0);
+  for (let r = 0; r < m.rows; r++) for (let c = 0; c < m.cols; c++) {
+    const x = m.at(r, c);
+    if (x > max) max = x;
+  }
   // A real pair always beats none, and none beats a forbidden one: most pairs first, then least delay.
   const none = (max + 1) * (n + 1);
   const forbidden = none * (n + 1);
   const a = (i: number, j: number): number => {
-    if (i >= rows.length || j >= cols.length) return none;
-    return cost(rows[i], cols[j]) ?? forbidden;
+    if (i >= m.rows || j >= m.cols) return none;
+    const x = m.at(i, j);
+    return Number.isNaN(x) ? forbidden : x;
   };
   // Potentials u (rows), v (cols); p[j]: the row matched to column j (1-based, 0 = none).
-  const u = new Array<number>(n + 1).fill(0);
-  const v = new Array<number>(n + 1).fill(0);
-  const p = new Array<number>(n + 1).fill(0);
-  const way = new Array<number>(n + 1).fill(0);
+  const u = new Float64Array(n + 1);
+  const v = new Float64Array(n + 1);
+  const p = new Int32Array(n + 1);
+  const way = new Int32Array(n + 1);
+  const minv = new Float64Array(n + 1);
+  const used = new Uint8Array(n + 1);
   for (let i = 1; i <= n; i++) {
     p[0] = i;
     let j0 = 0;
-    const minv = new Array<number>(n + 1).fill(Infinity);
-    const used = new Array<boolean>(n + 1).fill(false);
+    minv.fill(Infinity);
+    used.fill(0);
     do {
-      used[j0] = true;
+      used[j0] = 1;
       const i0 = p[j0];
       let delta = Infinity;
       let j1 = 0;
@@ -190,29 +229,35 @@ function cheapestPairs(rows: readonly string[], cols: readonly string[], cost: (
       j0 = j1;
     } while (j0 !== 0);
   }
-  const pairs: [string, string][] = [];
+  const pairs: [number, number][] = [];
   for (let j = 1; j <= n; j++) {
     const i = p[j] - 1;
-    if (i < rows.length && j - 1 < cols.length && cost(rows[i], cols[j - 1]) !== undefined) pairs.push([rows[i], cols[j - 1]]);
+    if (i < m.rows && j - 1 < m.cols && !Number.isNaN(m.at(i, j - 1))) pairs.push([i, j - 1]);
   }
   return pairs;
 }
 
 /** The cheapest pair first, then the cheapest among the rest, …: for sets too large to pair optimally. */
-function greedyPairs(rows: readonly string[], cols: readonly string[], cost: (row: string, col: string) => number | undefined): [string, string][] {
-  const all: [number, string, string][] = [];
-  for (const r of rows) for (const c of cols) {
-    const x = cost(r, c);
-    if (x !== undefined) all.push([x, r, c]);
+function greedyPairs(m: CostMatrix): [number, number][] {
+  const cells: number[] = [];
+  const costs: number[] = [];
+  for (let r = 0; r < m.rows; r++) for (let c = 0; c < m.cols; c++) {
+    const x = m.at(r, c);
+    if (Number.isNaN(x)) continue;
+    cells.push(r * m.cols + c);
+    costs.push(x);
   }
-  all.sort((x, y) => x[0] - y[0]);
-  const rowsDone = new Set<string>();
-  const colsDone = new Set<string>();
-  const pairs: [string, string][] = [];
-  for (const [, r, c] of all) {
-    if (rowsDone.has(r) || colsDone.has(c)) continue;
-    rowsDone.add(r);
-    colsDone.add(c);
+  // Ties go to the earlier peer, then the earlier connection.
+  const order = Uint32Array.from(cells.keys()).sort((x, y) => costs[x] - costs[y] || x - y);
+  const rowDone = new Uint8Array(m.rows);
+  const colDone = new Uint8Array(m.cols);
+  const pairs: [number, number][] = [];
+  for (const k of order) {
+    const r = Math.floor(cells[k] / m.cols);
+    const c = cells[k] % m.cols;
+    if (rowDone[r] || colDone[c]) continue;
+    rowDone[r] = 1;
+    colDone[c] = 1;
     pairs.push([r, c]);
   }
   return pairs;

@@ -47,14 +47,14 @@ describe('many agents, and churn', { timeout: 170_000 }, () => {
     assert.ok(stopped.exitedByItself, `collector left open: ${stopped.resources.join(', ')}`);
   }
 
-  test(`${PROCESSES} processes × ${SOCKETS} sockets: all appear, nothing dropped silently`, { timeout: 60_000 }, async () => {
+  test(`${PROCESSES} processes × ${SOCKETS} sockets: all appear, nothing dropped silently`, { timeout: 45_000 }, async () => {
     const collector = await CollectorProc.start(procs);
     const { apps, t0 } = await manyApps(collector, 'named');
     const expectedEdges = PROCESSES * (SOCKETS - 1);
-    // Process start on 2 shared cores is most of it (~3 s here); it took 25 s when each peer's
-    // first-message log made the store resolve the whole graph again.
+    // Process start on 2 shared cores is most of it (~3 s here); it took 25 s (~60 s on CI) when each
+    // peer's first-message log made the store resolve the whole graph again.
     const s = await collector.waitFor('every socket and edge', (snap) =>
-      snap.sockets.length === PROCESSES * SOCKETS && snap.edges.filter((e) => e.state === 'connected').length === expectedEdges && snap, 30_000);
+      snap.sockets.length === PROCESSES * SOCKETS && snap.edges.filter((e) => e.state === 'connected').length === expectedEdges && snap, 20_000);
     const ms = Date.now() - t0;
     const dropped = s.nodes.reduce((a, n) => a + n.dropped, 0);
     console.log(`# ${PROCESSES} processes, ${s.sockets.length} sockets, ${s.edges.length} edges: full picture ${ms} ms after the first process was spawned; agents' own counted drops ${dropped}`);
@@ -72,7 +72,7 @@ describe('many agents, and churn', { timeout: 170_000 }, () => {
     await endByThemselves(collector, apps);
   });
 
-  test(`${PROCESSES} processes × ${SOCKETS} sockets, no routing ids (as most apps): one edge per DEALER, each on its own process, no unknown peer`, { timeout: 60_000 }, async () => {
+  test(`${PROCESSES} processes × ${SOCKETS} sockets, no routing ids (as most apps): one edge per DEALER, each on its own process, no unknown peer`, { timeout: 70_000 }, async () => {
     const collector = await CollectorProc.start(procs);
     const { apps, t0 } = await manyApps(collector, 'anonymous');
     const hubPid = apps[0].process.pid!;
@@ -84,7 +84,7 @@ describe('many agents, and churn', { timeout: 170_000 }, () => {
       if (paired !== lastPaired) console.log(`# ${Date.now() - t0} ms: ${fromReal.length} connected edges from DEALERs, ${paired} with their peer's routing id, ${snap.nodes.filter((n) => n.unknown).length} unknown peers`);
       lastPaired = paired;
       return real.size === PROCESSES * (SOCKETS - 1) && paired === real.size && snap.edges.length === real.size && snap;
-    }, 30_000);
+    }, 40_000); // 3-9 s here (the odd run 17 s: 20 processes starting on 2 cores beside the collector)
     console.log(`# anonymous: ${s.edges.length} edges, every peer paired ${Date.now() - t0} ms after the first process was spawned`);
     assert.equal(s.nodes.filter((n) => n.unknown).length, 0, 'no unknown peer');
     assert.equal(new Set(s.edges.map((e) => e.from)).size, s.edges.length, 'one edge per DEALER');
