@@ -1,9 +1,13 @@
 import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
 import { test } from 'node:test';
 import { ByteTable, hashBytes } from '../../src/agent/byteTable';
 import { heartbeatKeys, parseHeartbeatPatterns, TYPE_BYTES } from '../../src/agent/frames';
 import { PeerStats, SocketRecord } from '../../src/agent/records';
+import { toBin } from '../../src/protocol/bin';
 import type { ZmqSocket } from '../../src/agent/zmq';
+import { python } from '../helpers/python';
 
 const heartbeats = heartbeatKeys(parseHeartbeatPatterns(undefined));
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');
@@ -132,4 +136,39 @@ test('counting a known peer and type builds no string per message', () => {
     Buffer.prototype.toString = toString;
   }
   assert.equal(calls, 0);
+});
+
+test('a send reads the clock before it only while it may be logged: a DEALER until its connection\'s log is full, again after a reconnect; a ROUTER always', () => {
+  const dealer = record('DEALER');
+  const stats = new PeerStats(undefined);
+  for (let i = 0; i < 4; i++) {
+    assert.equal(dealer.stampsSends, true, `send ${i + 1} may be among the first`);
+    dealer.logFirst(stats, false, [b('HELLO')], i);
+  }
+  assert.equal(dealer.stampsSends, false, 'the log is full: sends cost no clock read');
+  dealer.connectionLost();
+  assert.equal(dealer.stampsSends, true, 'a new connection logs its first messages again');
+  const router = record('ROUTER');
+  const peer = new PeerStats(toBin(b('\x00abcd')));
+  for (let i = 0; i < 6; i++) router.logFirst(peer, false, [b('\x00abcd'), b('HELLO')], i);
+  assert.equal(router.stampsSends, true, 'its next send may go to a new peer');
+});
+
+test('the Python agent stamps sends by the same rule (record.py stamps_sends)', () => {
+  const script = [
+    'from zmq_topology.record import SocketRecord',
+    'd = SocketRecord(1, "DEALER", None, frozenset(), lambda m: None)',
+    'seen = [d.stamps_sends]',
+    'for i in range(4): d.message(False, [b"HELLO"], 1.0 + i)',
+    'seen.append(d.stamps_sends)',
+    'd.connection_lost()',
+    'seen.append(d.stamps_sends)',
+    'r = SocketRecord(2, "ROUTER", None, frozenset(), lambda m: None)',
+    'for i in range(6): r.message(False, [b"\\x00abcd", b"HELLO"], 1.0 + i)',
+    'seen.append(r.stamps_sends)',
+    'print(seen)',
+  ].join('\n');
+  const run = spawnSync(python(), ['-c', script], { env: { ...process.env, PYTHONPATH: path.join(__dirname, '..', '..', '..', 'agents', 'python') }, encoding: 'utf8' });
+  assert.equal(run.status, 0, run.stderr);
+  assert.equal(run.stdout.trim(), '[True, False, True, True]');
 });

@@ -117,6 +117,9 @@ class SocketRecord:
         # First-messages logs: ROUTERs per peer, DEALER/REQ/REP per connection (`conn`).
         self.per_connection = type_ in FIRST_PER_CONNECTION
         self.logs_first = self.per_connection or type_ in FIRST_PER_PEER
+        # Whether a send may still be logged among the first, so the hooks read the clock before it:
+        # a ROUTER's next send may go to a new peer; a connecting socket's until its log is full.
+        self.stamps_sends = self.logs_first
         self.conn: Optional[int] = 1 if self.per_connection else None
         # How its messages are fingerprinted (wire.fingerprint): the envelope each end drops differs.
         self.fp_side = "router" if self.router else "request" if type_ in ("REQ", "REP") else "dealer"
@@ -171,6 +174,7 @@ class SocketRecord:
         its next connection, whose first-messages log starts empty."""
         if not self.per_connection:
             return
+        self.stamps_sends = True  # first: a send racing this on the app thread is stamped, not missed
         conn = self.conn = (self.conn or 0) + 1
         stats = self.peers.get(None)
         if stats is not None:
@@ -254,6 +258,8 @@ class SocketRecord:
                 now = sent_at
         if len(log) < 4:  # FIRST_MESSAGES: after the first few, this check is all a message costs
             log.append((round(now * 1000, 3), fingerprint(frames, self.fp_side)))
+            if not inbound and self.per_connection and len(log) == 4:
+                self.stamps_sends = False
 
     def frame(self, inbound: bool, data: Any, more: bool) -> None:
         """One frame from a plain send/recv; the message is counted at its last frame."""
@@ -336,6 +342,8 @@ class SocketRecord:
             log = stats.first_out
         if heads is not None and len(log) < 4:  # FIRST_MESSAGES
             log.append((round(at * 1000, 3), fingerprint_heads(heads, self.fp_side)))
+            if not inbound and self.per_connection and len(log) == 4:
+                self.stamps_sends = False
 
     # --- reports (agent thread) -------------------------------------------------------------
 
