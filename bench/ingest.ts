@@ -13,6 +13,7 @@ import { TopologyStore } from './lib/collectorStore';
 import { startCollector } from './lib/collector';
 import { loadZeromq } from '../src/collector/zmq';
 import { sleep, startChild, type Child } from './lib/children';
+import { anonymousHub } from './lib/anonymousHub';
 import { atLeast, atMost, isQuick, ROOT, summarize, writeResult, type Row } from './lib/report';
 
 const AGENT = path.join(ROOT, 'bench', 'workloads', 'synthetic-agent.js');
@@ -27,6 +28,7 @@ const EVENTS_TARGET = 200_000;
 const BYTES_PER_EDGE_TARGET = 1024;
 /** Recording may cost at most 10 % of ingest (docs/RECORDING.md). */
 const RECORDING_RATIO_TARGET = 0.9;
+const HUB_PEERS = quick ? 200 : 1000;
 
 function gc(): void {
   const collect = (globalThis as { gc?: () => void }).gc;
@@ -222,6 +224,22 @@ async function main(): Promise<void> {
     rows.push({ group, metric: '… per 1,000 edges', unit: 'KiB', value: of((p) => (p.heapPerEdgeBytes * 1000) / 1024) });
     rows.push({ group, metric: 'heap per edge right after setup (1 timeline entry, 1 traffic record)', unit: 'B', value: of((p) => p.setupHeapPerEdgeBytes) });
   }
+  const hubs: { anonymous: boolean; round: number; storeMs: number; messages: number; wrong: number; unknownPeers: number }[] = [];
+  for (let round = 0; round < settings.rounds; round++) {
+    for (const anonymous of round % 2 === 0 ? [false, true] : [true, false]) {
+      gc();
+      const hub = anonymousHub(HUB_PEERS, anonymous);
+      hubs.push({ anonymous, round, ...hub });
+      process.stderr.write(`ingest: hub of ${HUB_PEERS} ${anonymous ? 'anonymous' : 'named'} DEALERs round ${round + 1}: ${hub.storeMs.toFixed(0)} ms, ${hub.wrong} wrong, ${hub.unknownPeers} unknown\n`);
+    }
+  }
+  const hubGroup = `a ROUTER meeting ${HUB_PEERS.toLocaleString('en')} DEALERs at once (store alone; its peers 50 to a message, logs growing to 4 messages, the two sides apart)`;
+  const hubOf = (anonymous: boolean, f: (h: typeof hubs[number]) => number) => summarize(hubs.filter((h) => h.anonymous === anonymous).map(f));
+  rows.push({ group: hubGroup, metric: 'store time to take it all in, DEALERs with routing ids', unit: 'ms', value: hubOf(false, (h) => h.storeMs) });
+  rows.push({ group: hubGroup, metric: 'store time to take it all in, anonymous DEALERs (first-message pairing)', unit: 'ms', value: hubOf(true, (h) => h.storeMs) });
+  rows.push({ group: hubGroup, metric: 'anonymous / with routing ids (same round)', unit: 'ratio', value: summarize(hubs.filter((h) => h.anonymous).map((h) => h.storeMs / hubs.find((x) => !x.anonymous && x.round === h.round)!.storeMs)) });
+  const wrong = hubOf(true, (h) => h.wrong + h.unknownPeers);
+  rows.push({ group: hubGroup, metric: 'anonymous DEALERs not on their own edge, or unknown peers', unit: 'count', value: wrong, target: atMost(wrong.max, 0) });
   writeResult({
     benchmark: 'ingest', mode: quick ? 'quick' : 'full', startedAt: new Date(startedAt).toISOString(), durationMs: Date.now() - startedAt, rows,
     notes: [
@@ -229,6 +247,7 @@ async function main(): Promise<void> {
       'Collector + TopologyStore (default options: sweep 250 ms, diffs every 100 ms, serialised with JSON.stringify) in the benchmark process; events = per-peer traffic records + monitor events.',
       'Heap per edge = (heap after GC at steady state − heap before the collector started) / edges; it includes the edge\'s DEALER socket, its node share and the collector.',
       `${settings.rounds} round(s) per mix, ${settings.sendMs} ms of sending, ${settings.warmupMs} ms warm-up excluded. The sender processes share the 2 cores with the collector.`,
+      `The hub rows feed synthetic telemetry (${HUB_PEERS} DEALER agents and the hub's) straight into a TopologyStore in this process, pre-encoded and decoded before the clock starts, with and without routing ids in alternating order each round: what the store spends attributing anonymous peers.`,
       'Each round runs each mix twice, recording off and on (a Recorder tapped on the store, writing a .zmqrec to the temp directory: the bytes of each frame as the collector decoded it, blocks deflated in the libuv thread pool within a 5 % CPU budget and written there, one block per second or per MiB), in alternating order; the ratio pairs the two runs of a round. Rows without "recording on" are the runs with recording off.',
     ],
     raw: { settings, phases, bare },

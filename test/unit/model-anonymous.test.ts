@@ -151,4 +151,39 @@ describe('anonymous DEALERs on one ROUTER', () => {
     assert.equal(edgeFrom(s, a).routingId?.hex, autoId(1));
     assert.equal(s.nodes.filter((n) => n.unknown).length, 0);
   });
+
+  test('200 DEALERs meeting the ROUTER at once, reported as a real hub reports them (peers in batches, logs growing, the two sides apart): each on its own edge', () => {
+    const w = new World();
+    const n = 200;
+    const id = (i: number) => `00${(0x10000000 + i).toString(16)}`;
+    const clients = Array.from({ length: n }, (_, i) => w.dealer(1000 + i));
+    // Client i says HELLO at +3i ms, queued until its connection is up (it arrives 5-45 ms later, out
+    // of order), then HEARTBEAT every second, each arriving 0.3 ms after it went.
+    const sent = (i: number, k: number) => T0 + 3 * i + 1000 * k;
+    const arrived = (i: number, k: number) => sent(i, k) + (k === 0 ? 5 + ((i * 37) % 41) : 0.3);
+    const message = (k: number) => fp(k === 0 ? 'HELLO' : 'HEARTBEAT');
+    const out = (i: number, count: number): [number, string][] => Array.from({ length: count }, (_, k) => [sent(i, k), message(k)]);
+    const inbound = (i: number, count: number): [number, string][] => Array.from({ length: count }, (_, k) => [arrived(i, k), message(k)]);
+    const routerBatch = (from: number, count: number) => {
+      const msgs = Array.from({ length: 50 }, (_, j) => w.router.logged(w.clock, 1, { peerHex: id(from + j), in: inbound(from + j, count) }));
+      return { ...msgs[0], peers: msgs.flatMap((m) => (m.t === 'traffic' ? m.peers : [])) } as typeof msgs[0];
+    };
+    // The agents flush apart: a third of the clients' logs run one message ahead of the rest.
+    const clientCount = (i: number, round: number) => Math.min(4, i % 3 === 0 ? round : Math.max(1, round - 1));
+    for (let round = 1; round <= 5; round++) {
+      w.clock = T0 + 1000 * (round - 1) + 800;
+      for (let from = 0; from < n; from += 50) {
+        // Half of this batch's clients report before the ROUTER, half after (telemetry travels apart).
+        for (let i = from; i < from + 25; i++) w.send(clients[i], clients[i].logged(w.clock, 1, { conn: 1, out: out(i, clientCount(i, round)) }));
+        w.send(w.router, routerBatch(from, Math.min(4, round)));
+        for (let i = from + 25; i < from + 50; i++) w.send(clients[i], clients[i].logged(w.clock, 1, { conn: 1, out: out(i, clientCount(i, round)) }));
+      }
+      if (round < 4) continue; // a HELLO alone, sent in one burst, may well be paired wrong
+      const s = w.snapshot();
+      const wrong = clients.filter((c, i) => edgeFrom(s, c).routingId?.hex !== id(i)).length;
+      assert.equal(wrong, 0, `round ${round}: ${wrong} of ${n} clients carry another's routing id`);
+      assert.equal(s.nodes.filter((x) => x.unknown).length, 0, `round ${round}: no unknown peer`);
+      assert.equal(s.edges.length, n);
+    }
+  });
 });
