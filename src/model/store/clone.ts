@@ -37,6 +37,7 @@ export function copyState(from: StoreState, into: StoreState): void {
   for (const [key, owner] of from.connOwner) into.connOwner.set(key, owner);
   into.unknownPeers = from.unknownPeers;
   into.topologyDirty = from.topologyDirty;
+  for (const id of from.connectorsToResolve) into.connectorsToResolve.add(id);
   for (const id of from.routersToPair) into.routersToPair.add(id);
   into.edgeRemovals = from.edgeRemovals;
   into.collector = from.collector;

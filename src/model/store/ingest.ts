@@ -167,6 +167,8 @@ function snapshotMsg(st: StoreState, node: NodeRec, msg: SnapshotMsg, offset: nu
 function upsertSocket(st: StoreState, node: NodeRec, info: SocketInfo): SocketRec | undefined {
   const id = `${node.id}/${info.socket}`;
   let socket = st.sockets.get(id);
+  // A new socket, or one whose identity stayed, changes only its own connects while it binds nothing.
+  const changesOthers = socket !== undefined && (socket.routingId?.hex !== info.routingId?.hex || socket.type !== info.type);
   if (!socket) {
     if (st.sockets.size >= st.limits.sockets && !evictClosedSocket(st)) {
       discard(st, 'cap:sockets');
@@ -179,15 +181,20 @@ function upsertSocket(st: StoreState, node: NodeRec, info: SocketInfo): SocketRe
     st.sockets.set(id, socket);
     st.socketsByNode.get(node.id)?.add(id);
   }
-  if (socket.routingId?.hex !== info.routingId?.hex) st.topologyDirty = true;
   socket.type = info.type;
   socket.name = info.name;
   socket.routingId = info.routingId;
   socket.options = internOptions(info.options);
   socket.site = info.site;
   st.dirtySockets.add(id);
-  st.topologyDirty = true;
+  connectsChanged(st, socket, changesOthers);
   return socket;
+}
+
+/** What a change to `socket` needs resolved: its own connects, or everything when others may be affected. */
+function connectsChanged(st: StoreState, socket: SocketRec, changesOthers = false): void {
+  if (changesOthers || socket.binds.length > 0 || socket.closed) st.topologyDirty = true;
+  else st.connectorsToResolve.add(socket.id);
 }
 
 function endpoint(st: StoreState, node: NodeRec, msg: EndpointMsg, at: number): void {
@@ -217,7 +224,8 @@ function endpoint(st: StoreState, node: NodeRec, msg: EndpointMsg, at: number): 
       break;
   }
   st.dirtySockets.add(socket.id);
-  st.topologyDirty = true;
+  if (msg.op === 'connect') connectsChanged(st, socket);
+  else st.topologyDirty = true;
 }
 
 function event(st: StoreState, node: NodeRec, msg: MonitorEventMsg, at: number): void {

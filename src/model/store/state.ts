@@ -65,6 +65,8 @@ export class StoreState {
   unknownPeers = 0;
   /** Connects, binds or routing ids changed: everything is resolved again before edges are read. */
   topologyDirty = false;
+  /** Sockets whose own connects changed (or that are new) while no bind did: resolved alone. */
+  readonly connectorsToResolve = new Set<string>();
   /** ROUTERs whose peers' first-message evidence changed: re-paired before their edges are read. */
   readonly routersToPair = new Set<string>();
   /** Edges removed so far (a count): a change means placeholders may be left with nothing. */
