@@ -30,6 +30,8 @@ const BYTES_PER_EDGE_TARGET = 1024;
 const RECORDING_RATIO_TARGET = 0.9;
 // 980 DEALER processes + the hub stay under the store's default limit of 1,000 nodes.
 const HUB_PEERS = quick ? 200 : 980;
+const HUB_NAMED_MS = 1000;
+const HUB_ANONYMOUS_MS = 10_000;
 
 function gc(): void {
   const collect = (globalThis as { gc?: () => void }).gc;
@@ -236,8 +238,12 @@ async function main(): Promise<void> {
   }
   const hubGroup = `a ROUTER meeting ${HUB_PEERS.toLocaleString('en')} DEALERs at once (store alone; its peers 50 to a message, logs growing to 4 messages, the two sides apart)`;
   const hubOf = (anonymous: boolean, f: (h: typeof hubs[number]) => number) => summarize(hubs.filter((h) => h.anonymous === anonymous).map(f));
-  rows.push({ group: hubGroup, metric: 'store time to take it all in, DEALERs with routing ids', unit: 'ms', value: hubOf(false, (h) => h.storeMs) });
-  rows.push({ group: hubGroup, metric: 'store time to take it all in, anonymous DEALERs (first-message pairing)', unit: 'ms', value: hubOf(true, (h) => h.storeMs) });
+  // Guards, not the issue's targets: the picture of a 1,000-process system within a second of its
+  // telemetry, and its anonymous peers paired within ten (15.5 s and over 6 minutes before 2026-12-03).
+  const named = hubOf(false, (h) => h.storeMs);
+  const anonymousMs = hubOf(true, (h) => h.storeMs);
+  rows.push({ group: hubGroup, metric: 'store time to take it all in, DEALERs with routing ids', unit: 'ms', value: named, target: atMost(named.median, HUB_NAMED_MS) });
+  rows.push({ group: hubGroup, metric: 'store time to take it all in, anonymous DEALERs (first-message pairing)', unit: 'ms', value: anonymousMs, target: atMost(anonymousMs.median, HUB_ANONYMOUS_MS) });
   rows.push({ group: hubGroup, metric: 'anonymous / with routing ids (same round)', unit: 'ratio', value: summarize(hubs.filter((h) => h.anonymous).map((h) => h.storeMs / hubs.find((x) => !x.anonymous && x.round === h.round)!.storeMs)) });
   const wrong = hubOf(true, (h) => h.wrong + h.unknownPeers);
   rows.push({ group: hubGroup, metric: 'anonymous DEALERs not on their own edge, or unknown peers', unit: 'count', value: wrong, target: atMost(wrong.max, 0) });
