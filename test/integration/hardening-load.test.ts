@@ -23,7 +23,7 @@ async function exitsByItself(p: Proc, ms = 5000): Promise<unknown> {
   return Promise.race([p.exited, new Promise((r) => setTimeout(() => r('still running'), ms).unref())]);
 }
 
-describe('many agents, and churn', { timeout: 170_000 }, () => {
+describe('many agents, and churn', { timeout: 200_000 }, () => {
   const procs = new Procs();
   after(() => procs.killAll());
 
@@ -72,7 +72,7 @@ describe('many agents, and churn', { timeout: 170_000 }, () => {
     await endByThemselves(collector, apps);
   });
 
-  test(`${PROCESSES} processes × ${SOCKETS} sockets, no routing ids (as most apps): one edge per DEALER, each on its own process, no unknown peer`, { timeout: 70_000 }, async () => {
+  test(`${PROCESSES} processes × ${SOCKETS} sockets, no routing ids (as most apps): one edge per DEALER, each on its own process, no unknown peer`, { timeout: 90_000 }, async () => {
     const collector = await CollectorProc.start(procs);
     const { apps, t0 } = await manyApps(collector, 'anonymous');
     const hubPid = apps[0].process.pid!;
@@ -84,7 +84,7 @@ describe('many agents, and churn', { timeout: 170_000 }, () => {
       if (paired !== lastPaired) console.log(`# ${Date.now() - t0} ms: ${fromReal.length} connected edges from DEALERs, ${paired} with their peer's routing id, ${snap.nodes.filter((n) => n.unknown).length} unknown peers`);
       lastPaired = paired;
       return real.size === PROCESSES * (SOCKETS - 1) && paired === real.size && snap.edges.length === real.size && snap;
-    }, 40_000); // 3-9 s here (the odd run 17 s: 20 processes starting on 2 cores beside the collector)
+    }, 60_000); // 3-10 s here, the odd run 17 s (20 processes starting on 2 cores beside the collector); room for a slower CI box
     console.log(`# anonymous: ${s.edges.length} edges, every peer paired ${Date.now() - t0} ms after the first process was spawned`);
     assert.equal(s.nodes.filter((n) => n.unknown).length, 0, 'no unknown peer');
     assert.equal(new Set(s.edges.map((e) => e.from)).size, s.edges.length, 'one edge per DEALER');
