@@ -109,6 +109,9 @@ export interface SocketRec {
   conns?: ConnLogRec[];
   /** ROUTERs: anonymous peers paired with connections from the logs (attribution.ts), by routing id hex. */
   pairings?: Map<string, Pairing>;
+  /** ROUTERs: paired incrementally since the last full pairing (see repairStuckPeers), and when that was. */
+  needsFullPairing?: boolean;
+  fullPairedAt?: number;
 }
 
 /**

@@ -4,6 +4,7 @@ import type { TimelineEntry } from '../../shared/snapshot';
 import { forgetChanges, scheduleNotify } from './changes';
 import { addTimeline } from './graph';
 import { edgeStateNow } from './liveness';
+import { repairStuckPeers } from './resolution';
 import type { StoreState } from './state';
 
 /** The shortest gap between two sweeps run for edges crossing a threshold between regular sweeps. */
@@ -16,6 +17,7 @@ const DUE_SWEEP_GAP_MS = 20;
  * (Infinity: no edge is due), so a replay can run the sweeps the live timer would have run.
  */
 export function sweep(st: StoreState, now = st.now()): number {
+  repairStuckPeers(st, now);
   const { warnAfterMs, deadAfterMs } = st.options;
   let nextDue = Infinity;
   for (const edge of st.edges.values()) {
