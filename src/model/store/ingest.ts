@@ -313,8 +313,9 @@ function trafficRecords(st: StoreState, node: NodeRec, records: readonly PeerTra
   if (records.some((p) => p.first)) {
     resolveIfDirty(st); // who claims which routing id, before the logs are filed
     for (const p of records) {
-      const socket = p.first ? st.sockets.get(`${node.id}/${p.socket}`) : undefined;
-      if (socket && p.first) firstMessages(st, node, socket, p.peer, p.first, offset);
+      if (!p.first) continue;
+      const socket = st.sockets.get(`${node.id}/${p.socket}`);
+      if (socket) firstMessages(st, node, socket, p.peer, p.first, offset);
     }
   }
   for (const p of records) traffic(st, node, p, offset, latest, receivedAt, cumulative);

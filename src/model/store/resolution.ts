@@ -89,9 +89,12 @@ function claimRoutingId(st: StoreState, socket: SocketRec, hex: string): void {
   st.byRoutingId.set(hex, list ? [...list, socket] : [socket]);
 }
 
+/** Endpoint match key → the sockets bound there, with the endpoint as they bound it. */
+type Binders = Map<string, { socket: SocketRec; endpoint: string }[]>;
+
 /** Where each endpoint key can be connected to: the live processes' open sockets' binds. */
-function bindersOf(st: StoreState): Map<string, { socket: SocketRec; endpoint: string }[]> {
-  const binders = new Map<string, { socket: SocketRec; endpoint: string }[]>();
+function bindersOf(st: StoreState): Binders {
+  const binders: Binders = new Map();
   for (const socket of st.sockets.values()) {
     if (socket.unknown || socket.closed || socket.binds.length === 0) continue;
     const node = st.nodes.get(socket.nodeId);
@@ -110,46 +113,46 @@ function bindersOf(st: StoreState): Map<string, { socket: SocketRec; endpoint: s
 }
 
 /** Which socket each of `socket`'s connects reaches (a placeholder when none binds it yet). */
-function resolveConnects(st: StoreState, socket: SocketRec, binders: Map<string, { socket: SocketRec; endpoint: string }[]>): void {
+function resolveConnects(st: StoreState, socket: SocketRec, binders: Binders): void {
   const node = st.nodes.get(socket.nodeId);
   if (socket.unknown || socket.closed || !node || node.exitedAt !== undefined) return;
-    const previous = socket.connectEdges;
-    const next: (string | readonly string[])[] = [];
-    socket.connectEdges = next;
-    for (const connect of socket.connects) {
-      const endpoint = bindDisplay(connect);
-      const targets: { socket: SocketRec; endpoint: string }[] = [];
-      for (const key of matchKeys(endpoint, node.host, node.id)) {
-        for (const b of binders.get(key) ?? []) if (b.socket !== socket && !targets.some((t) => t.socket === b.socket)) targets.push(b);
-      }
-      const earlier = (connectEdgesAt(previous, endpoint) ?? []).filter((id) => {
-        const edge = st.edges.get(id);
-        return edge !== undefined && st.sockets.get(edge.to)?.unknown !== true;
-      });
-      if (targets.length === 0 && earlier.length > 0) {
-        // Its binder went away: the connect stays on that (now disconnected) edge until another binds.
-        putConnectEdges(next, endpoint, earlier);
-        continue;
-      }
-      if (targets.length === 0) {
-        const placeholder = endpointPeer(st, endpoint, node);
-        if (placeholder) targets.push({ socket: placeholder, endpoint });
-      }
-      const edgeIds: string[] = [];
-      for (const target of targets) {
-        const edge = ensureEdge(st, socket, target.socket, target.endpoint);
-        if (edge) edgeIds.push(edge.id);
-      }
-      putConnectEdges(next, endpoint, edgeIds.slice()); // exact size: one edge per connect is the rule
-      // A connect that was waiting on a placeholder now reaches a real binder: move its history over.
-      for (const oldId of connectEdgesAt(previous, endpoint) ?? []) {
-        const old = st.edges.get(oldId);
-        if (!old || edgeIds.includes(oldId) || !st.sockets.get(old.to)?.unknown) continue;
-        const target = edgeIds.length === 1 ? st.edges.get(edgeIds[0]) : undefined;
-        if (target) mergeEdge(st, old, target);
-      }
+  const previous = socket.connectEdges;
+  const next: (string | readonly string[])[] = [];
+  socket.connectEdges = next;
+  for (const connect of socket.connects) {
+    const endpoint = bindDisplay(connect);
+    const targets: { socket: SocketRec; endpoint: string }[] = [];
+    for (const key of matchKeys(endpoint, node.host, node.id)) {
+      for (const b of binders.get(key) ?? []) if (b.socket !== socket && !targets.some((t) => t.socket === b.socket)) targets.push(b);
     }
-    socket.connectEdges = next.length === 0 ? NO_CONNECT_EDGES : next.slice(); // exact size (push reserves room)
+    const earlier = (connectEdgesAt(previous, endpoint) ?? []).filter((id) => {
+      const edge = st.edges.get(id);
+      return edge !== undefined && st.sockets.get(edge.to)?.unknown !== true;
+    });
+    if (targets.length === 0 && earlier.length > 0) {
+      // Its binder went away: the connect stays on that (now disconnected) edge until another binds.
+      putConnectEdges(next, endpoint, earlier);
+      continue;
+    }
+    if (targets.length === 0) {
+      const placeholder = endpointPeer(st, endpoint, node);
+      if (placeholder) targets.push({ socket: placeholder, endpoint });
+    }
+    const edgeIds: string[] = [];
+    for (const target of targets) {
+      const edge = ensureEdge(st, socket, target.socket, target.endpoint);
+      if (edge) edgeIds.push(edge.id);
+    }
+    putConnectEdges(next, endpoint, edgeIds.slice()); // exact size: one edge per connect is the rule
+    // A connect that was waiting on a placeholder now reaches a real binder: move its history over.
+    for (const oldId of connectEdgesAt(previous, endpoint) ?? []) {
+      const old = st.edges.get(oldId);
+      if (!old || edgeIds.includes(oldId) || !st.sockets.get(old.to)?.unknown) continue;
+      const target = edgeIds.length === 1 ? st.edges.get(edgeIds[0]) : undefined;
+      if (target) mergeEdge(st, old, target);
+    }
+  }
+  socket.connectEdges = next.length === 0 ? NO_CONNECT_EDGES : next.slice(); // exact size (push reserves room)
 }
 
 /** How often, at most, a ROUTER is paired afresh in full for peers left unknown (store clock). */
