@@ -2,12 +2,12 @@
  * What the agent knows about one socket, and its traffic accounting. Counters are cumulative; a
  * flush reports the difference from the last flush (or snapshot) as the protocol's deltas.
  */
-import { performance } from 'node:perf_hooks';
 import { toBin } from '../protocol/bin';
 import { fingerprint, type FingerprintSide } from '../protocol/fingerprint';
 import { LIMITS, type Bin, type EndpointState, type FirstMessages, type PeerTraffic, type SnapshotSocket, type SocketInfo } from '../protocol/types';
 import type { AppObserverHandle } from './appObserver';
 import { ByteTable, hashBytes } from './byteTable';
+import { monotonicMs } from './clock';
 import { frameBytes, typeBytes, typeLabel, wireBytes, TYPE_BYTES, type EnvelopeKind, type Heartbeats } from './frames';
 import type { MessageLike, ZmqObserver, ZmqSocket } from './zmq';
 
@@ -15,11 +15,6 @@ import type { MessageLike, ZmqObserver, ZmqSocket } from './zmq';
 const PEERS_PER_SOCKET = 1024;
 const OTHER_LABEL = '(other)';
 const FIRST = LIMITS.firstMessages;
-
-/** A performance.now() as milliseconds since the epoch with a microsecond fraction (two messages in one millisecond stay in order). */
-function preciseTime(at: number): number {
-  return Math.round((performance.timeOrigin + at) * 1000) / 1000;
-}
 
 /**
  * The first messages of one connection each way, [time, fingerprint] (protocol FirstMessages): the
@@ -39,7 +34,8 @@ export class FirstLog {
   add(inbound: boolean, frames: ArrayLike<MessageLike>, side: FingerprintSide, at?: number): void {
     const bytes: Uint8Array[] = new Array<Uint8Array>(frames.length);
     for (let i = 0; i < frames.length; i++) bytes[i] = wireBytes(frames[i]);
-    (inbound ? this.in : this.out).push([preciseTime(at ?? performance.now()), fingerprint(bytes, side)]);
+    // Monotonic ms with a µs fraction: two messages in one millisecond stay in order.
+    (inbound ? this.in : this.out).push([monotonicMs(at), fingerprint(bytes, side)]);
     this.changed = true;
   }
 

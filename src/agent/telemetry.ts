@@ -7,10 +7,11 @@
 import { encode } from '../protocol/codec';
 import { findCollector } from '../protocol/rendezvous';
 import { LIMITS, PROTOCOL_VERSION, type SnapshotMsg, type TelemetryMsg } from '../protocol/types';
+import { monotonicMs } from './clock';
 import type { ZmqDealer, ZmqModule, ZmqObserver } from './zmq';
 
 /** A message before the sender stamps it. */
-export type Outgoing = TelemetryMsg extends infer M ? (M extends TelemetryMsg ? Omit<M, 'v' | 'seq' | 'at'> : never) : never;
+export type Outgoing = TelemetryMsg extends infer M ? (M extends TelemetryMsg ? Omit<M, 'v' | 'seq' | 'at' | 'mono'> : never) : never;
 
 const QUEUE_LIMIT = 1000;
 /** Without a collector this long, the agent looks for a note saying where it went (protocol/rendezvous.ts). */
@@ -158,11 +159,12 @@ export class TelemetrySender {
 
   private stamp(msg: Outgoing): Buffer {
     this.seq++;
-    let frame = encode({ ...msg, v: PROTOCOL_VERSION, seq: this.seq, at: Date.now() } as TelemetryMsg);
+    const mono = monotonicMs();
+    let frame = encode({ ...msg, v: PROTOCOL_VERSION, seq: this.seq, at: Date.now(), mono } as TelemetryMsg);
     if (frame.length > LIMITS.frameBytes && msg.t === 'snapshot') {
       // Too many peers: keep the sockets and endpoints, trim each socket's peer list.
-      const trimmed: Omit<SnapshotMsg, 'v' | 'seq' | 'at'> = { ...msg, sockets: msg.sockets.map((s) => ({ ...s, peers: s.peers.slice(0, 8) })) };
-      frame = encode({ ...trimmed, v: PROTOCOL_VERSION, seq: this.seq, at: Date.now() });
+      const trimmed: Omit<SnapshotMsg, 'v' | 'seq' | 'at' | 'mono'> = { ...msg, sockets: msg.sockets.map((s) => ({ ...s, peers: s.peers.slice(0, 8) })) };
+      frame = encode({ ...trimmed, v: PROTOCOL_VERSION, seq: this.seq, at: Date.now(), mono });
     }
     return frame;
   }

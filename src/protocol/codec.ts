@@ -258,9 +258,14 @@ function validate(o: Obj): TelemetryMsg {
   }
   const seq = int(o.seq, 'seq');
   const at = time(o.at, 'at');
+  const mono = optTime(o.mono, 'mono');
   // The hot message first, built without spreads.
-  if (o.t === 'traffic') return { v: PROTOCOL_VERSION, seq, at, t: 'traffic', peers: peerTrafficList(o.peers, 'peers') };
-  const base = { v: PROTOCOL_VERSION, seq, at };
+  if (o.t === 'traffic') {
+    const msg: TelemetryMsg = { v: PROTOCOL_VERSION, seq, at, t: 'traffic', peers: peerTrafficList(o.peers, 'peers') };
+    if (mono !== undefined) msg.mono = mono;
+    return msg;
+  }
+  const base = mono === undefined ? { v: PROTOCOL_VERSION, seq, at } : { v: PROTOCOL_VERSION, seq, at, mono };
   switch (o.t) {
     case 'hello': {
       const node = optStr(o.node, 'node', 256);

@@ -44,7 +44,8 @@ export interface EndpointState {
 /**
  * The first messages of one connection, each way, as [time, fingerprint]: the evidence that ties an
  * anonymous ROUTER peer (auto routing id) to the socket at the other end. The time is milliseconds
- * since the epoch with a microsecond fraction; the fingerprint is `fingerprint()` in
+ * with a microsecond fraction on the host's monotonic clock when the message carrying the log has
+ * `mono`, else since the epoch (older agents); the fingerprint is `fingerprint()` in
  * src/protocol/fingerprint.ts (8 hex digits). docs/PROTOCOL.md, "Attribution evidence".
  */
 export interface FirstMessages {
@@ -96,6 +97,11 @@ interface Base {
   /** Per-agent sequence number, starting at 1 for the first message after the agent starts. */
   seq: number;
   at: number;
+  /**
+   * The agent's monotonic clock (ms, µs fraction) when it made the message: the clock its
+   * first-messages stamps are on (FirstMessages). Without it, those stamps are wall-clock ms (older agents).
+   */
+  mono?: number;
 }
 
 export interface HelloMsg extends Base {

@@ -64,7 +64,7 @@ export class System {
   }
 
   /** Starts a Python script with the pyzmq agent on PYTHONPATH, pointed at this collector. */
-  spawnPython(python: string, script: string, args: string[], name: string): Child {
+  spawnPython(python: string, script: string, args: string[], name: string, env: Record<string, string> = {}): Child {
     return this.track(spawn(python, [script, ...args], {
       cwd: ROOT,
       stdio: ['pipe', 'pipe', 'inherit'],
@@ -75,6 +75,7 @@ export class System {
         PYTHONUNBUFFERED: '1',
         ZMQ_TOPOLOGY_ENDPOINT: this.endpoint,
         ZMQ_TOPOLOGY_NODE: name,
+        ...env,
       },
     }), script);
   }

@@ -679,14 +679,14 @@ export class Scenario {
   }
 
   /** Starts a realapps Node fixture with the agent and waits for its ready line. */
-  async node(script: string, args: string[], name: string): Promise<Child> {
-    const child = this.system.spawnNode(path.join(REALAPPS, script), args, { name });
+  async node(script: string, args: string[], name: string, env: Record<string, string> = {}): Promise<Child> {
+    const child = this.system.spawnNode(path.join(REALAPPS, script), args, { name, env });
     return this.ready(child);
   }
 
   /** Starts a realapps Python fixture with the agent and waits for its ready line. */
-  async python(script: string, args: string[], name: string): Promise<Child> {
-    return this.ready(this.system.spawnPython(python(), path.join(REALAPPS, script), args, name));
+  async python(script: string, args: string[], name: string, env: Record<string, string> = {}): Promise<Child> {
+    return this.ready(this.system.spawnPython(python(), path.join(REALAPPS, script), args, name, env));
   }
 
   /** A binder on a free port: retried on another port when the one picked was taken meanwhile. */

@@ -5,7 +5,8 @@
  * and every edge into a ROUTER carries the routing id the ROUTER uses.
  *
  * (a) echo ROUTER + 2 Node DEALERs + 1 pyzmq DEALER, (j) kill -9 of one of them, (b) REQ clients,
- * (h) wildcard binds reached through localhost / 127.0.0.1, (i) ipc.
+ * (h) wildcard binds reached through localhost / 127.0.0.1, (i) ipc, (k) processes whose wall clocks
+ * disagree (a clock stepped since some of them started).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,6 +14,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Child } from '../helpers/system';
+import { wallClockOff } from '../helpers/clock';
 import { LIVE, Scenario, SnapshotIndex, eventually, freePort, liveEdges, nodeOfPid } from '../helpers/truth';
 
 describe('(a) echo ROUTER with two anonymous Node DEALERs and one anonymous pyzmq DEALER', () => {
@@ -114,6 +116,40 @@ describe('(a2) pyzmq echo ROUTER with four anonymous DEALER processes started at
       return { ...v, ok: v.ok && v.checked === 4, diff: `${v.diff}${v.checked === 4 ? '' : `\n(want 4 edges with routing ids from the DEALER processes, have ${v.checked})`}` };
     }, 6000, { stableMs: 1000, label: 'a2: routing id truth' });
     console.log(`[truth] a2: ${truth.checked} routing ids checked against ZMQ_SRCFD`);
+  });
+});
+
+describe('(k) wall clocks that disagree (stepped since some processes started): every routing id on the right process', () => {
+  let sc: Scenario;
+  let router: Child;
+  let dealers: Child[];
+  before(async () => {
+    sc = await Scenario.start('k');
+    let port = 0;
+    ({ child: router, port } = await sc.bound((p) => sc.python('echo_router.py', [`tcp://*:${p}`], 'py-echo-router')));
+    const endpoint = `tcp://127.0.0.1:${port}`;
+    // A quarter second each way: far past the pairing's causality slack, well short of anything a
+    // telemetry offset estimate would notice as odd.
+    dealers = await Promise.all([
+      sc.node('dealer-client.js', [endpoint], 'node-on-time'),
+      sc.node('dealer-client.js', [endpoint], 'node-behind', wallClockOff(-0.25)),
+      sc.python('dealer_client.py', [endpoint], 'py-on-time'),
+      sc.python('dealer_client.py', [endpoint], 'py-ahead', wallClockOff(0.3)),
+    ]);
+  });
+  after(() => sc.stop());
+
+  test('the graph matches the kernel: 4 connections, no unknown peer', async () => {
+    const r = await sc.converge('4 DEALERs, 2 with their wall clocks off');
+    assert.equal(r.counts.kernel, dealers.length);
+  });
+
+  test('each edge\'s routing id is the one the ROUTER uses for that process\'s connection (ZMQ_SRCFD)', async () => {
+    const truth = await eventually(() => {
+      const v = sc.routingIdTruth(router.process.pid!);
+      return { ...v, ok: v.ok && v.checked === 4, diff: `${v.diff}${v.checked === 4 ? '' : `\n(want 4 edges with routing ids from the DEALER processes, have ${v.checked})`}` };
+    }, 6000, { stableMs: 1000, label: 'k: routing id truth' });
+    console.log(`[truth] k: ${truth.checked} routing ids checked against ZMQ_SRCFD`);
   });
 });
 

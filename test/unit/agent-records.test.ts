@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { ByteTable, hashBytes } from '../../src/agent/byteTable';
 import { heartbeatKeys, parseHeartbeatPatterns, TYPE_BYTES } from '../../src/agent/frames';
+import { monotonicMs } from '../../src/agent/clock';
 import { PeerStats, SocketRecord } from '../../src/agent/records';
 import { toBin } from '../../src/protocol/bin';
 import type { ZmqSocket } from '../../src/agent/zmq';
@@ -171,4 +172,29 @@ test('the Python agent stamps sends by the same rule (record.py stamps_sends)', 
   const run = spawnSync(python(), ['-c', script], { env: { ...process.env, PYTHONPATH: path.join(__dirname, '..', '..', '..', 'agents', 'python') }, encoding: 'utf8' });
   assert.equal(run.status, 0, run.stderr);
   assert.equal(run.stdout.trim(), '[True, False, True, True]');
+});
+
+test('both agents stamp first messages on the host\'s monotonic clock, which every process reads alike', () => {
+  const dealer = record('DEALER');
+  const stats = new PeerStats(undefined);
+  const before = Number(process.hrtime.bigint()) / 1e6;
+  dealer.logFirst(stats, false, [b('HELLO')]);
+  const after = Number(process.hrtime.bigint()) / 1e6;
+  const [nodeStamp] = stats.first!.out[0];
+  assert.ok(nodeStamp >= before - 0.01 && nodeStamp <= after + 0.01, `Node stamp ${nodeStamp} outside [${before}, ${after}]`);
+  // Another process, another runtime: its stamp falls between two readings of this one's clock.
+  const script = [
+    'from zmq_topology.record import SocketRecord',
+    'd = SocketRecord(1, "DEALER", None, frozenset(), lambda m: None)',
+    'd.message(False, [b"HELLO"])',
+    'd.message(True, [b"WORLD"])',
+    'print(d.peers[None].first_out[0][0], d.peers[None].first_in[0][0])',
+  ].join('\n');
+  const start = monotonicMs();
+  const run = spawnSync(python(), ['-c', script], { env: { ...process.env, PYTHONPATH: path.join(__dirname, '..', '..', '..', 'agents', 'python') }, encoding: 'utf8' });
+  const end = monotonicMs();
+  assert.equal(run.status, 0, run.stderr);
+  for (const stamp of run.stdout.trim().split(' ').map(Number)) {
+    assert.ok(stamp > start && stamp < end, `Python stamp ${stamp} outside this process's [${start}, ${end}]`);
+  }
 });

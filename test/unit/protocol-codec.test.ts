@@ -169,3 +169,19 @@ test('first-messages logs: kept when well formed, refused as bad-field otherwise
   refused(traffic({ out: [], in: [], conn: 0 }), 'bad-field', 'conn');
   refused(traffic({ out: [['soon', 'dce96df7']], in: [] }), 'bad-field', 'first.out[0][0]');
 });
+
+test('mono, the clock of first-message stamps: kept on every message type that has it, refused when not a time', () => {
+  const peer = { socket: 1, msgsIn: 1, msgsOut: 1, bytesIn: 5, bytesOut: 5, types: {} };
+  for (const msg of [
+    { v: 1, t: 'traffic', seq: 1, at: AT, mono: 33_326_884.781, peers: [peer] },
+    { v: 1, t: 'beat', seq: 2, at: AT, mono: 33_326_884.781, dropped: 0, queued: 0 },
+  ]) {
+    const result = decode(Buffer.from(JSON.stringify(msg)));
+    assert.ok(result.ok, msg.t);
+    assert.equal(result.msg.mono, 33_326_884.781, `${msg.t}: the microsecond fraction survives`);
+  }
+  const without = decode(Buffer.from(JSON.stringify({ v: 1, t: 'traffic', seq: 1, at: AT, peers: [peer] })));
+  assert.ok(without.ok && !('mono' in without.msg), 'absent stays absent: the stamps are wall-clock ms');
+  refused({ v: 1, t: 'traffic', seq: 1, at: AT, mono: 'now', peers: [] }, 'bad-field', 'mono');
+  refused({ v: 1, t: 'beat', seq: 1, at: AT, mono: -1, dropped: 0, queued: 0 }, 'bad-field', 'mono');
+});

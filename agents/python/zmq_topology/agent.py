@@ -20,7 +20,7 @@ import time
 from typing import Any, Deque, Dict, List, Optional, Tuple
 
 from . import AGENT_NAME, AGENT_VERSION, debug
-from .record import Msg, SocketRecord, now_ms
+from .record import Msg, SocketRecord, mono_ms, now_ms
 from .rendezvous import find_collector
 from .wire import parse_heartbeats
 
@@ -217,7 +217,7 @@ class Agent:
                         self._prune()
                     if now >= next_beat:
                         next_beat = now + BEAT_S
-                        self._send({"t": "beat", "at": now_ms(), "dropped": self.dropped, "missed": self.missed,
+                        self._send({"t": "beat", "at": now_ms(), "mono": mono_ms(), "dropped": self.dropped, "missed": self.missed,
                                     "queued": self._queue.qsize()})
             if connected:
                 self._drain()
@@ -300,7 +300,7 @@ class Agent:
         self._send(self._hello())
         with self._records_lock:
             records = [r for r in self._records if r.announced]
-        self._send({"t": "snapshot", "at": now_ms(), "sockets": [r.snapshot() for r in records],
+        self._send({"t": "snapshot", "at": now_ms(), "mono": mono_ms(), "sockets": [r.snapshot() for r in records],
                     "dropped": self.dropped, "missed": self.missed})
         for msg in kept:
             self._send(msg)
@@ -329,7 +329,7 @@ class Agent:
         for rec in records:
             peers.extend(rec.traffic(cumulative=False))
         for start in range(0, len(peers), PEERS_PER_TRAFFIC):
-            self._send({"t": "traffic", "at": now_ms(), "peers": peers[start:start + PEERS_PER_TRAFFIC]})
+            self._send({"t": "traffic", "at": now_ms(), "mono": mono_ms(), "peers": peers[start:start + PEERS_PER_TRAFFIC]})
 
     def _prune(self) -> None:
         """Keep only the most recent CLOSED_KEPT closed sockets (after their last traffic went out)."""

@@ -14,7 +14,7 @@ from typing import Any, Callable, Dict, Optional, Tuple
 
 from . import debug
 from .agent import Agent
-from .record import SocketRecord, _time
+from .record import SocketRecord, _mono
 
 SOCKET_TYPES = ("PAIR", "PUB", "SUB", "REQ", "REP", "DEALER", "ROUTER", "PULL", "PUSH", "XPUB", "XSUB",
                 "STREAM", "SERVER", "CLIENT", "RADIO", "DISH", "GATHER", "SCATTER", "DGRAM", "PEER", "CHANNEL")
@@ -170,7 +170,7 @@ class _Traffic:
         rec = self._zt_rec
         if rec is None or rec.batching:
             return super().send_multipart(msg_parts, *args, **kwargs)  # type: ignore[misc]
-        sent_at = _time() if rec.stamps_sends else None
+        sent_at = _mono() if rec.stamps_sends else None
         rec.batching = True
         try:
             result = super().send_multipart(msg_parts, *args, **kwargs)  # type: ignore[misc]
@@ -213,7 +213,7 @@ class _DirectTraffic(_Traffic):
             if type(part) is not bytes:
                 return _Traffic.send_multipart(self, msg_parts, flags, copy, track)
         send = _c_send
-        sent_at = _time() if rec.stamps_sends else None
+        sent_at = _mono() if rec.stamps_sends else None
         last = len(msg_parts) - 1
         if last:
             more = flags | _SNDMORE

@@ -7,7 +7,7 @@ since its last flush, so nothing is lost to races: a counter read mid-update is 
 the next flush.
 
 First messages (protocol `PeerTraffic.first`): ROUTERs log, per peer, the first FIRST_MESSAGES
-messages each way as (time ms, fingerprint); DEALER/REQ/REP sockets log them per connection, starting
+messages each way as (monotonic time ms, fingerprint); DEALER/REQ/REP sockets log them per connection, starting
 afresh (`conn` + 1) when the agent thread reads a `disconnected` monitor event. The app thread only
 appends to a log while it has room; after that a message costs one length check. Sockets that log
 nothing get a full stand-in log (_NO_LOG), so that check is the only one.
@@ -36,10 +36,17 @@ FIRST_MESSAGES = 4
 _NO_LOG: tuple = (None,) * FIRST_MESSAGES  # a log that is always full: sockets that log nothing
 
 _time = time.time
+# First-message stamps: the host's one monotonic clock, which a wall-clock step (resume from suspend,
+# NTP) does not move; the Node agent stamps on it too (src/agent/clock.ts, docs/PROTOCOL.md `mono`).
+_mono = time.monotonic
 
 
 def now_ms() -> int:
     return int(_time() * 1000)
+
+
+def mono_ms() -> float:
+    return round(_mono() * 1000, 3)
 
 
 def _ms(t: Optional[float]) -> Optional[int]:
@@ -191,7 +198,7 @@ class SocketRecord:
         """A whole multipart message (send_multipart / recv_multipart): one pass, as few Python
         operations as possible — this runs for every message the app sends or receives, so the
         counting of _commit is repeated here inline rather than paid as one more call. `sent_at`: the
-        time read before the send, for the first-messages log (read after, a thread switch in between
+        monotonic time read before the send, for the first-messages log (read after, a thread switch in between
         can stamp a send later than the peer's arrival, and the pairing then rules the pair out)."""
         count = len(frames)
         if not count:
@@ -254,10 +261,8 @@ class SocketRecord:
             if heartbeat:
                 stats.hb_out = now
             log = stats.first_out
-            if sent_at is not None:
-                now = sent_at
         if len(log) < 4:  # FIRST_MESSAGES: after the first few, this check is all a message costs
-            log.append((round(now * 1000, 3), fingerprint(frames, self.fp_side)))
+            log.append((round((_mono() if sent_at is None else sent_at) * 1000, 3), fingerprint(frames, self.fp_side)))
             if not inbound and self.per_connection and len(log) == 4:
                 self.stamps_sends = False
 
@@ -341,7 +346,7 @@ class SocketRecord:
                 stats.hb_out = at
             log = stats.first_out
         if heads is not None and len(log) < 4:  # FIRST_MESSAGES
-            log.append((round(at * 1000, 3), fingerprint_heads(heads, self.fp_side)))
+            log.append((round(_mono() * 1000, 3), fingerprint_heads(heads, self.fp_side)))
             if not inbound and self.per_connection and len(log) == 4:
                 self.stamps_sends = False
 

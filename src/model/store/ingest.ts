@@ -13,7 +13,7 @@ import { changed } from './changes';
 import { addTimeline, addTypes, closedEnd, disconnectEdge, edgesOf, evictClosedSocket, pick, setPhase } from './graph';
 import { edgeStateNow } from './liveness';
 import {
-  NO_CONNECT_EDGES, NO_EDGES, NO_ENDPOINTS, bindDisplay, endpointList, internOptions, connectEdgeEntries, endpointRec, intern, latestOf, scriptName, type AgentRec, type EdgeRec, type EndpointRec, type NodeRec, type SocketRec,
+  NO_CONNECT_EDGES, NO_EDGES, NO_ENDPOINTS, bindDisplay, endpointList, internOptions, connectEdgeEntries, endpointRec, intern, latestOf, scriptName, type AgentRec, type EdgeRec, type EndpointRec, type NodeRec, type SocketRec, type StampClock,
 } from './records';
 import { firstMessages, peerEdge, previousPeerEdge, resolveIfDirty } from './resolution';
 import { discard, type StoreState } from './state';
@@ -33,6 +33,13 @@ export function apply(st: StoreState, agentKey: string, msg: TelemetryMsg, recei
     agent.offset = offset;
     agent.offsetAt = receivedAt;
   }
+  if (msg.mono !== undefined) {
+    const monoOffset = receivedAt - msg.mono;
+    if (agent.monoOffset === undefined || agent.monoOffsetAt === undefined || msg.t === 'hello' || monoOffset <= agent.monoOffset || receivedAt - agent.monoOffsetAt > OFFSET_REFRESH_MS) {
+      agent.monoOffset = monoOffset;
+      agent.monoOffsetAt = receivedAt;
+    }
+  }
   if (msg.t === 'hello') {
     hello(st, agentKey, agent, msg, receivedAt);
     return;
@@ -45,9 +52,13 @@ export function apply(st: StoreState, agentKey: string, msg: TelemetryMsg, recei
   node.lastSeenAt = receivedAt;
   const agentOffset = agent.offset;
   const clock = (t: number) => Math.min(t + agentOffset, receivedAt);
+  // First-message stamps are on the monotonic clock when the message says which reading of it went with it.
+  const stamps: StampClock = msg.mono !== undefined && agent.monoOffset !== undefined
+    ? { clock: 'monotonic', offset: agent.monoOffset }
+    : { clock: 'wall', offset: agentOffset };
   switch (msg.t) {
     case 'snapshot':
-      snapshotMsg(st, node, msg, agentOffset, receivedAt);
+      snapshotMsg(st, node, msg, agentOffset, stamps, receivedAt);
       break;
     case 'socket':
       upsertSocket(st, node, msg);
@@ -59,7 +70,7 @@ export function apply(st: StoreState, agentKey: string, msg: TelemetryMsg, recei
       event(st, node, msg, clock(msg.at));
       break;
     case 'traffic':
-      trafficRecords(st, node, msg.peers, agentOffset, receivedAt, receivedAt, false);
+      trafficRecords(st, node, msg.peers, agentOffset, stamps, receivedAt, receivedAt, false);
       break;
     case 'disconnect-msg':
       disconnectMsg(st, node, msg, clock(msg.at));
@@ -141,7 +152,7 @@ function hello(st: StoreState, agentKey: string, agent: AgentRec, msg: HelloMsg,
   changed(st);
 }
 
-function snapshotMsg(st: StoreState, node: NodeRec, msg: SnapshotMsg, offset: number, receivedAt: number): void {
+function snapshotMsg(st: StoreState, node: NodeRec, msg: SnapshotMsg, offset: number, stamps: StampClock, receivedAt: number): void {
   const clock = (t: number) => Math.min(t + offset, receivedAt);
   node.dropped = msg.dropped;
   node.missed = msg.missed ?? 0;
@@ -161,7 +172,7 @@ function snapshotMsg(st: StoreState, node: NodeRec, msg: SnapshotMsg, offset: nu
     const socket = st.sockets.get(socketId);
     if (socket && !reported.has(socketId) && !socket.closed) close(st, node, Number(socketId.slice(node.id.length + 1)), clock(msg.at));
   }
-  trafficRecords(st, node, msg.sockets.flatMap((s) => s.peers), offset, receivedAt, clock(msg.at), true);
+  trafficRecords(st, node, msg.sockets.flatMap((s) => s.peers), offset, stamps, receivedAt, clock(msg.at), true);
 }
 
 function upsertSocket(st: StoreState, node: NodeRec, info: SocketInfo): SocketRec | undefined {
@@ -309,13 +320,13 @@ function fillWildcardBind(st: StoreState, socket: SocketRec, address: string): v
  * a ROUTER's agent reports many new peers in one message, and one re-pairing for all of them costs
  * what one per record would cost once.
  */
-function trafficRecords(st: StoreState, node: NodeRec, records: readonly PeerTraffic[], offset: number, latest: number, receivedAt: number, cumulative: boolean): void {
+function trafficRecords(st: StoreState, node: NodeRec, records: readonly PeerTraffic[], offset: number, stamps: StampClock, latest: number, receivedAt: number, cumulative: boolean): void {
   if (records.some((p) => p.first)) {
     resolveIfDirty(st); // who claims which routing id, before the logs are filed
     for (const p of records) {
       if (!p.first) continue;
       const socket = st.sockets.get(`${node.id}/${p.socket}`);
-      if (socket) firstMessages(st, node, socket, p.peer, p.first, offset);
+      if (socket) firstMessages(st, node, socket, p.peer, p.first, stamps);
     }
   }
   for (const p of records) traffic(st, node, p, offset, latest, receivedAt, cumulative);

@@ -17,6 +17,9 @@ export interface AgentRec {
    */
   offset: number;
   offsetAt: number;
+  /** The same for the agent's monotonic clock (msg.mono, the clock of its first-message stamps), once it sent one. */
+  monoOffset?: number;
+  monoOffsetAt?: number;
 }
 
 export interface NodeRec {
@@ -48,13 +51,19 @@ export interface EndpointRec {
   resolved?: string;
 }
 
-/** A log of first messages on the agent's clock, with that agent's clock offset when it came. */
-export interface FirstLogRec {
+/** Which clock a log's stamps are on, and its offset to the collector clock when the log came. */
+export interface StampClock {
+  /** The host's monotonic clock (msg.mono), or the wall clock (older agents). */
+  clock: 'monotonic' | 'wall';
+  offset: number;
+}
+
+/** A log of first messages on the agent's clock, with that clock's offset when it came. */
+export interface FirstLogRec extends StampClock {
   in: readonly Stamp[];
   out: readonly Stamp[];
-  /** The reporting node's host and agent clock → collector clock offset (for logs from other hosts). */
+  /** The reporting node's host: logs from one host on one clock compare as they are (else by offsets). */
   host: string;
-  offset: number;
 }
 
 /** A ROUTER peer paired with a connection, and the two logs that pairing was made from. */

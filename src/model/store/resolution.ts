@@ -8,7 +8,7 @@ import type { Bin, FirstMessages } from '../../protocol/types';
 import type { Attribution } from '../../shared/snapshot';
 import { pairPeers, type ConnectionEvidence, type PeerEvidence, type Stamp } from '../attribution';
 import { matchKeys } from '../endpoints';
-import { NO_CONNECT_EDGES, ROUTER_LIKE, allConnectEdgeIds, bindDisplay, connectEdgesAt, type ConnLogRec, type EdgeRec, type FirstLogRec, type NodeRec, type Pairing, type PeerRec, type SocketRec } from './records';
+import { NO_CONNECT_EDGES, ROUTER_LIKE, allConnectEdgeIds, bindDisplay, connectEdgesAt, type ConnLogRec, type EdgeRec, type FirstLogRec, type NodeRec, type Pairing, type PeerRec, type SocketRec, type StampClock } from './records';
 import { discard, type StoreState } from './state';
 import { dropOrphans, edgesOf, ensureEdge, mergeEdge, pick, syntheticSocket } from './graph';
 
@@ -349,8 +349,9 @@ function pairRouter(st: StoreState, router: SocketRec, all = false): void {
     // One host, one clock: stamps compare as they are. Each agent's offset holds its telemetry's
     // transport and queueing delay, which on a loaded box differs between agents by far more than
     // the messages' own delays (the truth harness's 60-DEALER scenario lost every pairing to it), so
-    // offsets are used only across hosts.
-    const shift = log.host === routerLog.host ? 0 : log.offset - routerLog.offset;
+    // offsets are used only across hosts or clocks. The one clock is the monotonic one: two wall
+    // clocks read differently (Node's start time + time since, Python's now) part by any step since.
+    const shift = log.host === routerLog.host && log.clock === routerLog.clock ? 0 : log.offset - routerLog.offset;
     const moved = (stamps: readonly Stamp[]): readonly Stamp[] => (shift === 0 ? stamps : stamps.map(([t, fp]) => [t + shift, fp] as const));
     connections.push({ key, out: moved(log.out), in: moved(log.in) });
   }
@@ -372,8 +373,8 @@ function pairRouter(st: StoreState, router: SocketRec, all = false): void {
 }
 
 /** What a socket's traffic record says about its first messages (evidence for pairRouter). */
-export function firstMessages(st: StoreState, node: NodeRec, socket: SocketRec, peer: Bin | undefined, first: FirstMessages, offset: number): void {
-  const log = { in: first.in, out: first.out, host: node.host, offset };
+export function firstMessages(st: StoreState, node: NodeRec, socket: SocketRec, peer: Bin | undefined, first: FirstMessages, stamps: StampClock): void {
+  const log: FirstLogRec = { in: first.in, out: first.out, host: node.host, clock: stamps.clock, offset: stamps.offset };
   if (peer !== undefined) {
     if (!ROUTER_LIKE.has(socket.type)) return;
     peerRec(st, socket, peer).first = log;
