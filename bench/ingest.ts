@@ -31,7 +31,8 @@ const RECORDING_RATIO_TARGET = 0.9;
 // 980 DEALER processes + the hub stay under the store's default limit of 1,000 nodes.
 const HUB_PEERS = quick ? 200 : 980;
 const HUB_NAMED_MS = 1000;
-const HUB_ANONYMOUS_MS = 10_000;
+// Anonymous: 0.4-0.5 s since big ROUTERs are re-paired by the sweep, not per DEALER log (3-4 s before, over 6 minutes before 2026-12-03).
+const HUB_ANONYMOUS_MS = 2000;
 
 function gc(): void {
   const collect = (globalThis as { gc?: () => void }).gc;

@@ -2,12 +2,12 @@
  * A hub ROUTER meeting `count` DEALERs at once, fed to a TopologyStore in this process the way their
  * telemetry arrives from real agents: the ROUTER's peers 50 to a message, every log growing from 1
  * to 4 messages (HELLO, then a HEARTBEAT a second), half of the DEALERs reporting before the ROUTER
- * and half after. Anonymous DEALERs (most apps) are tied to their peers by the first-message pairing;
- * DEALERs with routing ids, the baseline, need none. Returns the store's time and whether every
- * DEALER ended on its own edge.
+ * and half after, and the store's sweeps run as its timer would. Anonymous DEALERs (most apps) are
+ * tied to their peers by the first-message pairing; DEALERs with routing ids, the baseline, need
+ * none. Returns the store's time and whether every DEALER ended on its own edge.
  */
 import { performance } from 'node:perf_hooks';
-import { TopologyStore } from '../../src/model/store';
+import { DEFAULT_STORE_OPTIONS, TopologyStore } from '../../src/model/store';
 import { fingerprint } from '../../src/protocol/fingerprint';
 import type { TelemetryMsg } from '../../src/protocol/types';
 import { FakeAgent, agentKeyOf, viaWire } from '../../test/fixtures/collector/telemetry';
@@ -61,10 +61,17 @@ export function anonymousHub(count: number, anonymous: boolean): HubResult {
   }
   const wired = inputs.map(([agent, msg]) => [agentKeyOf(agent), viaWire(msg)] as const);
   const started = performance.now();
+  // The live store's sweep timer, on the store's clock (as a replay runs it): the sweep re-pairs a
+  // ROUTER this big for its DEALERs' logs (one pass per sweep, not per log).
+  const sweepMs = DEFAULT_STORE_OPTIONS.sweepIntervalMs;
+  let nextSweep = T0 + sweepMs;
   wired.forEach(([key, msg], k) => {
-    clock = Math.max(clock, times[k] ?? T0);
+    const at = Math.max(clock, times[k] ?? T0);
+    for (; nextSweep <= at; nextSweep += sweepMs) store.sweep((clock = nextSweep));
+    clock = at;
     store.apply(key, msg, clock);
   });
+  store.sweep((clock = nextSweep)); // within one sweep interval of the last message
   const s = store.snapshot();
   const storeMs = performance.now() - started;
   const wrong = dealers.filter((d, i) => {

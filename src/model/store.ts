@@ -17,7 +17,7 @@ import { changed } from './store/changes';
 import { copyState } from './store/clone';
 import { dropOrphans, removeNode, removeSocket } from './store/graph';
 import * as ingest from './store/ingest';
-import { resolveIfDirty } from './store/resolution';
+import { resolveEdges } from './store/resolution';
 import { StoreState, type StoreOptions } from './store/state';
 import { sweep } from './store/sweep';
 import { collectorView, edgeView, nodeView, socketView } from './store/views';
@@ -56,7 +56,7 @@ export class TopologyStore {
 
   snapshot(): TopologySnapshot {
     const st = this.st;
-    resolveIfDirty(st);
+    resolveEdges(st);
     const now = st.now();
     const collector = collectorView(st);
     return {

@@ -177,6 +177,23 @@ describe('anonymous DEALERs on one ROUTER', () => {
     assert.deepEqual(unknown.map((e) => e.routingId?.hex), [x], 'X alone is an unknown peer');
   });
 
+  test('a ROUTER with over 100 peers is re-paired for its clients\' logs by the sweep, never by a read (a replay cannot know when the live store was read)', () => {
+    const w = new World();
+    const n = 101;
+    const id = (i: number) => `00${(0x10000000 + i).toString(16)}`;
+    const clients = Array.from({ length: n }, (_, i) => w.dealer(1000 + i));
+    const peers = Array.from({ length: n }, (_, i) => w.router.logged(w.clock, 1, { peerHex: id(i), in: [[T0 + 10 * i + 0.3, fp('HELLO')]] }));
+    w.send(w.router, { ...peers[0], peers: peers.flatMap((m) => (m.t === 'traffic' ? m.peers : [])) } as typeof peers[0]);
+    clients.forEach((c, i) => w.send(c, c.logged(w.clock, 1, { conn: 1, out: [[T0 + 10 * i, fp('HELLO')]] })));
+    const unknown = (s: TopologySnapshot) => s.nodes.filter((x) => x.unknown).length;
+    assert.equal(unknown(w.snapshot()), n, 'the clients\' logs are in, their ROUTER not yet re-paired');
+    assert.equal(unknown(w.snapshot()), n, 'a second read changes nothing');
+    w.store.sweep(w.clock);
+    const s = w.snapshot();
+    assert.equal(unknown(s), 0);
+    assert.equal(clients.filter((c, i) => edgeFrom(s, c).routingId?.hex !== id(i)).length, 0, 'each client on its own edge');
+  });
+
   test('200 DEALERs meeting the ROUTER at once, reported as a real hub reports them (peers in batches, logs growing, the two sides apart): each on its own edge', () => {
     const w = new World();
     const n = 200;
@@ -204,6 +221,8 @@ describe('anonymous DEALERs on one ROUTER', () => {
         for (let i = from + 25; i < from + 50; i++) w.send(clients[i], clients[i].logged(w.clock, 1, { conn: 1, out: out(i, clientCount(i, round)) }));
       }
       if (round < 4) continue; // a HELLO alone, sent in one burst, may well be paired wrong
+      // A ROUTER this big is re-paired for its clients' logs by the sweep (within 250 ms when live).
+      w.store.sweep(w.clock);
       const s = w.snapshot();
       const wrong = clients.filter((c, i) => edgeFrom(s, c).routingId?.hex !== id(i)).length;
       assert.equal(wrong, 0, `round ${round}: ${wrong} of ${n} clients carry another's routing id`);

@@ -6,7 +6,7 @@ import { edgeState, livenessAge, rateOf } from '../rules';
 import type { EdgeState, EdgeView, NodeView, SocketView, TopologyDiff } from '../../shared/snapshot';
 import type { EdgeRec } from './records';
 import { edgeExited, nodeState } from './liveness';
-import { resolveIfDirty } from './resolution';
+import { resolveEdges } from './resolution';
 import type { StoreState } from './state';
 import { collectorView, edgeView, nodeView, socketView } from './views';
 
@@ -66,7 +66,7 @@ function notify(st: StoreState): void {
   st.notifyDueAt = Infinity;
   const urgent = st.urgentChange;
   st.urgentChange = false;
-  resolveIfDirty(st);
+  resolveEdges(st);
   const now = st.now();
   st.lastNotifyAt = now;
   const diff: TopologyDiff = { takenAt: now };

@@ -191,7 +191,7 @@ export function removeSocket(st: StoreState, id: string): void {
   const socket = st.sockets.get(id);
   if (!socket) return;
   for (const edge of edgesOf(socket)) removeEdge(st, edge.id);
-  for (const log of socket.conns ?? []) st.connOwner.delete(`${id}#${log.conn}`);
+  for (const log of socket.conns ?? []) st.connOwner.delete(log.key);
   st.sockets.delete(id);
   st.socketsByNode.get(socket.nodeId)?.delete(id);
   st.dirtySockets.delete(id);

@@ -15,7 +15,7 @@ import { edgeStateNow } from './liveness';
 import {
   NO_CONNECT_EDGES, NO_EDGES, NO_ENDPOINTS, bindDisplay, endpointList, internOptions, connectEdgeEntries, endpointRec, intern, latestOf, scriptName, type AgentRec, type EdgeRec, type EndpointRec, type NodeRec, type SocketRec, type StampClock,
 } from './records';
-import { firstMessages, peerEdge, previousPeerEdge, resolveIfDirty } from './resolution';
+import { firstMessages, peerEdge, previousPeerEdge, resolveEdges, resolveFor } from './resolution';
 import { discard, type StoreState } from './state';
 
 /** How long the least-delay clock offset of an agent is trusted before it is measured afresh. */
@@ -248,7 +248,7 @@ function event(st: StoreState, node: NodeRec, msg: MonitorEventMsg, at: number):
   if (msg.event === 'bind' && msg.address) fillWildcardBind(st, socket, msg.address);
   // Listener events concern the socket, not any one connection.
   if (msg.event === 'bind' || msg.event === 'bind:error') return;
-  resolveIfDirty(st);
+  resolveFor(st, socket);
   const detail = intern(msg.error ?? (msg.interval !== undefined ? `retry in ${msg.interval} ms` : msg.address));
   for (const edge of eventEdges(st, socket, msg.address)) {
     addTimeline(st, edge, { at, event: msg.event, ...(detail !== undefined ? { detail } : {}) });
@@ -322,7 +322,7 @@ function fillWildcardBind(st: StoreState, socket: SocketRec, address: string): v
  */
 function trafficRecords(st: StoreState, node: NodeRec, records: readonly PeerTraffic[], offset: number, stamps: StampClock, latest: number, receivedAt: number, cumulative: boolean): void {
   if (records.some((p) => p.first)) {
-    resolveIfDirty(st); // who claims which routing id, before the logs are filed
+    resolveEdges(st); // who claims which routing id, before the logs are filed
     for (const p of records) {
       if (!p.first) continue;
       const socket = st.sockets.get(`${node.id}/${p.socket}`);
@@ -342,7 +342,7 @@ function traffic(st: StoreState, node: NodeRec, p: PeerTraffic, offset: number, 
     discard(st, 'unknown-socket');
     return;
   }
-  resolveIfDirty(st);
+  resolveFor(st, socket);
   const clock = (t: number) => Math.min(t + offset, latest);
   const counted = p.msgsIn + p.msgsOut > 0;
   const lastIn = latestOf(p.lastMessageIn, p.lastHeartbeatIn);
@@ -405,7 +405,7 @@ function disconnectMsg(st: StoreState, node: NodeRec, msg: DisconnectMsgMsg, at:
     discard(st, 'unknown-socket');
     return;
   }
-  resolveIfDirty(st);
+  resolveFor(st, socket);
   const edge = peerEdge(st, socket, msg.peer);
   if (!edge) return;
   const message = msg.text ? binLabel(msg.text) : null;

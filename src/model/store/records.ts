@@ -72,7 +72,7 @@ export interface Pairing {
   how: EvidenceKind;
   connection: string;
   peerLog: FirstLogRec;
-  connLog: FirstLogRec;
+  connLog: ConnLogRec;
 }
 
 export interface PeerRec {
@@ -87,6 +87,8 @@ export interface PeerRec {
 /** A connecting socket's log of one connection (ConnLogRec.conn: 1, 2, … after each disconnect). */
 export interface ConnLogRec extends FirstLogRec {
   conn: number;
+  /** The connection's key, socket id + "#" + conn (Pairing.connection, StoreState.connOwner). */
+  key: string;
 }
 
 export interface SocketRec {

@@ -15,19 +15,48 @@ import { dropOrphans, edgesOf, ensureEdge, mergeEdge, pick, syntheticSocket } fr
 /** Connection logs kept per connecting socket: enough for a few reconnects in a row. */
 const CONNECTIONS_KEPT = 4;
 
+/**
+ * ROUTERs with more peers than this are re-paired for their connectors' new logs by the sweep (and
+ * their own records), not at once: a pass costs O(peers), and a hub meeting 980 anonymous DEALERs
+ * re-paired once per DEALER log, ~4,000 passes, 3-4 s of the store's time.
+ */
+const PAIR_AT_ONCE_MAX_PEERS = 100;
+
+/** Connects, routing-id claims and every pending re-pairing: the sweep's start. */
 export function resolveIfDirty(st: StoreState): void {
+  resolveEdges(st);
+  if (st.routersToPair.size > 0) repair(st, [...st.routersToPair]);
+}
+
+/**
+ * Connects and routing-id claims: what a record needs before it finds its edges, and what a read
+ * (snapshot, diff) does. Never a re-pairing: pairing is incremental, so when it runs shapes what it
+ * finds, and a read's moment is not in a recording (a replay must reach the same picture).
+ */
+export function resolveEdges(st: StoreState): void {
   if (st.topologyDirty) resolve(st);
   if (st.connectorsToResolve.size > 0) resolveConnectors(st);
-  if (st.routersToPair.size > 0) repair(st);
+}
+
+/**
+ * What a record about `socket` needs: connects and claims, `socket`'s own pending re-pairing, and
+ * those of ROUTERs small enough to re-pair at once (the others wait for the sweep).
+ */
+export function resolveFor(st: StoreState, socket: SocketRec): void {
+  resolveEdges(st);
+  if (st.routersToPair.size === 0) return;
+  const due: string[] = [];
+  for (const id of st.routersToPair) if (id === socket.id || (st.sockets.get(id)?.peers?.size ?? 0) <= PAIR_AT_ONCE_MAX_PEERS) due.push(id);
+  if (due.length > 0) repair(st, due);
 }
 
 /**
  * New first-message evidence changes only its ROUTERs' pairings: those are redone alone. (A full
  * resolve per log cost O(graph) each: 25 s for a 980-peer hub to appear, where 3 s is process start.)
  */
-function repair(st: StoreState): void {
+function repair(st: StoreState, ids: readonly string[]): void {
   const removals = st.edgeRemovals;
-  for (const id of [...st.routersToPair]) {
+  for (const id of ids) {
     const router = st.sockets.get(id);
     if (router && !router.closed && router.peers) attributePeers(st, router);
     else st.routersToPair.delete(id);
@@ -190,9 +219,11 @@ export function repairStuckPeers(st: StoreState, now: number): void {
 /** Re-pairs a ROUTER if its evidence changed, then settles which edge each of its peers is. */
 function attributePeers(st: StoreState, router: SocketRec): void {
   if (st.routersToPair.has(router.id)) pairRouter(st, router);
+  let gathered: Connectors | undefined;
+  const connectors = (): Connectors => (gathered ??= new Connectors(st, router));
   for (const peer of router.peers?.values() ?? []) {
     const current = peer.edgeId === undefined ? undefined : st.edges.get(peer.edgeId);
-    const found = attributePeer(st, router, peer, current);
+    const found = attributePeer(st, router, peer, current, connectors);
     if (!found) continue;
     if (found.edge === current) {
       if (peer.how !== found.how) assignPeer(st, peer, current, found.how);
@@ -206,6 +237,61 @@ function attributePeers(st: StoreState, router: SocketRec): void {
       st.dirtyEdges.add(current.id);
     }
     assignPeer(st, peer, found.edge, found.how);
+    gathered?.moved(st, peer.peer.hex, current, found.edge);
+  }
+}
+
+/**
+ * What the only-candidate rule asks of a ROUTER's connectors, gathered once per attribution pass and
+ * kept up to date as the pass moves peers (asked afresh per peer, it cost O(peers + connectors) for
+ * each unpaired peer: a quarter of a 980-peer hub's store time while its peers were still unpaired).
+ */
+class Connectors {
+  /** Instrumented anonymous sockets connected here, by socket id (its last such edge); `silent`: those that logged no message they sent. */
+  private readonly all = new Map<string, EdgeRec>();
+  private readonly silent = new Map<string, EdgeRec>();
+  /** Socket id → the routing ids (hex) of the ROUTER's peers on a live edge from it. */
+  private readonly holders = new Map<string, Set<string>>();
+
+  constructor(st: StoreState, router: SocketRec) {
+    for (const edge of edgesOf(router, 'bound')) {
+      const from = st.sockets.get(edge.from);
+      if (!from || from.unknown || from.routingId || !allConnectEdgeIds(from.connectEdges).includes(edge.id)) continue;
+      this.all.set(from.id, edge);
+      // A socket that logged what it sent is someone else when a peer's own messages fit none of its connections.
+      if (!from.conns?.some((c) => c.out.length > 0)) this.silent.set(from.id, edge);
+    }
+    for (const rec of router.peers?.values() ?? []) {
+      this.hold(rec.peer.hex, rec.edgeId === undefined ? undefined : st.edges.get(rec.edgeId), true);
+    }
+  }
+
+  /** A peer moved from one edge to another during the pass (`from` may be gone: merged away). */
+  moved(st: StoreState, hex: string, from: EdgeRec | undefined, to: EdgeRec): void {
+    this.hold(hex, from && st.edges.get(from.id), false);
+    this.hold(hex, to, true);
+  }
+
+  /**
+   * The one connector no other peer is on, if there is exactly one: the only candidate for peer
+   * `hex`. A peer that sent messages is no socket that logged what it sent (its log did not pair).
+   */
+  onlyCandidate(hex: string, spoke: boolean): EdgeRec | undefined {
+    let found: EdgeRec | undefined;
+    for (const [id, edge] of spoke ? this.silent : this.all) {
+      const on = this.holders.get(id);
+      if (on !== undefined && (on.size > 1 || !on.has(hex))) continue;
+      if (found) return undefined;
+      found = edge;
+    }
+    return found;
+  }
+
+  private hold(hex: string, edge: EdgeRec | undefined, on: boolean): void {
+    if (!edge || edge.phase === 'disconnected') return;
+    let peers = this.holders.get(edge.from);
+    if (on) this.holders.set(edge.from, (peers ??= new Set()).add(hex));
+    else peers?.delete(hex);
   }
 }
 
@@ -235,10 +321,10 @@ function peerRec(st: StoreState, router: SocketRec, peer: Bin): PeerRec {
 /** The edge for a ROUTER's peer, attributing the peer on first sight. */
 export function peerEdge(st: StoreState, router: SocketRec, peer: Bin): EdgeRec | undefined {
   const rec = peerRec(st, router, peer);
+  if (st.routersToPair.has(router.id)) repair(st, [router.id]);
   const current = rec.edgeId === undefined ? undefined : st.edges.get(rec.edgeId);
   if (current) return current;
-  if (st.routersToPair.has(router.id)) pairRouter(st, router);
-  const found = attributePeer(st, router, rec, undefined);
+  const found = attributePeer(st, router, rec, undefined, () => new Connectors(st, router));
   if (!found) return undefined;
   assignPeer(st, rec, found.edge, found.how);
   return found.edge;
@@ -257,22 +343,25 @@ function assignPeer(st: StoreState, rec: PeerRec, edge: EdgeRec, how: Attributio
  * the connection whose first messages fit the peer's (pairRouter); else, with no message evidence
  * either way, the single connecting socket not otherwise accounted for; else an "unknown peer R".
  */
-function attributePeer(st: StoreState, router: SocketRec, rec: PeerRec, current: EdgeRec | undefined): { edge: EdgeRec; how: Attribution } | undefined {
+function attributePeer(st: StoreState, router: SocketRec, rec: PeerRec, current: EdgeRec | undefined, connectors: () => Connectors): { edge: EdgeRec; how: Attribution } | undefined {
   const peer = rec.peer;
-  const live = (s: SocketRec): boolean => !s.closed && st.nodes.get(s.nodeId)?.exitedAt === undefined;
-  // A reused routing id (a worker replacing its socket) is the open socket's, not a closed one's.
-  const claimants = (st.byRoutingId.get(peer.hex) ?? []).filter((s) => s !== router).sort((a, b) => Number(live(b)) - Number(live(a)));
-  for (const claimant of claimants) {
-    for (const edgeId of allConnectEdgeIds(claimant.connectEdges)) {
-      const edge = st.edges.get(edgeId);
-      if (edge?.to === router.id) return { edge, how: 'routing-id' };
+  const claimed = st.byRoutingId.get(peer.hex);
+  if (claimed) {
+    const live = (s: SocketRec): boolean => !s.closed && st.nodes.get(s.nodeId)?.exitedAt === undefined;
+    // A reused routing id (a worker replacing its socket) is the open socket's, not a closed one's.
+    const claimants = claimed.filter((s) => s !== router).sort((a, b) => Number(live(b)) - Number(live(a)));
+    for (const claimant of claimants) {
+      for (const edgeId of allConnectEdgeIds(claimant.connectEdges)) {
+        const edge = st.edges.get(edgeId);
+        if (edge?.to === router.id) return { edge, how: 'routing-id' };
+      }
     }
-  }
-  const liveClaimants = claimants.filter(live);
-  const claimant = liveClaimants.length === 1 ? liveClaimants[0] : claimants.length === 1 ? claimants[0] : undefined;
-  if (claimant) {
-    const edge = ensureEdge(st, claimant, router, router.binds[0] ? bindDisplay(router.binds[0]) : '');
-    return edge && { edge, how: 'routing-id' };
+    const liveClaimants = claimants.filter(live);
+    const claimant = liveClaimants.length === 1 ? liveClaimants[0] : claimants.length === 1 ? claimants[0] : undefined;
+    if (claimant) {
+      const edge = ensureEdge(st, claimant, router, router.binds[0] ? bindDisplay(router.binds[0]) : '');
+      return edge && { edge, how: 'routing-id' };
+    }
   }
   const paired = router.pairings?.get(peer.hex);
   const pairedEdge = paired === undefined ? undefined : st.edges.get(paired.edgeId);
@@ -284,19 +373,8 @@ function attributePeer(st: StoreState, router: SocketRec, rec: PeerRec, current:
   const currentFrom = current === undefined ? undefined : st.sockets.get(current.from);
   if (current && currentFrom && !currentFrom.unknown && !contradicts(currentFrom)) return { edge: current, how: rec.how ?? 'only-candidate' };
 
-  const accountedFor = new Set<string>();
-  for (const other of router.peers?.values() ?? []) {
-    const edge = other.peer.hex === peer.hex || other.edgeId === undefined ? undefined : st.edges.get(other.edgeId);
-    if (edge && edge.phase !== 'disconnected') accountedFor.add(edge.from);
-  }
-  const connectors = new Map<string, EdgeRec>();
-  for (const edge of edgesOf(router, 'bound')) {
-    const from = st.sockets.get(edge.from);
-    if (!from || from.unknown || from.routingId || accountedFor.has(from.id)) continue;
-    if (contradicts(from)) continue;
-    if (allConnectEdgeIds(from.connectEdges).includes(edge.id)) connectors.set(from.id, edge);
-  }
-  if (connectors.size === 1) return { edge: [...connectors.values()][0], how: 'only-candidate' };
+  const only = connectors().onlyCandidate(peer.hex, peerSpoke);
+  if (only) return { edge: only, how: 'only-candidate' };
   if (current && currentFrom?.unknown) return { edge: current, how: 'unknown' };
   const edge = unknownPeer(st, router, peer);
   return edge && { edge, how: 'unknown' };
@@ -318,34 +396,42 @@ function pairRouter(st: StoreState, router: SocketRec, all = false): void {
   const previous = router.pairings;
   const kept = new Map<string, Pairing>();
   const peers: PeerEvidence[] = [];
-  const connLogs = new Map<string, { edge: EdgeRec; log: ConnLogRec; from: SocketRec }>();
-  for (const edge of edgesOf(router, 'bound')) {
-    const from = st.sockets.get(edge.from);
-    if (!from?.conns || from.unknown || from.routingId) continue;
-    for (const log of from.conns) connLogs.set(`${from.id}#${log.conn}`, { edge, log, from });
-  }
   let routerLog: FirstLogRec | undefined;
   for (const rec of router.peers?.values() ?? []) {
     if (!rec.first || st.byRoutingId.has(rec.peer.hex)) continue;
     const before = previous?.get(rec.peer.hex);
     const edge = before && st.edges.get(before.edgeId);
-    const unchanged = !all && before?.peerLog === rec.first && before.connLog === connLogs.get(before.connection)?.log;
-    if (before && edge && (edge.phase === 'disconnected' || unchanged)) {
+    if (before && edge && (edge.phase === 'disconnected' || (!all && before.peerLog === rec.first && before.connLog === offeredLog(st, router, edge, before.connection)))) {
       kept.set(rec.peer.hex, before);
       continue;
     }
-    if (before && st.connOwner.get(before.connection) === router.id) st.connOwner.delete(before.connection);
+    if (before && st.connOwner.get(before.connection)?.router === router.id) st.connOwner.delete(before.connection);
     routerLog ??= rec.first;
     peers.push({ key: rec.peer.hex, in: rec.first.in, out: rec.first.out });
   }
   router.pairings = kept.size > 0 ? kept : undefined;
   if (peers.length === 0 || !routerLog) return;
-  const taken = new Set<string>();
-  for (const [key, owner] of st.connOwner) if (owner !== router.id) taken.add(key);
-  for (const pairing of kept.values()) taken.add(pairing.connection);
+  // Offered: the connections of this ROUTER's anonymous connectors that neither a kept pairing nor
+  // another ROUTER's peer holds. (Gathered only when a peer is to be paired; the key is the log's own:
+  // building it per connection and call was a quarter of a 980-peer hub's store time.)
+  let keptConnections: Set<string> | undefined;
+  const connLogs = new Map<string, { edge: EdgeRec; log: ConnLogRec; from: SocketRec }>();
+  for (const edge of edgesOf(router, 'bound')) {
+    const from = st.sockets.get(edge.from);
+    if (!from?.conns || from.unknown || from.routingId) continue;
+    for (const log of from.conns) {
+      const owner = st.connOwner.get(log.key);
+      if (owner !== undefined && (owner.router !== router.id || kept.get(owner.peer)?.connection === log.key)) continue;
+      if (owner === undefined) {
+        // Not owned (a socket with several connects, below) yet held by a kept pairing all the same.
+        keptConnections ??= new Set(Array.from(kept.values(), (p) => p.connection));
+        if (keptConnections.has(log.key)) continue;
+      }
+      connLogs.set(log.key, { edge, log, from });
+    }
+  }
   const connections: ConnectionEvidence[] = [];
   for (const [key, { log }] of connLogs) {
-    if (taken.has(key)) continue;
     // One host, one clock: stamps compare as they are. Each agent's offset holds its telemetry's
     // transport and queueing delay, which on a loaded box differs between agents by far more than
     // the messages' own delays (the truth harness's 60-DEALER scenario lost every pairing to it), so
@@ -368,8 +454,17 @@ function pairRouter(st: StoreState, router: SocketRec, all = false): void {
     if (!found || !peerLog) continue;
     pairings.set(hex, { edgeId: found.edge.id, how: pairing.how, connection: pairing.connection, peerLog, connLog: found.log });
     // A socket connected to several endpoints logs its connections together: not one peer's alone.
-    if (found.from.connects.length <= 1) st.connOwner.set(pairing.connection, router.id);
+    if (found.from.connects.length <= 1) st.connOwner.set(pairing.connection, { router: router.id, peer: hex });
   }
+}
+
+/** The log a pairing's connection has now, when this ROUTER still offers it (its socket connects here, anonymous). */
+function offeredLog(st: StoreState, router: SocketRec, edge: EdgeRec, connection: string): ConnLogRec | undefined {
+  if (edge.to !== router.id) return undefined;
+  const from = st.sockets.get(edge.from);
+  if (!from?.conns || from.unknown || from.routingId) return undefined;
+  for (const log of from.conns) if (log.key === connection) return log;
+  return undefined;
 }
 
 /** What a socket's traffic record says about its first messages (evidence for pairRouter). */
@@ -385,7 +480,7 @@ export function firstMessages(st: StoreState, node: NodeRec, socket: SocketRec, 
   if (socket.routingId) return; // attributed by its id
   const conn = first.conn ?? 1;
   const conns = (socket.conns ?? []).filter((c) => c.conn !== conn);
-  conns.push({ ...log, conn });
+  conns.push({ ...log, conn, key: `${socket.id}#${conn}` });
   conns.sort((a, b) => a.conn - b.conn);
   socket.conns = conns.length > CONNECTIONS_KEPT ? conns.slice(-CONNECTIONS_KEPT) : conns;
   for (const edge of socket.fromEdges) {

@@ -60,8 +60,8 @@ export class StoreState {
   readonly socketsByNode = new Map<string, Set<string>>();
   readonly edges = new Map<string, EdgeRec>();
   byRoutingId = new Map<string, SocketRec[]>();
-  /** Connections (socket id + "#" + number) paired with a peer, and the ROUTER that peer is on. */
-  readonly connOwner = new Map<string, string>();
+  /** Connections (ConnLogRec.key) paired with a peer: the ROUTER that peer is on, and its routing id hex. */
+  readonly connOwner = new Map<string, { router: string; peer: string }>();
   unknownPeers = 0;
   /** Connects, binds or routing ids changed: everything is resolved again before edges are read. */
   topologyDirty = false;

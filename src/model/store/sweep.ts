@@ -4,7 +4,7 @@ import type { TimelineEntry } from '../../shared/snapshot';
 import { forgetChanges, scheduleNotify } from './changes';
 import { addTimeline } from './graph';
 import { edgeStateNow } from './liveness';
-import { repairStuckPeers } from './resolution';
+import { repairStuckPeers, resolveIfDirty } from './resolution';
 import type { StoreState } from './state';
 
 /** The shortest gap between two sweeps run for edges crossing a threshold between regular sweeps. */
@@ -17,6 +17,7 @@ const DUE_SWEEP_GAP_MS = 20;
  * (Infinity: no edge is due), so a replay can run the sweeps the live timer would have run.
  */
 export function sweep(st: StoreState, now = st.now()): number {
+  resolveIfDirty(st); // the big ROUTERs' pending re-pairings (resolution.ts PAIR_AT_ONCE_MAX_PEERS)
   repairStuckPeers(st, now);
   const { warnAfterMs, deadAfterMs } = st.options;
   let nextDue = Infinity;
