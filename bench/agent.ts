@@ -167,6 +167,8 @@ function scenarioRows(runtime: Runtime, scenario: Scenario, runs: readonly Run[]
 
 interface MemoryRun {
   runtime: Runtime;
+  /** 'dropping': the agent with the collector gone (the case measured); 'plain': the same app at the same time, for the baseline. */
+  variant: 'dropping' | 'plain';
   /** The measuring (ROUTER) process: inside samples (heap after a full GC for Node). */
   router: Measurement['memory'];
   /** Both processes' RSS from /proc, sampled by this process. */
@@ -174,7 +176,7 @@ interface MemoryRun {
   msgsPerSec: number;
 }
 
-async function memoryRun(runtime: Runtime, endpoints: { collector: string; dead: string }): Promise<MemoryRun> {
+async function memoryRun(runtime: Runtime, variant: MemoryRun['variant'], endpoints: { collector: string; dead: string }): Promise<MemoryRun> {
   const external: MemoryRun['external'] = [];
   const started = Date.now();
   let pids: number[] = [];
@@ -184,9 +186,9 @@ async function memoryRun(runtime: Runtime, endpoints: { collector: string; dead:
   }, settings.memorySampleMs);
   try {
     // With the collector gone (issue 15's case): the agent keeps counting and drops telemetry; nothing may pile up.
-    const result = await runOnce(runtime, 'stream', 'dropping', endpoints,
+    const result = await runOnce(runtime, 'stream', variant, endpoints,
       { warmupMs: 0, measureMs: settings.memoryRunMs, memorySampleMs: settings.memorySampleMs }, (started) => { pids = started; });
-    return { runtime, router: result.memory, external, msgsPerSec: result.msgsPerSec };
+    return { runtime, variant, router: result.memory, external, msgsPerSec: result.msgsPerSec };
   } finally {
     clearInterval(sampler);
   }
@@ -206,9 +208,12 @@ async function main(): Promise<void> {
   const notes: string[] = [];
   // Quick mode (a smoke test) overlaps the memory runs with the timed runs to stay short; full mode
   // runs them after, so they cannot disturb the timings.
+  // Node's ROUTER RSS grew 5-9 MiB in every run with its heap flat: a plain Node run beside it says
+  // how much of that the app and zeromq.js grow by themselves (Python's RSS is flat).
   const startMemoryRuns = () => {
-    process.stderr.write(`agent: memory runs, ${settings.memoryRunMs / 1000} s, node and python side by side\n`);
-    return Promise.all(RUNTIMES.map((runtime) => memoryRun(runtime, endpoints)));
+    const pairs = RUNTIMES.flatMap((runtime): [Runtime, MemoryRun['variant']][] => (runtime === 'node' ? [[runtime, 'dropping'], [runtime, 'plain']] : [[runtime, 'dropping']]));
+    process.stderr.write(`agent: memory runs, ${settings.memoryRunMs / 1000} s, side by side: ${pairs.map(([runtime, variant]) => `${runtime} ${variant === 'plain' ? 'plain' : 'with the agent'}`).join(', ')}\n`);
+    return Promise.all(pairs.map(([runtime, variant]) => memoryRun(runtime, variant, endpoints)));
   };
   let memoryRuns = quick && withMemory ? startMemoryRuns() : undefined;
   memoryRuns?.catch(() => {});
@@ -244,10 +249,11 @@ async function main(): Promise<void> {
     for (const runtime of RUNTIMES) {
       for (const scenario of RUN_SCENARIOS) rows.push(...scenarioRows(runtime, scenario, runs.filter((r) => r.runtime === runtime && r.scenario === scenario)));
     }
-    for (const m of memory) {
+    for (const m of memory.filter((r) => r.variant === 'dropping')) {
       const group = `${m.runtime} memory, stream with the collector gone (dropping) ${settings.memoryRunMs / 1000} s`;
       const rss = m.router.map((s) => s.rssKiB);
       const rssGrowthMiB = growth(rss) / 1024;
+      const plain = memory.find((r) => r.runtime === m.runtime && r.variant === 'plain');
       rows.push({ group, metric: 'ROUTER process RSS, first sample', unit: 'MiB', value: summarize([rss[0] / 1024]) });
       rows.push({ group, metric: 'ROUTER RSS growth, first → last third (medians)', unit: 'MiB', value: summarize([rssGrowthMiB]), target: atMost(rssGrowthMiB, 5) });
       const heap = m.router.map((s) => s.heapUsedKiB).filter((v): v is number => v !== null);
@@ -262,10 +268,16 @@ async function main(): Promise<void> {
         rows.push({ group, metric: 'DEALER RSS growth, first → last third', unit: 'MiB', value: summarize([dealerGrowthMiB]), target: atMost(dealerGrowthMiB, 5) });
       }
       rows.push({ group, metric: 'msgs/s during the memory run', unit: '1/s', value: summarize([m.msgsPerSec]) });
+      if (plain) {
+        const plainGrowthMiB = growth(plain.router.map((s) => s.rssKiB)) / 1024;
+        rows.push({ group, metric: 'plain app (no agent) at the same time: ROUTER RSS growth', unit: 'MiB', value: summarize([plainGrowthMiB]) });
+        rows.push({ group, metric: 'plain app: msgs/s during the memory run', unit: '1/s', value: summarize([plain.msgsPerSec]) });
+        rows.push({ group, metric: 'ROUTER RSS growth, agent − plain', unit: 'MiB', value: summarize([rssGrowthMiB - plainGrowthMiB]), target: atMost(rssGrowthMiB - plainGrowthMiB, 5) });
+      }
     }
     notes.push(`${settings.rounds} rounds per scenario, ${settings.warmupMs} ms warm-up + ${settings.measureMs} ms measured per run; ROUTER and DEALER in two processes on tcp loopback, both instrumented in the instrumented variants.`);
     notes.push('Stream/fan-in latency is one-way send→receive under a saturating sender, so it is queueing delay (HWM-bound), reported for comparison only.');
-    notes.push('"Flat" memory is taken as: RSS growth ≤ 5 MiB and (Node) heap-after-GC growth ≤ 1 MiB between the first and last third of the run. The Node and Python memory runs ran at the same time.');
+    notes.push('"Flat" memory is taken as: RSS growth ≤ 5 MiB and (Node) heap-after-GC growth ≤ 1 MiB between the first and last third of the run. The memory runs (Node with the agent, Node plain, Python with the agent) ran at the same time.');
     if (!PYTHON_HAS_ZMQ) notes.push(`Python left out: ${PYTHON} cannot import zmq (apt-get install python3-zmq).`);
     if (partial) notes.push(`PARTIAL RUN: runtimes ${RUNTIMES.join(', ')}; scenarios ${RUN_SCENARIOS.join(', ')}; memory run ${withMemory ? 'included' : 'skipped'}.`);
     if (quick) notes.push('QUICK MODE: 1 round, and the memory runs overlapped the timed runs: the timings are a smoke test, not figures.');
