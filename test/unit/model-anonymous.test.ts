@@ -80,6 +80,25 @@ describe('anonymous DEALERs on one ROUTER', () => {
     assert.equal(edgeFrom(s, b).routingId?.hex, autoId(1));
   });
 
+  test('on two hosts, monotonic stamps are compared through each agent\'s offset; a wall clock that is off plays no part', () => {
+    const store = new TopologyStore({ now: () => T0 });
+    const send = (agent: FakeAgent, ...msgs: ReturnType<FakeAgent['hello']>[]) => msgs.forEach((m) => store.apply(agentKeyOf(agent), viaWire(m), T0));
+    // The ROUTER's host booted 5,000 s after the clients' (its monotonic clock reads far less), and the clients' wall clocks are 300 ms off.
+    const router = new FakeAgent({ pid: 100, node: 'broker', host: 'h1', monoZero: T0 - 1_000 });
+    send(router, router.hello(T0), router.socket(T0, 1, 'ROUTER'), router.bind(T0, 1, 'tcp://*:5555', 'tcp://0.0.0.0:5555'));
+    const clients = [0, 1].map((i) => new FakeAgent({ pid: 200 + i, node: `client-${i}`, host: 'h2', skewMs: 300, monoZero: T0 - 5_001_000 }));
+    for (const [i, c] of clients.entries()) {
+      send(c, c.hello(T0), c.socket(T0, 1, 'DEALER'), c.connect(T0, 1, 'tcp://h1:5555'), c.event(T0, 1, 'handshake', 'tcp://h1:5555'));
+      send(c, c.logged(T0, 1, { conn: 1, out: [[T0 + 100 * i, fp('HELLO')]] }));
+    }
+    // Read raw, every arrival would precede its sending by 5,000 s: no pair.
+    send(router, router.logged(T0, 1, { peerHex: autoId(0), in: [[T0 + 0.4, fp('HELLO')]] }));
+    send(router, router.logged(T0, 1, { peerHex: autoId(1), in: [[T0 + 100.4, fp('HELLO')]] }));
+    const s = store.snapshot();
+    clients.forEach((c, i) => assert.equal(s.edges.find((e) => e.from === c.socketId(1))?.routingId?.hex, autoId(i), `client ${i}`));
+    assert.equal(s.nodes.filter((x) => x.unknown).length, 0);
+  });
+
   test('a client without logs (older agent) next to clients with them is the only candidate left', () => {
     const w = new World();
     const logged = w.dealer(200);
