@@ -4,7 +4,7 @@
  * and a step of the wall clock does not move it. `performance.timeOrigin + performance.now()` is the
  * wall clock when this process started plus the monotonic time since: once the wall clock is stepped
  * (a resume from suspend, an NTP step, a VM restored), it disagrees with every process started after,
- * by the step, and first messages no longer pair across them.
+ * by the step, and first messages no longer pair across them (docs/ARCHITECTURE.md invariant 8).
  */
 import { performance } from 'node:perf_hooks';
 

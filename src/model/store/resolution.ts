@@ -31,7 +31,7 @@ export function resolveIfDirty(st: StoreState): void {
 /**
  * Connects and routing-id claims: what a record needs before it finds its edges, and what a read
  * (snapshot, diff) does. Never a re-pairing: pairing is incremental, so when it runs shapes what it
- * finds, and a read's moment is not in a recording (a replay must reach the same picture).
+ * finds, and a read's moment is not in a recording (docs/ARCHITECTURE.md invariant 7).
  */
 export function resolveEdges(st: StoreState): void {
   if (st.topologyDirty) resolve(st);
