@@ -33,6 +33,12 @@ export interface ConnectionEvidence {
   /** What the connecting socket sent / received on this connection: its first messages. */
   out: readonly Stamp[];
   in: readonly Stamp[];
+  /**
+   * The socket is connected to several endpoints and deals its messages among them (round-robin), and
+   * its agent cannot tell which connection a message took: the log is all of them together, and one
+   * peer's messages are a subsequence of it, not a prefix.
+   */
+  dealt?: boolean;
 }
 
 export type EvidenceKind = 'content' | 'timing';
@@ -71,6 +77,7 @@ function follows(received: readonly Stamp[], sent: readonly Stamp[], skip: numbe
  * connection to be made, so its delay says little.
  */
 export function fit(peer: PeerEvidence, connection: ConnectionEvidence): number | undefined {
+  if (connection.dealt) return fitDealt(peer, connection);
   let best: number | undefined;
   for (const skipIn of [0, 1]) {
     const toRouter = follows(peer.in, connection.out, skipIn);
@@ -84,6 +91,46 @@ export function fit(peer: PeerEvidence, connection: ConnectionEvidence): number 
     }
   }
   return best;
+}
+
+/**
+ * fit() for a dealt connection log: the peer's messages to the ROUTER are matched, in order, into
+ * the log's sends and the ROUTER's messages to the peer into its receipts, each to the first entry
+ * left with the same fingerprint that the arrival can follow. Matching stops at the first message
+ * not found: the log holds only the first few messages of all the socket's connections together,
+ * so the rest went past it. Undefined when nothing matched (no evidence, never a contradiction: a
+ * connection made late may have got none of the logged messages).
+ */
+function fitDealt(peer: PeerEvidence, connection: ConnectionEvidence): number | undefined {
+  const toRouter = within(peer.in, connection.out, true);
+  const toPeer = within(peer.out, connection.in, false);
+  if (toRouter.length + toPeer.length === 0) return undefined;
+  // As in fit(): the first message to the ROUTER may have waited for a connection.
+  const delays = toRouter.length > 1 || toPeer.length > 0 ? [...toRouter.slice(1), ...toPeer] : toRouter;
+  return delays.reduce((sum, d) => sum + d * d, 0) / delays.length;
+}
+
+/**
+ * The delays of `part`'s messages matched in order into `whole` (the dealt log); `partArrived`: the
+ * part is what arrived (delay = part's time − whole's), else what was sent.
+ */
+function within(part: readonly Stamp[], whole: readonly Stamp[], partArrived: boolean): number[] {
+  const delays: number[] = [];
+  let j = 0;
+  for (const [t, fp] of part) {
+    let found = -1;
+    for (let k = j; k < whole.length; k++) {
+      const delay = partArrived ? t - whole[k][0] : whole[k][0] - t;
+      if (whole[k][1] === fp && delay >= -CAUSALITY_SLACK_MS) {
+        found = k;
+        delays.push(delay);
+        break;
+      }
+    }
+    if (found < 0) break;
+    j = found + 1;
+  }
+  return delays;
 }
 
 /** Whether P and C are one connection as far as their logs tell; false also when the logs tell nothing. */

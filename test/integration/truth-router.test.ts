@@ -6,7 +6,7 @@
  *
  * (a) echo ROUTER + 2 Node DEALERs + 1 pyzmq DEALER, (j) kill -9 of one of them, (b) REQ clients,
  * (h) wildcard binds reached through localhost / 127.0.0.1, (i) ipc, (k) processes whose wall clocks
- * disagree (a clock stepped since some of them started).
+ * disagree (a clock stepped since some of them started), (l) DEALERs connected to two servers.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -150,6 +150,41 @@ describe('(k) wall clocks that disagree (stepped since some processes started): 
       return { ...v, ok: v.ok && v.checked === 4, diff: `${v.diff}${v.checked === 4 ? '' : `\n(want 4 edges with routing ids from the DEALER processes, have ${v.checked})`}` };
     }, 6000, { stableMs: 1000, label: 'k: routing id truth' });
     console.log(`[truth] k: ${truth.checked} routing ids checked against ZMQ_SRCFD`);
+  });
+});
+
+describe('(l) DEALERs each connected to two ROUTER servers (messages dealt round-robin): every routing id on the right process', () => {
+  let sc: Scenario;
+  let servers: Child[];
+  before(async () => {
+    sc = await Scenario.start('l');
+    const bound = [
+      await sc.bound((p) => sc.python('echo_router.py', [`tcp://*:${p}`], 'py-server-1')),
+      await sc.bound((p) => sc.python('echo_router.py', [`tcp://*:${p}`], 'py-server-2')),
+    ];
+    servers = bound.map((b) => b.child);
+    const endpoints = bound.map((b) => `tcp://127.0.0.1:${b.port}`).join(',');
+    await Promise.all([
+      sc.node('dealer-client.js', [endpoints], 'node-client-1'),
+      sc.node('dealer-client.js', [endpoints], 'node-client-2'),
+      sc.python('dealer_client.py', [endpoints], 'py-client'),
+    ]);
+  });
+  after(() => sc.stop());
+
+  test('the graph matches the kernel: 6 connections, no unknown peer', async () => {
+    const r = await sc.converge('3 DEALERs × 2 servers');
+    assert.equal(r.counts.kernel, 6);
+  });
+
+  test('each edge\'s routing id is the one its server uses for that process\'s connection (ZMQ_SRCFD)', async () => {
+    for (const server of servers) {
+      const truth = await eventually(() => {
+        const v = sc.routingIdTruth(server.process.pid!);
+        return { ...v, ok: v.ok && v.checked === 3, diff: `${v.diff}${v.checked === 3 ? '' : `\n(want 3 edges with routing ids from the client processes, have ${v.checked})`}` };
+      }, 6000, { stableMs: 1000, label: 'l: routing id truth' });
+      console.log(`[truth] l: ${truth.checked} routing ids checked against ZMQ_SRCFD on pid ${server.process.pid}`);
+    }
   });
 });
 

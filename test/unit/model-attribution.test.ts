@@ -111,3 +111,35 @@ describe('pairing anonymous peers with connections', () => {
     assert.equal(compatible(peer('r', []), conn('c', [])), false, 'empty logs are no evidence');
   });
 });
+
+describe('a socket connected to several endpoints (its messages dealt round-robin, logged together)', () => {
+  const dealt = (key: string, out: Stamp[], inbound: Stamp[] = []): ConnectionEvidence => ({ key, out, in: inbound, dealt: true });
+  const [hello, r0, r1, r2, r3] = ['hello', 'r0', 'r1', 'r2', 'r3'].map((m) => fp(m));
+
+  test('each server\'s peer is a subsequence of the log, matched in order; what went past the log is no contradiction', () => {
+    const log = dealt('c', stamps([0, hello], [300, r0], [600, r1], [900, r2]), stamps([300.6, r0], [600.6, r1]));
+    // Server A got hello, r1, then r3 (past the log); server B r0, r2. Each replied with the same message.
+    const a = peer('a', stamps([0.3, hello], [600.3, r1], [1200.3, r3]), stamps([600.4, r1]));
+    const b = peer('b', stamps([300.3, r0], [900.3, r2]), stamps([300.4, r0]));
+    assert.ok(compatible(a, log) && compatible(b, log));
+    assert.equal(compatible(a, { key: 'c', out: log.out, in: log.in }), false, 'read as one connection\'s prefix, A\'s second message contradicts the log');
+  });
+
+  test('a peer whose messages all went past the log tells nothing; one that arrived before the sending does not fit', () => {
+    const log = dealt('c', stamps([0, hello], [300, r0], [600, r1], [900, r2]));
+    assert.equal(compatible(peer('late', stamps([1200.3, r3])), log), false, 'nothing matched: no evidence');
+    assert.equal(compatible(peer('early', stamps([200, r0])), log), false, 'r0 arrived 100 ms before it was sent');
+  });
+
+  test('two clients dealing the same messages to two servers: each server\'s peers paired with the right client by timing', () => {
+    const client = (key: string, at: number) => dealt(key, stamps([at, hello], [at + 300, r0], [at + 600, r1], [at + 900, r2]));
+    const clients = [client('c1', 0), client('c2', 40)];
+    // Server A got each client's hello and r1, server B each client's r0 and r2, 0.3 ms after they went.
+    const serverA = [peer('a1', stamps([0.3, hello], [600.3, r1])), peer('a2', stamps([40.3, hello], [640.3, r1]))];
+    const serverB = [peer('b1', stamps([300.3, r0], [900.3, r2])), peer('b2', stamps([340.3, r0], [940.3, r2]))];
+    for (const peers of [serverA, serverB]) {
+      const pairs = pairPeers(peers, clients);
+      assert.deepEqual([...pairs].map(([k, p]) => [k, p.connection]).sort(), [[peers[0].key, 'c1'], [peers[1].key, 'c2']]);
+    }
+  });
+});

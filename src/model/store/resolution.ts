@@ -431,7 +431,7 @@ function pairRouter(st: StoreState, router: SocketRec, all = false): void {
     }
   }
   const connections: ConnectionEvidence[] = [];
-  for (const [key, { log }] of connLogs) {
+  for (const [key, { log, from }] of connLogs) {
     // One host, one clock: stamps compare as they are. Each agent's offset holds its telemetry's
     // transport and queueing delay, which on a loaded box differs between agents by far more than
     // the messages' own delays (the truth harness's 60-DEALER scenario lost every pairing to it), so
@@ -439,7 +439,7 @@ function pairRouter(st: StoreState, router: SocketRec, all = false): void {
     // clocks read differently (Node's start time + time since, Python's now) part by any step since.
     const shift = log.host === routerLog.host && log.clock === routerLog.clock ? 0 : log.offset - routerLog.offset;
     const moved = (stamps: readonly Stamp[]): readonly Stamp[] => (shift === 0 ? stamps : stamps.map(([t, fp]) => [t + shift, fp] as const));
-    connections.push({ key, out: moved(log.out), in: moved(log.in) });
+    connections.push({ key, out: moved(log.out), in: moved(log.in), ...(from.connects.length > 1 ? { dealt: true } : {}) });
   }
   const pairs = pairPeers(peers, connections);
   if (!all && pairs.size < peers.length && pairs.size < connections.length) {
