@@ -2,12 +2,13 @@
  * Many anonymous peers at once, held against the kernel's own connection table
  * (test/helpers/truth.ts): (e) 50 Node DEALERs in one process + 10 pyzmq DEALERs in another, all
  * connecting and saying hello at the same moment; (g) Node `cluster.fork` workers, whose pids are
- * found through /proc (they are not children this test spawned).
+ * found through /proc (they are not children this test spawned); (m) pyzmq workers forked by
+ * multiprocessing from a master that opened its own DEALER first.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Child } from '../helpers/system';
-import { Scenario, SnapshotIndex, descendantPids, eventually } from '../helpers/truth';
+import { Scenario, SnapshotIndex, descendantPids, eventually, liveEdges } from '../helpers/truth';
 
 describe('(e) 50 anonymous Node DEALERs + 10 anonymous pyzmq DEALERs connecting at once', () => {
   let sc: Scenario;
@@ -65,5 +66,39 @@ describe('(g) cluster.fork workers, each with an anonymous DEALER to a broker in
     assert.equal(r.counts.kernel, 3);
     const s = r.snapshot;
     for (const pid of workers) assert.ok(s.nodes.some((n) => n.pid === pid && n.state === 'live'), `worker ${pid} reports as a node`);
+  });
+});
+
+describe('(m) a pyzmq app forking its workers with multiprocessing, the master\'s DEALER opened before the fork', () => {
+  let sc: Scenario;
+  let broker: Child;
+  let master: Child;
+  before(async () => {
+    sc = await Scenario.start('m');
+    let port = 0;
+    ({ child: broker, port } = await sc.bound((p) => sc.python('echo_router.py', [`tcp://*:${p}`], 'py-broker')));
+    master = await sc.python('mp_workers.py', [`tcp://127.0.0.1:${port}`, '3'], 'mp-app');
+    sc.adopt(descendantPids(master.process.pid!));
+  });
+  after(() => sc.stop());
+
+  test('the forked workers report as processes of their own, and the graph matches the kernel', async () => {
+    const workers = [...sc.adopted];
+    console.log(`[truth] m: master ${master.process.pid}, forked workers found in /proc: ${workers.join(', ')}`);
+    assert.ok(workers.length >= 3, 'three forked workers (and multiprocessing\'s own helpers, if any)');
+    const r = await sc.converge('a master and 3 forked workers');
+    assert.equal(r.counts.kernel, 4);
+    const s = r.snapshot;
+    for (const pid of [master.process.pid!, ...workers.filter((pid) => liveEdges(s, pid, broker.process.pid!).length > 0)]) {
+      assert.equal(liveEdges(s, pid, broker.process.pid!).length, 1, `pid ${pid}: one edge to the broker, from its own node`);
+    }
+  });
+
+  test('each edge\'s routing id is the one the broker uses for that process\'s connection (ZMQ_SRCFD)', async () => {
+    const truth = await eventually(() => {
+      const v = sc.routingIdTruth(broker.process.pid!);
+      return { ...v, ok: v.ok && v.checked === 4, diff: `${v.diff}${v.checked === 4 ? '' : `\n(want 4 edges with routing ids, have ${v.checked})`}` };
+    }, 6000, { stableMs: 1000, label: 'm: routing id truth' });
+    console.log(`[truth] m: ${truth.checked} routing ids checked against ZMQ_SRCFD`);
   });
 });
