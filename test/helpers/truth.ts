@@ -421,6 +421,8 @@ export interface CompareOptions extends KernelOptions {
   allowUnknown?: boolean;
   /** Allow connections to processes outside `pids`. Default false. */
   allowForeign?: boolean;
+  /** ROUTERs (socket ids) whose traffic no agent sees (forwarded by zmq.proxy in C): their edges carry no routing id. */
+  unseenRouters?: readonly string[];
 }
 
 export interface CompareCounts {
@@ -545,7 +547,8 @@ export function compareWithKernel(snapshot: TopologySnapshot, pids: number[], op
   }
 
   const unknownNodes = options.allowUnknown ? [] : snapshot.nodes.filter((n) => n.unknown);
-  const routerEdgesWithoutRoutingId = edges.filter((e) => index.sockets.get(e.edge.to)?.type === 'ROUTER' && !e.edge.routingId);
+  const routerEdgesWithoutRoutingId = edges.filter((e) => index.sockets.get(e.edge.to)?.type === 'ROUTER' && !e.edge.routingId
+    && !options.unseenRouters?.includes(e.edge.to));
   const foreign = options.allowForeign ? [] : kernel.foreign;
 
   const lines: string[] = [];

@@ -6,7 +6,8 @@
  *
  * (a) echo ROUTER + 2 Node DEALERs + 1 pyzmq DEALER, (j) kill -9 of one of them, (b) REQ clients,
  * (h) wildcard binds reached through localhost / 127.0.0.1, (i) ipc, (k) processes whose wall clocks
- * disagree (a clock stepped since some of them started), (l) DEALERs connected to two servers.
+ * disagree (a clock stepped since some of them started), (l) DEALERs connected to two servers, (n) a
+ * ROUTER behind zmq.proxy (zguide's asynchronous server).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -185,6 +186,37 @@ describe('(l) DEALERs each connected to two ROUTER servers (messages dealt round
       }, 6000, { stableMs: 1000, label: 'l: routing id truth' });
       console.log(`[truth] l: ${truth.checked} routing ids checked against ZMQ_SRCFD on pid ${server.process.pid}`);
     }
+  });
+});
+
+describe('(n) zguide\'s asynchronous server: a ROUTER and an inproc DEALER joined by zmq.proxy, worker threads, anonymous clients', () => {
+  let sc: Scenario;
+  let server: Child;
+  before(async () => {
+    sc = await Scenario.start('n');
+    let port = 0;
+    ({ child: server, port } = await sc.bound((p) => sc.python('async_server.py', [`tcp://*:${p}`, '2'], 'async-server')));
+    await Promise.all([
+      sc.node('dealer-client.js', [`tcp://127.0.0.1:${port}`], 'node-client'),
+      sc.python('dealer_client.py', [`tcp://127.0.0.1:${port}`], 'py-client'),
+    ]);
+  });
+  after(() => sc.stop());
+
+  test('the clients\' edges match the kernel, without routing ids (the proxy forwards in C, past the agent) and without unknown twins; the workers\' inproc edges are there', async () => {
+    const serverNode = () => nodeOfPid(sc.snapshot(), server.process.pid!);
+    const frontend = await eventually(() => {
+      const id = sc.snapshot().sockets.find((s) => s.nodeId === serverNode()?.id && s.type === 'ROUTER')?.id;
+      return { ok: id !== undefined, diff: 'no ROUTER reported by the server yet', id };
+    }, 8000, { label: 'n: the frontend ROUTER' });
+    const r = await sc.converge('2 clients through a proxied ROUTER', { unseenRouters: [frontend.id!] });
+    assert.equal(r.counts.kernel, 2);
+    const s = r.snapshot;
+    const intoFrontend = s.edges.filter((e) => e.to === frontend.id);
+    assert.deepEqual(intoFrontend.map((e) => e.routingId), [undefined, undefined], 'no routing id is made up for a ROUTER the agent cannot see into');
+    const backend = s.sockets.find((x) => x.nodeId === serverNode()?.id && x.type === 'DEALER' && x.binds.some((b) => b.startsWith('inproc://')));
+    assert.ok(backend, 'the backend DEALER, bound on inproc');
+    assert.equal(s.edges.filter((e) => e.to === backend.id && LIVE.includes(e.state)).length, 2, 'one inproc edge per worker thread');
   });
 });
 
