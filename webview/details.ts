@@ -6,7 +6,7 @@ import type { EdgeView, NodeView, SocketView } from '../src/shared/snapshot';
 import type { Bin } from '../src/shared/sockets';
 import { clear, el } from './dom';
 import {
-  binDisplay, disconnectDetail, edgeAgeLabel, formatAge, formatRate, formatTime, nodeLabel, safeText, siteLabel,
+  binDisplay, disconnectDetail, edgeAgeLabel, formatAge, formatRate, formatTime, nodeLabel, PROXIED_TEXT, safeText, siteLabel,
   routingIdWithAttribution, socketTitle, stateStyle,
 } from '../src/shared/format';
 import { edgeAgesAt, type GraphModel, type Observed } from './graphModel';
@@ -169,6 +169,7 @@ function renderSocket(pane: HTMLElement, socket: SocketView, ctx: DetailsContext
     ['options', list(options, 'none reported')],
     ['closed', socket.closed ? 'yes' : 'no'],
     ['created at', socket.site ? siteLabel(socket.site) : 'unknown'],
+    ...(socket.proxied ? [['traffic', PROXIED_TEXT] as Row] : []),
   ];
   pane.appendChild(table(rows));
   const goToSource = el('button', { text: 'Go to source', title: socket.site ? siteLabel(socket.site) : 'The creation site is unknown' });

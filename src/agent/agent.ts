@@ -371,13 +371,21 @@ export class Agent {
     set.call(socket, OPT.disconnectMsg, value);
   }
 
-  /** A Proxy forwards a ROUTER's messages natively, past the agent: the token must not ride along. */
-  releaseToken(socket: ZmqSocket): void {
+  /**
+   * A Proxy forwards the socket's messages natively, past the agent: the token must not ride along,
+   * and the socket is reported as proxied (its views say why they show no traffic).
+   */
+  proxied(socket: ZmqSocket): void {
     this.safely(() => {
       const rec = this.records.get(socket);
-      if (!rec?.tokenActive) return;
-      this.setNativeOption(socket, null);
-      rec.tokenActive = false;
+      if (!rec) return;
+      if (rec.tokenActive) {
+        this.setNativeOption(socket, null);
+        rec.tokenActive = false;
+      }
+      if (rec.info.proxied) return;
+      rec.info = { ...rec.info, proxied: true };
+      this.post({ t: 'socket', ...rec.info });
     });
   }
 

@@ -61,13 +61,13 @@ function replaceClass(exportsObject: Record<string, unknown>, name: string, agen
 
 function patchProxy(native: NativeExports, agent: Agent): void {
   const Base = native.Proxy;
-  // A Proxy moves messages natively, past the agent: no token on its sockets, and its run() is an
-  // app operation in flight.
+  // A Proxy moves messages natively, past the agent: no token on its sockets, the views say why they
+  // show no traffic, and its run() is an app operation in flight.
   native.Proxy = class Proxy extends Base {
     constructor(frontEnd: ZmqSocket, backEnd: ZmqSocket) {
       super(frontEnd, backEnd);
-      agent.releaseToken(frontEnd);
-      agent.releaseToken(backEnd);
+      agent.proxied(frontEnd);
+      agent.proxied(backEnd);
     }
 
     override run(): Promise<void> {

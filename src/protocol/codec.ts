@@ -156,6 +156,7 @@ function socketInfo(o: Obj, path: string): SocketInfo {
   if (routingId !== undefined) info.routingId = routingId;
   const s = site(o.site, `${path}.site`);
   if (s !== undefined) info.site = s;
+  if (o.proxied !== undefined && bool(o.proxied, `${path}.proxied`)) info.proxied = true;
   return info;
 }
 

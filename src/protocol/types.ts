@@ -90,6 +90,11 @@ export interface SocketInfo {
   options: SocketOptions;
   site?: CreationSite;
   createdAt: number;
+  /**
+   * The app passed the socket to a proxy (pyzmq's zmq.proxy / proxy_steerable / device, zeromq.js's
+   * Proxy), which moves its messages in native code: the agent sees none of them.
+   */
+  proxied?: boolean;
 }
 
 interface Base {

@@ -212,6 +212,9 @@ export function formatTime(at: number): string {
   return `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}.${pad(date.getMilliseconds(), 3)}`;
 }
 
+/** What a proxied socket's views say instead of what the agent cannot see (SocketView.proxied). */
+export const PROXIED_TEXT = 'forwarded by a proxy in native code: the agent sees none of its messages, so its peers\' routing ids and heartbeats are not known';
+
 /** "src/broker.js:12:5" */
 export function siteLabel(site: { file: string; line: number; column?: number } | undefined): string {
   if (!site) {

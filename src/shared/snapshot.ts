@@ -56,6 +56,8 @@ export interface SocketView {
   closed: boolean;
   /** Synthetic node for a routing id no known socket claims ("unknown peer R"). */
   unknown?: boolean;
+  /** Passed to a proxy that moves its messages natively: its traffic, peers' routing ids and heartbeats are not seen. */
+  proxied?: boolean;
 }
 
 export interface TimelineEntry {

@@ -14,7 +14,7 @@
 import type { EdgeState, EdgeView, NodeView, SocketView, TopologySnapshot } from '../shared/snapshot';
 import {
   binDisplay, disconnectBadge, disconnectDetail, edgeAgeLabel, formatAge, LABEL_CHARS, formatRate, formatTime, nodeLabel, processCountText, processCounts,
-  safeText, siteLabel, routingIdWithAttribution, socketNameLabel, socketTitle, socketTypeLabel, stateStyle,
+  PROXIED_TEXT, safeText, siteLabel, routingIdWithAttribution, socketNameLabel, socketTitle, socketTypeLabel, stateStyle,
 } from '../shared/format';
 import { sameEndpoint } from '../model/endpoints';
 import { escapeMarkdown, mdField, mdLines } from './markdown';
@@ -269,6 +269,7 @@ function socketItem(socket: SocketView, node: NodeView | undefined, ix: Index): 
     socket.options.heartbeatIvl !== undefined ? mdField('ZMQ_HEARTBEAT_IVL', `${socket.options.heartbeatIvl} ms`) : '',
     mdField('Disconnect message set by the app', socket.options.disconnectMsg ? 'yes' : 'no'),
     site ? mdField('Created at', site) : '',
+    socket.proxied ? mdField('Traffic', PROXIED_TEXT) : '',
     socket.closed ? '_Closed._' : '',
   ]);
   return {

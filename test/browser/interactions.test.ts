@@ -206,6 +206,21 @@ describe('find', () => {
   });
 });
 
+describe('details', () => {
+  test('a socket passed to a proxy says in its details why it shows no traffic', async () => {
+    const id = `${BROKER}/2`;
+    const socket = recorded.snapshot.sockets.find((s) => s.id === id);
+    assert.ok(socket && !socket.proxied);
+    await post({ type: 'reveal', id });
+    await page.waitForFunction((sid) => document.querySelector(`#graph g.socket[data-id="${sid}"]`)?.classList.contains('selected'), id);
+    assert.doesNotMatch(await page.textContent('#details') ?? '', /proxy/);
+    await post({ type: 'diff', diff: { takenAt: recorded.snapshot.takenAt + 700, sockets: [{ ...socket, proxied: true }] } });
+    await post({ type: 'reveal', id });
+    await page.waitForFunction(() => document.querySelector('#details')?.textContent?.includes('forwarded by a proxy in native code'));
+    await post({ type: 'diff', diff: { takenAt: recorded.snapshot.takenAt + 800, sockets: [socket] } });
+  });
+});
+
 describe('groups of alike peers', () => {
   const groupIds = (): Promise<string[]> => page.evaluate(() => [...document.querySelectorAll('#graph g.group')].map((g) => g.getAttribute('data-id') ?? '').sort());
 

@@ -189,36 +189,41 @@ describe('(l) DEALERs each connected to two ROUTER servers (messages dealt round
   });
 });
 
-describe('(n) zguide\'s asynchronous server: a ROUTER and an inproc DEALER joined by zmq.proxy, worker threads, anonymous clients', () => {
-  let sc: Scenario;
-  let server: Child;
-  before(async () => {
-    sc = await Scenario.start('n');
-    let port = 0;
-    ({ child: server, port } = await sc.bound((p) => sc.python('async_server.py', [`tcp://*:${p}`, '2'], 'async-server')));
-    await Promise.all([
-      sc.node('dealer-client.js', [`tcp://127.0.0.1:${port}`], 'node-client'),
-      sc.python('dealer_client.py', [`tcp://127.0.0.1:${port}`], 'py-client'),
-    ]);
-  });
-  after(() => sc.stop());
+for (const [runtime, start] of [
+  ['pyzmq (zmq.proxy, worker threads)', (sc: Scenario, p: number) => sc.python('async_server.py', [`tcp://*:${p}`, '2'], 'async-server')],
+  ['zeromq.js (Proxy)', (sc: Scenario, p: number) => sc.node('async-server.js', [`tcp://*:${p}`, '2'], 'async-server')],
+] as const) {
+  describe(`(n) zguide's asynchronous server in ${runtime}: a ROUTER and an inproc DEALER joined by a proxy, anonymous clients`, () => {
+    let sc: Scenario;
+    let server: Child;
+    before(async () => {
+      sc = await Scenario.start('n');
+      let port = 0;
+      ({ child: server, port } = await sc.bound((p) => start(sc, p)));
+      await Promise.all([
+        sc.node('dealer-client.js', [`tcp://127.0.0.1:${port}`], 'node-client'),
+        sc.python('dealer_client.py', [`tcp://127.0.0.1:${port}`], 'py-client'),
+      ]);
+    });
+    after(() => sc.stop());
 
-  test('the clients\' edges match the kernel, without routing ids (the proxy forwards in C, past the agent) and without unknown twins; the workers\' inproc edges are there', async () => {
-    const serverNode = () => nodeOfPid(sc.snapshot(), server.process.pid!);
-    const frontend = await eventually(() => {
-      const id = sc.snapshot().sockets.find((s) => s.nodeId === serverNode()?.id && s.type === 'ROUTER')?.id;
-      return { ok: id !== undefined, diff: 'no ROUTER reported by the server yet', id };
-    }, 8000, { label: 'n: the frontend ROUTER' });
-    const r = await sc.converge('2 clients through a proxied ROUTER', { unseenRouters: [frontend.id!] });
-    assert.equal(r.counts.kernel, 2);
-    const s = r.snapshot;
-    const intoFrontend = s.edges.filter((e) => e.to === frontend.id);
-    assert.deepEqual(intoFrontend.map((e) => e.routingId), [undefined, undefined], 'no routing id is made up for a ROUTER the agent cannot see into');
-    const backend = s.sockets.find((x) => x.nodeId === serverNode()?.id && x.type === 'DEALER' && x.binds.some((b) => b.startsWith('inproc://')));
-    assert.ok(backend, 'the backend DEALER, bound on inproc');
-    assert.equal(s.edges.filter((e) => e.to === backend.id && LIVE.includes(e.state)).length, 2, 'one inproc edge per worker thread');
+    test('the clients\' edges match the kernel, without made-up routing ids or unknown twins; both proxied sockets say so; the workers\' inproc edges are there', async () => {
+      const serverNode = () => nodeOfPid(sc.snapshot(), server.process.pid!);
+      const found = await eventually(() => {
+        const sockets = sc.snapshot().sockets.filter((s) => s.nodeId === serverNode()?.id);
+        const frontend = sockets.find((s) => s.type === 'ROUTER');
+        const backend = sockets.find((s) => s.type === 'DEALER' && s.binds.some((b) => b.startsWith('inproc://')));
+        return { ok: frontend?.proxied === true && backend?.proxied === true, diff: `frontend ${JSON.stringify(frontend)}, backend ${JSON.stringify(backend)}`, frontend, backend };
+      }, 8000, { label: 'n: both proxied sockets reported as proxied' });
+      const r = await sc.converge('2 clients through a proxied ROUTER', { unseenRouters: [found.frontend!.id] });
+      assert.equal(r.counts.kernel, 2);
+      const s = r.snapshot;
+      assert.deepEqual(s.edges.filter((e) => e.to === found.frontend!.id).map((e) => e.routingId), [undefined, undefined],
+        'no routing id is made up for a ROUTER the agent cannot see into');
+      assert.equal(s.edges.filter((e) => e.to === found.backend!.id && LIVE.includes(e.state)).length, 2, 'one inproc edge per worker');
+    });
   });
-});
+}
 
 describe('(b) REQ clients (Node and pyzmq) to a ROUTER server', () => {
   let sc: Scenario;

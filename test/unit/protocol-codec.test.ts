@@ -185,3 +185,12 @@ test('mono, the clock of first-message stamps: kept on every message type that h
   refused({ v: 1, t: 'traffic', seq: 1, at: AT, mono: 'now', peers: [] }, 'bad-field', 'mono');
   refused({ v: 1, t: 'beat', seq: 1, at: AT, mono: -1, dropped: 0, queued: 0 }, 'bad-field', 'mono');
 });
+
+test('a socket passed to a proxy: proxied kept when true, left out when false, refused when not a boolean', () => {
+  const socket = { v: 1, t: 'socket', seq: 1, at: AT, socket: 1, type: 'ROUTER', options: { disconnectMsg: false }, createdAt: AT };
+  const yes = decode(Buffer.from(JSON.stringify({ ...socket, proxied: true })));
+  assert.ok(yes.ok && yes.msg.t === 'socket' && yes.msg.proxied === true);
+  const no = decode(Buffer.from(JSON.stringify({ ...socket, proxied: false })));
+  assert.ok(no.ok && no.msg.t === 'socket' && !('proxied' in no.msg));
+  refused({ ...socket, proxied: 'yes' }, 'bad-field', 'proxied');
+});

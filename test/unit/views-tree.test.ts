@@ -154,6 +154,19 @@ describe('tree edge cases', () => {
     assert.equal(socket.endpoint, 'tcp://0.0.0.0:7000');
   });
 
+  test('a socket passed to a proxy says why it shows no traffic (the agent reports it proxied; it was not, before)', () => {
+    const { store } = newStore();
+    const server = new FakeAgent({ pid: 43, node: 'async-server' });
+    const key = agentKeyOf(server);
+    const router = server.socket(T0, 1, 'ROUTER');
+    for (const m of [server.hello(T0), router, server.bind(T0, 1, 'tcp://*:5570', 'tcp://0.0.0.0:5570')]) store.apply(key, viaWire(m), T0);
+    const tooltip = () => find(buildTopologyTree(store.snapshot()), (d) => d.kind === 'socket').tooltip;
+    assert.doesNotMatch(tooltip(), /proxy/);
+    store.apply(key, viaWire({ ...router, seq: 99, proxied: true } as typeof router), T0);
+    assert.equal(store.snapshot().sockets[0].proxied, true);
+    assert.match(tooltip(), /Traffic.*forwarded by a proxy in native code/);
+  });
+
   test('an empty snapshot gives no items (so the welcome view shows)', () => {
     const { store } = newStore();
     assert.deepEqual(buildTopologyTree(store.snapshot()), []);

@@ -299,6 +299,29 @@ def _find_c_methods(zmq: ModuleType) -> None:
         _SNDMORE, _RCVMORE = int(zmq.SNDMORE), zmq.RCVMORE  # RCVMORE as pyzmq passes it (an enum member)
 
 
+def _wrap_proxy(zmq: ModuleType, name: str) -> None:
+    """zmq.proxy and its kin move messages in C, past the agent: the sockets passed are marked proxied."""
+    original = getattr(zmq, name, None)
+    if original is None or getattr(original, "_zmq_topology", False):
+        return
+
+    def proxy(*args, **kwargs):
+        for sock in (*args, *kwargs.values()):
+            rec = getattr(sock, "_zt_rec", None)
+            if rec is not None:
+                try:
+                    rec.mark_proxied()
+                except Exception as err:
+                    debug("proxied socket not marked", err)
+        return original(*args, **kwargs)
+
+    proxy._zmq_topology = True  # type: ignore[attr-defined]
+    proxy.__wrapped__ = original  # type: ignore[attr-defined]
+    proxy.__doc__ = original.__doc__
+    proxy.__name__ = name
+    setattr(zmq, name, proxy)
+
+
 def install(zmq: ModuleType) -> None:
     global _zmq, _skip_dirs
     context_class = zmq.Context
@@ -325,5 +348,7 @@ def install(zmq: ModuleType) -> None:
     socket.__wrapped__ = original  # type: ignore[attr-defined]
     socket.__doc__ = original.__doc__
     context_class.socket = socket
+    for name in ("proxy", "proxy_steerable", "device"):
+        _wrap_proxy(zmq, name)
     if hasattr(os, "register_at_fork"):
         os.register_at_fork(after_in_child=_forget_agent)

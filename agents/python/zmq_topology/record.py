@@ -133,6 +133,7 @@ class SocketRecord:
         self.site = site
         self.created_at = now_ms()
         self.announced = False
+        self.proxied = False
         self.closed = False
         self.routing_id: Optional[bytes] = None
         self.options: Msg = {"disconnectMsg": False}
@@ -149,6 +150,15 @@ class SocketRecord:
         self._post = post
 
     # --- lifecycle (app thread) -------------------------------------------------------------
+
+    def mark_proxied(self) -> None:
+        """The app passed the socket to zmq.proxy (or proxy_steerable, device): its messages move in C,
+        past the agent, and the views say so instead of showing no traffic without a reason."""
+        if self.proxied:
+            return
+        self.proxied = True
+        if self.announced:
+            self._post({"t": "socket", **self.info()})
 
     def announce(self, options: Msg, routing_id: Optional[bytes]) -> None:
         self.options = {**options, "disconnectMsg": self.app_disconnect_msg is not None}
@@ -358,6 +368,8 @@ class SocketRecord:
             msg["routingId"] = to_bin(self.routing_id)
         if self.site:
             msg["site"] = self.site
+        if self.proxied:
+            msg["proxied"] = True
         return msg
 
     def _name(self, kind: bytes) -> str:

@@ -197,6 +197,7 @@ function upsertSocket(st: StoreState, node: NodeRec, info: SocketInfo): SocketRe
   socket.routingId = info.routingId;
   socket.options = internOptions(info.options);
   socket.site = info.site;
+  socket.proxied = info.proxied;
   st.dirtySockets.add(id);
   connectsChanged(st, socket, changesOthers);
   return socket;

@@ -99,6 +99,8 @@ export interface SocketRec {
   routingId?: Bin;
   options: SocketOptions;
   site?: CreationSite;
+  /** Passed to a proxy that moves its messages natively (SocketInfo.proxied). */
+  proxied?: boolean;
   /** Replaced on change (NO_ENDPOINTS when none: most sockets only bind or only connect). */
   binds: readonly EndpointRec[];
   connects: readonly EndpointRec[];

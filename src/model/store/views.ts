@@ -30,6 +30,7 @@ export function socketView(socket: SocketRec): SocketView {
     ...(socket.routingId ? { routingId: socket.routingId } : {}),
     options: socket.options,
     ...(socket.site ? { site: socket.site } : {}),
+    ...(socket.proxied ? { proxied: true } : {}),
     binds: socket.binds.map(bindDisplay),
     connects: socket.connects.map(bindDisplay),
     closed: socket.closed,
