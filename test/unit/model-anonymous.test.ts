@@ -99,6 +99,34 @@ describe('anonymous DEALERs on one ROUTER', () => {
     assert.equal(s.nodes.filter((x) => x.unknown).length, 0);
   });
 
+  test('clients connected to two servers (messages dealt round-robin, logged together): each server\'s peers on the right client', () => {
+    const store = new TopologyStore({ now: () => T0 });
+    const send = (agent: FakeAgent, ...msgs: ReturnType<FakeAgent['hello']>[]) => msgs.forEach((m) => store.apply(agentKeyOf(agent), viaWire(m), T0));
+    const servers = [5555, 5556].map((port, k) => {
+      const server = new FakeAgent({ pid: 100 + k, node: `server-${k}` });
+      send(server, server.hello(T0), server.socket(T0, 1, 'ROUTER'), server.bind(T0, 1, `tcp://*:${port}`, `tcp://0.0.0.0:${port}`));
+      return server;
+    });
+    // Each client's log: hello, r0, r1, r2 — to server 0, 1, 0, 1 in turn; client 1 runs 40 ms behind client 0.
+    const messages = ['hello', 'r0', 'r1', 'r2'].map((m) => fp(m));
+    const clients = [0, 1].map((i) => {
+      const c = new FakeAgent({ pid: 200 + i, node: `client-${i}` });
+      send(c, c.hello(T0), c.socket(T0, 1, 'DEALER'), c.connect(T0, 1, 'tcp://localhost:5555'), c.connect(T0, 1, 'tcp://localhost:5556'));
+      send(c, c.logged(T0, 1, { conn: 1, out: messages.map((f, k): [number, string] => [T0 + 40 * i + 300 * k, f]) }));
+      return c;
+    });
+    servers.forEach((server, k) => clients.forEach((_, i) => {
+      const got = messages.map((f, n): [number, string] => [T0 + 40 * i + 300 * n + 0.3, f]).filter((_m, n) => n % 2 === k);
+      send(server, server.logged(T0, 1, { peerHex: autoId(2 * k + i), in: got }));
+    }));
+    const s = store.snapshot();
+    assert.equal(s.nodes.filter((x) => x.unknown).length, 0, 'no unknown twin');
+    servers.forEach((server, k) => clients.forEach((c, i) => {
+      const edge = s.edges.find((e) => e.from === c.socketId(1) && e.to === server.socketId(1));
+      assert.equal(edge?.routingId?.hex, autoId(2 * k + i), `client ${i} on server ${k}`);
+    }));
+  });
+
   test('a client without logs (older agent) next to clients with them is the only candidate left', () => {
     const w = new World();
     const logged = w.dealer(200);
