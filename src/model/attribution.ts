@@ -85,12 +85,17 @@ export function fit(peer: PeerEvidence, connection: ConnectionEvidence): number 
     for (const skipOut of [0, 1]) {
       const toPeer = follows(connection.in, peer.out, skipOut);
       if (!toPeer || toRouter.length + toPeer.length === 0) continue;
-      const delays = toRouter.length > 1 || toPeer.length > 0 ? [...toRouter.slice(1), ...toPeer] : toRouter;
-      const cost = delays.reduce((sum, d) => sum + d * d, 0) / delays.length;
+      const cost = meanSquaredDelay(toRouter, toPeer);
       if (best === undefined || cost < best) best = cost;
     }
   }
   return best;
+}
+
+/** The cost of a fit: the mean squared delay, the first message to the ROUTER counted only when it is all there is. */
+function meanSquaredDelay(toRouter: readonly number[], toPeer: readonly number[]): number {
+  const delays = toRouter.length > 1 || toPeer.length > 0 ? [...toRouter.slice(1), ...toPeer] : toRouter;
+  return delays.reduce((sum, d) => sum + d * d, 0) / delays.length;
 }
 
 /**
@@ -104,10 +109,7 @@ export function fit(peer: PeerEvidence, connection: ConnectionEvidence): number 
 function fitDealt(peer: PeerEvidence, connection: ConnectionEvidence): number | undefined {
   const toRouter = within(peer.in, connection.out, true);
   const toPeer = within(peer.out, connection.in, false);
-  if (toRouter.length + toPeer.length === 0) return undefined;
-  // As in fit(): the first message to the ROUTER may have waited for a connection.
-  const delays = toRouter.length > 1 || toPeer.length > 0 ? [...toRouter.slice(1), ...toPeer] : toRouter;
-  return delays.reduce((sum, d) => sum + d * d, 0) / delays.length;
+  return toRouter.length + toPeer.length === 0 ? undefined : meanSquaredDelay(toRouter, toPeer);
 }
 
 /**

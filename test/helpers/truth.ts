@@ -760,6 +760,19 @@ export class Scenario {
    * every live edge into that ROUTER must come from the process that really holds the connection its
    * routing id names. Edges from unknown peers and edges without a routing id are left to compare().
    */
+  /**
+   * Waits until `count` live edges into the ROUTER of `routerPid` carry routing ids, each the one that
+   * ROUTER uses for the connecting process's connection (ZMQ_SRCFD), and they stay so for a second.
+   */
+  async routingIdsMatch(label: string, routerPid: number, count: number): Promise<void> {
+    const truth = await eventually(() => {
+      const v = this.routingIdTruth(routerPid);
+      const short = v.checked === count ? '' : `\n(want ${count} edges with routing ids from the connecting processes, have ${v.checked})`;
+      return { ...v, ok: v.ok && v.checked === count, diff: `${v.diff}${short}` };
+    }, 6000, { stableMs: 1000, label: `${label}: routing id truth` });
+    console.log(`[truth] ${label}: ${truth.checked} routing ids checked against ZMQ_SRCFD on pid ${routerPid}`);
+  }
+
   routingIdTruth(routerPid: number): Verdict & { checked: number } {
     const s = this.snapshot();
     const index = new SnapshotIndex(s);

@@ -112,11 +112,7 @@ describe('(a2) pyzmq echo ROUTER with four anonymous DEALER processes started at
   });
 
   test('each edge\'s routing id is the one the ROUTER uses for that process\'s connection (ZMQ_SRCFD)', async () => {
-    const truth = await eventually(() => {
-      const v = sc.routingIdTruth(router.process.pid!);
-      return { ...v, ok: v.ok && v.checked === 4, diff: `${v.diff}${v.checked === 4 ? '' : `\n(want 4 edges with routing ids from the DEALER processes, have ${v.checked})`}` };
-    }, 6000, { stableMs: 1000, label: 'a2: routing id truth' });
-    console.log(`[truth] a2: ${truth.checked} routing ids checked against ZMQ_SRCFD`);
+    await sc.routingIdsMatch('a2', router.process.pid!, 4);
   });
 });
 
@@ -146,11 +142,7 @@ describe('(k) wall clocks that disagree (stepped since some processes started): 
   });
 
   test('each edge\'s routing id is the one the ROUTER uses for that process\'s connection (ZMQ_SRCFD)', async () => {
-    const truth = await eventually(() => {
-      const v = sc.routingIdTruth(router.process.pid!);
-      return { ...v, ok: v.ok && v.checked === 4, diff: `${v.diff}${v.checked === 4 ? '' : `\n(want 4 edges with routing ids from the DEALER processes, have ${v.checked})`}` };
-    }, 6000, { stableMs: 1000, label: 'k: routing id truth' });
-    console.log(`[truth] k: ${truth.checked} routing ids checked against ZMQ_SRCFD`);
+    await sc.routingIdsMatch('k', router.process.pid!, 4);
   });
 });
 
@@ -179,13 +171,7 @@ describe('(l) DEALERs each connected to two ROUTER servers (messages dealt round
   });
 
   test('each edge\'s routing id is the one its server uses for that process\'s connection (ZMQ_SRCFD)', async () => {
-    for (const server of servers) {
-      const truth = await eventually(() => {
-        const v = sc.routingIdTruth(server.process.pid!);
-        return { ...v, ok: v.ok && v.checked === 3, diff: `${v.diff}${v.checked === 3 ? '' : `\n(want 3 edges with routing ids from the client processes, have ${v.checked})`}` };
-      }, 6000, { stableMs: 1000, label: 'l: routing id truth' });
-      console.log(`[truth] l: ${truth.checked} routing ids checked against ZMQ_SRCFD on pid ${server.process.pid}`);
-    }
+    for (const server of servers) await sc.routingIdsMatch('l', server.process.pid!, 3);
   });
 });
 

@@ -28,17 +28,14 @@ export function apply(st: StoreState, agentKey: string, msg: TelemetryMsg, recei
     st.agents.set(agentKey, agent);
   }
   const offset = receivedAt - msg.at;
-  // Re-estimated now and then, so a clock that is set back is followed within OFFSET_REFRESH_MS.
-  if (msg.t === 'hello' || offset <= agent.offset || receivedAt - agent.offsetAt > OFFSET_REFRESH_MS) {
+  if (takesOffset(agent.offset, agent.offsetAt, offset, receivedAt, msg.t === 'hello')) {
     agent.offset = offset;
     agent.offsetAt = receivedAt;
   }
-  if (msg.mono !== undefined) {
-    const monoOffset = receivedAt - msg.mono;
-    if (agent.monoOffset === undefined || agent.monoOffsetAt === undefined || msg.t === 'hello' || monoOffset <= agent.monoOffset || receivedAt - agent.monoOffsetAt > OFFSET_REFRESH_MS) {
-      agent.monoOffset = monoOffset;
-      agent.monoOffsetAt = receivedAt;
-    }
+  const monoOffset = msg.mono === undefined ? undefined : receivedAt - msg.mono;
+  if (monoOffset !== undefined && takesOffset(agent.monoOffset, agent.monoOffsetAt, monoOffset, receivedAt, msg.t === 'hello')) {
+    agent.monoOffset = monoOffset;
+    agent.monoOffsetAt = receivedAt;
   }
   if (msg.t === 'hello') {
     hello(st, agentKey, agent, msg, receivedAt);
@@ -90,6 +87,14 @@ export function apply(st: StoreState, agentKey: string, msg: TelemetryMsg, recei
       return;
   }
   changed(st);
+}
+
+/**
+ * Whether a message's clock offset replaces the agent's: the least delayed message's wins, and it is
+ * re-estimated now and then (and on hello), so a clock that is set back is followed within OFFSET_REFRESH_MS.
+ */
+function takesOffset(current: number | undefined, since: number | undefined, offset: number, receivedAt: number, hello: boolean): boolean {
+  return hello || current === undefined || since === undefined || offset <= current || receivedAt - since > OFFSET_REFRESH_MS;
 }
 
 export function agentGone(st: StoreState, agentKey: string, reason: string, at: number): void {
