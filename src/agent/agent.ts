@@ -57,9 +57,11 @@ function envelopeKind(type: SocketType): EnvelopeKind {
   return 'plain';
 }
 
-function readOptions(socket: ZmqSocket, appDisconnectMsg: boolean): SocketOptions {
+/** `appDisconnectMsg`, `routerHandover`: what the app set (neither can be read back from libzmq). */
+function readOptions(socket: ZmqSocket, appDisconnectMsg: boolean, routerHandover: boolean): SocketOptions {
   const raw = rawOptions(socket);
   const options: SocketOptions = { disconnectMsg: appDisconnectMsg };
+  if (routerHandover) options.routerHandover = true;
   const ints = [['heartbeatIvl', OPT.heartbeatIvl], ['heartbeatTtl', OPT.heartbeatTtl], ['heartbeatTimeout', OPT.heartbeatTimeout],
     ['linger', OPT.linger], ['sndhwm', OPT.sndhwm], ['rcvhwm', OPT.rcvhwm]] as const;
   for (const [key, id] of ints) {
@@ -117,6 +119,11 @@ export class Agent {
   private readonly heartbeats: Heartbeats;
   private readonly token = Buffer.from(`zmq-topology:${randomBytes(16).toString('hex')}`);
   private readonly records = new Map<ZmqSocket, SocketRecord>();
+  /**
+   * Sockets whose constructor options set ZMQ_ROUTER_HANDOVER: zeromq.js applies them before the
+   * agent adopts the socket, so adopt() finds them here.
+   */
+  private readonly handoverBeforeAdopt = new WeakSet<ZmqSocket>();
   private readonly copies: ZmqCopy[] = [];
   private nextSocketId = 1;
   private telemetry?: TelemetrySender;
@@ -160,10 +167,11 @@ export class Agent {
       if (!copy) return;
       this.wake();
       const type = socketType(socket);
+      const routerHandover = this.handoverBeforeAdopt.delete(socket);
       const info: SocketInfo = {
         socket: this.nextSocketId++,
         type,
-        options: readOptions(socket, false),
+        options: readOptions(socket, false, routerHandover),
         createdAt: Date.now(),
       };
       if (name !== undefined) info.name = name.slice(0, 256);
@@ -172,6 +180,7 @@ export class Agent {
       const site = creationSite(this.agentDir);
       if (site) info.site = site;
       const rec = new SocketRecord(socket, info, envelopeKind(type));
+      rec.routerHandover = routerHandover;
       this.records.set(socket, rec);
       this.forgetOldClosed();
       if (type === 'ROUTER') this.setToken(rec, true);
@@ -309,6 +318,27 @@ export class Agent {
         agent.refreshInfo(rec);
       });
     });
+
+    // zeromq.js's `handover` property (and the `handover` constructor option) set ZMQ_ROUTER_HANDOVER
+    // through this; libzmq cannot read it back, so this is the only way the agent learns of it.
+    const setBoolOption = original('setBoolOption');
+    define('setBoolOption', function setBoolOption_(this: ZmqSocket, option: number, value: boolean): void {
+      setBoolOption.call(this, option, value);
+      if (option !== OPT.routerHandover) return;
+      agent.safely(() => agent.appSetHandover(this, value));
+    });
+  }
+
+  /** The app set ZMQ_ROUTER_HANDOVER (natively accepted, so `value` is a boolean). */
+  private appSetHandover(socket: ZmqSocket, value: boolean): void {
+    const rec = this.records.get(socket);
+    if (rec === undefined) {
+      if (value) this.handoverBeforeAdopt.add(socket);
+      else this.handoverBeforeAdopt.delete(socket);
+      return;
+    }
+    rec.routerHandover = value;
+    this.refreshInfo(rec);
   }
 
   /** Per-socket settle handlers, made once so that a message costs no closure. */
@@ -538,7 +568,7 @@ export class Agent {
   /** Options and routing id may be set after construction: report the socket again when they change. */
   private refreshInfo(rec: SocketRecord): void {
     if (rec.closed) return;
-    const info: SocketInfo = { ...rec.info, options: readOptions(rec.socket, rec.appDisconnectMsg !== undefined) };
+    const info: SocketInfo = { ...rec.info, options: readOptions(rec.socket, rec.appDisconnectMsg !== undefined, rec.routerHandover) };
     const routingId = readRoutingId(rec.socket);
     if (routingId) info.routingId = routingId;
     if (JSON.stringify(info) === JSON.stringify(rec.info)) return;

@@ -201,6 +201,8 @@ export class SocketRecord {
   closed = false;
   /** The app's own ZMQ_DISCONNECT_MSG, when it set one. */
   appDisconnectMsg?: Buffer;
+  /** Whether the app set ZMQ_ROUTER_HANDOVER (write-only in libzmq: only seen when set). */
+  routerHandover = false;
   /** Whether the agent's private disconnect token is set on the socket. */
   tokenActive = false;
   /** Whether the token was ever set: connections made meanwhile still carry it. */

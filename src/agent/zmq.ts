@@ -27,6 +27,7 @@ export const OPT = {
   sndhwm: 23,
   rcvhwm: 24,
   lastEndpoint: 32,
+  routerHandover: 56,
   heartbeatIvl: 75,
   heartbeatTtl: 76,
   heartbeatTimeout: 77,
@@ -54,4 +55,5 @@ export interface SocketMethods {
   disconnect: (this: ZmqSocket, address: string) => void;
   close: (this: ZmqSocket) => void;
   setStringOption: (this: ZmqSocket, option: number, value: string | Buffer | null) => void;
+  setBoolOption: (this: ZmqSocket, option: number, value: boolean) => void;
 }

@@ -131,6 +131,7 @@ function options(v: unknown, path: string): SocketOptions {
     const n = o[key] === undefined ? undefined : int(o[key], `${path}.${key}`, -1, 2 ** 31);
     if (n !== undefined) out[key] = n;
   }
+  if (o.routerHandover !== undefined) out.routerHandover = bool(o.routerHandover, `${path}.routerHandover`);
   return out;
 }
 

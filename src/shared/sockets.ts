@@ -53,6 +53,11 @@ export interface SocketOptions {
   linger?: number;
   sndhwm?: number;
   rcvhwm?: number;
+  /**
+   * Set when the app set ZMQ_ROUTER_HANDOVER to a non-zero value. The option is write-only in libzmq,
+   * so an agent reports only what it saw the app set; absent = not set or unknown.
+   */
+  routerHandover?: boolean;
 }
 
 export interface CreationSite {

@@ -6,7 +6,7 @@
 import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
-import type { PeerTraffic } from '../../src/protocol/types';
+import type { PeerTraffic, SocketInfo } from '../../src/protocol/types';
 import { FakeCollector, FIXTURES, killAll, siteOf, sleep, startApp } from '../fixtures/agent/harness';
 
 let collector: FakeCollector;
@@ -17,6 +17,11 @@ after(async () => {
 });
 
 const hex = (s: string): string => Buffer.from(s).toString('hex');
+
+/** Every report of one socket, in the order the collector got them (socket messages and snapshots). */
+function reportsOf(pid: number, socket: number): SocketInfo[] {
+  return collector.messages(pid).flatMap((m) => (m.t === 'socket' ? [m] : m.t === 'snapshot' ? m.sockets : []).filter((s) => s.socket === socket));
+}
 
 test('ROUTER socket telemetry, heartbeats, and a kill -9 peer reported by the private token', async () => {
   const router = startApp('router-app.js', [], { endpoint: collector.endpoint });
@@ -34,6 +39,7 @@ test('ROUTER socket telemetry, heartbeats, and a kill -9 peer reported by the pr
   ].map((e) => `${e.requested} -> ${e.resolved}`);
   for (let i = 0; i < 100 && binds().length === 0; i++) await sleep(20);
   assert.equal(binds()[0], `tcp://127.0.0.1:* -> ${endpoint}`);
+  assert.ok(reportsOf(pid, socket.socket).every((s) => !('routerHandover' in s.options)), 'the app never set ZMQ_ROUTER_HANDOVER');
 
   const dealer = startApp('dealer-peer.js', [endpoint, 'worker-1'], { endpoint: collector.endpoint });
   const dealerPid = dealer.process.pid!;
@@ -76,4 +82,32 @@ test('the app\'s own disconnect message reaches the app unchanged and telemetry 
   await router.line((l) => l === JSON.stringify([hex('worker-2'), hex('PEER_GONE')]));
   const gone = await collector.waitFor('disconnect-msg', (m) => m.socket === socket.socket, { pid });
   assert.deepEqual([gone.peer.text, gone.text], ['worker-2', { hex: hex('PEER_GONE'), text: 'PEER_GONE' }]);
+});
+
+test('ZMQ_ROUTER_HANDOVER set in the constructor is in the socket\'s very first report', async () => {
+  const router = startApp('router-app.js', [], { endpoint: collector.endpoint, env: { APP_HANDOVER: 'options' } });
+  const pid = router.process.pid!;
+  await router.line();
+  const socket = await collector.waitForSocket((m) => m.type === 'ROUTER', { pid });
+  // The constructor sets its options before the agent adopts the socket: no report may lack it.
+  assert.equal(socket.options.routerHandover, true);
+  assert.ok(reportsOf(pid, socket.socket).every((s) => s.options.routerHandover === true));
+});
+
+test('ZMQ_ROUTER_HANDOVER set by `router.handover = true` reports the socket again, with it', async () => {
+  const router = startApp('router-app.js', [], { endpoint: collector.endpoint, env: { APP_HANDOVER: 'property' } });
+  const pid = router.process.pid!;
+  await router.line();
+  const socket = await collector.waitForSocket((m) => m.type === 'ROUTER' && m.options.routerHandover === true, { pid });
+  assert.equal(socket.options.linger, 0, 'the other options are still there');
+});
+
+test('ZMQ_ROUTER_HANDOVER set back to false after the bind is reported cleared', async () => {
+  const router = startApp('router-app.js', [], { endpoint: collector.endpoint, env: { APP_HANDOVER: 'cleared' } });
+  const pid = router.process.pid!;
+  await router.line();
+  // Set in the constructor, so every report has it until the clearing (whether the collector hears
+  // one of those or only a snapshot made after the clearing depends on when the agent connected).
+  const socket = await collector.waitForSocket((m) => m.type === 'ROUTER' && !('routerHandover' in m.options), { pid });
+  assert.equal(reportsOf(pid, socket.socket).at(-1)?.options.routerHandover, undefined, 'the latest report has it cleared');
 });

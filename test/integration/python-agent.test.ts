@@ -411,6 +411,32 @@ describe('python agent', () => {
     assert.ok(out.stream.length === 1 && out.stream[0].first === undefined);
   });
 
+  it('reports ZMQ_ROUTER_HANDOVER when the app sets it, before or after the bind, and clears it when set to 0', async () => {
+    const script = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'zt-py-')), 'handover.py');
+    fs.writeFileSync(script, HANDOVER_APP);
+    const run = await runToEnd(script, appEnv(collector.endpoint, 'handover'));
+    assert.equal(run.code, 0, run.stderr);
+    await waitFor('the handover app\'s bye', () => collector.of(run.pid, 'bye').length > 0);
+    /** The latest report of the ROUTER bound at inproc://`name` (socket messages and snapshots, in arrival order). */
+    const latest = (name: string): SocketInfo => {
+      const ids = new Set(collector.sockets(run.pid).filter((s) => s.type === 'ROUTER')
+        .filter((s) => collector.endpoints(run.pid, s.socket).some((e) => e.op === 'bind' && e.requested === `inproc://${name}`))
+        .map((s) => s.socket));
+      assert.equal(ids.size, 1, `one ROUTER bound at inproc://${name}`);
+      const reports = collector.received.filter((r) => r.pid === run.pid).flatMap((r) => r.msg.t === 'socket' ? [r.msg as SocketInfo]
+        : r.msg.t === 'snapshot' ? r.msg.sockets : []).filter((s) => ids.has(s.socket));
+      return reports[reports.length - 1];
+    };
+    assert.equal(latest('before').options.routerHandover, true, 'set before the bind: in the first report');
+    assert.equal(latest('after').options.routerHandover, true, 'set after the bind: the socket is reported again');
+    assert.equal(latest('after').options.linger, 0, 'with the options it was announced with');
+    assert.equal(latest('context').options.routerHandover, true, 'a context default applies to the ROUTERs it makes');
+    assert.equal('routerHandover' in latest('plain').options, false, 'never set: absent');
+    assert.equal('routerHandover' in latest('cleared').options, false, 'set to 0 after the bind: cleared');
+    assert.ok(collector.sockets(run.pid).some((s) => s.type === 'DEALER' && !('routerHandover' in s.options)), 'a DEALER of that context has none');
+    assert.deepEqual(collector.malformed, []);
+  });
+
   it('logs the first messages of each connection: both ends agree, and a connecting socket starts a new log per connection', async () => {
     const router = start('first_router.py', [], appEnv(collector.endpoint, 'first-router'));
     apps.push(router);
@@ -601,4 +627,39 @@ def run(ctx, name):
 
 
 print(json.dumps({"plain": run(zmq.Context(), "a"), "custom": run(LoggingContext(), "b"), "seen": LoggingSocket.seen}))
+`;
+
+/** ROUTERs that set ZMQ_ROUTER_HANDOVER at different moments, each bound at its own inproc name. */
+const HANDOVER_APP = `import zmq
+
+ctx = zmq.Context()
+sockets = []
+
+
+def router(name, before=None, after=None):
+    sock = ctx.socket(zmq.ROUTER)
+    sock.setsockopt(zmq.LINGER, 0)
+    if before is not None:
+        sock.setsockopt(zmq.ROUTER_HANDOVER, before)
+    sock.bind("inproc://" + name)
+    if after is not None:
+        sock.setsockopt(zmq.ROUTER_HANDOVER, after)
+    sockets.append(sock)
+
+
+router("before", before=1)
+router("after", after=1)
+router("plain")
+router("cleared", before=1, after=0)
+
+defaults = zmq.Context()
+defaults.setsockopt(zmq.ROUTER_HANDOVER, 1)
+from_defaults = defaults.socket(zmq.ROUTER)
+from_defaults.bind("inproc://context")
+dealer = defaults.socket(zmq.DEALER)
+dealer.connect("inproc://context")
+for sock in sockets + [from_defaults, dealer]:
+    sock.close(linger=0)
+ctx.term()
+defaults.term()
 `;

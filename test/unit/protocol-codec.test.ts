@@ -194,3 +194,22 @@ test('a socket passed to a proxy: proxied kept when true, left out when false, r
   assert.ok(no.ok && no.msg.t === 'socket' && !('proxied' in no.msg));
   refused({ ...socket, proxied: 'yes' }, 'bad-field', 'proxied');
 });
+
+test('a ROUTER\'s routerHandover option: kept when present, absent stays absent, refused when not a boolean', () => {
+  const info = { socket: 1, type: 'ROUTER', options: { disconnectMsg: false }, createdAt: AT };
+  const socket = { v: 1, t: 'socket', seq: 1, at: AT, ...info };
+  for (const routerHandover of [true, false]) {
+    const result = decode(Buffer.from(JSON.stringify({ ...socket, options: { disconnectMsg: false, routerHandover } })));
+    assert.ok(result.ok && result.msg.t === 'socket' && result.msg.options.routerHandover === routerHandover);
+  }
+  const without = decode(Buffer.from(JSON.stringify(socket)));
+  assert.ok(without.ok && without.msg.t === 'socket' && !('routerHandover' in without.msg.options));
+  refused({ ...socket, options: { disconnectMsg: false, routerHandover: 1 } }, 'bad-field', 'socket.options.routerHandover');
+  refused({ ...socket, options: { disconnectMsg: false, routerHandover: 'true' } }, 'bad-field', 'expected a boolean');
+  const snapshot = {
+    v: 1, t: 'snapshot', seq: 1, at: AT, dropped: 0,
+    sockets: [{ ...info, options: { disconnectMsg: false, routerHandover: true }, closed: false, endpoints: [], peers: [] }],
+  };
+  const snap = decode(Buffer.from(JSON.stringify(snapshot)));
+  assert.ok(snap.ok && snap.msg.t === 'snapshot' && snap.msg.sockets[0].options.routerHandover === true, 'in a snapshot too');
+});

@@ -19,6 +19,7 @@ from .record import SocketRecord, _mono
 SOCKET_TYPES = ("PAIR", "PUB", "SUB", "REQ", "REP", "DEALER", "ROUTER", "PULL", "PUSH", "XPUB", "XSUB",
                 "STREAM", "SERVER", "CLIENT", "RADIO", "DISH", "GATHER", "SCATTER", "DGRAM", "PEER", "CHANNEL")
 DISCONNECT_MSG = 111  # ZMQ_DISCONNECT_MSG (draft)
+_ROUTER_HANDOVER: Optional[int] = None  # zmq.ROUTER_HANDOVER, when this pyzmq has it (set by install)
 
 _zmq: Any = None
 _agent: Optional[Agent] = None
@@ -124,6 +125,12 @@ class _Lifecycle:
         if rec is not None and option == DISCONNECT_MSG:
             # Only the app's own text counts; peers' messages carrying it are reported as disconnect-msg.
             rec.app_disconnect_msg = optval.encode("utf-8") if isinstance(optval, str) else bytes(optval)
+        elif rec is not None and option == _ROUTER_HANDOVER:
+            # Write-only in libzmq: the app's call is the only way to know (libzmq took it, so optval is an int).
+            try:
+                rec.set_router_handover(bool(optval))
+            except Exception as err:
+                debug("router handover report failed", err)
 
     setsockopt = set
 
@@ -283,6 +290,18 @@ def _trace(sock: Any, socket_type: int) -> None:
         sock.__class__ = _traced(type(sock), "both")
     sock._zt_rec = rec
     agent.watch(sock, rec)
+    if type_name == "ROUTER" and _ROUTER_HANDOVER is not None:
+        _context_handover(sock, rec)
+
+
+def _context_handover(sock: Any, rec: SocketRecord) -> None:
+    """Context.socket applies the context's default options (ctx.setsockopt) before the agent sees
+    the socket: a ROUTER_HANDOVER among them was set on this ROUTER too."""
+    try:
+        if getattr(sock.context, "sockopts", {}).get(_ROUTER_HANDOVER):
+            rec.set_router_handover(True)
+    except Exception as err:
+        debug("context default options not read", err)
 
 
 def _find_c_methods(zmq: ModuleType) -> None:
@@ -323,11 +342,13 @@ def _wrap_proxy(zmq: ModuleType, name: str) -> None:
 
 
 def install(zmq: ModuleType) -> None:
-    global _zmq, _skip_dirs
+    global _zmq, _skip_dirs, _ROUTER_HANDOVER
     context_class = zmq.Context
     if getattr(context_class.socket, "_zmq_topology", False):
         return
     _zmq = zmq
+    if hasattr(zmq, "ROUTER_HANDOVER"):
+        _ROUTER_HANDOVER = int(zmq.ROUTER_HANDOVER)
     try:
         _find_c_methods(zmq)
     except Exception as err:

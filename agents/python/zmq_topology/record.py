@@ -141,6 +141,7 @@ class SocketRecord:
         self.peers: Dict[Optional[bytes], PeerStats] = {}
         self.unattributed = 0  # messages from peers beyond MAX_PEERS
         self.app_disconnect_msg: Optional[bytes] = None
+        self.router_handover = False  # the app set ZMQ_ROUTER_HANDOVER (write-only in libzmq: seen, not read)
         self.batching = False  # inside send_multipart/recv_multipart: frames are counted as one message
         self._heartbeats = heartbeats
         self._hb_max = max((len(p) for p in heartbeats), default=0)
@@ -161,10 +162,29 @@ class SocketRecord:
             self._post({"t": "socket", **self.info()})
 
     def announce(self, options: Msg, routing_id: Optional[bytes]) -> None:
-        self.options = {**options, "disconnectMsg": self.app_disconnect_msg is not None}
+        self.options = self._with_app_options(options)
         self.routing_id = routing_id or None
         self.announced = True
         self._post({"t": "socket", **self.info()})
+
+    def set_router_handover(self, on: bool) -> None:
+        """The app set ZMQ_ROUTER_HANDOVER: reported with the options, again if the socket was already
+        announced (the collector needs it to tell which of two peers with one routing id the ROUTER reads)."""
+        if on == self.router_handover:
+            return
+        self.router_handover = on
+        if self.announced and not self.closed:
+            # A new dict, not an update: the agent thread may be reading the old one for a snapshot.
+            self.options = self._with_app_options(self.options)
+            self._post({"t": "socket", **self.info()})
+
+    def _with_app_options(self, options: Msg) -> Msg:
+        """The options libzmq reads back, plus those only the app's own calls tell."""
+        merged = {key: value for key, value in options.items() if key != "routerHandover"}
+        merged["disconnectMsg"] = self.app_disconnect_msg is not None
+        if self.router_handover:
+            merged["routerHandover"] = True
+        return merged
 
     def endpoint(self, op: str, requested: str, resolved: Optional[str], error: Optional[str]) -> None:
         at = now_ms()
