@@ -58,6 +58,8 @@ export interface CanvasEdge {
   curve: Curve;
   exited: boolean;
   retryStorm: boolean;
+  /** The ROUTER never reads this connection (EdgeView.routingIdClash): drawn faded. */
+  refused: boolean;
   selected: boolean;
   related: boolean;
   /** "⊘ WORKER_GONE", or null when the edge shows no badge. */
@@ -384,7 +386,7 @@ export class CanvasRenderer {
       }
       onScreen.push(edge);
       const width = p.edgeWidth + edge.traffic + (edge.state === 'dead' ? 0.8 : 0) + (edge.selected || edge.related ? 1.6 : edge.retryStorm ? 1.5 : 0);
-      const alpha = edge.exited ? 0.5 : 1;
+      const alpha = edge.exited ? 0.5 : edge.refused ? 0.6 : 1;
       const key = `${edge.state}|${width}|${alpha}`;
       let batch = batches.get(key);
       if (!batch) {

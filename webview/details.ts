@@ -6,7 +6,7 @@ import type { EdgeView, NodeView, SocketView } from '../src/shared/snapshot';
 import type { Bin } from '../src/shared/sockets';
 import { clear, el } from './dom';
 import {
-  binDisplay, disconnectDetail, edgeAgeLabel, formatAge, formatRate, formatTime, nodeLabel, PROXIED_TEXT, safeText, siteLabel,
+  binDisplay, clashBadge, clashDetail, disconnectDetail, edgeAgeLabel, formatAge, formatRate, formatTime, nodeLabel, PROXIED_TEXT, safeText, siteLabel,
   routingIdWithAttribution, socketTitle, stateStyle,
 } from '../src/shared/format';
 import { edgeAgesAt, type GraphModel, type Observed } from './graphModel';
@@ -119,6 +119,13 @@ function renderEdge(pane: HTMLElement, observed: Observed<EdgeView>, ctx: Detail
   ];
   if (edge.retryStorm) {
     rows.push(['retry storm', 'yes: many reconnects in a short window']);
+  }
+  if (edge.routingIdClash) {
+    const others = edge.routingIdClash.with.flatMap((id) => {
+      const other = ctx.model.edges.get(id)?.item;
+      return other ? [socketRef(ctx, other.from)] : [];
+    });
+    rows.push([`⚠ ${clashBadge(edge) ?? ''}`, clashDetail(edge.routingIdClash, others)]);
   }
   const last = edge.lastDisconnect;
   rows.push(['last disconnect', last ? `${disconnectDetail(edge) ?? ''} at ${formatTime(last.at)}` : '—']);

@@ -4,7 +4,7 @@
  */
 import type { EdgeView, SocketView } from '../src/shared/snapshot';
 import {
-  disconnectBadge, disconnectDetail, edgeAgeLabel, edgeLabel, formatAge, formatRate, LABEL_CHARS, nodeLabel, safeText, socketNameLabel, socketTitle, socketTypeLabel, stateStyle, truncate,
+  clashBadge, disconnectBadge, disconnectDetail, edgeAgeLabel, edgeLabel, formatAge, formatRate, LABEL_CHARS, nodeLabel, safeText, socketNameLabel, socketTitle, socketTypeLabel, stateStyle, truncate,
 } from '../src/shared/format';
 import { edgeAgesAt, type GraphModel, type GroupView } from './graphModel';
 import { SOCKET_WIDTH } from './layout';
@@ -66,9 +66,16 @@ function showsBadge(edge: EdgeView): boolean {
   return edge.lastDisconnect !== null && (edge.state === 'disconnected' || edge.state === 'retrying' || edge.state === 'dead');
 }
 
-/** "⊘ WORKER_GONE" on an edge that lost its connection with a message, else null. */
+/**
+ * "⊘ WORKER_GONE" on an edge that lost its connection with a message; else "⚠ refused: routing id
+ * in use" (or "shared") on an edge in a routing-id clash; else null.
+ */
 export function badgeText(edge: EdgeView): string | null {
-  return showsBadge(edge) ? `⊘ ${disconnectBadge(edge)}` : null;
+  if (showsBadge(edge)) {
+    return `⊘ ${disconnectBadge(edge)}`;
+  }
+  const clash = clashBadge(edge);
+  return clash ? `⚠ ${clash}` : null;
 }
 
 /**
@@ -88,6 +95,9 @@ export function edgeClass(edge: EdgeView, base: 'edge' | 'edge-label', selection
   }
   if (edge.retryStorm) {
     classes.push('retry-storm');
+  }
+  if (edge.routingIdClash) {
+    classes.push(edge.routingIdClash.serves ? 'routing-id-shared' : 'routing-id-refused');
   }
   if (selection === edge.id) {
     classes.push('selected');
@@ -183,6 +193,10 @@ export function edgeTooltip(model: GraphModel, edge: EdgeView, now: number): str
   const detail = disconnectDetail(edge);
   if (detail) {
     lines.push(`last disconnect: ${detail}`);
+  }
+  const clash = clashBadge(edge);
+  if (clash) {
+    lines.push(`⚠ ${clash}: details in the side pane`);
   }
   return lines;
 }

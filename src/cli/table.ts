@@ -1,6 +1,6 @@
 /** The live terminal view of `zmq-topology collect`: a pure snapshot → text function. */
 import { binLabel } from '../protocol/bin';
-import { processCountText, processCounts } from '../shared/format';
+import { clashBadge, processCountText, processCounts } from '../shared/format';
 import type { EdgeView, NodeView, SocketView, TopologySnapshot } from '../shared/snapshot';
 
 export interface TableOptions {
@@ -99,7 +99,7 @@ export function renderTable(snapshot: TopologySnapshot, options: TableOptions): 
       state: e.state,
       cells: [
         terminalSafe(socketLabel(sockets.get(e.from), nodes)), terminalSafe(socketLabel(sockets.get(e.to), nodes)),
-        terminalSafe(e.endpoint), e.state + (e.retryStorm ? ' (retry storm)' : ''),
+        terminalSafe(e.endpoint), e.state + (e.retryStorm ? ' (retry storm)' : '') + (e.routingIdClash ? ` (${clashBadge(e) ?? ''})` : ''),
         // A gone edge's heartbeat age only grows; when it went is what a person wants to know.
         e.state === 'disconnected' && e.lastDisconnect ? `gone ${formatAge(snapshot.takenAt - e.lastDisconnect.at)}` : edgeAgeLabel(e),
         `${e.rates.out.toFixed(1)}/${e.rates.in.toFixed(1)}`,

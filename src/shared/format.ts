@@ -3,7 +3,7 @@
  * Pure (no DOM, no Buffer) so it runs both in the webview and in plain Node tests.
  * Every string returned here is still *text*: callers put it in the DOM with textContent only.
  */
-import type { Attribution, EdgeState, EdgeView, NodeView, SocketView } from './snapshot';
+import type { Attribution, EdgeState, EdgeView, NodeView, RoutingIdClash, SocketView } from './snapshot';
 import type { Bin, SocketType } from './sockets';
 
 /** Longest label drawn in the graph; the full text goes to the tooltip and details pane. */
@@ -124,6 +124,31 @@ export function disconnectBadge(edge: Pick<EdgeView, 'lastDisconnect'>, max: num
     return null;
   }
   return safeText(last.message ?? last.reason, max);
+}
+
+/** The short mark of an edge in a routing-id clash (graph badge, tree row), or null. */
+export function clashBadge(edge: Pick<EdgeView, 'routingIdClash'>): string | null {
+  const clash = edge.routingIdClash;
+  if (!clash) {
+    return null;
+  }
+  return clash.serves ? 'routing id shared' : 'refused: routing id in use';
+}
+
+/**
+ * What a routing-id clash means for this connection (EdgeView.routingIdClash), naming the others
+ * (`others`: their labels, already safe text; empty when they have gone).
+ */
+export function clashDetail(clash: RoutingIdClash, others: string[]): string {
+  const them = others.length === 0 ? 'a connection that has gone since' : others.join(', ');
+  if (clash.handover) {
+    return clash.serves
+      ? `another connection with this routing id: ${them}. The ROUTER handed the id over to this one (ZMQ_ROUTER_HANDOVER) and drops the others.`
+      : `the routing id was taken over by ${them} (ZMQ_ROUTER_HANDOVER): the ROUTER dropped this connection.`;
+  }
+  return clash.serves
+    ? `another connection with this routing id: ${them}. The ROUTER serves this one (the first) and never reads the other; give each socket its own routing id.`
+    : `the routing id was held by ${them} when this connected: the ROUTER never reads this connection and routes nothing to it until it reconnects, though both ends say connected. Give each socket its own routing id (or set ZMQ_ROUTER_HANDOVER on the ROUTER).`;
 }
 
 /** Full disconnect text for tooltips and details. */

@@ -112,6 +112,20 @@ export interface EdgeView {
   timeline: TimelineEntry[];
   /** Set when the edge belongs to a process that has exited (kept, marked, until cleared). */
   exited?: boolean;
+  /**
+   * Set when another live connection into the same ROUTER carries this edge's routing id: libzmq
+   * serves only one of them (docs/SNAPSHOT.md, "Routing-id clashes").
+   */
+  routingIdClash?: RoutingIdClash;
+}
+
+export interface RoutingIdClash {
+  /** The other connections with this routing id into the ROUTER (edge ids; may have gone since). */
+  with: string[];
+  /** Whether the ROUTER serves this connection: the first to connect, or the latest with handover. */
+  serves: boolean;
+  /** Whether the ROUTER's app set ZMQ_ROUTER_HANDOVER. */
+  handover: boolean;
 }
 
 /** Where the extension's collector is in its life (the status bar, context keys and graph say it). */

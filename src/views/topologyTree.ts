@@ -13,7 +13,7 @@
  */
 import type { EdgeState, EdgeView, NodeView, SocketView, TopologySnapshot } from '../shared/snapshot';
 import {
-  binDisplay, disconnectBadge, disconnectDetail, edgeAgeLabel, formatAge, LABEL_CHARS, formatRate, formatTime, nodeLabel, processCountText, processCounts,
+  binDisplay, clashBadge, clashDetail, disconnectBadge, disconnectDetail, edgeAgeLabel, formatAge, LABEL_CHARS, formatRate, formatTime, nodeLabel, processCountText, processCounts,
   PROXIED_TEXT, safeText, siteLabel, routingIdWithAttribution, socketNameLabel, socketTitle, socketTypeLabel, stateStyle,
 } from '../shared/format';
 import { sameEndpoint } from '../model/endpoints';
@@ -99,7 +99,7 @@ function endpointsOf(socket: SocketView): string[] {
   return [...socket.binds, ...socket.connects];
 }
 
-function edgeTooltip(edge: EdgeView, self: SocketView, peer: SocketView | undefined, peerNode: NodeView | undefined): string {
+function edgeTooltip(edge: EdgeView, self: SocketView, peer: SocketView | undefined, peerNode: NodeView | undefined, ix: Index): string {
   const peerName = peer ? socketTitle(peer) : edge.from === self.id ? edge.to : edge.from;
   const lines = [
     `**${escapeMarkdown(stateStyle(edge.state).glyph)} ${escapeMarkdown(edge.state)}** — ${escapeMarkdown(stateStyle(edge.state).meaning)}`,
@@ -116,6 +116,7 @@ function edgeTooltip(edge: EdgeView, self: SocketView, peer: SocketView | undefi
       ? mdField('Last disconnect', `${disconnectDetail(edge) ?? ''} at ${formatTime(edge.lastDisconnect.at)}`)
       : '',
     edge.retryStorm ? '**Retry storm:** many reconnect attempts in a short window' : '',
+    edge.routingIdClash ? `**${escapeMarkdown(clashBadge(edge) ?? '')}:** ${escapeMarkdown(clashDetail(edge.routingIdClash, clashingSockets(edge, ix)), 600)}` : '',
     edge.exited ? '_The process at one end has exited._' : '',
   ];
   const recent = edge.timeline.slice(-5);
@@ -155,6 +156,8 @@ function edgeDescription(edge: EdgeView, peerText: string): string {
     ? `${stateStyle(edge.state).glyph} ${disconnectBadge(edge, LABEL_CHARS) ?? ''}` : null;
   const parts = gone ? [gone, edge.state, edgeAgeLabel(edge.heartbeatAgeMs, edge.trafficAgeMs)] : [edge.state, edgeAgeLabel(edge.heartbeatAgeMs, edge.trafficAgeMs)];
   if (edge.retryStorm) parts.push('retry storm');
+  const clash = clashBadge(edge);
+  if (clash) parts.push(`⚠ ${clash}`);
   if (peerText) parts.push(peerText);
   return parts.join(' · ');
 }
@@ -162,12 +165,23 @@ function edgeDescription(edge: EdgeView, peerText: string): string {
 interface Index {
   nodes: Map<string, NodeView>;
   sockets: Map<string, SocketView>;
+  edges: Map<string, EdgeView>;
   edgesBySocket: Map<string, EdgeView[]>;
+}
+
+/** The connecting sockets of the edges an edge shares its routing id with, as "DEALER in worker.py (pid 7)". */
+function clashingSockets(edge: EdgeView, ix: Index): string[] {
+  return (edge.routingIdClash?.with ?? []).flatMap((id) => {
+    const socket = ix.sockets.get(ix.edges.get(id)?.from ?? '');
+    const node = socket ? ix.nodes.get(socket.nodeId) : undefined;
+    return socket ? [`${socketTitle(socket)}${node ? ` in ${nodeLabel(node)}` : ''}`] : [];
+  });
 }
 
 function indexSnapshot(snapshot: TopologySnapshot): Index {
   const nodes = new Map(snapshot.nodes.map((n) => [n.id, n]));
   const sockets = new Map(snapshot.sockets.map((s) => [s.id, s]));
+  const edges = new Map(snapshot.edges.map((e) => [e.id, e]));
   const edgesBySocket = new Map<string, EdgeView[]>();
   const add = (socketId: string, edge: EdgeView) => {
     const list = edgesBySocket.get(socketId);
@@ -178,7 +192,7 @@ function indexSnapshot(snapshot: TopologySnapshot): Index {
     add(edge.from, edge);
     if (edge.to !== edge.from) add(edge.to, edge);
   }
-  return { nodes, sockets, edgesBySocket };
+  return { nodes, sockets, edges, edgesBySocket };
 }
 
 function edgeItem(edge: EdgeView, self: SocketView, ix: Index): TreeItemDescriptor {
@@ -206,7 +220,7 @@ function edgeItem(edge: EdgeView, self: SocketView, ix: Index): TreeItemDescript
     kind: 'edge',
     label,
     description: edgeDescription(edge, peerText),
-    tooltip: edgeTooltip(edge, self, peer, peerNode),
+    tooltip: edgeTooltip(edge, self, peer, peerNode, ix),
     icon: { id: STATE_ICONS[edge.state] ?? 'question', color: STATE_COLORS[edge.state] },
     contextValue: flags('edge', 'reveal', 'endpoint', routingId !== undefined && 'routingId', peer?.site && !peer.unknown && 'source'),
     graphId: edge.id,

@@ -219,6 +219,31 @@ describe('details', () => {
     await page.waitForFunction(() => document.querySelector('#details')?.textContent?.includes('forwarded by a proxy in native code'));
     await post({ type: 'diff', diff: { takenAt: recorded.snapshot.takenAt + 800, sockets: [socket] } });
   });
+
+  test('two connections with one routing id: the refused one is faded with a badge, and its details say why, naming the other', async () => {
+    const edges = recorded.snapshot.edges;
+    const served = edges.find((e) => edges.some((o) => o.to === e.to && o.id !== e.id))!;
+    const refused = edges.find((e) => e.to === served.to && e.id !== served.id)!;
+    assert.ok(served && refused, 'two edges into one socket');
+    // Both ends say connected: that is the point of the mark.
+    const clash = (edge: typeof served, other: typeof served, serves: boolean) => ({ ...edge, state: 'connected' as const, lastDisconnect: null, routingIdClash: { with: [other.id], serves, handover: false } });
+    await post({ type: 'diff', diff: { takenAt: recorded.snapshot.takenAt + 900, edges: [clash(served, refused, true), clash(refused, served, false)] } });
+    await post({ type: 'reveal', id: refused.id });
+    await page.waitForFunction(() => document.querySelector('#details')?.textContent?.includes('never reads this connection'));
+    const otherSocket = recorded.snapshot.sockets.find((k) => k.id === served.from)!;
+    assert.match(await page.textContent('#details') ?? '', new RegExp(`held by ${otherSocket.type}`), 'names the connection that holds the id');
+    const edgeOf = (id: string) => page.evaluate((eid) => {
+      const g = document.querySelector(`#graph g.edge[data-id="${eid}"]`);
+      const label = document.querySelector(`#graph g.edge-label[data-id="${eid}"] g.badge`);
+      return { classes: g?.getAttribute('class') ?? '', badge: label?.getAttribute('display') === 'none' ? null : label?.textContent ?? null };
+    }, id);
+    const drawn = await edgeOf(refused.id);
+    assert.match(drawn.classes, /\brouting-id-refused\b/);
+    assert.equal(drawn.badge, '⚠ refused: routing id in use');
+    assert.equal((await edgeOf(served.id)).badge, '⚠ routing id shared');
+    await post({ type: 'diff', diff: { takenAt: recorded.snapshot.takenAt + 1000, edges: [served, refused] } });
+    await page.waitForFunction((eid) => !document.querySelector(`#graph g.edge[data-id="${eid}"]`)?.classList.contains('routing-id-refused'), refused.id);
+  });
 });
 
 describe('groups of alike peers', () => {

@@ -756,11 +756,6 @@ export class Scenario {
   }
 
   /**
-   * Routing-id truth for a ROUTER app that prints {"peer": hex, "fd": n} lines (echo_router.py):
-   * every live edge into that ROUTER must come from the process that really holds the connection its
-   * routing id names. Edges from unknown peers and edges without a routing id are left to compare().
-   */
-  /**
    * Waits until `count` live edges into the ROUTER of `routerPid` carry routing ids, each the one that
    * ROUTER uses for the connecting process's connection (ZMQ_SRCFD), and they stay so for a second.
    */
@@ -773,6 +768,11 @@ export class Scenario {
     console.log(`[truth] ${label}: ${truth.checked} routing ids checked against ZMQ_SRCFD on pid ${routerPid}`);
   }
 
+  /**
+   * Routing-id truth for a ROUTER app that prints {"peer": hex, "fd": n} lines (echo_router.py):
+   * every live edge into that ROUTER must come from the process that really holds the connection its
+   * routing id names. Edges from unknown peers and edges without a routing id are left to compare().
+   */
   routingIdTruth(routerPid: number): Verdict & { checked: number } {
     const s = this.snapshot();
     const index = new SnapshotIndex(s);

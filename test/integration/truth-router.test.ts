@@ -7,7 +7,7 @@
  * (a) echo ROUTER + 2 Node DEALERs + 1 pyzmq DEALER, (j) kill -9 of one of them, (b) REQ clients,
  * (h) wildcard binds reached through localhost / 127.0.0.1, (i) ipc, (k) processes whose wall clocks
  * disagree (a clock stepped since some of them started), (l) DEALERs connected to two servers, (n) a
- * ROUTER behind zmq.proxy (zguide's asynchronous server).
+ * ROUTER behind zmq.proxy (zguide's asynchronous server), (o) two processes with one routing id.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,7 +16,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Child } from '../helpers/system';
 import { wallClockOff } from '../helpers/clock';
-import { LIVE, Scenario, SnapshotIndex, eventually, freePort, liveEdges, nodeOfPid } from '../helpers/truth';
+import { LIVE, Scenario, SnapshotIndex, connectorOfFd, eventually, freePort, liveEdges, nodeOfPid } from '../helpers/truth';
 
 describe('(a) echo ROUTER with two anonymous Node DEALERs and one anonymous pyzmq DEALER', () => {
   let sc: Scenario;
@@ -172,6 +172,70 @@ describe('(l) DEALERs each connected to two ROUTER servers (messages dealt round
 
   test('each edge\'s routing id is the one its server uses for that process\'s connection (ZMQ_SRCFD)', async () => {
     for (const server of servers) await sc.routingIdsMatch('l', server.process.pid!, 3);
+  });
+});
+
+describe('(o) two DEALER processes with one routing id on a ROUTER (a copied config): the graph says which connection the ROUTER serves, as its ZMQ_SRCFD does', () => {
+  const WORKER_HEX = Buffer.from('worker').toString('hex');
+  let sc: Scenario;
+  let router: Child;
+  let first: Child;
+  let copy: Child;
+  let anonymous: Child;
+  /** The processes whose connection the ROUTER app read "worker" from (ZMQ_SRCFD, mapped through the kernel). */
+  const workerReadFrom = (): number[] => (sc.lines.get(router.process.pid!) ?? [])
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as { peer: string; fd: number })
+    .filter((l) => l.peer === WORKER_HEX)
+    .map((l) => connectorOfFd(router.process.pid!, l.fd));
+
+  before(async () => {
+    sc = await Scenario.start('o');
+    let port = 0;
+    ({ child: router, port } = await sc.bound((p) => sc.python('echo_router.py', [`tcp://*:${p}`], 'py-echo-router')));
+    const endpoint = `tcp://127.0.0.1:${port}`;
+    first = await sc.node('dealer-client.js', [endpoint, '1', '300', 'request', 'worker'], 'node-worker');
+    await eventually(() => ({ ok: workerReadFrom().length > 0, diff: 'the ROUTER has not read "worker" yet' }), 8000, { label: 'the first "worker" is served' });
+    [copy, anonymous] = await Promise.all([
+      sc.python('dealer_client.py', [endpoint, '1', '300', 'request', 'worker'], 'py-worker-copy'),
+      sc.node('dealer-client.js', [endpoint], 'node-anonymous'),
+    ]);
+  });
+  after(() => sc.stop());
+
+  test('the graph matches the kernel: 3 connections (both "worker" connections are real)', async () => {
+    const r = await sc.converge('two DEALERs with one routing id + one anonymous');
+    assert.equal(r.counts.kernel, 3);
+  });
+
+  test('the served edge is the one the ROUTER reads "worker" from; the copy\'s edge is marked refused; the anonymous one is untouched', async () => {
+    const routerPid = router.process.pid!;
+    const verdict = await eventually(() => {
+      const s = sc.snapshot();
+      const problems: string[] = [];
+      const [served] = liveEdges(s, first.process.pid!, routerPid);
+      const [refused] = liveEdges(s, copy.process.pid!, routerPid);
+      const [plain] = liveEdges(s, anonymous.process.pid!, routerPid);
+      if (!served || served.routingIdClash?.serves !== true) problems.push(`first worker's edge: ${JSON.stringify(served?.routingIdClash)}`);
+      if (!refused || refused.routingIdClash?.serves !== false) problems.push(`copy's edge: ${JSON.stringify(refused?.routingIdClash)}`);
+      if (served && refused && (served.routingIdClash?.with[0] !== refused.id || refused.routingIdClash?.with[0] !== served.id)) problems.push('the two edges do not name each other');
+      if (!plain || plain.routingIdClash) problems.push(`anonymous edge: ${JSON.stringify(plain?.routingIdClash)}`);
+      return { ok: problems.length === 0, diff: problems.join('\n') };
+    }, 8000, { stableMs: 1000, label: 'the clash judged' });
+    assert.ok(verdict.ok);
+    assert.deepEqual([...new Set(workerReadFrom())], [first.process.pid], 'ZMQ_SRCFD: the ROUTER reads "worker" from the first process only');
+  });
+
+  test('kill -9 of the served worker: the ROUTER still never reads the copy (ZMQ_SRCFD), and the copy\'s edge stays marked refused', async () => {
+    const routerPid = router.process.pid!;
+    first.process.kill('SIGKILL');
+    sc.pids.delete(first.process.pid!);
+    await sc.converge('after kill -9 of the served worker');
+    // The copy keeps sending every 300 ms; two seconds of it would have been read by now if libzmq re-identified it.
+    await new Promise((r) => setTimeout(r, 2000));
+    assert.ok(!workerReadFrom().includes(copy.process.pid!), 'the ROUTER app never read from the copy\'s connection');
+    const [refused] = liveEdges(sc.snapshot(), copy.process.pid!, routerPid);
+    assert.equal(refused?.routingIdClash?.serves, false, `the copy's edge still says refused: ${JSON.stringify(refused?.routingIdClash)}`);
   });
 });
 

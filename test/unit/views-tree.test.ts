@@ -167,6 +167,25 @@ describe('tree edge cases', () => {
     assert.match(tooltip(), /Traffic.*forwarded by a proxy in native code/);
   });
 
+  test('two workers with one routing id: the refused connection says so in its row and tooltip, naming the other (both said connected, before)', () => {
+    const { store, clock } = newStore();
+    const { router } = routerWithDealers(store, T0, ['worker']);
+    clock.now = T0 + 500;
+    const twin = new FakeAgent({ pid: 300, node: 'worker-copy' });
+    const tk = agentKeyOf(twin);
+    for (const m of [twin.hello(T0 + 500), twin.socket(T0 + 500, DEALER_SOCKET, 'DEALER', 'worker'), twin.connect(T0 + 500, DEALER_SOCKET, 'tcp://localhost:5555'),
+      twin.event(T0 + 500, DEALER_SOCKET, 'connect', 'tcp://localhost:5555'), twin.event(T0 + 500, DEALER_SOCKET, 'handshake', 'tcp://localhost:5555')]) store.apply(tk, viaWire(m), T0 + 500);
+    store.sweep(T0 + 600);
+    const tree = buildTopologyTree(store.snapshot());
+    const refused = find(tree, (d) => d.kind === 'edge' && d.id.startsWith(`edge:${twin.socketId(DEALER_SOCKET)}:`));
+    assert.match(refused.description ?? '', /⚠ refused: routing id in use/);
+    assert.match(refused.tooltip, /never reads this connection/);
+    assert.match(refused.tooltip, /worker \\\(pid 200\\\)/, 'names the connection that holds the id');
+    const served = find(tree, (d) => d.kind === 'edge' && d.id.startsWith(`edge:${router.socketId(ROUTER_SOCKET)}:`) && !d.id.endsWith(refused.graphId!));
+    assert.match(served.description ?? '', /⚠ routing id shared/);
+    assert.match(served.tooltip, /serves this one \\\(the first\\\)/);
+  });
+
   test('an empty snapshot gives no items (so the welcome view shows)', () => {
     const { store } = newStore();
     assert.deepEqual(buildTopologyTree(store.snapshot()), []);

@@ -102,6 +102,10 @@ test('item texts: titles, badges, classes, ages and tooltips', () => {
   assert.ok(gone);
   assert.match(badgeText(gone) ?? '', /^⊘ /);
   assert.equal(badgeText({ ...gone, state: 'connected' }), null, 'a connected edge shows no badge');
+  const refused = { ...gone, state: 'connected' as const, routingIdClash: { with: [gone.id], serves: false, handover: false } };
+  assert.equal(badgeText(refused), '⚠ refused: routing id in use', 'a connection the ROUTER never reads says so on the graph');
+  assert.match(edgeClass(refused, 'edge', null), /\brouting-id-refused\b/);
+  assert.equal(badgeText({ ...refused, routingIdClash: { ...refused.routingIdClash, serves: true } }), '⚠ routing id shared');
   assert.equal(edgeClass(gone, 'edge', null).split(' ')[0], 'edge');
   assert.match(edgeClass(gone, 'edge', gone.from), /\brelated\b/);
   assert.doesNotMatch(edgeClass(gone, 'edge-label', gone.from), /\brelated\b/, 'labels are never "related"');

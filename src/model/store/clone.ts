@@ -4,7 +4,7 @@
  * byRoutingId the copy's sockets). What the store only ever replaces and never changes in place is
  * shared rather than copied: timelines, lastDisconnect, routing ids, first-message logs and their
  * stamps, a node's runtime and agent, a socket's options, site and connectEdges (resolution replaces
- * them whole), its conns and pairings, the collector status. No timers and
+ * them whole), its conns and pairings, the routing-id clashes, the collector status. No timers and
  * no listeners are copied: the copy is a store that was never started.
  */
 import type { EdgeRec, EndpointRec, NodeRec, PeerRec, SocketRec } from './records';
@@ -35,6 +35,7 @@ export function copyState(from: StoreState, into: StoreState): void {
   for (const [hex, list] of from.byRoutingId) byRoutingId.set(hex, list.map((s) => sockets.get(s) ?? s));
   into.byRoutingId = byRoutingId;
   for (const [key, owner] of from.connOwner) into.connOwner.set(key, owner);
+  into.clashes = new Map(from.clashes); // judged afresh into a new map, never changed in place
   into.unknownPeers = from.unknownPeers;
   into.topologyDirty = from.topologyDirty;
   for (const id of from.connectorsToResolve) into.connectorsToResolve.add(id);

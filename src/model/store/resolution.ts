@@ -9,6 +9,7 @@ import type { Attribution } from '../../shared/snapshot';
 import { pairPeers, type ConnectionEvidence, type PeerEvidence, type Stamp } from '../attribution';
 import { matchKeys } from '../endpoints';
 import { NO_CONNECT_EDGES, ROUTER_LIKE, allConnectEdgeIds, bindDisplay, connectEdgesAt, type ConnLogRec, type EdgeRec, type FirstLogRec, type NodeRec, type Pairing, type PeerRec, type SocketRec, type StampClock } from './records';
+import { servedEdge } from './clashes';
 import { discard, type StoreState } from './state';
 import { dropOrphans, edgesOf, ensureEdge, mergeEdge, pick, syntheticSocket } from './graph';
 
@@ -353,12 +354,14 @@ function attributePeer(st: StoreState, router: SocketRec, rec: PeerRec, current:
     const live = (s: SocketRec): boolean => !s.closed && st.nodes.get(s.nodeId)?.exitedAt === undefined;
     // A reused routing id (a worker replacing its socket) is the open socket's, not a closed one's.
     const claimants = claimed.filter((s) => s !== router).sort((a, b) => Number(live(b)) - Number(live(a)));
+    const edges: EdgeRec[] = [];
     for (const claimant of claimants) {
       for (const edgeId of allConnectEdgeIds(claimant.connectEdges)) {
         const edge = st.edges.get(edgeId);
-        if (edge?.to === router.id) return { edge, how: 'routing-id' };
+        if (edge?.to === router.id) edges.push(edge);
       }
     }
+    if (edges.length > 0) return { edge: servedEdge(st, router, edges), how: 'routing-id' };
     const liveClaimants = claimants.filter(live);
     const claimant = liveClaimants.length === 1 ? liveClaimants[0] : claimants.length === 1 ? claimants[0] : undefined;
     if (claimant) {

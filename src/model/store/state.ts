@@ -4,6 +4,7 @@
  * set of functions over this object (store.ts is the facade).
  */
 import type { CollectorStatus, TopologyDiff } from '../../shared/snapshot';
+import type { ClashRec } from './clashes';
 import type { AgentRec, EdgeRec, NodeRec, SocketRec } from './records';
 
 export interface StoreLimits {
@@ -62,6 +63,8 @@ export class StoreState {
   byRoutingId = new Map<string, SocketRec[]>();
   /** Connections (ConnLogRec.key) paired with a peer: the ROUTER that peer is on, and its routing id hex. */
   readonly connOwner = new Map<string, { router: string; peer: string }>();
+  /** Edges in a routing-id clash, by edge id (clashes.ts; judged by the sweep). */
+  clashes = new Map<string, ClashRec>();
   unknownPeers = 0;
   /** Connects, binds or routing ids changed: everything is resolved again before edges are read. */
   topologyDirty = false;

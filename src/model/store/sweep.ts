@@ -2,6 +2,7 @@
 import { livenessAge } from '../rules';
 import type { TimelineEntry } from '../../shared/snapshot';
 import { forgetChanges, scheduleNotify } from './changes';
+import { judgeRoutingIdClashes } from './clashes';
 import { addTimeline } from './graph';
 import { edgeStateNow } from './liveness';
 import { repairStuckPeers, resolveIfDirty } from './resolution';
@@ -19,6 +20,7 @@ const DUE_SWEEP_GAP_MS = 20;
 export function sweep(st: StoreState, now = st.now()): number {
   resolveIfDirty(st); // the big ROUTERs' pending re-pairings (resolution.ts PAIR_AT_ONCE_MAX_PEERS)
   repairStuckPeers(st, now);
+  judgeRoutingIdClashes(st);
   const { warnAfterMs, deadAfterMs } = st.options;
   let nextDue = Infinity;
   for (const edge of st.edges.values()) {

@@ -59,5 +59,7 @@ export function edgeView(st: StoreState, edge: EdgeRec, now: number, exited = ed
     timeline: edge.timeline.slice(),
   };
   if (exited) view.exited = true;
+  const clash = st.clashes.get(edge.id);
+  if (clash) view.routingIdClash = { with: clash.with.filter((id) => st.edges.has(id)), serves: clash.serves, handover: clash.handover };
   return view;
 }
