@@ -243,6 +243,8 @@ describe('details', () => {
     assert.equal((await edgeOf(served.id)).badge, '⚠ routing id shared');
     await post({ type: 'diff', diff: { takenAt: recorded.snapshot.takenAt + 1000, edges: [served, refused] } });
     await page.waitForFunction((eid) => !document.querySelector(`#graph g.edge[data-id="${eid}"]`)?.classList.contains('routing-id-refused'), refused.id);
+    // Revealing an edge zooms in on it; the next tests expect the whole graph in view.
+    await page.click('#fit');
   });
 });
 
