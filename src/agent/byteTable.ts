@@ -27,7 +27,8 @@ interface Entry<V> {
   next: Entry<V> | undefined;
 }
 
-function sameBytes(stored: Buffer, bytes: Uint8Array, n: number): boolean {
+/** Whether bytes[0..n) are exactly `stored`. */
+export function sameBytes(stored: Uint8Array, bytes: Uint8Array, n: number): boolean {
   if (stored.length !== n) return false;
   for (let i = 0; i < n; i++) if (stored[i] !== bytes[i]) return false;
   return true;
@@ -49,11 +50,12 @@ export class ByteTable<V> {
     return undefined;
   }
 
-  /** Stores a value for bytes that are not in the table yet (get() said so). */
-  add(bytes: Uint8Array, n: number, hash: number, value: V): void {
+  /** Stores a value for bytes that are not in the table yet (get() said so); returns the stored copy. */
+  add(bytes: Uint8Array, n: number, hash: number, value: V): Buffer {
     const copy = Buffer.from(bytes.subarray(0, n));
     this.buckets.set(hash, { bytes: copy, value, next: this.buckets.get(hash) });
     this.count++;
+    return copy;
   }
 
   delete(bytes: Uint8Array, n: number, hash: number): void {

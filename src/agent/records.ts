@@ -6,7 +6,7 @@ import { toBin } from '../protocol/bin';
 import { fingerprint, type FingerprintSide } from '../protocol/fingerprint';
 import { LIMITS, type Bin, type EndpointState, type FirstMessages, type PeerTraffic, type SnapshotSocket, type SocketInfo } from '../protocol/types';
 import type { AppObserverHandle } from './appObserver';
-import { ByteTable, hashBytes } from './byteTable';
+import { ByteTable, hashBytes, sameBytes } from './byteTable';
 import { monotonicMs } from './clock';
 import { frameBytes, typeBytes, typeLabel, wireBytes, TYPE_BYTES, type EnvelopeKind, type Heartbeats } from './frames';
 import type { MessageLike, ZmqObserver, ZmqSocket } from './zmq';
@@ -15,6 +15,7 @@ import type { MessageLike, ZmqObserver, ZmqSocket } from './zmq';
 const PEERS_PER_SOCKET = 1024;
 const OTHER_LABEL = '(other)';
 const FIRST = LIMITS.firstMessages;
+const NO_KEY = new Uint8Array(0);
 
 /**
  * The first messages of one connection each way, [time, fingerprint] (protocol FirstMessages): the
@@ -49,6 +50,8 @@ class TypeCount {
   count = 0;
   /** The count at the last flush, for deltas. */
   flushed = 0;
+  /** The key bytes (the type table's copy). */
+  bytes: Uint8Array = NO_KEY;
   private text?: string;
 
   constructor(private readonly key: string, readonly heartbeat: boolean) {}
@@ -63,10 +66,15 @@ export class PeerStats {
   msgsOut = 0;
   bytesIn = 0;
   bytesOut = 0;
-  lastMessageIn?: number;
-  lastMessageOut?: number;
-  lastHeartbeatIn?: number;
-  lastHeartbeatOut?: number;
+  /**
+   * Date.now() of the last message (heartbeat) each way, 0 while none. Numbers from the start, never
+   * undefined: V8 then keeps each field a double updated in place, where a field that began
+   * undefined boxed every new time in a fresh heap number (an allocation per message).
+   */
+  lastMessageIn = 0;
+  lastMessageOut = 0;
+  lastHeartbeatIn = 0;
+  lastHeartbeatOut = 0;
   /**
    * The peer's ZMQ_DISCONNECT_MSG arrived and nothing since: a snapshot leaves it out, or a collector
    * that starts afresh would show a long-gone peer as an unknown live one.
@@ -77,6 +85,8 @@ export class PeerStats {
   /** Message types by their key bytes (first TYPE_BYTES of the type frame), looked up without a string. */
   private readonly typeIndex = new ByteTable<TypeCount>();
   private readonly typeList: TypeCount[] = [];
+  /** The type of the last message counted: a stream of one type is matched by one comparison, no hash. */
+  private lastType?: TypeCount;
   /** Messages of types beyond the per-peer limit. */
   private otherCount = 0;
   private otherFlushed = 0;
@@ -96,17 +106,21 @@ export class PeerStats {
   countType(frame: MessageLike | undefined, heartbeats: Heartbeats): boolean {
     const bytes = typeBytes(frame);
     const n = bytes.length < TYPE_BYTES ? bytes.length : TYPE_BYTES;
-    const hash = hashBytes(bytes, n);
-    let type = this.typeIndex.get(bytes, n, hash);
-    if (type === undefined) {
-      if (this.typeList.length >= LIMITS.messageTypesPerPeer - 1) {
-        this.otherCount++;
-        return n <= heartbeats.maxBytes && whole(frame, bytes, n) && heartbeats.keys.has(latin1(bytes, n));
+    let type = this.lastType;
+    if (type === undefined || !sameBytes(type.bytes, bytes, n)) {
+      const hash = hashBytes(bytes, n);
+      type = this.typeIndex.get(bytes, n, hash);
+      if (type === undefined) {
+        if (this.typeList.length >= LIMITS.messageTypesPerPeer - 1) {
+          this.otherCount++;
+          return n <= heartbeats.maxBytes && whole(frame, bytes, n) && heartbeats.keys.has(latin1(bytes, n));
+        }
+        const key = latin1(bytes, n);
+        type = new TypeCount(key, heartbeats.keys.has(key));
+        type.bytes = this.typeIndex.add(bytes, n, hash, type);
+        this.typeList.push(type);
       }
-      const key = latin1(bytes, n);
-      type = new TypeCount(key, heartbeats.keys.has(key));
-      this.typeIndex.add(bytes, n, hash, type);
-      this.typeList.push(type);
+      this.lastType = type;
     }
     type.count++;
     return type.heartbeat && whole(frame, bytes, n);
@@ -168,10 +182,10 @@ export class PeerStats {
 
   private shape(socket: number, counts: Omit<PeerTraffic, 'socket' | 'peer'>): PeerTraffic {
     const p: PeerTraffic = { socket, ...(this.peer ? { peer: this.peer } : {}), ...counts };
-    if (this.lastMessageIn !== undefined) p.lastMessageIn = this.lastMessageIn;
-    if (this.lastMessageOut !== undefined) p.lastMessageOut = this.lastMessageOut;
-    if (this.lastHeartbeatIn !== undefined) p.lastHeartbeatIn = this.lastHeartbeatIn;
-    if (this.lastHeartbeatOut !== undefined) p.lastHeartbeatOut = this.lastHeartbeatOut;
+    if (this.lastMessageIn > 0) p.lastMessageIn = this.lastMessageIn;
+    if (this.lastMessageOut > 0) p.lastMessageOut = this.lastMessageOut;
+    if (this.lastHeartbeatIn > 0) p.lastHeartbeatIn = this.lastHeartbeatIn;
+    if (this.lastHeartbeatOut > 0) p.lastHeartbeatOut = this.lastHeartbeatOut;
     return p;
   }
 }
@@ -196,6 +210,8 @@ export class SocketRecord {
   readonly peers = new Map<string, PeerStats>();
   /** The same records by routing id bytes: how a message finds its peer without a string. */
   private readonly peerIndex = new ByteTable<PeerStats>();
+  /** The peer of the last message counted (one with a routing id): a one-peer stream skips the hash. */
+  private lastPeer?: PeerStats;
   /** The socket's only link (not ROUTER-like). */
   private link?: PeerStats;
   closed = false;
@@ -284,6 +300,8 @@ export class SocketRecord {
   peerStats(routingId: Uint8Array | undefined): PeerStats {
     if (routingId === undefined) return (this.link ??= this.newPeer('', undefined));
     const n = routingId.length;
+    const last = this.lastPeer;
+    if (last !== undefined && sameBytes(last.routingId!, routingId, n)) return last;
     const hash = hashBytes(routingId, n);
     let stats = this.peerIndex.get(routingId, n, hash);
     if (stats === undefined) {
@@ -292,6 +310,7 @@ export class SocketRecord {
       stats = this.newPeer(copy.toString('latin1'), copy);
       this.peerIndex.add(copy, n, hash, stats);
     }
+    this.lastPeer = stats;
     return stats;
   }
 

@@ -115,6 +115,11 @@ test('peers: found by routing id bytes; the oldest forgotten past 1024, from the
   const again = rec.peerStats(b('first'));
   assert.notEqual(again, first, 'a forgotten peer starts afresh');
   assert.equal(rec.peers.size, 1024);
+  // The oldest peer is also the last one counted (the one-peer fast path's): forgotten all the same.
+  const oldest = rec.peerStats(b('p1'));
+  rec.peerStats(b('newcomer'));
+  assert.equal(rec.peers.has('p1'), false);
+  assert.notEqual(rec.peerStats(b('p1')), oldest, 'the last peer counted, once forgotten, starts afresh too');
   const dealer = record('DEALER');
   assert.equal(dealer.peerStats(undefined), dealer.peerStats(undefined));
   assert.equal(dealer.peerStats(undefined).peer, undefined);
