@@ -31,9 +31,14 @@ const REASON_RANK: Record<string, number> = {
   [REASONS.disconnectEvent]: 1,
 };
 
-/** The age the liveness states are judged by: heartbeat age, else traffic age, else none. */
-export function livenessAge(now: number, lastHeartbeat: number | undefined, lastMessage: number | undefined): number | null {
-  const ref = lastHeartbeat ?? lastMessage;
+/**
+ * The age the liveness states are judged by: heartbeat age, else traffic age, else none. With
+ * libzmq's own heartbeats on the connection (`zmtpHeartbeats`: ZMQ_HEARTBEAT_IVL on either end) and
+ * no app heartbeat ever seen, silence is no sign: libzmq drops a dead peer itself, and an idle
+ * connection it keeps alive was shown dead after 6 s of quiet.
+ */
+export function livenessAge(now: number, lastHeartbeat: number | undefined, lastMessage: number | undefined, zmtpHeartbeats = false): number | null {
+  const ref = lastHeartbeat ?? (zmtpHeartbeats ? undefined : lastMessage);
   return ref === undefined ? null : Math.max(0, now - ref);
 }
 

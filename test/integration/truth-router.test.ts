@@ -7,7 +7,8 @@
  * (a) echo ROUTER + 2 Node DEALERs + 1 pyzmq DEALER, (j) kill -9 of one of them, (b) REQ clients,
  * (h) wildcard binds reached through localhost / 127.0.0.1, (i) ipc, (k) processes whose wall clocks
  * disagree (a clock stepped since some of them started), (l) DEALERs connected to two servers, (n) a
- * ROUTER behind zmq.proxy (zguide's asynchronous server), (o) two processes with one routing id.
+ * ROUTER behind zmq.proxy (zguide's asynchronous server), (o) two processes with one routing id, (p) quiet
+ * clients with and without libzmq's heartbeats.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -236,6 +237,52 @@ describe('(o) two DEALER processes with one routing id on a ROUTER (a copied con
     assert.ok(!workerReadFrom().includes(copy.process.pid!), 'the ROUTER app never read from the copy\'s connection');
     const [refused] = liveEdges(sc.snapshot(), copy.process.pid!, routerPid);
     assert.equal(refused?.routingIdClash?.serves, false, `the copy's edge still says refused: ${JSON.stringify(refused?.routingIdClash)}`);
+  });
+});
+
+describe('(p) quiet clients: with libzmq heartbeats (ZMQ_HEARTBEAT_IVL) a quiet connection stays connected, and goes when libzmq drops the stopped server', () => {
+  let sc: Scenario;
+  let router: Child;
+  let pinging: Child;
+  let plain: Child;
+  before(async () => {
+    sc = await Scenario.start('p', { warnAfterMs: 1000, deadAfterMs: 2500 });
+    let port = 0;
+    ({ child: router, port } = await sc.bound((p) => sc.python('echo_router.py', [`tcp://*:${p}`], 'py-echo-router')));
+    const endpoint = `tcp://127.0.0.1:${port}`;
+    [pinging, plain] = await Promise.all([
+      sc.node('idle-dealer.js', [endpoint, '200', '1000'], 'node-quiet-pinging'),
+      sc.node('idle-dealer.js', [endpoint], 'node-quiet-plain'),
+    ]);
+  });
+  after(() => sc.stop());
+
+  test('the graph matches the kernel: 2 connections', async () => {
+    const r = await sc.converge('2 quiet DEALERs');
+    assert.equal(r.counts.kernel, 2);
+  });
+
+  test('after 4 s of quiet (dead threshold 2.5 s) the pinging client is connected, the other dead; SIGSTOP of the server: libzmq drops the pinging one and the graph follows', async () => {
+    const routerPid = router.process.pid!;
+    const stateOf = (pid: number): string => {
+      const s = sc.snapshot();
+      const index = new SnapshotIndex(s);
+      return s.edges.filter((e) => index.pidOf(e.from) === pid && index.pidOf(e.to) === routerPid).map((e) => e.state).join(',') || 'none';
+    };
+    await new Promise((r) => setTimeout(r, 4000));
+    assert.equal(stateOf(pinging.process.pid!), 'connected', 'libzmq keeps the quiet connection checked: not judged by silence');
+    assert.equal(stateOf(plain.process.pid!), 'dead', 'without any heartbeat, silence is all the graph has');
+    const stoppedAt = Date.now();
+    process.kill(routerPid, 'SIGSTOP');
+    try {
+      await eventually(() => {
+        const state = stateOf(pinging.process.pid!);
+        return { ok: state !== 'connected' && state !== 'none', diff: `the pinging client's edge is ${state}` };
+      }, 6000, { label: 'libzmq dropped the stopped server' });
+      console.log(`[truth] p: SIGSTOP of the server → the pinging client's edge left connected in ${Date.now() - stoppedAt} ms (heartbeat timeout 1000 ms)`);
+    } finally {
+      process.kill(routerPid, 'SIGCONT');
+    }
   });
 });
 

@@ -94,6 +94,34 @@ describe('heartbeat ages and states', () => {
     assert.deepEqual(late.messageTypes, { WORK: 3 });
   });
 
+  test('with libzmq heartbeats (ZMQ_HEARTBEAT_IVL on either end) and no app heartbeat, quiet is not judged: libzmq drops a dead peer itself', () => {
+    const store = newStore({ warnAfterMs: 1000, deadAfterMs: 3000, sweepIntervalMs: 250 });
+    store.start();
+    const router = new FakeAgent({ pid: 2 });
+    for (const m of [router.hello(T0), router.socket(T0, 1, 'ROUTER'), router.bind(T0, 1, 'tcp://127.0.0.1:9000')]) store.apply('r', m, T0);
+    const connect = (pid: number, ivl: number | undefined): FakeAgent => {
+      const dealer = new FakeAgent({ pid });
+      const socket = dealer.socket(T0, 1, 'DEALER', `d${pid}`);
+      if (ivl !== undefined && socket.t === 'socket') socket.options = { ...socket.options, heartbeatIvl: ivl };
+      for (const m of [dealer.hello(T0), socket, dealer.connect(T0, 1, 'tcp://127.0.0.1:9000'), dealer.event(T0, 1, 'handshake', 'tcp://127.0.0.1:9000'),
+        dealer.heartbeats(T0, 1, { heartbeat: false })]) store.apply(`d${pid}`, m, T0);
+      return dealer;
+    };
+    const pinging = connect(10, 200);
+    const zeroIvl = connect(11, 0);
+    const plain = connect(12, undefined);
+    advance(10_000);
+    assert.equal(edgeOf(store, pinging.socketId(1)).state, 'connected', 'libzmq keeps it alive; 10 s of quiet is no sign');
+    assert.equal(edgeOf(store, pinging.socketId(1)).trafficAgeMs, 10_000, 'the traffic age is still shown');
+    assert.equal(edgeOf(store, zeroIvl.socketId(1)).state, 'dead', 'an interval of 0 is libzmq heartbeats off');
+    assert.equal(edgeOf(store, plain.socketId(1)).state, 'dead');
+    assert.ok(!edgeOf(store, pinging.socketId(1)).timeline.some((t) => t.event === 'heartbeat-late'), 'no late entry on its timeline either');
+    // An app heartbeat, once seen, is judged as always.
+    store.apply('d10', pinging.heartbeats(clock.now, 1), clock.now);
+    advance(1500);
+    assert.equal(edgeOf(store, pinging.socketId(1)).state, 'late');
+  });
+
   test('a backlog delivered late keeps its true ages (the least-delay clock offset is used)', () => {
     const store = newStore({ warnAfterMs: 1000, deadAfterMs: 3000 });
     const { dealers } = routerWithDealers(store, T0, ['w1']);

@@ -5,7 +5,17 @@ import type { EdgeRec, NodeRec } from './records';
 import type { StoreState } from './state';
 
 export function edgeStateNow(st: StoreState, edge: EdgeRec, now: number): EdgeState {
-  return edgeState(edge.phase, edgeExited(st, edge), livenessAge(now, edge.lastHeartbeat, edge.lastMessage), st.options);
+  return edgeState(edge.phase, edgeExited(st, edge), edgeLivenessAge(st, edge, now), st.options);
+}
+
+/** rules.ts livenessAge for an edge: its ends' options say whether libzmq heartbeats it. */
+export function edgeLivenessAge(st: StoreState, edge: EdgeRec, now: number): number | null {
+  return livenessAge(now, edge.lastHeartbeat, edge.lastMessage, edge.lastHeartbeat === undefined && zmtpHeartbeats(st, edge));
+}
+
+/** Whether either end set ZMQ_HEARTBEAT_IVL: libzmq then pings and drops the connection itself. */
+export function zmtpHeartbeats(st: StoreState, edge: EdgeRec): boolean {
+  return (st.sockets.get(edge.from)?.options.heartbeatIvl ?? 0) > 0 || (st.sockets.get(edge.to)?.options.heartbeatIvl ?? 0) > 0;
 }
 
 export function edgeExited(st: StoreState, edge: EdgeRec): boolean {

@@ -1,10 +1,9 @@
 /** The liveness scheduler: the one sweep timer, and a sweep of its own for an edge due between sweeps. */
-import { livenessAge } from '../rules';
 import type { TimelineEntry } from '../../shared/snapshot';
 import { forgetChanges, scheduleNotify } from './changes';
 import { judgeRoutingIdClashes } from './clashes';
 import { addTimeline } from './graph';
-import { edgeStateNow } from './liveness';
+import { edgeLivenessAge, edgeStateNow } from './liveness';
 import { repairStuckPeers, resolveIfDirty } from './resolution';
 import type { StoreState } from './state';
 
@@ -26,13 +25,13 @@ export function sweep(st: StoreState, now = st.now()): number {
   for (const edge of st.edges.values()) {
     const state = edgeStateNow(st, edge, now);
     if (state === 'connected' || state === 'late') {
-      const ref = edge.lastHeartbeat ?? edge.lastMessage;
-      if (ref !== undefined) nextDue = Math.min(nextDue, ref + (state === 'connected' ? warnAfterMs : deadAfterMs) + 1);
+      const age = edgeLivenessAge(st, edge, now);
+      if (age !== null) nextDue = Math.min(nextDue, now - age + (state === 'connected' ? warnAfterMs : deadAfterMs) + 1);
     }
     if (state === edge.sweptState) continue;
     const was = edge.sweptState;
     edge.sweptState = state;
-    const age = livenessAge(now, edge.lastHeartbeat, edge.lastMessage);
+    const age = edgeLivenessAge(st, edge, now);
     const detail = age === null ? undefined : `${edge.lastHeartbeat !== undefined ? 'heartbeat' : 'traffic'} age ${age} ms`;
     const entry = (event: TimelineEntry['event']) => addTimeline(st, edge, { at: now, event, ...(detail ? { detail } : {}) });
     if (state === 'late' || state === 'dead') st.urgentChange = true;

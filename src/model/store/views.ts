@@ -2,7 +2,7 @@
 import { edgeState, rateOf } from '../rules';
 import type { CollectorStatus, EdgeView, NodeView, SocketView } from '../../shared/snapshot';
 import { bindDisplay, type EdgeRec, type NodeRec, type SocketRec } from './records';
-import { edgeExited, nodeState } from './liveness';
+import { edgeExited, edgeLivenessAge, nodeState } from './liveness';
 import type { StoreState } from './state';
 
 export function collectorView(st: StoreState): CollectorStatus | undefined {
@@ -49,7 +49,7 @@ export function edgeView(st: StoreState, edge: EdgeRec, now: number, exited = ed
     id: edge.id, from: edge.from, to: edge.to, endpoint: edge.endpoint,
     ...(edge.routingId ? { routingId: edge.routingId } : {}),
     ...(edge.attribution ? { attribution: edge.attribution } : {}),
-    state: edgeState(edge.phase, exited, heartbeatAgeMs ?? trafficAgeMs, st.options),
+    state: edgeState(edge.phase, exited, edgeLivenessAge(st, edge, now), st.options),
     heartbeatAgeMs, trafficAgeMs,
     rates: { out, in: inbound },
     // fromEntries defines own properties, so a type named "__proto__" stays a plain key.
