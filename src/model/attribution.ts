@@ -205,13 +205,13 @@ export function pairPeers(peers: readonly PeerEvidence[], connections: readonly 
     if (c !== undefined && !given[j]) matrix[r * cols.length + c] = rows[i].costs[k];
   }));
   const costs: CostMatrix = { rows: rest.length, cols: cols.length, at: (r, c) => matrix[r * cols.length + c] };
-  const pairs = rest.length * cols.length <= OPTIMAL_PAIRING_MAX * OPTIMAL_PAIRING_MAX ? cheapestPairs(costs) : greedyPairs(costs);
+  const pairs = rest.length * cols.length <= OPTIMAL_PAIRING_MAX * OPTIMAL_PAIRING_MAX ? cheapestPairs(costs) : mostPairs(costs, greedyPairs(costs));
   for (const [r, c] of pairs) result.set(peers[rest[r]].key, { connection: open[cols[c]].key, how: 'timing' });
   return result;
 }
 
 /** Costs of rows × columns; NaN where a row may not take a column. */
-interface CostMatrix {
+export interface CostMatrix {
   rows: number;
   cols: number;
   at(row: number, col: number): number;
@@ -310,4 +310,64 @@ function greedyPairs(m: CostMatrix): [number, number][] {
     pairs.push([r, c]);
   }
   return pairs;
+}
+
+/**
+ * `pairs` grown to as many pairs as the matrix allows, changing only what it must: a row left without
+ * a column takes one another row holds when that row can move to a free one (augmenting paths). The
+ * greedy pass can strand rows so — its cheapest pairs take the only columns of others — and a load
+ * test's hub was left with 2 of 980 anonymous peers unknown for good that way; the optimal pairing
+ * never does (it makes the most pairs first).
+ */
+export function mostPairs(m: CostMatrix, pairs: readonly [number, number][]): [number, number][] {
+  const rowOfCol = new Int32Array(m.cols).fill(-1);
+  const colOfRow = new Int32Array(m.rows).fill(-1);
+  for (const [r, c] of pairs) {
+    rowOfCol[c] = r;
+    colOfRow[r] = c;
+  }
+  // Columns a failed search went through cannot help another row until a search succeeds: kept
+  // across rows, so failures cost one pass over the fitting cells in all, not one each.
+  let seen = new Uint8Array(m.cols);
+  // Depth-first along alternating paths, without recursion (a path can be as long as the rows).
+  const augment = (start: number): boolean => {
+    const path = [start];
+    const via: number[] = [];
+    const next = [0];
+    while (path.length > 0) {
+      const depth = path.length - 1;
+      const r = path[depth];
+      let c = next[depth];
+      while (c < m.cols && (seen[c] || Number.isNaN(m.at(r, c)))) c++;
+      if (c === m.cols) {
+        path.pop();
+        next.pop();
+        continue;
+      }
+      next[depth] = c + 1;
+      seen[c] = 1;
+      via[depth] = c;
+      if (rowOfCol[c] >= 0) {
+        path.push(rowOfCol[c]);
+        next.push(0);
+        continue;
+      }
+      for (let k = 0; k <= depth; k++) {
+        rowOfCol[via[k]] = path[k];
+        colOfRow[path[k]] = via[k];
+      }
+      return true;
+    }
+    return false;
+  };
+  let grown = false;
+  for (let r = 0; r < m.rows; r++) {
+    if (colOfRow[r] >= 0 || !augment(r)) continue;
+    grown = true;
+    seen = new Uint8Array(m.cols);
+  }
+  if (!grown) return pairs.slice();
+  const out: [number, number][] = [];
+  for (let r = 0; r < m.rows; r++) if (colOfRow[r] >= 0) out.push([r, colOfRow[r]]);
+  return out;
 }

@@ -4,7 +4,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compatible, pairPeers, type ConnectionEvidence, type PeerEvidence, type Stamp } from '../../src/model/attribution';
+import { compatible, mostPairs, pairPeers, type ConnectionEvidence, type CostMatrix, type PeerEvidence, type Stamp } from '../../src/model/attribution';
 import { fingerprint } from '../../src/protocol/fingerprint';
 
 const T = 1_796_000_000_000;
@@ -141,5 +141,35 @@ describe('a socket connected to several endpoints (its messages dealt round-robi
       const pairs = pairPeers(peers, clients);
       assert.deepEqual([...pairs].map(([k, p]) => [k, p.connection]).sort(), [[peers[0].key, 'c1'], [peers[1].key, 'c2']]);
     }
+  });
+});
+
+describe('the most pairs the evidence allows (after the greedy pass for large sets)', () => {
+  const matrix = (cells: (number | null)[][]): CostMatrix => ({
+    rows: cells.length, cols: cells[0].length, at: (r, c) => cells[r][c] ?? NaN,
+  });
+
+  test('a row the cheapest pairs stranded gets a column: the row holding its only fit moves to a free one', () => {
+    // A fits X and Y, B fits Y and Z, C fits X and Z; greedy takes A-X (0.01) and B-Z (0.02) and C has nothing left.
+    const m = matrix([[0.01, 0.5, null], [null, 0.6, 0.02], [0.7, null, 0.8]]);
+    const greedy: [number, number][] = [[0, 0], [1, 2]];
+    const pairs = mostPairs(m, greedy).sort((a, b) => a[0] - b[0]);
+    assert.equal(pairs.length, 3, 'every row paired');
+    for (const [r, c] of pairs) assert.ok(!Number.isNaN(m.at(r, c)), `row ${r} only takes a column it fits`);
+    assert.equal(new Set(pairs.map(([, c]) => c)).size, 3, 'no column twice');
+  });
+
+  test('nothing changes when no row can be given more, and a long alternating chain is followed without recursion', () => {
+    const none = matrix([[0.1, null], [0.2, null]]);
+    assert.deepEqual(mostPairs(none, [[0, 0]]), [[0, 0]], 'row 1 fits only the column row 0 holds, and row 0 has no other');
+    // A chain of 5,000: row i fits columns i and i+1; greedy gave each row but the last column i+1, so the
+    // last row's only column is held, and the path to the free column 0 runs through every row.
+    const n = 5000;
+    const chain: CostMatrix = { rows: n, cols: n, at: (r, c) => (c === r || c === r + 1 ? 1 : NaN) };
+    const greedy: [number, number][] = [];
+    for (let r = 0; r < n - 1; r++) greedy.push([r, r + 1]);
+    const pairs = mostPairs(chain, greedy);
+    assert.equal(pairs.length, n, 'the last row takes its column after every other row moves back one');
+    assert.deepEqual(pairs.filter(([r, c]) => r !== c), [], 'each row on its own column');
   });
 });
