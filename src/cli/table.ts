@@ -99,11 +99,16 @@ export function renderTable(snapshot: TopologySnapshot, options: TableOptions): 
       state: e.state,
       cells: [
         terminalSafe(socketLabel(sockets.get(e.from), nodes)), terminalSafe(socketLabel(sockets.get(e.to), nodes)),
-        terminalSafe(e.endpoint), e.state + (e.retryStorm ? ' (retry storm)' : '') + (e.routingIdClash ? ` (${clashBadge(e) ?? ''})` : ''),
+        // STATE is 12 wide: a warning is marked there and said in the last, flexible column.
+        terminalSafe(e.endpoint), e.state + (e.retryStorm || e.routingIdClash ? ' ⚠' : ''),
         // A gone edge's heartbeat age only grows; when it went is what a person wants to know.
         e.state === 'disconnected' && e.lastDisconnect ? `gone ${formatAge(snapshot.takenAt - e.lastDisconnect.at)}` : edgeAgeLabel(e),
         `${e.rates.out.toFixed(1)}/${e.rates.in.toFixed(1)}`,
-        e.lastDisconnect ? terminalSafe(`${e.lastDisconnect.message ?? '—'} (${e.lastDisconnect.reason})`) : '',
+        [
+          e.retryStorm ? 'retry storm' : '',
+          e.routingIdClash ? clashBadge(e) ?? '' : '',
+          e.lastDisconnect ? terminalSafe(`${e.lastDisconnect.message ?? '—'} (${e.lastDisconnect.reason})`) : '',
+        ].filter((text) => text !== '').join('; '),
       ],
     }));
   // Fixed: STATE, AGE, MSG/S; flexible: CONNECTING, BOUND, ENDPOINT, LAST DISCONNECT.

@@ -45,6 +45,12 @@ test('the table lists processes and connections with state, age and the disconne
   assert.match(text, /WORKER_GONE\\x1b\[31m \(peer process exited\)/);
 });
 
+test('a connection the ROUTER never reads (its routing id held by another) says so in its state', () => {
+  const s = snapshot();
+  s.edges[0] = { ...s.edges[0], state: 'connected', lastDisconnect: null, routingIdClash: { with: ['e2'], serves: false, handover: false } };
+  assert.match(renderTable(s, { width: 200, color: false }), /connected ⚠\s+♥ 0\.8s\s+1\.0\/1\.0\s+refused: routing id in use$/m);
+});
+
 test('untrusted text never reaches the terminal as an escape sequence', () => {
   assert.equal(terminalSafe('a\u001b[2Jb\u0007'), 'a\\x1b[2Jb\\x07');
   const text = renderTable(snapshot(), { width: 200, color: false });
