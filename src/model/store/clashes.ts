@@ -13,7 +13,6 @@ import { edgeExited } from './liveness';
 import type { StoreState } from './state';
 
 export interface ClashRec {
-  routingId: Bin;
   /** The other connections into the same ROUTER with this routing id, as judged (edge ids). */
   with: readonly string[];
   /** Whether the ROUTER serves this connection by libzmq's rule. */
@@ -36,7 +35,7 @@ export function judgeRoutingIdClashes(st: StoreState): void {
       const served = servedAmong(st, router, edges);
       const routingId = st.sockets.get(edges[0].from)!.routingId!;
       for (const edge of edges) {
-        next.set(edge.id, { routingId, with: edges.filter((e) => e !== edge).map((e) => e.id), serves: edge === served, handover, since: edge.phaseAt });
+        next.set(edge.id, { with: edges.filter((e) => e !== edge).map((e) => e.id), serves: edge === served, handover, since: edge.phaseAt });
       }
       if (served) servePeer(st, routerId, routingId, served);
     }

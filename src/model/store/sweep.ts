@@ -1,9 +1,10 @@
 /** The liveness scheduler: the one sweep timer, and a sweep of its own for an edge due between sweeps. */
+import { edgeState } from '../rules';
 import type { TimelineEntry } from '../../shared/snapshot';
 import { forgetChanges, scheduleNotify } from './changes';
 import { judgeRoutingIdClashes } from './clashes';
 import { addTimeline } from './graph';
-import { edgeLivenessAge, edgeStateNow } from './liveness';
+import { edgeExited, edgeLivenessAge } from './liveness';
 import { repairStuckPeers, resolveIfDirty } from './resolution';
 import type { StoreState } from './state';
 
@@ -23,15 +24,15 @@ export function sweep(st: StoreState, now = st.now()): number {
   const { warnAfterMs, deadAfterMs } = st.options;
   let nextDue = Infinity;
   for (const edge of st.edges.values()) {
-    const state = edgeStateNow(st, edge, now);
-    if (state === 'connected' || state === 'late') {
-      const age = edgeLivenessAge(st, edge, now);
-      if (age !== null) nextDue = Math.min(nextDue, now - age + (state === 'connected' ? warnAfterMs : deadAfterMs) + 1);
+    // One age per edge per sweep: for an edge without app heartbeats it costs two socket lookups.
+    const age = edgeLivenessAge(st, edge, now);
+    const state = edgeState(edge.phase, edgeExited(st, edge), age, st.options);
+    if (age !== null && (state === 'connected' || state === 'late')) {
+      nextDue = Math.min(nextDue, now - age + (state === 'connected' ? warnAfterMs : deadAfterMs) + 1);
     }
     if (state === edge.sweptState) continue;
     const was = edge.sweptState;
     edge.sweptState = state;
-    const age = edgeLivenessAge(st, edge, now);
     const detail = age === null ? undefined : `${edge.lastHeartbeat !== undefined ? 'heartbeat' : 'traffic'} age ${age} ms`;
     const entry = (event: TimelineEntry['event']) => addTimeline(st, edge, { at: now, event, ...(detail ? { detail } : {}) });
     if (state === 'late' || state === 'dead') st.urgentChange = true;
