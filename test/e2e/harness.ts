@@ -300,11 +300,14 @@ export class Workbench {
     const { container, view } = findView(viewId);
     const item = this.page.locator('.part.activitybar li.action-item').filter({ has: this.page.locator(`a.action-label[aria-label^="${container.title}"]`) }).first();
     await item.waitFor({ timeout: 30000 });
-    // Clicking the active container's item would hide the side bar.
-    if (!(await item.getAttribute('class'))?.split(' ').includes('checked')) await item.click();
     const pane = this.viewPane(view.name);
-    await pane.waitFor({ timeout: 30000 });
-    return pane;
+    // The workbench can switch the side bar after the check (a debug session's start opens Run and
+    // Debug), so check again until the pane shows. Clicking the active container's item would hide it.
+    for (const deadline = Date.now() + 30000; ;) {
+      if (!(await item.getAttribute('class'))?.split(' ').includes('checked')) await item.click();
+      if (await appears(pane, 2000)) return pane;
+      if (Date.now() > deadline) throw new Error(`the view "${view.name}" did not show within 30 s (its container "${container.title}" ${(await item.getAttribute('class'))?.includes('checked') ? 'is' : 'is not'} the active one)`);
+    }
   }
 
   /** The visible rows of a tree view (virtualised: rows scrolled out of sight are not in the DOM). */
