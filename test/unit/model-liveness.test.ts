@@ -94,6 +94,59 @@ describe('heartbeat ages and states', () => {
     assert.deepEqual(late.messageTypes, { WORK: 3 });
   });
 
+  test('a socket\'s traffic without a routing id is one connection\'s only when the socket has one: a PULL sink fed by two workers does not keep a stopped worker\'s edge fresh', () => {
+    const store = newStore({ warnAfterMs: 1000, deadAfterMs: 3000 });
+    const sink = new FakeAgent({ pid: 1, node: 'sink' });
+    for (const m of [sink.hello(T0), sink.socket(T0, 1, 'PULL'), sink.bind(T0, 1, 'tcp://*:5558', 'tcp://0.0.0.0:5558')]) store.apply('s', m, T0);
+    const workers = [2, 3].map((pid) => new FakeAgent({ pid, node: `worker-${pid}` }));
+    for (const w of workers) {
+      for (const m of [w.hello(T0), w.socket(T0, 1, 'PUSH'), w.connect(T0, 1, 'tcp://localhost:5558'), w.event(T0, 1, 'handshake', 'tcp://localhost:5558')]) {
+        store.apply(`w${w.options.pid}`, m, T0);
+      }
+    }
+    const [busy, stopped] = workers;
+    // Both workers send for a second, then one stops (SIGSTOP: its agent falls silent too); the sink keeps receiving from the other.
+    for (const w of workers) store.apply(`w${w.options.pid}`, w.heartbeats(clock.now, 1, { heartbeat: false, count: 5 }), clock.now);
+    for (let i = 0; i < 8; i++) {
+      advance(500);
+      store.apply(`w${busy.options.pid}`, busy.heartbeats(clock.now, 1, { heartbeat: false, count: 5 }), clock.now);
+      store.apply('s', sink.heartbeats(clock.now, 1, { heartbeat: false, inbound: true, count: 5 }), clock.now);
+    }
+    const busyEdge = edgeOf(store, busy.socketId(1));
+    const stoppedEdge = edgeOf(store, stopped.socketId(1));
+    assert.equal(busyEdge.state, 'connected');
+    assert.equal(busyEdge.trafficAgeMs, 0);
+    assert.equal(stoppedEdge.trafficAgeMs, 4000, 'the sink\'s receives from the busy worker are not the stopped one\'s');
+    assert.equal(stoppedEdge.state, 'dead');
+    assert.deepEqual(stoppedEdge.rates, { out: 0, in: 0 });
+
+    // The busy worker exits: the sink's traffic can now only be the stopped one's connection (it resumed).
+    store.agentGone(`w${busy.options.pid}`, 'telemetry connection lost', clock.now);
+    advance(500);
+    store.apply('s', sink.heartbeats(clock.now, 1, { heartbeat: false, inbound: true, count: 5 }), clock.now);
+    assert.equal(edgeOf(store, stopped.socketId(1)).trafficAgeMs, 0);
+    assert.equal(edgeOf(store, stopped.socketId(1)).state, 'connected');
+  });
+
+  test('a DEALER dealing to two ROUTERs: its own records go to neither edge, each ROUTER\'s per-peer records to its own', () => {
+    const store = newStore({ warnAfterMs: 1000, deadAfterMs: 3000 });
+    const servers = [1, 2].map((pid) => new FakeAgent({ pid, node: `server-${pid}` }));
+    servers.forEach((r, i) => {
+      for (const m of [r.hello(T0), r.socket(T0, 1, 'ROUTER'), r.bind(T0, 1, `tcp://127.0.0.1:${9000 + i}`)]) store.apply(`r${i}`, m, T0);
+    });
+    const client = new FakeAgent({ pid: 3, node: 'client' });
+    for (const m of [client.hello(T0), client.socket(T0, 1, 'DEALER', 'c'), client.connect(T0, 1, 'tcp://127.0.0.1:9000'), client.connect(T0, 1, 'tcp://127.0.0.1:9001'),
+      client.event(T0, 1, 'handshake', 'tcp://127.0.0.1:9000'), client.event(T0, 1, 'handshake', 'tcp://127.0.0.1:9001')]) store.apply('c', m, T0);
+    advance(2000);
+    // Server 2 hangs: only server 1 still hears the client, while the client's own records go on.
+    store.apply('r0', servers[0].heartbeats(clock.now, 1, { peer: 'c', heartbeat: false }), clock.now);
+    store.apply('c', client.heartbeats(clock.now, 1, { heartbeat: false, inbound: true }), clock.now);
+    const edges = store.snapshot().edges;
+    const to = (server: FakeAgent) => edges.find((e) => e.to === server.socketId(1))!;
+    assert.equal(to(servers[0]).trafficAgeMs, 0);
+    assert.equal(to(servers[1]).trafficAgeMs, null, 'the client\'s receives may all be from server 1');
+  });
+
   test('with libzmq heartbeats (ZMQ_HEARTBEAT_IVL on either end) and no app heartbeat, quiet is not judged: libzmq drops a dead peer itself', () => {
     const store = newStore({ warnAfterMs: 1000, deadAfterMs: 3000, sweepIntervalMs: 250 });
     store.start();

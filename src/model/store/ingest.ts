@@ -11,7 +11,7 @@ import { REASONS, RetryWindow, combineDisconnect, newRateRing, rateAdd } from '.
 import type { TimelineEntry } from '../../shared/snapshot';
 import { changed } from './changes';
 import { addTimeline, addTypes, closedEnd, disconnectEdge, edgesOf, evictClosedSocket, pick, setPhase } from './graph';
-import { edgeStateNow } from './liveness';
+import { edgeExited, edgeStateNow } from './liveness';
 import {
   NO_CONNECT_EDGES, NO_EDGES, NO_ENDPOINTS, bindDisplay, endpointList, internOptions, connectEdgeEntries, endpointRec, intern, latestOf, scriptName, type AgentRec, type EdgeRec, type EndpointRec, type NodeRec, type SocketRec, type StampClock,
 } from './records';
@@ -384,7 +384,13 @@ function traffic(st: StoreState, node: NodeRec, p: PeerTraffic, offset: number, 
   }
 }
 
-/** Which edges a socket's traffic belongs to: by routing id where it has one, else all its connections. */
+/**
+ * Which edges a socket's traffic belongs to: by routing id where it has one, else the socket's one
+ * connection. Without a routing id the record is the whole socket's (a PULL sink fed by several
+ * workers, a PUB with several subscribers, a DEALER dealing to two servers): given to every edge, it
+ * kept a stopped worker's edge as fresh as the busiest one. Such a record goes to no edge; each
+ * connection's own other end (the connector's agent, a ROUTER's per-peer records) is its evidence.
+ */
 function trafficEdges(st: StoreState, socket: SocketRec, peer: Bin | undefined): EdgeRec[] {
   const connectEdges: EdgeRec[] = [];
   for (let k = 1; k < socket.connectEdges.length; k += 2) for (const id of socket.connectEdges[k] as readonly string[]) {
@@ -401,8 +407,16 @@ function trafficEdges(st: StoreState, socket: SocketRec, peer: Bin | undefined):
     }
     return connectEdges.length === 1 ? connectEdges : [];
   }
-  if (connectEdges.length > 0) return connectEdges;
-  return edgesOf(socket, 'bound');
+  const edges = connectEdges.length > 0 ? connectEdges.concat(edgesOf(socket, 'bound')) : edgesOf(socket, 'bound');
+  if (edges.length <= 1) return edges;
+  // Among several, connections that are over (a closed socket's, an exited process's) carry nothing any more.
+  let only: EdgeRec | undefined;
+  for (const edge of edges) {
+    if (closedEnd(st, edge) || edgeExited(st, edge)) continue;
+    if (only) return [];
+    only = edge;
+  }
+  return only ? [only] : [];
 }
 
 function disconnectMsg(st: StoreState, node: NodeRec, msg: DisconnectMsgMsg, at: number): void {

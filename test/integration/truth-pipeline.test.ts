@@ -1,0 +1,120 @@
+/**
+ * Sockets without routing ids on both ends, as zguide's pipeline and pub-sub examples write them,
+ * held against the kernel's connection table and against the processes this test stops itself.
+ * A bound PULL or PUB cannot tell which connection a message took, so what its agent reports is the
+ * whole socket's: each edge's ages must come from that connection's own other end.
+ *
+ * (q) divide and conquer: ventilator PUSH, workers PULL + PUSH (two Node, one pyzmq), sink PULL;
+ * SIGSTOP of one worker. (r) weather updates: a pyzmq PUB, a Node SUB and a pyzmq SUB; SIGSTOP of one
+ * subscriber.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Child } from '../helpers/system';
+import { Scenario, SnapshotIndex } from '../helpers/truth';
+
+const THRESHOLDS = { warnAfterMs: 1000, deadAfterMs: 2500 };
+
+/** The states of the edges between processes `a` and `b` (either direction), sorted, joined. */
+function statesBetween(sc: Scenario, a: number, b: number): string {
+  const s = sc.snapshot();
+  const index = new SnapshotIndex(s);
+  const pids = (e: { from: string; to: string }) => [index.pidOf(e.from), index.pidOf(e.to)].sort().join();
+  return s.edges.filter((e) => pids(e) === [a, b].sort().join()).map((e) => e.state).sort().join(',') || 'none';
+}
+
+/**
+ * Stops `stopped` for `holdMs` and checks every `everyMs`: the edges between it and each of `binders`
+ * must leave `connected` (nothing reaches the stopped process), those of `others` never may; after
+ * SIGCONT the stopped one's come back. Returns how long its edges took to leave.
+ */
+async function stopOne(sc: Scenario, stopped: number, others: number[], binders: number[], holdMs = 4000, everyMs = 200): Promise<number> {
+  const stoppedAt = Date.now();
+  let leftAfter = -1;
+  process.kill(stopped, 'SIGSTOP');
+  try {
+    while (Date.now() - stoppedAt < holdMs) {
+      await new Promise((r) => setTimeout(r, everyMs));
+      for (const other of others) {
+        for (const binder of binders) {
+          assert.equal(statesBetween(sc, other, binder), 'connected', `a running process's edge to ${binder} stays connected while ${stopped} is stopped`);
+        }
+      }
+      const states = binders.map((binder) => statesBetween(sc, stopped, binder));
+      if (leftAfter < 0 && states.every((s) => s !== 'none' && !s.includes('connected'))) leftAfter = Date.now() - stoppedAt;
+    }
+    const final = binders.map((binder) => statesBetween(sc, stopped, binder));
+    assert.ok(leftAfter >= 0, `the stopped process's edges left connected (now: ${final.join(' | ')})`);
+    assert.ok(final.every((s) => s === 'dead'), `after ${holdMs} ms stopped (dead threshold ${THRESHOLDS.deadAfterMs} ms) they are dead: ${final.join(' | ')}`);
+  } finally {
+    process.kill(stopped, 'SIGCONT');
+  }
+  const resumedAt = Date.now();
+  for (;;) {
+    const states = binders.map((binder) => statesBetween(sc, stopped, binder));
+    if (states.every((s) => s === 'connected')) break;
+    assert.ok(Date.now() - resumedAt < 5000, `after SIGCONT the stopped process's edges come back: ${states.join(' | ')}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return leftAfter;
+}
+
+describe('(q) zguide\'s divide and conquer: ventilator PUSH → workers (2 Node, 1 pyzmq) → sink PULL, no identities', () => {
+  let sc: Scenario;
+  let ventilator: Child;
+  let sink: Child;
+  let workers: Child[];
+  before(async () => {
+    sc = await Scenario.start('q', THRESHOLDS);
+    let ventPort = 0;
+    let sinkPort = 0;
+    ({ child: sink, port: sinkPort } = await sc.bound((p) => sc.node('tasksink.js', [`tcp://*:${p}`], 'sink')));
+    ({ child: ventilator, port: ventPort } = await sc.bound((p) => sc.node('taskvent.js', [`tcp://*:${p}`], 'ventilator')));
+    const args = [`tcp://localhost:${ventPort}`, `tcp://localhost:${sinkPort}`];
+    workers = await Promise.all([
+      sc.node('taskwork.js', args, 'worker-a'),
+      sc.node('taskwork.js', args, 'worker-b'),
+      sc.python('taskwork.py', args, 'worker-py'),
+    ]);
+  });
+  after(() => sc.stop());
+
+  test('the graph matches the kernel: 6 connections, each worker to the ventilator and to the sink', async () => {
+    const r = await sc.converge('3 workers between a ventilator and a sink');
+    assert.equal(r.counts.kernel, 6);
+  });
+
+  test('SIGSTOP of one worker: exactly its two edges go late, then dead, while the sink and the ventilator keep busy with the others; back after SIGCONT', async () => {
+    const [a, b, py] = workers.map((w) => w.process.pid!);
+    const binders = [ventilator.process.pid!, sink.process.pid!];
+    const leftAfter = await stopOne(sc, b, [a, py], binders);
+    console.log(`[truth] q: SIGSTOP of a worker → both its edges left connected after ${leftAfter} ms (warn threshold ${THRESHOLDS.warnAfterMs} ms); the other workers' stayed connected`);
+  });
+});
+
+describe('(r) zguide\'s weather updates: a pyzmq PUB, a Node SUB and a pyzmq SUB, no identities', () => {
+  let sc: Scenario;
+  let server: Child;
+  let clients: Child[];
+  before(async () => {
+    sc = await Scenario.start('r', THRESHOLDS);
+    let port = 0;
+    ({ child: server, port } = await sc.bound((p) => sc.python('wuserver.py', [`tcp://*:${p}`], 'weather-server')));
+    clients = await Promise.all([
+      sc.node('wuclient.js', [`tcp://localhost:${port}`], 'weather-client-node'),
+      sc.python('wuclient.py', [`tcp://localhost:${port}`], 'weather-client-py'),
+    ]);
+  });
+  after(() => sc.stop());
+
+  test('the graph matches the kernel: 2 connections', async () => {
+    const r = await sc.converge('2 subscribers of one publisher');
+    assert.equal(r.counts.kernel, 2);
+  });
+
+  test('SIGSTOP of one subscriber: its edge goes dead while the publisher keeps sending to the other; back after SIGCONT', async () => {
+    const [node, py] = clients.map((c) => c.process.pid!);
+    const leftAfter = await stopOne(sc, node, [py], [server.process.pid!]);
+    console.log(`[truth] r: SIGSTOP of a subscriber → its edge left connected after ${leftAfter} ms; the other stayed connected`);
+  });
+});
