@@ -407,7 +407,9 @@ function trafficEdges(st: StoreState, socket: SocketRec, peer: Bin | undefined):
     }
     return connectEdges.length === 1 ? connectEdges : [];
   }
-  const edges = connectEdges.length > 0 ? connectEdges.concat(edgesOf(socket, 'bound')) : edgesOf(socket, 'bound');
+  // A connector's one edge (the common case) without copying its bound edges, which it rarely has.
+  if (!socket.boundEdges?.size && connectEdges.length <= 1) return connectEdges;
+  const edges = connectEdges.concat(edgesOf(socket, 'bound'));
   if (edges.length <= 1) return edges;
   // Among several, connections that are over (a closed socket's, an exited process's) carry nothing any more.
   let only: EdgeRec | undefined;
