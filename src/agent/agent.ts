@@ -454,7 +454,7 @@ export class Agent {
       stats.msgsIn++;
       stats.bytesIn += bytes;
       stats.lastMessageIn = now;
-      if (stats.countType(frames[typeFrameIndex(rec.kind, frames)], this.heartbeats)) stats.lastHeartbeatIn = now;
+      if (stats.countType(frames, typeFrameIndex(rec.kind, frames), this.heartbeats)) stats.lastHeartbeatIn = now;
       if (rec.logsFirst && rec.firstHasRoom(stats, true)) rec.logFirst(stats, true, frames);
     } catch {
       // Accounting must never cost the app its message.
@@ -502,7 +502,7 @@ export class Agent {
     stats.msgsOut++;
     stats.bytesOut += bytes;
     stats.lastMessageOut = now;
-    if (stats.countType(frames[typeFrameIndex(rec.kind, frames)], this.heartbeats)) stats.lastHeartbeatOut = now;
+    if (stats.countType(frames, typeFrameIndex(rec.kind, frames), this.heartbeats)) stats.lastHeartbeatOut = now;
     if (rec.logsFirst && rec.firstHasRoom(stats, false)) rec.logFirst(stats, false, frames, rec.pendingSendAt);
   }
 

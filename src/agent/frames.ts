@@ -6,7 +6,7 @@
 import { toBin, binLabel } from '../protocol/bin';
 import type { MessageLike } from './zmq';
 
-export const DEFAULT_HEARTBEATS = '\\x02,HEARTBEAT,PING,PONG';
+export const DEFAULT_HEARTBEATS = '\\x02,HEARTBEAT,PING,PONG,MDPW01|\\x04';
 
 /** Longest message type the agent distinguishes; longer type frames are counted by their prefix. */
 export const TYPE_BYTES = 32;
@@ -17,37 +17,79 @@ export const TYPE_BYTES = 32;
  */
 export type EnvelopeKind = 'router' | 'dealer' | 'plain';
 
-/** `ZMQ_TOPOLOGY_HEARTBEATS`: comma-separated patterns, `\xNN` for any byte, `\\` for a backslash. */
-export function parseHeartbeatPatterns(spec: string | undefined): Buffer[] {
+/**
+ * A heartbeat pattern: the message's type frame, and for protocols that put their command in the
+ * frame after a fixed header (Majordomo's worker heartbeat `["", "MDPW01", "\x04"]`), that frame too.
+ */
+export interface HeartbeatPattern {
+  type: Buffer;
+  next?: Buffer;
+}
+
+/**
+ * `ZMQ_TOPOLOGY_HEARTBEATS`: comma-separated patterns, `|` between the type frame and the next one,
+ * `\xNN` for any byte (`\x2c` a comma, `\x7c` a bar), `\\` for a backslash.
+ */
+export function parseHeartbeatPatterns(spec: string | undefined): HeartbeatPattern[] {
   const source = spec === undefined || spec.trim() === '' ? DEFAULT_HEARTBEATS : spec;
-  const patterns: Buffer[] = [];
+  const patterns: HeartbeatPattern[] = [];
   for (const part of source.split(',')) {
-    const bytes: number[] = [];
-    for (let i = 0; i < part.length; i++) {
-      const c = part[i];
-      if (c === '\\' && part[i + 1] === 'x' && /^[0-9a-fA-F]{2}$/.test(part.slice(i + 2, i + 4))) {
-        bytes.push(parseInt(part.slice(i + 2, i + 4), 16));
-        i += 3;
-      } else if (c === '\\' && part[i + 1] === '\\') {
-        bytes.push(0x5c);
-        i += 1;
-      } else {
-        bytes.push(...Buffer.from(c, 'utf8'));
-      }
-    }
-    if (bytes.length > 0 && bytes.length <= TYPE_BYTES) patterns.push(Buffer.from(bytes));
+    const frames = part.split('|').map(unescape);
+    // A frame longer than a type key can never match; three frames or an empty one is no pattern.
+    if (frames.length > 2 || frames.some((f) => f.length === 0 || f.length > TYPE_BYTES)) continue;
+    patterns.push(frames.length === 2 ? { type: frames[0], next: frames[1] } : { type: frames[0] });
   }
   return patterns;
 }
 
-/** The heartbeat patterns as type keys, and the longest, to skip the lookup for longer frames. */
-export interface Heartbeats {
-  readonly keys: ReadonlySet<string>;
-  readonly maxBytes: number;
+function unescape(text: string): Buffer {
+  const bytes: number[] = [];
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '\\' && text[i + 1] === 'x' && /^[0-9a-fA-F]{2}$/.test(text.slice(i + 2, i + 4))) {
+      bytes.push(parseInt(text.slice(i + 2, i + 4), 16));
+      i += 3;
+    } else if (c === '\\' && text[i + 1] === '\\') {
+      bytes.push(0x5c);
+      i += 1;
+    } else {
+      bytes.push(...Buffer.from(c, 'utf8'));
+    }
+  }
+  return Buffer.from(bytes);
 }
 
-export function heartbeatKeys(patterns: readonly Buffer[]): Heartbeats {
-  return { keys: new Set(patterns.map((p) => p.toString('latin1'))), maxBytes: Math.max(0, ...patterns.map((p) => p.length)) };
+/** The heartbeat patterns as type keys, and the longest, to skip the lookup for longer frames. */
+export interface Heartbeats {
+  /** Type keys that are a heartbeat by themselves. */
+  readonly keys: ReadonlySet<string>;
+  readonly maxBytes: number;
+  /** Type keys that are a heartbeat when the next frame is one of these. */
+  readonly next: ReadonlyMap<string, readonly Buffer[]>;
+}
+
+export function heartbeatKeys(patterns: readonly HeartbeatPattern[]): Heartbeats {
+  const keys = new Set<string>();
+  const next = new Map<string, Buffer[]>();
+  for (const p of patterns) {
+    const key = p.type.toString('latin1');
+    if (p.next === undefined) keys.add(key);
+    else next.set(key, [...(next.get(key) ?? []), p.next]);
+  }
+  return { keys, maxBytes: Math.max(0, ...patterns.map((p) => p.type.length)), next };
+}
+
+/** Whether `frame` is exactly one of `frames` (a two-frame heartbeat's second frame). */
+export function isOneOf(frame: MessageLike | undefined, frames: readonly Buffer[]): boolean {
+  if (frame === undefined) return false;
+  const bytes = typeBytes(frame);
+  for (const f of frames) {
+    if (f.length !== bytes.length) continue;
+    let i = 0;
+    while (i < f.length && f[i] === bytes[i]) i++;
+    if (i === f.length && (typeof frame !== 'string' || frameBytes(frame) === f.length)) return true;
+  }
+  return false;
 }
 
 /** Anything outside printable ASCII; strings without it have one byte per char. */

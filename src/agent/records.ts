@@ -8,7 +8,7 @@ import { LIMITS, type Bin, type EndpointState, type FirstMessages, type PeerTraf
 import type { AppObserverHandle } from './appObserver';
 import { ByteTable, hashBytes, sameBytes } from './byteTable';
 import { monotonicMs } from './clock';
-import { frameBytes, typeBytes, typeLabel, wireBytes, TYPE_BYTES, type EnvelopeKind, type Heartbeats } from './frames';
+import { frameBytes, isOneOf, typeBytes, typeLabel, wireBytes, TYPE_BYTES, type EnvelopeKind, type Heartbeats } from './frames';
 import type { MessageLike, ZmqObserver, ZmqSocket } from './zmq';
 
 /** Peers remembered per socket; a ROUTER facing endless short-lived peers forgets the oldest. */
@@ -54,7 +54,8 @@ class TypeCount {
   bytes: Uint8Array = NO_KEY;
   private text?: string;
 
-  constructor(private readonly key: string, readonly heartbeat: boolean) {}
+  /** `next`: the frames after this type that make a heartbeat (HeartbeatPattern.next). */
+  constructor(private readonly key: string, readonly heartbeat: boolean, readonly next: readonly Buffer[] | undefined) {}
 
   get label(): string {
     return (this.text ??= typeLabel(this.key));
@@ -100,10 +101,11 @@ export class PeerStats {
   constructor(readonly peer: Bin | undefined, readonly routingId?: Buffer) {}
 
   /**
-   * Counts one message of the type in `frame`; true when it is a heartbeat. The frame's bytes are
-   * hashed and compared in place: no string is made per message, only once per new type.
+   * Counts one message of the type in `frames[at]`; true when it is a heartbeat. The frame's bytes
+   * are hashed and compared in place: no string is made per message, only once per new type.
    */
-  countType(frame: MessageLike | undefined, heartbeats: Heartbeats): boolean {
+  countType(frames: ArrayLike<MessageLike>, at: number, heartbeats: Heartbeats): boolean {
+    const frame = at < frames.length ? frames[at] : undefined;
     const bytes = typeBytes(frame);
     const n = bytes.length < TYPE_BYTES ? bytes.length : TYPE_BYTES;
     let type = this.lastType;
@@ -113,17 +115,22 @@ export class PeerStats {
       if (type === undefined) {
         if (this.typeList.length >= LIMITS.messageTypesPerPeer - 1) {
           this.otherCount++;
-          return n <= heartbeats.maxBytes && whole(frame, bytes, n) && heartbeats.keys.has(latin1(bytes, n));
+          if (n > heartbeats.maxBytes || !whole(frame, bytes, n)) return false;
+          const key = latin1(bytes, n);
+          const next = heartbeats.next.get(key);
+          return heartbeats.keys.has(key) || (next !== undefined && at + 1 < frames.length && isOneOf(frames[at + 1], next));
         }
         const key = latin1(bytes, n);
-        type = new TypeCount(key, heartbeats.keys.has(key));
+        type = new TypeCount(key, heartbeats.keys.has(key), heartbeats.next.get(key));
         type.bytes = this.typeIndex.add(bytes, n, hash, type);
         this.typeList.push(type);
       }
       this.lastType = type;
     }
     type.count++;
-    return type.heartbeat && whole(frame, bytes, n);
+    if (type.heartbeat) return whole(frame, bytes, n);
+    // A protocol header (Majordomo's "MDPW01"): the command in the next frame says.
+    return type.next !== undefined && at + 1 < frames.length && whole(frame, bytes, n) && isOneOf(frames[at + 1], type.next);
   }
 
   /** Counts per type label (types with no messages in `since` mode are left out). */

@@ -344,6 +344,16 @@ describe('python agent', () => {
     assert.deepEqual(out.plain.got[0], ['d', 'A', 'x'.repeat(100)]);
   });
 
+  it('recognises two-frame heartbeats (a Majordomo worker\'s ["", "MDPW01", "\\x04"]) whole or frame by frame, as the Node agent does', () => {
+    const run = spawnSync(python(), ['-c', HEARTBEAT_UNIT], { env: appEnv(), encoding: 'utf8', timeout: 20_000 });
+    assert.equal(run.status, 0, run.stderr);
+    const out = JSON.parse(run.stdout) as Record<string, boolean>;
+    assert.deepEqual(out, {
+      wholeHeartbeat: true, wholeRequest: false, framesHeartbeat: true, framesRequest: false, routerHeartbeat: true,
+      customOnly: true, customDefaultGone: false, paranoidPirate: true,
+    });
+  });
+
   it('fingerprints messages exactly as src/protocol/fingerprint.ts does, and reports first-messages logs as the protocol says', () => {
     const run = spawnSync(python(), ['-c', FIRST_UNIT], { env: appEnv(), encoding: 'utf8', timeout: 20_000 });
     assert.equal(run.status, 0, run.stderr);
@@ -530,10 +540,36 @@ describe('python agent', () => {
 });
 
 /** The agent's fingerprint and first-messages reports, in-process (no telemetry needed). */
+/** Heartbeat stamps of records fed Majordomo worker messages (test above). */
+const HEARTBEAT_UNIT = `import json
+from zmq_topology.record import SocketRecord
+from zmq_topology.wire import parse_heartbeats
+
+def beats(kind, feed, spec=None):
+    rec = SocketRecord(1, kind, None, parse_heartbeats(spec), lambda msg: None)
+    feed(rec)
+    return any(s.hb_in is not None or s.hb_out is not None for s in rec.peers.values())
+
+def frames(rec, parts):
+    for i, part in enumerate(parts):
+        rec.frame(False, part, i < len(parts) - 1)
+
+print(json.dumps({
+    "wholeHeartbeat": beats("DEALER", lambda r: r.message(False, [b"", b"MDPW01", b"\\x04"])),
+    "wholeRequest": beats("DEALER", lambda r: r.message(True, [b"", b"MDPW01", b"\\x02", b"client", b"", b"body"])),
+    "framesHeartbeat": beats("DEALER", lambda r: frames(r, [b"", b"MDPW01", memoryview(b"\\x04")])),
+    "framesRequest": beats("DEALER", lambda r: frames(r, [b"", b"MDPW01", b"\\x02", b"client", b"", b"body"])),
+    "routerHeartbeat": beats("ROUTER", lambda r: r.message(True, [b"worker-1", b"", b"MDPW01", b"\\x04"])),
+    "customOnly": beats("DEALER", lambda r: r.message(False, [b"", b"MDPW02", b"\\x05"]), r"MDPW02|\\x05"),
+    "customDefaultGone": beats("DEALER", lambda r: r.message(False, [b"", b"MDPW01", b"\\x04"]), r"MDPW02|\\x05"),
+    "paranoidPirate": beats("DEALER", lambda r: r.message(False, [b"\\x02"])),
+}))
+`;
+
 const FIRST_UNIT = `import json
 import zmq
 from zmq_topology.record import SocketRecord
-from zmq_topology.wire import fingerprint
+from zmq_topology.wire import Heartbeats, fingerprint
 
 vectors = [fingerprint([b"hello"], "dealer"), fingerprint([b"\\x00\\x6b\\x8b\\x45\\x67", b"", b"hello"], "router"),
            fingerprint([b"", b"MDPW01", b"\\x02", b"a much longer frame than sixteen bytes"], "dealer"), fingerprint([], "dealer"),
@@ -545,7 +581,7 @@ long = fingerprint([b"A" * 70000] + [b"frame %d" % i for i in range(300)], "deal
 
 
 def record(kind, sid):
-    return SocketRecord(sid, kind, None, frozenset(), lambda msg: None)
+    return SocketRecord(sid, kind, None, Heartbeats(frozenset(), {}, 0), lambda msg: None)
 
 
 dealer = record("DEALER", 1)

@@ -1,6 +1,7 @@
 /**
  * Brokers the zguide way, held against the kernel's own connection table (test/helpers/truth.ts):
- * (c) a Majordomo-style broker with anonymous DEALER workers and REQ clients, (j) kill -9 of one
+ * (c) a Majordomo-style broker with anonymous DEALER workers and REQ clients, their heartbeats
+ * recognised under the protocol's header (the two-frame pattern `MDPW01|\x04`), (j) kill -9 of one
  * worker, (d) the lazy pirate client (REQ closed and reopened on timeout), (f) the broker killed and
  * restarted on the same port while anonymous DEALERs reconnect on their own.
  */
@@ -34,6 +35,19 @@ describe('(c) Majordomo-style broker: anonymous DEALER workers and REQ clients o
   test('the graph matches the kernel: 2 workers + 2 clients, routing ids on every edge, no unknown peer', async () => {
     const r = await sc.converge('broker with 2 workers and 2 clients');
     assert.equal(r.counts.kernel, 4);
+  });
+
+  test('the workers\' edges show the age of their last Majordomo heartbeat (["", "MDPW01", "\\x04"] every second, both agents); the clients\' none', async () => {
+    const brokerPid = broker.process.pid!;
+    const ages = await eventually(() => {
+      const s = sc.snapshot();
+      const of = (c: Child) => liveEdges(s, c.process.pid!, brokerPid).map((e) => e.heartbeatAgeMs);
+      const workerAges = workers.map(of);
+      const clientAges = clients.map(of);
+      const ok = workerAges.every((a) => a.length === 1 && a[0] !== null && a[0] < 2000) && clientAges.every((a) => a.length === 1 && a[0] === null);
+      return { ok, diff: `workers ${JSON.stringify(workerAges)}, clients ${JSON.stringify(clientAges)}`, workerAges };
+    }, 6000, { label: 'c: heartbeat ages on the workers\' edges' });
+    console.log(`[truth] c: Majordomo heartbeat ages on the workers' edges: ${ages.workerAges.map((a) => `${a[0]} ms`).join(', ')}`);
   });
 
   test('(j) kill -9 of one worker: exactly its edge goes disconnected; the others stay connected', async () => {

@@ -2,13 +2,15 @@ import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import { frameBytes, frameKey, parseHeartbeatPatterns, TYPE_BYTES, typeFrameIndex, typeLabel } from '../../src/agent/frames';
 
-test('heartbeat patterns: defaults, \\xNN escapes, backslashes, empty parts dropped', () => {
-  assert.deepEqual(parseHeartbeatPatterns(undefined).map((b) => b.toString('latin1')), ['\x02', 'HEARTBEAT', 'PING', 'PONG']);
-  assert.deepEqual(parseHeartbeatPatterns('').length, 4);
-  assert.deepEqual(parseHeartbeatPatterns('\\x00\\xffA,,HB\\\\,\\xZZ').map((b) => b.toString('hex')),
-    ['00ff41', Buffer.from('HB\\').toString('hex'), Buffer.from('\\xZZ').toString('hex')]);
-  assert.deepEqual(parseHeartbeatPatterns('é').map((b) => b.toString('hex')), ['c3a9']);
-  assert.equal(parseHeartbeatPatterns('x'.repeat(TYPE_BYTES + 1)).length, 0, 'a pattern longer than a type key can never match');
+test('heartbeat patterns: defaults, \\xNN escapes, backslashes, empty parts dropped, | before a second frame', () => {
+  const shown = (spec: string | undefined) => parseHeartbeatPatterns(spec).map((p) => [p.type.toString('hex'), p.next?.toString('hex')].filter((x) => x !== undefined).join('|'));
+  const hex = (s: string) => Buffer.from(s, 'latin1').toString('hex');
+  assert.deepEqual(shown(undefined), [hex('\x02'), hex('HEARTBEAT'), hex('PING'), hex('PONG'), `${hex('MDPW01')}|04`]);
+  assert.deepEqual(shown(''), shown(undefined));
+  assert.deepEqual(shown('\\x00\\xffA,,HB\\\\,\\xZZ'), ['00ff41', hex('HB\\'), hex('\\xZZ')]);
+  assert.deepEqual(shown('é'), ['c3a9']);
+  assert.deepEqual(shown('x'.repeat(TYPE_BYTES + 1)), [], 'a pattern longer than a type key can never match');
+  assert.deepEqual(shown('MDPW02|\\x05,a\\x7cb,|x,x|,a|b|c'), [`${hex('MDPW02')}|05`, hex('a|b')], 'an empty frame or a third one is no pattern; \\x7c is a bar');
 });
 
 test('message type = first frame after the envelope', () => {

@@ -37,20 +37,20 @@ test('byte table: entries sharing a hash bucket are told apart by their bytes, a
 
 test('type counts: keyed by the first TYPE_BYTES bytes, strings as their UTF-8 bytes, the rest as (other)', () => {
   const stats = new PeerStats(undefined);
-  stats.countType(b('READY'), heartbeats);
-  stats.countType('READY', heartbeats);
-  stats.countType(new Uint8Array(b('READY')), heartbeats);
-  stats.countType(Buffer.concat([b('x'.repeat(TYPE_BYTES)), b('tail-1')]), heartbeats);
-  stats.countType(Buffer.concat([b('x'.repeat(TYPE_BYTES)), b('tail-2')]), heartbeats);
-  stats.countType(undefined, heartbeats);
-  stats.countType('é', heartbeats);
-  stats.countType(Buffer.from('é'), heartbeats);
+  stats.countType([b('READY')], 0, heartbeats);
+  stats.countType(['READY'], 0, heartbeats);
+  stats.countType([new Uint8Array(b('READY'))], 0, heartbeats);
+  stats.countType([Buffer.concat([b('x'.repeat(TYPE_BYTES)), b('tail-1')])], 0, heartbeats);
+  stats.countType([Buffer.concat([b('x'.repeat(TYPE_BYTES)), b('tail-2')])], 0, heartbeats);
+  stats.countType([], 0, heartbeats);
+  stats.countType(['é'], 0, heartbeats);
+  stats.countType([Buffer.from('é')], 0, heartbeats);
   stats.msgsIn = 8;
   assert.deepEqual(stats.takeDelta(1).types, { READY: 3, ['x'.repeat(TYPE_BYTES)]: 2, '0x': 1, 'é': 2 });
 
   const many = new PeerStats(undefined);
-  for (let i = 0; i < 40; i++) many.countType(b(`T${i}`), heartbeats);
-  many.countType(b('T0'), heartbeats);
+  for (let i = 0; i < 40; i++) many.countType([b(`T${i}`)], 0, heartbeats);
+  many.countType([b('T0')], 0, heartbeats);
   many.msgsIn = 41;
   const types = many.totals(1).types;
   assert.equal(Object.keys(types).length, 32, '31 types and (other)');
@@ -60,12 +60,12 @@ test('type counts: keyed by the first TYPE_BYTES bytes, strings as their UTF-8 b
 
 test('type counts: deltas per flush, totals for a snapshot, labels made once', () => {
   const stats = new PeerStats(undefined);
-  stats.countType(b('A'), heartbeats);
-  stats.countType(b('\x01'), heartbeats);
+  stats.countType([b('A')], 0, heartbeats);
+  stats.countType([b('\x01')], 0, heartbeats);
   stats.msgsOut = 2;
   assert.deepEqual(stats.takeDelta(1).types, { A: 1, '0x01': 1 });
   assert.equal(stats.changed, false);
-  stats.countType(b('A'), heartbeats);
+  stats.countType([b('A')], 0, heartbeats);
   stats.msgsOut = 3;
   assert.equal(stats.changed, true);
   assert.deepEqual(stats.takeDelta(1).types, { A: 1 }, 'only what changed since the last flush');
@@ -74,30 +74,51 @@ test('type counts: deltas per flush, totals for a snapshot, labels made once', (
 
 test('heartbeats: only whole frames equal to a pattern, wherever the type lands', () => {
   const stats = new PeerStats(undefined);
-  assert.equal(stats.countType(b('PING'), heartbeats), true);
-  assert.equal(stats.countType(b('PING'), heartbeats), true, 'a known type keeps its heartbeat flag');
-  assert.equal(stats.countType('PING', heartbeats), true);
-  assert.equal(stats.countType(b('PINGX'), heartbeats), false);
-  assert.equal(stats.countType(b('\x02'), heartbeats), true);
-  const long = heartbeatKeys([b('h'.repeat(TYPE_BYTES))]);
-  assert.equal(stats.countType(b('h'.repeat(TYPE_BYTES)), long), true);
-  assert.equal(stats.countType(b('h'.repeat(TYPE_BYTES + 1)), long), false, 'a longer frame with the pattern as its prefix is no heartbeat');
-  assert.equal(stats.countType('h'.repeat(TYPE_BYTES + 1), long), false);
+  assert.equal(stats.countType([b('PING')], 0, heartbeats), true);
+  assert.equal(stats.countType([b('PING')], 0, heartbeats), true, 'a known type keeps its heartbeat flag');
+  assert.equal(stats.countType(['PING'], 0, heartbeats), true);
+  assert.equal(stats.countType([b('PINGX')], 0, heartbeats), false);
+  assert.equal(stats.countType([b('\x02')], 0, heartbeats), true);
+  const long = heartbeatKeys([{ type: b('h'.repeat(TYPE_BYTES)) }]);
+  assert.equal(stats.countType([b('h'.repeat(TYPE_BYTES))], 0, long), true);
+  assert.equal(stats.countType([b('h'.repeat(TYPE_BYTES + 1))], 0, long), false, 'a longer frame with the pattern as its prefix is no heartbeat');
+  assert.equal(stats.countType(['h'.repeat(TYPE_BYTES + 1)], 0, long), false);
   // Past the type limit the frame is counted as (other) but still recognised as a heartbeat.
   const full = new PeerStats(undefined);
-  for (let i = 0; i < 40; i++) full.countType(b(`T${i}`), heartbeats);
-  assert.equal(full.countType(b('PONG'), heartbeats), true);
-  assert.equal(full.countType(b('PONGS'), heartbeats), false);
+  for (let i = 0; i < 40; i++) full.countType([b(`T${i}`)], 0, heartbeats);
+  assert.equal(full.countType([b('PONG')], 0, heartbeats), true);
+  assert.equal(full.countType([b('PONGS')], 0, heartbeats), false);
+});
+
+test('two-frame heartbeats: a Majordomo worker\'s ["", "MDPW01", "\\x04"] is one, its requests under the same header are not', () => {
+  const stats = new PeerStats(undefined);
+  const mdp = (command: string, ...rest: string[]) => [b(''), b('MDPW01'), b(command), ...rest.map(b)];
+  assert.equal(stats.countType(mdp('\x04'), 1, heartbeats), true);
+  assert.equal(stats.countType(mdp('\x02', 'client', '', 'body'), 1, heartbeats), false, 'a request');
+  assert.equal(stats.countType(mdp('\x04'), 1, heartbeats), true, 'a known type keeps its second-frame check');
+  assert.equal(stats.countType(['', 'MDPW01', '\x04'], 1, heartbeats), true, 'string frames as zeromq.js sends them');
+  assert.equal(stats.countType(mdp('\x04\x04'), 1, heartbeats), false, 'the second frame must be whole');
+  assert.equal(stats.countType([b(''), b('MDPW01')], 1, heartbeats), false, 'no second frame');
+  // Through a ROUTER (the broker's side): the routing id and delimiter first.
+  const router = new PeerStats(undefined);
+  assert.equal(router.countType([b('id'), b(''), b('MDPW01'), b('\x04')], 2, heartbeats), true);
+  // Past the type limit, still recognised.
+  const full = new PeerStats(undefined);
+  for (let i = 0; i < 40; i++) full.countType([b(`T${i}`)], 0, heartbeats);
+  assert.equal(full.countType(mdp('\x04'), 1, heartbeats), true);
+  assert.equal(full.countType(mdp('\x03'), 1, heartbeats), false);
+  stats.msgsOut = 6;
+  assert.deepEqual(stats.takeDelta(1).types, { MDPW01: 6 }, 'types are still counted by the type frame');
 });
 
 test('the agent keeps copies: an app reusing its buffers does not change what was counted', () => {
   const rec = record('ROUTER');
   const id = b('peer-1');
   const type = b('WORK');
-  rec.peerStats(id).countType(type, heartbeats);
+  rec.peerStats(id).countType([type], 0, heartbeats);
   id.write('peer-2');
   type.write('JUNK');
-  rec.peerStats(b('peer-1')).countType(b('WORK'), heartbeats);
+  rec.peerStats(b('peer-1')).countType([b('WORK')], 0, heartbeats);
   assert.deepEqual([...rec.peers.keys()], ['peer-1']);
   const stats = rec.peerStats(b('peer-1'));
   stats.msgsIn = 2;
@@ -129,7 +150,7 @@ test('counting a known peer and type builds no string per message', () => {
   const rec = record('ROUTER');
   const id = b('\x00\x80\x00\x00\x01');
   const payload = Buffer.alloc(64, 0x61);
-  rec.peerStats(id).countType(payload, heartbeats);
+  rec.peerStats(id).countType([payload], 0, heartbeats);
   const toString = Buffer.prototype.toString;
   let calls = 0;
   Buffer.prototype.toString = function (this: Buffer, ...args: Parameters<Buffer['toString']>): string {
@@ -137,7 +158,7 @@ test('counting a known peer and type builds no string per message', () => {
     return toString.apply(this, args);
   };
   try {
-    for (let i = 0; i < 1000; i++) rec.peerStats(id).countType(payload, heartbeats);
+    for (let i = 0; i < 1000; i++) rec.peerStats(id).countType([payload], 0, heartbeats);
   } finally {
     Buffer.prototype.toString = toString;
   }
@@ -163,13 +184,14 @@ test('a send reads the clock before it only while it may be logged: a DEALER unt
 test('the Python agent stamps sends by the same rule (record.py stamps_sends)', () => {
   const script = [
     'from zmq_topology.record import SocketRecord',
-    'd = SocketRecord(1, "DEALER", None, frozenset(), lambda m: None)',
+    'from zmq_topology.wire import parse_heartbeats',
+    'd = SocketRecord(1, "DEALER", None, parse_heartbeats(None), lambda m: None)',
     'seen = [d.stamps_sends]',
     'for i in range(4): d.message(False, [b"HELLO"], 1.0 + i)',
     'seen.append(d.stamps_sends)',
     'd.connection_lost()',
     'seen.append(d.stamps_sends)',
-    'r = SocketRecord(2, "ROUTER", None, frozenset(), lambda m: None)',
+    'r = SocketRecord(2, "ROUTER", None, parse_heartbeats(None), lambda m: None)',
     'for i in range(6): r.message(False, [b"\\x00abcd", b"HELLO"], 1.0 + i)',
     'seen.append(r.stamps_sends)',
     'print(seen)',
@@ -190,7 +212,8 @@ test('both agents stamp first messages on the host\'s monotonic clock, which eve
   // Another process, another runtime: its stamp falls between two readings of this one's clock.
   const script = [
     'from zmq_topology.record import SocketRecord',
-    'd = SocketRecord(1, "DEALER", None, frozenset(), lambda m: None)',
+    'from zmq_topology.wire import parse_heartbeats',
+    'd = SocketRecord(1, "DEALER", None, parse_heartbeats(None), lambda m: None)',
     'd.message(False, [b"HELLO"])',
     'd.message(True, [b"WORLD"])',
     'print(d.peers[None].first_out[0][0], d.peers[None].first_in[0][0])',

@@ -15,7 +15,7 @@ nothing get a full stand-in log (_NO_LOG), so that check is the only one.
 import time
 from typing import Any, Callable, Dict, FrozenSet, List, Optional, Tuple
 
-from .wire import BIN_BYTES, TYPE_BYTES, fingerprint, fingerprint_heads, frame_head, to_bin, type_name
+from .wire import BIN_BYTES, TYPE_BYTES, Heartbeats, fingerprint, fingerprint_heads, frame_head, to_bin, type_name
 
 Msg = Dict[str, Any]
 
@@ -97,7 +97,7 @@ class PeerStats:
 class _Partial:
     """A multipart message being sent or received, frame by frame."""
 
-    __slots__ = ("index", "type_at", "size", "peer", "kind", "heartbeat", "is_disconnect_msg", "stats", "heads")
+    __slots__ = ("index", "type_at", "size", "peer", "kind", "heartbeat", "heartbeat_next", "is_disconnect_msg", "stats", "heads")
 
     def __init__(self, router: bool) -> None:
         self.reset(router)
@@ -109,6 +109,8 @@ class _Partial:
         self.peer: Optional[bytes] = None
         self.kind = b""
         self.heartbeat = False
+        # The type frame is a protocol header: the next frame is a heartbeat if among these (Heartbeats.next)
+        self.heartbeat_next: Optional[FrozenSet[bytes]] = None
         self.is_disconnect_msg = False
         self.stats: Optional[PeerStats] = None  # looked up at the first frame
         # (length, head) of each frame while the message is to be logged among the first; else None
@@ -116,7 +118,7 @@ class _Partial:
 
 
 class SocketRecord:
-    def __init__(self, sid: int, type_: str, site: Optional[Msg], heartbeats: FrozenSet[bytes],
+    def __init__(self, sid: int, type_: str, site: Optional[Msg], heartbeats: Heartbeats,
                  post: Callable[[Msg], None]) -> None:
         self.id = sid
         self.type = type_
@@ -143,8 +145,9 @@ class SocketRecord:
         self.app_disconnect_msg: Optional[bytes] = None
         self.router_handover = False  # the app set ZMQ_ROUTER_HANDOVER (write-only in libzmq: seen, not read)
         self.batching = False  # inside send_multipart/recv_multipart: frames are counted as one message
-        self._heartbeats = heartbeats
-        self._hb_max = max((len(p) for p in heartbeats), default=0)
+        self._heartbeats = heartbeats.single
+        self._hb_next = heartbeats.next
+        self._hb_max = heartbeats.max_bytes
         self._names: Dict[bytes, str] = {}  # type key -> name, for the agent thread's reports
         self._in = _Partial(self.router)
         self._out = _Partial(self.router)
@@ -259,7 +262,13 @@ class SocketRecord:
                 length = memoryview(data).nbytes
                 kind = _head(data, TYPE_BYTES)
             if length <= self._hb_max:
-                heartbeat = (kind if length <= TYPE_BYTES else _head(data, length)) in self._heartbeats
+                key = kind if length <= TYPE_BYTES else _head(data, length)
+                heartbeat = key in self._heartbeats
+                if not heartbeat and at + 1 < count:
+                    after = self._hb_next.get(key)
+                    if after is not None:
+                        following = frames[at + 1]
+                        heartbeat = (following if type(following) is bytes else _head(following, _size(following))) in after
             if self.app_disconnect_msg is not None and inbound and count == 2 and peer is not None:
                 self._check_disconnect_msg(peer, data)
         else:
@@ -316,9 +325,14 @@ class SocketRecord:
                 p.type_at += 1  # an empty delimiter: the type is the next frame
             else:
                 p.kind = _head(data, TYPE_BYTES)
-                p.heartbeat = size <= self._hb_max and _head(data, size) in self._heartbeats
+                if size <= self._hb_max:
+                    key = _head(data, size)
+                    p.heartbeat = key in self._heartbeats
+                    p.heartbeat_next = None if p.heartbeat else self._hb_next.get(key)
                 dmsg = self.app_disconnect_msg
                 p.is_disconnect_msg = inbound and dmsg is not None and size == len(dmsg) and _head(data, size) == dmsg
+        elif i == p.type_at + 1 and p.heartbeat_next is not None:
+            p.heartbeat = _head(data, size) in p.heartbeat_next
         p.index = i + 1
         heads = p.heads
         if heads is not None:

@@ -5,15 +5,24 @@ Mirrors src/protocol/bin.ts and src/protocol/fingerprint.ts so both agents rende
 same way.
 """
 import re
-from typing import Any, Callable, Dict, FrozenSet, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, FrozenSet, NamedTuple, Optional, Sequence, Tuple
 
 BIN_BYTES = 255
 TYPE_BYTES = 64  # a message type is named from at most this many bytes of its frame
-DEFAULT_HEARTBEATS = (b"\x02", b"HEARTBEAT", b"PING", b"PONG")
+DEFAULT_HEARTBEATS = r"\x02,HEARTBEAT,PING,PONG,MDPW01|\x04"
+
+
+class Heartbeats(NamedTuple):
+    """Heartbeat patterns: type frames that are one by themselves, and type frames (a protocol header
+    such as Majordomo's b"MDPW01") that are one when the next frame is among theirs."""
+    single: FrozenSet[bytes]
+    next: Dict[bytes, FrozenSet[bytes]]
+    max_bytes: int
+
 
 # Printable = valid UTF-8 with no control characters (same set as bin.ts).
 _CONTROL = re.compile("[\u0000-\u001f\u007f-\u009f\u2028\u2029\ufffd]")
-_ESCAPE = re.compile(r"\\x([0-9a-fA-F]{2})")
+_HEX2 = re.compile(r"[0-9a-fA-F]{2}")
 
 
 def printable(data: bytes) -> Optional[str]:
@@ -39,18 +48,40 @@ def type_name(prefix: bytes) -> str:
     return text if text is not None else "0x" + prefix.hex()
 
 
-def parse_heartbeats(spec: Optional[str]) -> FrozenSet[bytes]:
-    """ZMQ_TOPOLOGY_HEARTBEATS: comma-separated patterns, \\xNN escapes for bytes."""
-    if not spec:
-        return frozenset(DEFAULT_HEARTBEATS)
-    patterns = set()
-    for part in spec.split(","):
-        pieces = _ESCAPE.split(part)
-        # split() alternates literal text and captured hex digits
-        raw = b"".join(bytes([int(p, 16)]) if i % 2 else p.encode("utf-8") for i, p in enumerate(pieces))
-        if raw:
-            patterns.add(raw)
-    return frozenset(patterns) or frozenset(DEFAULT_HEARTBEATS)
+def parse_heartbeats(spec: Optional[str]) -> Heartbeats:
+    """ZMQ_TOPOLOGY_HEARTBEATS: comma-separated patterns, | between the type frame and the next one,
+    \\xNN escapes for bytes (\\x2c a comma, \\x7c a bar). Same rules as src/agent/frames.ts."""
+    single = set()
+    after: Dict[bytes, set] = {}
+    for part in (spec if spec and spec.strip() else DEFAULT_HEARTBEATS).split(","):
+        frames = [_unescape(f) for f in part.split("|")]
+        # Three frames or an empty one is no pattern.
+        if len(frames) > 2 or not all(frames):
+            continue
+        if len(frames) == 1:
+            single.add(frames[0])
+        else:
+            after.setdefault(frames[0], set()).add(frames[1])
+    if not single and not after:
+        return parse_heartbeats(None)
+    heads = list(single) + list(after)
+    return Heartbeats(frozenset(single), {k: frozenset(v) for k, v in after.items()}, max(len(h) for h in heads))
+
+
+def _unescape(text: str) -> bytes:
+    out = bytearray()
+    i = 0
+    while i < len(text):
+        if text.startswith("\\x", i) and _HEX2.match(text, i + 2):
+            out.append(int(text[i + 2:i + 4], 16))
+            i += 4
+        elif text.startswith("\\\\", i):
+            out.append(0x5C)
+            i += 2
+        else:
+            out += text[i].encode("utf-8")
+            i += 1
+    return bytes(out)
 
 
 # --- first-messages fingerprints (src/protocol/fingerprint.ts; docs/PROTOCOL.md, "Attribution evidence")
