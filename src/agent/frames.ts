@@ -4,6 +4,7 @@
  * counting needs no hex or JSON work per message; labels are made only when telemetry is flushed.
  */
 import { toBin, binLabel } from '../protocol/bin';
+import { sameBytes } from './byteTable';
 import type { MessageLike } from './zmq';
 
 export const DEFAULT_HEARTBEATS = '\\x02,HEARTBEAT,PING,PONG,MDPW01|\\x04';
@@ -84,10 +85,7 @@ export function isOneOf(frame: MessageLike | undefined, frames: readonly Buffer[
   if (frame === undefined) return false;
   const bytes = typeBytes(frame);
   for (const f of frames) {
-    if (f.length !== bytes.length) continue;
-    let i = 0;
-    while (i < f.length && f[i] === bytes[i]) i++;
-    if (i === f.length && (typeof frame !== 'string' || frameBytes(frame) === f.length)) return true;
+    if (sameBytes(f, bytes, bytes.length) && (typeof frame !== 'string' || frameBytes(frame) === f.length)) return true;
   }
   return false;
 }
