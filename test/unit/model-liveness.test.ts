@@ -128,7 +128,7 @@ describe('heartbeat ages and states', () => {
     assert.equal(edgeOf(store, stopped.socketId(1)).state, 'connected');
   });
 
-  test('a DEALER dealing to two ROUTERs: its own records go to neither edge, each ROUTER\'s per-peer records to its own', () => {
+  test('a DEALER dealing to two ROUTERs: its own records stand in until each ROUTER\'s per-peer records come, then only those count', () => {
     const store = newStore({ warnAfterMs: 1000, deadAfterMs: 3000 });
     const servers = [1, 2].map((pid) => new FakeAgent({ pid, node: `server-${pid}` }));
     servers.forEach((r, i) => {
@@ -137,14 +137,41 @@ describe('heartbeat ages and states', () => {
     const client = new FakeAgent({ pid: 3, node: 'client' });
     for (const m of [client.hello(T0), client.socket(T0, 1, 'DEALER', 'c'), client.connect(T0, 1, 'tcp://127.0.0.1:9000'), client.connect(T0, 1, 'tcp://127.0.0.1:9001'),
       client.event(T0, 1, 'handshake', 'tcp://127.0.0.1:9000'), client.event(T0, 1, 'handshake', 'tcp://127.0.0.1:9001')]) store.apply('c', m, T0);
-    advance(2000);
-    // Server 2 hangs: only server 1 still hears the client, while the client's own records go on.
-    store.apply('r0', servers[0].heartbeats(clock.now, 1, { peer: 'c', heartbeat: false }), clock.now);
-    store.apply('c', client.heartbeats(clock.now, 1, { heartbeat: false, inbound: true }), clock.now);
-    const edges = store.snapshot().edges;
-    const to = (server: FakeAgent) => edges.find((e) => e.to === server.socketId(1))!;
+    const to = (server: FakeAgent) => store.snapshot().edges.find((e) => e.to === server.socketId(1))!;
+    // Before either server has reported, the client's own traffic is all there is: it stands in on both edges.
+    store.apply('c', client.heartbeats(clock.now, 1, { heartbeat: false, count: 4 }), clock.now);
+    assert.deepEqual(servers.map((s) => to(s).trafficAgeMs), [0, 0]);
+    assert.deepEqual(to(servers[0]).messageTypes, { WORK: 4 });
+    // Both servers report; then server 2 hangs while server 1 and the client go on.
+    servers.forEach((r, i) => store.apply(`r${i}`, r.heartbeats(clock.now, 1, { peer: 'c', heartbeat: false }), clock.now));
+    assert.deepEqual(to(servers[0]).messageTypes, { WORK: 1 }, 'the edge\'s own counts replace what stood in');
+    for (let i = 0; i < 8; i++) {
+      advance(500);
+      store.apply('r0', servers[0].heartbeats(clock.now, 1, { peer: 'c', heartbeat: false }), clock.now);
+      store.apply('c', client.heartbeats(clock.now, 1, { heartbeat: false, count: 2 }), clock.now);
+    }
     assert.equal(to(servers[0]).trafficAgeMs, 0);
-    assert.equal(to(servers[1]).trafficAgeMs, null, 'the client\'s receives may all be from server 1');
+    assert.equal(to(servers[1]).trafficAgeMs, 4000, 'the client\'s sends may all go to server 1: they are not server 2\'s');
+    assert.equal(to(servers[1]).state, 'dead');
+  });
+
+  test('between two sockets of several connections each (REQs dealing to two REP servers that serve others too), the socket-wide records stand in', () => {
+    const store = newStore({ warnAfterMs: 1000, deadAfterMs: 3000 });
+    const servers = [1, 2].map((pid) => new FakeAgent({ pid, node: `rep-${pid}` }));
+    servers.forEach((r, i) => {
+      for (const m of [r.hello(T0), r.socket(T0, 1, 'REP'), r.bind(T0, 1, `tcp://127.0.0.1:${9000 + i}`)]) store.apply(`r${i}`, m, T0);
+    });
+    const clients = [3, 4].map((pid) => new FakeAgent({ pid, node: `req-${pid}` }));
+    for (const c of clients) {
+      for (const m of [c.hello(T0), c.socket(T0, 1, 'REQ'), c.connect(T0, 1, 'tcp://127.0.0.1:9000'), c.connect(T0, 1, 'tcp://127.0.0.1:9001'),
+        c.event(T0, 1, 'handshake', 'tcp://127.0.0.1:9000'), c.event(T0, 1, 'handshake', 'tcp://127.0.0.1:9001')]) store.apply(`c${c.options.pid}`, m, T0);
+    }
+    advance(2000);
+    for (const c of clients) store.apply(`c${c.options.pid}`, c.heartbeats(clock.now, 1, { heartbeat: false, count: 2 }), clock.now);
+    servers.forEach((r, i) => store.apply(`r${i}`, r.heartbeats(clock.now, 1, { heartbeat: false, inbound: true, count: 2 }), clock.now));
+    const edges = store.snapshot().edges;
+    assert.equal(edges.length, 4);
+    assert.deepEqual(edges.map((e) => e.trafficAgeMs), [0, 0, 0, 0], 'no connection can be told apart: each shows its sockets\' traffic rather than none');
   });
 
   test('with libzmq heartbeats (ZMQ_HEARTBEAT_IVL on either end) and no app heartbeat, quiet is not judged: libzmq drops a dead peer itself', () => {

@@ -92,7 +92,7 @@ export function ensureEdge(st: StoreState, from: SocketRec, to: SocketRec, endpo
     id, from: from.id, to: to.id, endpoint,
     ...(ROUTER_LIKE.has(to.type) && from.routingId ? { routingId: from.routingId, attribution: 'routing-id' as const } : {}),
     phase: 'connecting', phaseAt: 0, touched: false, lastHeartbeat: undefined, lastMessage: undefined,
-    fromReports: false, rates: undefined, types: undefined, lastDisconnect: null, retries: undefined,
+    fromReports: false, ownTraffic: false, rates: undefined, types: undefined, lastDisconnect: null, retries: undefined,
     timeline: NO_TIMELINE, sweptState: 'connecting',
     sentState: undefined, sentHeartbeatAt: undefined, sentMessageAt: undefined, sentOut: 0, sentIn: 0, sentStorm: false,
   };
@@ -130,6 +130,7 @@ export function mergeEdge(st: StoreState, source: EdgeRec, target: EdgeRec): voi
   target.routingId ??= source.routingId;
   target.timeline = [...source.timeline, ...target.timeline].sort((a, b) => a.at - b.at).slice(-st.options.timelineLength);
   target.touched ||= source.touched;
+  target.ownTraffic ||= source.ownTraffic;
   st.dirtyEdges.add(target.id);
   removeEdge(st, source.id);
 }

@@ -358,7 +358,18 @@ function traffic(st: StoreState, node: NodeRec, p: PeerTraffic, offset: number, 
   const lastHeartbeat = lastHeartbeatStamp === undefined ? undefined : clock(lastHeartbeatStamp);
   // Evidence of a live connection: something *arrived* on this side (sends may only be queued).
   const arrived = lastIn === undefined ? undefined : clock(lastIn);
-  for (const edge of trafficEdges(st, socket, p.peer)) {
+  const own = trafficEdges(st, socket, p.peer);
+  for (const edge of own ?? liveEdgesOf(st, socket)) {
+    if (own === undefined) {
+      // The socket's record stands in only for edges that no record of their own has reached.
+      if (edge.ownTraffic) continue;
+    } else if (!edge.ownTraffic) {
+      // The first record of the edge's own replaces what stood in for it.
+      edge.ownTraffic = true;
+      edge.fromReports = false;
+      edge.rates = undefined;
+      edge.types = undefined;
+    }
     const fromSide = edge.from === socket.id;
     edge.touched = true;
     if (lastMessage !== undefined && (edge.lastMessage === undefined || lastMessage > edge.lastMessage)) edge.lastMessage = lastMessage;
@@ -374,7 +385,7 @@ function traffic(st: StoreState, node: NodeRec, p: PeerTraffic, offset: number, 
       if (!cumulative && counted) rateAdd(edge.rates ??= newRateRing(), receivedAt, fromSide ? p.msgsOut : p.msgsIn, fromSide ? p.msgsIn : p.msgsOut);
       addTypes(st, edge, p.types, cumulative);
     }
-    if (arrived !== undefined && edge.phase !== 'up' && arrived > edge.phaseAt && !closedEnd(st, edge)) {
+    if (own !== undefined && arrived !== undefined && edge.phase !== 'up' && arrived > edge.phaseAt && !closedEnd(st, edge)) {
       if (edge.phase === 'disconnected') addTimeline(st, edge, { at: arrived, event: 'recovered', detail: 'traffic after disconnect' });
       setPhase(st, edge, 'up', arrived);
     }
@@ -386,12 +397,13 @@ function traffic(st: StoreState, node: NodeRec, p: PeerTraffic, offset: number, 
 
 /**
  * Which edges a socket's traffic belongs to: by routing id where it has one, else the socket's one
- * connection. Without a routing id the record is the whole socket's (a PULL sink fed by several
- * workers, a PUB with several subscribers, a DEALER dealing to two servers): given to every edge, it
- * kept a stopped worker's edge as fresh as the busiest one. Such a record goes to no edge; each
- * connection's own other end (the connector's agent, a ROUTER's per-peer records) is its evidence.
+ * connection; undefined when the record is the whole socket's. A PULL sink fed by several workers, a
+ * PUB with several subscribers, a DEALER dealing to two servers cannot say which connection a message
+ * took: given to every edge, such a record kept a stopped worker's edge as fresh as the busiest one.
+ * Each connection's own other end (the connector's agent, a ROUTER's per-peer records) is its
+ * evidence; the socket's record stands in only where no such evidence has come (EdgeRec.ownTraffic).
  */
-function trafficEdges(st: StoreState, socket: SocketRec, peer: Bin | undefined): EdgeRec[] {
+function trafficEdges(st: StoreState, socket: SocketRec, peer: Bin | undefined): EdgeRec[] | undefined {
   const connectEdges: EdgeRec[] = [];
   for (let k = 1; k < socket.connectEdges.length; k += 2) for (const id of socket.connectEdges[k] as readonly string[]) {
     const edge = st.edges.get(id);
@@ -409,16 +421,14 @@ function trafficEdges(st: StoreState, socket: SocketRec, peer: Bin | undefined):
   }
   // A connector's one edge (the common case) without copying its bound edges, which it rarely has.
   if (!socket.boundEdges?.size && connectEdges.length <= 1) return connectEdges;
-  const edges = connectEdges.concat(edgesOf(socket, 'bound'));
-  if (edges.length <= 1) return edges;
-  // Among several, connections that are over (a closed socket's, an exited process's) carry nothing any more.
-  let only: EdgeRec | undefined;
-  for (const edge of edges) {
-    if (closedEnd(st, edge) || edgeExited(st, edge)) continue;
-    if (only) return [];
-    only = edge;
-  }
-  return only ? [only] : [];
+  const live = liveEdgesOf(st, socket, connectEdges);
+  return live.length <= 1 ? live : undefined;
+}
+
+/** A socket's edges whose connection may still carry traffic (not a closed socket's, not an exited process's). */
+function liveEdgesOf(st: StoreState, socket: SocketRec, connectEdges?: EdgeRec[]): EdgeRec[] {
+  const edges = connectEdges ? connectEdges.concat(edgesOf(socket, 'bound')) : edgesOf(socket);
+  return edges.length <= 1 ? edges : edges.filter((edge) => !closedEnd(st, edge) && !edgeExited(st, edge));
 }
 
 function disconnectMsg(st: StoreState, node: NodeRec, msg: DisconnectMsgMsg, at: number): void {

@@ -199,6 +199,11 @@ export interface EdgeRec {
    * the connector's from then on (the flag never goes back).
    */
   fromReports: boolean;
+  /**
+   * Whether a record of this connection's own has come (the connector's with one connection, a
+   * ROUTER's for its peer). Until then a socket-wide record stands in (ingest.ts trafficEdges).
+   */
+  ownTraffic: boolean;
   /** Created on the first counted message. */
   rates: RateRing | undefined;
   types: TypeCounts | undefined;
