@@ -77,7 +77,7 @@ export function shellExports(env: Record<string, string>, shell: Shell = 'sh'): 
 
 // ── as the extension offers it (Copy Agent Environment, Start Demo, terminals, F5) ──────────────
 
-export const DEFAULT_HEARTBEAT_PATTERNS: readonly string[] = ['\\x02', 'HEARTBEAT', 'PING', 'PONG', 'MDPW01|\\x04'];
+export const DEFAULT_HEARTBEAT_PATTERNS: readonly string[] = ['\\x02', 'HEARTBEAT', 'PING', 'PONG', 'HUGZ', 'MDPW01|\\x04'];
 
 export interface ExtensionAgentPaths {
   nodeAgent: string;

@@ -7,7 +7,7 @@ import { toBin, binLabel } from '../protocol/bin';
 import { sameBytes } from './byteTable';
 import type { MessageLike } from './zmq';
 
-export const DEFAULT_HEARTBEATS = '\\x02,HEARTBEAT,PING,PONG,MDPW01|\\x04';
+export const DEFAULT_HEARTBEATS = '\\x02,HEARTBEAT,PING,PONG,HUGZ,MDPW01|\\x04';
 
 /** Longest message type the agent distinguishes; longer type frames are counted by their prefix. */
 export const TYPE_BYTES = 32;

@@ -350,7 +350,7 @@ describe('python agent', () => {
     const out = JSON.parse(run.stdout) as Record<string, boolean>;
     assert.deepEqual(out, {
       wholeHeartbeat: true, wholeRequest: false, framesHeartbeat: true, framesRequest: false, routerHeartbeat: true,
-      customOnly: true, customDefaultGone: false, paranoidPirate: true,
+      customOnly: true, customDefaultGone: false, paranoidPirate: true, cloneHugz: true,
     });
   });
 
@@ -563,6 +563,7 @@ print(json.dumps({
     "customOnly": beats("DEALER", lambda r: r.message(False, [b"", b"MDPW02", b"\\x05"]), r"MDPW02|\\x05"),
     "customDefaultGone": beats("DEALER", lambda r: r.message(False, [b"", b"MDPW01", b"\\x04"]), r"MDPW02|\\x05"),
     "paranoidPirate": beats("DEALER", lambda r: r.message(False, [b"\\x02"])),
+    "cloneHugz": beats("PUB", lambda r: r.message(False, [b"HUGZ", b"\\x00" * 8, b""])),
 }))
 `;
 

@@ -5,7 +5,7 @@ import { frameBytes, frameKey, parseHeartbeatPatterns, TYPE_BYTES, typeFrameInde
 test('heartbeat patterns: defaults, \\xNN escapes, backslashes, empty parts dropped, | before a second frame', () => {
   const shown = (spec: string | undefined) => parseHeartbeatPatterns(spec).map((p) => [p.type.toString('hex'), p.next?.toString('hex')].filter((x) => x !== undefined).join('|'));
   const hex = (s: string) => Buffer.from(s, 'latin1').toString('hex');
-  assert.deepEqual(shown(undefined), [hex('\x02'), hex('HEARTBEAT'), hex('PING'), hex('PONG'), `${hex('MDPW01')}|04`]);
+  assert.deepEqual(shown(undefined), [hex('\x02'), hex('HEARTBEAT'), hex('PING'), hex('PONG'), hex('HUGZ'), `${hex('MDPW01')}|04`]);
   assert.deepEqual(shown(''), shown(undefined));
   assert.deepEqual(shown('\\x00\\xffA,,HB\\\\,\\xZZ'), ['00ff41', hex('HB\\'), hex('\\xZZ')]);
   assert.deepEqual(shown('é'), ['c3a9']);

@@ -79,6 +79,7 @@ test('heartbeats: only whole frames equal to a pattern, wherever the type lands'
   assert.equal(stats.countType(['PING'], 0, heartbeats), true);
   assert.equal(stats.countType([b('PINGX')], 0, heartbeats), false);
   assert.equal(stats.countType([b('\x02')], 0, heartbeats), true);
+  assert.equal(stats.countType([b('HUGZ'), b('\x00\x00\x00\x00\x00\x00\x00\x07'), b('')], 0, heartbeats), true, 'the Clone pattern\'s HUGZ (a kvmsg key)');
   const long = heartbeatKeys([{ type: b('h'.repeat(TYPE_BYTES)) }]);
   assert.equal(stats.countType([b('h'.repeat(TYPE_BYTES))], 0, long), true);
   assert.equal(stats.countType([b('h'.repeat(TYPE_BYTES + 1))], 0, long), false, 'a longer frame with the pattern as its prefix is no heartbeat');

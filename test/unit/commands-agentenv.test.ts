@@ -24,7 +24,7 @@ test('the copied environment exports the endpoint and the Node agent, and a real
 test('custom heartbeat patterns go into ZMQ_TOPOLOGY_HEARTBEATS, commas escaped', () => {
   const env = extensionAgentEnv({ endpoint: 'tcp://127.0.0.1:1', extensionPath: EXT, heartbeats: heartbeatPatterns(['PING', 'a,b', 7, '']) });
   assert.equal(env.ZMQ_TOPOLOGY_HEARTBEATS, 'PING,a\\x2cb');
-  assert.deepEqual(heartbeatPatterns(undefined), ['\\x02', 'HEARTBEAT', 'PING', 'PONG', 'MDPW01|\\x04']);
+  assert.deepEqual(heartbeatPatterns(undefined), ['\\x02', 'HEARTBEAT', 'PING', 'PONG', 'HUGZ', 'MDPW01|\\x04']);
 });
 
 test('an extension path with spaces is quoted inside NODE_OPTIONS, and the base NODE_OPTIONS is kept', () => {

@@ -9,7 +9,7 @@ from typing import Any, Callable, Dict, FrozenSet, NamedTuple, Optional, Sequenc
 
 BIN_BYTES = 255
 TYPE_BYTES = 64  # a message type is named from at most this many bytes of its frame
-DEFAULT_HEARTBEATS = r"\x02,HEARTBEAT,PING,PONG,MDPW01|\x04"
+DEFAULT_HEARTBEATS = r"\x02,HEARTBEAT,PING,PONG,HUGZ,MDPW01|\x04"
 
 
 class Heartbeats(NamedTuple):
