@@ -11,6 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import * as os from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { threadId as workerThreadId } from 'node:worker_threads';
 import { toBin } from '../protocol/bin';
 import { LIMITS, MONITOR_EVENT_TYPES, SOCKET_TYPES, type MonitorEventType, type SocketInfo, type SocketOptions, type SocketType } from '../protocol/types';
 import { createAppObserver } from './appObserver';
@@ -682,6 +683,7 @@ export class Agent {
       host: os.hostname().slice(0, 256),
       title: process.title.slice(0, 256),
       ...(this.config.node ? { node: this.config.node.slice(0, 256) } : {}),
+      ...(workerThreadId > 0 ? { thread: workerThreadId } : {}),
       argv: process.argv.slice(0, 64).map((a) => a.slice(0, 1024)),
       runtime: {
         name: 'node',

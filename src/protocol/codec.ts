@@ -271,6 +271,7 @@ function validate(o: Obj): TelemetryMsg {
   switch (o.t) {
     case 'hello': {
       const node = optStr(o.node, 'node', 256);
+      const thread = o.thread === undefined ? undefined : int(o.thread, 'thread', 1, 2 ** 32);
       const agent = obj(o.agent, 'agent');
       return {
         ...base, t: 'hello',
@@ -279,6 +280,7 @@ function validate(o: Obj): TelemetryMsg {
         host: str(o.host, 'host', 256),
         title: str(o.title, 'title', 256),
         ...(node !== undefined ? { node } : {}),
+        ...(thread !== undefined ? { thread } : {}),
         argv: arr(o.argv, 'argv', 64).map((a, i) => str(a, `argv[${i}]`, 1024)),
         runtime: runtime(o.runtime, 'runtime'),
         agent: { name: str(agent.name, 'agent.name', 64), version: str(agent.version, 'agent.version', 64) },

@@ -118,6 +118,11 @@ export interface HelloMsg extends Base {
   title: string;
   /** Display name (ZMQ_TOPOLOGY_NODE, launch configuration name), when given. */
   node?: string;
+  /**
+   * A Node worker thread's threadId (the agent loads in every thread): another agent of the same
+   * process, not a new process that reuses its pid. Absent on a main thread.
+   */
+  thread?: number;
   argv: string[];
   runtime: Runtime;
   agent: { name: string; version: string };

@@ -3,12 +3,14 @@
  * (test/helpers/truth.ts): (e) 50 Node DEALERs in one process + 10 pyzmq DEALERs in another, all
  * connecting and saying hello at the same moment; (g) Node `cluster.fork` workers, whose pids are
  * found through /proc (they are not children this test spawned); (m) pyzmq workers forked by
- * multiprocessing from a master that opened its own DEALER first.
+ * multiprocessing from a master that opened its own DEALER first; (s) zeromq.js worker threads, left
+ * uninstrumented by default (a terminated worker must not take the process down), and (s2) with an
+ * agent in each thread when asked.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Child } from '../helpers/system';
-import { Scenario, SnapshotIndex, descendantPids, eventually, liveEdges } from '../helpers/truth';
+import { Scenario, SnapshotIndex, descendantPids, eventually, liveEdges, nodeOfPid } from '../helpers/truth';
 
 describe('(e) 50 anonymous Node DEALERs + 10 anonymous pyzmq DEALERs connecting at once', () => {
   let sc: Scenario;
@@ -66,6 +68,56 @@ describe('(g) cluster.fork workers, each with an anonymous DEALER to a broker in
     assert.equal(r.counts.kernel, 3);
     const s = r.snapshot;
     for (const pid of workers) assert.ok(s.nodes.some((n) => n.pid === pid && n.state === 'live'), `worker ${pid} reports as a node`);
+  });
+});
+
+describe('(s) zeromq.js in worker threads, by default: the workers run uninstrumented, so a pool that terminates them keeps running', () => {
+  let sc: Scenario;
+  let app: Child;
+  before(async () => {
+    sc = await Scenario.start('s');
+    ({ child: app } = await sc.bound((p) => sc.node('thread-dealers.js', [`tcp://127.0.0.1:${p}`, '2'], 'threads')));
+  });
+  after(() => sc.stop());
+
+  test('the main thread reports; the workers\' DEALERs show as its ROUTER\'s unknown peers; worker.terminate() does not take the process down', async () => {
+    const pid = app.process.pid!;
+    const seen = await eventually(() => {
+      const s = sc.snapshot();
+      const index = new SnapshotIndex(s);
+      const nodes = s.nodes.filter((n) => n.pid === pid).map((n) => `${n.name} ${n.state}`);
+      const router = s.sockets.find((x) => x.type === 'ROUTER' && index.nodeOf(x.id)?.pid === pid);
+      const fromUnknown = s.edges.filter((e) => e.to === router?.id && index.nodeOf(e.from)?.unknown === true && e.state === 'connected').length;
+      return { ok: nodes.join() === 'threads live' && fromUnknown === 2, diff: `nodes ${nodes.join(', ')}; connected edges from unknown peers ${fromUnknown}` };
+    }, 8000, { label: 's: the main thread and two unknown peers' });
+    assert.ok(seen.ok);
+    app.process.stdin!.write('stop 1\n');
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(app.process.exitCode, null, 'the process runs on after a worker thread is terminated (with the agent in the workers, zeromq.js aborted it)');
+    assert.equal(nodeOfPid(sc.snapshot(), pid)?.state, 'live');
+  });
+});
+
+describe('(s2) zeromq.js in worker threads with ZMQ_TOPOLOGY_WORKER_THREADS=1: an agent in each thread of one process', () => {
+  let sc: Scenario;
+  let app: Child;
+  before(async () => {
+    sc = await Scenario.start('s2');
+    ({ child: app } = await sc.bound((p) => sc.node('thread-dealers.js', [`tcp://127.0.0.1:${p}`, '2'], 'threads', { ZMQ_TOPOLOGY_WORKER_THREADS: '1' })));
+  });
+  after(() => sc.stop());
+
+  test('each thread is a node of its own with the process\'s pid, none taken for a restarted process; the graph matches the kernel', async () => {
+    const pid = app.process.pid!;
+    const r = await sc.converge('2 worker threads on the main thread\'s ROUTER');
+    assert.equal(r.counts.kernel, 2);
+    const nodes = r.snapshot.nodes.filter((n) => n.pid === pid);
+    assert.deepEqual(nodes.map((n) => `${n.name} ${n.state}`).sort(), ['threads [thread 1] live', 'threads [thread 2] live', 'threads live']);
+    const index = new SnapshotIndex(r.snapshot);
+    const router = r.snapshot.sockets.find((x) => x.type === 'ROUTER' && index.nodeOf(x.id)?.pid === pid)!;
+    const edges = r.snapshot.edges.filter((e) => e.to === router.id);
+    assert.deepEqual(edges.map((e) => `${index.nodeOf(e.from)?.name} ${e.state} ${e.routingId ? 'with' : 'without'} routing id`).sort(),
+      ['threads [thread 1] connected with routing id', 'threads [thread 2] connected with routing id']);
   });
 });
 

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { TopologyStore } from '../../src/model/store';
 import type { EdgeView, TopologySnapshot } from '../../src/shared/snapshot';
 import { toBin } from '../../src/protocol/bin';
+import type { TelemetryMsg } from '../../src/protocol/types';
 import {
   DEALER_SOCKET, FakeAgent, ROUTER_SOCKET, agentKeyOf, routerWithDealers, viaWire,
 } from '../fixtures/collector/telemetry';
@@ -446,6 +447,20 @@ describe('collector restart and process restart', () => {
     assert.equal(s.nodes.length, 2);
     assert.equal(s.nodes.find((n) => n.id === first.nodeId)?.state, 'exited');
     assert.equal(s.nodes.find((n) => n.id === second.nodeId)?.state, 'live');
+  });
+
+  test('a worker thread\'s agent (hello.thread) is one more node of a running process, named for its thread; a new main thread still means a new process', () => {
+    const { store } = newStore();
+    const main = new FakeAgent({ pid: 42, instance: 'a', node: 'app' });
+    const worker = new FakeAgent({ pid: 42, instance: 'b', node: 'app' });
+    store.apply('k1', main.hello(T0), T0);
+    store.apply('k2', viaWire({ ...worker.hello(T0 + 50), thread: 1 } as TelemetryMsg), T0 + 50);
+    let s = store.snapshot();
+    assert.deepEqual(s.nodes.map((n) => `${n.name} ${n.state}`).sort(), ['app [thread 1] live', 'app live']);
+    const restarted = new FakeAgent({ pid: 42, instance: 'c', node: 'app' });
+    store.apply('k3', restarted.hello(T0 + 100), T0 + 100);
+    s = store.snapshot();
+    assert.deepEqual(s.nodes.map((n) => `${n.id.split(':').pop()} ${n.state}`).sort(), ['a exited', 'b exited', 'c live']);
   });
 
   test('bye exits the node; telemetry before hello is discarded and counted, not lost silently', () => {

@@ -92,6 +92,10 @@ test('bad-field: wrong type, for each kind of field', () => {
   refused({ ...hello, runtime: { ...RUNTIME, disconnectMsg: 'yes' } }, 'bad-field', 'runtime.disconnectMsg');
   refused({ ...hello, argv: 'node app.js' }, 'bad-field', 'argv');
   refused({ ...hello, agent: null }, 'bad-field', 'agent');
+  refused({ ...hello, thread: 0 }, 'bad-field', 'thread');
+  refused({ ...hello, thread: 'worker' }, 'bad-field', 'thread');
+  const threaded = decode(Buffer.from(JSON.stringify({ ...hello, thread: 3 })));
+  assert.ok(threaded.ok && threaded.msg.t === 'hello' && threaded.msg.thread === 3, 'a worker thread\'s threadId is kept');
   refused({ v: 1, t: 'socket', seq: 1, at: AT, socket: 1, type: 'TOASTER', options: { disconnectMsg: false }, createdAt: AT }, 'bad-field', 'socket.type');
   refused({ v: 1, t: 'event', seq: 1, at: AT, socket: 1, event: 'explode' }, 'bad-field', 'event');
   refused({ v: 1, t: 'disconnect-msg', seq: 1, at: AT, socket: 1, peer: 'w1' }, 'bad-field', 'peer');

@@ -118,10 +118,13 @@ export function malformed(st: StoreState, agentKey: string | undefined, _reason:
 
 function hello(st: StoreState, agentKey: string, agent: AgentRec, msg: HelloMsg, receivedAt: number): void {
   const id = `${msg.host}:${msg.pid}:${msg.instance}`;
-  // Same host and pid, another instance: the pid was reused, so the earlier process is gone.
-  for (const other of st.nodes.values()) {
-    if (other.id !== id && !other.unknown && other.host === msg.host && other.pid === msg.pid && other.exitedAt === undefined) {
-      exitNode(st, other, 'process restarted', receivedAt);
+  // Same host and pid, another instance: the pid was reused, so the earlier process is gone. Not so
+  // for a worker thread's agent: one more agent of a process that runs on.
+  if (msg.thread === undefined) {
+    for (const other of st.nodes.values()) {
+      if (other.id !== id && !other.unknown && other.host === msg.host && other.pid === msg.pid && other.exitedAt === undefined) {
+        exitNode(st, other, 'process restarted', receivedAt);
+      }
     }
   }
   let node = st.nodes.get(id);
@@ -137,7 +140,7 @@ function hello(st: StoreState, agentKey: string, agent: AgentRec, msg: HelloMsg,
     st.nodes.set(id, node);
     st.socketsByNode.set(id, new Set());
   }
-  node.name = msg.node ?? scriptName(msg.argv) ?? msg.title;
+  node.name = (msg.node ?? scriptName(msg.argv) ?? msg.title) + (msg.thread !== undefined ? ` [thread ${msg.thread}]` : '');
   node.title = msg.title;
   node.runtime = msg.runtime;
   node.agent = msg.agent;
