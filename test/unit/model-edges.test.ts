@@ -4,6 +4,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TopologyStore } from '../../src/model/store';
+import { scriptName } from '../../src/model/store/records';
 import type { EdgeView, TopologySnapshot } from '../../src/shared/snapshot';
 import { toBin } from '../../src/protocol/bin';
 import type { TelemetryMsg } from '../../src/protocol/types';
@@ -461,6 +462,15 @@ describe('collector restart and process restart', () => {
     store.apply('k3', restarted.hello(T0 + 100), T0 + 100);
     s = store.snapshot();
     assert.deepEqual(s.nodes.map((n) => `${n.id.split(':').pop()} ${n.state}`).sort(), ['a exited', 'b exited', 'c live']);
+  });
+
+  test('a process is named after what it runs: the script, a -m module; not inline code, but a multiprocessing child says what it is', () => {
+    assert.equal(scriptName(['/usr/bin/node', '/srv/app/broker.js', '--port', '5']), 'broker.js');
+    assert.equal(scriptName(['/usr/bin/python3', '-u', '-X', 'dev', 'app/server.py', '--port', '5']), 'server.py');
+    assert.equal(scriptName(['/usr/bin/python3', '-m', 'svc.worker', '-v']), 'svc.worker');
+    assert.equal(scriptName(['/usr/bin/python3', '-c', 'import zmq; print(zmq.zmq_version())']), undefined);
+    assert.equal(scriptName(['/usr/bin/python3', '-c', 'from multiprocessing.spawn import spawn_main; spawn_main(tracker_fd=25, pipe_handle=27)', '--multiprocessing-fork']),
+      'multiprocessing worker', 'a spawn or forkserver child (its command line was the bootstrap code)');
   });
 
   test('bye exits the node; telemetry before hello is discarded and counted, not lost silently', () => {

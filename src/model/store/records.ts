@@ -271,7 +271,18 @@ export function bindDisplay(e: EndpointRec): string {
 }
 
 /** "worker.js" from ["node", "/app/worker.js", …]; undefined when argv names no script. */
+/**
+ * What a process runs, as a name: its script (Node's argv[1], Python's script path), Python's `-m`
+ * module, or for code given inline (`python -c`) nothing, except a multiprocessing child (spawn,
+ * forkserver), whose command line is the pool's bootstrap code.
+ */
 export function scriptName(argv: string[]): string | undefined {
-  const script = argv.slice(1).find((a) => !a.startsWith('-'));
-  return script ? script.split(/[\\/]/).pop() : undefined;
+  for (let i = 1; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '-c') return /\bmultiprocessing\b/.test(argv[i + 1] ?? '') ? 'multiprocessing worker' : undefined;
+    if (arg === '-m') return argv[i + 1];
+    if (arg === '-W' || arg === '-X') i++; // Python options that take a value
+    else if (!arg.startsWith('-')) return arg.split(/[\\/]/).pop();
+  }
+  return undefined;
 }
