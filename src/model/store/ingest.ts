@@ -369,9 +369,7 @@ function traffic(st: StoreState, node: NodeRec, p: PeerTraffic, offset: number, 
     } else if (!edge.ownTraffic) {
       // The first record of the edge's own replaces what stood in for it.
       edge.ownTraffic = true;
-      edge.fromReports = false;
-      edge.rates = undefined;
-      edge.types = undefined;
+      showCountsOf(edge, false);
     }
     const fromSide = edge.from === socket.id;
     edge.touched = true;
@@ -379,9 +377,7 @@ function traffic(st: StoreState, node: NodeRec, p: PeerTraffic, offset: number, 
     if (lastHeartbeat !== undefined && (edge.lastHeartbeat === undefined || lastHeartbeat > edge.lastHeartbeat)) edge.lastHeartbeat = lastHeartbeat;
     if (fromSide && counted && !edge.fromReports) {
       // From now on the connector's counts are shown: the binder's, kept until now, are dropped.
-      edge.fromReports = true;
-      edge.rates = undefined;
-      edge.types = undefined;
+      showCountsOf(edge, true);
     }
     if (fromSide === edge.fromReports) {
       // Rates are from the connecting socket's side: what the binder received went "out" from the connector.
@@ -396,6 +392,13 @@ function traffic(st: StoreState, node: NodeRec, p: PeerTraffic, offset: number, 
     // addTimeline mark the edge dirty themselves).
     st.trafficEdges.add(edge.id);
   }
+}
+
+/** Counts shown from now on come from the connector (`fromConnector`) or the binder; those kept are dropped. */
+function showCountsOf(edge: EdgeRec, fromConnector: boolean): void {
+  edge.fromReports = fromConnector;
+  edge.rates = undefined;
+  edge.types = undefined;
 }
 
 /**

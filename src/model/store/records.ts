@@ -196,7 +196,8 @@ export interface EdgeRec {
   /**
    * Whether the connecting side reports traffic for this edge. Its counts are then the ones shown,
    * so only the shown side's rates and types are kept: the binder's until the connector reports,
-   * the connector's from then on (the flag never goes back).
+   * the connector's from then on (the flag goes back only when the edge's first record of its own
+   * replaces what a socket-wide record stood in with: `ownTraffic`).
    */
   fromReports: boolean;
   /**
@@ -270,7 +271,6 @@ export function bindDisplay(e: EndpointRec): string {
   return e.resolved ?? e.requested;
 }
 
-/** "worker.js" from ["node", "/app/worker.js", …]; undefined when argv names no script. */
 /**
  * What a process runs, as a name: its script (Node's argv[1], Python's script path), Python's `-m`
  * module, or for code given inline (`python -c`) nothing, except a multiprocessing child (spawn,
