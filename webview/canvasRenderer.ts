@@ -214,12 +214,12 @@ interface Palette {
 }
 
 const STATE_VARS: Record<EdgeState, string> = {
-  connected: '--graph-ok', late: '--graph-late', dead: '--graph-dead', retrying: '--graph-retrying', connecting: '--graph-connecting', disconnected: '--graph-disconnected',
+  connected: '--graph-ok', quiet: '--graph-quiet', late: '--graph-late', dead: '--graph-dead', retrying: '--graph-retrying', connecting: '--graph-connecting', disconnected: '--graph-disconnected',
 };
 
 /** Dash patterns and extra widths per state, as style.css gives them to the SVG edges. */
 const STATE_DASH: Record<EdgeState, number[]> = {
-  connected: [], late: [10, 4], dead: [3, 3], retrying: [12, 3, 2, 3], connecting: [2, 4], disconnected: [1, 5],
+  connected: [], quiet: [6, 6], late: [10, 4], dead: [3, 3], retrying: [12, 3, 2, 3], connecting: [2, 4], disconnected: [1, 5],
 };
 
 /** Shortest dash period drawn, in screen pixels. */

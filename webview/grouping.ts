@@ -14,7 +14,7 @@ export const ALIKE_PREFIX = 'alike:';
 export const DEFAULT_GROUP_THRESHOLD = 20;
 
 /** Worst last: a silent (dead) connection is worse news than one that said goodbye. */
-const SEVERITY: readonly EdgeState[] = ['connected', 'connecting', 'late', 'retrying', 'disconnected', 'dead'];
+const SEVERITY: readonly EdgeState[] = ['connected', 'connecting', 'quiet', 'late', 'retrying', 'disconnected', 'dead'];
 
 export function isAlikeGroup(id: string): boolean {
   return id.startsWith(ALIKE_PREFIX);

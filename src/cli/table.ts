@@ -75,12 +75,13 @@ export function renderTable(snapshot: TopologySnapshot, options: TableOptions): 
   const malformed = c ? Object.values(c.malformed).reduce((a, b) => a + b, 0) : 0;
   const down = snapshot.edges.filter((e) => e.state === 'dead' || e.state === 'disconnected').length;
   const late = snapshot.edges.filter((e) => e.state === 'late').length;
+  const quiet = snapshot.edges.filter((e) => e.state === 'quiet').length;
   const unknownPeers = snapshot.sockets.filter((s) => s.unknown).length;
   // Processes counted as in the graph, tree and status bar (processCounts): ours, running or exited; unknown peers apart.
   out.push(
     `ZeroMQ Topology — collector ${c?.listening ? terminalSafe(c.endpoint) : 'not listening'} · ${processCountText(processCounts(snapshot.nodes))} · ` +
       `${snapshot.sockets.filter((s) => !s.unknown).length} sockets${unknownPeers > 0 ? ` · ${unknownPeers} unknown peer${unknownPeers === 1 ? '' : 's'}` : ''} · ` +
-      `${snapshot.edges.length} connections · ${late} late · ${down} down` +
+      `${snapshot.edges.length} connections · ${quiet > 0 ? `${quiet} quiet · ` : ''}${late} late · ${down} down` +
       (malformed > 0 ? ` · ${malformed} malformed frames` : ''),
   );
   out.push('');

@@ -43,6 +43,7 @@ function q(text: string): string {
 const DOT_EDGE_STYLE: Readonly<Record<EdgeState, { color: string; style: string }>> = {
   connecting: { color: 'blue', style: 'dashed' },
   connected: { color: 'darkgreen', style: 'solid' },
+  quiet: { color: 'gray40', style: 'dashed' },
   late: { color: 'orange', style: 'dashed' },
   dead: { color: 'red', style: 'dotted' },
   retrying: { color: 'darkorange', style: 'dashed' },

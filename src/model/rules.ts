@@ -42,13 +42,18 @@ export function livenessAge(now: number, lastHeartbeat: number | undefined, last
   return ref === undefined ? null : Math.max(0, now - ref);
 }
 
-export function edgeState(phase: EdgePhase, exited: boolean, age: number | null, t: Thresholds): EdgeState {
+/**
+ * An app heartbeat is a promise to speak, so its silence past the thresholds is `late`, then `dead`.
+ * Traffic promises nothing: a REQ between requests, a PUB between updates, a worker after the last
+ * task of a batch are all silent and well, so past the warn threshold such an edge is only `quiet`.
+ */
+export function edgeState(phase: EdgePhase, exited: boolean, age: number | null, byHeartbeat: boolean, t: Thresholds): EdgeState {
   if (exited || phase === 'disconnected') return 'disconnected';
   if (phase === 'retrying') return 'retrying';
   if (phase === 'connecting') return 'connecting';
-  if (age !== null && age > t.deadAfterMs) return 'dead';
-  if (age !== null && age > t.warnAfterMs) return 'late';
-  return 'connected';
+  if (age === null || age <= t.warnAfterMs) return 'connected';
+  if (!byHeartbeat) return 'quiet';
+  return age > t.deadAfterMs ? 'dead' : 'late';
 }
 
 /**

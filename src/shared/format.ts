@@ -96,6 +96,7 @@ export interface StateStyle {
 export const STATE_STYLES: Readonly<Record<EdgeState, StateStyle>> = {
   connecting: { cssClass: 'state-connecting', colorVar: '--vscode-charts-blue', dash: '2 4', glyph: '…', meaning: 'connecting, no handshake yet' },
   connected: { cssClass: 'state-connected', colorVar: '--vscode-charts-green', dash: '', glyph: '✓', meaning: 'connected, heartbeats on time' },
+  quiet: { cssClass: 'state-quiet', colorVar: '--vscode-descriptionForeground', dash: '6 6', glyph: '◌', meaning: 'quiet: no traffic past the warn threshold, and no heartbeats to tell an idle peer from a hung one' },
   late: { cssClass: 'state-late', colorVar: '--vscode-charts-yellow', dash: '10 4', glyph: '◔', meaning: 'heartbeat late (past the warn threshold)' },
   dead: { cssClass: 'state-dead', colorVar: '--vscode-charts-red', dash: '3 3', glyph: '✕', meaning: 'heartbeat dead (past the dead threshold)' },
   retrying: { cssClass: 'state-retrying', colorVar: '--vscode-editorWarning-foreground', dash: '12 3 2 3', glyph: '↻', meaning: 'reconnecting (connect retries)' },

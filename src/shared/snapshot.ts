@@ -11,9 +11,9 @@ export const SNAPSHOT_SCHEMA = 1;
 export type NodeState = 'live' | 'stale' | 'exited';
 
 /** Edge state, in the order a connection lives through them. */
-export type EdgeState = 'connecting' | 'connected' | 'late' | 'dead' | 'retrying' | 'disconnected';
+export type EdgeState = 'connecting' | 'connected' | 'quiet' | 'late' | 'dead' | 'retrying' | 'disconnected';
 
-export const EDGE_STATES: readonly EdgeState[] = ['connecting', 'connected', 'late', 'dead', 'retrying', 'disconnected'];
+export const EDGE_STATES: readonly EdgeState[] = ['connecting', 'connected', 'quiet', 'late', 'dead', 'retrying', 'disconnected'];
 
 export interface NodeView {
   /** Stable across collector restarts for one process: `${host}:${pid}:${instance}`. */

@@ -10,6 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { isWebviewMessage, type WebviewMessage } from '../shared/messages';
 import type { PlaySpeed } from '../shared/timeline';
+import { EDGE_STATES } from '../shared/snapshot';
 
 // ── the page ─────────────────────────────────────────────────────────────────────────────────────
 
@@ -59,7 +60,7 @@ export function contentSecurityPolicy(cspSource: string, nonce: string): string 
 
 export function graphHtml({ scriptUri, styleUri, cspSource, nonce }: GraphHtmlOptions): string {
   const csp = contentSecurityPolicy(cspSource, nonce);
-  const stateOptions = ['connecting', 'connected', 'late', 'dead', 'retrying', 'disconnected']
+  const stateOptions = EDGE_STATES
     .map((state) => `<option value="${state}">${state}</option>`)
     .join('');
   return `<!DOCTYPE html>

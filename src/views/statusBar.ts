@@ -23,6 +23,8 @@ export interface StatusCounts {
   edges: number;
   connected: number;
   connecting: number;
+  /** Up, without heartbeats, and silent past the warn threshold: not counted as trouble. */
+  quiet: number;
   late: number;
   /** dead + retrying + disconnected. */
   down: number;
@@ -37,7 +39,7 @@ export interface StatusCounts {
 
 export function countSnapshot(snapshot: TopologySnapshot): StatusCounts {
   const counts: StatusCounts = {
-    nodes: 0, stale: 0, exited: 0, sockets: 0, edges: snapshot.edges.length, connected: 0, connecting: 0, late: 0, down: 0,
+    nodes: 0, stale: 0, exited: 0, sockets: 0, edges: snapshot.edges.length, connected: 0, connecting: 0, quiet: 0, late: 0, down: 0,
     unknownPeers: 0, malformed: 0, dropped: 0, refused: snapshot.collector?.refused ?? 0,
     discarded: Object.values(snapshot.collector?.discarded ?? {}).reduce((a, b) => a + b, 0),
   };
@@ -57,6 +59,7 @@ export function countSnapshot(snapshot: TopologySnapshot): StatusCounts {
     switch (edge.state) {
       case 'connected': counts.connected++; break;
       case 'connecting': counts.connecting++; break;
+      case 'quiet': counts.quiet++; break;
       case 'late': counts.late++; break;
       default: counts.down++;
     }
@@ -96,7 +99,7 @@ export function statusSummary(snapshot: TopologySnapshot | undefined, phase: Col
     `ZeroMQ Topology — collector on ${endpoint ?? 'unknown endpoint'}`,
     `${processCountText({ running: counts.nodes, exited: counts.exited })}${counts.stale ? ` (${counts.stale} not heard from)` : ''}`,
     `${plural(counts.sockets, 'socket')}${counts.unknownPeers ? `, ${plural(counts.unknownPeers, 'unknown peer')}` : ''}`,
-    `${plural(counts.edges, 'connection')}: ${counts.connected} connected, ${counts.connecting} connecting, ${counts.late} late, ${counts.down} dead/retrying/disconnected`,
+    `${plural(counts.edges, 'connection')}: ${counts.connected} connected, ${counts.connecting} connecting, ${counts.quiet} quiet, ${counts.late} late, ${counts.down} dead/retrying/disconnected`,
   ];
   if (counts.dropped > 0) lines.push(`${counts.dropped} telemetry messages dropped by agents`);
   if (counts.malformed > 0) lines.push(`${counts.malformed} malformed telemetry frames refused`);

@@ -55,6 +55,7 @@ export interface TreeItemDescriptor {
 export const STATE_COLORS: Readonly<Record<EdgeState, string>> = {
   connecting: 'charts.blue',
   connected: 'charts.green',
+  quiet: 'descriptionForeground',
   late: 'charts.yellow',
   dead: 'charts.red',
   retrying: 'editorWarning.foreground',
@@ -64,6 +65,7 @@ export const STATE_COLORS: Readonly<Record<EdgeState, string>> = {
 export const STATE_ICONS: Readonly<Record<EdgeState, string>> = {
   connecting: 'loading~spin',
   connected: 'pass',
+  quiet: 'circle-outline',
   late: 'watch',
   dead: 'error',
   retrying: 'sync',
@@ -77,7 +79,7 @@ const NODE_ICONS: Readonly<Record<NodeView['state'], TreeIcon>> = {
 };
 
 /** Worst first: the state a socket or process shows when its connections disagree. */
-const SEVERITY: readonly EdgeState[] = ['dead', 'retrying', 'late', 'disconnected', 'connecting', 'connected'];
+const SEVERITY: readonly EdgeState[] = ['dead', 'retrying', 'late', 'disconnected', 'quiet', 'connecting', 'connected'];
 
 export function worstState(states: Iterable<EdgeState>): EdgeState | undefined {
   let worst: EdgeState | undefined;

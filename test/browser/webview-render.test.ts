@@ -165,6 +165,27 @@ describe('graph webview with a recorded broker topology', () => {
     assert.ok(seconds(second) >= seconds(first) + 1, `${first} → ${second}`);
   });
 
+
+  test('a quiet edge (no heartbeats, no traffic past the warn threshold) has its own class, colour, dash and glyph, and says what it means', async () => {
+    const { page } = session;
+    const edge = edgeOf('client-1');
+    assert.equal(edge.heartbeatAgeMs, null, 'the recorded client has no heartbeats');
+    await post(page, { type: 'diff', diff: { takenAt: recorded.snapshot.takenAt + 1000, edges: [{ ...edge, state: 'quiet', trafficAgeMs: 9000 }] } });
+    await page.waitForFunction((id) => document.querySelector(`#graph g.edge[data-id="${id}"]`)?.classList.contains('state-quiet'), edge.id);
+    const seen = await page.evaluate((id) => {
+      const line = document.querySelector(`#graph g.edge[data-id="${id}"] path.edge-line`) as Element;
+      return { stroke: getComputedStyle(line).stroke, dash: getComputedStyle(line).strokeDasharray };
+    }, edge.id);
+    assert.deepEqual(seen, { stroke: 'rgba(204, 204, 204, 0.7)', dash: '6px, 6px' }, 'quiet = --vscode-descriptionForeground, dashed 6 6');
+    assert.match(await ageText(page, edge.id), /^◌ traffic \d+\.\ds/);
+    await page.locator(`#graph g.edge-label[data-id="${edge.id}"] text.edge-age`).click();
+    await page.locator('#details h2', { hasText: 'Connection' }).waitFor();
+    assert.match(await page.locator('#details').textContent() ?? '', /no heartbeats to tell an idle peer from a hung one/);
+    await page.keyboard.press('Escape');
+
+    await post(page, { type: 'diff', diff: { takenAt: recorded.snapshot.takenAt + 1001, edges: [{ ...edge }] } });
+    await page.waitForFunction((id) => document.querySelector(`#graph g.edge[data-id="${id}"]`)?.classList.contains('state-connected'), edge.id);
+  });
   test('a diff that changes one edge patches only that edge: same elements, new class, age and badge', async () => {
     const { page } = session;
     const edge = edgeOf('client-1');

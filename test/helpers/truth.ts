@@ -448,7 +448,7 @@ export interface CompareResult {
   snapshot: TopologySnapshot;
 }
 
-const LIVE_STATES = new Set(['connected', 'late']);
+const LIVE_STATES = new Set(['connected', 'quiet', 'late']);
 
 function endpointKey(endpoint: string): { transport: 'tcp' | 'ipc' | 'other'; port?: number; path?: string } {
   if (endpoint.startsWith('tcp://')) return { transport: 'tcp', port: Number(endpoint.slice(endpoint.lastIndexOf(':') + 1)) };
@@ -492,7 +492,7 @@ export class SnapshotIndex {
   }
 }
 
-/** The snapshot's connected/late edges, by process pair and endpoint. */
+/** The snapshot's connected/quiet/late edges, by process pair and endpoint. */
 export function mapEdges(snapshot: TopologySnapshot): { live: MappedEdge[]; ignored: number } {
   const index = new SnapshotIndex(snapshot);
   const live: MappedEdge[] = [];
@@ -509,7 +509,7 @@ export function mapEdges(snapshot: TopologySnapshot): { live: MappedEdge[]; igno
 }
 
 /**
- * Holds the snapshot against the kernel: every connected/late edge must have a real connection
+ * Holds the snapshot against the kernel: every connected/quiet/late edge must have a real connection
  * between the same two processes on the same port/path (as a multiset), and every real connection
  * an edge; no unknown-peer node; every live edge into a ROUTER carries a routing id.
  */
@@ -581,7 +581,7 @@ export function compareWithKernel(snapshot: TopologySnapshot, pids: number[], op
     foreign: foreign.length,
   };
   const ok = lines.length === 0;
-  const head = `kernel ${counts.kernel} connection(s), snapshot ${counts.edges} connected/late edge(s), ${counts.matched} matched`
+  const head = `kernel ${counts.kernel} connection(s), snapshot ${counts.edges} connected/quiet/late edge(s), ${counts.matched} matched`
     + ` (${counts.ignoredEdges} edge(s) in other states not compared)`;
   return { ok, diff: ok ? head : `${head}\n${lines.join('\n')}`, counts, kernel, edges, snapshot };
 }
@@ -589,7 +589,7 @@ export function compareWithKernel(snapshot: TopologySnapshot, pids: number[], op
 /** One line for the CI log: what was compared. */
 export function formatCounts(label: string, r: CompareResult): string {
   const c = r.counts;
-  return `[truth] ${label}: kernel ${c.kernel} connections vs ${c.edges} connected/late edges, ${c.matched} matched;`
+  return `[truth] ${label}: kernel ${c.kernel} connections vs ${c.edges} connected/quiet/late edges, ${c.matched} matched;`
     + ` missing edges ${c.connectionsWithoutEdge}, edges without connection ${c.edgesWithoutConnection}, wrong pair ${c.wrongPair},`
     + ` unknown nodes ${c.unknownNodes}, ROUTER edges without routingId ${c.routerEdgesWithoutRoutingId}, foreign ${c.foreign},`
     + ` not compared ${c.ignoredEdges}`;
@@ -650,7 +650,7 @@ export const REALAPPS = path.join(FIXTURES, 'realapps');
 
 /** Edges whose connecting socket lives in process `pid`, in the given states (all when omitted). */
 /** Edge states that count as a live connection in the scenarios' checks. */
-export const LIVE = ['connected', 'late'];
+export const LIVE = ['connected', 'quiet', 'late'];
 
 /** The process's own live edges (from its sockets) to the given binder pid. */
 export function liveEdges(s: TopologySnapshot, fromPid: number, toPid: number): EdgeView[] {

@@ -36,7 +36,7 @@ describe('(e) 50 anonymous Node DEALERs + 10 anonymous pyzmq DEALERs connecting 
     const r = await eventually(() => {
       const s = sc.snapshot();
       const index = new SnapshotIndex(s);
-      const into = s.edges.filter((e) => ['connected', 'late'].includes(e.state) && index.pidOf(e.to) === routerPid);
+      const into = s.edges.filter((e) => ['connected', 'quiet', 'late'].includes(e.state) && index.pidOf(e.to) === routerPid);
       const ids = into.map((e) => e.routingId?.hex);
       const distinct = new Set(ids.filter((x) => x !== undefined));
       const withoutId = ids.filter((x) => x === undefined).length;

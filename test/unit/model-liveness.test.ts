@@ -75,7 +75,7 @@ describe('heartbeat ages and states', () => {
     assert.equal(back.timeline.at(-1)?.event, 'recovered');
   });
 
-  test('with no heartbeat ever seen, the traffic age decides (labelled by heartbeatAgeMs = null)', () => {
+  test('with no heartbeat ever seen, silence past the warn threshold is only quiet, never late or dead (labelled by heartbeatAgeMs = null)', () => {
     const store = newStore({ warnAfterMs: 1000, deadAfterMs: 3000 });
     const dealer = new FakeAgent({ pid: 1 });
     const router = new FakeAgent({ pid: 2 });
@@ -87,11 +87,18 @@ describe('heartbeat ages and states', () => {
     assert.equal(edgeOf(store, dealer.socketId(1)).state, 'connected', 'a quiet connection without any traffic is not judged');
     store.apply('d', dealer.heartbeats(clock.now, 1, { heartbeat: false, count: 3 }), clock.now);
     advance(1500);
-    const late = edgeOf(store, dealer.socketId(1));
-    assert.equal(late.heartbeatAgeMs, null);
-    assert.equal(late.trafficAgeMs, 1500);
-    assert.equal(late.state, 'late');
-    assert.deepEqual(late.messageTypes, { WORK: 3 });
+    const quiet = edgeOf(store, dealer.socketId(1));
+    assert.equal(quiet.heartbeatAgeMs, null);
+    assert.equal(quiet.trafficAgeMs, 1500);
+    assert.equal(quiet.state, 'quiet');
+    assert.deepEqual(quiet.messageTypes, { WORK: 3 });
+    // Traffic promises nothing (a REQ between requests, a worker after the batch): never dead, and no timeline entries.
+    advance(60_000);
+    assert.equal(edgeOf(store, dealer.socketId(1)).state, 'quiet');
+    store.apply('d', dealer.heartbeats(clock.now, 1, { heartbeat: false, count: 1 }), clock.now);
+    const back = edgeOf(store, dealer.socketId(1));
+    assert.equal(back.state, 'connected');
+    assert.deepEqual(back.timeline.map((t) => t.event), ['handshake']);
   });
 
   test('a socket\'s traffic without a routing id is one connection\'s only when the socket has one: a PULL sink fed by two workers does not keep a stopped worker\'s edge fresh', () => {
@@ -117,7 +124,7 @@ describe('heartbeat ages and states', () => {
     assert.equal(busyEdge.state, 'connected');
     assert.equal(busyEdge.trafficAgeMs, 0);
     assert.equal(stoppedEdge.trafficAgeMs, 4000, 'the sink\'s receives from the busy worker are not the stopped one\'s');
-    assert.equal(stoppedEdge.state, 'dead');
+    assert.equal(stoppedEdge.state, 'quiet');
     assert.deepEqual(stoppedEdge.rates, { out: 0, in: 0 });
 
     // The busy worker exits: the sink's traffic can now only be the stopped one's connection (it resumed).
@@ -152,7 +159,7 @@ describe('heartbeat ages and states', () => {
     }
     assert.equal(to(servers[0]).trafficAgeMs, 0);
     assert.equal(to(servers[1]).trafficAgeMs, 4000, 'the client\'s sends may all go to server 1: they are not server 2\'s');
-    assert.equal(to(servers[1]).state, 'dead');
+    assert.equal(to(servers[1]).state, 'quiet');
   });
 
   test('between two sockets of several connections each (REQs dealing to two REP servers that serve others too), the socket-wide records stand in', () => {
@@ -193,8 +200,8 @@ describe('heartbeat ages and states', () => {
     advance(10_000);
     assert.equal(edgeOf(store, pinging.socketId(1)).state, 'connected', 'libzmq keeps it alive; 10 s of quiet is no sign');
     assert.equal(edgeOf(store, pinging.socketId(1)).trafficAgeMs, 10_000, 'the traffic age is still shown');
-    assert.equal(edgeOf(store, zeroIvl.socketId(1)).state, 'dead', 'an interval of 0 is libzmq heartbeats off');
-    assert.equal(edgeOf(store, plain.socketId(1)).state, 'dead');
+    assert.equal(edgeOf(store, zeroIvl.socketId(1)).state, 'quiet', 'an interval of 0 is libzmq heartbeats off');
+    assert.equal(edgeOf(store, plain.socketId(1)).state, 'quiet');
     assert.ok(!edgeOf(store, pinging.socketId(1)).timeline.some((t) => t.event === 'heartbeat-late'), 'no late entry on its timeline either');
     // An app heartbeat, once seen, is judged as always.
     store.apply('d10', pinging.heartbeats(clock.now, 1), clock.now);

@@ -25,7 +25,7 @@ test('all healthy: "$(pulse) ZMQ 4 processes", no warning background', () => {
   assert.equal(s.text, '$(pulse) ZMQ 4 processes');
   assert.equal(s.severity, 'ok');
   assert.match(s.tooltip, /collector on tcp:\/\/127\.0\.0\.1:5599/);
-  assert.match(s.tooltip, /3 connections: 3 connected, 0 connecting, 0 late, 0 dead\/retrying\/disconnected/);
+  assert.match(s.tooltip, /3 connections: 3 connected, 0 connecting, 0 quiet, 0 late, 0 dead\/retrying\/disconnected/);
 });
 
 test('a late edge, then a dead one and an exited process: counts and warning severity', () => {

@@ -285,7 +285,7 @@ function demoLikeSnapshot(): TopologySnapshot {
   return store.snapshot();
 }
 
-const STATES = '(connecting|connected|late|dead|retrying|disconnected)';
+const STATES = '(connecting|connected|quiet|late|dead|retrying|disconnected)';
 /** What fits at the default sidebar width after the label, for a row three levels deep (measured in docs/E2E.md). */
 const SEEN = 24;
 

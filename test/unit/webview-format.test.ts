@@ -39,7 +39,7 @@ test('ages tick locally: age at now = reported age + time since the update', () 
 
 test('every state has its own class, theme colour, dash and glyph (never colour alone)', () => {
   const expectedColours = {
-    connecting: '--vscode-charts-blue', connected: '--vscode-charts-green', late: '--vscode-charts-yellow',
+    connecting: '--vscode-charts-blue', connected: '--vscode-charts-green', quiet: '--vscode-descriptionForeground', late: '--vscode-charts-yellow',
     dead: '--vscode-charts-red', retrying: '--vscode-editorWarning-foreground', disconnected: '--vscode-disabledForeground',
   };
   for (const state of EDGE_STATES) {

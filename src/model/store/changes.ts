@@ -2,10 +2,10 @@
  * Diff tracking: what changed since the last diff (the dirty and removed sets on StoreState), and
  * the throttle that turns it into at most one diff per notifyIntervalMs (sooner when urgent).
  */
-import { edgeState, rateOf } from '../rules';
+import { rateOf } from '../rules';
 import type { EdgeState, EdgeView, NodeView, SocketView, TopologyDiff } from '../../shared/snapshot';
 import type { EdgeRec } from './records';
-import { edgeExited, edgeLivenessAge, nodeState } from './liveness';
+import { edgeExited, edgeStateNow, nodeState } from './liveness';
 import { resolveEdges } from './resolution';
 import type { StoreState } from './state';
 import { collectorView, edgeView, nodeView, socketView } from './views';
@@ -101,7 +101,7 @@ function notify(st: StoreState): void {
   for (const edge of st.edges.values()) {
     // What changes with the clock, without building the view: most edges are unchanged between diffs.
     const exited = anyExited && edgeExited(st, edge);
-    const state = edgeState(edge.phase, exited, edgeLivenessAge(st, edge, now), st.options);
+    const state = edgeStateNow(st, edge, now, exited);
     const [out, inbound] = rateOf(edge.rates, now);
     const storm = edge.retries?.storm(now) ?? false;
     if (st.dirtyEdges.has(edge.id) || edge.sentState !== state || edge.sentStorm !== storm) {

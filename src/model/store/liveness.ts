@@ -4,8 +4,13 @@ import type { EdgeState, NodeState } from '../../shared/snapshot';
 import type { EdgeRec, NodeRec } from './records';
 import type { StoreState } from './state';
 
-export function edgeStateNow(st: StoreState, edge: EdgeRec, now: number): EdgeState {
-  return edgeState(edge.phase, edgeExited(st, edge), edgeLivenessAge(st, edge, now), st.options);
+export function edgeStateNow(st: StoreState, edge: EdgeRec, now: number, exited = edgeExited(st, edge)): EdgeState {
+  return edgeStateOfAge(st, edge, exited, edgeLivenessAge(st, edge, now));
+}
+
+/** The state for a liveness age already taken (the sweep needs both). */
+export function edgeStateOfAge(st: StoreState, edge: EdgeRec, exited: boolean, age: number | null): EdgeState {
+  return edgeState(edge.phase, exited, age, edge.lastHeartbeat !== undefined, st.options);
 }
 
 /** rules.ts livenessAge for an edge: its ends' options say whether libzmq heartbeats it. */

@@ -1,10 +1,9 @@
 /** The liveness scheduler: the one sweep timer, and a sweep of its own for an edge due between sweeps. */
-import { edgeState } from '../rules';
 import type { TimelineEntry } from '../../shared/snapshot';
 import { forgetChanges, scheduleNotify } from './changes';
 import { judgeRoutingIdClashes } from './clashes';
 import { addTimeline } from './graph';
-import { edgeExited, edgeLivenessAge } from './liveness';
+import { edgeExited, edgeLivenessAge, edgeStateOfAge } from './liveness';
 import { repairStuckPeers, resolveIfDirty } from './resolution';
 import type { StoreState } from './state';
 
@@ -26,20 +25,21 @@ export function sweep(st: StoreState, now = st.now()): number {
   for (const edge of st.edges.values()) {
     // One age per edge per sweep: for an edge without app heartbeats it costs two socket lookups.
     const age = edgeLivenessAge(st, edge, now);
-    const state = edgeState(edge.phase, edgeExited(st, edge), age, st.options);
+    const state = edgeStateOfAge(st, edge, edgeExited(st, edge), age);
     if (age !== null && (state === 'connected' || state === 'late')) {
+      // (connected → quiet is due at the warn threshold too)
       nextDue = Math.min(nextDue, now - age + (state === 'connected' ? warnAfterMs : deadAfterMs) + 1);
     }
     if (state === edge.sweptState) continue;
     const was = edge.sweptState;
     edge.sweptState = state;
-    const detail = age === null ? undefined : `${edge.lastHeartbeat !== undefined ? 'heartbeat' : 'traffic'} age ${age} ms`;
-    const entry = (event: TimelineEntry['event']) => addTimeline(st, edge, { at: now, event, ...(detail ? { detail } : {}) });
+    st.dirtyEdges.add(edge.id);
+    // Going quiet is no event (a REQ between requests would fill its timeline); only heartbeats are late or dead.
+    const entry = (event: TimelineEntry['event']) => addTimeline(st, edge, { at: now, event, ...(age === null ? {} : { detail: `heartbeat age ${age} ms` }) });
     if (state === 'late' || state === 'dead') st.urgentChange = true;
     if (state === 'late') entry('heartbeat-late');
     else if (state === 'dead') entry('heartbeat-dead');
     else if (state === 'connected' && (was === 'late' || was === 'dead')) entry('recovered');
-    st.dirtyEdges.add(edge.id);
   }
   scheduleDueSweep(st, now, nextDue);
   if (st.listeners.size > 0) scheduleNotify(st);

@@ -1,8 +1,8 @@
 /** Views: the records as docs/SNAPSHOT.md shows them (snapshots and diffs). */
-import { edgeState, rateOf } from '../rules';
+import { rateOf } from '../rules';
 import type { CollectorStatus, EdgeView, NodeView, SocketView } from '../../shared/snapshot';
 import { bindDisplay, type EdgeRec, type NodeRec, type SocketRec } from './records';
-import { edgeExited, edgeLivenessAge, nodeState } from './liveness';
+import { edgeExited, edgeStateNow, nodeState } from './liveness';
 import type { StoreState } from './state';
 
 export function collectorView(st: StoreState): CollectorStatus | undefined {
@@ -49,7 +49,7 @@ export function edgeView(st: StoreState, edge: EdgeRec, now: number, exited = ed
     id: edge.id, from: edge.from, to: edge.to, endpoint: edge.endpoint,
     ...(edge.routingId ? { routingId: edge.routingId } : {}),
     ...(edge.attribution ? { attribution: edge.attribution } : {}),
-    state: edgeState(edge.phase, exited, edgeLivenessAge(st, edge, now), st.options),
+    state: edgeStateNow(st, edge, now, exited),
     heartbeatAgeMs, trafficAgeMs,
     rates: { out, in: inbound },
     // fromEntries defines own properties, so a type named "__proto__" stays a plain key.
