@@ -6,12 +6,13 @@
  *
  * (q) divide and conquer: ventilator PUSH, workers PULL + PUSH (two Node, one pyzmq), sink PULL;
  * SIGSTOP of one worker. (r) weather updates: a pyzmq PUB, a Node SUB and a pyzmq SUB; SIGSTOP of one
- * subscriber.
+ * subscriber. (t) Hello World: REQs waiting their turn at a slow REP are quiet, not dead; a client that
+ * is done exits by itself.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Child } from '../helpers/system';
-import { Scenario, SnapshotIndex } from '../helpers/truth';
+import { nodeOfPid, Scenario, SnapshotIndex } from '../helpers/truth';
 
 // Generous for a loaded CI box: traffic flows every few ms and agents flush every 200 ms.
 const THRESHOLDS = { warnAfterMs: 1500, deadAfterMs: 3000 };
@@ -118,5 +119,66 @@ describe('(r) zguide\'s weather updates: a pyzmq PUB, a Node SUB and a pyzmq SUB
     const [node, py] = clients.map((c) => c.process.pid!);
     const leftAfter = await stopOne(sc, node, [py], [server.process.pid!]);
     console.log(`[truth] r: SIGSTOP of a subscriber → its edge left connected after ${leftAfter} ms; the other stayed connected`);
+  });
+});
+
+describe('(t) zguide\'s Hello World: a pyzmq REP that works 1 s per request, three REQ clients (two Node, one pyzmq) waiting their turn, one of them done after 6 requests', () => {
+  const QUIET_AFTER_MS = 1000;
+  let sc: Scenario;
+  let server: Child;
+  let clients: Child[];
+  before(async () => {
+    sc = await Scenario.start('t', { warnAfterMs: QUIET_AFTER_MS, deadAfterMs: 2000 });
+    let port = 0;
+    ({ child: server, port } = await sc.bound((p) => sc.python('hwserver.py', [`tcp://*:${p}`], 'hwserver')));
+    const endpoint = `tcp://localhost:${port}`;
+    clients = await Promise.all([
+      sc.node('req-client.js', [endpoint], 'hwclient-node'),
+      sc.node('req-client.js', [endpoint, '6'], 'hwclient-done'),
+      sc.python('req_client.py', [endpoint], 'hwclient-py'),
+    ]);
+  });
+  after(() => sc.stop());
+
+  test('the graph matches the kernel: 3 connections', async () => {
+    const r = await sc.converge('3 REQs on one REP', { timeoutMs: 4000 });
+    assert.equal(r.counts.kernel, 3);
+  });
+
+  test('clients waiting their turn are quiet, never late or dead; the one done after 6 requests exits by itself and only its edge goes', async () => {
+    const serverPid = server.process.pid!;
+    const [, done] = clients;
+    let exitedAt: number | undefined;
+    void done.exited.then(() => (exitedAt = Date.now()));
+    const states = new Map<number, Set<string>>();
+    let longestWait = 0;
+    // Six requests at ≈ 3.3 s each (three clients share a 1 s server) is ≈ 20 s; watch until its exit has shown.
+    const started = Date.now();
+    for (;;) {
+      assert.ok(Date.now() - started < 40_000, 'the finite client exited and its edge was shown disconnected');
+      await new Promise((r) => setTimeout(r, 100));
+      const s = sc.snapshot();
+      const index = new SnapshotIndex(s);
+      for (const client of clients) {
+        const pid = client.process.pid!;
+        if (pid === done.process.pid && exitedAt !== undefined) continue;
+        for (const e of s.edges.filter((x) => index.pidOf(x.from) === pid && index.pidOf(x.to) === serverPid)) {
+          (states.get(pid) ?? states.set(pid, new Set()).get(pid)!).add(e.state);
+          longestWait = Math.max(longestWait, e.trafficAgeMs ?? 0);
+        }
+      }
+      if (exitedAt === undefined) continue;
+      const gone = s.edges.filter((x) => index.pidOf(x.from) === done.process.pid && index.pidOf(x.to) === serverPid);
+      if (gone.length > 0 && gone.every((e) => e.state === 'disconnected' && e.exited)) break;
+    }
+    const seen = [...states].map(([pid, set]) => `${pid}: ${[...set].sort().join(',')}`).join(' | ');
+    console.log(`[truth] t: states seen ${seen}; longest traffic age ${longestWait} ms (quiet after ${QUIET_AFTER_MS} ms)`);
+    assert.ok(longestWait > QUIET_AFTER_MS, `a client waited past the threshold (else this proves nothing): ${longestWait} ms`);
+    for (const [pid, set] of states) {
+      assert.ok(!set.has('late') && !set.has('dead'), `a client waiting for a busy server is not late or dead (pid ${pid}: ${[...set].join(',')})`);
+    }
+    assert.equal(nodeOfPid(sc.snapshot(), done.process.pid!)?.state, 'exited');
+    const r = await sc.converge('the two endless clients left', { timeoutMs: 4000 });
+    assert.equal(r.counts.kernel, 2);
   });
 });
