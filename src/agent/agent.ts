@@ -262,8 +262,16 @@ export class Agent {
         if (rec === undefined) return pending;
         agent.appWaits++;
         if (agent.asleep) agent.safely(() => agent.wake());
-        // zeromq.js allows one pending send per socket: its accounting waits in the record. The app
-        // gets the native promise itself; the agent counts beside it.
+        // The app gets the native promise itself; the agent counts beside it, when it settles. The
+        // common send (the one before has settled) waits in the record's slot and costs no closure.
+        // One made before that settles (`for (w of workers) router.send([w, 'PING'])`, no await)
+        // carries its own: in the slot it took the first one's place, so the first was counted as
+        // the second and the second as an empty message from an empty routing id.
+        if (rec.sendPending) {
+          pending.then(() => agent.sentAside(rec, message, calledAt), rec.onSettledAside);
+          return pending;
+        }
+        rec.sendPending = true;
         rec.pendingSend = message;
         // The promise may settle later than the wire: the log takes the call's time.
         if (rec.stampsSends) rec.pendingSendAt = calledAt;
@@ -366,17 +374,20 @@ export class Agent {
     rec.onSent = (): void => {
       this.appWaits--;
       const message = rec.pendingSend;
+      rec.sendPending = false;
       rec.pendingSend = null;
       try {
-        this.countOut(rec, message);
+        this.countOut(rec, message, rec.pendingSendAt);
       } catch {
         // Accounting must never cost the app its send.
       }
     };
     rec.onSendFailed = (): void => {
       this.appWaits--;
+      rec.sendPending = false;
       rec.pendingSend = null;
     };
+
   }
 
   /**
@@ -488,7 +499,17 @@ export class Agent {
     if (stats) stats.gone = true;
   }
 
-  private countOut(rec: SocketRecord, message: MessageLike | MessageLike[]): void {
+  /** A send made while another was unsettled: counted with its own message. */
+  private sentAside(rec: SocketRecord, message: MessageLike | MessageLike[], calledAt: number): void {
+    this.appWaits--;
+    try {
+      this.countOut(rec, message, calledAt);
+    } catch {
+      // Accounting must never cost the app its send.
+    }
+  }
+
+  private countOut(rec: SocketRecord, message: MessageLike | MessageLike[], calledAt: number): void {
     const frames: ArrayLike<MessageLike> = Array.isArray(message) ? message : [message];
     let routingId: Uint8Array | undefined;
     if (rec.kind === 'router' && frames.length > 0) {
@@ -504,7 +525,7 @@ export class Agent {
     stats.bytesOut += bytes;
     stats.lastMessageOut = now;
     if (stats.countType(frames, typeFrameIndex(rec.kind, frames), this.heartbeats)) stats.lastHeartbeatOut = now;
-    if (rec.logsFirst && rec.firstHasRoom(stats, false)) rec.logFirst(stats, false, frames, rec.pendingSendAt);
+    if (rec.logsFirst && rec.firstHasRoom(stats, false)) rec.logFirst(stats, false, frames, calledAt);
   }
 
   private endpointOp(rec: SocketRecord, op: 'bind' | 'unbind', address: unknown, call: () => Promise<void>): Promise<void> {

@@ -235,7 +235,12 @@ export class SocketRecord {
   /** The app's `events`, created when the app first touches it. */
   appEvents?: AppObserverHandle;
 
-  /** The send in flight (one per socket), counted when it settles. */
+  /**
+   * Whether a send is unsettled. zeromq.js queues sends made without awaiting the one before (a
+   * broadcast loop); only the first takes the slot below, the others carry their own message.
+   */
+  sendPending = false;
+  /** The unsettled send in the slot, counted when it settles. */
   pendingSend: MessageLike | MessageLike[] = null;
   /** performance.now() when that send was called, while sends may still be logged (stampsSends). */
   pendingSendAt = 0;

@@ -111,3 +111,26 @@ test('ZMQ_ROUTER_HANDOVER set back to false after the bind is reported cleared',
   const socket = await collector.waitForSocket((m) => m.type === 'ROUTER' && !('routerHandover' in m.options), { pid });
   assert.equal(reportsOf(pid, socket.socket).at(-1)?.options.routerHandover, undefined, 'the latest report has it cleared');
 });
+
+test('sends made before the one before settles (a broadcast loop without await) are each counted on their own peer', async () => {
+  const ids = ['w1', 'w2', 'w3'];
+  const router = startApp('broadcast-router.js', ids, { endpoint: collector.endpoint });
+  const endpoint = await router.line();
+  const pid = router.process.pid!;
+  for (const id of ids) startApp('dealer-peer.js', [endpoint, id]);
+  await router.line((l) => l === 'done', 10_000);
+  const socket = await collector.waitForSocket((m) => m.type === 'ROUTER', { pid });
+  const sent = (): Map<string, number> => {
+    const out = new Map<string, number>();
+    for (const m of collector.of('traffic', pid)) {
+      for (const p of m.peers) if (p.socket === socket.socket && p.msgsOut > 0) out.set(p.peer?.text ?? `(${p.peer?.hex ?? 'no peer'})`, (out.get(p.peer?.text ?? `(${p.peer?.hex ?? 'no peer'})`) ?? 0) + p.msgsOut);
+    }
+    return out;
+  };
+  for (let i = 0; i < 50 && [...sent().values()].reduce((a, b) => a + b, 0) < 60; i++) await sleep(50);
+  // Before the fix the slot held one message: each round counted the last PING twice over the others,
+  // and one as an empty message to an empty routing id (drawn as "unknown peer 0x" on the ROUTER).
+  assert.deepEqual(Object.fromEntries([...sent()].sort()), { w1: 20, w2: 20, w3: 20 });
+  const pings = collector.of('traffic', pid).flatMap((m) => m.peers).filter((p) => p.msgsOut > 0 && p.types.PING === undefined);
+  assert.deepEqual(pings, [], 'every message counted out is a PING');
+});
