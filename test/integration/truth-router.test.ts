@@ -8,7 +8,7 @@
  * (h) wildcard binds reached through localhost / 127.0.0.1, (i) ipc, (k) processes whose wall clocks
  * disagree (a clock stepped since some of them started), (l) DEALERs connected to two servers, (n) a
  * ROUTER behind zmq.proxy (zguide's asynchronous server), (o) two processes with one routing id, (p) quiet
- * clients with and without libzmq's heartbeats.
+ * clients with and without libzmq's heartbeats, (u) a ROUTER that connects to ROUTER servers (Freelance).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -386,5 +386,42 @@ describe('(i) ipc: a ROUTER on an ipc path with anonymous DEALERs', () => {
   test('the graph matches the kernel (unix sockets, paired through ss)', async () => {
     const r = await sc.converge('ipc, 3 anonymous DEALERs', { ipc: true });
     assert.equal(r.counts.kernel, 3);
+  });
+});
+
+describe('(u) zguide\'s Freelance pattern: a zeromq.js ROUTER client connected to two pyzmq ROUTER servers named by their endpoints, PINGing both in one loop without await', () => {
+  let sc: Scenario;
+  let servers: Child[];
+  let client: Child;
+  before(async () => {
+    sc = await Scenario.start('u');
+    servers = [];
+    const endpoints: string[] = [];
+    for (const name of ['flserver-1', 'flserver-2']) {
+      const { child, port } = await sc.bound((p) => sc.python('flserver.py', [String(p)], name));
+      servers.push(child);
+      endpoints.push(`tcp://localhost:${port}`);
+    }
+    client = await sc.node('flclient.js', endpoints, 'flclient');
+  });
+  after(() => sc.stop());
+
+  test('the graph matches the kernel: 2 connections, both from the client; nothing drawn as connected to the client, no unknown peer', async () => {
+    const r = await sc.converge('a ROUTER client and two ROUTER servers');
+    assert.equal(r.counts.kernel, 2);
+    const s = sc.snapshot();
+    const index = new SnapshotIndex(s);
+    assert.deepEqual(s.edges.filter((e) => index.pidOf(e.to) === client.process.pid).map((e) => e.id), [], 'the servers never connect to the client');
+    assert.deepEqual(s.sockets.filter((k) => k.unknown).map((k) => k.name), []);
+  });
+
+  test('each server\'s edge carries its own PINGs and PONGs: as many of one as of the other, and a fresh heartbeat age', async () => {
+    const clientPid = client.process.pid!;
+    await eventually(() => {
+      const seen = servers.map((server) => liveEdges(sc.snapshot(), clientPid, server.process.pid!).map((e) => ({ age: e.heartbeatAgeMs, ping: e.messageTypes.PING ?? 0, pong: e.messageTypes.PONG ?? 0 })));
+      // Every PING sent gets a PONG; counted on the wrong edge (the agent's slot for one unsettled send), the two diverge.
+      const ok = seen.every((edges) => edges.length === 1 && edges[0].age !== null && edges[0].age < 1500 && edges[0].ping >= 4 && Math.abs(edges[0].ping - edges[0].pong) <= 2);
+      return { ok, diff: `per server: ${JSON.stringify(seen)}` };
+    }, 8000, { stableMs: 1500, label: 'u: PINGs on both edges' });
   });
 });

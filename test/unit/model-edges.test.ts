@@ -521,3 +521,51 @@ describe('a binder that goes away', () => {
     assert.equal(edges.find((e) => e.to === router.socketId(ROUTER_SOCKET))?.state, 'disconnected');
   });
 });
+
+describe('a ROUTER that connects (zguide\'s Freelance client: ROUTER to ROUTER servers named by their endpoints)', () => {
+  const hexOf = (s: string): string => Buffer.from(s).toString('hex');
+  const serverIds = ['tcp://localhost:5571', 'tcp://localhost:5572'];
+
+  for (const order of ['servers first', 'client first'] as const) {
+    test(`its peers are the servers it connected to, never sockets connected to it (${order})`, () => {
+      const { store, clock } = newStore();
+      const servers = serverIds.map((_, i) => new FakeAgent({ pid: 10 + i, node: `server-${i}` }));
+      const client = new FakeAgent({ pid: 20, node: 'client' });
+      const serverUp = (i: number) => {
+        const s = servers[i];
+        for (const m of [s.hello(T0), s.socket(T0, 1, 'ROUTER', serverIds[i]), s.bind(T0, 1, `tcp://*:557${i + 1}`, `tcp://0.0.0.0:557${i + 1}`)]) store.apply(`s${i}`, m, clock.now);
+      };
+      const clientUp = () => {
+        for (const m of [client.hello(T0), client.socket(T0, 1, 'ROUTER'), ...serverIds.flatMap((id) => [client.connect(T0, 1, id), client.event(T0, 1, 'handshake', id)])]) store.apply('c', m, clock.now);
+        // It PINGs each server by its routing id and logs its first messages per peer, as the agent does.
+        serverIds.forEach((id, i) => store.apply('c', client.logged(T0 + 100, 1, { peerHex: hexOf(id), out: [[T0 + 90 + i, `p${i}`]], in: [[T0 + 95 + i, `q${i}`]] }), T0 + 100));
+      };
+      if (order === 'servers first') {
+        serverUp(0); serverUp(1); clientUp();
+      } else {
+        // The client's first records come before the servers have said who they are.
+        clientUp(); serverUp(0); serverUp(1);
+      }
+      clock.now = T0 + 500;
+      serverIds.forEach((id) => store.apply('c', client.heartbeats(clock.now, 1, { peer: id, inbound: false }), clock.now));
+      const s = store.snapshot();
+      assert.deepEqual(s.sockets.filter((k) => k.unknown).map((k) => k.name), [], 'no unknown peers');
+      assert.deepEqual(s.edges.map((e) => [e.from, e.to]).sort(), servers.map((srv) => [client.socketId(1), srv.socketId(1)]).sort(),
+        'one edge per connection, from the client to each server; none into the client');
+      for (const e of s.edges) assert.equal(e.heartbeatAgeMs, 0, `the PINGs to ${e.to} are on its own edge`);
+    });
+  }
+
+  test('an uninstrumented server it reaches is an endpoint placeholder, and its automatic id no "unknown peer" connected to the client', () => {
+    const { store, clock } = newStore();
+    const client = new FakeAgent({ pid: 20, node: 'client' });
+    for (const m of [client.hello(T0), client.socket(T0, 1, 'ROUTER'), client.connect(T0, 1, 'tcp://localhost:5571'), client.event(T0, 1, 'handshake', 'tcp://localhost:5571'),
+      client.logged(T0, 1, { peerHex: '006b8b4567', out: [[T0, 'p']], in: [[T0, 'q']] })]) store.apply('c', m, clock.now);
+    clock.now = T0 + 500;
+    store.apply('c', client.heartbeats(clock.now, 1, { peer: '\u0000kEg' }), clock.now);
+    const s = store.snapshot();
+    assert.equal(s.edges.length, 1, JSON.stringify(s.edges.map((e) => e.id)));
+    assert.equal(s.edges[0].from, client.socketId(1));
+    assert.match(s.sockets.find((k) => k.id === s.edges[0].to)?.name ?? '', /unknown peer at tcp:\/\/localhost:5571/);
+  });
+});

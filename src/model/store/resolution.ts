@@ -349,6 +349,7 @@ function assignPeer(st: StoreState, rec: PeerRec, edge: EdgeRec, how: Attributio
  */
 function attributePeer(st: StoreState, router: SocketRec, rec: PeerRec, current: EdgeRec | undefined, connectors: () => Connectors): { edge: EdgeRec; how: Attribution } | undefined {
   const peer = rec.peer;
+  if (reachedByConnect(st, router, peer.hex)) return undefined;
   const claimed = st.byRoutingId.get(peer.hex);
   if (claimed) {
     const live = (s: SocketRec): boolean => !s.closed && st.nodes.get(s.nodeId)?.exitedAt === undefined;
@@ -384,6 +385,22 @@ function attributePeer(st: StoreState, router: SocketRec, rec: PeerRec, current:
   if (current && currentFrom?.unknown) return { edge: current, how: 'unknown' };
   const edge = unknownPeer(st, router, peer);
   return edge && { edge, how: 'unknown' };
+}
+
+/**
+ * Whether a ROUTER's peer is the far end of one of the ROUTER's own connects, not a socket connected
+ * to it. A ROUTER that connects knows each binder by the binder's routing id (zguide's Freelance
+ * client PINGs servers named by their endpoints), and one that binds nothing has no other peers. Such
+ * a peer's traffic goes on that connect's edge (ingest.ts trafficEdges); attributed as a connector,
+ * it was drawn as the server connecting to the client, or as an "unknown peer" doing so.
+ */
+function reachedByConnect(st: StoreState, router: SocketRec, hex: string): boolean {
+  if (router.binds.length === 0) return true;
+  for (const edgeId of allConnectEdgeIds(router.connectEdges)) {
+    const edge = st.edges.get(edgeId);
+    if (edge && st.sockets.get(edge.to)?.routingId?.hex === hex) return true;
+  }
+  return false;
 }
 
 /**
