@@ -148,7 +148,8 @@ const OPTIMAL_PAIRING_MAX = 300;
  * peers), never offered. A peer that fits exactly one connection left gets it ('content'); the rest
  * are paired so that the messages' delays are smallest in all ('timing'): a wrong pair shows as
  * messages that took far longer than the others on an idle loopback. Peers that fit no free
- * connection are left out of the result.
+ * connection are left out of the result. Two peers whose one free fit is the same connection go to
+ * the timing too: neither is certain.
  */
 export function pairPeers(peers: readonly PeerEvidence[], connections: readonly ConnectionEvidence[], taken: ReadonlySet<string> = new Set()): Map<string, Pairing> {
   // Indices, not keys: a hub meeting hundreds of anonymous peers at once has ~10⁶ candidate pairs.
@@ -177,12 +178,20 @@ export function pairPeers(peers: readonly PeerEvidence[], connections: readonly 
     return found;
   };
   const paired = new Uint8Array(peers.length);
+  const only = new Int32Array(peers.length);
+  const wanted = new Int32Array(open.length);
   for (let changed = true; changed;) {
     changed = false;
+    // A connection that is the one free fit of two peers is no certainty for either (which got it
+    // went by the order peers were listed): those are left to the timing below.
+    wanted.fill(0);
     for (let i = 0; i < peers.length; i++) {
-      if (paired[i]) continue;
-      const j = onlyFree(i);
-      if (j < 0) continue;
+      only[i] = paired[i] ? -1 : onlyFree(i);
+      if (only[i] >= 0) wanted[only[i]]++;
+    }
+    for (let i = 0; i < peers.length; i++) {
+      const j = only[i];
+      if (j < 0 || wanted[j] > 1) continue;
       result.set(peers[i].key, { connection: open[j].key, how: 'content' });
       given[j] = 1;
       paired[i] = 1;

@@ -128,11 +128,13 @@ describe('(k) wall clocks that disagree (stepped since some processes started): 
     const endpoint = `tcp://127.0.0.1:${port}`;
     // A quarter second each way: far past the pairing's causality slack, well short of anything a
     // telemetry offset estimate would notice as odd.
+    // Each sends its own message type: this scenario is about clocks, and two processes started at
+    // once that send identical messages are told apart by timing only (docs/SNAPSHOT.md, Attribution).
     dealers = await Promise.all([
-      sc.node('dealer-client.js', [endpoint], 'node-on-time'),
-      sc.node('dealer-client.js', [endpoint], 'node-behind', wallClockOff(-0.25)),
-      sc.python('dealer_client.py', [endpoint], 'py-on-time'),
-      sc.python('dealer_client.py', [endpoint], 'py-ahead', wallClockOff(0.3)),
+      sc.node('dealer-client.js', [endpoint, '1', '300', 'request-a'], 'node-on-time'),
+      sc.node('dealer-client.js', [endpoint, '1', '300', 'request-b'], 'node-behind', wallClockOff(-0.25)),
+      sc.python('dealer_client.py', [endpoint, '1', '300', 'request-c'], 'py-on-time'),
+      sc.python('dealer_client.py', [endpoint, '1', '300', 'request-d'], 'py-ahead', wallClockOff(0.3)),
     ]);
   });
   after(() => sc.stop());

@@ -80,6 +80,14 @@ describe('pairing anonymous peers with connections', () => {
     assert.deepEqual(pairs.get('second'), { connection: 'A', how: 'timing' });
   });
 
+  test('two peers that fit only the same connection (the other sender has not reported yet): the closer one gets it, by timing, not as certain', () => {
+    const hello = fp('hello');
+    const listedFirst = peer('listed-first', stamps([5.0, hello]));
+    const closer = peer('closer', stamps([1.1, hello]));
+    const pairs = pairPeers([listedFirst, closer], [conn('only', stamps([1.0, hello]))]);
+    assert.deepEqual([...pairs], [['closer', { connection: 'only', how: 'timing' }]]);
+  });
+
   test('more peers than connections (and the reverse): each connection to one peer at most', () => {
     const hello = fp('hello');
     const pairs = pairPeers([peer('p1', stamps([1, hello])), peer('p2', stamps([1.1, hello])), peer('p3', stamps([1.2, hello]))], [conn('c1', stamps([0.9, hello])), conn('c2', stamps([1.0, hello]))]);
