@@ -387,7 +387,6 @@ export class Agent {
       rec.sendPending = false;
       rec.pendingSend = null;
     };
-
   }
 
   /**
