@@ -73,6 +73,8 @@ export interface Pairing {
   connection: string;
   peerLog: FirstLogRec;
   connLog: ConnLogRec;
+  /** How many connection logs the ROUTER's connectors had when it was made (a small ROUTER's only). */
+  connectionLogs: number;
 }
 
 export interface PeerRec {

@@ -416,6 +416,11 @@ function reachedByConnect(st: StoreState, router: SocketRec, hex: string): boole
 function pairRouter(st: StoreState, router: SocketRec, all = false): void {
   st.routersToPair.delete(router.id);
   router.needsFullPairing = !all;
+  // A pair chosen by timing was the best among the connections reported so far: on a small ROUTER
+  // it is chosen afresh when another connection reports (its sender may have sent the same messages,
+  // sooner). A hub meeting hundreds of identical peers keeps them: afresh, its pairing went quadratic.
+  const small = (router.peers?.size ?? 0) <= PAIR_AT_ONCE_MAX_PEERS;
+  const connectionLogs = small ? countConnectionLogs(st, router) : 0;
   const previous = router.pairings;
   const kept = new Map<string, Pairing>();
   const peers: PeerEvidence[] = [];
@@ -424,7 +429,8 @@ function pairRouter(st: StoreState, router: SocketRec, all = false): void {
     if (!rec.first || st.byRoutingId.has(rec.peer.hex)) continue;
     const before = previous?.get(rec.peer.hex);
     const edge = before && st.edges.get(before.edgeId);
-    if (before && edge && (edge.phase === 'disconnected' || (!all && before.peerLog === rec.first && before.connLog === offeredLog(st, router, edge, before.connection)))) {
+    const stands = !all && before?.peerLog === rec.first && (before.how !== 'timing' || before.connectionLogs === connectionLogs);
+    if (before && edge && (edge.phase === 'disconnected' || (stands && before.connLog === offeredLog(st, router, edge, before.connection)))) {
       kept.set(rec.peer.hex, before);
       continue;
     }
@@ -475,10 +481,17 @@ function pairRouter(st: StoreState, router: SocketRec, all = false): void {
     const found = connLogs.get(pairing.connection);
     const peerLog = router.peers?.get(hex)?.first;
     if (!found || !peerLog) continue;
-    pairings.set(hex, { edgeId: found.edge.id, how: pairing.how, connection: pairing.connection, peerLog, connLog: found.log });
+    pairings.set(hex, { edgeId: found.edge.id, how: pairing.how, connection: pairing.connection, peerLog, connLog: found.log, connectionLogs });
     // A socket connected to several endpoints logs its connections together: not one peer's alone.
     if (found.from.connects.length <= 1) st.connOwner.set(pairing.connection, { router: router.id, peer: hex });
   }
+}
+
+/** How many connection logs the ROUTER's anonymous connectors have. */
+function countConnectionLogs(st: StoreState, router: SocketRec): number {
+  let count = 0;
+  for (const edge of edgesOf(router, 'bound')) count += loggingConnector(st, edge)?.conns?.length ?? 0;
+  return count;
 }
 
 /** The log a pairing's connection has now, when this ROUTER still offers it. */
