@@ -73,7 +73,7 @@ export interface Pairing {
   connection: string;
   peerLog: FirstLogRec;
   connLog: ConnLogRec;
-  /** How many connection logs the ROUTER's connectors had when it was made (a small ROUTER's only). */
+  /** The ROUTER's SocketRec.connectionLogs when it was made. */
   connectionLogs: number;
 }
 
@@ -127,6 +127,8 @@ export interface SocketRec {
   /** ROUTERs: paired incrementally since the last full pairing (see repairStuckPeers), and when that was. */
   needsFullPairing?: boolean;
   fullPairedAt?: number;
+  /** ROUTERs: how many connections of its connectors have reported a first-messages log (it only grows). */
+  connectionLogs?: number;
 }
 
 /**

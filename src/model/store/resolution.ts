@@ -418,9 +418,10 @@ function pairRouter(st: StoreState, router: SocketRec, all = false): void {
   router.needsFullPairing = !all;
   // A pair chosen by timing was the best among the connections reported so far: on a small ROUTER
   // it is chosen afresh when another connection reports (its sender may have sent the same messages,
-  // sooner). A hub meeting hundreds of identical peers keeps them: afresh, its pairing went quadratic.
-  const small = (router.peers?.size ?? 0) <= PAIR_AT_ONCE_MAX_PEERS;
-  const connectionLogs = small ? countConnectionLogs(st, router) : 0;
+  // sooner). A hub meeting hundreds of identical peers keeps them: afresh, its pairing took 40 % more
+  // time (bench/lib/anonymousHub.ts, 980 DEALERs), and it grows with the square of the peers.
+  const small = (router.peers?.size ?? 0) <= PAIR_AT_ONCE_MAX_PEERS && boundEdgeCount(router) <= PAIR_AT_ONCE_MAX_PEERS;
+  const connectionLogs = small ? router.connectionLogs ?? 0 : 0;
   const previous = router.pairings;
   const kept = new Map<string, Pairing>();
   const peers: PeerEvidence[] = [];
@@ -487,10 +488,9 @@ function pairRouter(st: StoreState, router: SocketRec, all = false): void {
   }
 }
 
-/** How many connection logs the ROUTER's anonymous connectors have. */
-function countConnectionLogs(st: StoreState, router: SocketRec): number {
+function boundEdgeCount(router: SocketRec): number {
   let count = 0;
-  for (const edge of edgesOf(router, 'bound')) count += loggingConnector(st, edge)?.conns?.length ?? 0;
+  for (const edges of router.boundEdges?.values() ?? []) count += edges.size;
   return count;
 }
 
@@ -519,12 +519,15 @@ export function firstMessages(st: StoreState, node: NodeRec, socket: SocketRec, 
   if (socket.routingId) return; // attributed by its id
   const conn = first.conn ?? 1;
   const conns = (socket.conns ?? []).filter((c) => c.conn !== conn);
+  const newConnection = conns.length === (socket.conns?.length ?? 0);
   conns.push({ ...log, conn, key: `${socket.id}#${conn}` });
   conns.sort((a, b) => a.conn - b.conn);
   socket.conns = conns.length > CONNECTIONS_KEPT ? conns.slice(-CONNECTIONS_KEPT) : conns;
   for (const edge of socket.fromEdges) {
     const to = st.sockets.get(edge.to);
-    if (to && ROUTER_LIKE.has(to.type)) st.routersToPair.add(to.id);
+    if (!to || !ROUTER_LIKE.has(to.type)) continue;
+    st.routersToPair.add(to.id);
+    if (newConnection) to.connectionLogs = (to.connectionLogs ?? 0) + 1;
   }
 }
 
