@@ -96,9 +96,13 @@ function stopChild(child) {
   });
 }
 
+/** @returns {Promise<number>} the demo's exit code */
 function terminal() {
-  const r = spawnSync(process.execPath, [cli, 'demo', ...process.argv.slice(2).filter((a) => a !== '--terminal')], { cwd: root, stdio: 'inherit' });
-  process.exit(r.status ?? 1);
+  const demo = spawn(process.execPath, [cli, 'demo', ...process.argv.slice(2).filter((a) => a !== '--terminal')], { cwd: root, stdio: 'inherit' });
+  // Ctrl-C reaches the whole terminal group; a SIGTERM sent to this process alone (a supervisor,
+  // `timeout`) is passed on, so the demo's processes never outlive it.
+  for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => demo.kill(signal));
+  return new Promise((resolve) => demo.once('exit', (code, signal) => resolve(code ?? (signal ? 0 : 1))));
 }
 
 async function desktop() {
@@ -143,7 +147,7 @@ async function main() {
   return mode === 'desktop' ? desktop() : browser();
 }
 
-main().then(() => process.exit(0), (err) => {
+main().then((code) => process.exit(code ?? 0), (err) => {
   console.error(`npm start: ${err instanceof Error ? err.message : err}`);
   process.exit(1);
 });
