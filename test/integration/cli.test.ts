@@ -4,6 +4,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
@@ -105,4 +106,54 @@ test('bad usage gets a clear error and exit code 2', async () => {
     () => ({ code: 0, stderr: '' }), (e: { code: number; stderr: string }) => e);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /--port must be a number from 0 to 65535, got "many"/);
+});
+
+/** Pids of `pid`'s descendants now, from /proc. */
+function descendants(pid: number): number[] {
+  const parentOf = new Map<number, number>();
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // Field 4 of /proc/N/stat, after the parenthesised command (which may hold spaces).
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      parentOf.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const found: number[] = [];
+  for (let frontier = [pid]; frontier.length > 0;) {
+    const next = [...parentOf].filter(([, parent]) => frontier.includes(parent)).map(([child]) => child);
+    found.push(...next);
+    frontier = next;
+  }
+  return found;
+}
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+test('npm start in a terminal: a SIGTERM sent to it alone stops the demo and every process of it', async () => {
+  const base = await freePortBase();
+  const start = spawn(process.execPath, [path.join(ROOT, 'scripts', 'start.js'), '--terminal', '--port', '0'], {
+    cwd: ROOT, env: { ...process.env, ZMQ_DEMO_PORT: String(base) }, stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  started.add(start);
+  let demo: number[] = [];
+  // The demo is up when its broker, three workers, the flaky one and two clients run (webpack may build first).
+  for (const deadline = Date.now() + 90_000; Date.now() < deadline && demo.length < 9; await new Promise((r) => setTimeout(r, 500))) {
+    demo = descendants(start.pid!);
+  }
+  assert.ok(demo.length >= 9, `the demo's processes started under npm start: ${demo.length}`);
+  start.kill('SIGTERM');
+  const code = await new Promise<number | null>((resolve) => start.once('exit', resolve));
+  for (const deadline = Date.now() + 10_000; Date.now() < deadline && demo.some(alive);) await new Promise((r) => setTimeout(r, 200));
+  assert.deepEqual(demo.filter(alive), [], 'no process of the demo outlives npm start');
+  assert.equal(code, 0, 'it exits as the demo did: stopped, not failed');
 });
