@@ -448,7 +448,9 @@ export interface CompareResult {
   snapshot: TopologySnapshot;
 }
 
-const LIVE_STATES = new Set(['connected', 'quiet', 'late']);
+/** Edge states that count as a live connection in the scenarios' checks. */
+export const LIVE = ['connected', 'quiet', 'late'];
+const LIVE_STATES = new Set(LIVE);
 
 function endpointKey(endpoint: string): { transport: 'tcp' | 'ipc' | 'other'; port?: number; path?: string } {
   if (endpoint.startsWith('tcp://')) return { transport: 'tcp', port: Number(endpoint.slice(endpoint.lastIndexOf(':') + 1)) };
@@ -648,16 +650,13 @@ export async function eventually<T extends Verdict>(check: () => T | Promise<T>,
 
 export const REALAPPS = path.join(FIXTURES, 'realapps');
 
-/** Edges whose connecting socket lives in process `pid`, in the given states (all when omitted). */
-/** Edge states that count as a live connection in the scenarios' checks. */
-export const LIVE = ['connected', 'quiet', 'late'];
-
 /** The process's own live edges (from its sockets) to the given binder pid. */
 export function liveEdges(s: TopologySnapshot, fromPid: number, toPid: number): EdgeView[] {
   const index = new SnapshotIndex(s);
   return edgesFromPid(s, fromPid, LIVE).filter((e) => index.pidOf(e.to) === toPid);
 }
 
+/** Edges whose connecting socket lives in process `pid`, in the given states (all when omitted). */
 export function edgesFromPid(s: TopologySnapshot, pid: number, states?: string[]): EdgeView[] {
   const index = new SnapshotIndex(s);
   return s.edges.filter((e) => index.pidOf(e.from) === pid && (!states || states.includes(e.state)));

@@ -123,7 +123,11 @@ test('sends made before the one before settles (a broadcast loop without await) 
   const sent = (): Map<string, number> => {
     const out = new Map<string, number>();
     for (const m of collector.of('traffic', pid)) {
-      for (const p of m.peers) if (p.socket === socket.socket && p.msgsOut > 0) out.set(p.peer?.text ?? `(${p.peer?.hex ?? 'no peer'})`, (out.get(p.peer?.text ?? `(${p.peer?.hex ?? 'no peer'})`) ?? 0) + p.msgsOut);
+      for (const p of m.peers) {
+        if (p.socket !== socket.socket || p.msgsOut === 0) continue;
+        const name = p.peer?.text ?? `(${p.peer?.hex ?? 'no peer'})`;
+        out.set(name, (out.get(name) ?? 0) + p.msgsOut);
+      }
     }
     return out;
   };

@@ -15,7 +15,7 @@ import { edgeExited, edgeStateNow } from './liveness';
 import {
   NO_CONNECT_EDGES, NO_EDGES, NO_ENDPOINTS, bindDisplay, endpointList, internOptions, connectEdgeEntries, endpointRec, intern, latestOf, scriptName, type AgentRec, type EdgeRec, type EndpointRec, type NodeRec, type SocketRec, type StampClock,
 } from './records';
-import { firstMessages, peerEdge, previousPeerEdge, resolveEdges, resolveFor } from './resolution';
+import { firstMessages, peerEdge, previousPeerEdge, reachesBinderOf, resolveEdges, resolveFor } from './resolution';
 import { discard, type StoreState } from './state';
 
 /** How long the least-delay clock offset of an agent is trusted before it is measured afresh. */
@@ -416,8 +416,7 @@ function trafficEdges(st: StoreState, socket: SocketRec, peer: Bin | undefined):
     if (edge) connectEdges.push(edge);
   }
   if (peer !== undefined) {
-    // A connecting ROUTER knows its binder by the binder's routing id.
-    const toPeer = connectEdges.filter((e) => st.sockets.get(e.to)?.routingId?.hex === peer.hex);
+    const toPeer = connectEdges.filter((e) => reachesBinderOf(st, e, peer.hex));
     if (toPeer.length > 0) return toPeer;
     if (socket.binds.length > 0 || connectEdges.length === 0) {
       const edge = peerEdge(st, socket, peer);

@@ -398,9 +398,14 @@ function reachedByConnect(st: StoreState, router: SocketRec, hex: string): boole
   if (router.binds.length === 0) return true;
   for (const edgeId of allConnectEdgeIds(router.connectEdges)) {
     const edge = st.edges.get(edgeId);
-    if (edge && st.sockets.get(edge.to)?.routingId?.hex === hex) return true;
+    if (edge && reachesBinderOf(st, edge, hex)) return true;
   }
   return false;
+}
+
+/** Whether a connect edge goes to the binder that set routing id `hex` (how a connecting ROUTER names it). */
+export function reachesBinderOf(st: StoreState, edge: EdgeRec, hex: string): boolean {
+  return st.sockets.get(edge.to)?.routingId?.hex === hex;
 }
 
 /**
