@@ -58,6 +58,23 @@ export interface SocketView {
   unknown?: boolean;
   /** Passed to a proxy that moves its messages natively: its traffic, peers' routing ids and heartbeats are not seen. */
   proxied?: boolean;
+  /** Endpoint calls of the app's that failed and have not succeeded since, oldest first. */
+  failed?: EndpointFailure[];
+}
+
+/** A bind, connect, unbind or disconnect the app called on a socket, and the error it got. */
+export interface EndpointFailure {
+  op: 'bind' | 'connect' | 'unbind' | 'disconnect';
+  /** As the app asked for it. */
+  endpoint: string;
+  /** The error the app got, as the binding words it ("Address already in use"). */
+  error: string;
+  /** The latest failure. */
+  at: number;
+  /** How many times the app tried and failed (apps that retry a bind in a loop). */
+  times: number;
+  /** A failed bind: an open socket of a live process on the same host that had the endpoint bound then. */
+  heldBy?: string;
 }
 
 export interface TimelineEntry {

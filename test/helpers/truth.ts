@@ -91,6 +91,14 @@ function ownerMap(pids: Iterable<number>): Map<number, number[]> {
   return owners;
 }
 
+/** Who holds tcp `port`: the pids with a socket listening on it (any address), from the kernel's table. */
+export function tcpListenerPids(port: number): number[] {
+  const inodes = readTcp().filter((r) => r.state === TCP_LISTEN && r.localPort === port).map((r) => r.inode);
+  if (inodes.length === 0) return [];
+  const owners = ownerMap(allPids());
+  return [...new Set(inodes.flatMap((inode) => owners.get(inode) ?? []))].sort((a, b) => a - b);
+}
+
 function allPids(): number[] {
   return fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number);
 }

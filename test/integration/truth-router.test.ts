@@ -8,7 +8,8 @@
  * (h) wildcard binds reached through localhost / 127.0.0.1, (i) ipc, (k) processes whose wall clocks
  * disagree (a clock stepped since some of them started), (l) DEALERs connected to two servers, (n) a
  * ROUTER behind zmq.proxy (zguide's asynchronous server), (o) two processes with one routing id, (p) quiet
- * clients with and without libzmq's heartbeats, (u) a ROUTER that connects to ROUTER servers (Freelance).
+ * clients with and without libzmq's heartbeats, (u) a ROUTER that connects to ROUTER servers (Freelance),
+ * (v) a server started while the old copy holds its port (the failed binds, and who held the port).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,7 +18,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Child } from '../helpers/system';
 import { wallClockOff } from '../helpers/clock';
-import { LIVE, Scenario, SnapshotIndex, connectorOfFd, eventually, freePort, liveEdges, nodeOfPid } from '../helpers/truth';
+import { LIVE, Scenario, SnapshotIndex, connectorOfFd, eventually, freePort, liveEdges, nodeOfPid, tcpListenerPids } from '../helpers/truth';
 
 describe('(a) echo ROUTER with two anonymous Node DEALERs and one anonymous pyzmq DEALER', () => {
   let sc: Scenario;
@@ -425,5 +426,65 @@ describe('(u) zguide\'s Freelance pattern: a zeromq.js ROUTER client connected t
       const ok = seen.every((edges) => edges.length === 1 && edges[0].age !== null && edges[0].age < 1500 && edges[0].ping >= 4 && Math.abs(edges[0].ping - edges[0].pong) <= 2);
       return { ok, diff: `per server: ${JSON.stringify(seen)}` };
     }, 8000, { stableMs: 1500, label: 'u: PINGs on both edges' });
+  });
+});
+
+describe('(v) a server started while the old copy still holds its port: pyzmq and zeromq.js copies retrying the bind, a client of the old one', () => {
+  let sc: Scenario;
+  let old: Child;
+  let copies: Child[];
+  let port = 0;
+  before(async () => {
+    sc = await Scenario.start('v');
+    ({ child: old, port } = await sc.bound((p) => sc.node('echo-router.js', [`tcp://*:${p}`], 'old-server')));
+    await sc.node('dealer-client.js', [`tcp://127.0.0.1:${port}`], 'client');
+    copies = await Promise.all([
+      sc.python('retry_bind_server.py', [`tcp://*:${port}`], 'py-copy'),
+      sc.node('retry-bind-server.js', [`tcp://*:${port}`], 'node-copy'),
+    ]);
+  });
+  after(() => sc.stop());
+
+  /** The ROUTER of the process with `pid`, as the graph has it. */
+  const routerOf = (pid: number) => {
+    const s = sc.snapshot();
+    const node = nodeOfPid(s, pid);
+    return s.sockets.find((k) => k.nodeId === node?.id && k.type === 'ROUTER');
+  };
+
+  test('each copy\'s socket says its bind failed, with the error and the holder: the process the kernel says listens on the port', async () => {
+    assert.deepEqual(tcpListenerPids(port), [old.process.pid], 'ground truth: the old server holds the port');
+    const holder = await eventually(() => {
+      const held = routerOf(old.process.pid!);
+      const failures = copies.map((c) => routerOf(c.process.pid!)?.failed ?? []);
+      const ok = held !== undefined && failures.every((f) => f.length === 1 && f[0].op === 'bind' && f[0].endpoint === `tcp://*:${port}`
+        && /address already in use/i.test(f[0].error) && f[0].times >= 2 && f[0].heldBy === held.id);
+      return { ok, diff: `holder ${held?.id}; failures ${JSON.stringify(failures)}`, held };
+    }, 8000, { label: 'v: both copies show the failed bind' });
+    assert.deepEqual(copies.map((c) => routerOf(c.process.pid!)?.binds), [[], []], 'no copy is drawn as bound');
+    const r = await sc.converge('a client of the old server; the copies bound nothing');
+    assert.equal(r.counts.kernel, 1);
+    assert.ok(holder.held);
+  });
+
+  test('kill -9 of the old server: the copy the kernel says took the port is bound, its failure gone; the other names it as the holder now', async () => {
+    old.process.kill('SIGKILL');
+    const winner = await eventually(() => {
+      const listeners = tcpListenerPids(port);
+      const won = copies.find((c) => listeners.includes(c.process.pid!));
+      return { ok: listeners.length === 1 && won !== undefined, diff: `listeners ${JSON.stringify(listeners)}`, won };
+    }, 8000, { label: 'v: a copy took the port (kernel)' });
+    const won = winner.won!;
+    const lost = copies.find((c) => c !== won)!;
+    await eventually(() => {
+      const mine = routerOf(won.process.pid!);
+      const theirs = routerOf(lost.process.pid!);
+      const ok = mine !== undefined && mine.failed === undefined && mine.binds.some((b) => b.endsWith(`:${port}`))
+        && theirs?.failed?.length === 1 && theirs.failed[0].heldBy === mine.id && theirs.binds.length === 0;
+      return { ok, diff: `winner ${JSON.stringify(mine)}; loser ${JSON.stringify(theirs)}` };
+    }, 8000, { label: 'v: the winner bound, the loser names it' });
+    // The client reconnects to whoever holds the port now.
+    const r = await sc.converge('the client on the copy that took the port');
+    assert.equal(r.counts.kernel, 1);
   });
 });

@@ -569,3 +569,55 @@ describe('a ROUTER that connects (zguide\'s Freelance client: ROUTER to ROUTER s
     assert.match(s.sockets.find((k) => k.id === s.edges[0].to)?.name ?? '', /unknown peer at tcp:\/\/localhost:5571/);
   });
 });
+
+describe('endpoint calls that failed', () => {
+  const ADDRESS_IN_USE = 'Address already in use';
+
+  function twoServers(store: TopologyStore): { first: FakeAgent; second: FakeAgent; secondKey: string } {
+    const first = new FakeAgent({ pid: 100, node: 'server' });
+    const fk = agentKeyOf(first);
+    for (const m of [first.hello(T0), first.socket(T0, 1, 'ROUTER'), first.bind(T0, 1, 'tcp://*:5555', 'tcp://0.0.0.0:5555')]) store.apply(fk, viaWire(m), T0);
+    const second = new FakeAgent({ pid: 101, node: 'server' });
+    const secondKey = agentKeyOf(second);
+    for (const m of [second.hello(T0 + 5), second.socket(T0 + 5, 1, 'ROUTER')]) store.apply(secondKey, viaWire(m), T0 + 5);
+    return { first, second, secondKey };
+  }
+
+  test('a bind to a port another process holds is kept on the socket with the error, the count and the holder', () => {
+    const { store, clock } = newStore();
+    const { first, second, secondKey } = twoServers(store);
+    for (const at of [T0 + 10, T0 + 20]) {
+      clock.now = at;
+      store.apply(secondKey, viaWire(second.failed(at, 1, 'bind', 'tcp://127.0.0.1:5555', ADDRESS_IN_USE)), at);
+    }
+    const socket = store.snapshot().sockets.find((s) => s.id === second.socketId(1));
+    assert.deepEqual(socket?.binds, []);
+    assert.deepEqual(socket?.failed, [{ op: 'bind', endpoint: 'tcp://127.0.0.1:5555', error: ADDRESS_IN_USE, at: T0 + 20, times: 2, heldBy: first.socketId(1) }]);
+  });
+
+  test('the same call succeeding later clears it; other failures stay; a closed holder is no holder', () => {
+    const { store } = newStore();
+    const { first, second, secondKey } = twoServers(store);
+    const apply = (m: TelemetryMsg, at: number) => store.apply(secondKey, viaWire(m), at);
+    apply(second.failed(T0 + 10, 1, 'bind', 'tcp://*:5555', ADDRESS_IN_USE), T0 + 10);
+    apply(second.failed(T0 + 11, 1, 'connect', 'tcp://*:6000', 'Invalid argument'), T0 + 11);
+    store.apply(agentKeyOf(first), viaWire(first.close(T0 + 12, 1)), T0 + 12);
+    apply(second.failed(T0 + 13, 1, 'bind', 'tcp://*:5555', ADDRESS_IN_USE), T0 + 13);
+    let socket = store.snapshot().sockets.find((s) => s.id === second.socketId(1));
+    assert.deepEqual(socket?.failed?.map((f) => [f.op, f.times, f.heldBy]), [['connect', 1, undefined], ['bind', 2, undefined]]);
+    apply(second.bind(T0 + 14, 1, 'tcp://*:5555', 'tcp://0.0.0.0:5555'), T0 + 14);
+    socket = store.snapshot().sockets.find((s) => s.id === second.socketId(1));
+    assert.deepEqual(socket?.binds, ['tcp://0.0.0.0:5555']);
+    assert.deepEqual(socket?.failed?.map((f) => f.op), ['connect']);
+    apply(second.connect(T0 + 15, 1, 'tcp://*:6000'), T0 + 15);
+    assert.equal(store.snapshot().sockets.find((s) => s.id === second.socketId(1))?.failed, undefined, 'nothing failing: no field');
+  });
+
+  test('an app retrying many endpoints keeps only the latest failures', () => {
+    const { store } = newStore();
+    const { second, secondKey } = twoServers(store);
+    for (let port = 7000; port < 7020; port++) store.apply(secondKey, viaWire(second.failed(T0 + port, 1, 'bind', `tcp://*:${port}`, ADDRESS_IN_USE)), T0 + port);
+    const failed = store.snapshot().sockets.find((s) => s.id === second.socketId(1))?.failed ?? [];
+    assert.deepEqual(failed.map((f) => f.endpoint), Array.from({ length: 8 }, (_, i) => `tcp://*:${7012 + i}`));
+  });
+});

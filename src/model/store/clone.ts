@@ -3,8 +3,8 @@
  * between them remapped onto the copies (a socket's fromEdges and boundEdges hold the copy's edges,
  * byRoutingId the copy's sockets). What the store only ever replaces and never changes in place is
  * shared rather than copied: timelines, lastDisconnect, routing ids, first-message logs and their
- * stamps, a node's runtime and agent, a socket's options, site and connectEdges (resolution replaces
- * them whole), its conns and pairings, the routing-id clashes, the collector status. No timers and
+ * stamps, a node's runtime and agent, a socket's options, site, failed endpoint calls and connectEdges
+ * (resolution replaces them whole), its conns and pairings, the routing-id clashes, the collector status. No timers and
  * no listeners are copied: the copy is a store that was never started.
  */
 import type { EdgeRec, EndpointRec, NodeRec, PeerRec, SocketRec } from './records';

@@ -12,6 +12,7 @@ import type { TimelineEntry } from '../../shared/snapshot';
 import { changed } from './changes';
 import { addTimeline, addTypes, closedEnd, disconnectEdge, edgesOf, evictClosedSocket, pick, setPhase } from './graph';
 import { edgeExited, edgeStateNow } from './liveness';
+import { endpointFailed, endpointSucceeded } from './failures';
 import {
   NO_CONNECT_EDGES, NO_EDGES, NO_ENDPOINTS, bindDisplay, endpointList, internOptions, connectEdgeEntries, endpointRec, intern, latestOf, scriptName, type AgentRec, type EdgeRec, type EndpointRec, type NodeRec, type SocketRec, type StampClock,
 } from './records';
@@ -223,7 +224,11 @@ function endpoint(st: StoreState, node: NodeRec, msg: EndpointMsg, at: number): 
     discard(st, 'unknown-socket');
     return;
   }
-  if (!msg.ok) return; // the app saw the error itself; nothing was bound or connected
+  if (!msg.ok) {
+    endpointFailed(st, socket, msg, at); // nothing was bound or connected
+    return;
+  }
+  endpointSucceeded(st, socket, msg);
   const same = (e: EndpointRec) => e.requested === msg.requested || e.resolved === msg.requested;
   switch (msg.op) {
     case 'bind':

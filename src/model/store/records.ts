@@ -5,7 +5,7 @@
 import type { Bin, CreationSite, Runtime, SocketOptions, SocketType } from '../../protocol/types';
 import type { EvidenceKind, Stamp } from '../attribution';
 import type { EdgePhase, RateRing, RetryWindow } from '../rules';
-import type { Attribution, EdgeState, LastDisconnect, NodeState, TimelineEntry } from '../../shared/snapshot';
+import type { Attribution, EdgeState, EndpointFailure, LastDisconnect, NodeState, TimelineEntry } from '../../shared/snapshot';
 
 export const ROUTER_LIKE: ReadonlySet<SocketType> = new Set(['ROUTER', 'STREAM', 'SERVER', 'PEER']);
 
@@ -129,6 +129,8 @@ export interface SocketRec {
   fullPairedAt?: number;
   /** ROUTERs: how many connections of its connectors have reported a first-messages log (it only grows). */
   connectionLogs?: number;
+  /** Endpoint calls that failed and have not succeeded since (failures.ts); replaced on change. */
+  failed?: readonly EndpointFailure[];
 }
 
 /**

@@ -31,6 +31,7 @@ export function socketView(socket: SocketRec): SocketView {
     options: socket.options,
     ...(socket.site ? { site: socket.site } : {}),
     ...(socket.proxied ? { proxied: true } : {}),
+    ...(socket.failed ? { failed: socket.failed.slice() } : {}),
     binds: socket.binds.map(bindDisplay),
     connects: socket.connects.map(bindDisplay),
     closed: socket.closed,

@@ -1,0 +1,53 @@
+/**
+ * Endpoint calls the app made that failed (a bind to a port another process holds, a connect to a
+ * malformed endpoint): kept on their socket until the same call succeeds, because the app may have
+ * swallowed the error, and a socket with no bind and no word why is the puzzle this tool is for.
+ */
+import type { EndpointMsg } from '../../protocol/types';
+import type { EndpointFailure } from '../../shared/snapshot';
+import { matchKeys } from '../endpoints';
+import { bindDisplay, intern, type SocketRec } from './records';
+import type { StoreState } from './state';
+
+/** The latest failures kept per socket: an app retrying many endpoints in a loop must not grow it. */
+export const FAILURES_PER_SOCKET = 8;
+
+export function endpointFailed(st: StoreState, socket: SocketRec, msg: EndpointMsg, at: number): void {
+  const list = socket.failed ?? [];
+  const earlier = list.find((f) => f.op === msg.op && f.endpoint === msg.requested);
+  const heldBy = msg.op === 'bind' ? holderOf(st, socket, msg.requested) : undefined;
+  const failure: EndpointFailure = {
+    op: msg.op, endpoint: msg.requested, error: intern(msg.error ?? 'failed (the agent gave no error text)'), at,
+    times: (earlier?.times ?? 0) + 1,
+    ...(heldBy !== undefined ? { heldBy } : {}),
+  };
+  socket.failed = [...list.filter((f) => f !== earlier).slice(-(FAILURES_PER_SOCKET - 1)), failure];
+  st.dirtySockets.add(socket.id);
+}
+
+/** The same call succeeded (an app that retried until the port was free): its failure is history. */
+export function endpointSucceeded(st: StoreState, socket: SocketRec, msg: EndpointMsg): void {
+  const list = socket.failed;
+  if (!list) return;
+  const kept = list.filter((f) => !(f.op === msg.op && f.endpoint === msg.requested));
+  if (kept.length === list.length) return;
+  socket.failed = kept.length > 0 ? kept : undefined;
+  st.dirtySockets.add(socket.id);
+}
+
+/** An open socket of a live process on `socket`'s host (this process included) that binds `endpoint`. */
+function holderOf(st: StoreState, socket: SocketRec, endpoint: string): string | undefined {
+  const node = st.nodes.get(socket.nodeId);
+  if (!node) return undefined;
+  const keys = matchKeys(endpoint, node.host, node.id);
+  if (keys.length === 0) return undefined;
+  for (const other of st.sockets.values()) {
+    if (other === socket || other.unknown || other.closed || other.binds.length === 0) continue;
+    const owner = st.nodes.get(other.nodeId);
+    if (!owner || owner.exitedAt !== undefined) continue;
+    for (const bind of other.binds) {
+      if (matchKeys(bindDisplay(bind), owner.host, owner.id).some((k) => keys.includes(k))) return other.id;
+    }
+  }
+  return undefined;
+}
