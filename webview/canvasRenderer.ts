@@ -47,6 +47,8 @@ export interface CanvasSocket {
   endpointText: string;
   unknown: boolean;
   closed: boolean;
+  /** An endpoint call of the app's failed (error outline). */
+  failed: boolean;
   binder: boolean;
   matched: boolean;
   selected: boolean;
@@ -207,6 +209,7 @@ interface Palette {
   socket: string;
   focus: string;
   dead: string;
+  error: string;
   late: string;
   edgeWidth: number;
   font: string;
@@ -257,6 +260,7 @@ export function readPalette(): Palette {
     socket: value('--graph-socket', '#ffffff'),
     focus: value('--graph-focus', '#0090f1'),
     dead: value('--graph-dead', '#e51400'),
+    error: value('--graph-error', '#f14c4c'),
     late: value('--graph-late', '#bf8803'),
     edgeWidth: parseFloat(value('--graph-edge-width', '1.6')) || 1.6,
     font: style.fontFamily || 'sans-serif',
@@ -325,7 +329,7 @@ export class CanvasRenderer {
     const sockets = scene.sockets.filter((s) => s.x + SOCKET_WIDTH / 2 >= view.x0 && s.x - SOCKET_WIDTH / 2 <= view.x1 && s.y + SOCKET_HEIGHT / 2 >= view.y0 && s.y - SOCKET_HEIGHT / 2 <= view.y1);
     const socketBoxes = new Batches<CanvasSocket>();
     for (const s of sockets) {
-      socketBoxes.add(`${s.closed}|${s.unknown}|${s.binder}|${s.matched}|${s.selected}`, s);
+      socketBoxes.add(`${s.closed}|${s.unknown}|${s.failed}|${s.binder}|${s.matched}|${s.selected}`, s);
     }
     for (const batch of socketBoxes.values()) {
       const s = batch[0];
@@ -341,9 +345,9 @@ export class CanvasRenderer {
       }
       ctx.setLineDash(s.unknown ? [4, 3] : []);
       const emphasis = s.selected || s.matched;
-      ctx.strokeStyle = emphasis ? p.focus : p.fg;
-      ctx.globalAlpha = alpha * (emphasis || s.unknown ? 1 : s.binder ? 0.9 : 0.6);
-      ctx.lineWidth = s.selected ? 3 : s.matched ? 2 : s.binder ? 1.5 : 1;
+      ctx.strokeStyle = emphasis ? p.focus : s.failed ? p.error : p.fg;
+      ctx.globalAlpha = alpha * (emphasis || s.unknown || s.failed ? 1 : s.binder ? 0.9 : 0.6);
+      ctx.lineWidth = s.selected ? 3 : s.matched || s.failed ? 2 : s.binder ? 1.5 : 1;
       ctx.stroke();
     }
     ctx.globalAlpha = 1;

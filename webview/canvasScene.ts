@@ -6,7 +6,7 @@ import type { CanvasEdge, CanvasGroup, CanvasScene, CanvasSocket } from './canva
 import { edgeCurve, labelAnchor, GROUP_WIDTH, socketCenter, type Bodies, type Routes } from './geometry';
 import type { GraphState } from './graphState';
 import type { Neighbourhood } from './neighbourhood';
-import { badgeText, groupTitle, isRelated, socketEndpointText, socketNameText, socketTypeText, trafficWidth } from './itemText';
+import { badgeText, groupTitle, isRelated, socketEndpointText, socketFailing, socketNameText, socketTypeText, trafficWidth } from './itemText';
 
 /** `lit`: the hovered neighbourhood (highlight.ts), whose edges are drawn as related. */
 export function buildScene(state: GraphState, bodies: Bodies, routes: Routes = new Map(), lit: Neighbourhood | null = null): CanvasScene {
@@ -28,7 +28,7 @@ export function buildScene(state: GraphState, bodies: Bodies, routes: Routes = n
     if (center) {
       sockets.push({
         id: socket.id, x: center.x, y: center.y, typeText: socketTypeText(socket), nameText: socketNameText(socket), endpointText: socketEndpointText(socket),
-        unknown: socket.unknown === true, closed: socket.closed, binder: socket.binds.length > 0, matched: visible.matched.has(socket.id), selected: socket.id === id,
+        unknown: socket.unknown === true, closed: socket.closed, failed: socketFailing(socket), binder: socket.binds.length > 0, matched: visible.matched.has(socket.id), selected: socket.id === id,
       });
     }
   }

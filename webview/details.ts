@@ -6,8 +6,8 @@ import type { EdgeView, NodeView, SocketView } from '../src/shared/snapshot';
 import type { Bin } from '../src/shared/sockets';
 import { clear, el } from './dom';
 import {
-  binDisplay, clashBadge, clashDetail, disconnectDetail, edgeAgeLabel, formatAge, formatRate, formatTime, nodeLabel, PROXIED_TEXT, safeText, siteLabel,
-  routingIdWithAttribution, socketTitle, stateStyle,
+  binDisplay, clashBadge, clashDetail, disconnectDetail, edgeAgeLabel, endpointFailureText, formatAge, formatRate, formatTime, nodeLabel, PROXIED_TEXT, safeText, siteLabel,
+  heldByText, routingIdWithAttribution, socketTitle, stateStyle,
 } from '../src/shared/format';
 import { edgeAgesAt, type GraphModel, type Observed } from './graphModel';
 import type { WebviewMessage } from '../src/shared/messages';
@@ -177,6 +177,10 @@ function renderSocket(pane: HTMLElement, socket: SocketView, ctx: DetailsContext
     ['closed', socket.closed ? 'yes' : 'no'],
     ['created at', socket.site ? siteLabel(socket.site) : 'unknown'],
     ...(socket.proxied ? [['traffic', PROXIED_TEXT] as Row] : []),
+    ...(socket.failed ?? []).map((failure): Row => {
+      const holder = heldByText(failure, (id) => ctx.model.sockets.get(id)?.item, (id) => ctx.model.nodes.get(id)?.item);
+      return ['failed', `${endpointFailureText(failure)} — ${formatTime(failure.at)}${holder ? `; ${holder}` : ''}`];
+    }),
   ];
   pane.appendChild(table(rows));
   const goToSource = el('button', { text: 'Go to source', title: socket.site ? siteLabel(socket.site) : 'The creation site is unknown' });

@@ -15,7 +15,7 @@ function nodeTexts(node: NodeView): string[] {
 
 /** A socket's own texts: type, name, routing id, bound and connected endpoints. */
 function socketTexts(socket: SocketView): string[] {
-  return [socket.type, socket.name ?? '', socket.routingId ? binDisplay(socket.routingId) : '', ...socket.binds, ...socket.connects];
+  return [socket.type, socket.name ?? '', socket.routingId ? binDisplay(socket.routingId) : '', ...socket.binds, ...socket.connects, ...(socket.failed ?? []).map((f) => f.endpoint)];
 }
 
 /**

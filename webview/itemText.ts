@@ -4,7 +4,7 @@
  */
 import type { EdgeView, SocketView } from '../src/shared/snapshot';
 import {
-  clashBadge, disconnectBadge, disconnectDetail, edgeAgeLabel, edgeLabel, formatAge, formatRate, LABEL_CHARS, nodeLabel, safeText, socketNameLabel, socketTitle, socketTypeLabel, stateStyle, truncate,
+  clashBadge, disconnectBadge, disconnectDetail, edgeAgeLabel, edgeLabel, endpointFailureText, formatAge, formatRate, LABEL_CHARS, nodeLabel, safeText, socketNameLabel, socketTitle, socketTypeLabel, stateStyle, truncate,
 } from '../src/shared/format';
 import { edgeAgesAt, type GraphModel, type GroupView } from './graphModel';
 import { SOCKET_WIDTH } from './layout';
@@ -45,20 +45,23 @@ const PORT_ONLY_HOSTS = new Set(['*', '0.0.0.0', '[::]', '::', '127.0.0.1', 'loc
  * ":5555", another host says "host:5555", ipc and inproc stay whole (truncated).
  */
 export function socketEndpointText(socket: SocketView): string {
-  if (socket.unknown || socket.binds.length === 0) {
+  const failedBinds = (socket.failed ?? []).filter((f) => f.op === 'bind').map((f) => f.endpoint);
+  if (socket.unknown || socket.binds.length + failedBinds.length === 0) {
     return '';
   }
   const room = Math.floor((SOCKET_WIDTH - SOCKET_TEXT_PADDING - socketTypeText(socket).length * TYPE_CHAR_PX) / ENDPOINT_CHAR_PX);
   if (room < 5) {
     return '';
   }
-  const short = socket.binds.map((endpoint) => {
+  const shorten = (endpoint: string): string => {
     const tcp = /^tcp:\/\/(.*):(\d+|\*)$/.exec(endpoint);
     if (!tcp) {
       return endpoint;
     }
     return PORT_ONLY_HOSTS.has(tcp[1]) ? `:${tcp[2]}` : `${tcp[1]}:${tcp[2]}`;
-  });
+  };
+  // A bind that failed shows where the socket meant to be, marked: ✖:5555.
+  const short = [...socket.binds.map(shorten), ...failedBinds.map((endpoint) => `✖${shorten(endpoint)}`)];
   return truncate(safeText(short.join(' '), room * 4), room);
 }
 
@@ -173,10 +176,18 @@ export function socketTooltip(socket: SocketView): string[] {
   for (const connect of socket.connects) {
     lines.push(`connects ${safeText(connect)}`);
   }
+  for (const failure of socket.failed ?? []) {
+    lines.push(`✖ ${endpointFailureText(failure)}`);
+  }
   if (socket.unknown) {
     lines.push('A routing id no known socket claims.');
   }
   return lines;
+}
+
+/** Whether a socket has an endpoint call failing (drawn with an error outline). */
+export function socketFailing(socket: SocketView): boolean {
+  return (socket.failed?.length ?? 0) > 0;
 }
 
 export function edgeTooltip(model: GraphModel, edge: EdgeView, now: number): string[] {

@@ -12,7 +12,7 @@ import { STATE_STYLES } from '../src/shared/format';
 import type { GroupView } from './graphModel';
 import type { GraphState } from './graphState';
 import { BADGE_GAP, BADGE_HEIGHT } from './elkLayout';
-import { ageLabel, aggregateLabel, badgeText, edgeClass, edgeTooltip, groupTitle, groupTooltip, isRelated, socketEndpointText, socketNameText, socketTooltip, socketTypeText, trafficWidth } from './itemText';
+import { ageLabel, aggregateLabel, badgeText, edgeClass, edgeTooltip, groupTitle, groupTooltip, isRelated, socketEndpointText, socketFailing, socketNameText, socketTooltip, socketTypeText, trafficWidth } from './itemText';
 import { groupHeight, GROUP_PADDING, SOCKET_HEIGHT, SOCKET_WIDTH } from './layout';
 import { wireItem, type ItemEvents } from './selection';
 import { curvePath, edgeCurve, labelAnchor, GROUP_WIDTH, sortedSocketIds, type Bodies, type Routes } from './geometry';
@@ -261,6 +261,7 @@ export class SvgRenderer {
     const classes = element.classList;
     classes.toggle('unknown', socket.unknown === true);
     classes.toggle('closed', socket.closed);
+    classes.toggle('failed', socketFailing(socket));
     classes.toggle('binder', socket.binds.length > 0);
     classes.toggle('matched', this.state.visible.matched.has(socket.id));
     setText(element.querySelector('text.socket-type'), socketTypeText(socket));

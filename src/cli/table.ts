@@ -1,6 +1,6 @@
 /** The live terminal view of `zmq-topology collect`: a pure snapshot → text function. */
 import { binLabel } from '../protocol/bin';
-import { clashBadge, processCountText, processCounts } from '../shared/format';
+import { clashBadge, endpointFailureText, heldByText, processCountText, processCounts } from '../shared/format';
 import type { EdgeView, NodeView, SocketView, TopologySnapshot } from '../shared/snapshot';
 
 export interface TableOptions {
@@ -118,5 +118,12 @@ export function renderTable(snapshot: TopologySnapshot, options: TableOptions): 
   out.push(...renderRows(['CONNECTING', '→ BOUND', 'ENDPOINT', 'STATE', 'AGE', 'MSG/S o/i', 'LAST DISCONNECT'], edgeRows,
     [fromW, toW, endpointW, stateW, ageW, rateW, discW], options));
   if (snapshot.edges.length === 0) out.push('(no connections yet — start an instrumented process: zmq-topology run -- node app.js)');
+  // Binds and connects that failed: the app may have caught the error, so nothing else would say it.
+  for (const socket of snapshot.sockets) {
+    for (const failure of socket.failed ?? []) {
+      const holder = heldByText(failure, (id) => sockets.get(id), (id) => nodes.get(id));
+      out.push(terminalSafe(`✖ ${socketLabel(socket, nodes)}: ${endpointFailureText(failure)}${holder ? ` — ${holder}` : ''}`));
+    }
+  }
   return out.join('\n');
 }

@@ -3,7 +3,7 @@
  * Pure (no DOM, no Buffer) so it runs both in the webview and in plain Node tests.
  * Every string returned here is still *text*: callers put it in the DOM with textContent only.
  */
-import type { Attribution, EdgeState, EdgeView, NodeView, RoutingIdClash, SocketView } from './snapshot';
+import type { Attribution, EdgeState, EdgeView, EndpointFailure, NodeView, RoutingIdClash, SocketView } from './snapshot';
 import type { Bin, SocketType } from './sockets';
 
 /** Longest label drawn in the graph; the full text goes to the tooltip and details pane. */
@@ -209,6 +209,25 @@ export function socketNameLabel(socket: Pick<SocketView, 'name' | 'routingId' | 
 export function socketTitle(socket: Pick<SocketView, 'type' | 'name' | 'routingId' | 'unknown'> & { binds?: readonly string[] }): string {
   const second = socketNameLabel(socket, DETAIL_CHARS);
   return second ? `${socketTypeLabel(socket)} ${second}` : socketTypeLabel(socket);
+}
+
+/** "bind tcp://*:5555 failed: Address already in use (3 times)". */
+export function endpointFailureText(failure: EndpointFailure, max: number = DETAIL_CHARS): string {
+  const times = failure.times > 1 ? ` (${failure.times} times)` : '';
+  return safeText(`${failure.op} ${failure.endpoint} failed: ${failure.error}${times}`, max);
+}
+
+/**
+ * Who had a failed bind's endpoint bound, as "bound by ROUTER in server.py (pid 7)", from the
+ * sockets and processes in view; null when no instrumented socket did (or it is no longer shown).
+ */
+export function heldByText(failure: EndpointFailure, socketOf: (id: string) => SocketView | undefined, nodeOf: (id: string) => NodeView | undefined): string | null {
+  const holder = failure.heldBy === undefined ? undefined : socketOf(failure.heldBy);
+  if (!holder) {
+    return null;
+  }
+  const node = nodeOf(holder.nodeId);
+  return `bound by ${socketTitle(holder)}${node ? ` in ${nodeLabel(node)}` : ''}`;
 }
 
 /** "broker (pid 4242)"; probe processes and unknown peers (no process known) say so. */

@@ -11,9 +11,9 @@
  * connecting sockets, processes), the disconnect message (gone edges) or the bound endpoint (bound
  * sockets); who the peer is comes after.
  */
-import type { EdgeState, EdgeView, NodeView, SocketView, TopologySnapshot } from '../shared/snapshot';
+import type { EdgeState, EdgeView, EndpointFailure, NodeView, SocketView, TopologySnapshot } from '../shared/snapshot';
 import {
-  binDisplay, clashBadge, clashDetail, disconnectBadge, disconnectDetail, edgeAgeLabel, formatAge, LABEL_CHARS, formatRate, formatTime, nodeLabel, processCountText, processCounts,
+  binDisplay, clashBadge, clashDetail, disconnectBadge, disconnectDetail, edgeAgeLabel, endpointFailureText, formatAge, heldByText, LABEL_CHARS, formatRate, formatTime, nodeLabel, processCountText, processCounts,
   PROXIED_TEXT, safeText, siteLabel, routingIdWithAttribution, socketNameLabel, socketTitle, socketTypeLabel, stateStyle,
 } from '../shared/format';
 import { sameEndpoint } from '../model/endpoints';
@@ -247,6 +247,23 @@ function endpointItem(socket: SocketView, endpoint: string, op: 'bind' | 'connec
   };
 }
 
+/** An endpoint call that failed: what, the error, who held the endpoint (a bind), when. */
+function failureItem(socket: SocketView, failure: EndpointFailure, ix: Index): TreeItemDescriptor {
+  const holder = heldByText(failure, (id) => ix.sockets.get(id), (id) => ix.nodes.get(id));
+  return {
+    id: `failed:${socket.id}:${failure.op}:${failure.endpoint}`,
+    kind: 'endpoint',
+    label: `${failure.op} ${safeText(failure.endpoint, 200)} failed`,
+    description: [safeText(failure.error, 200), failure.times > 1 ? `${failure.times} times` : '', holder ?? ''].filter((p) => p.length > 0).join(' · '),
+    tooltip: mdLines([`**${escapeMarkdown(endpointFailureText(failure))}**`, mdField('Last failed', formatTime(failure.at)), holder ? escapeMarkdown(holder) : '',
+      'The app got this error from the call (it may have caught it and gone on).']),
+    icon: { id: 'error', color: 'errorForeground' },
+    contextValue: flags('endpoint', 'endpoint'),
+    endpoint: failure.endpoint,
+    children: [],
+  };
+}
+
 function socketItem(socket: SocketView, node: NodeView | undefined, ix: Index): TreeItemDescriptor {
   const edges = [...(ix.edgesBySocket.get(socket.id) ?? [])].sort(
     (a, b) => SEVERITY.indexOf(a.state) - SEVERITY.indexOf(b.state) || a.id.localeCompare(b.id),
@@ -257,6 +274,8 @@ function socketItem(socket: SocketView, node: NodeView | undefined, ix: Index): 
   const covered = (ep: string) => edges.some((e) => sameEndpoint(e.endpoint, ep));
   for (const ep of socket.binds) if (!covered(ep)) children.push(endpointItem(socket, ep, 'bind'));
   for (const ep of socket.connects) if (!covered(ep)) children.push(endpointItem(socket, ep, 'connect'));
+  const failed = socket.failed ?? [];
+  children.unshift(...failed.map((f) => failureItem(socket, f, ix)));
 
   const worst = worstState(edges.map((e) => e.state));
   const routingId = socket.routingId ? binDisplay(socket.routingId) : undefined;
@@ -267,14 +286,16 @@ function socketItem(socket: SocketView, node: NodeView | undefined, ix: Index): 
   const count = edges.length === 1 ? '1 connection' : `${edges.length} connections`;
   const age = edges.length > 0 ? edgeAgeLabel(heartbeat, traffic) : '';
   // A bound socket is told apart by its endpoint (the broker's two ROUTERs); a connecting one by how it is doing.
+  const failedOps = [...new Set(failed.map((f) => `${f.op} failed`))].join(', ');
   const description = (socket.binds.length > 0
-    ? [socket.closed ? 'closed' : '', socket.binds.map(shortEndpoint).join(', '), count, age]
-    : [socket.closed ? 'closed' : '', worst ?? '', age, edges.length > 1 ? count : '', edges.length === 0 ? 'no connection yet' : '',
+    ? [socket.closed ? 'closed' : '', failedOps, socket.binds.map(shortEndpoint).join(', '), count, age]
+    : [socket.closed ? 'closed' : '', failedOps, worst ?? '', age, edges.length > 1 ? count : '', edges.length === 0 ? 'no connection yet' : '',
       socket.connects.length > 0 ? `→ ${socket.connects.map(shortEndpoint).join(', ')}` : '']
   ).filter((p) => p.length > 0).join(' · ');
   const site = siteOf(socket);
   let icon: TreeIcon;
   if (socket.closed) icon = { id: 'circle-slash', color: 'disabledForeground' };
+  else if (failed.length > 0) icon = { id: 'error', color: 'errorForeground' };
   else if (worst === undefined || worst === 'connected') icon = { id: 'plug', color: worst ? STATE_COLORS.connected : undefined };
   else icon = { id: STATE_ICONS[worst], color: STATE_COLORS[worst] };
   const tooltip = mdLines([
@@ -286,6 +307,7 @@ function socketItem(socket: SocketView, node: NodeView | undefined, ix: Index): 
     mdField('Disconnect message set by the app', socket.options.disconnectMsg ? 'yes' : 'no'),
     site ? mdField('Created at', site) : '',
     socket.proxied ? mdField('Traffic', PROXIED_TEXT) : '',
+    ...failed.map((f) => `**✖ ${escapeMarkdown(endpointFailureText(f))}**`),
     socket.closed ? '_Closed._' : '',
   ]);
   return {
@@ -302,7 +324,7 @@ function socketItem(socket: SocketView, node: NodeView | undefined, ix: Index): 
     socketId: socket.id,
     endpoint: endpointsOf(socket)[0],
     routingId,
-    expanded: worst !== undefined && worst !== 'connected',
+    expanded: failed.length > 0 || (worst !== undefined && worst !== 'connected'),
     children,
   };
 }
@@ -316,6 +338,7 @@ function nodeItem(node: NodeView, sockets: SocketView[], ix: Index, takenAt: num
     : `${node.state === 'stale' ? 'stale · ' : ''}beat ${formatAge(beatAge)} ago`;
   const problems = [node.dropped > 0 ? `${node.dropped} telemetry messages dropped by the agent` : '', node.malformed > 0 ? `${node.malformed} malformed frames refused` : '']
     .filter((p) => p.length > 0);
+  const failing = sockets.filter((s) => (s.failed?.length ?? 0) > 0).length;
   const tooltip = mdLines([
     `**${escapeMarkdown(nodeLabel(node))}** — ${escapeMarkdown(node.state)}`,
     mdField('Host', node.host),
@@ -327,6 +350,7 @@ function nodeItem(node: NodeView, sockets: SocketView[], ix: Index, takenAt: num
     mdField('Last seen', `${formatAge(beatAge)} ago`),
     node.exitedAt !== undefined ? mdField('Exited', formatTime(node.exitedAt)) : '',
     ...problems.map((p) => `**${escapeMarkdown(p)}**`),
+    failing > 0 ? `**${failing === 1 ? 'A socket has' : `${failing} sockets have`} a bind or connect that failed.**` : '',
     // Not a problem: telemetry from before the collector listened (or while it was away).
     node.missed ? mdField('Not sent while no collector listened', `${node.missed} timeline entries (the state was sent on connecting)`) : '',
   ]);
@@ -335,7 +359,8 @@ function nodeItem(node: NodeView, sockets: SocketView[], ix: Index, takenAt: num
     id: `node:${node.id}`,
     kind: 'node',
     label: nodeLabel(node),
-    description: [description, problems.length > 0 ? `⚠ ${problems.length === 1 ? 'telemetry issue' : 'telemetry issues'}` : '', node.state === 'exited' ? '' : socketCount]
+    description: [description, failing > 0 ? `✖ ${failing === 1 ? 'bind/connect failed' : `${failing} sockets failing`}` : '',
+      problems.length > 0 ? `⚠ ${problems.length === 1 ? 'telemetry issue' : 'telemetry issues'}` : '', node.state === 'exited' ? '' : socketCount]
       .filter((p) => p.length > 0).join(' · '),
     tooltip,
     icon: icon ?? { id: 'question' },

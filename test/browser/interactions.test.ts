@@ -220,6 +220,29 @@ describe('details', () => {
     await post({ type: 'diff', diff: { takenAt: recorded.snapshot.takenAt + 800, sockets: [socket] } });
   });
 
+  test('a socket whose bind failed has an error outline, the port it meant in its box, and the error and the holder in its details', async () => {
+    const socket = recorded.snapshot.sockets.find((s) => s.binds.length === 0 && !s.unknown)!;
+    const holder = recorded.snapshot.sockets.find((s) => s.binds.length > 0 && !s.unknown)!;
+    assert.ok(socket && holder);
+    const failed = [{ op: 'bind' as const, endpoint: 'tcp://*:5599', error: 'Address already in use', at: recorded.snapshot.takenAt, times: 4, heldBy: holder.id }];
+    await post({ type: 'diff', diff: { takenAt: recorded.snapshot.takenAt + 850, sockets: [{ ...socket, failed }] } });
+    await page.waitForFunction((sid) => document.querySelector(`#graph g.socket[data-id="${sid}"]`)?.classList.contains('failed'), socket.id);
+    const drawn = await page.evaluate((sid) => {
+      const g = document.querySelector(`#graph g.socket[data-id="${sid}"]`);
+      const box = g?.querySelector('rect.socket-box');
+      return { endpoint: g?.querySelector('text.socket-endpoint')?.textContent, stroke: box ? getComputedStyle(box).stroke : '' };
+    }, socket.id);
+    assert.match(drawn.endpoint ?? '', /✖:5599/, 'the port it meant, marked');
+    assert.equal(drawn.stroke, 'rgb(244, 135, 113)', 'outlined in --vscode-errorForeground (dark theme)');
+    await post({ type: 'reveal', id: socket.id });
+    await page.waitForFunction(() => document.querySelector('#details')?.textContent?.includes('Address already in use'));
+    const details = await page.textContent('#details') ?? '';
+    assert.match(details, /bind tcp:\/\/\*:5599 failed: Address already in use \(4 times\)/);
+    assert.match(details, new RegExp(`bound by ${holder.type}`), 'names the socket that held the port');
+    await post({ type: 'diff', diff: { takenAt: recorded.snapshot.takenAt + 860, sockets: [socket] } });
+    await page.waitForFunction((sid) => !document.querySelector(`#graph g.socket[data-id="${sid}"]`)?.classList.contains('failed'), socket.id);
+  });
+
   test('two connections with one routing id: the refused one is faded with a badge, and its details say why, naming the other', async () => {
     const edges = recorded.snapshot.edges;
     const served = edges.find((e) => edges.some((o) => o.to === e.to && o.id !== e.id))!;

@@ -64,3 +64,11 @@ test('a narrow terminal shrinks the columns but keeps the whole disconnect text'
   assert.ok(narrow.length < wide.length, 'columns shrink on a narrow terminal');
   assert.match(narrow, /\(peer process exited\)$/);
 });
+
+test('a bind that failed is listed under the table with its error and who held the port', () => {
+  const s = snapshot();
+  s.sockets[1] = { ...s.sockets[1], failed: [{ op: 'bind', endpoint: 'tcp://*:5556', error: 'Address already in use', at: 900, times: 3, heldBy: 'b/1' }] };
+  const text = renderTable(s, { width: 200, color: false });
+  assert.match(text, /✖ worker-1\/DEALER: bind tcp:\/\/\*:5556 failed: Address already in use \(3 times\) — bound by ROUTER backend in broker \(pid 100\)/);
+  assert.doesNotMatch(renderTable(snapshot(), { width: 200, color: false }), /✖/);
+});

@@ -167,6 +167,34 @@ describe('tree edge cases', () => {
     assert.match(tooltip(), /Traffic.*forwarded by a proxy in native code/);
   });
 
+  test('a bind that failed shows on its socket and process, with the error, the count and who holds the port', () => {
+    const { store } = newStore();
+    const first = new FakeAgent({ pid: 42, node: 'server' });
+    for (const m of [first.hello(T0), first.socket(T0, 1, 'ROUTER'), first.bind(T0, 1, 'tcp://*:5555', 'tcp://0.0.0.0:5555')]) store.apply(agentKeyOf(first), viaWire(m), T0);
+    const second = new FakeAgent({ pid: 43, node: 'server' });
+    const key = agentKeyOf(second);
+    for (const m of [second.hello(T0), second.socket(T0, 1, 'ROUTER'), second.failed(T0, 1, 'bind', 'tcp://*:5555', 'Address already in use'),
+      second.failed(T0 + 1, 1, 'bind', 'tcp://*:5555', 'Address already in use')]) store.apply(key, viaWire(m), T0);
+    const tree = buildTopologyTree(store.snapshot());
+    const socket = find(tree, (d) => d.kind === 'socket' && d.socketId === second.socketId(1));
+    assert.deepEqual(socket.icon, { id: 'error', color: 'errorForeground' });
+    assert.match(socket.description ?? '', /^bind failed/);
+    assert.ok(socket.tooltip.includes(escapeMarkdown('✖ bind tcp://*:5555 failed: Address already in use (2 times)')), socket.tooltip);
+    assert.equal(socket.expanded, true);
+    const failure = socket.children[0];
+    assert.equal(failure.label, 'bind tcp://*:5555 failed');
+    assert.equal(failure.description, 'Address already in use · 2 times · bound by ROUTER in server (pid 42)');
+    assert.deepEqual(failure.icon, { id: 'error', color: 'errorForeground' });
+    assert.equal(failure.endpoint, 'tcp://*:5555', 'Copy Endpoint works on it');
+    assert.match(find(tree, (d) => d.graphId === second.nodeId).description ?? '', /✖ bind\/connect failed/);
+    assert.doesNotMatch(find(tree, (d) => d.graphId === first.nodeId).description ?? '', /failed/, 'the holder is fine');
+
+    store.apply(key, viaWire(second.bind(T0 + 2, 1, 'tcp://*:5555', 'tcp://0.0.0.0:5555')), T0 + 2);
+    const after = find(buildTopologyTree(store.snapshot()), (d) => d.kind === 'socket' && d.socketId === second.socketId(1));
+    assert.notEqual(after.icon.id, 'error', 'a bind that later worked is no failure');
+    assert.ok(!after.children.some((c) => c.id.startsWith('failed:')));
+  });
+
   test('two workers with one routing id: the refused connection says so in its row and tooltip, naming the other (both said connected, before)', () => {
     const { store, clock } = newStore();
     const { router } = routerWithDealers(store, T0, ['worker']);

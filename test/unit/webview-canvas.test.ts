@@ -32,7 +32,7 @@ test('screenDash keeps patterns as they are zoomed in and stretches sub-pixel da
 test('hitTest: edges (and their labels) above sockets above process boxes', () => {
   const scene: CanvasScene = {
     groups: [{ id: 'g', x: -100, y: -100, width: 400, height: 300, title: 'p', exited: false, stale: false, unknown: false, selected: false }],
-    sockets: [{ id: 's', x: 0, y: 0, typeText: 'DEALER', nameText: 'w', endpointText: '', unknown: false, closed: false, binder: false, matched: false, selected: false }],
+    sockets: [{ id: 's', x: 0, y: 0, typeText: 'DEALER', nameText: 'w', endpointText: '', unknown: false, closed: false, failed: false, binder: false, matched: false, selected: false }],
     edges: [{ id: 'e', state: 'connected', curve: { start: { x: 0, y: 10 }, control: { x: 100, y: 10 }, end: { x: 200, y: 10 } }, exited: false, retryStorm: false, refused: false, selected: false, related: false, badge: null, label: { x: 100, y: 10 }, traffic: 0 }],
   };
   assert.deepEqual(hitTest(scene, { x: 60, y: 12 }, 4, false), { kind: 'edge', id: 'e' }, 'an edge over a socket wins');

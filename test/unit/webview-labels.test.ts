@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { EdgeView, SocketView } from '../../src/shared/snapshot';
 import { GraphModel } from '../../webview/graphModel';
-import { ageLabel, socketEndpointText, trafficWidth } from '../../webview/itemText';
+import { ageLabel, socketEndpointText, socketFailing, socketTooltip, trafficWidth } from '../../webview/itemText';
 
 const edge = (patch: Partial<EdgeView>): EdgeView => ({
   id: 'e', from: 'a', to: 'b', endpoint: 'tcp://127.0.0.1:5555', state: 'connected', heartbeatAgeMs: 800, trafficAgeMs: 100, rates: { out: 0, in: 0 },
@@ -51,4 +51,15 @@ test('a bound socket shows its endpoints short; connecting sockets and unknown p
   assert.equal(socketEndpointText(socket(['tcp://*:5555'], false, 'SERVER')), '', 'no room beside "SERVER (draft)": the tooltip and details have it');
   assert.equal(socketEndpointText(socket([])), '');
   assert.equal(socketEndpointText(socket(['tcp://*:5555'], true)), '', 'an unknown peer says where it was seen in its name line');
+});
+
+test('a socket whose bind failed shows the port it meant, marked, in its box and the error in its tooltip', () => {
+  const failure = { op: 'bind' as const, endpoint: 'tcp://*:5555', error: 'Address already in use', at: 0, times: 3 };
+  const socket: SocketView = { id: 's', nodeId: 'n', type: 'ROUTER', options: { disconnectMsg: false }, binds: [], connects: [], closed: false, failed: [failure] };
+  assert.equal(socketEndpointText(socket), '✖:5555');
+  assert.equal(socketEndpointText({ ...socket, binds: ['tcp://0.0.0.0:6000'] }), ':6000 ✖:5555');
+  assert.ok(socketFailing(socket));
+  assert.ok(!socketFailing({ ...socket, failed: undefined }));
+  assert.ok(socketTooltip(socket).includes('✖ bind tcp://*:5555 failed: Address already in use (3 times)'), socketTooltip(socket).join('\n'));
+  assert.equal(socketEndpointText({ ...socket, failed: [{ ...failure, op: 'connect' }] }), '', 'a failed connect is no place the socket is bound');
 });
