@@ -60,7 +60,7 @@ export interface CanvasEdge {
   curve: Curve;
   exited: boolean;
   retryStorm: boolean;
-  /** The ROUTER never reads this connection (EdgeView.routingIdClash): drawn faded. */
+  /** Nothing passes (the ROUTER never reads it, EdgeView.routingIdClash; or the types cannot talk): drawn faded. */
   refused: boolean;
   selected: boolean;
   related: boolean;

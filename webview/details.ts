@@ -6,7 +6,7 @@ import type { EdgeView, NodeView, SocketView } from '../src/shared/snapshot';
 import type { Bin } from '../src/shared/sockets';
 import { clear, el } from './dom';
 import {
-  binDisplay, clashBadge, clashDetail, disconnectDetail, edgeAgeLabel, endpointFailureText, formatAge, formatRate, formatTime, nodeLabel, PROXIED_TEXT, safeText, siteLabel,
+  binDisplay, clashBadge, clashDetail, incompatibleBadge, incompatibleDetail, disconnectDetail, edgeAgeLabel, endpointFailureText, formatAge, formatRate, formatTime, nodeLabel, PROXIED_TEXT, safeText, siteLabel,
   heldByText, routingIdWithAttribution, socketTitle, stateStyle,
 } from '../src/shared/format';
 import { edgeAgesAt, type GraphModel, type Observed } from './graphModel';
@@ -119,6 +119,9 @@ function renderEdge(pane: HTMLElement, observed: Observed<EdgeView>, ctx: Detail
   ];
   if (edge.retryStorm) {
     rows.push(['retry storm', 'yes: many reconnects in a short window']);
+  }
+  if (edge.incompatible) {
+    rows.push([`⚠ ${incompatibleBadge(edge) ?? ''}`, incompatibleDetail(edge.incompatible)]);
   }
   if (edge.routingIdClash) {
     const others = edge.routingIdClash.with.flatMap((id) => {

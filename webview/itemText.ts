@@ -4,7 +4,7 @@
  */
 import type { EdgeView, SocketView } from '../src/shared/snapshot';
 import {
-  clashBadge, disconnectBadge, disconnectDetail, edgeAgeLabel, edgeLabel, endpointFailureText, formatAge, formatRate, LABEL_CHARS, nodeLabel, safeText, socketNameLabel, socketTitle, socketTypeLabel, stateStyle, truncate,
+  clashBadge, disconnectBadge, disconnectDetail, edgeAgeLabel, edgeLabel, endpointFailureText, formatAge, incompatibleBadge, warningBadge, formatRate, LABEL_CHARS, nodeLabel, safeText, socketNameLabel, socketTitle, socketTypeLabel, stateStyle, truncate,
 } from '../src/shared/format';
 import { edgeAgesAt, type GraphModel, type GroupView } from './graphModel';
 import { SOCKET_WIDTH } from './layout';
@@ -74,6 +74,10 @@ function showsBadge(edge: EdgeView): boolean {
  * in use" (or "shared") on an edge in a routing-id clash; else null.
  */
 export function badgeText(edge: EdgeView): string | null {
+  const refused = incompatibleBadge(edge);
+  if (refused) {
+    return `⚠ ${refused}`;
+  }
   if (showsBadge(edge)) {
     return `⊘ ${disconnectBadge(edge)}`;
   }
@@ -101,6 +105,9 @@ export function edgeClass(edge: EdgeView, base: 'edge' | 'edge-label', selection
   }
   if (edge.routingIdClash) {
     classes.push(edge.routingIdClash.serves ? 'routing-id-shared' : 'routing-id-refused');
+  }
+  if (edge.incompatible) {
+    classes.push('types-refused');
   }
   if (selection === edge.id) {
     classes.push('selected');
@@ -205,9 +212,9 @@ export function edgeTooltip(model: GraphModel, edge: EdgeView, now: number): str
   if (detail) {
     lines.push(`last disconnect: ${detail}`);
   }
-  const clash = clashBadge(edge);
-  if (clash) {
-    lines.push(`⚠ ${clash}: details in the side pane`);
+  const warning = warningBadge(edge);
+  if (warning) {
+    lines.push(`⚠ ${warning}: details in the side pane`);
   }
   return lines;
 }

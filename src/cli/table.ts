@@ -1,6 +1,6 @@
 /** The live terminal view of `zmq-topology collect`: a pure snapshot → text function. */
 import { binLabel } from '../protocol/bin';
-import { clashBadge, endpointFailureText, heldByText, processCountText, processCounts } from '../shared/format';
+import { endpointFailureText, warningBadge, heldByText, processCountText, processCounts } from '../shared/format';
 import type { EdgeView, NodeView, SocketView, TopologySnapshot } from '../shared/snapshot';
 
 export interface TableOptions {
@@ -101,13 +101,13 @@ export function renderTable(snapshot: TopologySnapshot, options: TableOptions): 
       cells: [
         terminalSafe(socketLabel(sockets.get(e.from), nodes)), terminalSafe(socketLabel(sockets.get(e.to), nodes)),
         // STATE is 12 wide: a warning is marked there and said in the last, flexible column.
-        terminalSafe(e.endpoint), e.state + (e.retryStorm || e.routingIdClash ? ' ⚠' : ''),
+        terminalSafe(e.endpoint), e.state + (e.retryStorm || e.routingIdClash || e.incompatible ? ' ⚠' : ''),
         // A gone edge's heartbeat age only grows; when it went is what a person wants to know.
         e.state === 'disconnected' && e.lastDisconnect ? `gone ${formatAge(snapshot.takenAt - e.lastDisconnect.at)}` : edgeAgeLabel(e),
         `${e.rates.out.toFixed(1)}/${e.rates.in.toFixed(1)}`,
         [
           e.retryStorm ? 'retry storm' : '',
-          e.routingIdClash ? clashBadge(e) ?? '' : '',
+          warningBadge(e) ?? '',
           e.lastDisconnect ? terminalSafe(`${e.lastDisconnect.message ?? '—'} (${e.lastDisconnect.reason})`) : '',
         ].filter((text) => text !== '').join('; '),
       ],

@@ -4,7 +4,7 @@
  * Every string returned here is still *text*: callers put it in the DOM with textContent only.
  */
 import type { Attribution, EdgeState, EdgeView, EndpointFailure, NodeView, RoutingIdClash, SocketView } from './snapshot';
-import type { Bin, SocketType } from './sockets';
+import { peerTypesOf, type Bin, type SocketType } from './sockets';
 
 /** Longest label drawn in the graph; the full text goes to the tooltip and details pane. */
 export const LABEL_CHARS = 24;
@@ -134,6 +134,24 @@ export function clashBadge(edge: Pick<EdgeView, 'routingIdClash'>): string | nul
     return null;
   }
   return clash.serves ? 'routing id shared' : 'refused: routing id in use';
+}
+
+/** "refused: PUSH ↛ PUB" on an edge between socket types that cannot talk, or null. */
+export function incompatibleBadge(edge: Pick<EdgeView, 'incompatible'>): string | null {
+  const types = edge.incompatible;
+  return types ? `refused: ${types.from} ↛ ${types.to}` : null;
+}
+
+/** Why such an edge carries nothing, and what the connecting type talks to. */
+export function incompatibleDetail(types: NonNullable<EdgeView['incompatible']>): string {
+  const peers = peerTypesOf(types.from) ?? [];
+  return `a ${types.from} cannot talk to a ${types.to}: libzmq refuses the handshake, so no message passes however often it reconnects. ` +
+    `A ${types.from} talks to ${peers.join(' or ')}.`;
+}
+
+/** The warning an edge's badge and row carry: incompatible types first (nothing passes), else a routing-id clash. */
+export function warningBadge(edge: Pick<EdgeView, 'incompatible' | 'routingIdClash'>): string | null {
+  return incompatibleBadge(edge) ?? clashBadge(edge);
 }
 
 /**

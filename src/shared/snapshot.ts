@@ -134,6 +134,11 @@ export interface EdgeView {
    * serves only one of them (docs/SNAPSHOT.md, "Routing-id clashes").
    */
   routingIdClash?: RoutingIdClash;
+  /**
+   * Set when the two sockets' types cannot talk (a PUSH connected to a PUB): libzmq refuses every
+   * handshake, so no message passes however often it reconnects. The types, connecting side first.
+   */
+  incompatible?: { from: SocketType; to: SocketType };
 }
 
 export interface RoutingIdClash {

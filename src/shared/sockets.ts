@@ -22,6 +22,29 @@ export const SOCKET_TYPES: readonly SocketType[] = [
   'SERVER', 'CLIENT', 'RADIO', 'DISH', 'GATHER', 'SCATTER', 'DGRAM', 'PEER', 'CHANNEL', 'UNKNOWN',
 ];
 
+/**
+ * Which socket types each type can talk to (ZMTP's valid pairs, as libzmq checks them in the
+ * handshake): any other pair is refused, and the connection is dropped and retried for ever.
+ * STREAM speaks raw TCP and UNKNOWN is a placeholder: no judgement on either.
+ */
+const PEERS: Readonly<Partial<Record<SocketType, readonly SocketType[]>>> = {
+  PAIR: ['PAIR'], PUB: ['SUB', 'XSUB'], SUB: ['PUB', 'XPUB'], XPUB: ['SUB', 'XSUB'], XSUB: ['PUB', 'XPUB'],
+  REQ: ['REP', 'ROUTER'], REP: ['REQ', 'DEALER'], DEALER: ['REP', 'DEALER', 'ROUTER'], ROUTER: ['REQ', 'DEALER', 'ROUTER'],
+  PUSH: ['PULL'], PULL: ['PUSH'], SERVER: ['CLIENT'], CLIENT: ['SERVER'], RADIO: ['DISH'], DISH: ['RADIO'],
+  GATHER: ['SCATTER'], SCATTER: ['GATHER'], DGRAM: ['DGRAM'], PEER: ['PEER'], CHANNEL: ['CHANNEL'],
+};
+
+/** The types `type` can talk to; undefined for STREAM and UNKNOWN. */
+export function peerTypesOf(type: SocketType): readonly SocketType[] | undefined {
+  return PEERS[type];
+}
+
+/** Whether libzmq refuses the handshake between these two types (false when either is not judged). */
+export function typesRefused(a: SocketType, b: SocketType): boolean {
+  const peers = PEERS[a];
+  return peers !== undefined && PEERS[b] !== undefined && !peers.includes(b);
+}
+
 /** libzmq monitor events, named as zeromq.js v6 names them (`event.type`). */
 export type MonitorEventType =
   | 'accept' | 'accept:error' | 'bind' | 'bind:error' | 'connect' | 'connect:delay' | 'connect:retry'

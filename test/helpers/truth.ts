@@ -431,6 +431,11 @@ export interface CompareOptions extends KernelOptions {
   allowForeign?: boolean;
   /** ROUTERs (socket ids) whose traffic no agent sees (forwarded by zmq.proxy in C): their edges carry no routing id. */
   unseenRouters?: readonly string[];
+  /**
+   * [connector pid, binder pid] pairs left out on both sides: a connection libzmq keeps dropping and
+   * retrying (socket types that cannot talk) may or may not be in the kernel's table when it is read.
+   */
+  ignorePairs?: readonly (readonly [number, number])[];
 }
 
 export interface CompareCounts {
@@ -528,7 +533,10 @@ export function compareWithKernel(snapshot: TopologySnapshot, pids: number[], op
   const index = new SnapshotIndex(snapshot);
   const { live, ignored } = mapEdges(snapshot);
   const ignorePorts = new Set(options.ignorePorts ?? []);
-  const edges = live.filter((e) => !(e.transport === 'tcp' && ignorePorts.has(e.port!)));
+  const ignoredPair = (c: { connectorPid: number; binderPid: number }): boolean =>
+    (options.ignorePairs ?? []).some(([connector, binder]) => c.connectorPid === connector && c.binderPid === binder);
+  kernel.connections = kernel.connections.filter((c) => !ignoredPair(c));
+  const edges = live.filter((e) => !(e.transport === 'tcp' && ignorePorts.has(e.port!)) && !ignoredPair(e));
 
   // Multiset match on (endpoint, connector pid, binder pid).
   const realLeft = new Map<string, KernelConnection[]>();

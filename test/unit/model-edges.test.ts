@@ -7,6 +7,7 @@ import { TopologyStore } from '../../src/model/store';
 import { scriptName } from '../../src/model/store/records';
 import type { EdgeView, TopologySnapshot } from '../../src/shared/snapshot';
 import { toBin } from '../../src/protocol/bin';
+import { typesRefused } from '../../src/shared/sockets';
 import type { TelemetryMsg } from '../../src/protocol/types';
 import {
   DEALER_SOCKET, FakeAgent, ROUTER_SOCKET, agentKeyOf, routerWithDealers, viaWire,
@@ -619,5 +620,41 @@ describe('endpoint calls that failed', () => {
     for (let port = 7000; port < 7020; port++) store.apply(secondKey, viaWire(second.failed(T0 + port, 1, 'bind', `tcp://*:${port}`, ADDRESS_IN_USE)), T0 + port);
     const failed = store.snapshot().sockets.find((s) => s.id === second.socketId(1))?.failed ?? [];
     assert.deepEqual(failed.map((f) => f.endpoint), Array.from({ length: 8 }, (_, i) => `tcp://*:${7012 + i}`));
+  });
+});
+
+describe('socket types that cannot talk', () => {
+  test('the ZMTP pairs: what libzmq accepts, what it refuses, and no judgement on STREAM or unknown peers', () => {
+    for (const [a, b] of [['PUSH', 'PULL'], ['PUB', 'SUB'], ['XPUB', 'XSUB'], ['REQ', 'ROUTER'], ['DEALER', 'REP'], ['ROUTER', 'ROUTER'], ['PAIR', 'PAIR'], ['CLIENT', 'SERVER']] as const) {
+      assert.equal(typesRefused(a, b), false, `${a}–${b}`);
+      assert.equal(typesRefused(b, a), false, `${b}–${a}`);
+    }
+    for (const [a, b] of [['PUSH', 'PUB'], ['SUB', 'PUSH'], ['REQ', 'REQ'], ['REQ', 'DEALER'], ['REP', 'ROUTER'], ['DEALER', 'PUB'], ['PAIR', 'DEALER'], ['PUB', 'PUB']] as const) {
+      assert.equal(typesRefused(a, b), true, `${a}–${b}`);
+    }
+    assert.equal(typesRefused('STREAM', 'DEALER'), false);
+    assert.equal(typesRefused('PUSH', 'UNKNOWN'), false);
+  });
+
+  test('a PUSH connected to a PUB by mistake: its edge says so, and the PUB\'s sends go to its real subscriber only', () => {
+    const { store } = newStore();
+    const publisher = new FakeAgent({ pid: 100, node: 'publisher' });
+    const pk = agentKeyOf(publisher);
+    for (const m of [publisher.hello(T0), publisher.socket(T0, 1, 'PUB'), publisher.bind(T0, 1, 'tcp://*:5560', 'tcp://0.0.0.0:5560')]) store.apply(pk, viaWire(m), T0);
+    const pusher = new FakeAgent({ pid: 200, node: 'pusher' });
+    for (const m of [pusher.hello(T0), pusher.socket(T0, 1, 'PUSH'), pusher.connect(T0, 1, 'tcp://localhost:5560')]) store.apply(agentKeyOf(pusher), viaWire(m), T0);
+    // With only the wrong peer connected, a socket-wide record of the PUB's sends is nobody's.
+    store.apply(pk, viaWire(publisher.heartbeats(T0 + 10, 1, { count: 5, heartbeat: false })), T0 + 10);
+    let s = store.snapshot();
+    const refused = edgeFrom(s, pusher.socketId(1));
+    assert.deepEqual(refused.incompatible, { from: 'PUSH', to: 'PUB' });
+    assert.deepEqual(refused.messageTypes, {}, 'no message passes a refused handshake');
+    const subscriber = new FakeAgent({ pid: 300, node: 'subscriber' });
+    for (const m of [subscriber.hello(T0), subscriber.socket(T0, 1, 'SUB'), subscriber.connect(T0, 1, 'tcp://localhost:5560')]) store.apply(agentKeyOf(subscriber), viaWire(m), T0 + 20);
+    store.apply(pk, viaWire(publisher.heartbeats(T0 + 30, 1, { count: 7, heartbeat: false })), T0 + 30);
+    s = store.snapshot();
+    assert.equal(edgeFrom(s, subscriber.socketId(1)).incompatible, undefined);
+    assert.deepEqual(edgeFrom(s, subscriber.socketId(1)).messageTypes, { WORK: 7 }, 'the PUB\'s one live, valid edge');
+    assert.deepEqual(edgeFrom(s, pusher.socketId(1)).messageTypes, {});
   });
 });

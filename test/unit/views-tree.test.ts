@@ -195,6 +195,17 @@ describe('tree edge cases', () => {
     assert.ok(!after.children.some((c) => c.id.startsWith('failed:')));
   });
 
+  test('a PUSH connected to a PUB by mistake: its row leads with the refusal, its tooltip says why and what a PUSH talks to', () => {
+    const { store } = newStore();
+    const publisher = new FakeAgent({ pid: 42, node: 'publisher' });
+    for (const m of [publisher.hello(T0), publisher.socket(T0, 1, 'PUB'), publisher.bind(T0, 1, 'tcp://*:5560', 'tcp://0.0.0.0:5560')]) store.apply(agentKeyOf(publisher), viaWire(m), T0);
+    const pusher = new FakeAgent({ pid: 43, node: 'pusher' });
+    for (const m of [pusher.hello(T0), pusher.socket(T0, 1, 'PUSH'), pusher.connect(T0, 1, 'tcp://localhost:5560')]) store.apply(agentKeyOf(pusher), viaWire(m), T0);
+    const row = find(buildTopologyTree(store.snapshot()), (d) => d.kind === 'edge' && d.id.startsWith(`edge:${pusher.socketId(1)}:`));
+    assert.match(row.description ?? '', /^⚠ refused: PUSH ↛ PUB · /);
+    assert.ok(row.tooltip.includes(escapeMarkdown('A PUSH talks to PULL.')), row.tooltip);
+  });
+
   test('two workers with one routing id: the refused connection says so in its row and tooltip, naming the other (both said connected, before)', () => {
     const { store, clock } = newStore();
     const { router } = routerWithDealers(store, T0, ['worker']);

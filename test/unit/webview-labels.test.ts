@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { EdgeView, SocketView } from '../../src/shared/snapshot';
 import { GraphModel } from '../../webview/graphModel';
-import { ageLabel, socketEndpointText, socketFailing, socketTooltip, trafficWidth } from '../../webview/itemText';
+import { ageLabel, badgeText, edgeClass, socketEndpointText, socketFailing, socketTooltip, trafficWidth } from '../../webview/itemText';
 
 const edge = (patch: Partial<EdgeView>): EdgeView => ({
   id: 'e', from: 'a', to: 'b', endpoint: 'tcp://127.0.0.1:5555', state: 'connected', heartbeatAgeMs: 800, trafficAgeMs: 100, rates: { out: 0, in: 0 },
@@ -62,4 +62,11 @@ test('a socket whose bind failed shows the port it meant, marked, in its box and
   assert.ok(!socketFailing({ ...socket, failed: undefined }));
   assert.ok(socketTooltip(socket).includes('✖ bind tcp://*:5555 failed: Address already in use (3 times)'), socketTooltip(socket).join('\n'));
   assert.equal(socketEndpointText({ ...socket, failed: [{ ...failure, op: 'connect' }] }), '', 'a failed connect is no place the socket is bound');
+});
+
+test('an edge between types that cannot talk carries the refusal as its badge, before any disconnect message', () => {
+  const refused = edge({ incompatible: { from: 'PUSH', to: 'PUB' }, state: 'disconnected', lastDisconnect: { at: 0, message: 'BYE', reason: 'disconnect event' } });
+  assert.equal(badgeText(refused), '⚠ refused: PUSH ↛ PUB');
+  assert.match(edgeClass(refused, 'edge', null), /\btypes-refused\b/);
+  assert.equal(badgeText(edge({ state: 'disconnected', lastDisconnect: { at: 0, message: 'BYE', reason: 'disconnect event' } })), '⊘ BYE');
 });

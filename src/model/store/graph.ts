@@ -5,6 +5,7 @@
 import type { Bin, Runtime } from '../../protocol/types';
 import { RetryWindow, combineDisconnect, newRateRing, rateAbsorb, type EdgePhase } from '../rules';
 import type { TimelineEntry } from '../../shared/snapshot';
+import { typesRefused, type SocketType } from '../../shared/sockets';
 import { NO_CONNECT_EDGES, NO_EDGES, NO_ENDPOINTS, NO_TIMELINE, ROUTER_LIKE, appended, typeIndex, type EdgeRec, type SocketRec, type TypeCounts } from './records';
 import { discard, type StoreState } from './state';
 
@@ -14,6 +15,13 @@ const UNKNOWN_RUNTIME: Runtime = { name: 'unknown', version: '', binding: '', li
 /** Whether either end of the edge is a closed socket: nothing brings such an edge back up. */
 export function closedEnd(st: StoreState, edge: EdgeRec): boolean {
   return st.sockets.get(edge.from)?.closed === true || st.sockets.get(edge.to)?.closed === true;
+}
+
+/** The two ends' types when libzmq refuses their handshake (a PUSH connected to a PUB), else undefined. */
+export function refusedTypes(st: StoreState, edge: EdgeRec): { from: SocketType; to: SocketType } | undefined {
+  const from = st.sockets.get(edge.from)?.type;
+  const to = st.sockets.get(edge.to)?.type;
+  return from !== undefined && to !== undefined && typesRefused(from, to) ? { from, to } : undefined;
 }
 
 /** A socket's edges (a copy: safe to change the store while walking it): from it, then bound to it. */

@@ -10,7 +10,7 @@ import { parseEndpoint, sameEndpoint } from '../endpoints';
 import { REASONS, RetryWindow, combineDisconnect, newRateRing, rateAdd } from '../rules';
 import type { TimelineEntry } from '../../shared/snapshot';
 import { changed } from './changes';
-import { addTimeline, addTypes, closedEnd, disconnectEdge, edgesOf, evictClosedSocket, pick, setPhase } from './graph';
+import { addTimeline, addTypes, closedEnd, disconnectEdge, edgesOf, evictClosedSocket, pick, refusedTypes, setPhase } from './graph';
 import { edgeExited, edgeStateNow } from './liveness';
 import { endpointFailed, endpointSucceeded } from './failures';
 import {
@@ -430,8 +430,9 @@ function trafficEdges(st: StoreState, socket: SocketRec, peer: Bin | undefined):
     return connectEdges.length === 1 ? connectEdges : [];
   }
   // A connector's one edge (the common case) without copying its bound edges, which it rarely has.
-  if (!socket.boundEdges?.size && connectEdges.length <= 1) return connectEdges;
-  const live = liveEdgesOf(st, socket, connectEdges);
+  // No message passes between types that cannot talk (a PUB's sends are not a PUSH's, connected to it by mistake).
+  if (!socket.boundEdges?.size && connectEdges.length <= 1) return connectEdges.length === 1 && refusedTypes(st, connectEdges[0]) ? [] : connectEdges;
+  const live = liveEdgesOf(st, socket, connectEdges).filter((edge) => !refusedTypes(st, edge));
   return live.length <= 1 ? live : undefined;
 }
 

@@ -2,6 +2,7 @@
 import { rateOf } from '../rules';
 import type { CollectorStatus, EdgeView, NodeView, SocketView } from '../../shared/snapshot';
 import { bindDisplay, type EdgeRec, type NodeRec, type SocketRec } from './records';
+import { refusedTypes } from './graph';
 import { edgeExited, edgeStateNow, nodeState } from './liveness';
 import type { StoreState } from './state';
 
@@ -60,6 +61,8 @@ export function edgeView(st: StoreState, edge: EdgeRec, now: number, exited = ed
     timeline: edge.timeline.slice(),
   };
   if (exited) view.exited = true;
+  const incompatible = refusedTypes(st, edge);
+  if (incompatible) view.incompatible = incompatible;
   const clash = st.clashes.get(edge.id);
   if (clash) view.routingIdClash = { with: clash.with.filter((id) => st.edges.has(id)), serves: clash.serves, handover: clash.handover };
   return view;
