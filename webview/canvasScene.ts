@@ -37,7 +37,7 @@ export function buildScene(state: GraphState, bodies: Bodies, routes: Routes = n
     const curve = edgeCurve(slots, bodies, edge, routes);
     if (curve) {
       edges.push({
-        id: edge.id, state: edge.state, curve, exited: edge.exited === true, retryStorm: edge.retryStorm, refused: edge.routingIdClash?.serves === false || edge.incompatible !== undefined, selected: edge.id === id,
+        id: edge.id, state: edge.state, curve, exited: edge.exited === true, retryStorm: edge.retryStorm, refused: edge.routingIdClash?.serves === false || edge.incompatible !== undefined || edge.unheard === true, selected: edge.id === id,
         related: isRelated(edge, id) || lit?.edges.has(edge.id) === true, badge: badgeText(edge), label: labelAnchor(curve, routes.get(edge.id)), traffic: trafficWidth(edge),
       });
     }

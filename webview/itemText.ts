@@ -4,7 +4,7 @@
  */
 import type { EdgeView, SocketView } from '../src/shared/snapshot';
 import {
-  clashBadge, disconnectBadge, disconnectDetail, edgeAgeLabel, edgeLabel, endpointFailureText, formatAge, incompatibleBadge, warningBadge, formatRate, LABEL_CHARS, nodeLabel, safeText, socketNameLabel, socketTitle, socketTypeLabel, stateStyle, truncate,
+  clashBadge, disconnectBadge, disconnectDetail, edgeAgeLabel, edgeLabel, endpointFailureText, formatAge, incompatibleBadge, unheardBadge, warningBadge, formatRate, LABEL_CHARS, nodeLabel, safeText, socketNameLabel, socketTitle, socketTypeLabel, stateStyle, truncate,
 } from '../src/shared/format';
 import { edgeAgesAt, type GraphModel, type GroupView } from './graphModel';
 import { SOCKET_WIDTH } from './layout';
@@ -74,7 +74,7 @@ function showsBadge(edge: EdgeView): boolean {
  * in use" (or "shared") on an edge in a routing-id clash; else null.
  */
 export function badgeText(edge: EdgeView): string | null {
-  const refused = incompatibleBadge(edge);
+  const refused = incompatibleBadge(edge) ?? unheardBadge(edge);
   if (refused) {
     return `⚠ ${refused}`;
   }
@@ -108,6 +108,9 @@ export function edgeClass(edge: EdgeView, base: 'edge' | 'edge-label', selection
   }
   if (edge.incompatible) {
     classes.push('types-refused');
+  }
+  if (edge.unheard) {
+    classes.push('unheard');
   }
   if (selection === edge.id) {
     classes.push('selected');

@@ -101,7 +101,7 @@ export function renderTable(snapshot: TopologySnapshot, options: TableOptions): 
       cells: [
         terminalSafe(socketLabel(sockets.get(e.from), nodes)), terminalSafe(socketLabel(sockets.get(e.to), nodes)),
         // STATE is 12 wide: a warning is marked there and said in the last, flexible column.
-        terminalSafe(e.endpoint), e.state + (e.retryStorm || e.routingIdClash || e.incompatible ? ' ⚠' : ''),
+        terminalSafe(e.endpoint), e.state + (e.retryStorm || e.routingIdClash || e.incompatible || e.unheard ? ' ⚠' : ''),
         // A gone edge's heartbeat age only grows; when it went is what a person wants to know.
         e.state === 'disconnected' && e.lastDisconnect ? `gone ${formatAge(snapshot.takenAt - e.lastDisconnect.at)}` : edgeAgeLabel(e),
         `${e.rates.out.toFixed(1)}/${e.rates.in.toFixed(1)}`,

@@ -149,9 +149,19 @@ export function incompatibleDetail(types: NonNullable<EdgeView['incompatible']>)
     `A ${types.from} talks to ${peers.join(' or ')}.`;
 }
 
-/** The warning an edge's badge and row carry: incompatible types first (nothing passes), else a routing-id clash. */
-export function warningBadge(edge: Pick<EdgeView, 'incompatible' | 'routingIdClash'>): string | null {
-  return incompatibleBadge(edge) ?? clashBadge(edge);
+/** "never heard from" on an unknown peer the ROUTER only sent to (EdgeView.unheard), or null. */
+export function unheardBadge(edge: Pick<EdgeView, 'unheard'>): string | null {
+  return edge.unheard ? 'never heard from' : null;
+}
+
+/** What sending to a routing id never heard from most likely means. */
+export const UNHEARD_TEXT = 'the ROUTER sent to this routing id but never received a message from it, and no instrumented socket uses it. ' +
+  'A ROUTER drops messages to a routing id it has no connection for, without an error (unless ZMQ_ROUTER_MANDATORY is set): ' +
+  'unless a process without an agent is connected with this id and has said nothing, these messages went nowhere. Check the routing id the app replies to.';
+
+/** The warning an edge's badge and row carry: incompatible types first (nothing passes), a peer never heard from, a routing-id clash. */
+export function warningBadge(edge: Pick<EdgeView, 'incompatible' | 'unheard' | 'routingIdClash'>): string | null {
+  return incompatibleBadge(edge) ?? unheardBadge(edge) ?? clashBadge(edge);
 }
 
 /**

@@ -139,6 +139,13 @@ export interface EdgeView {
    * handshake, so no message passes however often it reconnects. The types, connecting side first.
    */
   incompatible?: { from: SocketType; to: SocketType };
+  /**
+   * Set on the edge of an unknown peer that the ROUTER only sent to: it never received a message from
+   * that routing id, and no instrumented socket uses it. A ROUTER silently drops messages to a routing
+   * id it has no connection for, so unless a process without an agent is connected with that id and
+   * has said nothing, those sends went nowhere (the classic reply to the wrong identity).
+   */
+  unheard?: true;
 }
 
 export interface RoutingIdClash {

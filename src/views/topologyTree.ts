@@ -13,7 +13,7 @@
  */
 import type { EdgeState, EdgeView, EndpointFailure, NodeView, SocketView, TopologySnapshot } from '../shared/snapshot';
 import {
-  binDisplay, clashBadge, clashDetail, incompatibleBadge, incompatibleDetail, disconnectBadge, disconnectDetail, edgeAgeLabel, endpointFailureText, formatAge, heldByText, LABEL_CHARS, formatRate, formatTime, nodeLabel, processCountText, processCounts,
+  binDisplay, clashBadge, clashDetail, incompatibleBadge, incompatibleDetail, unheardBadge, UNHEARD_TEXT, disconnectBadge, disconnectDetail, edgeAgeLabel, endpointFailureText, formatAge, heldByText, LABEL_CHARS, formatRate, formatTime, nodeLabel, processCountText, processCounts,
   PROXIED_TEXT, safeText, siteLabel, routingIdWithAttribution, socketNameLabel, socketTitle, socketTypeLabel, stateStyle,
 } from '../shared/format';
 import { sameEndpoint } from '../model/endpoints';
@@ -119,6 +119,7 @@ function edgeTooltip(edge: EdgeView, self: SocketView, peer: SocketView | undefi
       : '',
     edge.retryStorm ? '**Retry storm:** many reconnect attempts in a short window' : '',
     edge.incompatible ? `**${escapeMarkdown(incompatibleBadge(edge) ?? '')}:** ${escapeMarkdown(incompatibleDetail(edge.incompatible))}` : '',
+    edge.unheard ? `**${escapeMarkdown(unheardBadge(edge) ?? '')}:** ${escapeMarkdown(UNHEARD_TEXT, 600)}` : '',
     edge.routingIdClash ? `**${escapeMarkdown(clashBadge(edge) ?? '')}:** ${escapeMarkdown(clashDetail(edge.routingIdClash, clashingSockets(edge, ix)), 600)}` : '',
     edge.exited ? '_The process at one end has exited._' : '',
   ];
@@ -159,7 +160,7 @@ function edgeDescription(edge: EdgeView, peerText: string): string {
     ? `${stateStyle(edge.state).glyph} ${disconnectBadge(edge, LABEL_CHARS) ?? ''}` : null;
   const parts = gone ? [gone, edge.state, edgeAgeLabel(edge.heartbeatAgeMs, edge.trafficAgeMs)] : [edge.state, edgeAgeLabel(edge.heartbeatAgeMs, edge.trafficAgeMs)];
   if (edge.retryStorm) parts.push('retry storm');
-  const refused = incompatibleBadge(edge);
+  const refused = incompatibleBadge(edge) ?? unheardBadge(edge);
   if (refused) parts.unshift(`⚠ ${refused}`);
   const clash = clashBadge(edge);
   if (clash) parts.push(`⚠ ${clash}`);

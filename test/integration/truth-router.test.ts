@@ -9,7 +9,8 @@
  * disagree (a clock stepped since some of them started), (l) DEALERs connected to two servers, (n) a
  * ROUTER behind zmq.proxy (zguide's asynchronous server), (o) two processes with one routing id, (p) quiet
  * clients with and without libzmq's heartbeats, (u) a ROUTER that connects to ROUTER servers (Freelance),
- * (v) a server started while the old copy holds its port (the failed binds, and who held the port).
+ * (v) a server started while the old copy holds its port (the failed binds, and who held the port), (x) a
+ * server replying without its sender's routing id (the peers its replies went to, never heard from).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -486,5 +487,41 @@ describe('(v) a server started while the old copy still holds its port: pyzmq an
     // The client reconnects to whoever holds the port now.
     const r = await sc.converge('the client on the copy that took the port');
     assert.equal(r.counts.kernel, 1);
+  });
+});
+
+describe('(x) zguide\'s most common ROUTER bug: a pyzmq server replying without its sender\'s routing id, two anonymous clients (Node, pyzmq)', () => {
+  let sc: Scenario;
+  let server: Child;
+  let clients: Child[];
+  before(async () => {
+    sc = await Scenario.start('x');
+    let port = 0;
+    ({ child: server, port } = await sc.bound((p) => sc.python('forgetful_router.py', [`tcp://*:${p}`], 'forgetful-server')));
+    clients = await Promise.all([
+      sc.node('dealer-client.js', [`tcp://127.0.0.1:${port}`], 'node-client'),
+      sc.python('dealer_client.py', [`tcp://127.0.0.1:${port}`], 'py-client'),
+    ]);
+  });
+  after(() => sc.stop());
+
+  test('the clients\' edges match the kernel; the routing ids the replies went to are peers never heard from, and only they are marked', async () => {
+    const serverPid = server.process.pid!;
+    const seen = await eventually(() => {
+      const s = sc.snapshot();
+      const index = new SnapshotIndex(s);
+      const intoServer = s.edges.filter((e) => index.pidOf(e.to) === serverPid);
+      const made = intoServer.filter((e) => s.sockets.find((k) => k.id === e.from)?.unknown);
+      const real = intoServer.filter((e) => !made.includes(e));
+      // The reply's first frame taken for a routing id: "request" (the clients' message type). The greeting's
+      // reply, ["hello"], is a routing id with no message: libzmq ignores it, and so does the agent.
+      const names = made.map((e) => e.routingId?.text);
+      const ok = JSON.stringify(names) === JSON.stringify(['request']) && made.every((e) => e.unheard === true)
+        && real.length === 2 && real.every((e) => e.unheard === undefined && e.state === 'connected');
+      return { ok, diff: `made up: ${JSON.stringify(made.map((e) => [e.routingId?.text, e.state, e.unheard]))}; real: ${JSON.stringify(real.map((e) => [index.pidOf(e.from), e.state, e.unheard]))}` };
+    }, 8000, { stableMs: 1000, label: 'x: the peers never heard from' });
+    assert.ok(seen.ok);
+    const r = await sc.converge('2 clients of a server whose replies go nowhere', { allowUnknown: true });
+    assert.equal(r.counts.kernel, clients.length);
   });
 });

@@ -658,3 +658,19 @@ describe('socket types that cannot talk', () => {
     assert.deepEqual(edgeFrom(s, pusher.socketId(1)).messageTypes, {});
   });
 });
+
+describe('a ROUTER sending to a routing id it never heard from', () => {
+  test('the made-up peer\'s edge is marked unheard; a peer that spoke, or a claimed id, is not; a first message from it clears the mark', () => {
+    const { store } = newStore();
+    const router = new FakeAgent({ pid: 100 });
+    const rk = agentKeyOf(router);
+    for (const m of [router.hello(T0), router.socket(T0, 1, 'ROUTER'), router.bind(T0, 1, 'tcp://127.0.0.1:6000')]) store.apply(rk, viaWire(m), T0);
+    store.apply(rk, viaWire(router.heartbeats(T0 + 1, 1, { peer: 'ghost', inbound: false, count: 3, heartbeat: false })), T0 + 1);
+    store.apply(rk, viaWire(router.heartbeats(T0 + 1, 1, { peer: 'talker', count: 2 })), T0 + 1);
+    const byPeer = (text: string) => store.snapshot().edges.find((e) => e.routingId?.text === text);
+    assert.equal(byPeer('ghost')?.unheard, true);
+    assert.equal(byPeer('talker')?.unheard, undefined, 'it spoke: a real peer without an agent');
+    store.apply(rk, viaWire(router.heartbeats(T0 + 2, 1, { peer: 'ghost', count: 1 })), T0 + 2);
+    assert.equal(byPeer('ghost')?.unheard, undefined, 'heard from at last');
+  });
+});

@@ -206,6 +206,17 @@ describe('tree edge cases', () => {
     assert.ok(row.tooltip.includes(escapeMarkdown('A PUSH talks to PULL.')), row.tooltip);
   });
 
+  test('a routing id the ROUTER only sent to: the made-up peer\'s row leads with "never heard from", its tooltip says the sends were likely dropped', () => {
+    const { store } = newStore();
+    const router = new FakeAgent({ pid: 42, node: 'server' });
+    const key = agentKeyOf(router);
+    for (const m of [router.hello(T0), router.socket(T0, 1, 'ROUTER'), router.bind(T0, 1, 'tcp://*:5555', 'tcp://0.0.0.0:5555'),
+      router.heartbeats(T0, 1, { peer: 'request', inbound: false, count: 4, heartbeat: false })]) store.apply(key, viaWire(m), T0);
+    const row = find(buildTopologyTree(store.snapshot()), (d) => d.kind === 'edge' && d.id.startsWith(`edge:${router.socketId(1)}:`));
+    assert.match(row.description ?? '', /^⚠ never heard from · /);
+    assert.match(row.tooltip, /drops messages to a routing id it has no connection for/);
+  });
+
   test('two workers with one routing id: the refused connection says so in its row and tooltip, naming the other (both said connected, before)', () => {
     const { store, clock } = newStore();
     const { router } = routerWithDealers(store, T0, ['worker']);

@@ -70,3 +70,9 @@ test('an edge between types that cannot talk carries the refusal as its badge, b
   assert.match(edgeClass(refused, 'edge', null), /\btypes-refused\b/);
   assert.equal(badgeText(edge({ state: 'disconnected', lastDisconnect: { at: 0, message: 'BYE', reason: 'disconnect event' } })), '⊘ BYE');
 });
+
+test('an unknown peer the ROUTER only sent to carries "never heard from" as its badge, faded', () => {
+  const unheard = edge({ unheard: true, state: 'connecting' });
+  assert.equal(badgeText(unheard), '⚠ never heard from');
+  assert.match(edgeClass(unheard, 'edge', null), /\bunheard\b/);
+});
