@@ -10,7 +10,8 @@
  * ROUTER behind zmq.proxy (zguide's asynchronous server), (o) two processes with one routing id, (p) quiet
  * clients with and without libzmq's heartbeats, (u) a ROUTER that connects to ROUTER servers (Freelance),
  * (v) a server started while the old copy holds its port (the failed binds, and who held the port), (x) a
- * server replying without its sender's routing id (the peers its replies went to, never heard from).
+ * server replying without its sender's routing id (the peers its replies went to, never heard from), (y) two
+ * servers bound to one ipc path (the later bind takes new connections; the old keeps its own).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -523,5 +524,46 @@ describe('(x) zguide\'s most common ROUTER bug: a pyzmq server replying without 
     assert.ok(seen.ok);
     const r = await sc.converge('2 clients of a server whose replies go nowhere', { allowUnknown: true });
     assert.equal(r.counts.kernel, clients.length);
+  });
+});
+
+describe('(y) a server restarted on an ipc path while its old copy still runs: two pyzmq ROUTERs bound to one path, a client of each', () => {
+  let sc: Scenario;
+  let servers: Child[];
+  let clients: Child[];
+  const file = path.join(os.tmpdir(), `zmq-truth-${process.pid}-${Math.random().toString(36).slice(2)}.ipc`);
+  before(async () => {
+    sc = await Scenario.start('y');
+    const connected = (pid: number) => eventually(() => {
+      const n = sc.snapshot().edges.filter((e) => new SnapshotIndex(sc.snapshot()).pidOf(e.from) === pid && e.state === 'connected').length;
+      return { ok: n > 0, diff: `pid ${pid}: ${n} connected edges` };
+    }, 8000, { label: 'y: a client connected' });
+    servers = [await sc.python('echo_router.py', [`ipc://${file}`], 'old-server')];
+    clients = [await sc.node('dealer-client.js', [`ipc://${file}`], 'old-client')];
+    await connected(clients[0].process.pid!);
+    // libzmq's bind unlinks the path and binds it anew: the old server keeps its connection, new ones reach this one.
+    servers.push(await sc.python('echo_router.py', [`ipc://${file}`], 'new-server'));
+    clients.push(await sc.python('dealer_client.py', [`ipc://${file}`], 'new-client'));
+  });
+  after(async () => {
+    await sc.stop();
+    fs.rmSync(file, { force: true });
+  });
+
+  test('each client is drawn to the server the kernel says it is connected to, and to no other', async () => {
+    const r = await sc.converge('two binders of one ipc path', { ipc: true });
+    assert.equal(r.counts.kernel, 2);
+    const index = new SnapshotIndex(r.snapshot);
+    assert.deepEqual(clients.map((c) => r.snapshot.edges.filter((e) => index.pidOf(e.from) === c.process.pid).map((e) => index.pidOf(e.to))),
+      [[servers[0].process.pid], [servers[1].process.pid]]);
+  });
+
+  test('kill -9 of the old server: its client reconnects to the new one, and the graph follows the kernel', async () => {
+    servers[0].process.kill('SIGKILL');
+    const r = await sc.converge('both clients on the new server', { ipc: true });
+    assert.equal(r.counts.kernel, 2);
+    const index = new SnapshotIndex(r.snapshot);
+    const live = r.snapshot.edges.filter((e) => LIVE.includes(e.state));
+    assert.deepEqual(live.map((e) => index.pidOf(e.to)), [servers[1].process.pid, servers[1].process.pid]);
   });
 });

@@ -674,3 +674,33 @@ describe('a ROUTER sending to a routing id it never heard from', () => {
     assert.equal(byPeer('ghost')?.unheard, undefined, 'heard from at last');
   });
 });
+
+describe('two sockets bound to one ipc path (the later bind takes the path over)', () => {
+  test('a connection made before the second bind stays on the first; a later one, or a reconnect, reaches the second', () => {
+    const { store } = newStore();
+    const path = 'ipc:///tmp/shared.ipc';
+    const start = (pid: number, at: number) => {
+      const server = new FakeAgent({ pid, node: `server-${pid}` });
+      for (const m of [server.hello(at), server.socket(at, 1, 'ROUTER'), server.bind(at, 1, path)]) store.apply(agentKeyOf(server), viaWire(m), at);
+      return server;
+    };
+    const client = (pid: number, at: number) => {
+      const c = new FakeAgent({ pid, node: `client-${pid}` });
+      for (const m of [c.hello(at), c.socket(at, 1, 'DEALER'), c.connect(at, 1, path), c.event(at + 1, 1, 'handshake', path)]) store.apply(agentKeyOf(c), viaWire(m), at + 1);
+      return c;
+    };
+    const target = (c: FakeAgent) => store.snapshot().edges.filter((e) => e.from === c.socketId(1)).map((e) => e.to);
+    const old = start(100, T0);
+    const early = client(200, T0 + 10);
+    const fresh = start(101, T0 + 20);
+    const late = client(201, T0 + 30);
+    assert.deepEqual(target(early), [old.socketId(1)]);
+    assert.deepEqual(target(late), [fresh.socketId(1)]);
+    // The early client's connection drops and comes back: the path is the new server's now.
+    store.apply(agentKeyOf(early), viaWire(early.event(T0 + 40, 1, 'disconnect', path)), T0 + 40);
+    store.apply(agentKeyOf(early), viaWire(early.event(T0 + 41, 1, 'handshake', path)), T0 + 41);
+    const edges = store.snapshot().edges.filter((e) => e.from === early.socketId(1));
+    assert.deepEqual(edges.filter((e) => e.state === 'connected').map((e) => e.to), [fresh.socketId(1)]);
+    assert.deepEqual(edges.filter((e) => e.to === old.socketId(1)).map((e) => e.state), ['disconnected'], 'the old connection stays as history');
+  });
+});

@@ -171,8 +171,14 @@ function snapshotMsg(st: StoreState, node: NodeRec, msg: SnapshotMsg, offset: nu
     const socket = upsertSocket(st, node, s);
     if (!socket) continue;
     reported.add(socket.id);
-    socket.binds = endpointList(s.endpoints.filter((e) => e.op === 'bind').map((e) => endpointRec(e.requested, e.resolved)));
-    socket.connects = endpointList(s.endpoints.filter((e) => e.op === 'connect').map((e) => endpointRec(e.requested, e.resolved)));
+    socket.binds = endpointList(s.endpoints.filter((e) => e.op === 'bind').map((e) => endpointRec(e.requested, e.resolved, clock(e.at))));
+    const before = socket.connects;
+    socket.connects = endpointList(s.endpoints.filter((e) => e.op === 'connect').map((e) => {
+      const rec = endpointRec(e.requested, e.resolved, clock(e.at));
+      const upAt = before.find((b) => b.requested === e.requested)?.upAt;
+      if (upAt !== undefined) rec.upAt = upAt;
+      return rec;
+    }));
     socket.closed = s.closed;
     st.topologyDirty = true;
   }
@@ -232,10 +238,10 @@ function endpoint(st: StoreState, node: NodeRec, msg: EndpointMsg, at: number): 
   const same = (e: EndpointRec) => e.requested === msg.requested || e.resolved === msg.requested;
   switch (msg.op) {
     case 'bind':
-      socket.binds = [...socket.binds.filter((e) => !same(e)), endpointRec(msg.requested, msg.resolved)];
+      socket.binds = [...socket.binds.filter((e) => !same(e)), endpointRec(msg.requested, msg.resolved, at)];
       break;
     case 'connect':
-      socket.connects = [...socket.connects.filter((e) => !same(e)), endpointRec(msg.requested, msg.resolved)];
+      socket.connects = [...socket.connects.filter((e) => !same(e)), endpointRec(msg.requested, msg.resolved, at)];
       break;
     case 'unbind':
       socket.binds = endpointList(socket.binds.filter((e) => !same(e)));
@@ -262,6 +268,7 @@ function event(st: StoreState, node: NodeRec, msg: MonitorEventMsg, at: number):
   if (msg.event === 'bind' && msg.address) fillWildcardBind(st, socket, msg.address);
   // Listener events concern the socket, not any one connection.
   if (msg.event === 'bind' || msg.event === 'bind:error') return;
+  if (msg.event === 'handshake' && msg.address?.startsWith('ipc://')) connectionUp(st, socket, msg.address, at);
   resolveFor(st, socket);
   const detail = intern(msg.error ?? (msg.interval !== undefined ? `retry in ${msg.interval} ms` : msg.address));
   for (const edge of eventEdges(st, socket, msg.address)) {
@@ -318,6 +325,14 @@ function eventEdges(st: StoreState, socket: SocketRec, address: string | undefin
     if (edges.size === 1) found = edges.values().next().value as EdgeRec;
   }
   return count === 1 && found ? [found] : [];
+}
+
+/** An ipc connect's connection came up: which of several binders of its path it reached depends on when. */
+function connectionUp(st: StoreState, socket: SocketRec, address: string, at: number): void {
+  const connect = socket.connects.find((c) => sameEndpoint(bindDisplay(c), address));
+  if (!connect) return;
+  connect.upAt = at;
+  st.connectorsToResolve.add(socket.id);
 }
 
 function fillWildcardBind(st: StoreState, socket: SocketRec, address: string): void {

@@ -49,6 +49,13 @@ export interface NodeRec {
 export interface EndpointRec {
   requested: string;
   resolved?: string;
+  /**
+   * ipc only (collector clock): when the bind or connect was made, and for a connect when its latest
+   * connection came up. Two live sockets binding one path are told apart by them (resolution.ts,
+   * reachedBinder); tcp endpoints leave them out (no two sockets listen on one port).
+   */
+  at?: number;
+  upAt?: number;
 }
 
 /** Which clock a log's stamps are on, and its offset to the collector clock when the log came. */
@@ -268,8 +275,10 @@ export function latestOf(a: number | undefined, b: number | undefined): number |
   return a === undefined ? b : b === undefined || a >= b ? a : b;
 }
 
-export function endpointRec(requested: string, resolved: string | undefined): EndpointRec {
-  return resolved === undefined ? { requested } : { requested, resolved };
+export function endpointRec(requested: string, resolved: string | undefined, at?: number): EndpointRec {
+  const rec: EndpointRec = resolved === undefined ? { requested } : { requested, resolved };
+  if (at !== undefined && requested.startsWith('ipc://')) rec.at = at;
+  return rec;
 }
 
 /** An endpoint as shown and matched: the resolved form when known (wildcard port filled in). */

@@ -8,7 +8,7 @@ import type { Bin, FirstMessages } from '../../protocol/types';
 import type { Attribution } from '../../shared/snapshot';
 import { pairPeers, type ConnectionEvidence, type PeerEvidence, type Stamp } from '../attribution';
 import { matchKeys } from '../endpoints';
-import { NO_CONNECT_EDGES, ROUTER_LIKE, allConnectEdgeIds, bindDisplay, connectEdgesAt, type ConnLogRec, type EdgeRec, type FirstLogRec, type NodeRec, type Pairing, type PeerRec, type SocketRec, type StampClock } from './records';
+import { NO_CONNECT_EDGES, ROUTER_LIKE, allConnectEdgeIds, bindDisplay, connectEdgesAt, type ConnLogRec, type EdgeRec, type EndpointRec, type FirstLogRec, type NodeRec, type Pairing, type PeerRec, type SocketRec, type StampClock } from './records';
 import { servedEdge } from './clashes';
 import { discard, type StoreState } from './state';
 import { dropOrphans, edgesOf, ensureEdge, mergeEdge, pick, syntheticSocket } from './graph';
@@ -168,6 +168,7 @@ function resolveConnects(st: StoreState, socket: SocketRec, binders: Binders): v
       const placeholder = endpointPeer(st, endpoint, node);
       if (placeholder) targets.push({ socket: placeholder, endpoint });
     }
+    if (targets.length > 1 && endpoint.startsWith('ipc://')) targets.splice(0, targets.length, reachedBinder(targets, connect));
     const edgeIds: string[] = [];
     for (const target of targets) {
       const edge = ensureEdge(st, socket, target.socket, target.endpoint);
@@ -183,6 +184,26 @@ function resolveConnects(st: StoreState, socket: SocketRec, binders: Binders): v
     }
   }
   socket.connectEdges = next.length === 0 ? NO_CONNECT_EDGES : next.slice(); // exact size (push reserves room)
+}
+
+/**
+ * Which of several live sockets bound to one ipc path a connection reached. A bind on a path another
+ * socket holds succeeds: libzmq unlinks the path and binds it anew, so the old socket keeps the
+ * connections it has and every later one reaches the new one (a restarted server whose old copy still
+ * runs). The connection reached the latest bind made before it came up; with no times, the latest bind.
+ */
+function reachedBinder(targets: readonly { socket: SocketRec; endpoint: string }[], connect: EndpointRec): { socket: SocketRec; endpoint: string } {
+  const madeAt = connect.upAt ?? connect.at ?? Infinity;
+  const boundAt = (t: { socket: SocketRec; endpoint: string }): number =>
+    t.socket.binds.find((b) => bindDisplay(b) === t.endpoint)?.at ?? -Infinity;
+  let best = targets[0];
+  for (const t of targets) {
+    const at = boundAt(t);
+    const bestAt = boundAt(best);
+    // Prefer binds made before the connection; among those, the latest.
+    if ((at <= madeAt) !== (bestAt <= madeAt) ? at <= madeAt : at > bestAt) best = t;
+  }
+  return best;
 }
 
 /** How often, at most, a ROUTER is paired afresh in full for peers left unknown (store clock). */
