@@ -6,7 +6,7 @@ import type { EdgeView, NodeView, SocketView } from '../src/shared/snapshot';
 import type { Bin } from '../src/shared/sockets';
 import { clear, el } from './dom';
 import {
-  binDisplay, clashBadge, clashDetail, incompatibleBadge, incompatibleDetail, unheardBadge, UNHEARD_TEXT, disconnectDetail, edgeAgeLabel, endpointFailureText, formatAge, formatRate, formatTime, nodeLabel, PROXIED_TEXT, safeText, siteLabel,
+  binDisplay, clashBadge, clashDetail, incompatibleBadge, NO_SUBSCRIPTION_TEXT, subscribesToNothing, incompatibleDetail, unheardBadge, UNHEARD_TEXT, disconnectDetail, edgeAgeLabel, endpointFailureText, formatAge, formatRate, formatTime, nodeLabel, PROXIED_TEXT, safeText, siteLabel,
   heldByText, routingIdWithAttribution, socketTitle, stateStyle,
 } from '../src/shared/format';
 import { edgeAgesAt, type GraphModel, type Observed } from './graphModel';
@@ -183,6 +183,7 @@ function renderSocket(pane: HTMLElement, socket: SocketView, ctx: DetailsContext
     ['closed', socket.closed ? 'yes' : 'no'],
     ['created at', socket.site ? siteLabel(socket.site) : 'unknown'],
     ...(socket.proxied ? [['traffic', PROXIED_TEXT] as Row] : []),
+    ...(subscribesToNothing(socket) ? [['⚠ subscriptions', NO_SUBSCRIPTION_TEXT] as Row] : []),
     ...(socket.failed ?? []).map((failure): Row => {
       const holder = heldByText(failure, (id) => ctx.model.sockets.get(id)?.item, (id) => ctx.model.nodes.get(id)?.item);
       return ['failed', `${endpointFailureText(failure)} — ${formatTime(failure.at)}${holder ? `; ${holder}` : ''}`];

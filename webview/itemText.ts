@@ -4,7 +4,7 @@
  */
 import type { EdgeView, SocketView } from '../src/shared/snapshot';
 import {
-  clashBadge, disconnectBadge, disconnectDetail, edgeAgeLabel, edgeLabel, endpointFailureText, formatAge, incompatibleBadge, unheardBadge, warningBadge, formatRate, LABEL_CHARS, nodeLabel, safeText, socketNameLabel, socketTitle, socketTypeLabel, stateStyle, truncate,
+  clashBadge, disconnectBadge, disconnectDetail, edgeAgeLabel, edgeLabel, endpointFailureText, formatAge, incompatibleBadge, NO_SUBSCRIPTION_TEXT, subscribesToNothing, unheardBadge, warningBadge, formatRate, LABEL_CHARS, nodeLabel, safeText, socketNameLabel, socketTitle, socketTypeLabel, stateStyle, truncate,
 } from '../src/shared/format';
 import { edgeAgesAt, type GraphModel, type GroupView } from './graphModel';
 import { SOCKET_WIDTH } from './layout';
@@ -189,15 +189,18 @@ export function socketTooltip(socket: SocketView): string[] {
   for (const failure of socket.failed ?? []) {
     lines.push(`✖ ${endpointFailureText(failure)}`);
   }
+  if (subscribesToNothing(socket)) {
+    lines.push(`⚠ ${NO_SUBSCRIPTION_TEXT}`);
+  }
   if (socket.unknown) {
     lines.push('A routing id no known socket claims.');
   }
   return lines;
 }
 
-/** Whether a socket has an endpoint call failing (drawn with an error outline). */
+/** Whether a socket has an endpoint call failing, or is a SUB subscribed to nothing (drawn with an error outline). */
 export function socketFailing(socket: SocketView): boolean {
-  return (socket.failed?.length ?? 0) > 0;
+  return (socket.failed?.length ?? 0) > 0 || subscribesToNothing(socket);
 }
 
 export function edgeTooltip(model: GraphModel, edge: EdgeView, now: number): string[] {

@@ -58,11 +58,15 @@ function envelopeKind(type: SocketType): EnvelopeKind {
   return 'plain';
 }
 
-/** `appDisconnectMsg`, `routerHandover`: what the app set (neither can be read back from libzmq). */
-function readOptions(socket: ZmqSocket, appDisconnectMsg: boolean, routerHandover: boolean): SocketOptions {
+/** Distinct SUB prefixes counted per socket (apps that subscribe per key can have many). */
+const SUBSCRIPTIONS_COUNTED = 10_000;
+
+/** `appDisconnectMsg`, `routerHandover`, `subscriptions` (SUB): what the app set (none can be read back from libzmq). */
+function readOptions(socket: ZmqSocket, appDisconnectMsg: boolean, routerHandover: boolean, subscriptions?: number): SocketOptions {
   const raw = rawOptions(socket);
   const options: SocketOptions = { disconnectMsg: appDisconnectMsg };
   if (routerHandover) options.routerHandover = true;
+  if (subscriptions !== undefined) options.subscriptions = subscriptions;
   const ints = [['heartbeatIvl', OPT.heartbeatIvl], ['heartbeatTtl', OPT.heartbeatTtl], ['heartbeatTimeout', OPT.heartbeatTimeout],
     ['linger', OPT.linger], ['sndhwm', OPT.sndhwm], ['rcvhwm', OPT.rcvhwm]] as const;
   for (const [key, id] of ints) {
@@ -172,7 +176,7 @@ export class Agent {
       const info: SocketInfo = {
         socket: this.nextSocketId++,
         type,
-        options: readOptions(socket, false, routerHandover),
+        options: readOptions(socket, false, routerHandover, type === 'SUB' ? 0 : undefined),
         createdAt: Date.now(),
       };
       if (name !== undefined) info.name = name.slice(0, 256);
@@ -182,6 +186,7 @@ export class Agent {
       if (site) info.site = site;
       const rec = new SocketRecord(socket, info, envelopeKind(type));
       rec.routerHandover = routerHandover;
+      if (type === 'SUB') rec.subscriptions = new Map();
       this.records.set(socket, rec);
       this.forgetOldClosed();
       if (type === 'ROUTER') this.setToken(rec, true);
@@ -319,6 +324,10 @@ export class Agent {
     define('setStringOption', function setStringOption_(this: ZmqSocket, option: number, value: string | Buffer | null): void {
       setStringOption.call(this, option, value);
       const rec = records.get(this);
+      if (rec?.subscriptions !== undefined && (option === OPT.subscribe || option === OPT.unsubscribe)) {
+        agent.safely(() => agent.appSubscribed(rec, value, option === OPT.subscribe));
+        return;
+      }
       if (option !== OPT.disconnectMsg || rec === undefined) return;
       agent.safely(() => {
         rec.appDisconnectMsg = value === null ? undefined : typeof value === 'string' ? Buffer.from(value, 'utf8') : Buffer.from(value);
@@ -336,6 +345,17 @@ export class Agent {
       if (option !== OPT.routerHandover) return;
       agent.safely(() => agent.appSetHandover(this, value));
     });
+  }
+
+  /** The app subscribed or unsubscribed a SUB (libzmq took it); a `null` prefix is the empty one (everything). */
+  private appSubscribed(rec: SocketRecord, prefix: string | Buffer | null, subscribe: boolean): void {
+    const subscriptions = rec.subscriptions!;
+    const key = prefix === null ? '' : Buffer.from(prefix).toString('hex');
+    const count = (subscriptions.get(key) ?? 0) + (subscribe ? 1 : -1);
+    // Past the cap new prefixes go uncounted: the figure only has to tell none from some.
+    if (count > 0 && (subscriptions.has(key) || subscriptions.size < SUBSCRIPTIONS_COUNTED)) subscriptions.set(key, count);
+    else if (count <= 0) subscriptions.delete(key);
+    this.refreshInfo(rec);
   }
 
   /** The app set ZMQ_ROUTER_HANDOVER (natively accepted, so `value` is a boolean). */
@@ -589,7 +609,7 @@ export class Agent {
   /** Options and routing id may be set after construction: report the socket again when they change. */
   private refreshInfo(rec: SocketRecord): void {
     if (rec.closed) return;
-    const info: SocketInfo = { ...rec.info, options: readOptions(rec.socket, rec.appDisconnectMsg !== undefined, rec.routerHandover) };
+    const info: SocketInfo = { ...rec.info, options: readOptions(rec.socket, rec.appDisconnectMsg !== undefined, rec.routerHandover, rec.subscriptions?.size) };
     const routingId = readRoutingId(rec.socket);
     if (routingId) info.routingId = routingId;
     if (JSON.stringify(info) === JSON.stringify(rec.info)) return;

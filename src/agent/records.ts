@@ -226,6 +226,8 @@ export class SocketRecord {
   appDisconnectMsg?: Buffer;
   /** Whether the app set ZMQ_ROUTER_HANDOVER (write-only in libzmq: only seen when set). */
   routerHandover = false;
+  /** SUB sockets: the prefixes the app subscribed to (hex → how many times: libzmq counts them too). */
+  subscriptions?: Map<string, number>;
   /** Whether the agent's private disconnect token is set on the socket. */
   tokenActive = false;
   /** Whether the token was ever set: connections made meanwhile still carry it. */

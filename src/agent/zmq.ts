@@ -23,6 +23,8 @@ export interface NativeExports {
 /** Option ids (zmq.h) the agent reads or writes. */
 export const OPT = {
   routingId: 5,
+  subscribe: 6,
+  unsubscribe: 7,
   linger: 17,
   sndhwm: 23,
   rcvhwm: 24,

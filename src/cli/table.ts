@@ -1,6 +1,6 @@
 /** The live terminal view of `zmq-topology collect`: a pure snapshot → text function. */
 import { binLabel } from '../protocol/bin';
-import { endpointFailureText, warningBadge, heldByText, processCountText, processCounts } from '../shared/format';
+import { endpointFailureText, NO_SUBSCRIPTION_TEXT, subscribesToNothing, warningBadge, heldByText, processCountText, processCounts } from '../shared/format';
 import type { EdgeView, NodeView, SocketView, TopologySnapshot } from '../shared/snapshot';
 
 export interface TableOptions {
@@ -120,6 +120,7 @@ export function renderTable(snapshot: TopologySnapshot, options: TableOptions): 
   if (snapshot.edges.length === 0) out.push('(no connections yet — start an instrumented process: zmq-topology run -- node app.js)');
   // Binds and connects that failed: the app may have caught the error, so nothing else would say it.
   for (const socket of snapshot.sockets) {
+    if (subscribesToNothing(socket)) out.push(terminalSafe(`⚠ ${socketLabel(socket, nodes)}: ${NO_SUBSCRIPTION_TEXT}`));
     for (const failure of socket.failed ?? []) {
       const holder = heldByText(failure, (id) => sockets.get(id), (id) => nodes.get(id));
       out.push(terminalSafe(`✖ ${socketLabel(socket, nodes)}: ${endpointFailureText(failure)}${holder ? ` — ${holder}` : ''}`));

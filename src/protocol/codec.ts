@@ -132,6 +132,7 @@ function options(v: unknown, path: string): SocketOptions {
     if (n !== undefined) out[key] = n;
   }
   if (o.routerHandover !== undefined) out.routerHandover = bool(o.routerHandover, `${path}.routerHandover`);
+  if (o.subscriptions !== undefined) out.subscriptions = int(o.subscriptions, `${path}.subscriptions`, 0, 2 ** 31);
   return out;
 }
 

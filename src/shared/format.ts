@@ -258,6 +258,15 @@ export function heldByText(failure: EndpointFailure, socketOf: (id: string) => S
   return `bound by ${socketTitle(holder)}${node ? ` in ${nodeLabel(node)}` : ''}`;
 }
 
+/** Why a SUB with no subscription receives nothing (zguide's forgotten subscribe). */
+export const NO_SUBSCRIPTION_TEXT = 'no subscription: the agent saw this SUB subscribe to nothing (or unsubscribe from everything), ' +
+  'so libzmq filters out every message it is sent. subscribe("") takes everything.';
+
+/** A live SUB that, as its agent saw the app's calls, is subscribed to nothing. */
+export function subscribesToNothing(socket: Pick<SocketView, 'type' | 'options' | 'closed'>): boolean {
+  return socket.type === 'SUB' && socket.options.subscriptions === 0 && !socket.closed;
+}
+
 /** "broker (pid 4242)"; probe processes and unknown peers (no process known) say so. */
 export function nodeLabel(node: Pick<NodeView, 'name' | 'pid' | 'probe' | 'title' | 'unknown'>, max: number = LABEL_CHARS * 2): string {
   const name = safeText(node.name || node.title || 'process', max);

@@ -81,6 +81,11 @@ export interface SocketOptions {
    * so an agent reports only what it saw the app set; absent = not set or unknown.
    */
   routerHandover?: boolean;
+  /**
+   * SUB sockets: how many prefixes the app has subscribed to (and not unsubscribed), as the agent saw
+   * its calls. 0: a SUB that receives nothing (zguide's forgotten subscribe). Absent: not a SUB, or unknown.
+   */
+  subscriptions?: number;
 }
 
 export interface CreationSite {

@@ -13,7 +13,7 @@
  */
 import type { EdgeState, EdgeView, EndpointFailure, NodeView, SocketView, TopologySnapshot } from '../shared/snapshot';
 import {
-  binDisplay, clashBadge, clashDetail, incompatibleBadge, incompatibleDetail, unheardBadge, UNHEARD_TEXT, disconnectBadge, disconnectDetail, edgeAgeLabel, endpointFailureText, formatAge, heldByText, LABEL_CHARS, formatRate, formatTime, nodeLabel, processCountText, processCounts,
+  binDisplay, clashBadge, clashDetail, incompatibleBadge, NO_SUBSCRIPTION_TEXT, subscribesToNothing, incompatibleDetail, unheardBadge, UNHEARD_TEXT, disconnectBadge, disconnectDetail, edgeAgeLabel, endpointFailureText, formatAge, heldByText, LABEL_CHARS, formatRate, formatTime, nodeLabel, processCountText, processCounts,
   PROXIED_TEXT, safeText, siteLabel, routingIdWithAttribution, socketNameLabel, socketTitle, socketTypeLabel, stateStyle,
 } from '../shared/format';
 import { sameEndpoint } from '../model/endpoints';
@@ -290,7 +290,8 @@ function socketItem(socket: SocketView, node: NodeView | undefined, ix: Index): 
   const count = edges.length === 1 ? '1 connection' : `${edges.length} connections`;
   const age = edges.length > 0 ? edgeAgeLabel(heartbeat, traffic) : '';
   // A bound socket is told apart by its endpoint (the broker's two ROUTERs); a connecting one by how it is doing.
-  const failedOps = [...new Set(failed.map((f) => `${f.op} failed`))].join(', ');
+  const unsubscribed = subscribesToNothing(socket);
+  const failedOps = [...new Set(failed.map((f) => `${f.op} failed`)), ...(unsubscribed ? ['⚠ no subscription'] : [])].join(', ');
   const description = (socket.binds.length > 0
     ? [socket.closed ? 'closed' : '', failedOps, socket.binds.map(shortEndpoint).join(', '), count, age]
     : [socket.closed ? 'closed' : '', failedOps, worst ?? '', age, edges.length > 1 ? count : '', edges.length === 0 ? 'no connection yet' : '',
@@ -300,6 +301,7 @@ function socketItem(socket: SocketView, node: NodeView | undefined, ix: Index): 
   let icon: TreeIcon;
   if (socket.closed) icon = { id: 'circle-slash', color: 'disabledForeground' };
   else if (failed.length > 0) icon = { id: 'error', color: 'errorForeground' };
+  else if (unsubscribed) icon = { id: 'warning', color: 'editorWarning.foreground' };
   else if (worst === undefined || worst === 'connected') icon = { id: 'plug', color: worst ? STATE_COLORS.connected : undefined };
   else icon = { id: STATE_ICONS[worst], color: STATE_COLORS[worst] };
   const tooltip = mdLines([
@@ -312,6 +314,7 @@ function socketItem(socket: SocketView, node: NodeView | undefined, ix: Index): 
     site ? mdField('Created at', site) : '',
     socket.proxied ? mdField('Traffic', PROXIED_TEXT) : '',
     ...failed.map((f) => `**✖ ${escapeMarkdown(endpointFailureText(f))}**`),
+    unsubscribed ? `**⚠ ${escapeMarkdown(NO_SUBSCRIPTION_TEXT)}**` : '',
     socket.closed ? '_Closed._' : '',
   ]);
   return {
@@ -328,7 +331,7 @@ function socketItem(socket: SocketView, node: NodeView | undefined, ix: Index): 
     socketId: socket.id,
     endpoint: endpointsOf(socket)[0],
     routingId,
-    expanded: failed.length > 0 || (worst !== undefined && worst !== 'connected'),
+    expanded: failed.length > 0 || unsubscribed || (worst !== undefined && worst !== 'connected'),
     children,
   };
 }

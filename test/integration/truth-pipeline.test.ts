@@ -8,12 +8,14 @@
  * SIGSTOP of one worker. (r) weather updates: a pyzmq PUB, a Node SUB and a pyzmq SUB; SIGSTOP of one
  * subscriber. (t) Hello World: REQs waiting their turn at a slow REP are quiet, not dead; a client that
  * is done exits by itself. (w) a pipeline worker pointed at the weather server's port: PULL ↛ PUB, marked
- * refused, carrying none of the publisher's updates.
+ * refused, carrying none of the publisher's updates. (z) SUBs subscribed to nothing (never subscribed;
+ * unsubscribed all), beside a real client: marked, and by their own count they receive nothing.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Child } from '../helpers/system';
 import { eventually, nodeOfPid, Scenario, SnapshotIndex } from '../helpers/truth';
+import { subscribesToNothing } from '../../src/shared/format';
 
 // Generous for a loaded CI box: traffic flows every few ms and agents flush every 200 ms.
 const THRESHOLDS = { warnAfterMs: 1500, deadAfterMs: 3000 };
@@ -218,5 +220,40 @@ describe('(w) a worker pointed at the wrong port: zguide\'s pipeline worker (PUL
     // at the instant it is read, so the worker's tcp to the publisher is left out of the comparison.
     const r = await sc.converge('a subscriber and a worker on the sink; the refused connection aside', { ignorePairs: [[workerPid, serverPid]] });
     assert.equal(r.counts.kernel, 2);
+  });
+});
+
+describe('(z) subscribers that subscribed to nothing: a pyzmq SUB that never called subscribe, a Node SUB that unsubscribed all it subscribed, beside a real weather client', () => {
+  let sc: Scenario;
+  let forgetful: Child[];
+  let client: Child;
+  before(async () => {
+    sc = await Scenario.start('z', THRESHOLDS);
+    let port = 0;
+    ({ port } = await sc.bound((p) => sc.python('wuserver.py', [`tcp://*:${p}`], 'weather-server')));
+    const endpoint = `tcp://localhost:${port}`;
+    forgetful = await Promise.all([sc.python('forgetful_sub.py', [endpoint], 'py-forgetful'), sc.node('forgetful-sub.js', [endpoint], 'node-forgetful')]);
+    client = await sc.python('wuclient.py', [endpoint], 'weather-client');
+  });
+  after(() => sc.stop());
+
+  test('exactly the SUBs that receive nothing (by their own count) say they subscribe to nothing; the graph matches the kernel', async () => {
+    const r = await sc.converge('3 subscribers of one publisher');
+    assert.equal(r.counts.kernel, 3);
+    const received = (child: Child): number => Number(/^received (\d+)$/.exec([...(sc.lines.get(child.process.pid!) ?? [])].reverse().find((l) => l.startsWith('received')) ?? '')?.[1] ?? NaN);
+    await eventually(() => {
+      const s = sc.snapshot();
+      const subOf = (child: Child) => s.sockets.find((k) => k.nodeId === nodeOfPid(s, child.process.pid!)?.id && k.type === 'SUB');
+      const seen = [...forgetful, client].map((c) => ({ subscriptions: subOf(c)?.options.subscriptions, nothing: subOf(c) ? subscribesToNothing(subOf(c)!) : undefined }));
+      const ok = seen[0].nothing === true && seen[1].nothing === true && seen[2].nothing === false && seen[2].subscriptions === 1;
+      return { ok, diff: JSON.stringify(seen) };
+    }, 8000, { label: 'z: the subscriptions as the agents saw them' });
+    // Ground truth from the apps themselves, after the graph has had time to judge.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    assert.deepEqual(forgetful.map(received), [0, 0], 'the forgetful subscribers received nothing');
+    const s = sc.snapshot();
+    const index = new SnapshotIndex(s);
+    const clientEdge = s.edges.find((e) => index.pidOf(e.from) === client.process.pid);
+    assert.ok((clientEdge?.rates.in ?? 0) > 0, `the subscribed client's edge carries the updates: ${JSON.stringify(clientEdge?.rates)}`);
   });
 });

@@ -72,3 +72,9 @@ test('a bind that failed is listed under the table with its error and who held t
   assert.match(text, /✖ worker-1\/DEALER: bind tcp:\/\/\*:5556 failed: Address already in use \(3 times\) — bound by ROUTER backend in broker \(pid 100\)/);
   assert.doesNotMatch(renderTable(snapshot(), { width: 200, color: false }), /✖/);
 });
+
+test('a SUB subscribed to nothing is listed under the table', () => {
+  const s = snapshot();
+  s.sockets[1] = { ...s.sockets[1], type: 'SUB', options: { disconnectMsg: false, subscriptions: 0 } };
+  assert.match(renderTable(s, { width: 200, color: false }), /⚠ worker-1\/SUB: no subscription: /);
+});

@@ -217,6 +217,17 @@ describe('tree edge cases', () => {
     assert.match(row.tooltip, /drops messages to a routing id it has no connection for/);
   });
 
+  test('a SUB subscribed to nothing: its row leads with the warning, its tooltip says why it receives nothing', () => {
+    const { store } = newStore();
+    const app = new FakeAgent({ pid: 44, node: 'listener' });
+    const sub = app.socket(T0, 1, 'SUB');
+    for (const m of [app.hello(T0), { ...sub, options: { ...(sub as { options: object }).options, subscriptions: 0 } } as typeof sub, app.connect(T0, 1, 'tcp://localhost:5556')]) store.apply(agentKeyOf(app), viaWire(m), T0);
+    const row = find(buildTopologyTree(store.snapshot()), (d) => d.kind === 'socket' && d.socketId === app.socketId(1));
+    assert.match(row.description ?? '', /^⚠ no subscription/);
+    assert.deepEqual(row.icon, { id: 'warning', color: 'editorWarning.foreground' });
+    assert.match(row.tooltip, /filters out every message/);
+  });
+
   test('two workers with one routing id: the refused connection says so in its row and tooltip, naming the other (both said connected, before)', () => {
     const { store, clock } = newStore();
     const { router } = routerWithDealers(store, T0, ['worker']);

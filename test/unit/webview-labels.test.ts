@@ -76,3 +76,12 @@ test('an unknown peer the ROUTER only sent to carries "never heard from" as its 
   assert.equal(badgeText(unheard), '⚠ never heard from');
   assert.match(edgeClass(unheard, 'edge', null), /\bunheard\b/);
 });
+
+test('a SUB subscribed to nothing is outlined and its tooltip says why it receives nothing; one with a subscription, or an old agent\'s (no count), is not', () => {
+  const sub = (subscriptions: number | undefined): SocketView => ({ id: 's', nodeId: 'n', type: 'SUB', options: { disconnectMsg: false, ...(subscriptions !== undefined ? { subscriptions } : {}) }, binds: [], connects: ['tcp://h:1'], closed: false });
+  assert.ok(socketFailing(sub(0)));
+  assert.ok(socketTooltip(sub(0)).some((line) => line.startsWith('⚠ no subscription')));
+  assert.ok(!socketFailing(sub(1)));
+  assert.ok(!socketFailing(sub(undefined)));
+  assert.ok(!socketFailing({ ...sub(0), closed: true }));
+});

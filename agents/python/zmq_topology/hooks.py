@@ -20,6 +20,7 @@ SOCKET_TYPES = ("PAIR", "PUB", "SUB", "REQ", "REP", "DEALER", "ROUTER", "PULL", 
                 "STREAM", "SERVER", "CLIENT", "RADIO", "DISH", "GATHER", "SCATTER", "DGRAM", "PEER", "CHANNEL")
 DISCONNECT_MSG = 111  # ZMQ_DISCONNECT_MSG (draft)
 _ROUTER_HANDOVER: Optional[int] = None  # zmq.ROUTER_HANDOVER, when this pyzmq has it (set by install)
+_SUBSCRIBE, _UNSUBSCRIBE = 6, 7  # ZMQ_SUBSCRIBE, ZMQ_UNSUBSCRIBE (zmq.h; pyzmq passes them as int enums)
 
 _zmq: Any = None
 _agent: Optional[Agent] = None
@@ -125,6 +126,12 @@ class _Lifecycle:
         if rec is not None and option == DISCONNECT_MSG:
             # Only the app's own text counts; peers' messages carrying it are reported as disconnect-msg.
             rec.app_disconnect_msg = optval.encode("utf-8") if isinstance(optval, str) else bytes(optval)
+        elif rec is not None and rec.subscriptions is not None and option in (_SUBSCRIBE, _UNSUBSCRIBE):
+            try:
+                prefix = optval.encode("utf-8") if isinstance(optval, str) else bytes(optval)
+                rec.subscribed(prefix, option == _SUBSCRIBE)
+            except Exception as err:
+                debug("subscription report failed", err)
         elif rec is not None and option == _ROUTER_HANDOVER:
             # Write-only in libzmq: the app's call is the only way to know (libzmq took it, so optval is an int).
             try:
@@ -292,6 +299,8 @@ def _trace(sock: Any, socket_type: int) -> None:
     agent.watch(sock, rec)
     if type_name == "ROUTER" and _ROUTER_HANDOVER is not None:
         _context_handover(sock, rec)
+    if type_name == "SUB":
+        _context_subscription(sock, rec)
 
 
 def _context_handover(sock: Any, rec: SocketRecord) -> None:
@@ -300,6 +309,16 @@ def _context_handover(sock: Any, rec: SocketRecord) -> None:
     try:
         if getattr(sock.context, "sockopts", {}).get(_ROUTER_HANDOVER):
             rec.set_router_handover(True)
+    except Exception as err:
+        debug("context default options not read", err)
+
+
+def _context_subscription(sock: Any, rec: SocketRecord) -> None:
+    """A SUBSCRIBE among the context's default options was applied to this SUB before the agent saw it."""
+    try:
+        prefix = getattr(sock.context, "sockopts", {}).get(_SUBSCRIBE)
+        if prefix is not None:
+            rec.subscribed(prefix.encode("utf-8") if isinstance(prefix, str) else bytes(prefix), True)
     except Exception as err:
         debug("context default options not read", err)
 

@@ -23,6 +23,7 @@ MAX_PEERS = 1024  # per socket; routing ids come from the network, so the table 
 MAX_TYPES = 32  # per peer, as the protocol caps it; the last slot collects the rest
 OTHER_TYPES = "(other)"
 MAX_ENDPOINTS = 256
+MAX_SUBSCRIPTIONS = 10000  # distinct SUB prefixes counted; only none vs some matters
 MAX_TYPE_NAMES = 256  # cache of rendered type names per socket
 
 # Sockets whose first frame is the peer's routing id (on receive) / the destination (on send).
@@ -144,6 +145,8 @@ class SocketRecord:
         self.unattributed = 0  # messages from peers beyond MAX_PEERS
         self.app_disconnect_msg: Optional[bytes] = None
         self.router_handover = False  # the app set ZMQ_ROUTER_HANDOVER (write-only in libzmq: seen, not read)
+        # SUB: the prefixes the app subscribed to, with how many times (libzmq counts them too).
+        self.subscriptions: Optional[Dict[bytes, int]] = {} if type_ == "SUB" else None
         self.batching = False  # inside send_multipart/recv_multipart: frames are counted as one message
         self._heartbeats = heartbeats.single
         self._hb_next = heartbeats.next
@@ -181,12 +184,30 @@ class SocketRecord:
             self.options = self._with_app_options(self.options)
             self._post({"t": "socket", **self.info()})
 
+    def subscribed(self, prefix: bytes, subscribe: bool) -> None:
+        """The app subscribed or unsubscribed this SUB (libzmq took it): reported with the options, so
+        a SUB that never subscribed, and so receives nothing, can be shown as such."""
+        subs = self.subscriptions
+        if subs is None:
+            return
+        before = len(subs)
+        count = subs.get(prefix, 0) + (1 if subscribe else -1)
+        if count > 0 and (prefix in subs or len(subs) < MAX_SUBSCRIPTIONS):
+            subs[prefix] = count
+        elif count <= 0:
+            subs.pop(prefix, None)
+        if len(subs) != before and self.announced and not self.closed:
+            self.options = self._with_app_options(self.options)
+            self._post({"t": "socket", **self.info()})
+
     def _with_app_options(self, options: Msg) -> Msg:
         """The options libzmq reads back, plus those only the app's own calls tell."""
-        merged = {key: value for key, value in options.items() if key != "routerHandover"}
+        merged = {key: value for key, value in options.items() if key not in ("routerHandover", "subscriptions")}
         merged["disconnectMsg"] = self.app_disconnect_msg is not None
         if self.router_handover:
             merged["routerHandover"] = True
+        if self.subscriptions is not None:
+            merged["subscriptions"] = len(self.subscriptions)
         return merged
 
     def endpoint(self, op: str, requested: str, resolved: Optional[str], error: Optional[str]) -> None:
