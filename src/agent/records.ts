@@ -4,7 +4,7 @@
  */
 import { toBin } from '../protocol/bin';
 import { fingerprint, type FingerprintSide } from '../protocol/fingerprint';
-import { LIMITS, type Bin, type EndpointState, type FirstMessages, type PeerTraffic, type SnapshotSocket, type SocketInfo } from '../protocol/types';
+import { LIMITS, type Bin, type EndpointFailureState, type EndpointState, type FirstMessages, type PeerTraffic, type SnapshotSocket, type SocketInfo } from '../protocol/types';
 import type { AppObserverHandle } from './appObserver';
 import { ByteTable, hashBytes, sameBytes } from './byteTable';
 import { monotonicMs } from './clock';
@@ -213,6 +213,8 @@ function latin1(bytes: Uint8Array, n: number): string {
 
 export class SocketRecord {
   readonly endpoints: EndpointState[] = [];
+  /** Endpoint calls that failed and have not succeeded since, the latest LIMITS.failuresPerSocket. */
+  failed: EndpointFailureState[] = [];
   /** Per peer (ROUTER-likes; keyed by the routing id as latin1) in the order first seen. */
   readonly peers = new Map<string, PeerStats>();
   /** The same records by routing id bytes: how a message finds its peer without a string. */
@@ -348,6 +350,8 @@ export class SocketRecord {
       if (!stats.gone) peers.push(stats.totals(this.id));
       stats.markFlushed();
     }
-    return { ...this.info, endpoints: this.endpoints.slice(-LIMITS.endpointsPerSocket), peers, closed: this.closed };
+    const socket: SnapshotSocket = { ...this.info, endpoints: this.endpoints.slice(-LIMITS.endpointsPerSocket), peers, closed: this.closed };
+    if (this.failed.length > 0) socket.failed = this.failed.map((f) => ({ ...f }));
+    return socket;
   }
 }

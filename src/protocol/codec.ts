@@ -1,6 +1,6 @@
 import {
   LIMITS, MONITOR_EVENT_TYPES, PROTOCOL_VERSION, SOCKET_TYPES, TELEMETRY_TYPES,
-  type Bin, type CreationSite, type DecodeErrorReason, type DecodeResult, type EndpointState, type FirstMessages, type PeerTraffic,
+  type Bin, type CreationSite, type DecodeErrorReason, type DecodeResult, type EndpointFailureState, type EndpointState, type FirstMessages, type PeerTraffic,
   type Runtime, type SnapshotSocket, type SocketInfo, type SocketOptions, type TelemetryMsg,
 } from './types';
 
@@ -242,14 +242,27 @@ function endpointState(v: unknown, path: string): EndpointState {
   return e;
 }
 
-function snapshotSocket(v: unknown, path: string): SnapshotSocket {
+function failureState(v: unknown, path: string): EndpointFailureState {
   const o = obj(v, path);
   return {
+    op: oneOf(o.op, `${path}.op`, ['bind', 'connect', 'unbind', 'disconnect'] as const),
+    requested: str(o.requested, `${path}.requested`, LIMITS.endpointChars),
+    error: str(o.error, `${path}.error`, LIMITS.stringChars),
+    at: time(o.at, `${path}.at`),
+    times: int(o.times, `${path}.times`, 1, 2 ** 31),
+  };
+}
+
+function snapshotSocket(v: unknown, path: string): SnapshotSocket {
+  const o = obj(v, path);
+  const s: SnapshotSocket = {
     ...socketInfo(o, path),
     endpoints: arr(o.endpoints, `${path}.endpoints`, LIMITS.endpointsPerSocket).map((e, i) => endpointState(e, `${path}.endpoints[${i}]`)),
     peers: peerTrafficList(o.peers, `${path}.peers`),
     closed: bool(o.closed, `${path}.closed`),
   };
+  if (o.failed !== undefined) s.failed = arr(o.failed, `${path}.failed`, LIMITS.failuresPerSocket).map((f, i) => failureState(f, `${path}.failed[${i}]`));
+  return s;
 }
 
 function validate(o: Obj): TelemetryMsg {

@@ -17,6 +17,7 @@ export const LIMITS = {
   textBytes: 1024,
   socketsPerSnapshot: 4096,
   endpointsPerSocket: 256,
+  failuresPerSocket: 8,
   peersPerTraffic: 4096,
   messageTypesPerPeer: 32,
   eventsPerSnapshot: 256,
@@ -184,8 +185,20 @@ export interface BeatMsg extends Base {
   queued: number;
 }
 
+/** An endpoint call of the app's that failed and has not succeeded since (kept by the agent: state, not timeline). */
+export interface EndpointFailureState {
+  op: EndpointOp;
+  requested: string;
+  error: string;
+  /** The latest failure. */
+  at: number;
+  times: number;
+}
+
 export interface SnapshotSocket extends SocketInfo {
   endpoints: EndpointState[];
+  /** Failed endpoint calls (the latest LIMITS.failuresPerSocket): a failure before the collector listened is not lost. */
+  failed?: EndpointFailureState[];
   /** Routing ids of peers seen on this socket with their latest stamps (cumulative counts). */
   peers: PeerTraffic[];
   closed: boolean;

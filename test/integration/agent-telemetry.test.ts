@@ -5,6 +5,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { after, test } from 'node:test';
+import * as net from 'node:net';
 import { FakeCollector, freePort, killAll, sleep, startApp } from '../fixtures/agent/harness';
 
 const collectors: FakeCollector[] = [];
@@ -65,4 +66,28 @@ test('a collector restarted on the same port receives hello and snapshot again w
   assert.deepEqual(snapshot.sockets.map((s) => s.type), ['ROUTER']);
   assert.equal(snapshot.sockets[0].endpoints[0].op, 'bind');
   assert.equal(second.messages(pid)[0].t, 'hello', 'hello comes first');
+});
+
+test('a bind that failed before any collector listened reaches it in the snapshot; SUB subscriptions counted as libzmq counts them', async () => {
+  const held = net.createServer();
+  await new Promise<void>((resolve) => held.listen(0, '127.0.0.1', resolve));
+  try {
+    const heldPort = (held.address() as net.AddressInfo).port;
+    const endpoint = `tcp://127.0.0.1:${await freePort()}`;
+    const app = startApp('bind-fail-app.js', [String(heldPort)], { endpoint, env: { STAY_MS: '4000' } });
+    assert.match(await app.line(), /^failed .*in use/i);
+    await sleep(200);
+    const collector = await FakeCollector.start(endpoint);
+    collectors.push(collector);
+    const snapshot = await collector.waitFor('snapshot', () => true, { pid: app.process.pid! });
+    const router = snapshot.sockets.find((s) => s.type === 'ROUTER')!;
+    assert.deepEqual(router.endpoints, [], 'nothing bound');
+    assert.equal(router.failed?.length, 1);
+    assert.deepEqual({ ...router.failed![0], error: undefined, at: undefined }, { op: 'bind', requested: `tcp://127.0.0.1:${heldPort}`, error: undefined, at: undefined, times: 1 });
+    assert.match(router.failed![0].error, /in use/i);
+    assert.deepEqual(snapshot.sockets.filter((s) => s.type === 'SUB').map((s) => s.options.subscriptions), [1, 0]);
+    assert.deepEqual(await app.exited, { code: 0, signal: null });
+  } finally {
+    held.close();
+  }
 });

@@ -59,8 +59,8 @@ class Collector {
   endpoint = '';
   private loop: Promise<void> = Promise.resolve();
 
-  async start(): Promise<void> {
-    await this.router.bind('tcp://127.0.0.1:*');
+  async start(at = 'tcp://127.0.0.1:*'): Promise<void> {
+    await this.router.bind(at);
     this.endpoint = this.router.lastEndpoint!;
     this.loop = (async () => {
       for await (const [id, ...frames] of this.router) {
@@ -128,9 +128,32 @@ class Collector {
 
 interface App { child: ChildProcess; pid: number; stdout: string[]; exited: Promise<number | null> }
 
+/** A ROUTER bound to a port another process holds (argv[1]), the error caught; SUBs: one subscribed to
+ * b"a" twice and unsubscribed once (still subscribed), one never, one by the context's default. */
+const BIND_FAIL_APP = `
+import sys, time, zmq
+ctx = zmq.Context()
+router = ctx.socket(zmq.ROUTER)
+try:
+    router.bind("tcp://127.0.0.1:" + sys.argv[1])
+except zmq.ZMQError as err:
+    print("failed", err, flush=True)
+counted = ctx.socket(zmq.SUB)
+counted.connect("tcp://127.0.0.1:1")
+counted.subscribe(b"a")
+counted.setsockopt(zmq.SUBSCRIBE, b"a")
+counted.unsubscribe(b"a")
+forgotten = ctx.socket(zmq.SUB)
+forgotten.connect("tcp://127.0.0.1:1")
+ctx.setsockopt(zmq.SUBSCRIBE, b"")
+defaulted = ctx.socket(zmq.SUB)
+defaulted.connect("tcp://127.0.0.1:1")
+time.sleep(30)
+`;
+
 /** `stdin`: keep a pipe to the app's stdin (fixtures driven by the test), else /dev/null. */
 function start(script: string, args: string[], env: NodeJS.ProcessEnv, stdin = false): App {
-  const child = spawn(python(), [path.join(FIXTURES, script), ...args], { env, stdio: [stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+  const child = spawn(python(), [path.resolve(FIXTURES, script), ...args], { env, stdio: [stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
   const stdout: string[] = [];
   let partial = '';
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
@@ -445,6 +468,37 @@ describe('python agent', () => {
     assert.equal('routerHandover' in latest('cleared').options, false, 'set to 0 after the bind: cleared');
     assert.ok(collector.sockets(run.pid).some((s) => s.type === 'DEALER' && !('routerHandover' in s.options)), 'a DEALER of that context has none');
     assert.deepEqual(collector.malformed, []);
+  });
+
+  it('keeps a bind that failed before any collector listened, for the snapshot; counts SUB subscriptions as libzmq does', async () => {
+    const held = net.createServer();
+    await new Promise<void>((resolve) => held.listen(0, '127.0.0.1', resolve));
+    const late = new Collector();
+    try {
+      const heldPort = (held.address() as net.AddressInfo).port;
+      const endpoint = `tcp://127.0.0.1:${await unusedPort()}`;
+      const script = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'zt-py-')), 'bind_fail.py');
+      fs.writeFileSync(script, BIND_FAIL_APP);
+      const app = start(script, [String(heldPort)], appEnv(endpoint, 'bind-fail'));
+      await waitFor('the failed bind', () => app.stdout.some((l) => l.startsWith('failed')));
+      await sleep(200);
+      await late.start(endpoint);
+      const snapshot = await waitFor('a snapshot', () => late.of(app.pid, 'snapshot')[0]);
+      const router = snapshot.sockets.find((s) => s.type === 'ROUTER')!;
+      assert.deepEqual(router.endpoints, []);
+      assert.equal(router.failed?.length, 1);
+      assert.equal(router.failed![0].op, 'bind');
+      assert.equal(router.failed![0].requested, `tcp://127.0.0.1:${heldPort}`);
+      assert.equal(router.failed![0].times, 1);
+      assert.match(router.failed![0].error, /in use/i);
+      assert.deepEqual(snapshot.sockets.filter((s) => s.type === 'SUB').map((s) => s.options.subscriptions), [1, 0, 1]);
+      assert.deepEqual(late.malformed, []);
+      app.child.kill('SIGTERM');
+      await app.exited;
+    } finally {
+      held.close();
+      await late.stop();
+    }
   });
 
   it('logs the first messages of each connection: both ends agree, and a connecting socket starts a new log per connection', async () => {

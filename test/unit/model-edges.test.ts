@@ -614,6 +614,19 @@ describe('endpoint calls that failed', () => {
     assert.equal(store.snapshot().sockets.find((s) => s.id === second.socketId(1))?.failed, undefined, 'nothing failing: no field');
   });
 
+  test('a failure from before the collector listened comes in the snapshot; the same failure queued behind it is not counted twice', () => {
+    const { store } = newStore();
+    const { first, second, secondKey } = twoServers(store);
+    const failed = { op: 'bind' as const, requested: 'tcp://*:5555', error: ADDRESS_IN_USE, at: T0 + 1, times: 1 };
+    const router = { socket: 1, type: 'ROUTER' as const, options: { disconnectMsg: false }, createdAt: T0, endpoints: [], peers: [], closed: false };
+    store.apply(secondKey, viaWire(second.snapshot(T0 + 2, [{ ...router, failed: [failed] }])), T0 + 2);
+    store.apply(secondKey, viaWire(second.failed(T0 + 1, 1, 'bind', 'tcp://*:5555', ADDRESS_IN_USE)), T0 + 3);
+    const socket = store.snapshot().sockets.find((s) => s.id === second.socketId(1));
+    assert.deepEqual(socket?.failed?.map((f) => [f.times, f.heldBy]), [[1, first.socketId(1)]]);
+    store.apply(secondKey, viaWire(second.snapshot(T0 + 4, [router])), T0 + 4);
+    assert.equal(store.snapshot().sockets.find((s) => s.id === second.socketId(1))?.failed, undefined, 'the agent\'s state replaces the store\'s');
+  });
+
   test('an app retrying many endpoints keeps only the latest failures', () => {
     const { store } = newStore();
     const { second, secondKey } = twoServers(store);

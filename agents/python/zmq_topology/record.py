@@ -23,6 +23,7 @@ MAX_PEERS = 1024  # per socket; routing ids come from the network, so the table 
 MAX_TYPES = 32  # per peer, as the protocol caps it; the last slot collects the rest
 OTHER_TYPES = "(other)"
 MAX_ENDPOINTS = 256
+MAX_FAILURES = 8  # failed endpoint calls kept per socket, as the protocol caps them
 MAX_SUBSCRIPTIONS = 10000  # distinct SUB prefixes counted; only none vs some matters
 MAX_TYPE_NAMES = 256  # cache of rendered type names per socket
 
@@ -141,6 +142,7 @@ class SocketRecord:
         self.routing_id: Optional[bytes] = None
         self.options: Msg = {"disconnectMsg": False}
         self.endpoints: List[Msg] = []
+        self.failed: List[Msg] = []  # endpoint calls that failed and have not succeeded since
         self.peers: Dict[Optional[bytes], PeerStats] = {}
         self.unattributed = 0  # messages from peers beyond MAX_PEERS
         self.app_disconnect_msg: Optional[bytes] = None
@@ -219,8 +221,17 @@ class SocketRecord:
         if error is not None:
             msg["error"] = error[:1024]
         self._post(msg)
+        # Failures are state too (replaced, never changed in place: the agent thread reads them for
+        # snapshots), so one made before the collector listened still reaches it.
+        earlier = [f for f in self.failed if f["op"] == op and f["requested"] == requested[:512]]
+        kept = [f for f in self.failed if not earlier or f is not earlier[0]]
         if error is not None:
+            times = earlier[0]["times"] + 1 if earlier else 1
+            self.failed = (kept + [{"op": op, "requested": requested[:512], "error": error[:1024], "at": at,
+                                    "times": times}])[-MAX_FAILURES:]
             return
+        if earlier:
+            self.failed = kept
         if op in ("bind", "connect"):
             if len(self.endpoints) < MAX_ENDPOINTS:
                 state: Msg = {"op": op, "requested": requested[:512], "at": at}
@@ -502,5 +513,9 @@ class SocketRecord:
         return out
 
     def snapshot(self) -> Msg:
-        return {**self.info(), "endpoints": list(self.endpoints), "peers": self.traffic(cumulative=True),
-                "closed": self.closed}
+        out = {**self.info(), "endpoints": list(self.endpoints), "peers": self.traffic(cumulative=True),
+               "closed": self.closed}
+        failed = self.failed
+        if failed:
+            out["failed"] = [dict(f) for f in failed]
+        return out

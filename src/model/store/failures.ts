@@ -3,18 +3,20 @@
  * malformed endpoint): kept on their socket until the same call succeeds, because the app may have
  * swallowed the error, and a socket with no bind and no word why is the puzzle this tool is for.
  */
-import type { EndpointMsg } from '../../protocol/types';
+import { LIMITS, type EndpointFailureState, type EndpointMsg } from '../../protocol/types';
 import type { EndpointFailure } from '../../shared/snapshot';
 import { matchKeys } from '../endpoints';
 import { bindDisplay, intern, type SocketRec } from './records';
 import type { StoreState } from './state';
 
 /** The latest failures kept per socket: an app retrying many endpoints in a loop must not grow it. */
-export const FAILURES_PER_SOCKET = 8;
+export const FAILURES_PER_SOCKET = LIMITS.failuresPerSocket;
 
 export function endpointFailed(st: StoreState, socket: SocketRec, msg: EndpointMsg, at: number): void {
   const list = socket.failed ?? [];
   const earlier = list.find((f) => f.op === msg.op && f.endpoint === msg.requested);
+  // Already counted: the agent's snapshot carried it (a failure queued while no collector listened).
+  if (earlier && at <= earlier.at) return;
   const heldBy = msg.op === 'bind' ? holderOf(st, socket, msg.requested) : undefined;
   const failure: EndpointFailure = {
     op: msg.op, endpoint: msg.requested, error: intern(msg.error ?? 'failed (the agent gave no error text)'), at,
@@ -23,6 +25,18 @@ export function endpointFailed(st: StoreState, socket: SocketRec, msg: EndpointM
   };
   socket.failed = [...list.filter((f) => f !== earlier).slice(-(FAILURES_PER_SOCKET - 1)), failure];
   st.dirtySockets.add(socket.id);
+}
+
+/** What the agent's snapshot says failed (its state replaces the store's: the agent saw every call). */
+export function failuresFromSnapshot(st: StoreState, socket: SocketRec, list: readonly EndpointFailureState[] | undefined, clock: (t: number) => number): void {
+  const before = socket.failed;
+  socket.failed = list && list.length > 0
+    ? list.slice(-FAILURES_PER_SOCKET).map((f) => {
+      const heldBy = f.op === 'bind' ? holderOf(st, socket, f.requested) : undefined;
+      return { op: f.op, endpoint: f.requested, error: intern(f.error), at: clock(f.at), times: f.times, ...(heldBy !== undefined ? { heldBy } : {}) };
+    })
+    : undefined;
+  if (before !== undefined || socket.failed !== undefined) st.dirtySockets.add(socket.id);
 }
 
 /** The same call succeeded (an app that retried until the port was free): its failure is history. */

@@ -12,7 +12,7 @@ import type { TimelineEntry } from '../../shared/snapshot';
 import { changed } from './changes';
 import { addTimeline, addTypes, closedEnd, disconnectEdge, edgesOf, evictClosedSocket, pick, refusedTypes, setPhase } from './graph';
 import { edgeExited, edgeStateNow } from './liveness';
-import { endpointFailed, endpointSucceeded } from './failures';
+import { endpointFailed, endpointSucceeded, failuresFromSnapshot } from './failures';
 import {
   NO_CONNECT_EDGES, NO_EDGES, NO_ENDPOINTS, bindDisplay, endpointList, internOptions, connectEdgeEntries, endpointRec, intern, latestOf, scriptName, type AgentRec, type EdgeRec, type EndpointRec, type NodeRec, type SocketRec, type StampClock,
 } from './records';
@@ -180,6 +180,7 @@ function snapshotMsg(st: StoreState, node: NodeRec, msg: SnapshotMsg, offset: nu
       return rec;
     }));
     socket.closed = s.closed;
+    failuresFromSnapshot(st, socket, s.failed, clock);
     st.topologyDirty = true;
   }
   // Sockets the agent no longer lists are gone from the process.
