@@ -16,7 +16,7 @@ export function endpointFailed(st: StoreState, socket: SocketRec, msg: EndpointM
   const list = socket.failed ?? [];
   const earlier = list.find((f) => f.op === msg.op && f.endpoint === msg.requested);
   // Already counted: the agent's snapshot carried it (a failure queued while no collector listened).
-  if (earlier && at <= earlier.at) return;
+  if (earlier && at <= (socket.failedInSnapshotAt ?? -Infinity)) return;
   const heldBy = msg.op === 'bind' ? holderOf(st, socket, msg.requested) : undefined;
   const failure: EndpointFailure = {
     op: msg.op, endpoint: msg.requested, error: intern(msg.error ?? 'failed (the agent gave no error text)'), at,
@@ -36,6 +36,7 @@ export function failuresFromSnapshot(st: StoreState, socket: SocketRec, list: re
       return { op: f.op, endpoint: f.requested, error: intern(f.error), at: clock(f.at), times: f.times, ...(heldBy !== undefined ? { heldBy } : {}) };
     })
     : undefined;
+  socket.failedInSnapshotAt = socket.failed ? Math.max(...socket.failed.map((f) => f.at)) : undefined;
   if (before !== undefined || socket.failed !== undefined) st.dirtySockets.add(socket.id);
 }
 

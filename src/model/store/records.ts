@@ -138,6 +138,8 @@ export interface SocketRec {
   connectionLogs?: number;
   /** Endpoint calls that failed and have not succeeded since (failures.ts); replaced on change. */
   failed?: readonly EndpointFailure[];
+  /** The latest failure an agent's snapshot listed: a failure message not later than it is already counted. */
+  failedInSnapshotAt?: number;
 }
 
 /**
