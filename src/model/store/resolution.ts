@@ -196,14 +196,8 @@ function reachedBinder(targets: readonly { socket: SocketRec; endpoint: string }
   const madeAt = connect.upAt ?? connect.at ?? Infinity;
   const boundAt = (t: { socket: SocketRec; endpoint: string }): number =>
     t.socket.binds.find((b) => bindDisplay(b) === t.endpoint)?.at ?? -Infinity;
-  let best = targets[0];
-  for (const t of targets) {
-    const at = boundAt(t);
-    const bestAt = boundAt(best);
-    // Prefer binds made before the connection; among those, the latest.
-    if ((at <= madeAt) !== (bestAt <= madeAt) ? at <= madeAt : at > bestAt) best = t;
-  }
-  return best;
+  const before = targets.filter((t) => boundAt(t) <= madeAt);
+  return (before.length > 0 ? before : targets).reduce((latest, t) => (boundAt(t) > boundAt(latest) ? t : latest));
 }
 
 /** How often, at most, a ROUTER is paired afresh in full for peers left unknown (store clock). */
