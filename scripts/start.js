@@ -25,16 +25,23 @@ function newestMtime(dir) {
   }, 0);
 }
 
-function buildIfStale() {
+/** @returns {Promise<void>} once the bundles are fresh (built here when older than the sources) */
+async function buildIfStale() {
   const bundles = ['extension.js', 'agent.js', 'cli.js', 'webview.js'].map((f) => path.join(root, 'dist', f));
   const oldestBundle = Math.min(...bundles.map((b) => (fs.existsSync(b) ? fs.statSync(b).mtimeMs : 0)));
   const newestSource = Math.max(newestMtime(path.join(root, 'src')), newestMtime(path.join(root, 'webview')));
   if (oldestBundle > newestSource) return;
   console.log('Building the extension, webview, agent and CLI bundles (webpack, ~20 s)…');
-  const r = spawnSync(process.execPath, [path.join(root, 'node_modules', 'webpack', 'bin', 'webpack.js'), '--mode', 'production'], { cwd: root, stdio: 'inherit' });
-  if (r.status !== 0) {
+  const build = spawn(process.execPath, [path.join(root, 'node_modules', 'webpack', 'bin', 'webpack.js'), '--mode', 'production'], { cwd: root, stdio: 'inherit' });
+  // As for the demo: a SIGTERM sent to this process alone (a supervisor, `timeout`) stops the build too.
+  const stop = (/** @type {NodeJS.Signals} */ signal) => build.kill(signal);
+  for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, stop);
+  const [code, signal] = await new Promise((resolve) => build.once('exit', (c, s) => resolve([c, s])));
+  for (const signal of ['SIGINT', 'SIGTERM']) process.off(signal, stop);
+  if (signal) process.exit(1);
+  if (code !== 0) {
     console.error('Build failed; see the errors above.');
-    process.exit(r.status ?? 1);
+    process.exit(code ?? 1);
   }
 }
 
@@ -138,7 +145,7 @@ async function browser() {
 }
 
 async function main() {
-  buildIfStale();
+  await buildIfStale();
   const mode = chooseMode();
   if (mode === 'terminal') {
     if (!process.argv.includes('--terminal')) console.log('No display or browser here: showing the topology in this terminal (`npm start -- --browser` serves VS Code at a URL you can forward).');

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { promisify } from 'node:util';
@@ -156,4 +157,28 @@ test('npm start in a terminal: a SIGTERM sent to it alone stops the demo and eve
   for (const deadline = Date.now() + 10_000; Date.now() < deadline && demo.some(alive);) await new Promise((r) => setTimeout(r, 200));
   assert.deepEqual(demo.filter(alive), [], 'no process of the demo outlives npm start');
   assert.equal(code, 0, 'it exits as the demo did: stopped, not failed');
+});
+
+test('npm start building stale bundles: a SIGTERM sent to it alone stops the build too', async () => {
+  // A copy of the sources with no bundles (so it builds), sharing node_modules: the repository's own dist is left alone.
+  const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'zt-start-'));
+  try {
+    for (const entry of ['src', 'webview', 'scripts', 'package.json', 'webpack.config.js', 'tsconfig.json', 'tsconfig.host.json', 'tsconfig.webview.json']) {
+      fs.cpSync(path.join(ROOT, entry), path.join(copy, entry), { recursive: true });
+    }
+    fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(copy, 'node_modules'));
+    const start = spawn(process.execPath, [path.join(copy, 'scripts', 'start.js'), '--terminal'], { cwd: copy, stdio: ['ignore', 'ignore', 'pipe'] });
+    started.add(start);
+    let build: number[] = [];
+    for (const deadline = Date.now() + 30_000; Date.now() < deadline && build.length === 0; await new Promise((r) => setTimeout(r, 100))) {
+      build = descendants(start.pid!);
+    }
+    assert.ok(build.length > 0, 'webpack started under npm start');
+    start.kill('SIGTERM');
+    await new Promise((resolve) => start.once('exit', resolve));
+    for (const deadline = Date.now() + 10_000; Date.now() < deadline && build.some(alive);) await new Promise((r) => setTimeout(r, 200));
+    assert.deepEqual(build.filter(alive), [], 'the build does not outlive npm start');
+  } finally {
+    fs.rmSync(copy, { recursive: true, force: true });
+  }
 });
