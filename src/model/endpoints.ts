@@ -58,11 +58,25 @@ export function isLocalHost(host: string): boolean {
   return LOCAL_HOSTS.has(h) || h.startsWith('127.') || h.startsWith('::ffff:127.') || localHostNames().has(h);
 }
 
+/** Hosts that mean "every interface" in a bind. */
+const WILDCARD_HOSTS = new Set(['*', '0.0.0.0', '::', '0:0:0:0:0:0:0:0']);
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === 'localhost.localdomain' || host === 'ip6-localhost' || host === '::1' || host === '0:0:0:0:0:0:0:1'
+    || host.startsWith('127.') || host.startsWith('::ffff:127.');
+}
+
+const IP_LITERAL = /^(\d{1,3}(\.\d{1,3}){3}|[0-9a-f:]*:[0-9a-f:.]*)$/;
+
 /**
  * Keys under which an endpoint is found by matching. Two endpoints match when they share a key.
  * `nodeHost` is the host the owning process reported (so loopback on one machine never matches
- * loopback on another); `nodeId` scopes inproc to one process. A bind on a wildcard host is also
- * reachable by the node's host name, so a connect from elsewhere to `tcp://thathost:port` finds it.
+ * loopback on another); `nodeId` scopes inproc to one process. On this host, a bind on the loopback
+ * address is reached only through loopback, a bind on one interface's address only through that
+ * side, a wildcard bind through both (a client connecting to the machine's LAN address is refused by
+ * a server bound to 127.0.0.1: no edge between them); a host *name* may resolve to either, so it
+ * matches both. A bind reachable from outside is also found by the node's host name, so a connect from
+ * elsewhere to `tcp://thathost:port` finds it.
  * Returns [] when the endpoint cannot be matched yet (unparsable, or a wildcard port not resolved).
  */
 export function matchKeys(endpoint: string, nodeHost: string, nodeId: string): string[] {
@@ -74,7 +88,12 @@ export function matchKeys(endpoint: string, nodeHost: string, nodeId: string): s
   if (p.port === undefined) return [];
   const origin = nodeHost.toLowerCase();
   if (isLocalHost(p.host) || p.host === origin) {
-    return [`${p.transport}:local@${origin}:${p.port}`, `${p.transport}:${origin}:${p.port}`];
+    const loop = `${p.transport}:loop@${origin}:${p.port}`;
+    const lan = `${p.transport}:lan@${origin}:${p.port}`;
+    const outside = `${p.transport}:${origin}:${p.port}`;
+    if (isLoopback(p.host)) return [loop];
+    if (IP_LITERAL.test(p.host) && !WILDCARD_HOSTS.has(p.host)) return [lan, outside];
+    return [loop, lan, outside];
   }
   return [`${p.transport}:${p.host}:${p.port}`];
 }

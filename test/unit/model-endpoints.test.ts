@@ -69,3 +69,18 @@ test('sameEndpoint compares a monitor event address with a requested endpoint', 
   assert.equal(sameEndpoint('tcp://127.0.0.1:5555', 'tcp://localhost:5556'), false);
   assert.equal(sameEndpoint('ipc:///x', 'ipc:///x'), true);
 });
+
+test('a bind on loopback is not reached through this host\'s LAN address, nor a bind on one interface through loopback; a wildcard bind through both', () => {
+  const lan = Object.values(os.networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal)?.address ?? '192.0.2.77';
+  // An address of this host (when the machine has none, one named so by the node's own host name).
+  const local = (connect: string, bind: string) => matches(connect, bind, { connectHost: lan, bindHost: lan });
+  assert.equal(local(`tcp://${lan}:5555`, 'tcp://127.0.0.1:5555'), false, 'refused: the server listens on loopback only');
+  assert.equal(local('tcp://127.0.0.1:5555', `tcp://${lan}:5555`), false, 'refused: the server listens on its LAN address only');
+  assert.equal(local(`tcp://${lan}:5555`, `tcp://${lan}:5555`), true);
+  for (const bind of ['tcp://*:5555', 'tcp://0.0.0.0:5555', 'tcp://[::]:5555']) {
+    assert.equal(local(`tcp://${lan}:5555`, bind), true, `${bind} through the LAN address`);
+    assert.equal(local('tcp://127.0.0.1:5555', bind), true, `${bind} through loopback`);
+  }
+  assert.equal(local(`tcp://${os.hostname()}:5555`, 'tcp://127.0.0.1:5555'), true, 'a host name may resolve to loopback: not judged');
+  assert.equal(matches(`tcp://${HOST}:5555`, 'tcp://127.0.0.1:5555', { connectHost: 'other-host' }), false, 'loopback is never reached from another host');
+});
