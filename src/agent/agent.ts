@@ -587,12 +587,11 @@ export class Agent {
       if (ok && op === 'bind') {
         resolved = rawOptions(rec.socket).getStringOption(OPT.lastEndpoint)?.slice(0, LIMITS.endpointChars) ?? undefined;
       }
+      // Failures are state (in the snapshot), so one made before the collector listened still reaches
+      // it; the same call succeeding, or failing again, replaces it.
       const earlier = rec.failed.findIndex((f) => f.op === op && f.requested === requested);
-      if (ok) {
-        if (earlier >= 0) rec.failed.splice(earlier, 1);
-      } else {
-        // Kept as state, so a failure before the collector listened still reaches it (in the snapshot).
-        const times = earlier >= 0 ? rec.failed.splice(earlier, 1)[0].times + 1 : 1;
+      const times = earlier >= 0 ? rec.failed.splice(earlier, 1)[0].times + 1 : 1;
+      if (!ok) {
         rec.failed.push({ op, requested, error: errorText(err), at: Date.now(), times });
         if (rec.failed.length > LIMITS.failuresPerSocket) rec.failed.shift();
       }

@@ -214,7 +214,7 @@ function latin1(bytes: Uint8Array, n: number): string {
 export class SocketRecord {
   readonly endpoints: EndpointState[] = [];
   /** Endpoint calls that failed and have not succeeded since, the latest LIMITS.failuresPerSocket. */
-  failed: EndpointFailureState[] = [];
+  readonly failed: EndpointFailureState[] = [];
   /** Per peer (ROUTER-likes; keyed by the routing id as latin1) in the order first seen. */
   readonly peers = new Map<string, PeerStats>();
   /** The same records by routing id bytes: how a message finds its peer without a string. */

@@ -118,7 +118,8 @@ export function renderTable(snapshot: TopologySnapshot, options: TableOptions): 
   out.push(...renderRows(['CONNECTING', '→ BOUND', 'ENDPOINT', 'STATE', 'AGE', 'MSG/S o/i', 'LAST DISCONNECT'], edgeRows,
     [fromW, toW, endpointW, stateW, ageW, rateW, discW], options));
   if (snapshot.edges.length === 0) out.push('(no connections yet — start an instrumented process: zmq-topology run -- node app.js)');
-  // Binds and connects that failed: the app may have caught the error, so nothing else would say it.
+  // Sockets in trouble that no edge shows: a SUB subscribed to nothing; binds and connects that failed
+  // (the app may have caught the error, so nothing else would say it).
   for (const socket of snapshot.sockets) {
     if (subscribesToNothing(socket)) out.push(terminalSafe(`⚠ ${socketLabel(socket, nodes)}: ${NO_SUBSCRIPTION_TEXT}`));
     for (const failure of socket.failed ?? []) {

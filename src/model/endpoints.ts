@@ -33,8 +33,14 @@ export function parseEndpoint(endpoint: string): ParsedEndpoint | undefined {
   return { transport, host, port, address };
 }
 
-/** Hosts that mean "this machine" in an endpoint, apart from this host's own names and addresses. */
-const LOCAL_HOSTS = new Set(['*', '0.0.0.0', '::', 'localhost', 'localhost.localdomain', '::1', '0:0:0:0:0:0:0:1', 'ip6-localhost']);
+/** Hosts that mean "every interface" in a bind. */
+const WILDCARD_HOSTS = new Set(['*', '0.0.0.0', '::', '0:0:0:0:0:0:0:0']);
+/** Names of the loopback interface (with 127.0.0.0/8 and its IPv4-mapped form, isLoopback). */
+const LOOPBACK_NAMES = new Set(['localhost', 'localhost.localdomain', 'ip6-localhost', '::1', '0:0:0:0:0:0:0:1']);
+
+function isLoopback(host: string): boolean {
+  return LOOPBACK_NAMES.has(host) || host.startsWith('127.') || host.startsWith('::ffff:127.');
+}
 
 let thisHostNames: Set<string> | undefined;
 
@@ -55,15 +61,7 @@ export function localHostNames(): Set<string> {
 
 export function isLocalHost(host: string): boolean {
   const h = host.toLowerCase().replace(/^\[(.*)\]$/, '$1');
-  return LOCAL_HOSTS.has(h) || h.startsWith('127.') || h.startsWith('::ffff:127.') || localHostNames().has(h);
-}
-
-/** Hosts that mean "every interface" in a bind. */
-const WILDCARD_HOSTS = new Set(['*', '0.0.0.0', '::', '0:0:0:0:0:0:0:0']);
-
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === 'localhost.localdomain' || host === 'ip6-localhost' || host === '::1' || host === '0:0:0:0:0:0:0:1'
-    || host.startsWith('127.') || host.startsWith('::ffff:127.');
+  return WILDCARD_HOSTS.has(h) || isLoopback(h) || localHostNames().has(h);
 }
 
 const IP_LITERAL = /^(\d{1,3}(\.\d{1,3}){3}|[0-9a-f:]*:[0-9a-f:.]*)$/;

@@ -291,10 +291,10 @@ function socketItem(socket: SocketView, node: NodeView | undefined, ix: Index): 
   const age = edges.length > 0 ? edgeAgeLabel(heartbeat, traffic) : '';
   // A bound socket is told apart by its endpoint (the broker's two ROUTERs); a connecting one by how it is doing.
   const unsubscribed = subscribesToNothing(socket);
-  const failedOps = [...new Set(failed.map((f) => `${f.op} failed`)), ...(unsubscribed ? ['⚠ no subscription'] : [])].join(', ');
+  const warnings = [...new Set(failed.map((f) => `${f.op} failed`)), ...(unsubscribed ? ['⚠ no subscription'] : [])].join(', ');
   const description = (socket.binds.length > 0
-    ? [socket.closed ? 'closed' : '', failedOps, socket.binds.map(shortEndpoint).join(', '), count, age]
-    : [socket.closed ? 'closed' : '', failedOps, worst ?? '', age, edges.length > 1 ? count : '', edges.length === 0 ? 'no connection yet' : '',
+    ? [socket.closed ? 'closed' : '', warnings, socket.binds.map(shortEndpoint).join(', '), count, age]
+    : [socket.closed ? 'closed' : '', warnings, worst ?? '', age, edges.length > 1 ? count : '', edges.length === 0 ? 'no connection yet' : '',
       socket.connects.length > 0 ? `→ ${socket.connects.map(shortEndpoint).join(', ')}` : '']
   ).filter((p) => p.length > 0).join(' · ');
   const site = siteOf(socket);

@@ -223,10 +223,10 @@ class SocketRecord:
         self._post(msg)
         # Failures are state too (replaced, never changed in place: the agent thread reads them for
         # snapshots), so one made before the collector listened still reaches it.
-        earlier = [f for f in self.failed if f["op"] == op and f["requested"] == requested[:512]]
-        kept = [f for f in self.failed if not earlier or f is not earlier[0]]
+        earlier = next((f for f in self.failed if f["op"] == op and f["requested"] == requested[:512]), None)
+        kept = [f for f in self.failed if f is not earlier]
         if error is not None:
-            times = earlier[0]["times"] + 1 if earlier else 1
+            times = earlier["times"] + 1 if earlier else 1
             self.failed = (kept + [{"op": op, "requested": requested[:512], "error": error[:1024], "at": at,
                                     "times": times}])[-MAX_FAILURES:]
             return

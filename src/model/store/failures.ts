@@ -9,9 +9,7 @@ import { matchKeys } from '../endpoints';
 import { bindDisplay, intern, type SocketRec } from './records';
 import type { StoreState } from './state';
 
-/** The latest failures kept per socket: an app retrying many endpoints in a loop must not grow it. */
-export const FAILURES_PER_SOCKET = LIMITS.failuresPerSocket;
-
+/** A failed call, kept with the latest LIMITS.failuresPerSocket (an app retrying many endpoints must not grow the list). */
 export function endpointFailed(st: StoreState, socket: SocketRec, msg: EndpointMsg, at: number): void {
   const list = socket.failed ?? [];
   const earlier = list.find((f) => f.op === msg.op && f.endpoint === msg.requested);
@@ -23,7 +21,7 @@ export function endpointFailed(st: StoreState, socket: SocketRec, msg: EndpointM
     times: (earlier?.times ?? 0) + 1,
     ...(heldBy !== undefined ? { heldBy } : {}),
   };
-  socket.failed = [...list.filter((f) => f !== earlier).slice(-(FAILURES_PER_SOCKET - 1)), failure];
+  socket.failed = [...list.filter((f) => f !== earlier).slice(-(LIMITS.failuresPerSocket - 1)), failure];
   st.dirtySockets.add(socket.id);
 }
 
@@ -31,7 +29,7 @@ export function endpointFailed(st: StoreState, socket: SocketRec, msg: EndpointM
 export function failuresFromSnapshot(st: StoreState, socket: SocketRec, list: readonly EndpointFailureState[] | undefined, clock: (t: number) => number): void {
   const before = socket.failed;
   socket.failed = list && list.length > 0
-    ? list.slice(-FAILURES_PER_SOCKET).map((f) => {
+    ? list.slice(-LIMITS.failuresPerSocket).map((f) => {
       const heldBy = f.op === 'bind' ? holderOf(st, socket, f.requested) : undefined;
       return { op: f.op, endpoint: f.requested, error: intern(f.error), at: clock(f.at), times: f.times, ...(heldBy !== undefined ? { heldBy } : {}) };
     })
