@@ -8,7 +8,7 @@
  * graph showed two healthy edges where one was dead in the water (docs/SNAPSHOT.md, "Routing-id clashes").
  */
 import type { Bin } from '../../protocol/types';
-import { allConnectEdgeIds, type EdgeRec, type SocketRec } from './records';
+import { allConnectEdgeIds, claimantsOf, soleClaimant, type EdgeRec, type SocketRec } from './records';
 import { edgeExited } from './liveness';
 import type { StoreState } from './state';
 
@@ -26,9 +26,10 @@ export interface ClashRec {
 /** Judges every clash afresh (the sweep's part) and marks the edges whose judgement changed. */
 export function judgeRoutingIdClashes(st: StoreState): void {
   const next = new Map<string, ClashRec>();
-  for (const claimants of st.byRoutingId.values()) {
-    if (claimants.length < 2 && !claimantConnectsTwice(claimants[0])) continue;
-    for (const [routerId, edges] of liveEdgesByRouter(st, claimants)) {
+  for (const entry of st.byRoutingId.values()) {
+    const sole = soleClaimant(entry);
+    if (sole && !claimantConnectsTwice(sole)) continue;
+    for (const [routerId, edges] of liveEdgesByRouter(st, claimantsOf(entry))) {
       if (edges.length < 2) continue;
       const router = st.sockets.get(routerId)!;
       const handover = router.options.routerHandover === true;

@@ -7,7 +7,7 @@
  * (resolution replaces them whole), its conns and pairings, the routing-id clashes, the collector status. No timers and
  * no listeners are copied: the copy is a store that was never started.
  */
-import type { EdgeRec, EndpointRec, NodeRec, PeerRec, SocketRec } from './records';
+import { claimantsOf, soleClaimant, type Claimants, type EdgeRec, type EndpointRec, type NodeRec, type PeerRec, type SocketRec } from './records';
 import type { StoreState } from './state';
 
 export function copyState(from: StoreState, into: StoreState): void {
@@ -31,8 +31,11 @@ export function copyState(from: StoreState, into: StoreState): void {
     into.sockets.set(id, copy);
   }
   for (const [id, ids] of from.socketsByNode) into.socketsByNode.set(id, new Set(ids));
-  const byRoutingId = new Map<string, SocketRec[]>();
-  for (const [hex, list] of from.byRoutingId) byRoutingId.set(hex, list.map((s) => sockets.get(s) ?? s));
+  const byRoutingId = new Map<string, Claimants>();
+  for (const [hex, claimants] of from.byRoutingId) {
+    const sole = soleClaimant(claimants);
+    byRoutingId.set(hex, sole ? (sockets.get(sole) ?? sole) : claimantsOf(claimants).map((s) => sockets.get(s) ?? s));
+  }
   into.byRoutingId = byRoutingId;
   for (const [key, owner] of from.connOwner) into.connOwner.set(key, owner);
   into.clashes = new Map(from.clashes); // judged afresh into a new map, never changed in place
@@ -52,8 +55,8 @@ export function copyState(from: StoreState, into: StoreState): void {
   into.urgentChange = from.urgentChange;
 }
 
-// fillWildcardBind sets `resolved` in place; an empty list is the shared frozen NO_ENDPOINTS.
-const endpoints = (list: readonly EndpointRec[]): readonly EndpointRec[] => (list.length === 0 ? list : list.map((e) => ({ ...e })));
+// fillWildcardBind and connectionUp change records in place; frozen lists (NO_ENDPOINTS, shared connects) never change.
+const endpoints = (list: readonly EndpointRec[]): readonly EndpointRec[] => (Object.isFrozen(list) ? list : list.map((e) => ({ ...e })));
 
 function copySocket(socket: SocketRec, edges: Map<EdgeRec, EdgeRec>): SocketRec {
   const copy: SocketRec = {

@@ -28,6 +28,7 @@ export function endpointFailed(st: StoreState, socket: SocketRec, msg: EndpointM
 /** What the agent's snapshot says failed (its state replaces the store's: the agent saw every call). */
 export function failuresFromSnapshot(st: StoreState, socket: SocketRec, list: readonly EndpointFailureState[] | undefined, clock: (t: number) => number): void {
   const before = socket.failed;
+  if (before === undefined && (list === undefined || list.length === 0)) return; // most sockets: no field added
   socket.failed = list && list.length > 0
     ? list.slice(-LIMITS.failuresPerSocket).map((f) => {
       const heldBy = f.op === 'bind' ? holderOf(st, socket, f.requested) : undefined;
@@ -35,7 +36,7 @@ export function failuresFromSnapshot(st: StoreState, socket: SocketRec, list: re
     })
     : undefined;
   socket.failedInSnapshotAt = socket.failed ? Math.max(...socket.failed.map((f) => f.at)) : undefined;
-  if (before !== undefined || socket.failed !== undefined) st.dirtySockets.add(socket.id);
+  st.dirtySockets.add(socket.id);
 }
 
 /** The same call succeeded (an app that retried until the port was free): its failure is history. */

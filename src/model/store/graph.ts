@@ -6,7 +6,7 @@ import type { Bin, Runtime } from '../../protocol/types';
 import { RetryWindow, combineDisconnect, newRateRing, rateAbsorb, type EdgePhase } from '../rules';
 import type { TimelineEntry } from '../../shared/snapshot';
 import { typesRefused, type SocketType } from '../../shared/sockets';
-import { NO_CONNECT_EDGES, NO_EDGES, NO_ENDPOINTS, NO_TIMELINE, ROUTER_LIKE, appended, typeIndex, type EdgeRec, type SocketRec, type TypeCounts } from './records';
+import { NO_CONNECT_EDGES, NO_EDGES, NO_ENDPOINTS, NO_TIMELINE, ROUTER_LIKE, appended, flat, typeIndex, type EdgeRec, type SocketRec, type TypeCounts } from './records';
 import { discard, type StoreState } from './state';
 
 const OTHER_TYPES = '(other)';
@@ -96,22 +96,24 @@ export function ensureEdge(st: StoreState, from: SocketRec, to: SocketRec, endpo
     discard(st, 'cap:edges');
     return undefined;
   }
+  const byRoutingId = ROUTER_LIKE.has(to.type) && from.routingId !== undefined;
+  // One literal with every field (no spread): fields added later would go to a separate property array.
   const edge: EdgeRec = {
-    id, from: from.id, to: to.id, endpoint,
-    ...(ROUTER_LIKE.has(to.type) && from.routingId ? { routingId: from.routingId, attribution: 'routing-id' as const } : {}),
+    id: flat(id), from: from.id, to: to.id, endpoint,
+    routingId: byRoutingId ? from.routingId : undefined, attribution: byRoutingId ? 'routing-id' : undefined,
     phase: 'connecting', phaseAt: 0, touched: false, lastHeartbeat: undefined, lastMessage: undefined,
     fromReports: false, ownTraffic: false, rates: undefined, types: undefined, lastDisconnect: null, retries: undefined,
     timeline: NO_TIMELINE, sweptState: 'connecting',
     sentState: undefined, sentHeartbeatAt: undefined, sentMessageAt: undefined, sentOut: 0, sentIn: 0, sentStorm: false,
   };
-  st.edges.set(id, edge);
+  st.edges.set(edge.id, edge);
   to.boundEdges ??= new Map();
   let onEndpoint = to.boundEdges.get(endpoint);
   if (!onEndpoint) to.boundEdges.set(endpoint, (onEndpoint = new Set()));
   onEndpoint.add(edge);
   from.fromEdges = appended(from.fromEdges, edge);
   if (from.conns && ROUTER_LIKE.has(to.type)) st.routersToPair.add(to.id);
-  st.dirtyEdges.add(id);
+  st.dirtyEdges.add(edge.id);
   return edge;
 }
 

@@ -14,7 +14,7 @@ import { addTimeline, addTypes, closedEnd, disconnectEdge, edgesOf, evictClosedS
 import { edgeExited, edgeStateNow } from './liveness';
 import { endpointFailed, endpointSucceeded, failuresFromSnapshot } from './failures';
 import {
-  NO_CONNECT_EDGES, NO_EDGES, NO_ENDPOINTS, bindDisplay, endpointList, internOptions, connectEdgeEntries, endpointRec, intern, latestOf, scriptName, type AgentRec, type EdgeRec, type EndpointRec, type NodeRec, type SocketRec, type StampClock,
+  NO_CONNECT_EDGES, NO_EDGES, NO_ENDPOINTS, bindDisplay, connectList, endpointList, internOptions, connectEdgeEntries, endpointRec, flat, intern, latestOf, scriptName, type AgentRec, type EdgeRec, type EndpointRec, type NodeRec, type SocketRec, type StampClock,
 } from './records';
 import { firstMessages, peerEdge, previousPeerEdge, reachesBinderOf, resolveEdges, resolveFor } from './resolution';
 import { discard, type StoreState } from './state';
@@ -173,7 +173,7 @@ function snapshotMsg(st: StoreState, node: NodeRec, msg: SnapshotMsg, offset: nu
     reported.add(socket.id);
     socket.binds = endpointList(s.endpoints.filter((e) => e.op === 'bind').map((e) => endpointRec(e.requested, e.resolved, clock(e.at))));
     const before = socket.connects;
-    socket.connects = endpointList(s.endpoints.filter((e) => e.op === 'connect').map((e) => {
+    socket.connects = connectList(s.endpoints.filter((e) => e.op === 'connect').map((e) => {
       const rec = endpointRec(e.requested, e.resolved, clock(e.at));
       const upAt = before.find((b) => b.requested === e.requested)?.upAt;
       if (upAt !== undefined) rec.upAt = upAt;
@@ -201,9 +201,10 @@ function upsertSocket(st: StoreState, node: NodeRec, info: SocketInfo): SocketRe
       discard(st, 'cap:sockets');
       return undefined;
     }
+    // Every field set below is in the literal: fields added later go to a separate property array.
     socket = {
-      id, nodeId: node.id, type: info.type, options: internOptions(info.options), binds: NO_ENDPOINTS, connects: NO_ENDPOINTS, closed: false,
-      connectEdges: NO_CONNECT_EDGES, fromEdges: NO_EDGES,
+      id: flat(id), nodeId: node.id, type: info.type, name: info.name, routingId: info.routingId, options: internOptions(info.options), site: info.site,
+      proxied: info.proxied, binds: NO_ENDPOINTS, connects: NO_ENDPOINTS, closed: false, connectEdges: NO_CONNECT_EDGES, fromEdges: NO_EDGES,
     };
     st.sockets.set(id, socket);
     st.socketsByNode.get(node.id)?.add(id);
@@ -242,7 +243,7 @@ function endpoint(st: StoreState, node: NodeRec, msg: EndpointMsg, at: number): 
       socket.binds = [...socket.binds.filter((e) => !same(e)), endpointRec(msg.requested, msg.resolved, at)];
       break;
     case 'connect':
-      socket.connects = [...socket.connects.filter((e) => !same(e)), endpointRec(msg.requested, msg.resolved, at)];
+      socket.connects = connectList([...socket.connects.filter((e) => !same(e)), endpointRec(msg.requested, msg.resolved, at)]);
       break;
     case 'unbind':
       socket.binds = endpointList(socket.binds.filter((e) => !same(e)));
@@ -252,7 +253,7 @@ function endpoint(st: StoreState, node: NodeRec, msg: EndpointMsg, at: number): 
         if (!sameEndpoint(endpoint, msg.requested)) continue;
         for (const edgeId of edgeIds) disconnectEdge(st, edgeId, REASONS.endpointRemoved, null, at);
       }
-      socket.connects = endpointList(socket.connects.filter((e) => !same(e)));
+      socket.connects = connectList(socket.connects.filter((e) => !same(e)));
       break;
   }
   st.dirtySockets.add(socket.id);

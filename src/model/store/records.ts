@@ -143,6 +143,28 @@ export interface SocketRec {
 }
 
 /**
+ * The sockets claiming one routing id (StoreState.byRoutingId): the socket itself when one does, as
+ * nearly always, a list when several do (a clash, a socket replaced under the same id). A list of one
+ * per id cost ~56 bytes per socket.
+ */
+export type Claimants = SocketRec | readonly SocketRec[];
+
+/** The one claimant, or undefined when there are several. */
+export function soleClaimant(claimants: Claimants): SocketRec | undefined {
+  return Array.isArray(claimants) ? undefined : (claimants as SocketRec);
+}
+
+export function claimantsOf(claimants: Claimants | undefined): readonly SocketRec[] {
+  if (claimants === undefined) return [];
+  const sole = soleClaimant(claimants);
+  return sole ? [sole] : (claimants as readonly SocketRec[]);
+}
+
+export function withClaimant(claimants: Claimants | undefined, socket: SocketRec): Claimants {
+  return claimants === undefined ? socket : [...claimantsOf(claimants), socket];
+}
+
+/**
  * Message type counts as a flat [name, count, name, count, …] list: a handful of names per edge, so a
  * linear scan beats a dictionary object, and the names are the strings JSON.parse interned.
  */
@@ -181,6 +203,25 @@ export const NO_ENDPOINTS: readonly EndpointRec[] = Object.freeze([]);
 export function endpointList(list: readonly EndpointRec[]): readonly EndpointRec[] {
   return list.length === 0 ? NO_ENDPOINTS : list;
 }
+
+/**
+ * `list` as a socket's connects. The commonest list, one tcp endpoint, is shared frozen by every
+ * socket that has it: a thousand clients of one server held a thousand equal lists and records
+ * (~100 bytes each). Not ipc: connectionUp stamps an ipc connect's record in place.
+ */
+export function connectList(list: readonly EndpointRec[]): readonly EndpointRec[] {
+  if (list.length !== 1) return endpointList(list);
+  const only = list[0];
+  if (only.requested.startsWith('ipc://')) return list;
+  const key = only.resolved === undefined ? only.requested : `${only.requested} ${only.resolved}`;
+  const known = sharedConnects.get(key);
+  if (known !== undefined) return known;
+  if (sharedConnects.size >= INTERNED_STRINGS) sharedConnects.clear();
+  const shared = Object.freeze([Object.freeze(only)]);
+  sharedConnects.set(key, shared);
+  return shared;
+}
+const sharedConnects = new Map<string, readonly EndpointRec[]>();
 
 /** Socket options objects by content: thousands of sockets of one app share a handful of option sets. */
 const internedOptions = new Map<string, SocketOptions>();
@@ -240,6 +281,15 @@ export interface EdgeRec {
   sentOut: number;
   sentIn: number;
   sentStorm: boolean;
+}
+
+/**
+ * `text` as one flat string. An id built by concatenation is kept as a tree of its parts, and
+ * flattened on its first use as a key into a copy the tree then points to: an edge id cost ~190
+ * bytes, flat ~110 (docs/PERFORMANCE.md "Memory per edge"). For ids made once per record.
+ */
+export function flat(text: string): string {
+  return JSON.parse(JSON.stringify(text)) as string;
 }
 
 /** Strings that repeat in timelines (event addresses, errors) kept once, not once per edge. */

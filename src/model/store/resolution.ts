@@ -8,7 +8,7 @@ import type { Bin, FirstMessages } from '../../protocol/types';
 import type { Attribution } from '../../shared/snapshot';
 import { pairPeers, type ConnectionEvidence, type PeerEvidence, type Stamp } from '../attribution';
 import { matchKeys } from '../endpoints';
-import { NO_CONNECT_EDGES, ROUTER_LIKE, allConnectEdgeIds, bindDisplay, connectEdgesAt, type ConnLogRec, type EdgeRec, type EndpointRec, type FirstLogRec, type NodeRec, type Pairing, type PeerRec, type SocketRec, type StampClock } from './records';
+import { NO_CONNECT_EDGES, ROUTER_LIKE, allConnectEdgeIds, bindDisplay, claimantsOf, connectEdgesAt, withClaimant, type ConnLogRec, type EdgeRec, type EndpointRec, type FirstLogRec, type NodeRec, type Pairing, type PeerRec, type SocketRec, type StampClock } from './records';
 import { servedEdge } from './clashes';
 import { discard, type StoreState } from './state';
 import { dropOrphans, edgesOf, ensureEdge, mergeEdge, pick, syntheticSocket } from './graph';
@@ -98,7 +98,7 @@ function resolveConnectors(st: StoreState): void {
     st.connectorsToResolve.delete(id);
     const socket = st.sockets.get(id);
     if (!socket || socket.unknown || !st.nodes.has(socket.nodeId)) continue;
-    if (socket.routingId && !st.byRoutingId.get(socket.routingId.hex)?.includes(socket)) claimRoutingId(st, socket, socket.routingId.hex);
+    if (socket.routingId && !claimantsOf(st.byRoutingId.get(socket.routingId.hex)).includes(socket)) claimRoutingId(st, socket, socket.routingId.hex);
     resolveConnects(st, socket, binders);
     const routers = new Set<SocketRec>();
     for (const edge of socket.fromEdges) {
@@ -113,10 +113,9 @@ function resolveConnectors(st: StoreState): void {
   if (st.edgeRemovals !== removals) dropOrphans(st);
 }
 
-/** Adds `socket` to the claimants of its routing id (exact-size arrays: most ids have one claimant). */
+/** Adds `socket` to the claimants of its routing id. */
 function claimRoutingId(st: StoreState, socket: SocketRec, hex: string): void {
-  const list = st.byRoutingId.get(hex);
-  st.byRoutingId.set(hex, list ? [...list, socket] : [socket]);
+  st.byRoutingId.set(hex, withClaimant(st.byRoutingId.get(hex), socket));
 }
 
 /** Endpoint match key → the sockets bound there, with the endpoint as they bound it. */
@@ -331,7 +330,7 @@ function peerRec(st: StoreState, router: SocketRec, peer: Bin): PeerRec {
     // No pairing is due for a new peer until its first messages come (firstMessages() says so): a
     // re-pairing per new peer cost O(peers) each, O(peers²) for a ROUTER meeting thousands at once.
     // The claimant socket's copy of the id, when there is one: one Bin per routing id, not one per side.
-    rec = { peer: st.byRoutingId.get(peer.hex)?.[0]?.routingId ?? peer };
+    rec = { peer: claimantsOf(st.byRoutingId.get(peer.hex))[0]?.routingId ?? peer, edgeId: undefined, how: undefined, first: undefined };
     peers.set(rec.peer.hex, rec);
   }
   return rec;
@@ -369,7 +368,7 @@ function attributePeer(st: StoreState, router: SocketRec, rec: PeerRec, current:
   if (claimed) {
     const live = (s: SocketRec): boolean => !s.closed && st.nodes.get(s.nodeId)?.exitedAt === undefined;
     // A reused routing id (a worker replacing its socket) is the open socket's, not a closed one's.
-    const claimants = claimed.filter((s) => s !== router).sort((a, b) => Number(live(b)) - Number(live(a)));
+    const claimants = claimantsOf(claimed).filter((s) => s !== router).sort((a, b) => Number(live(b)) - Number(live(a)));
     const edges: EdgeRec[] = [];
     for (const claimant of claimants) {
       for (const edgeId of allConnectEdgeIds(claimant.connectEdges)) {
@@ -554,7 +553,7 @@ export function firstMessages(st: StoreState, node: NodeRec, socket: SocketRec, 
 /** The latest other socket's edge to `router` with the same routing id (a replaced DEALER), if kept. */
 export function previousPeerEdge(st: StoreState, router: SocketRec, peer: Bin, current: EdgeRec): EdgeRec | undefined {
   let found: EdgeRec | undefined;
-  for (const claimant of st.byRoutingId.get(peer.hex) ?? []) {
+  for (const claimant of claimantsOf(st.byRoutingId.get(peer.hex))) {
     if (claimant.id === current.from) continue;
     for (const edge of pick(st, allConnectEdgeIds(claimant.connectEdges))) {
       if (edge.to === router.id && (!found || edge.phaseAt > found.phaseAt)) found = edge;

@@ -5,7 +5,7 @@
  */
 import type { CollectorStatus, TopologyDiff } from '../../shared/snapshot';
 import type { ClashRec } from './clashes';
-import type { AgentRec, EdgeRec, NodeRec, SocketRec } from './records';
+import type { AgentRec, Claimants, EdgeRec, NodeRec, SocketRec } from './records';
 
 export interface StoreLimits {
   nodes: number;
@@ -60,7 +60,7 @@ export class StoreState {
   readonly sockets = new Map<string, SocketRec>();
   readonly socketsByNode = new Map<string, Set<string>>();
   readonly edges = new Map<string, EdgeRec>();
-  byRoutingId = new Map<string, SocketRec[]>();
+  byRoutingId = new Map<string, Claimants>();
   /** Connections (ConnLogRec.key) paired with a peer: the ROUTER that peer is on, and its routing id hex. */
   readonly connOwner = new Map<string, { router: string; peer: string }>();
   /** Edges in a routing-id clash, by edge id (clashes.ts; judged by the sweep). */
