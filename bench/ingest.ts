@@ -41,6 +41,17 @@ function gc(): void {
   collect();
 }
 
+/**
+ * The heap in use once only what is reachable is left, read on a turn of its own: collected in the
+ * turn that last built a snapshot, that snapshot's 8,000 views were still held by the caller's frame
+ * (~0.9 KB per edge counted as the store's until 2026-12-04; docs/PERFORMANCE.md "Memory per edge").
+ */
+async function liveHeap(): Promise<number> {
+  await sleep(50);
+  gc();
+  return process.memoryUsage().heapUsed;
+}
+
 interface Phase {
   batch: number;
   round: number;
@@ -60,8 +71,7 @@ interface Phase {
 }
 
 async function phase(batch: number, round: number, record: boolean): Promise<Phase> {
-  gc();
-  const baselineHeap = process.memoryUsage().heapUsed;
+  const baselineHeap = await liveHeap();
   const store = new TopologyStore();
   const recordDir = record ? fs.mkdtempSync(path.join(os.tmpdir(), 'zmqrec-ingest-')) : undefined;
   const recorder = recordDir ? new Recorder({ path: path.join(recordDir, 'ingest.zmqrec'), producer: 'bench ingest' }) : undefined;
@@ -92,8 +102,7 @@ async function phase(batch: number, round: number, record: boolean): Promise<Pha
       if (Date.now() > deadline) throw new Error(`only ${stamped()} of ${expectedEdges} edges have a heartbeat after setup`);
       await sleep(100);
     }
-    gc();
-    const setupHeap = process.memoryUsage().heapUsed - baselineHeap;
+    const setupHeap = (await liveHeap()) - baselineHeap;
     const done = children.map((c) => c.nextLine());
     for (const c of children) c.process.stdin!.write('go\n');
     await sleep(settings.warmupMs);
@@ -106,11 +115,10 @@ async function phase(batch: number, round: number, record: boolean): Promise<Pha
     await Promise.all(done);
     // Steady state: senders idle but connected, a few sweeps and diffs later.
     await sleep(1000);
-    // The snapshot is not kept alive while the heap is measured: the store's steady state is the figure, not a copy of it.
     const { edges, unknown } = ((snapshot) => ({ edges: snapshot.edges.length, unknown: snapshot.sockets.filter((s) => s.unknown).length }))(store.snapshot());
     if (edges !== expectedEdges || unknown > 0) throw new Error(`${edges} edges (${unknown} unknown peers), expected ${expectedEdges}`);
-    gc();
-    const heap = process.memoryUsage().heapUsed - baselineHeap;
+    // The store's steady state is the figure, not a snapshot's copy of it.
+    const heap = (await liveHeap()) - baselineHeap;
     return {
       batch, round, record, recordBytesPerSec: recorded / seconds,
       messagesPerSec: (after.messages - before.messages) / seconds,
