@@ -103,62 +103,104 @@ const BUCKET_MS = 250;
 const BUCKETS = 8;
 /** Rates are averaged over this window. */
 export const RATE_WINDOW_MS = BUCKET_MS * BUCKETS;
-/** Ring layout: [newest bucket number, out counts × BUCKETS, in counts × BUCKETS]. */
+/** A ring's layout in its slot: [newest bucket (0: none yet), out counts × BUCKETS, in counts × BUCKETS]. */
 const OUT = 1;
 const IN = 1 + BUCKETS;
+const SLOT = 1 + 2 * BUCKETS;
+const COUNT_MAX = 0x7fffffff;
+/** Buckets are numbered from an epoch this many buckets (~8.5 years) before the first one seen, so a number fits in 31 bits and 0 is free for "none". */
+const EPOCH_LEAD = 2 ** 30;
 
 /**
- * Message counts in fixed time buckets: msg/s over the last RATE_WINDOW_MS. One plain array of
- * doubles per edge (the smallest V8 representation; typed arrays cost two more objects each),
- * no per-message allocation. Slot `b % BUCKETS` holds bucket b for b in (newest − BUCKETS, newest].
+ * Message counts in fixed time buckets, msg/s over the last RATE_WINDOW_MS: one ring per edge, every
+ * ring in one Int32Array, a slot of 17 numbers each, handed out and taken back by the store. A plain
+ * array per edge cost 184 bytes; a slot costs 68 (docs/PERFORMANCE.md "Memory per edge"). No
+ * allocation per message. In a ring, `b % BUCKETS` holds bucket b for b in (newest − BUCKETS, newest].
  */
-export type RateRing = number[];
+export class RateRings {
+  private ring = new Int32Array(0);
+  private readonly free: number[] = [];
+  private used = 0;
+  private epoch = NaN;
 
-export function newRateRing(): RateRing {
-  const ring = new Array<number>(IN + BUCKETS).fill(0);
-  ring[0] = -1;
-  return ring;
-}
-
-export function rateAdd(ring: RateRing, at: number, out: number, inbound: number): void {
-  const bucket = Math.floor(at / BUCKET_MS);
-  let newest = ring[0];
-  if (bucket > newest) {
-    // Clear the slots of the buckets skipped over (at most all of them).
-    for (let b = Math.max(newest + 1, bucket - BUCKETS + 1); b <= bucket; b++) {
-      ring[OUT + (b % BUCKETS)] = 0;
-      ring[IN + (b % BUCKETS)] = 0;
+  /** A new, empty ring's slot. */
+  allocate(): number {
+    const slot = this.free.pop() ?? this.used++;
+    if ((slot + 1) * SLOT > this.ring.length) {
+      const grown = new Int32Array(Math.max(64, 2 * (this.ring.length / SLOT)) * SLOT);
+      grown.set(this.ring);
+      this.ring = grown;
     }
-    ring[0] = newest = bucket;
-  } else if (bucket <= newest - BUCKETS) {
-    return; // older than the window: it no longer counts
+    this.ring.fill(0, slot * SLOT, (slot + 1) * SLOT);
+    return slot;
   }
-  ring[OUT + (bucket % BUCKETS)] += out;
-  ring[IN + (bucket % BUCKETS)] += inbound;
-}
 
-/** [out, in] in messages per second, rounded to 0.1. */
-export function rateOf(ring: RateRing | undefined, now: number): [number, number] {
-  if (!ring) return [0, 0];
-  const current = Math.floor(now / BUCKET_MS);
-  const newest = ring[0];
-  let out = 0;
-  let inbound = 0;
-  // Buckets in (current − BUCKETS, current] that the ring still holds.
-  for (let b = Math.max(newest - BUCKETS + 1, current - BUCKETS + 1, 0); b <= Math.min(newest, current); b++) {
-    out += ring[OUT + (b % BUCKETS)];
-    inbound += ring[IN + (b % BUCKETS)];
+  release(slot: number): void {
+    this.free.push(slot);
   }
-  const perSecond = (n: number) => Math.round((n * 10000) / RATE_WINDOW_MS) / 10;
-  return [perSecond(out), perSecond(inbound)];
-}
 
-/** Adds `other`'s buckets into `ring`. */
-export function rateAbsorb(ring: RateRing, other: RateRing): void {
-  const newest = other[0];
-  for (let b = Math.max(newest - BUCKETS + 1, 0); b <= newest; b++) {
-    const out = other[OUT + (b % BUCKETS)];
-    const inbound = other[IN + (b % BUCKETS)];
-    if (out !== 0 || inbound !== 0) rateAdd(ring, b * BUCKET_MS, out, inbound);
+  add(slot: number, at: number, out: number, inbound: number): void {
+    if (Number.isNaN(this.epoch)) this.epoch = Math.floor(at / BUCKET_MS) - EPOCH_LEAD;
+    const bucket = this.bucketOf(at);
+    if (bucket < 1) return; // years before the first: it no longer counts
+    const ring = this.ring;
+    const base = slot * SLOT;
+    let newest = ring[base];
+    if (bucket > newest) {
+      // Clear the slots of the buckets skipped over (at most all of them).
+      for (let b = Math.max(newest + 1, bucket - BUCKETS + 1); b <= bucket; b++) {
+        ring[base + OUT + (b % BUCKETS)] = 0;
+        ring[base + IN + (b % BUCKETS)] = 0;
+      }
+      ring[base] = newest = bucket;
+    } else if (bucket <= newest - BUCKETS) {
+      return; // older than the window: it no longer counts
+    }
+    ring[base + OUT + (bucket % BUCKETS)] = Math.min(ring[base + OUT + (bucket % BUCKETS)] + out, COUNT_MAX);
+    ring[base + IN + (bucket % BUCKETS)] = Math.min(ring[base + IN + (bucket % BUCKETS)] + inbound, COUNT_MAX);
+  }
+
+  /** [out, in] in messages per second, rounded to 0.1. */
+  rateOf(slot: number | undefined, now: number): [number, number] {
+    if (slot === undefined || this.ring[slot * SLOT] === 0) return [0, 0];
+    const ring = this.ring;
+    const base = slot * SLOT;
+    const current = this.bucketOf(now);
+    const newest = ring[base];
+    let out = 0;
+    let inbound = 0;
+    // Buckets in (current − BUCKETS, current] that the ring still holds.
+    for (let b = Math.max(newest - BUCKETS + 1, current - BUCKETS + 1, 1); b <= Math.min(newest, current); b++) {
+      out += ring[base + OUT + (b % BUCKETS)];
+      inbound += ring[base + IN + (b % BUCKETS)];
+    }
+    const perSecond = (n: number) => Math.round((n * 10000) / RATE_WINDOW_MS) / 10;
+    return [perSecond(out), perSecond(inbound)];
+  }
+
+  /** Adds the buckets of ring `from` into ring `into`. */
+  absorb(into: number, from: number): void {
+    const ring = this.ring;
+    const base = from * SLOT;
+    const newest = ring[base];
+    for (let b = Math.max(newest - BUCKETS + 1, 1); b <= newest; b++) {
+      const out = ring[base + OUT + (b % BUCKETS)];
+      const inbound = ring[base + IN + (b % BUCKETS)];
+      if (out !== 0 || inbound !== 0) this.add(into, (b + this.epoch) * BUCKET_MS, out, inbound);
+    }
+  }
+
+  /** An independent copy: the same slots hold the same rings. */
+  copy(): RateRings {
+    const copy = new RateRings();
+    copy.ring = this.ring.slice();
+    copy.free.push(...this.free);
+    copy.used = this.used;
+    copy.epoch = this.epoch;
+    return copy;
+  }
+
+  private bucketOf(at: number): number {
+    return Math.min(Math.floor(at / BUCKET_MS) - this.epoch, COUNT_MAX);
   }
 }

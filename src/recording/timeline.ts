@@ -41,7 +41,13 @@ class Labels {
  */
 export class MarkerCollector {
   private readonly markers: TimelineMarker[] = [];
-  private readonly seen = new WeakSet<TimelineEntry>();
+  /**
+   * How many timeline entries of each time, event and detail the last snapshot held: an entry is new
+   * where a snapshot holds more. Views are built afresh for every snapshot, so entries are told by
+   * content; counted, not by edge, so an entry moved to another edge (a provisional edge merged into
+   * the real one) is not new, while one disconnect of three edges at one instant is three.
+   */
+  private seen = new Map<string, number>();
   private readonly exits = new Set<string>();
   private readonly retries = new Map<string, { times: number[]; stormAt: number }>();
 
@@ -56,13 +62,16 @@ export class MarkerCollector {
       this.exits.add(key);
       this.add({ at: n.exitedAt, kind: 'exit', text: `${labels.node(n.id)} exited`, id: n.id });
     }
+    const held = new Map<string, number>();
     for (const e of snapshot.edges) {
       for (const entry of e.timeline) {
-        if (this.seen.has(entry)) continue;
-        this.seen.add(entry);
-        this.entry(e, entry, labels);
+        const key = `${entry.at}\n${entry.event}\n${entry.detail ?? ''}`;
+        const count = (held.get(key) ?? 0) + 1;
+        held.set(key, count);
+        if (count > (this.seen.get(key) ?? 0)) this.entry(e, entry, labels);
       }
     }
+    this.seen = held;
   }
 
   /** Sorted by time, the latest `limit`. */

@@ -4,7 +4,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TopologyStore } from '../../src/model/store';
-import { scriptName } from '../../src/model/store/records';
+import { NO_KINDS, NO_TIMES, addToTimeline, mergeTimelines, scriptName, timelineEntries, type TimelineRec } from '../../src/model/store/records';
 import type { EdgeView, TopologySnapshot } from '../../src/shared/snapshot';
 import { toBin } from '../../src/protocol/bin';
 import { typesRefused } from '../../src/shared/sockets';
@@ -716,4 +716,29 @@ describe('two sockets bound to one ipc path (the later bind takes the path over)
     assert.deepEqual(edges.filter((e) => e.state === 'connected').map((e) => e.to), [fresh.socketId(1)]);
     assert.deepEqual(edges.filter((e) => e.to === old.socketId(1)).map((e) => e.state), ['disconnected'], 'the old connection stays as history');
   });
+});
+
+test('an edge\'s compact timeline gives back each entry as it was added: time, event, a detail with a newline; the oldest dropped past the length; merged in time order', () => {
+  const entries = [
+    { at: T0 + 1, event: 'connect' as const, detail: 'tcp://localhost:5555' },
+    { at: T0 + 2, event: 'handshake' as const },
+    { at: T0 + 3.5, event: 'disconnect-msg' as const, detail: 'going\nfor maintenance' },
+    { at: T0 + 4, event: 'heartbeat-late' as const, detail: '' },
+  ];
+  const empty = (): TimelineRec => ({ timelineAt: NO_TIMES, timelineKind: NO_KINDS });
+  const timeline = empty();
+  for (const e of entries) addToTimeline(timeline, e, 3);
+  assert.deepEqual(timelineEntries(timeline), entries.slice(1));
+  const none = empty();
+  addToTimeline(none, entries[0], 0);
+  assert.deepEqual(timelineEntries(none), [], 'length 0 keeps none');
+  const merged = (max: number) => {
+    const other = empty();
+    addToTimeline(other, { at: T0 + 2, event: 'accept' }, 50);
+    addToTimeline(other, { at: T0 + 5, event: 'disconnect' }, 50);
+    mergeTimelines(other, timeline, max);
+    return timelineEntries(other).map((e) => `${e.at - T0} ${e.event}`);
+  };
+  assert.deepEqual(merged(50), ['2 handshake', '2 accept', '3.5 disconnect-msg', '4 heartbeat-late', '5 disconnect'], 'time order, the merged-in timeline first where times tie');
+  assert.deepEqual(merged(2), ['4 heartbeat-late', '5 disconnect'], 'the latest kept');
 });

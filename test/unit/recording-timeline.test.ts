@@ -256,6 +256,25 @@ test('the marker list is bounded: the latest are kept', () => {
   assert.deepEqual(c.list().map((m) => m.at), [40, 41, 42, 43, 44, 45, 46, 47, 48, 49], 'each entry once, the latest 10');
 });
 
+test('markers are told by content: an entry moved to another edge is not new; three edges disconnected at one instant are three', () => {
+  const c = new MarkerCollector({ count: 5, windowMs: 10_000 });
+  const edge = (id: string, timeline: EdgeView['timeline']): EdgeView => ({
+    id, from: `${id}/1`, to: 'b/1', endpoint: 'tcp://x:1', state: 'disconnected', heartbeatAgeMs: null, trafficAgeMs: null, rates: { out: 0, in: 0 },
+    messageTypes: {}, lastDisconnect: null, retryStorm: false, timeline,
+  });
+  const snapshot = (takenAt: number, edges: EdgeView[]) => ({ schema: 1, takenAt, nodes: [], sockets: [], edges }) as unknown as TopologySnapshot;
+  const bye = { at: 10, event: 'disconnect-msg' as const, detail: 'BYE' };
+  // A provisional edge (to an unknown peer) carries the disconnect message; then it is merged into the real edge.
+  c.observe(snapshot(11, [edge('unknown->b', [{ ...bye }])]));
+  c.observe(snapshot(12, [edge('worker->b', [{ at: 5, event: 'handshake' }, { ...bye }])]));
+  assert.deepEqual(c.list().map((m) => `${m.kind}@${m.at} ${m.id}`), ['disconnect@10 unknown->b'], 'the moved entry is not a second marker');
+  // The same entry built afresh for the next snapshot (views are) is not new either.
+  c.observe(snapshot(13, [edge('worker->b', [{ at: 5, event: 'handshake' }, { ...bye }])]));
+  const gone = { at: 20, event: 'disconnect' as const, detail: 'peer process exited' };
+  c.observe(snapshot(21, ['w1', 'w2', 'w3'].map((w) => edge(`${w}->b`, [{ ...gone }]))));
+  assert.deepEqual(c.list().filter((m) => m.at === 20).map((m) => m.id), ['w1->b', 'w2->b', 'w3->b'], 'one marker per edge');
+});
+
 test('compareSnapshots: processes and connections added and gone, state changes with the disconnect message', () => {
   const replayInputs = demoInputs(30_000);
   let clock = START;

@@ -2,7 +2,6 @@
  * Diff tracking: what changed since the last diff (the dirty and removed sets on StoreState), and
  * the throttle that turns it into at most one diff per notifyIntervalMs (sooner when urgent).
  */
-import { rateOf } from '../rules';
 import type { EdgeState, EdgeView, NodeView, SocketView, TopologyDiff } from '../../shared/snapshot';
 import type { EdgeRec } from './records';
 import { edgeExited, edgeStateNow, nodeState } from './liveness';
@@ -102,7 +101,7 @@ function notify(st: StoreState): void {
     // What changes with the clock, without building the view: most edges are unchanged between diffs.
     const exited = anyExited && edgeExited(st, edge);
     const state = edgeStateNow(st, edge, now, exited);
-    const [out, inbound] = rateOf(edge.rates, now);
+    const [out, inbound] = st.rates.rateOf(edge.rates, now);
     const storm = edge.retries?.storm(now) ?? false;
     if (st.dirtyEdges.has(edge.id) || edge.sentState !== state || edge.sentStorm !== storm) {
       send(edge, state, out, inbound, storm, exited);

@@ -17,13 +17,13 @@ export function copyState(from: StoreState, into: StoreState): void {
   for (const [id, edge] of from.edges) {
     const copy: EdgeRec = {
       ...edge,
-      rates: edge.rates?.slice(),
       types: edge.types?.slice(),
       retries: edge.retries?.clone(),
     };
     edges.set(edge, copy);
     into.edges.set(id, copy);
   }
+  into.rates = from.rates.copy(); // the copies keep their slots
   const sockets = new Map<SocketRec, SocketRec>();
   for (const [id, socket] of from.sockets) {
     const copy = copySocket(socket, edges);

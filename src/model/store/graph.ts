@@ -3,10 +3,10 @@
  * fromEdges and boundEdges), phases and timelines, placeholder sockets for peers no agent reports.
  */
 import type { Bin, Runtime } from '../../protocol/types';
-import { RetryWindow, combineDisconnect, newRateRing, rateAbsorb, type EdgePhase } from '../rules';
+import { RetryWindow, combineDisconnect, type EdgePhase } from '../rules';
 import type { TimelineEntry } from '../../shared/snapshot';
 import { typesRefused, type SocketType } from '../../shared/sockets';
-import { NO_CONNECT_EDGES, NO_EDGES, NO_ENDPOINTS, NO_TIMELINE, ROUTER_LIKE, appended, flat, typeIndex, type EdgeRec, type SocketRec, type TypeCounts } from './records';
+import { NO_CONNECT_EDGES, NO_EDGES, NO_ENDPOINTS, NO_KINDS, NO_TIMES, ROUTER_LIKE, addToTimeline, appended, flat, mergeTimelines, typeIndex, type EdgeRec, type SocketRec, type TypeCounts } from './records';
 import { discard, type StoreState } from './state';
 
 const OTHER_TYPES = '(other)';
@@ -58,9 +58,7 @@ export function setPhase(st: StoreState, edge: EdgeRec, phase: EdgePhase, at: nu
 }
 
 export function addTimeline(st: StoreState, edge: EdgeRec, entry: TimelineEntry): void {
-  const max = st.options.timelineLength;
-  const kept = edge.timeline.length >= max ? edge.timeline.slice(edge.timeline.length - max + 1) : edge.timeline;
-  edge.timeline = max > 0 ? appended(kept, entry) : NO_TIMELINE;
+  addToTimeline(edge, entry, st.options.timelineLength);
 }
 
 /** Adds counts to the edge's (shown side's) message types; past the cap, new names are summed under "(other)". */
@@ -103,7 +101,7 @@ export function ensureEdge(st: StoreState, from: SocketRec, to: SocketRec, endpo
     routingId: byRoutingId ? from.routingId : undefined, attribution: byRoutingId ? 'routing-id' : undefined,
     phase: 'connecting', phaseAt: 0, touched: false, lastHeartbeat: undefined, lastMessage: undefined,
     fromReports: false, ownTraffic: false, rates: undefined, types: undefined, lastDisconnect: null, retries: undefined,
-    timeline: NO_TIMELINE, sweptState: 'connecting',
+    timelineAt: NO_TIMES, timelineKind: NO_KINDS, sweptState: 'connecting',
     sentState: undefined, sentHeartbeatAt: undefined, sentMessageAt: undefined, sentOut: 0, sentIn: 0, sentStorm: false,
   };
   st.edges.set(edge.id, edge);
@@ -125,10 +123,12 @@ export function mergeEdge(st: StoreState, source: EdgeRec, target: EdgeRec): voi
   // Only the shown side's counts are kept (EdgeRec.fromReports): the connector's win over the binder's.
   if (source.fromReports && !target.fromReports) {
     target.fromReports = true;
+    if (target.rates !== undefined) st.rates.release(target.rates);
     target.rates = source.rates;
+    source.rates = undefined; // the target's now
     target.types = source.types?.slice();
   } else if (source.fromReports === target.fromReports) {
-    if (source.rates) rateAbsorb(target.rates ??= newRateRing(), source.rates);
+    if (source.rates !== undefined) st.rates.absorb(target.rates ??= st.rates.allocate(), source.rates);
     if (source.types) addTypes(st, target, source.types, false);
   }
   if (source.retries) (target.retries ??= new RetryWindow(st.options.retryStorm.count, st.options.retryStorm.windowMs)).absorb(source.retries);
@@ -138,7 +138,7 @@ export function mergeEdge(st: StoreState, source: EdgeRec, target: EdgeRec): voi
   }
   target.lastDisconnect ??= source.lastDisconnect;
   target.routingId ??= source.routingId;
-  target.timeline = [...source.timeline, ...target.timeline].sort((a, b) => a.at - b.at).slice(-st.options.timelineLength);
+  mergeTimelines(target, source, st.options.timelineLength);
   target.touched ||= source.touched;
   target.ownTraffic ||= source.ownTraffic;
   st.dirtyEdges.add(target.id);
@@ -149,6 +149,7 @@ function removeEdge(st: StoreState, id: string): void {
   const edge = st.edges.get(id);
   if (!edge) return;
   st.edges.delete(id);
+  if (edge.rates !== undefined) st.rates.release(edge.rates);
   st.edgeRemovals++;
   const bound = st.sockets.get(edge.to)?.boundEdges;
   const onEndpoint = bound?.get(edge.endpoint);

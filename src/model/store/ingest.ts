@@ -7,7 +7,7 @@ import type {
   Bin, DisconnectMsgMsg, EndpointMsg, HelloMsg, MonitorEventMsg, PeerTraffic, SnapshotMsg, SocketInfo, TelemetryMsg,
 } from '../../protocol/types';
 import { parseEndpoint, sameEndpoint } from '../endpoints';
-import { REASONS, RetryWindow, combineDisconnect, newRateRing, rateAdd } from '../rules';
+import { REASONS, RetryWindow, combineDisconnect } from '../rules';
 import type { TimelineEntry } from '../../shared/snapshot';
 import { changed } from './changes';
 import { addTimeline, addTypes, closedEnd, disconnectEdge, edgesOf, evictClosedSocket, pick, refusedTypes, setPhase } from './graph';
@@ -391,7 +391,7 @@ function traffic(st: StoreState, node: NodeRec, p: PeerTraffic, offset: number, 
     } else if (!edge.ownTraffic) {
       // The first record of the edge's own replaces what stood in for it.
       edge.ownTraffic = true;
-      showCountsOf(edge, false);
+      showCountsOf(st, edge, false);
     }
     const fromSide = edge.from === socket.id;
     edge.touched = true;
@@ -399,11 +399,11 @@ function traffic(st: StoreState, node: NodeRec, p: PeerTraffic, offset: number, 
     if (lastHeartbeat !== undefined && (edge.lastHeartbeat === undefined || lastHeartbeat > edge.lastHeartbeat)) edge.lastHeartbeat = lastHeartbeat;
     if (fromSide && counted && !edge.fromReports) {
       // From now on the connector's counts are shown: the binder's, kept until now, are dropped.
-      showCountsOf(edge, true);
+      showCountsOf(st, edge, true);
     }
     if (fromSide === edge.fromReports) {
       // Rates are from the connecting socket's side: what the binder received went "out" from the connector.
-      if (!cumulative && counted) rateAdd(edge.rates ??= newRateRing(), receivedAt, fromSide ? p.msgsOut : p.msgsIn, fromSide ? p.msgsIn : p.msgsOut);
+      if (!cumulative && counted) st.rates.add(edge.rates ??= st.rates.allocate(), receivedAt, fromSide ? p.msgsOut : p.msgsIn, fromSide ? p.msgsIn : p.msgsOut);
       addTypes(st, edge, p.types, cumulative);
     }
     if (own !== undefined && arrived !== undefined && edge.phase !== 'up' && arrived > edge.phaseAt && !closedEnd(st, edge)) {
@@ -417,8 +417,9 @@ function traffic(st: StoreState, node: NodeRec, p: PeerTraffic, offset: number, 
 }
 
 /** Counts shown from now on come from the connector (`fromConnector`) or the binder; those kept are dropped. */
-function showCountsOf(edge: EdgeRec, fromConnector: boolean): void {
+function showCountsOf(st: StoreState, edge: EdgeRec, fromConnector: boolean): void {
   edge.fromReports = fromConnector;
+  if (edge.rates !== undefined) st.rates.release(edge.rates);
   edge.rates = undefined;
   edge.types = undefined;
 }

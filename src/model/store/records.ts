@@ -4,7 +4,7 @@
  */
 import type { Bin, CreationSite, Runtime, SocketOptions, SocketType } from '../../protocol/types';
 import type { EvidenceKind, Stamp } from '../attribution';
-import type { EdgePhase, RateRing, RetryWindow } from '../rules';
+import type { EdgePhase, RetryWindow } from '../rules';
 import type { Attribution, EdgeState, EndpointFailure, LastDisconnect, NodeState, TimelineEntry } from '../../shared/snapshot';
 
 export const ROUTER_LIKE: ReadonlySet<SocketType> = new Set(['ROUTER', 'STREAM', 'SERVER', 'PEER']);
@@ -169,7 +169,71 @@ export function withClaimant(claimants: Claimants | undefined, socket: SocketRec
  * linear scan beats a dictionary object, and the names are the strings JSON.parse interned.
  */
 export type TypeCounts = (string | number)[];
-export const NO_TIMELINE: readonly TimelineEntry[] = Object.freeze([]);
+
+/**
+ * An edge's timeline, compact, in two arrays on its record: the entries' times (doubles, unboxed: 8
+ * bytes each) and their kinds (`event`, or `event` + "\n" + detail, interned: most are shared by every
+ * edge), both exact-size, replaced on change, never changed in place. An entry object with its boxed
+ * time cost 48 bytes, and a flapping edge keeps 50 of them (docs/PERFORMANCE.md "Memory per edge").
+ */
+export interface TimelineRec {
+  timelineAt: readonly number[];
+  timelineKind: readonly string[];
+}
+export const NO_TIMES: readonly number[] = Object.freeze([]);
+export const NO_KINDS: readonly string[] = Object.freeze([]);
+
+function timelineKind(entry: TimelineEntry): string {
+  const kind = entry.detail === undefined ? entry.event : `${entry.event}\n${entry.detail}`;
+  return interned.get(kind) ?? intern(flat(kind));
+}
+
+/** Kind → the entry's event and detail, as views show them (a handful of kinds recur everywhere). */
+const kindParts = new Map<string, Pick<TimelineEntry, 'event' | 'detail'>>();
+
+export function timelineEntries(rec: TimelineRec): TimelineEntry[] {
+  const entries = new Array<TimelineEntry>(rec.timelineAt.length);
+  for (let i = 0; i < entries.length; i++) {
+    const kind = rec.timelineKind[i];
+    let parts = kindParts.get(kind);
+    if (parts === undefined) {
+      const cut = kind.indexOf('\n');
+      parts = cut < 0 ? { event: kind as TimelineEntry['event'] } : { event: kind.slice(0, cut) as TimelineEntry['event'], detail: kind.slice(cut + 1) };
+      if (kindParts.size >= INTERNED_STRINGS) kindParts.clear();
+      kindParts.set(kind, parts);
+    }
+    entries[i] = { at: rec.timelineAt[i], ...parts };
+  }
+  return entries;
+}
+
+/** Adds `entry` to the timeline, the oldest dropped past `max` entries. */
+export function addToTimeline(rec: TimelineRec, entry: TimelineEntry, max: number): void {
+  if (max <= 0) return;
+  const from = Math.max(0, rec.timelineAt.length - max + 1);
+  const n = rec.timelineAt.length - from + 1;
+  const at = new Array<number>(n);
+  const kind = new Array<string>(n);
+  for (let i = 0; i < n - 1; i++) {
+    at[i] = rec.timelineAt[from + i];
+    kind[i] = rec.timelineKind[from + i];
+  }
+  at[n - 1] = entry.at;
+  kind[n - 1] = timelineKind(entry);
+  rec.timelineAt = at;
+  rec.timelineKind = kind;
+}
+
+/** `source`'s timeline folded into `target`'s, in time order (`source`'s first where times tie), the latest `max` entries. */
+export function mergeTimelines(target: TimelineRec, source: TimelineRec, max: number): void {
+  const order: [number, string][] = [];
+  for (let i = 0; i < source.timelineAt.length; i++) order.push([source.timelineAt[i], source.timelineKind[i]]);
+  for (let i = 0; i < target.timelineAt.length; i++) order.push([target.timelineAt[i], target.timelineKind[i]]);
+  order.sort((x, y) => x[0] - y[0]);
+  const kept = max > 0 ? order.slice(-max) : [];
+  target.timelineAt = kept.length === 0 ? NO_TIMES : kept.map((e) => e[0]);
+  target.timelineKind = kept.length === 0 ? NO_KINDS : kept.map((e) => e[1]);
+}
 
 /**
  * A connecting socket's edges by connect endpoint, flat: [endpoint, edgeIds, endpoint, edgeIds, …].
@@ -236,7 +300,7 @@ export function internOptions(options: SocketOptions): SocketOptions {
   return frozen;
 }
 
-export interface EdgeRec {
+export interface EdgeRec extends TimelineRec {
   id: string;
   from: string;
   to: string;
@@ -261,14 +325,15 @@ export interface EdgeRec {
    * ROUTER's for its peer). Until then a socket-wide record stands in (ingest.ts trafficEdges).
    */
   ownTraffic: boolean;
-  /** Created on the first counted message. */
-  rates: RateRing | undefined;
+  /** Its rate ring's slot in StoreState.rates, taken on the first counted message. */
+  rates: number | undefined;
   types: TypeCounts | undefined;
   lastDisconnect: LastDisconnect | null;
   /** Created on the first connect:retry. */
   retries: RetryWindow | undefined;
-  /** Replaced, never changed in place (so arrays stay exactly as long as their entries). */
-  timeline: readonly TimelineEntry[];
+  /** The timeline (TimelineRec). */
+  timelineAt: readonly number[];
+  timelineKind: readonly string[];
   sweptState: EdgeState;
   /**
    * What the last diff said about the fields that change with the clock (state, rates, storm) and the

@@ -4,6 +4,7 @@
  * set of functions over this object (store.ts is the facade).
  */
 import type { CollectorStatus, TopologyDiff } from '../../shared/snapshot';
+import { RateRings } from '../rules';
 import type { ClashRec } from './clashes';
 import type { AgentRec, Claimants, EdgeRec, NodeRec, SocketRec } from './records';
 
@@ -60,6 +61,8 @@ export class StoreState {
   readonly sockets = new Map<string, SocketRec>();
   readonly socketsByNode = new Map<string, Set<string>>();
   readonly edges = new Map<string, EdgeRec>();
+  /** Every edge's message rate ring (EdgeRec.rates is its slot). */
+  rates = new RateRings();
   byRoutingId = new Map<string, Claimants>();
   /** Connections (ConnLogRec.key) paired with a peer: the ROUTER that peer is on, and its routing id hex. */
   readonly connOwner = new Map<string, { router: string; peer: string }>();

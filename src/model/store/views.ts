@@ -1,7 +1,6 @@
 /** Views: the records as docs/SNAPSHOT.md shows them (snapshots and diffs). */
-import { rateOf } from '../rules';
 import type { CollectorStatus, EdgeView, NodeView, SocketView } from '../../shared/snapshot';
-import { bindDisplay, type EdgeRec, type NodeRec, type SocketRec } from './records';
+import { bindDisplay, timelineEntries, type EdgeRec, type NodeRec, type SocketRec } from './records';
 import { refusedTypes } from './graph';
 import { edgeExited, edgeStateNow, nodeState } from './liveness';
 import type { StoreState } from './state';
@@ -43,7 +42,7 @@ export function socketView(socket: SocketRec): SocketView {
 export function edgeView(st: StoreState, edge: EdgeRec, now: number, exited = edgeExited(st, edge)): EdgeView {
   const heartbeatAgeMs = edge.lastHeartbeat === undefined ? null : Math.max(0, now - edge.lastHeartbeat);
   const trafficAgeMs = edge.lastMessage === undefined ? null : Math.max(0, now - edge.lastMessage);
-  const [out, inbound] = rateOf(edge.rates, now);
+  const [out, inbound] = st.rates.rateOf(edge.rates, now);
   const messageTypes: [string, number][] = [];
   const types = edge.types ?? [];
   for (let k = 0; k < types.length; k += 2) messageTypes.push([types[k] as string, types[k + 1] as number]);
@@ -58,7 +57,7 @@ export function edgeView(st: StoreState, edge: EdgeRec, now: number, exited = ed
     messageTypes: Object.fromEntries(messageTypes),
     lastDisconnect: edge.lastDisconnect,
     retryStorm: edge.retries?.storm(now) ?? false,
-    timeline: edge.timeline.slice(),
+    timeline: timelineEntries(edge),
   };
   if (exited) view.exited = true;
   const incompatible = refusedTypes(st, edge);
