@@ -742,3 +742,16 @@ test('an edge\'s compact timeline gives back each entry as it was added: time, e
   assert.deepEqual(merged(50), ['2 handshake', '2 accept', '3.5 disconnect-msg', '4 heartbeat-late', '5 disconnect'], 'time order, the merged-in timeline first where times tie');
   assert.deepEqual(merged(2), ['4 heartbeat-late', '5 disconnect'], 'the latest kept');
 });
+
+test('an unknown peer made while a message is applied is stamped with the message\'s arrival, not the clock read later (a replay, whose clock is the arrival, builds the same)', () => {
+  const clock = { now: T0 };
+  const store = new TopologyStore({ now: () => clock.now });
+  const router = new FakeAgent({ pid: 100 });
+  const rk = agentKeyOf(router);
+  for (const m of [router.hello(T0), router.socket(T0, 1, 'ROUTER'), router.bind(T0, 1, 'tcp://127.0.0.1:6000')]) store.apply(rk, viaWire(m), T0);
+  clock.now = T0 + 7; // the live store's clock has moved on by the time the message is handled
+  store.apply(rk, viaWire(router.heartbeats(T0 + 5, 1, { peer: 'w1', count: 1 })), T0 + 5);
+  const unknown = store.snapshot().nodes.find((n) => n.unknown);
+  assert.equal(unknown?.startedAt, T0 + 5);
+  assert.equal(unknown?.lastSeenAt, T0 + 5);
+});

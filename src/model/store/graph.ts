@@ -169,7 +169,7 @@ export function syntheticSocket(st: StoreState, nodeId: string, name: string, ho
     discard(st, 'cap:unknown-peers');
     return undefined;
   }
-  const now = st.now();
+  const now = st.inputAt ?? st.now();
   st.unknownPeers++;
   st.nodes.set(nodeId, {
     id: nodeId, pid: 0, host, instance: '', name, title: 'unknown peer', runtime: UNKNOWN_RUNTIME, agent: { name: 'none', version: '' },

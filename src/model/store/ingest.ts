@@ -23,6 +23,15 @@ import { discard, type StoreState } from './state';
 const OFFSET_REFRESH_MS = 30_000;
 
 export function apply(st: StoreState, agentKey: string, msg: TelemetryMsg, receivedAt: number): void {
+  st.inputAt = receivedAt;
+  try {
+    applyAt(st, agentKey, msg, receivedAt);
+  } finally {
+    st.inputAt = undefined;
+  }
+}
+
+function applyAt(st: StoreState, agentKey: string, msg: TelemetryMsg, receivedAt: number): void {
   let agent = st.agents.get(agentKey);
   if (!agent) {
     agent = { offset: Infinity, offsetAt: receivedAt };

@@ -56,6 +56,11 @@ export class StoreState {
   readonly options: StoreOptions;
   readonly limits: StoreLimits;
   readonly now: () => number;
+  /**
+   * While a message is applied, when it arrived: what it creates is stamped with that, not with the
+   * clock read some time later, so a replay (whose clock is the arrival) builds the same records.
+   */
+  inputAt: number | undefined = undefined;
   readonly agents = new Map<string, AgentRec>();
   readonly nodes = new Map<string, NodeRec>();
   readonly sockets = new Map<string, SocketRec>();
