@@ -148,6 +148,18 @@ forgotten.connect("tcp://127.0.0.1:1")
 ctx.setsockopt(zmq.SUBSCRIBE, b"")
 defaulted = ctx.socket(zmq.SUB)
 defaulted.connect("tcp://127.0.0.1:1")
+# bind_to_random_port over a range: the ports it tries are the test's (the held one, then a free one).
+import random
+tries = iter([int(sys.argv[1]), int(sys.argv[2])])
+random.randrange = lambda low, high: next(tries)
+lucky = ctx.socket(zmq.ROUTER)
+print("random port", lucky.bind_to_random_port("tcp://127.0.0.1", min_port=1024, max_port=65536), flush=True)
+random.randrange = lambda low, high: int(sys.argv[1])
+unlucky = ctx.socket(zmq.ROUTER)
+try:
+    unlucky.bind_to_random_port("tcp://127.0.0.1", min_port=int(sys.argv[1]), max_port=int(sys.argv[1]) + 1, max_tries=3)
+except zmq.ZMQBindError as err:
+    print("no port", err, flush=True)
 time.sleep(30)
 `;
 
@@ -470,7 +482,7 @@ describe('python agent', () => {
     assert.deepEqual(collector.malformed, []);
   });
 
-  it('keeps a bind that failed before any collector listened, for the snapshot; counts SUB subscriptions as libzmq does', async () => {
+  it('keeps a bind that failed before any collector listened, for the snapshot; counts SUB subscriptions as libzmq does; bind_to_random_port\'s tries are not failures', async () => {
     const held = net.createServer();
     await new Promise<void>((resolve) => held.listen(0, '127.0.0.1', resolve));
     const late = new Collector();
@@ -479,12 +491,15 @@ describe('python agent', () => {
       const endpoint = `tcp://127.0.0.1:${await unusedPort()}`;
       const script = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'zt-py-')), 'bind_fail.py');
       fs.writeFileSync(script, BIND_FAIL_APP);
-      const app = start(script, [String(heldPort)], appEnv(endpoint, 'bind-fail'));
+      const freePort = await unusedPort();
+      const app = start(script, [String(heldPort), String(freePort)], appEnv(endpoint, 'bind-fail'));
       await waitFor('the failed bind', () => app.stdout.some((l) => l.startsWith('failed')));
+      await waitFor('bind_to_random_port giving up', () => app.stdout.some((l) => l.startsWith('no port')));
+      assert.ok(app.stdout.includes(`random port ${freePort}`), app.stdout.join('\n'));
       await sleep(200);
       await late.start(endpoint);
       const snapshot = await waitFor('a snapshot', () => late.of(app.pid, 'snapshot')[0]);
-      const router = snapshot.sockets.find((s) => s.type === 'ROUTER')!;
+      const [router, lucky, unlucky] = snapshot.sockets.filter((s) => s.type === 'ROUTER');
       assert.deepEqual(router.endpoints, []);
       assert.equal(router.failed?.length, 1);
       assert.equal(router.failed![0].op, 'bind');
@@ -492,6 +507,13 @@ describe('python agent', () => {
       assert.equal(router.failed![0].times, 1);
       assert.match(router.failed![0].error, /in use/i);
       assert.deepEqual(snapshot.sockets.filter((s) => s.type === 'SUB').map((s) => s.options.subscriptions), [1, 0, 1]);
+      // The held port was tried first: pyzmq took it as "try another", so the app saw no failure.
+      assert.deepEqual(lucky.endpoints.map((e) => [e.op, e.requested]), [['bind', `tcp://127.0.0.1:${freePort}`]]);
+      assert.equal(lucky.failed, undefined, JSON.stringify(lucky.failed));
+      // No port free: the app got the helper's error, reported once on the range it tried.
+      assert.deepEqual(unlucky.endpoints, []);
+      assert.deepEqual(unlucky.failed?.map((f) => [f.op, f.requested, f.times]), [['bind', `tcp://127.0.0.1:${heldPort}-${heldPort}`, 1]]);
+      assert.match(unlucky.failed![0].error, /random port/);
       assert.deepEqual(late.malformed, []);
       app.child.kill('SIGTERM');
       await app.exited;

@@ -69,6 +69,8 @@ def _endpoint_op(sock: Any, op: str, addr: Any, call: Callable[[Any], Any]) -> A
     try:
         result = call(addr)
     except Exception as err:
+        if rec.trying_ports and getattr(err, "errno", None) == _zmq.EADDRINUSE:
+            raise
         try:
             rec.endpoint(op, _text(addr), None, str(err) or type(err).__name__)
         except Exception as inner:
@@ -113,6 +115,24 @@ class _Lifecycle:
 
     def connect(self, addr):
         return _endpoint_op(self, "connect", addr, super().connect)  # type: ignore[misc]
+
+    def bind_to_random_port(self, addr, min_port=49152, max_port=65536, max_tries=100):
+        # pyzmq binds random ports of the range until one is free: a port in use is one more try,
+        # not the app's failure. When none was free the helper's own error is the failure, on the range.
+        rec = self._zt_rec
+        if rec is None:
+            return super().bind_to_random_port(addr, min_port, max_port, max_tries)  # type: ignore[misc]
+        rec.trying_ports = True
+        try:
+            return super().bind_to_random_port(addr, min_port, max_port, max_tries)  # type: ignore[misc]
+        except _zmq.ZMQBindError as err:
+            try:
+                rec.endpoint("bind", "%s:%d-%d" % (_text(addr), min_port, max_port - 1), None, str(err) or type(err).__name__)
+            except Exception as inner:
+                debug("endpoint report failed", inner)
+            raise
+        finally:
+            rec.trying_ports = False
 
     def unbind(self, addr):
         return _endpoint_op(self, "unbind", addr, super().unbind)  # type: ignore[misc]

@@ -143,6 +143,7 @@ class SocketRecord:
         self.options: Msg = {"disconnectMsg": False}
         self.endpoints: List[Msg] = []
         self.failed: List[Msg] = []  # endpoint calls that failed and have not succeeded since
+        self.trying_ports = False  # inside bind_to_random_port: a port in use is a try, not a failure
         self.peers: Dict[Optional[bytes], PeerStats] = {}
         self.unattributed = 0  # messages from peers beyond MAX_PEERS
         self.app_disconnect_msg: Optional[bytes] = None
