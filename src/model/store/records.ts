@@ -183,9 +183,21 @@ export interface TimelineRec {
 export const NO_TIMES: readonly number[] = Object.freeze([]);
 export const NO_KINDS: readonly string[] = Object.freeze([]);
 
+/**
+ * Kinds kept once. Apart from `interned`: a sweep that finds thousands of edges late writes as many
+ * kinds that occur once ("heartbeat age 2513 ms"), and would clear the endpoint strings others share.
+ */
+const kinds = new Map<string, string>();
+
 function timelineKind(entry: TimelineEntry): string {
   const kind = entry.detail === undefined ? entry.event : `${entry.event}\n${entry.detail}`;
-  return interned.get(kind) ?? intern(flat(kind));
+  let known = kinds.get(kind);
+  if (known === undefined) {
+    if (kinds.size >= INTERNED_STRINGS) kinds.clear();
+    known = flat(kind);
+    kinds.set(known, known);
+  }
+  return known;
 }
 
 /** Kind → the entry's event and detail, as views show them (a handful of kinds recur everywhere). */
