@@ -471,6 +471,7 @@ export class Agent {
       let routingId: Buffer | undefined;
       if (rec.kind === 'router') {
         routingId = frames[0];
+        if (frames.length === 2 && frames[1].length === 0 && rec.info.type === 'STREAM' && this.streamPeerClosed(rec, routingId)) return true;
         if (frames.length === 2 && (rec.tokenUsed || rec.appDisconnectMsg !== undefined)) {
           const disconnect = this.disconnectMsgKind(rec, frames);
           if (disconnect === 'token') return false;
@@ -490,6 +491,18 @@ export class Agent {
     } catch {
       // Accounting must never cost the app its message.
     }
+    return true;
+  }
+
+  /**
+   * A STREAM socket's empty message is libzmq's notice of a connection (ZMQ_STREAM_NOTIFY): the first
+   * for a routing id says it opened (counted as the peer's first message), a later one that it closed
+   * (TCP carries no empty data, and libzmq never reuses a STREAM id). That one is the peer's loss.
+   */
+  private streamPeerClosed(rec: SocketRecord, routingId: Buffer): boolean {
+    if (!rec.peers.has(routingId.toString('latin1'))) return false;
+    this.peerGone(rec, routingId);
+    this.post({ t: 'disconnect-msg', socket: rec.id, peer: toBin(routingId) });
     return true;
   }
 

@@ -19,6 +19,7 @@ export const REASONS = {
   disconnectMsg: 'ZMQ_DISCONNECT_MSG from peer',
   endpointRemoved: 'endpoint disconnected by the app',
   disconnectEvent: 'disconnect event',
+  streamClosed: 'connection closed (STREAM notice)',
 } as const;
 
 /** Higher = closer to the root cause; when two causes are seen for one disconnect, the higher one is kept. */
@@ -28,6 +29,7 @@ const REASON_RANK: Record<string, number> = {
   [REASONS.heartbeatTimeout]: 3,
   [REASONS.disconnectMsg]: 2,
   [REASONS.endpointRemoved]: 2,
+  [REASONS.streamClosed]: 2,
   [REASONS.disconnectEvent]: 1,
 };
 

@@ -11,16 +11,18 @@
  * clients with and without libzmq's heartbeats, (u) a ROUTER that connects to ROUTER servers (Freelance),
  * (v) a server started while the old copy holds its port (the failed binds, and who held the port), (x) a
  * server replying without its sender's routing id (the peers its replies went to, never heard from), (y) two
- * servers bound to one ipc path (the later bind takes new connections; the old keeps its own).
+ * servers bound to one ipc path (the later bind takes new connections; the old keeps its own), (aa) raw TCP
+ * clients of STREAM servers, one closing its connection.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Child } from '../helpers/system';
 import { wallClockOff } from '../helpers/clock';
-import { LIVE, Scenario, SnapshotIndex, connectorOfFd, eventually, freePort, liveEdges, nodeOfPid, tcpListenerPids } from '../helpers/truth';
+import { LIVE, Scenario, SnapshotIndex, connectorOfFd, eventually, freePort, liveEdges, nodeOfPid, readKernel, tcpListenerPids } from '../helpers/truth';
 
 describe('(a) echo ROUTER with two anonymous Node DEALERs and one anonymous pyzmq DEALER', () => {
   let sc: Scenario;
@@ -565,5 +567,69 @@ describe('(y) a server restarted on an ipc path while its old copy still runs: t
     const index = new SnapshotIndex(r.snapshot);
     const live = r.snapshot.edges.filter((e) => LIVE.includes(e.state));
     assert.deepEqual(live.map((e) => index.pidOf(e.to)), [servers[1].process.pid, servers[1].process.pid]);
+  });
+});
+
+describe('(aa) raw TCP clients of STREAM servers (pyzmq, zeromq.js): a client that closes its connection', () => {
+  let sc: Scenario;
+  let servers: { name: string; child: Child; port: number }[];
+  const clients: net.Socket[] = [];
+
+  before(async () => {
+    sc = await Scenario.start('aa');
+    const py = await sc.bound((p) => sc.python('stream_server.py', [`tcp://127.0.0.1:${p}`], 'py-stream'));
+    const js = await sc.bound((p) => sc.node('stream-server.js', [`tcp://127.0.0.1:${p}`], 'js-stream'));
+    servers = [{ name: 'pyzmq', ...py }, { name: 'zeromq.js', ...js }];
+  });
+  after(async () => {
+    for (const c of clients) c.destroy();
+    await sc.stop();
+  });
+
+  /** A raw TCP client (no ZeroMQ) that says `line` and waits for the server's answer. */
+  async function rawClient(port: number, line: string): Promise<net.Socket> {
+    const socket = net.connect(port, '127.0.0.1');
+    clients.push(socket);
+    await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+    socket.write(`${line}\n`);
+    await new Promise<void>((resolve) => socket.once('data', () => resolve()));
+    return socket;
+  }
+
+  test('the closed client\'s edge goes disconnected (libzmq\'s STREAM notice), the other stays connected; the kernel agrees', async () => {
+    for (const server of servers) {
+      const pid = server.child.process.pid!;
+      await rawClient(server.port, 'hello staying');
+      const leaving = await rawClient(server.port, 'hello leaving');
+      const peerOf = (said: string) => eventually(() => {
+        const line = (sc.lines.get(pid) ?? []).filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { peer: string; said: string }).find((l) => l.said === said);
+        return { ok: line !== undefined, diff: `${server.name} has not said who said "${said}"`, peer: line?.peer };
+      }, 5000, { label: `${server.name}: the routing id of "${said}"` });
+      const stayingPeer = (await peerOf('hello staying')).peer!;
+      const leavingPeer = (await peerOf('hello leaving')).peer!;
+      const edgeOf = (s: ReturnType<typeof sc.snapshot>, peer: string) => s.edges.find((e) => e.routingId?.hex === peer && new SnapshotIndex(s).pidOf(e.to) === pid);
+      await eventually(() => {
+        const s = sc.snapshot();
+        const up = [stayingPeer, leavingPeer].filter((p) => LIVE.includes(edgeOf(s, p)?.state ?? ''));
+        return { ok: up.length === 2, diff: `${server.name}: ${up.length} of 2 client edges live` };
+      }, 5000, { label: `${server.name}: both clients drawn` });
+
+      const closedAt = Date.now();
+      leaving.end();
+      const after = await eventually(() => {
+        const s = sc.snapshot();
+        const gone = edgeOf(s, leavingPeer);
+        const stays = edgeOf(s, stayingPeer);
+        const problems: string[] = [];
+        if (gone?.state !== 'disconnected') problems.push(`the closed client's edge is ${gone?.state ?? 'missing'}`);
+        else if (gone.lastDisconnect?.reason !== 'connection closed (STREAM notice)' || gone.lastDisconnect.at < closedAt - 1000) problems.push(`lastDisconnect ${JSON.stringify(gone.lastDisconnect)}`);
+        if (!LIVE.includes(stays?.state ?? '')) problems.push(`the other client's edge is ${stays?.state ?? 'missing'}`);
+        return { ok: problems.length === 0, diff: `${server.name}: ${problems.join('; ')}` };
+      }, 3000, { label: `${server.name}: the closed client's edge disconnected` });
+      assert.ok(after.ok);
+      const kernel = readKernel([pid], { includeSelf: true }).connections.filter((c) => c.binderPid === pid && c.port === server.port);
+      assert.equal(kernel.length, 1, `${server.name}: the kernel holds one connection to it: ${kernel.map((c) => c.detail).join(', ')}`);
+      console.log(`[truth] aa: ${server.name} STREAM: the closed client's edge disconnected in ${Date.now() - closedAt} ms; kernel 1 connection, graph 1 live`);
+    }
   });
 });

@@ -125,6 +125,7 @@ class SocketRecord:
         self.id = sid
         self.type = type_
         self.router = type_ in ROUTER_LIKE
+        self.stream = type_ == "STREAM"
         # First-messages logs: ROUTERs per peer, DEALER/REQ/REP per connection (`conn`).
         self.per_connection = type_ in FIRST_PER_CONNECTION
         self.logs_first = self.per_connection or type_ in FIRST_PER_PEER
@@ -279,6 +280,9 @@ class SocketRecord:
             peer = frames[0]
             if type(peer) is not bytes:
                 peer = _head(peer, BIN_BYTES)
+            if self.stream and inbound and count == 2 and not _size(frames[1]) and peer in self.peers:
+                self._post_stream_closed(peer)
+                return
             at = 1
         else:
             peer = None
@@ -371,6 +375,10 @@ class SocketRecord:
         if heads is not None:
             heads.append(frame_head(data))
         if not more:
+            if self.stream and inbound and p.index == 2 and size == 0 and p.stats is not None:
+                self._post_stream_closed(p.peer)
+                p.reset(self.router)
+                return
             if p.is_disconnect_msg and p.index == 2 and p.peer is not None:
                 self._post_disconnect_msg(p.peer)
             self._commit(inbound, p.stats, p.peer, p.kind, p.size, p.heartbeat, heads)
@@ -384,6 +392,12 @@ class SocketRecord:
     def _post_disconnect_msg(self, peer: bytes) -> None:
         self._post({"t": "disconnect-msg", "socket": self.id, "peer": to_bin(peer),
                     "text": to_bin(self.app_disconnect_msg or b"", 1024)})
+
+    def _post_stream_closed(self, peer: Any) -> None:
+        """A STREAM socket's empty message from a peer it has heard from: libzmq's notice that the
+        connection closed (ZMQ_STREAM_NOTIFY; the first such notice, that it opened, counts as the
+        peer's first message; TCP carries no empty data and STREAM ids are never reused)."""
+        self._post({"t": "disconnect-msg", "socket": self.id, "peer": to_bin(peer)})
 
     def _new_peer(self, peer: Optional[bytes]) -> Optional[PeerStats]:
         """A peer's first message: its stats (None past MAX_PEERS: the message is unattributed)."""

@@ -478,6 +478,12 @@ function disconnectMsg(st: StoreState, node: NodeRec, msg: DisconnectMsgMsg, at:
   resolveFor(st, socket);
   const edge = peerEdge(st, socket, msg.peer);
   if (!edge) return;
+  if (socket.type === 'STREAM') {
+    // The agent saw libzmq's notice that the peer's TCP connection closed (ZMQ_STREAM_NOTIFY).
+    addTimeline(st, edge, { at, event: 'disconnect', detail: REASONS.streamClosed });
+    disconnectEdge(st, edge.id, REASONS.streamClosed, null, at);
+    return;
+  }
   const message = msg.text ? binLabel(msg.text) : null;
   const entry: TimelineEntry = { at, event: 'disconnect-msg', detail: message ?? `peer ${binLabel(msg.peer)}` };
   // It ends the previous connection with that routing id, whose loss is already shown, when the edge is
