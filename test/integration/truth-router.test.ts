@@ -614,6 +614,8 @@ describe('(aa) raw TCP clients of STREAM servers (pyzmq, zeromq.js): a client th
         return { ok: up.length === 2, diff: `${server.name}: ${up.length} of 2 client edges live` };
       }, 5000, { label: `${server.name}: both clients drawn` });
 
+      const names = sc.snapshot().nodes.filter((n) => n.unknown && n.id.includes(`${pid}`)).map((n) => n.name);
+      assert.deepEqual(names.map((n) => n.replace(/0x[0-9a-f]+$/, 'R')).sort(), ['TCP peer R', 'TCP peer R'], `${server.name}: the raw clients are named as TCP peers: ${names.join(', ')}`);
       const closedAt = Date.now();
       leaving.end();
       const after = await eventually(() => {

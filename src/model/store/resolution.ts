@@ -564,7 +564,9 @@ export function previousPeerEdge(st: StoreState, router: SocketRec, peer: Bin, c
 
 function unknownPeer(st: StoreState, router: SocketRec, peer: Bin): EdgeRec | undefined {
   const routerNode = st.nodes.get(router.nodeId);
-  const socket = syntheticSocket(st, `?peer:${router.id}:${peer.hex}`, `unknown peer ${binLabel(peer)}`, routerNode?.host ?? '', peer, []);
+  // A STREAM socket's peers are plain TCP clients, never ZeroMQ sockets: named as what they are.
+  const name = `${router.type === 'STREAM' ? 'TCP peer' : 'unknown peer'} ${binLabel(peer)}`;
+  const socket = syntheticSocket(st, `?peer:${router.id}:${peer.hex}`, name, routerNode?.host ?? '', peer, []);
   return socket && ensureEdge(st, socket, router, router.binds[0] ? bindDisplay(router.binds[0]) : '');
 }
 
