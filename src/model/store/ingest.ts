@@ -210,21 +210,23 @@ function upsertSocket(st: StoreState, node: NodeRec, info: SocketInfo): SocketRe
       discard(st, 'cap:sockets');
       return undefined;
     }
-    // Every field set below is in the literal: fields added later go to a separate property array.
+    // Every field the record gets is in the literal: fields added later go to a separate property
+    // array. The flat id is the maps' key too (a key kept as the concatenation holds both copies).
     socket = {
       id: flat(id), nodeId: node.id, type: info.type, name: info.name, routingId: info.routingId, options: internOptions(info.options), site: info.site,
       proxied: info.proxied, binds: NO_ENDPOINTS, connects: NO_ENDPOINTS, closed: false, connectEdges: NO_CONNECT_EDGES, fromEdges: NO_EDGES,
     };
-    st.sockets.set(id, socket);
-    st.socketsByNode.get(node.id)?.add(id);
+    st.sockets.set(socket.id, socket);
+    st.socketsByNode.get(node.id)?.add(socket.id);
+  } else {
+    socket.type = info.type;
+    socket.name = info.name;
+    socket.routingId = info.routingId;
+    socket.options = internOptions(info.options);
+    socket.site = info.site;
+    socket.proxied = info.proxied;
   }
-  socket.type = info.type;
-  socket.name = info.name;
-  socket.routingId = info.routingId;
-  socket.options = internOptions(info.options);
-  socket.site = info.site;
-  socket.proxied = info.proxied;
-  st.dirtySockets.add(id);
+  st.dirtySockets.add(socket.id);
   connectsChanged(st, socket, changesOthers);
   return socket;
 }
