@@ -320,6 +320,7 @@ function validate(o: Obj): TelemetryMsg {
       const address = optStr(o.address, 'address', LIMITS.endpointChars);
       const interval = optInt(o.interval, 'interval', 0, 2 ** 31);
       const error = optStr(o.error, 'error', LIMITS.stringChars);
+      const peer = optBin(o.peer, 'peer');
       return {
         ...base, t: 'event',
         socket: int(o.socket, 'socket'),
@@ -327,6 +328,7 @@ function validate(o: Obj): TelemetryMsg {
         ...(address !== undefined ? { address } : {}),
         ...(interval !== undefined ? { interval } : {}),
         ...(error !== undefined ? { error } : {}),
+        ...(peer !== undefined ? { peer } : {}),
       };
     }
     case 'disconnect-msg': {

@@ -153,6 +153,11 @@ export interface MonitorEventMsg extends Base {
   /** connect:retry interval, or error text for the :error events. */
   interval?: number;
   error?: string;
+  /**
+   * On a ROUTER's `disconnect`: the routing id of the peer whose connection it was, when the agent
+   * knows it (the Python agent ties connections to peers by the ZMQ_SRCFD of their messages).
+   */
+  peer?: Bin;
 }
 
 export interface TrafficMsg extends Base {

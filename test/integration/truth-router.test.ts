@@ -12,7 +12,8 @@
  * (v) a server started while the old copy holds its port (the failed binds, and who held the port), (x) a
  * server replying without its sender's routing id (the peers its replies went to, never heard from), (y) two
  * servers bound to one ipc path (the later bind takes new connections; the old keeps its own), (aa) raw TCP
- * clients of STREAM servers, one closing its connection.
+ * clients of STREAM servers, one closing its connection, (ab) pyzmq ROUTERs (no draft API) whose uninstrumented
+ * clients go: one killed, one replacing its socket.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -632,6 +633,72 @@ describe('(aa) raw TCP clients of STREAM servers (pyzmq, zeromq.js): a client th
       const kernel = readKernel([pid], { includeSelf: true }).connections.filter((c) => c.binderPid === pid && c.port === server.port);
       assert.equal(kernel.length, 1, `${server.name}: the kernel holds one connection to it: ${kernel.map((c) => c.detail).join(', ')}`);
       console.log(`[truth] aa: ${server.name} STREAM: the closed client's edge disconnected in ${Date.now() - closedAt} ms; kernel 1 connection, graph 1 live`);
+    }
+  });
+});
+
+describe('(ab) pyzmq ROUTER servers (no draft API) with uninstrumented clients: one killed, one replacing its socket', () => {
+  let sc: Scenario;
+  const servers: { mode: string; child: Child; port: number; stays: Child; killed: Child; replacing: Child }[] = [];
+
+  before(async () => {
+    sc = await Scenario.start('ab');
+    // No agent in the clients (PYTHONPATH without it): the ROUTER's own monitor is all there is to see them go.
+    const plain = { PYTHONPATH: '' };
+    for (const mode of ['multipart', 'frames']) {
+      const { child, port } = await sc.bound((p) => sc.python('plain_router.py', [`tcp://127.0.0.1:${p}`, mode], `py-router-${mode}`));
+      const endpoint = `tcp://127.0.0.1:${port}`;
+      const [stays, killed, replacing] = await Promise.all([
+        sc.python('told_dealer.py', [endpoint, '300'], `stays-${mode}`, plain),
+        sc.python('told_dealer.py', [endpoint, '300'], `killed-${mode}`, plain),
+        sc.python('told_dealer.py', [endpoint, '300', '1.5', '2'], `replacing-${mode}`, plain),
+      ]);
+      servers.push({ mode, child, port, stays, killed, replacing });
+    }
+  });
+  after(() => sc.stop());
+
+  /** The routing ids the server told a client its sockets' connections have, oldest first. */
+  const ridsOf = (client: Child): string[] => (sc.lines.get(client.process.pid!) ?? [])
+    .filter((l) => l.startsWith('{')).map((l) => (JSON.parse(l) as { peer: string }).peer);
+
+  test('each client\'s edge follows its connection: the killed one\'s and the replaced sockets\' go disconnected, the live ones stay; the kernel agrees', async () => {
+    for (const server of servers) {
+      const pid = server.child.process.pid!;
+      const edgeOf = (s: ReturnType<typeof sc.snapshot>, rid: string) => s.edges.find((e) => e.routingId?.hex === rid && new SnapshotIndex(s).pidOf(e.to) === pid);
+      await eventually(() => {
+        const s = sc.snapshot();
+        const problems: string[] = [];
+        if (ridsOf(server.replacing).length < 3) problems.push(`the replacing client is on socket ${ridsOf(server.replacing).length} of 3`);
+        for (const client of [server.stays, server.killed]) {
+          const rid = ridsOf(client)[0];
+          if (!rid || !LIVE.includes(edgeOf(s, rid)?.state ?? '')) problems.push(`no live edge for ${rid ?? 'a client not yet told its routing id'}`);
+        }
+        return { ok: problems.length === 0, diff: `${server.mode}: ${problems.join('; ')}` };
+      }, 8000, { label: `${server.mode}: the clients drawn, the replacing one on its last socket` });
+
+      const killedAt = Date.now();
+      server.killed.process.kill('SIGKILL');
+      const replaced = ridsOf(server.replacing);
+      const gone = [ridsOf(server.killed)[0], ...replaced.slice(0, -1)];
+      const live = [ridsOf(server.stays)[0], replaced[replaced.length - 1]];
+      await eventually(() => {
+        const s = sc.snapshot();
+        const problems: string[] = [];
+        for (const rid of gone) {
+          const e = edgeOf(s, rid);
+          if (e?.state !== 'disconnected') problems.push(`0x${rid} (connection closed) is ${e?.state ?? 'missing'}`);
+          else if (!e.lastDisconnect) problems.push(`0x${rid} has no lastDisconnect`);
+        }
+        const killedEdge = edgeOf(s, gone[0]);
+        if (killedEdge?.lastDisconnect && killedEdge.lastDisconnect.at < killedAt - 1000) problems.push(`the killed client's lastDisconnect is from before the kill: ${JSON.stringify(killedEdge.lastDisconnect)}`);
+        for (const rid of live) if (!LIVE.includes(edgeOf(s, rid)?.state ?? '')) problems.push(`0x${rid} (connection open) is ${edgeOf(s, rid)?.state ?? 'missing'}`);
+        return { ok: problems.length === 0, diff: `${server.mode}: ${problems.join('; ')}` };
+      }, 3000, { stableMs: 600, label: `${server.mode}: closed connections disconnected, open ones live` });
+      const kernel = readKernel([pid, server.stays.process.pid!, server.replacing.process.pid!])
+        .connections.filter((c) => c.binderPid === pid && c.port === server.port);
+      assert.equal(kernel.length, 2, `${server.mode}: the kernel holds two connections to the server: ${kernel.map((c) => c.detail).join(', ')}`);
+      console.log(`[truth] ab: pyzmq ROUTER (${server.mode}): kill -9 → the client's edge disconnected in ${Date.now() - killedAt} ms; ${replaced.length - 1} replaced sockets disconnected; kernel 2 connections, graph 2 live`);
     }
   });
 });

@@ -171,6 +171,19 @@ describe('anonymous DEALERs on one ROUTER', () => {
     assert.equal(s.nodes.filter((n) => n.unknown).length, 0);
   });
 
+  test('clients without agents: a ROUTER monitor disconnect that names its peer (ZMQ_SRCFD) takes down that peer\'s edge only; one that does not names no edge', () => {
+    const w = new World();
+    [0, 1, 2].forEach((i) => w.send(w.router, w.router.logged(w.clock, 1, { peerHex: autoId(i), in: [[T0 + i, fp(`hello ${i}`)]] })));
+    const edgeOf = (s: TopologySnapshot, i: number) => s.edges.find((e) => e.routingId?.hex === autoId(i));
+    w.clock += 1000;
+    w.send(w.router, w.router.event(w.clock, 1, 'disconnect', 'tcp://0.0.0.0:5555'));
+    assert.deepEqual([0, 1, 2].map((i) => edgeOf(w.snapshot(), i)?.state), ['connected', 'connected', 'connected'], 'three peers on the endpoint: the bare event cannot say whose connection closed');
+    w.send(w.router, { ...w.router.event(w.clock, 1, 'disconnect', 'tcp://0.0.0.0:5555'), peer: { hex: autoId(1) } } as ReturnType<FakeAgent['hello']>);
+    const s = w.snapshot();
+    assert.deepEqual([0, 1, 2].map((i) => edgeOf(s, i)?.state), ['connected', 'disconnected', 'connected']);
+    assert.equal(edgeOf(s, 1)?.lastDisconnect?.reason, 'disconnect event');
+  });
+
   test('a reconnect (new auto id, connection 2) is the same edge, carrying the new id', () => {
     const w = new World();
     const c = w.dealer(200);

@@ -127,6 +127,28 @@ describe('routing-id clashes on a ROUTER', () => {
     assert.equal(edgeOf(s, later).routingIdClash, undefined, 'a new connection with the id free is served');
   });
 
+  test('the ROUTER\'s disconnect naming the id (the Python agent\'s ZMQ_SRCFD) is the served connection\'s: the refused one stays up and refused', () => {
+    for (const order of ['disconnect first', 'process exit first'] as const) {
+      const scene = new Scene();
+      const first = scene.dealer('worker', T0 + 100);
+      const later = scene.dealer('worker', T0 + 600);
+      scene.clock.now = T0 + 700;
+      scene.send(scene.router, scene.router.heartbeats(T0 + 700, ROUTER_SOCKET, { peer: 'worker' }));
+      let s = scene.sweep(T0 + 800);
+      const firstEdge = edgeOf(s, first).id;
+      const lost = { ...scene.router.event(T0 + 900, ROUTER_SOCKET, 'disconnect', 'tcp://0.0.0.0:5555'), peer: { hex: Buffer.from('worker').toString('hex'), text: 'worker' } } as TelemetryMsg;
+      scene.clock.now = T0 + 900;
+      if (order === 'disconnect first') scene.send(scene.router, lost);
+      scene.store.agentGone(agentKeyOf(first), 'telemetry connection lost', T0 + 950);
+      s = scene.sweep(T0 + 1000);
+      if (order === 'process exit first') scene.send(scene.router, lost);
+      s = scene.sweep(T0 + 1100);
+      assert.equal(edgeOf(s, first).state, 'disconnected', order);
+      assert.equal(edgeOf(s, later).state, 'connected', `${order}: the refused connection is still open`);
+      assert.deepEqual(edgeOf(s, later).routingIdClash, { with: [firstEdge], serves: false, handover: false }, order);
+    }
+  });
+
   test('once the holder is gone a newer connection takes the id; the refused one stays refused', () => {
     const scene = new Scene();
     const first = scene.dealer('worker', T0 + 100);

@@ -20,6 +20,7 @@ function everyMessageType(): TelemetryMsg[] {
     { v: 1, t: 'endpoint', seq: 9, at: AT, socket: 2, op: 'connect', requested: 'tcp://x:1', ok: false, error: 'EINVAL' },
     a.event(AT, 1, 'connect:retry', 'tcp://127.0.0.1:5555', 200),
     { v: 1, t: 'event', seq: 10, at: AT, socket: 1, event: 'handshake:error:protocol', error: 'bad greeting' },
+    { v: 1, t: 'event', seq: 11, at: AT, socket: 1, event: 'disconnect', address: 'tcp://0.0.0.0:5555', peer: { hex: '006b8b4567' } },
     a.heartbeats(AT, 1, { peer: 'w1', count: 3 }),
     a.disconnectMsg(AT, 1, 'w1', toBin('WORKER_GONE')),
     a.disconnectMsg(AT, 1, '\u0000\u0001'),
@@ -98,6 +99,7 @@ test('bad-field: wrong type, for each kind of field', () => {
   assert.ok(threaded.ok && threaded.msg.t === 'hello' && threaded.msg.thread === 3, 'a worker thread\'s threadId is kept');
   refused({ v: 1, t: 'socket', seq: 1, at: AT, socket: 1, type: 'TOASTER', options: { disconnectMsg: false }, createdAt: AT }, 'bad-field', 'socket.type');
   refused({ v: 1, t: 'event', seq: 1, at: AT, socket: 1, event: 'explode' }, 'bad-field', 'event');
+  refused({ v: 1, t: 'event', seq: 1, at: AT, socket: 1, event: 'disconnect', peer: '006b8b4567' }, 'bad-field', 'peer');
   refused({ v: 1, t: 'disconnect-msg', seq: 1, at: AT, socket: 1, peer: 'w1' }, 'bad-field', 'peer');
   refused({ v: 1, t: 'traffic', seq: 1, at: AT, peers: [{ socket: 1, msgsIn: 1, msgsOut: 0, bytesIn: 0, bytesOut: 0, types: { A: 'x' } }] }, 'bad-field', 'types');
 });

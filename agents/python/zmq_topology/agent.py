@@ -22,7 +22,7 @@ from typing import Any, Deque, Dict, List, Optional, Tuple
 from . import AGENT_NAME, AGENT_VERSION, debug
 from .record import Msg, SocketRecord, mono_ms, now_ms
 from .rendezvous import find_collector
-from .wire import parse_heartbeats
+from .wire import parse_heartbeats, to_bin
 
 PROTOCOL_VERSION = 1
 QUEUE_MAX = 10_000
@@ -45,6 +45,7 @@ EVENTS = {
 }
 MONITOR_STOPPED = 0x0400
 DISCONNECTED = 0x0200  # ZMQ_EVENT_DISCONNECTED: a connecting socket's first-messages log starts anew
+OPENED = frozenset({0x0001, 0x0020})  # ZMQ_EVENT_CONNECTED, ZMQ_EVENT_ACCEPTED: the value is the connection's fd
 _Z85_KEY = re.compile(r"^[0-9a-zA-Z.\-:+=^!/*?&<>()\[\]{}@%$#]{40}\Z")
 
 
@@ -167,7 +168,7 @@ class Agent:
         poller.register(self._wake_rx, zmq.POLLIN)
         monitors: Dict[Any, SocketRecord] = {}
         connected = False
-        next_flush = next_beat = time.monotonic()
+        next_flush = next_beat = next_fd_check = time.monotonic()
         try:
             while not self._stopping.is_set():
                 while self._new_monitors:
@@ -208,6 +209,12 @@ class Agent:
                             pass
                         out.connect(target)
                         current = target
+                if time.monotonic() >= next_fd_check:  # with or without a collector: it is the app's cost
+                    next_fd_check = time.monotonic() + FLUSH_S
+                    with self._records_lock:
+                        records = list(self._records)
+                    for rec in records:
+                        rec.check_fds()
                 if connected:
                     self._drain()
                     now = time.monotonic()
@@ -360,11 +367,17 @@ class Agent:
                 msg["interval"] = value
             elif name.endswith(":error") or name.startswith("handshake:error"):
                 msg["error"] = os.strerror(value)[:1024] if value else name
-            if event == DISCONNECTED and rec.per_connection:
-                # The connection's log goes out before it starts afresh: it may not have been flushed
-                # yet (a peer gone within a flush interval of connecting), and it ties the peer.
-                self._flush()
-                rec.connection_lost()  # before the event is queued: messages sent from now on are logged anew
+            if event in OPENED:
+                rec.connection_opened(value)
+            elif event == DISCONNECTED:
+                lost = rec.peer_of_lost_connection(value)
+                if lost is not None:
+                    msg["peer"] = to_bin(lost)
+                if rec.per_connection or lost is not None:
+                    # The connection's traffic goes out first: it may not have been flushed yet (a peer
+                    # gone within a flush interval of connecting), and it ties the peer to its edge.
+                    self._flush()
+                    rec.connection_lost()  # before the event is queued: messages sent from now on are logged anew
             if rec.announced:
                 self.post(msg)
             if event == MONITOR_STOPPED:

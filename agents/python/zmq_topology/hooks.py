@@ -265,7 +265,7 @@ class _DirectTraffic(_Traffic):
         if rec is None or rec.batching:
             return _Traffic.recv_multipart(self, flags, copy, track)
         recv = _c_recv
-        parts = [recv(self, flags, copy=copy, track=track)]
+        parts = [_recv_tying_fd(self, rec, flags, copy, track) if rec.wants_fd else recv(self, flags, copy=copy, track=track)]
         while _c_get(self, _RCVMORE):
             parts.append(recv(self, flags, copy=copy, track=track))
         try:
@@ -274,12 +274,37 @@ class _DirectTraffic(_Traffic):
             debug("recv accounting failed", err)
         return parts
 
+    def recv(self, flags=0, copy=True, track=False):
+        rec = self._zt_rec
+        if rec is None or not rec.wants_fd or rec.batching or not rec.at_first_inbound_frame():
+            return _Traffic.recv(self, flags, copy, track)
+        data = _recv_tying_fd(self, rec, flags, copy, track)
+        try:
+            rec.frame(True, data, bool(_c_get(self, _RCVMORE)))
+        except Exception as err:
+            debug("recv accounting failed", err)
+        return data
+
+
+def _recv_tying_fd(sock: Any, rec: SocketRecord, flags: int, copy: bool, track: bool) -> Any:
+    """A ROUTER message's first frame (the peer's routing id), read as a zmq.Frame for the ZMQ_SRCFD
+    of the connection it came in on, and returned as the app asked for it (bytes unless copy=False)."""
+    frame = _c_recv(sock, flags, copy=False, track=track)
+    peer = frame.bytes
+    try:
+        rec.peer_fd(frame.get(_SRCFD), peer)
+    except Exception as err:
+        rec.tracks_fds = rec.wants_fd = False
+        debug("ZMQ_SRCFD not read", err)
+    return peer if copy else frame
+
 
 _c_send: Any = None
 _c_recv: Any = None
 _c_get: Any = None
 _SNDMORE = 2
 _RCVMORE: Any = 13
+_SRCFD = 2  # ZMQ_SRCFD, a message property for zmq_msg_get (deprecated in libzmq 4.3, still answered)
 
 
 def _direct_ok(cls: type) -> bool:

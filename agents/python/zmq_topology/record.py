@@ -13,7 +13,7 @@ appends to a log while it has room; after that a message costs one length check.
 nothing get a full stand-in log (_NO_LOG), so that check is the only one.
 """
 import time
-from typing import Any, Callable, Dict, FrozenSet, List, Optional, Tuple
+from typing import Any, Callable, Dict, FrozenSet, List, Optional, Set, Tuple
 
 from .wire import BIN_BYTES, TYPE_BYTES, Heartbeats, fingerprint, fingerprint_heads, frame_head, to_bin, type_name
 
@@ -26,6 +26,7 @@ MAX_ENDPOINTS = 256
 MAX_FAILURES = 8  # failed endpoint calls kept per socket, as the protocol caps them
 MAX_SUBSCRIPTIONS = 10000  # distinct SUB prefixes counted; only none vs some matters
 MAX_TYPE_NAMES = 256  # cache of rendered type names per socket
+MAX_PEERS_PER_FD = 8  # routing ids kept per connection fd (more than one only while an fd is reused)
 
 # Sockets whose first frame is the peer's routing id (on receive) / the destination (on send).
 ROUTER_LIKE = frozenset({"ROUTER", "STREAM"})
@@ -152,6 +153,14 @@ class SocketRecord:
         # SUB: the prefixes the app subscribed to, with how many times (libzmq counts them too).
         self.subscriptions: Optional[Dict[bytes, int]] = {} if type_ == "SUB" else None
         self.batching = False  # inside send_multipart/recv_multipart: frames are counted as one message
+        # Which peer each connection is, so a ROUTER's monitor `disconnected` (which gives only the
+        # connection's fd) names the peer that left: libzmq's ZMQ_SRCFD of the peer's messages. The app
+        # thread reads it (hooks) only while `wants_fd`: an open connection is not yet tied to a peer.
+        # fd -> routing ids seen on it, oldest first (a closed fd's number is reused by a later connection).
+        self.tracks_fds = type_ == "ROUTER"
+        self.wants_fd = False
+        self.fd_peers: Dict[int, List[bytes]] = {}
+        self._open_fds: Set[int] = set()  # agent thread only, from the monitor's accepted/connected
         self._heartbeats = heartbeats.single
         self._hb_next = heartbeats.next
         self._hb_max = heartbeats.max_bytes
@@ -254,12 +263,56 @@ class SocketRecord:
         if stats is not None:
             stats.restart_first(conn)
 
+    def connection_opened(self, fd: int) -> None:
+        """Agent thread, on an `accepted` or `connected` monitor event: a connection to tie to its peer."""
+        if self.tracks_fds:
+            self._open_fds.add(fd)
+            self.wants_fd = True
+
+    def peer_of_lost_connection(self, fd: int) -> Optional[bytes]:
+        """Agent thread, on a `disconnected` monitor event: the routing id of the peer whose connection
+        closed, if known. The oldest id seen on the fd is the closed connection's: connections on one fd
+        follow each other, and the monitor reports them in order."""
+        if not self.tracks_fds:
+            return None
+        self._open_fds.discard(fd)
+        peers = self.fd_peers.get(fd)
+        if not peers:
+            return None
+        peer = peers.pop(0)
+        # The same routing id seen on another connection (ZMQ_ROUTER_HANDOVER, or a peer back with its
+        # fixed id, maybe before its `accepted` is read here): the peer is still there.
+        for other, seen in list(self.fd_peers.items()):
+            if other != fd and peer in seen:
+                return None
+        return peer
+
+    def check_fds(self) -> None:
+        """Agent thread, each flush: stop reading ZMQ_SRCFD once every open connection is tied to a peer."""
+        if self.wants_fd:
+            fd_peers = self.fd_peers
+            self.wants_fd = any(not fd_peers.get(fd) for fd in list(self._open_fds))
+
     def close(self) -> None:
         self.closed = True
         if self.announced:
             self._post({"t": "close", "socket": self.id})
 
     # --- traffic (app thread) ---------------------------------------------------------------
+
+    def at_first_inbound_frame(self) -> bool:
+        """Whether the next frame the app receives starts a message (frame-by-frame recv)."""
+        return self._in.index == 0
+
+    def peer_fd(self, fd: int, peer: bytes) -> None:
+        """A message from `peer` came in on connection `fd` (ZMQ_SRCFD), read while `wants_fd`."""
+        peers = self.fd_peers.get(fd)
+        if peers is None:
+            self.fd_peers[fd] = [peer]
+        elif peer not in peers:
+            peers.append(peer)
+            if len(peers) > MAX_PEERS_PER_FD:
+                del peers[0]
 
     def message(self, inbound: bool, frames: Any, sent_at: Optional[float] = None) -> None:
         """A whole multipart message (send_multipart / recv_multipart): one pass, as few Python
@@ -405,6 +458,8 @@ class SocketRecord:
             self.unattributed += 1
             return None
         stats = self.peers[peer] = PeerStats(self.logs_first, self.conn)
+        if self.tracks_fds:
+            self.wants_fd = True  # its connection's `accepted` may not have been read yet: tie its next message
         return stats
 
     def _commit(self, inbound: bool, stats: Optional[PeerStats], peer: Optional[bytes], kind: bytes, size: int,

@@ -284,7 +284,8 @@ function event(st: StoreState, node: NodeRec, msg: MonitorEventMsg, at: number):
   if (msg.event === 'handshake' && msg.address?.startsWith('ipc://')) connectionUp(st, socket, msg.address, at);
   resolveFor(st, socket);
   const detail = intern(msg.error ?? (msg.interval !== undefined ? `retry in ${msg.interval} ms` : msg.address));
-  for (const edge of eventEdges(st, socket, msg.address)) {
+  const edges = msg.peer !== undefined ? lostPeerEdges(st, socket, msg.peer) : eventEdges(st, socket, msg.address);
+  for (const edge of edges) {
     addTimeline(st, edge, { at, event: msg.event, ...(detail !== undefined ? { detail } : {}) });
     edge.touched = true;
     st.dirtyEdges.add(edge.id);
@@ -316,6 +317,16 @@ function event(st: StoreState, node: NodeRec, msg: MonitorEventMsg, at: number):
         break;
     }
   }
+}
+
+/**
+ * A ROUTER's disconnect that names the peer (its agent tied the connection to the peer's messages): the
+ * peer's edge, unless that is a connection the ROUTER refuses (a routing-id clash): libzmq never reads
+ * one, so the closed connection was the served one, whatever edge the id points to now.
+ */
+function lostPeerEdges(st: StoreState, socket: SocketRec, peer: Bin): EdgeRec[] {
+  const edge = peerEdge(st, socket, peer);
+  return edge && st.clashes.get(edge.id)?.serves !== false ? [edge] : [];
 }
 
 /** The edges a monitor event on `socket` concerns: by connect endpoint, else the one edge on a bound endpoint. */
