@@ -12,8 +12,8 @@
  * (v) a server started while the old copy holds its port (the failed binds, and who held the port), (x) a
  * server replying without its sender's routing id (the peers its replies went to, never heard from), (y) two
  * servers bound to one ipc path (the later bind takes new connections; the old keeps its own), (aa) raw TCP
- * clients of STREAM servers, one closing its connection, (ab) pyzmq ROUTERs (no draft API) whose uninstrumented
- * clients go: one killed, one replacing its socket.
+ * clients of STREAM servers, one closing its connection, (ab) pyzmq ROUTERs (no draft API; recv_multipart,
+ * frame by frame, zmq.asyncio) whose uninstrumented clients go: one killed, one replacing its socket.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -645,7 +645,7 @@ describe('(ab) pyzmq ROUTER servers (no draft API) with uninstrumented clients: 
     sc = await Scenario.start('ab');
     // No agent in the clients (PYTHONPATH without it): the ROUTER's own monitor is all there is to see them go.
     const plain = { PYTHONPATH: '' };
-    for (const mode of ['multipart', 'frames']) {
+    for (const mode of ['multipart', 'frames', 'asyncio']) {
       const { child, port } = await sc.bound((p) => sc.python('plain_router.py', [`tcp://127.0.0.1:${p}`, mode], `py-router-${mode}`));
       const endpoint = `tcp://127.0.0.1:${port}`;
       const [stays, killed, replacing] = await Promise.all([

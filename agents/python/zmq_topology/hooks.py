@@ -265,7 +265,9 @@ class _DirectTraffic(_Traffic):
         if rec is None or rec.batching:
             return _Traffic.recv_multipart(self, flags, copy, track)
         recv = _c_recv
-        parts = [_recv_tying_fd(self, rec, flags, copy, track) if rec.wants_fd else recv(self, flags, copy=copy, track=track)]
+        parts = [recv(self, flags, copy=copy, track=track)]
+        if rec.wants_fd and _c_get(self, _RCVMORE):
+            parts.append(_recv_tying_fd(self, rec, parts[0], flags, copy, track))
         while _c_get(self, _RCVMORE):
             parts.append(recv(self, flags, copy=copy, track=track))
         try:
@@ -276,9 +278,10 @@ class _DirectTraffic(_Traffic):
 
     def recv(self, flags=0, copy=True, track=False):
         rec = self._zt_rec
-        if rec is None or not rec.wants_fd or rec.batching or not rec.at_first_inbound_frame():
+        peer = rec.inbound_peer() if rec is not None and rec.wants_fd and not rec.batching else None
+        if peer is None:
             return _Traffic.recv(self, flags, copy, track)
-        data = _recv_tying_fd(self, rec, flags, copy, track)
+        data = _recv_tying_fd(self, rec, peer, flags, copy, track)
         try:
             rec.frame(True, data, bool(_c_get(self, _RCVMORE)))
         except Exception as err:
@@ -286,17 +289,18 @@ class _DirectTraffic(_Traffic):
         return data
 
 
-def _recv_tying_fd(sock: Any, rec: SocketRecord, flags: int, copy: bool, track: bool) -> Any:
-    """A ROUTER message's first frame (the peer's routing id), read as a zmq.Frame for the ZMQ_SRCFD
-    of the connection it came in on, and returned as the app asked for it (bytes unless copy=False)."""
+def _recv_tying_fd(sock: Any, rec: SocketRecord, peer: Any, flags: int, copy: bool, track: bool) -> Any:
+    """The frame after a ROUTER message's routing id `peer`, read as a zmq.Frame for the ZMQ_SRCFD of the
+    connection it came in on, and returned as the app asked for it (bytes unless copy=False). Not the
+    routing-id frame itself: libzmq builds that one without the connection's metadata when the app
+    polled before receiving (zmq.Poller, zmq.asyncio), so it has no fd to tell."""
     frame = _c_recv(sock, flags, copy=False, track=track)
-    peer = frame.bytes
     try:
-        rec.peer_fd(frame.get(_SRCFD), peer)
+        rec.peer_fd(frame.get(_SRCFD), peer if type(peer) is bytes else peer.bytes)
     except Exception as err:
         rec.tracks_fds = rec.wants_fd = False
         debug("ZMQ_SRCFD not read", err)
-    return peer if copy else frame
+    return frame.bytes if copy else frame
 
 
 _c_send: Any = None

@@ -300,9 +300,11 @@ class SocketRecord:
 
     # --- traffic (app thread) ---------------------------------------------------------------
 
-    def at_first_inbound_frame(self) -> bool:
-        """Whether the next frame the app receives starts a message (frame-by-frame recv)."""
-        return self._in.index == 0
+    def inbound_peer(self) -> Optional[bytes]:
+        """Frame-by-frame recv: the routing id of the message being received when the next frame is
+        the one after it, else None."""
+        p = self._in
+        return p.peer if p.index == 1 and self.router else None
 
     def peer_fd(self, fd: int, peer: bytes) -> None:
         """A message from `peer` came in on connection `fd` (ZMQ_SRCFD), read while `wants_fd`."""
