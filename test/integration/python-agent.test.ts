@@ -523,6 +523,27 @@ describe('python agent', () => {
     }
   });
 
+  it('names the peer in a ROUTER\'s disconnect (ZMQ_SRCFD) for a client without an agent that said hello once, though the agent read its connection late', async () => {
+    const router = start('late_router.py', [], appEnv(collector.endpoint, 'late-router'));
+    apps.push(router);
+    const endpoint = await waitFor('the ROUTER endpoint', () => router.stdout[0]);
+    const plainEnv = { ...appEnv(), PYTHONPATH: '' };
+    // Says hello once and idles: its one message is read before the agent thread sees the connection.
+    const client = spawn(python(), [path.join(ROOT, 'test', 'fixtures', 'realapps', 'told_dealer.py'), endpoint, '3600000'], { env: plainEnv, stdio: ['ignore', 'pipe', 'inherit'] });
+    let told = '';
+    client.stdout.setEncoding('utf8').on('data', (chunk: string) => { told += chunk; });
+    try {
+      const rid = await waitFor('the client told its routing id', () => /"peer": "([0-9a-f]+)"/.exec(told)?.[1]);
+      const routerSocket = await waitFor('the ROUTER', () => collector.sockets(router.pid).find((s) => s.type === 'ROUTER'));
+      await sleep(700); // the late `accepted` is read, and the agent has had a flush to stop tying
+      client.kill('SIGKILL');
+      const lost = await waitFor('the ROUTER\'s disconnect', () => collector.of(router.pid, 'event').find((e) => e.socket === routerSocket.socket && e.event === 'disconnect'));
+      assert.equal(lost.peer?.hex, rid, `the disconnect names the client: ${JSON.stringify(lost)}`);
+    } finally {
+      client.kill('SIGKILL');
+    }
+  });
+
   it('logs the first messages of each connection: both ends agree, and a connecting socket starts a new log per connection', async () => {
     const router = start('first_router.py', [], appEnv(collector.endpoint, 'first-router'));
     apps.push(router);

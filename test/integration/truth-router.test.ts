@@ -637,9 +637,9 @@ describe('(aa) raw TCP clients of STREAM servers (pyzmq, zeromq.js): a client th
   });
 });
 
-describe('(ab) pyzmq ROUTER servers (no draft API) with uninstrumented clients: one killed, one replacing its socket', () => {
+describe('(ab) pyzmq ROUTER servers (no draft API) with uninstrumented clients: two killed (one that had said hello only), one replacing its socket', () => {
   let sc: Scenario;
-  const servers: { mode: string; child: Child; port: number; stays: Child; killed: Child; replacing: Child }[] = [];
+  const servers: { mode: string; child: Child; port: number; stays: Child; killed: Child; oneShot: Child; replacing: Child }[] = [];
 
   before(async () => {
     sc = await Scenario.start('ab');
@@ -648,12 +648,14 @@ describe('(ab) pyzmq ROUTER servers (no draft API) with uninstrumented clients: 
     for (const mode of ['multipart', 'frames', 'asyncio']) {
       const { child, port } = await sc.bound((p) => sc.python('plain_router.py', [`tcp://127.0.0.1:${p}`, mode], `py-router-${mode}`));
       const endpoint = `tcp://127.0.0.1:${port}`;
-      const [stays, killed, replacing] = await Promise.all([
+      const [stays, killed, oneShot, replacing] = await Promise.all([
         sc.python('told_dealer.py', [endpoint, '300'], `stays-${mode}`, plain),
         sc.python('told_dealer.py', [endpoint, '300'], `killed-${mode}`, plain),
+        // Says hello once, then idles (a command-line client waiting on its one reply): no second message to tie it by.
+        sc.python('told_dealer.py', [endpoint, '3600000'], `one-shot-${mode}`, plain),
         sc.python('told_dealer.py', [endpoint, '300', '1.5', '2'], `replacing-${mode}`, plain),
       ]);
-      servers.push({ mode, child, port, stays, killed, replacing });
+      servers.push({ mode, child, port, stays, killed, oneShot, replacing });
     }
   });
   after(() => sc.stop());
@@ -662,7 +664,7 @@ describe('(ab) pyzmq ROUTER servers (no draft API) with uninstrumented clients: 
   const ridsOf = (client: Child): string[] => (sc.lines.get(client.process.pid!) ?? [])
     .filter((l) => l.startsWith('{')).map((l) => (JSON.parse(l) as { peer: string }).peer);
 
-  test('each client\'s edge follows its connection: the killed one\'s and the replaced sockets\' go disconnected, the live ones stay; the kernel agrees', async () => {
+  test('each client\'s edge follows its connection: the killed ones\' and the replaced sockets\' go disconnected, the live ones stay; the kernel agrees', async () => {
     for (const server of servers) {
       const pid = server.child.process.pid!;
       const edgeOf = (s: ReturnType<typeof sc.snapshot>, rid: string) => s.edges.find((e) => e.routingId?.hex === rid && new SnapshotIndex(s).pidOf(e.to) === pid);
@@ -670,7 +672,7 @@ describe('(ab) pyzmq ROUTER servers (no draft API) with uninstrumented clients: 
         const s = sc.snapshot();
         const problems: string[] = [];
         if (ridsOf(server.replacing).length < 3) problems.push(`the replacing client is on socket ${ridsOf(server.replacing).length} of 3`);
-        for (const client of [server.stays, server.killed]) {
+        for (const client of [server.stays, server.killed, server.oneShot]) {
           const rid = ridsOf(client)[0];
           if (!rid || !LIVE.includes(edgeOf(s, rid)?.state ?? '')) problems.push(`no live edge for ${rid ?? 'a client not yet told its routing id'}`);
         }
@@ -679,8 +681,9 @@ describe('(ab) pyzmq ROUTER servers (no draft API) with uninstrumented clients: 
 
       const killedAt = Date.now();
       server.killed.process.kill('SIGKILL');
+      server.oneShot.process.kill('SIGKILL');
       const replaced = ridsOf(server.replacing);
-      const gone = [ridsOf(server.killed)[0], ...replaced.slice(0, -1)];
+      const gone = [ridsOf(server.killed)[0], ridsOf(server.oneShot)[0], ...replaced.slice(0, -1)];
       const live = [ridsOf(server.stays)[0], replaced[replaced.length - 1]];
       await eventually(() => {
         const s = sc.snapshot();
@@ -698,7 +701,7 @@ describe('(ab) pyzmq ROUTER servers (no draft API) with uninstrumented clients: 
       const kernel = readKernel([pid, server.stays.process.pid!, server.replacing.process.pid!])
         .connections.filter((c) => c.binderPid === pid && c.port === server.port);
       assert.equal(kernel.length, 2, `${server.mode}: the kernel holds two connections to the server: ${kernel.map((c) => c.detail).join(', ')}`);
-      console.log(`[truth] ab: pyzmq ROUTER (${server.mode}): kill -9 → the client's edge disconnected in ${Date.now() - killedAt} ms; ${replaced.length - 1} replaced sockets disconnected; kernel 2 connections, graph 2 live`);
+      console.log(`[truth] ab: pyzmq ROUTER (${server.mode}): kill -9 → the two clients' edges disconnected in ${Date.now() - killedAt} ms; ${replaced.length - 1} replaced sockets disconnected; kernel 2 connections, graph 2 live`);
     }
   });
 });

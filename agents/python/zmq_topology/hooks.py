@@ -265,9 +265,12 @@ class _DirectTraffic(_Traffic):
         if rec is None or rec.batching:
             return _Traffic.recv_multipart(self, flags, copy, track)
         recv = _c_recv
-        parts = [recv(self, flags, copy=copy, track=track)]
-        if rec.wants_fd and _c_get(self, _RCVMORE):
-            parts.append(_recv_tying_fd(self, rec, parts[0], flags, copy, track))
+        first = recv(self, flags, copy=copy, track=track)
+        parts = [first]
+        # A peer's first message is tied whether or not the agent thread has read its `accepted` yet:
+        # a client that sends once and then idles gives no second chance.
+        if rec.tracks_fds and (rec.wants_fd or (copy and first not in rec.peers)) and _c_get(self, _RCVMORE):
+            parts.append(_recv_tying_fd(self, rec, first, flags, copy, track))
         while _c_get(self, _RCVMORE):
             parts.append(recv(self, flags, copy=copy, track=track))
         try:
@@ -278,7 +281,7 @@ class _DirectTraffic(_Traffic):
 
     def recv(self, flags=0, copy=True, track=False):
         rec = self._zt_rec
-        peer = rec.inbound_peer() if rec is not None and rec.wants_fd and not rec.batching else None
+        peer = rec.inbound_peer() if rec is not None and rec.tracks_fds and not rec.batching else None
         if peer is None:
             return _Traffic.recv(self, flags, copy, track)
         data = _recv_tying_fd(self, rec, peer, flags, copy, track)

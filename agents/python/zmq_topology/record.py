@@ -301,10 +301,10 @@ class SocketRecord:
     # --- traffic (app thread) ---------------------------------------------------------------
 
     def inbound_peer(self) -> Optional[bytes]:
-        """Frame-by-frame recv: the routing id of the message being received when the next frame is
-        the one after it, else None."""
+        """Frame-by-frame recv on a ROUTER: the routing id of the message being received when the next
+        frame is the one after it and the connection is to be tied (tying, or the peer's first message)."""
         p = self._in
-        return p.peer if p.index == 1 and self.router else None
+        return p.peer if p.index == 1 and (self.wants_fd or p.stats is None) else None
 
     def peer_fd(self, fd: int, peer: bytes) -> None:
         """A message from `peer` came in on connection `fd` (ZMQ_SRCFD), read while `wants_fd`."""
