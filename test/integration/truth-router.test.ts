@@ -12,8 +12,8 @@
  * (v) a server started while the old copy holds its port (the failed binds, and who held the port), (x) a
  * server replying without its sender's routing id (the peers its replies went to, never heard from), (y) two
  * servers bound to one ipc path (the later bind takes new connections; the old keeps its own), (aa) raw TCP
- * clients of STREAM servers, one closing its connection, (ab) pyzmq ROUTERs (no draft API; recv_multipart,
- * frame by frame, zmq.asyncio) whose uninstrumented clients go: one killed, one replacing its socket.
+ * clients of STREAM servers, one closing its connection, (ab) ROUTERs (pyzmq without the draft API: recv_multipart,
+ * frame by frame, zmq.asyncio; zeromq.js) whose uninstrumented clients go: killed, or replacing their socket.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -637,7 +637,7 @@ describe('(aa) raw TCP clients of STREAM servers (pyzmq, zeromq.js): a client th
   });
 });
 
-describe('(ab) pyzmq ROUTER servers (no draft API) with uninstrumented clients: two killed (one that had said hello only), one replacing its socket', () => {
+describe('(ab) ROUTER servers (pyzmq without the draft API; zeromq.js) with uninstrumented clients: two killed (one that had said hello only), one replacing its socket', () => {
   let sc: Scenario;
   const servers: { mode: string; child: Child; port: number; stays: Child; killed: Child; oneShot: Child; replacing: Child }[] = [];
 
@@ -645,8 +645,10 @@ describe('(ab) pyzmq ROUTER servers (no draft API) with uninstrumented clients: 
     sc = await Scenario.start('ab');
     // No agent in the clients (PYTHONPATH without it): the ROUTER's own monitor is all there is to see them go.
     const plain = { PYTHONPATH: '' };
-    for (const mode of ['multipart', 'frames', 'asyncio']) {
-      const { child, port } = await sc.bound((p) => sc.python('plain_router.py', [`tcp://127.0.0.1:${p}`, mode], `py-router-${mode}`));
+    for (const mode of ['multipart', 'frames', 'asyncio', 'zeromq.js']) {
+      const { child, port } = await sc.bound((p) => (mode === 'zeromq.js'
+        ? sc.node('plain-router.js', [`tcp://127.0.0.1:${p}`], 'js-router')
+        : sc.python('plain_router.py', [`tcp://127.0.0.1:${p}`, mode], `py-router-${mode}`)));
       const endpoint = `tcp://127.0.0.1:${port}`;
       const [stays, killed, oneShot, replacing] = await Promise.all([
         sc.python('told_dealer.py', [endpoint, '300'], `stays-${mode}`, plain),
@@ -701,7 +703,7 @@ describe('(ab) pyzmq ROUTER servers (no draft API) with uninstrumented clients: 
       const kernel = readKernel([pid, server.stays.process.pid!, server.replacing.process.pid!])
         .connections.filter((c) => c.binderPid === pid && c.port === server.port);
       assert.equal(kernel.length, 2, `${server.mode}: the kernel holds two connections to the server: ${kernel.map((c) => c.detail).join(', ')}`);
-      console.log(`[truth] ab: pyzmq ROUTER (${server.mode}): kill -9 → the two clients' edges disconnected in ${Date.now() - killedAt} ms; ${replaced.length - 1} replaced sockets disconnected; kernel 2 connections, graph 2 live`);
+      console.log(`[truth] ab: ROUTER (${server.mode}): kill -9 → the two clients' edges disconnected in ${Date.now() - killedAt} ms; ${replaced.length - 1} replaced sockets disconnected; kernel 2 connections, graph 2 live`);
     }
   });
 });
