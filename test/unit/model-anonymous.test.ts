@@ -184,6 +184,17 @@ describe('anonymous DEALERs on one ROUTER', () => {
     assert.equal(edgeOf(s, 1)?.lastDisconnect?.reason, 'disconnect event');
   });
 
+  test('a connecting ROUTER\'s disconnect goes to the edge of the endpoint it names, whatever peer it names too', () => {
+    const w = new World();
+    const client = new FakeAgent({ pid: 300, node: 'freelance-client' });
+    w.send(client, client.hello(w.clock), client.socket(w.clock, 1, 'ROUTER'), client.connect(w.clock, 1, 'tcp://localhost:5555'),
+      client.event(w.clock, 1, 'connect', 'tcp://localhost:5555'), client.event(w.clock, 1, 'handshake', 'tcp://localhost:5555'));
+    w.clock += 1000;
+    w.send(client, { ...client.event(w.clock, 1, 'disconnect', 'tcp://localhost:5555'), peer: { hex: Buffer.from('server-1').toString('hex') } } as ReturnType<FakeAgent['hello']>);
+    const edge = w.snapshot().edges.find((e) => e.from === client.socketId(1));
+    assert.equal(edge?.state, 'disconnected');
+  });
+
   test('a reconnect (new auto id, connection 2) is the same edge, carrying the new id', () => {
     const w = new World();
     const c = w.dealer(200);

@@ -284,7 +284,7 @@ function event(st: StoreState, node: NodeRec, msg: MonitorEventMsg, at: number):
   if (msg.event === 'handshake' && msg.address?.startsWith('ipc://')) connectionUp(st, socket, msg.address, at);
   resolveFor(st, socket);
   const detail = intern(msg.error ?? (msg.interval !== undefined ? `retry in ${msg.interval} ms` : msg.address));
-  const edges = msg.peer !== undefined ? lostPeerEdges(st, socket, msg.peer) : eventEdges(st, socket, msg.address);
+  const edges = eventEdges(st, socket, msg.address, msg.peer);
   for (const edge of edges) {
     addTimeline(st, edge, { at, event: msg.event, ...(detail !== undefined ? { detail } : {}) });
     edge.touched = true;
@@ -329,8 +329,11 @@ function lostPeerEdges(st: StoreState, socket: SocketRec, peer: Bin): EdgeRec[] 
   return edge && st.clashes.get(edge.id)?.serves !== false ? [edge] : [];
 }
 
-/** The edges a monitor event on `socket` concerns: by connect endpoint, else the one edge on a bound endpoint. */
-function eventEdges(st: StoreState, socket: SocketRec, address: string | undefined): EdgeRec[] {
+/**
+ * The edges a monitor event on `socket` concerns: by connect endpoint, else on a bound endpoint the
+ * peer the event names (a ROUTER's agent tied the connection to it), else the one edge there.
+ */
+function eventEdges(st: StoreState, socket: SocketRec, address: string | undefined, peer: Bin | undefined): EdgeRec[] {
   let byAddress: readonly string[] | undefined;
   for (const [endpoint, ids] of connectEdgeEntries(socket.connectEdges)) {
     if (address !== undefined && sameEndpoint(endpoint, address)) byAddress = byAddress ? byAddress.concat(ids) : ids;
@@ -339,6 +342,7 @@ function eventEdges(st: StoreState, socket: SocketRec, address: string | undefin
   if (socket.connectEdges.length === 2 && (address === undefined || !socket.binds.some((b) => sameEndpoint(bindDisplay(b), address)))) {
     return pick(st, socket.connectEdges[1] as readonly string[]);
   }
+  if (peer !== undefined) return lostPeerEdges(st, socket, peer);
   // Bound side: the event names only the local endpoint, so it is attributable only when one edge uses it.
   let found: EdgeRec | undefined;
   let count = 0;
