@@ -8,7 +8,7 @@
  * graph showed two healthy edges where one was dead in the water (docs/SNAPSHOT.md, "Routing-id clashes").
  */
 import type { Bin } from '../../protocol/types';
-import { allConnectEdgeIds, claimantsOf, soleClaimant, type EdgeRec, type SocketRec } from './records';
+import { allConnectEdgeIds, claimantsOf, edgeIdCount, soleClaimant, type EdgeRec, type SocketRec } from './records';
 import { edgeExited } from './liveness';
 import type { StoreState } from './state';
 
@@ -79,7 +79,7 @@ function stillRefused(st: StoreState, edge: EdgeRec): boolean {
 /** One socket with two connections (two endpoints of one ROUTER) clashes with itself. */
 function claimantConnectsTwice(socket: SocketRec | undefined): boolean {
   const list = socket?.connectEdges;
-  return list !== undefined && (list.length > 2 || (list.length === 2 && (list[1] as readonly string[]).length > 1));
+  return list !== undefined && (list.length > 2 || (list.length === 2 && edgeIdCount(list[1]) > 1));
 }
 
 /** The claimants' connections that are up now, by the ROUTER they reach. */

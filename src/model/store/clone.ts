@@ -7,7 +7,7 @@
  * (resolution replaces them whole), its conns and pairings, the routing-id clashes, the collector status. No timers and
  * no listeners are copied: the copy is a store that was never started.
  */
-import { claimantsOf, soleClaimant, type Claimants, type EdgeRec, type EndpointRec, type NodeRec, type PeerRec, type SocketRec } from './records';
+import { claimantsOf, fromEdgeList, hasFromEdges, soleClaimant, type FromEdges, type Claimants, type EdgeRec, type EndpointRec, type NodeRec, type PeerRec, type SocketRec } from './records';
 import type { StoreState } from './state';
 
 export function copyState(from: StoreState, into: StoreState): void {
@@ -58,13 +58,18 @@ export function copyState(from: StoreState, into: StoreState): void {
 // fillWildcardBind and connectionUp change records in place; frozen lists (NO_ENDPOINTS, shared connects) never change.
 const endpoints = (list: readonly EndpointRec[]): readonly EndpointRec[] => (Object.isFrozen(list) ? list : list.map((e) => ({ ...e })));
 
+function copyFromEdges(socket: SocketRec, edges: Map<EdgeRec, EdgeRec>): FromEdges {
+  const copies = fromEdgeList(socket).map((e) => edges.get(e) ?? e);
+  return copies.length === 1 ? copies[0] : copies;
+}
+
 function copySocket(socket: SocketRec, edges: Map<EdgeRec, EdgeRec>): SocketRec {
   const copy: SocketRec = {
     ...socket,
     binds: endpoints(socket.binds),
     connects: endpoints(socket.connects),
     connectEdges: socket.connectEdges, // replaced whole by resolution, never changed in place
-    fromEdges: socket.fromEdges.length === 0 ? socket.fromEdges : socket.fromEdges.map((e) => edges.get(e) ?? e),
+    fromEdges: hasFromEdges(socket) ? copyFromEdges(socket, edges) : socket.fromEdges,
   };
   if (socket.peers) copy.peers = new Map([...socket.peers].map(([hex, peer]) => [hex, { ...peer } satisfies PeerRec]));
   if (socket.boundEdges) {

@@ -6,7 +6,7 @@ import type { Bin, Runtime } from '../../protocol/types';
 import { RetryWindow, combineDisconnect, type EdgePhase } from '../rules';
 import type { TimelineEntry } from '../../shared/snapshot';
 import { typesRefused, type SocketType } from '../../shared/sockets';
-import { NO_CONNECT_EDGES, NO_EDGES, NO_ENDPOINTS, NO_KINDS, NO_TIMES, ROUTER_LIKE, addToTimeline, appended, flat, mergeTimelines, typeIndex, type EdgeRec, type SocketRec, type TypeCounts } from './records';
+import { NO_CONNECT_EDGES, NO_EDGES, NO_ENDPOINTS, NO_KINDS, NO_TIMES, ROUTER_LIKE, addToTimeline, appended, flat, fromEdgeList, fromEdgesWith, hasFromEdges, mergeTimelines, typeIndex, type EdgeRec, type SocketRec, type TypeCounts } from './records';
 import { discard, type StoreState } from './state';
 
 const OTHER_TYPES = '(other)';
@@ -27,7 +27,7 @@ export function refusedTypes(st: StoreState, edge: EdgeRec): { from: SocketType;
 /** A socket's edges (a copy: safe to change the store while walking it): from it, then bound to it. */
 export function edgesOf(socket: SocketRec | undefined, which: 'all' | 'bound' = 'all'): EdgeRec[] {
   if (!socket) return [];
-  const edges = which === 'all' ? [...socket.fromEdges] : [];
+  const edges = which === 'all' ? [...fromEdgeList(socket)] : [];
   for (const set of socket.boundEdges?.values() ?? []) edges.push(...set);
   return edges;
 }
@@ -109,7 +109,7 @@ export function ensureEdge(st: StoreState, from: SocketRec, to: SocketRec, endpo
   let onEndpoint = to.boundEdges.get(endpoint);
   if (!onEndpoint) to.boundEdges.set(endpoint, (onEndpoint = new Set()));
   onEndpoint.add(edge);
-  from.fromEdges = appended(from.fromEdges, edge);
+  from.fromEdges = fromEdgesWith(from, edge);
   if (from.conns && ROUTER_LIKE.has(to.type)) st.routersToPair.add(to.id);
   st.dirtyEdges.add(edge.id);
   return edge;
@@ -156,7 +156,7 @@ function removeEdge(st: StoreState, id: string): void {
   onEndpoint?.delete(edge);
   if (onEndpoint?.size === 0) bound?.delete(edge.endpoint);
   const from = st.sockets.get(edge.from);
-  if (from) from.fromEdges = from.fromEdges.filter((e) => e !== edge);
+  if (from) from.fromEdges = fromEdgesWith(from, edge, true);
   st.dirtyEdges.delete(id);
   st.removedEdges.add(id);
 }
@@ -189,7 +189,7 @@ export function syntheticSocket(st: StoreState, nodeId: string, name: string, ho
 /** Placeholders nothing points at any more go away. */
 export function dropOrphans(st: StoreState): void {
   for (const socket of [...st.sockets.values()]) {
-    if (!socket.unknown || socket.fromEdges.length > 0 || (socket.boundEdges?.size ?? 0) > 0) continue;
+    if (!socket.unknown || hasFromEdges(socket) || (socket.boundEdges?.size ?? 0) > 0) continue;
     removeSocket(st, socket.id);
     removeNode(st, socket.nodeId);
     st.unknownPeers--;

@@ -14,7 +14,7 @@ import { addTimeline, addTypes, closedEnd, disconnectEdge, edgesOf, evictClosedS
 import { edgeExited, edgeStateNow } from './liveness';
 import { endpointFailed, endpointSucceeded, failuresFromSnapshot } from './failures';
 import {
-  NO_CONNECT_EDGES, NO_EDGES, NO_ENDPOINTS, bindDisplay, connectList, endpointList, internOptions, connectEdgeEntries, endpointRec, flat, intern, latestOf, scriptName, type AgentRec, type EdgeRec, type EndpointRec, type NodeRec, type SocketRec, type StampClock,
+  NO_CONNECT_EDGES, NO_EDGES, NO_ENDPOINTS, bindDisplay, connectList, endpointList, internOptions, connectEdgeEntries, edgeIdCount, edgeIdList, endpointRec, flat, intern, latestOf, scriptName, type AgentRec, type EdgeRec, type EndpointRec, type NodeRec, type SocketRec, type StampClock,
 } from './records';
 import { firstMessages, peerEdge, previousPeerEdge, reachesBinderOf, resolveEdges, resolveFor } from './resolution';
 import { discard, type StoreState } from './state';
@@ -340,7 +340,7 @@ function eventEdges(st: StoreState, socket: SocketRec, address: string | undefin
   }
   if (byAddress) return pick(st, byAddress);
   if (socket.connectEdges.length === 2 && (address === undefined || !socket.binds.some((b) => sameEndpoint(bindDisplay(b), address)))) {
-    return pick(st, socket.connectEdges[1] as readonly string[]);
+    return pick(st, edgeIdList(socket.connectEdges[1]));
   }
   if (peer !== undefined) return lostPeerEdges(st, socket, peer);
   // Bound side: the event names only the local endpoint, so it is attributable only when one edge uses it.
@@ -460,9 +460,13 @@ function showCountsOf(st: StoreState, edge: EdgeRec, fromConnector: boolean): vo
  */
 function trafficEdges(st: StoreState, socket: SocketRec, peer: Bin | undefined): EdgeRec[] | undefined {
   const connectEdges: EdgeRec[] = [];
-  for (let k = 1; k < socket.connectEdges.length; k += 2) for (const id of socket.connectEdges[k] as readonly string[]) {
-    const edge = st.edges.get(id);
-    if (edge) connectEdges.push(edge);
+  const list = socket.connectEdges;
+  for (let k = 1; k < list.length; k += 2) {
+    const ids = list[k];
+    for (let i = 0, n = edgeIdCount(ids); i < n; i++) {
+      const edge = st.edges.get(typeof ids === 'string' ? ids : ids[i]);
+      if (edge) connectEdges.push(edge);
+    }
   }
   if (peer !== undefined) {
     const toPeer = connectEdges.filter((e) => reachesBinderOf(st, e, peer.hex));

@@ -125,8 +125,8 @@ export interface SocketRec {
    * such event scanned all the socket's edges (milliseconds on a ROUTER with thousands of peers).
    */
   boundEdges?: Map<string, Set<EdgeRec>>;
-  /** Edges from here (`from` is this socket): exact-size, replaced on change (a connector has one or a few). */
-  fromEdges: readonly EdgeRec[];
+  /** Edges from here (`from` is this socket): FromEdges, read through fromEdgeList. */
+  fromEdges: FromEdges;
   /** Connecting DEALER/REQ/REP sockets: the first messages of their latest connections. */
   conns?: ConnLogRec[];
   /** ROUTERs: anonymous peers paired with connections from the logs (attribution.ts), by routing id hex. */
@@ -248,31 +248,79 @@ export function mergeTimelines(target: TimelineRec, source: TimelineRec, max: nu
 }
 
 /**
- * A connecting socket's edges by connect endpoint, flat: [endpoint, edgeIds, endpoint, edgeIds, …].
- * A socket has one connect or a few, and a Map for one entry cost ~350 bytes on every socket
+ * A connecting socket's edges by connect endpoint, flat: [endpoint, edgeIds, endpoint, edgeIds, …],
+ * where one edge id (the rule: one edge per connect) is the id itself, more a list. A socket has one
+ * connect or a few, and a Map for one entry cost ~350 bytes on every socket, a list of one id ~56
  * (docs/PERFORMANCE.md "Memory per edge"); replaced whole by resolution, never changed in place.
  */
-export type ConnectEdges = readonly (string | readonly string[])[];
+export type EdgeIds = string | readonly string[];
+export type ConnectEdges = readonly EdgeIds[];
 export const NO_CONNECT_EDGES: ConnectEdges = Object.freeze([]);
+
+/** The ids an EdgeIds holds, as a list. */
+export function edgeIdList(ids: EdgeIds): readonly string[] {
+  return typeof ids === 'string' ? [ids] : ids;
+}
+
+/** How a connect's edge ids are kept: one as itself, more as the list. */
+export function edgeIds(ids: readonly string[]): EdgeIds {
+  return ids.length === 1 ? ids[0] : ids;
+}
+
+/** How many edge ids an EdgeIds holds. */
+export function edgeIdCount(ids: EdgeIds): number {
+  return typeof ids === 'string' ? 1 : ids.length;
+}
 
 /** The edge ids of `endpoint` in `list`, or undefined. */
 export function connectEdgesAt(list: ConnectEdges, endpoint: string): readonly string[] | undefined {
-  for (let k = 0; k < list.length; k += 2) if (list[k] === endpoint) return list[k + 1] as readonly string[];
+  for (let k = 0; k < list.length; k += 2) if (list[k] === endpoint) return edgeIdList(list[k + 1]);
   return undefined;
 }
 
 /** Every edge id in `list`, in endpoint order. */
 export function allConnectEdgeIds(list: ConnectEdges): string[] {
   const ids: string[] = [];
-  for (let k = 1; k < list.length; k += 2) for (const id of list[k] as readonly string[]) ids.push(id);
+  for (let k = 1; k < list.length; k += 2) {
+    const at = list[k];
+    if (typeof at === 'string') ids.push(at);
+    else for (const id of at) ids.push(id);
+  }
   return ids;
 }
 
 /** [endpoint, edgeIds] pairs (for the few places that need both). */
 export function* connectEdgeEntries(list: ConnectEdges): Generator<[string, readonly string[]]> {
-  for (let k = 0; k < list.length; k += 2) yield [list[k] as string, list[k + 1] as readonly string[]];
+  for (let k = 0; k < list.length; k += 2) yield [list[k] as string, edgeIdList(list[k + 1])];
 }
 export const NO_EDGES: readonly EdgeRec[] = Object.freeze([]);
+
+/**
+ * A socket's edges from it: a connector has one (the rule), kept as the edge itself, or a few, kept as
+ * an exact-size list replaced on change. A list of one cost ~56 bytes on every connecting socket.
+ */
+export type FromEdges = EdgeRec | readonly EdgeRec[];
+
+function isEdgeList(edges: FromEdges): edges is readonly EdgeRec[] {
+  return Array.isArray(edges);
+}
+
+export function fromEdgeList(socket: SocketRec): readonly EdgeRec[] {
+  const edges = socket.fromEdges;
+  return isEdgeList(edges) ? edges : [edges];
+}
+
+export function hasFromEdges(socket: SocketRec): boolean {
+  const edges = socket.fromEdges;
+  return !isEdgeList(edges) || edges.length > 0;
+}
+
+/** `socket`'s edges from it with `edge` added, or with `edge` taken out (`without`). */
+export function fromEdgesWith(socket: SocketRec, edge: EdgeRec, without = false): FromEdges {
+  const list = fromEdgeList(socket);
+  const next = without ? list.filter((e) => e !== edge) : appended(list, edge);
+  return next.length === 1 ? next[0] : next.length === 0 ? NO_EDGES : next;
+}
 export const NO_ENDPOINTS: readonly EndpointRec[] = Object.freeze([]);
 
 /** `list`, or the shared NO_ENDPOINTS when it is empty. */

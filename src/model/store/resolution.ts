@@ -8,7 +8,7 @@ import type { Bin, FirstMessages } from '../../protocol/types';
 import type { Attribution } from '../../shared/snapshot';
 import { pairPeers, type ConnectionEvidence, type PeerEvidence, type Stamp } from '../attribution';
 import { matchKeys } from '../endpoints';
-import { NO_CONNECT_EDGES, ROUTER_LIKE, allConnectEdgeIds, bindDisplay, claimantsOf, connectEdgesAt, withClaimant, type ConnLogRec, type EdgeRec, type EndpointRec, type FirstLogRec, type NodeRec, type Pairing, type PeerRec, type SocketRec, type StampClock } from './records';
+import { NO_CONNECT_EDGES, ROUTER_LIKE, allConnectEdgeIds, bindDisplay, fromEdgeList, edgeIds, type EdgeIds, claimantsOf, connectEdgesAt, withClaimant, type ConnLogRec, type EdgeRec, type EndpointRec, type FirstLogRec, type NodeRec, type Pairing, type PeerRec, type SocketRec, type StampClock } from './records';
 import { servedEdge } from './clashes';
 import { discard, type StoreState } from './state';
 import { dropOrphans, edgesOf, ensureEdge, mergeEdge, pick, syntheticSocket } from './graph';
@@ -101,7 +101,7 @@ function resolveConnectors(st: StoreState): void {
     if (socket.routingId && !claimantsOf(st.byRoutingId.get(socket.routingId.hex)).includes(socket)) claimRoutingId(st, socket, socket.routingId.hex);
     resolveConnects(st, socket, binders);
     const routers = new Set<SocketRec>();
-    for (const edge of socket.fromEdges) {
+    for (const edge of fromEdgeList(socket)) {
       const to = st.sockets.get(edge.to);
       if (to?.peers && !to.closed) routers.add(to);
     }
@@ -146,7 +146,7 @@ function resolveConnects(st: StoreState, socket: SocketRec, binders: Binders): v
   const node = st.nodes.get(socket.nodeId);
   if (socket.unknown || socket.closed || !node || node.exitedAt !== undefined) return;
   const previous = socket.connectEdges;
-  const next: (string | readonly string[])[] = [];
+  const next: EdgeIds[] = [];
   socket.connectEdges = next;
   for (const connect of socket.connects) {
     const endpoint = bindDisplay(connect);
@@ -542,7 +542,7 @@ export function firstMessages(st: StoreState, node: NodeRec, socket: SocketRec, 
   conns.push({ ...log, conn, key: `${socket.id}#${conn}` });
   conns.sort((a, b) => a.conn - b.conn);
   socket.conns = conns.length > CONNECTIONS_KEPT ? conns.slice(-CONNECTIONS_KEPT) : conns;
-  for (const edge of socket.fromEdges) {
+  for (const edge of fromEdgeList(socket)) {
     const to = st.sockets.get(edge.to);
     if (!to || !ROUTER_LIKE.has(to.type)) continue;
     st.routersToPair.add(to.id);
@@ -577,12 +577,12 @@ function endpointPeer(st: StoreState, endpoint: string, node: NodeRec): SocketRe
 }
 
 /** Sets `endpoint`'s edge ids in a flat ConnectEdges list being built (as Map.set would). */
-function putConnectEdges(list: (string | readonly string[])[], endpoint: string, ids: readonly string[]): void {
+function putConnectEdges(list: EdgeIds[], endpoint: string, ids: readonly string[]): void {
   for (let k = 0; k < list.length; k += 2) {
     if (list[k] === endpoint) {
-      list[k + 1] = ids;
+      list[k + 1] = edgeIds(ids);
       return;
     }
   }
-  list.push(endpoint, ids);
+  list.push(endpoint, edgeIds(ids));
 }
