@@ -219,6 +219,25 @@ export function timelineEntries(rec: TimelineRec): TimelineEntry[] {
   return entries;
 }
 
+/**
+ * Short kind lists kept once, frozen: most edges' timelines read alike (connect, handshake, …), and the
+ * lists are replaced whole, never changed in place. A list of two kinds cost ~50 bytes on every edge.
+ */
+const kindLists = new Map<string, readonly string[]>();
+const SHARED_KIND_LIST = 4;
+
+function sharedKinds(list: string[]): readonly string[] {
+  if (list.length === 0) return NO_KINDS;
+  if (list.length > SHARED_KIND_LIST) return list;
+  const key = JSON.stringify(list);
+  const known = kindLists.get(key);
+  if (known !== undefined) return known;
+  if (kindLists.size >= INTERNED_STRINGS) kindLists.clear();
+  const shared = Object.freeze(list);
+  kindLists.set(key, shared);
+  return shared;
+}
+
 /** Adds `entry` to the timeline, the oldest dropped past `max` entries. */
 export function addToTimeline(rec: TimelineRec, entry: TimelineEntry, max: number): void {
   if (max <= 0) return;
@@ -233,7 +252,7 @@ export function addToTimeline(rec: TimelineRec, entry: TimelineEntry, max: numbe
   at[n - 1] = entry.at;
   kind[n - 1] = timelineKind(entry);
   rec.timelineAt = at;
-  rec.timelineKind = kind;
+  rec.timelineKind = sharedKinds(kind);
 }
 
 /** `source`'s timeline folded into `target`'s, in time order (`source`'s first where times tie), the latest `max` entries. */
@@ -244,7 +263,7 @@ export function mergeTimelines(target: TimelineRec, source: TimelineRec, max: nu
   order.sort((x, y) => x[0] - y[0]);
   const kept = max > 0 ? order.slice(-max) : [];
   target.timelineAt = kept.length === 0 ? NO_TIMES : kept.map((e) => e[0]);
-  target.timelineKind = kept.length === 0 ? NO_KINDS : kept.map((e) => e[1]);
+  target.timelineKind = sharedKinds(kept.map((e) => e[1]));
 }
 
 /**
