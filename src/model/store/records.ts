@@ -228,14 +228,18 @@ const SHARED_KIND_LIST = 4;
 
 function sharedKinds(list: string[]): readonly string[] {
   if (list.length === 0) return NO_KINDS;
-  if (list.length > SHARED_KIND_LIST) return list;
-  const key = JSON.stringify(list);
-  const known = kindLists.get(key);
-  if (known !== undefined) return known;
-  if (kindLists.size >= INTERNED_STRINGS) kindLists.clear();
-  const shared = Object.freeze(list);
-  kindLists.set(key, shared);
-  return shared;
+  return list.length > SHARED_KIND_LIST ? list : keptOnce(kindLists, list);
+}
+
+/** `value`, or the frozen equal one `known` already holds (by JSON content; the map bounded like `interned`). */
+function keptOnce<T extends object>(known: Map<string, T>, value: T): T {
+  const key = JSON.stringify(value);
+  const found = known.get(key);
+  if (found !== undefined) return found;
+  if (known.size >= INTERNED_STRINGS) known.clear();
+  const frozen = Object.freeze(value);
+  known.set(key, frozen);
+  return frozen;
 }
 
 /** Adds `entry` to the timeline, the oldest dropped past `max` entries. */
@@ -370,13 +374,7 @@ const sharedConnects = new Map<string, readonly EndpointRec[]>();
 const internedOptions = new Map<string, SocketOptions>();
 
 export function internOptions(options: SocketOptions): SocketOptions {
-  const key = JSON.stringify(options);
-  const known = internedOptions.get(key);
-  if (known !== undefined) return known;
-  if (internedOptions.size >= INTERNED_STRINGS) internedOptions.clear();
-  const frozen = Object.freeze(options);
-  internedOptions.set(key, frozen);
-  return frozen;
+  return keptOnce(internedOptions, options);
 }
 
 export interface EdgeRec extends TimelineRec {
