@@ -523,7 +523,7 @@ describe('python agent', () => {
     }
   });
 
-  it('names the peer in a ROUTER\'s disconnect (ZMQ_SRCFD) for a client without an agent that said hello once, though the agent read its connection late', async () => {
+  it('names the peer in a ROUTER\'s disconnect (ZMQ_SRCFD) for a client without an agent that said hello once, though the agent read its connection late and an inproc peer (no fd) spoke first', async () => {
     const router = start('late_router.py', [], appEnv(collector.endpoint, 'late-router'));
     apps.push(router);
     const endpoint = await waitFor('the ROUTER endpoint', () => router.stdout[0]);

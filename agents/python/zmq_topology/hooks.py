@@ -301,7 +301,7 @@ def _recv_tying_fd(sock: Any, rec: SocketRecord, peer: Any, flags: int, copy: bo
     try:
         rec.peer_fd(frame.get(_SRCFD), peer if type(peer) is bytes else peer.bytes)
     except Exception as err:
-        rec.tracks_fds = rec.wants_fd = False
+        rec.fd_unknown()  # an inproc peer has no fd; a ROUTER may have tcp peers besides
         debug("ZMQ_SRCFD not read", err)
     return frame.bytes if copy else frame
 

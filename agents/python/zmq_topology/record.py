@@ -27,6 +27,7 @@ MAX_FAILURES = 8  # failed endpoint calls kept per socket, as the protocol caps 
 MAX_SUBSCRIPTIONS = 10000  # distinct SUB prefixes counted; only none vs some matters
 MAX_TYPE_NAMES = 256  # cache of rendered type names per socket
 MAX_PEERS_PER_FD = 8  # routing ids kept per connection fd (more than one only while an fd is reused)
+FD_FAILURES_KEPT = 64  # messages without an fd (inproc) before a ROUTER that never had one stops tying
 
 # Sockets whose first frame is the peer's routing id (on receive) / the destination (on send).
 ROUTER_LIKE = frozenset({"ROUTER", "STREAM"})
@@ -161,6 +162,7 @@ class SocketRecord:
         self.wants_fd = False
         self.fd_peers: Dict[int, List[bytes]] = {}
         self._open_fds: Set[int] = set()  # agent thread only, from the monitor's accepted/connected
+        self.fd_failures = 0
         self._heartbeats = heartbeats.single
         self._hb_next = heartbeats.next
         self._hb_max = heartbeats.max_bytes
@@ -305,6 +307,13 @@ class SocketRecord:
         frame is the one after it and the connection is to be tied (tying, or the peer's first message)."""
         p = self._in
         return p.peer if p.index == 1 and (self.wants_fd or p.stats is None) else None
+
+    def fd_unknown(self) -> None:
+        """A message that came with no fd (an inproc peer's). Tying stops only when none ever came with
+        one, after FD_FAILURES_KEPT such messages (a libzmq that does not answer ZMQ_SRCFD at all)."""
+        self.fd_failures += 1
+        if self.fd_failures >= FD_FAILURES_KEPT and not self.fd_peers:
+            self.tracks_fds = self.wants_fd = False
 
     def peer_fd(self, fd: int, peer: bytes) -> None:
         """A message from `peer` came in on connection `fd` (ZMQ_SRCFD), read while `wants_fd`."""
