@@ -156,7 +156,8 @@ class SocketRecord:
         self.batching = False  # inside send_multipart/recv_multipart: frames are counted as one message
         # Which peer each connection is, so a ROUTER's monitor `disconnected` (which gives only the
         # connection's fd) names the peer that left: libzmq's ZMQ_SRCFD of the peer's messages. The app
-        # thread reads it (hooks) only while `wants_fd`: an open connection is not yet tied to a peer.
+        # thread reads it (hooks) for a new peer's first message, and while `wants_fd`: an open
+        # connection is not yet tied to a peer.
         # fd -> routing ids seen on it, oldest first (a closed fd's number is reused by a later connection).
         self.tracks_fds = type_ == "ROUTER"
         self.wants_fd = False
@@ -316,7 +317,7 @@ class SocketRecord:
             self.tracks_fds = self.wants_fd = False
 
     def peer_fd(self, fd: int, peer: bytes) -> None:
-        """A message from `peer` came in on connection `fd` (ZMQ_SRCFD), read while `wants_fd`."""
+        """A message from `peer` came in on connection `fd` (ZMQ_SRCFD)."""
         peers = self.fd_peers.get(fd)
         if peers is None:
             self.fd_peers[fd] = [peer]
@@ -469,8 +470,6 @@ class SocketRecord:
             self.unattributed += 1
             return None
         stats = self.peers[peer] = PeerStats(self.logs_first, self.conn)
-        if self.tracks_fds:
-            self.wants_fd = True  # its connection's `accepted` may not have been read yet: tie its next message
         return stats
 
     def _commit(self, inbound: bool, stats: Optional[PeerStats], peer: Optional[bytes], kind: bytes, size: int,

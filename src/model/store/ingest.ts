@@ -14,7 +14,7 @@ import { addTimeline, addTypes, closedEnd, disconnectEdge, edgesOf, evictClosedS
 import { edgeExited, edgeStateNow } from './liveness';
 import { endpointFailed, endpointSucceeded, failuresFromSnapshot } from './failures';
 import {
-  NO_CONNECT_EDGES, NO_EDGES, NO_ENDPOINTS, bindDisplay, connectList, endpointList, internOptions, connectEdgeEntries, edgeIdCount, edgeIdList, endpointRec, flat, intern, latestOf, scriptName, type AgentRec, type EdgeRec, type EndpointRec, type NodeRec, type SocketRec, type StampClock,
+  NO_CONNECT_EDGES, NO_EDGES, NO_ENDPOINTS, bindDisplay, connectList, endpointList, internOptions, connectEdgeEntries, edgeIdList, endpointRec, flat, intern, latestOf, scriptName, type AgentRec, type EdgeRec, type EndpointRec, type NodeRec, type SocketRec, type StampClock,
 } from './records';
 import { firstMessages, peerEdge, previousPeerEdge, reachesBinderOf, resolveEdges, resolveFor } from './resolution';
 import { discard, type StoreState } from './state';
@@ -284,8 +284,7 @@ function event(st: StoreState, node: NodeRec, msg: MonitorEventMsg, at: number):
   if (msg.event === 'handshake' && msg.address?.startsWith('ipc://')) connectionUp(st, socket, msg.address, at);
   resolveFor(st, socket);
   const detail = intern(msg.error ?? (msg.interval !== undefined ? `retry in ${msg.interval} ms` : msg.address));
-  const edges = eventEdges(st, socket, msg.address, msg.peer);
-  for (const edge of edges) {
+  for (const edge of eventEdges(st, socket, msg.address, msg.peer)) {
     addTimeline(st, edge, { at, event: msg.event, ...(detail !== undefined ? { detail } : {}) });
     edge.touched = true;
     st.dirtyEdges.add(edge.id);
@@ -461,12 +460,14 @@ function showCountsOf(st: StoreState, edge: EdgeRec, fromConnector: boolean): vo
 function trafficEdges(st: StoreState, socket: SocketRec, peer: Bin | undefined): EdgeRec[] | undefined {
   const connectEdges: EdgeRec[] = [];
   const list = socket.connectEdges;
+  const add = (id: string): void => {
+    const edge = st.edges.get(id);
+    if (edge) connectEdges.push(edge);
+  };
   for (let k = 1; k < list.length; k += 2) {
     const ids = list[k];
-    for (let i = 0, n = edgeIdCount(ids); i < n; i++) {
-      const edge = st.edges.get(typeof ids === 'string' ? ids : ids[i]);
-      if (edge) connectEdges.push(edge);
-    }
+    if (typeof ids === 'string') add(ids);
+    else ids.forEach(add);
   }
   if (peer !== undefined) {
     const toPeer = connectEdges.filter((e) => reachesBinderOf(st, e, peer.hex));
