@@ -39,6 +39,12 @@ export interface ConnectionEvidence {
    * peer's messages are a subsequence of it, not a prefix.
    */
   dealt?: boolean;
+  /**
+   * The connection's stamps are on the ROUTER's clock (one host's monotonic clock): a message then
+   * never arrives before it was sent (sends are stamped before the send, arrivals after), so a pair
+   * whose messages seem to is all but ruled out. Across clocks the offset's error allows it.
+   */
+  oneClock?: boolean;
 }
 
 export type EvidenceKind = 'content' | 'timing';
@@ -50,6 +56,13 @@ export interface Pairing {
 
 /** How much earlier than its sending a message may seem to arrive (stamps are taken by busy event loops). */
 export const CAUSALITY_SLACK_MS = 5;
+
+/**
+ * On one clock, how much more a message that seems to arrive before it was sent weighs than one as
+ * late: a loaded event loop delays an arrival's stamp by milliseconds (so delays alone can favour the
+ * wrong pair of two senders a millisecond apart), but it never makes one early.
+ */
+const EARLY_WEIGHT = 10;
 
 /**
  * Whether `received` (one end's log) can be what `sent` (the other end's log) sent: the shorter is a
@@ -85,17 +98,23 @@ export function fit(peer: PeerEvidence, connection: ConnectionEvidence): number 
     for (const skipOut of [0, 1]) {
       const toPeer = follows(connection.in, peer.out, skipOut);
       if (!toPeer || toRouter.length + toPeer.length === 0) continue;
-      const cost = meanSquaredDelay(toRouter, toPeer);
+      const cost = meanSquaredDelay(toRouter, toPeer, connection.oneClock === true);
       if (best === undefined || cost < best) best = cost;
     }
   }
   return best;
 }
 
-/** The cost of a fit: the mean squared delay, the first message to the ROUTER counted only when it is all there is. */
-function meanSquaredDelay(toRouter: readonly number[], toPeer: readonly number[]): number {
+/**
+ * The cost of a fit: the mean squared delay, the first message to the ROUTER counted only when it is
+ * all there is; `oneClock`: an early arrival weighs EARLY_WEIGHT times its delay.
+ */
+function meanSquaredDelay(toRouter: readonly number[], toPeer: readonly number[], oneClock: boolean): number {
   const delays = toRouter.length > 1 || toPeer.length > 0 ? [...toRouter.slice(1), ...toPeer] : toRouter;
-  return delays.reduce((sum, d) => sum + d * d, 0) / delays.length;
+  return delays.reduce((sum, d) => {
+    const weighed = oneClock && d < 0 ? d * EARLY_WEIGHT : d;
+    return sum + weighed * weighed;
+  }, 0) / delays.length;
 }
 
 /**
@@ -109,7 +128,7 @@ function meanSquaredDelay(toRouter: readonly number[], toPeer: readonly number[]
 function fitDealt(peer: PeerEvidence, connection: ConnectionEvidence): number | undefined {
   const toRouter = within(peer.in, connection.out, true);
   const toPeer = within(peer.out, connection.in, false);
-  return toRouter.length + toPeer.length === 0 ? undefined : meanSquaredDelay(toRouter, toPeer);
+  return toRouter.length + toPeer.length === 0 ? undefined : meanSquaredDelay(toRouter, toPeer, connection.oneClock === true);
 }
 
 /**

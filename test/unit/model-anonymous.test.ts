@@ -303,4 +303,36 @@ describe('anonymous DEALERs on one ROUTER', () => {
       assert.equal(s.edges.length, n);
     }
   });
+
+  test('a pair first chosen by timing is chosen again with the others as logs grow, never called certain because its rival was kept (truth (a2), recorded)', () => {
+    // Stamps from a failed run of truth (a2): node-a's hello echo was read 7.8 ms late, so with the
+    // hellos alone the peers fit the wrong processes best. Each log then grows on its own; re-paired
+    // alone against the one connection a kept guess had not taken, a peer was called 'content' and
+    // kept the other process's routing id for good.
+    const w = new World();
+    const [hello, r0] = [fp('hello'), fp('req 0')];
+    const nodeA = w.dealer(14822);
+    const pyB = w.dealer(14825);
+    const at = (t: number) => T0 + t;
+    const peer68 = { in: [[at(633.1), hello], [at(932.7), r0]], out: [[at(633.3), hello], [at(932.8), r0]] } as const;
+    const peer69 = { in: [[at(634.0), hello], [at(931.6), r0]], out: [[at(634.2), hello], [at(931.7), r0]] } as const;
+    const nodeALog = { out: [[at(631.0), hello], [at(932.3), r0]], in: [[at(641.1), hello], [at(933.0), r0]] } as const;
+    const pyBLog = { out: [[at(628.9), hello], [at(931.1), r0]], in: [[at(634.3), hello], [at(933.1), r0]] } as const;
+    const first = (n: number, log: { in: readonly (readonly [number, string])[]; out: readonly (readonly [number, string])[] }) =>
+      ({ in: log.in.slice(0, n).map(([t, f]) => [t, f] as [number, string]), out: log.out.slice(0, n).map(([t, f]) => [t, f] as [number, string]) });
+    w.send(w.router, w.router.logged(w.clock, 1, { peerHex: '006b8b4568', ...first(1, peer68) }));
+    w.send(w.router, w.router.logged(w.clock, 1, { peerHex: '006b8b4569', ...first(1, peer69) }));
+    w.send(nodeA, nodeA.logged(w.clock, 1, { conn: 1, ...first(1, nodeALog) }));
+    w.send(pyB, pyB.logged(w.clock, 1, { conn: 1, ...first(1, pyBLog) }));
+    for (const e of [edgeFrom(w.snapshot(), nodeA), edgeFrom(w.snapshot(), pyB)]) assert.equal(e.attribution, 'timing', 'the hellos alone are a guess');
+    w.send(w.router, w.router.logged(w.clock, 1, { peerHex: '006b8b4568', ...first(2, peer68) }));
+    w.send(w.router, w.router.logged(w.clock, 1, { peerHex: '006b8b4569', ...first(2, peer69) }));
+    w.send(nodeA, nodeA.logged(w.clock, 1, { conn: 1, ...first(2, nodeALog) }));
+    let s = w.snapshot();
+    assert.equal(edgeFrom(s, nodeA).routingId?.hex, '006b8b4568', 'node-a\'s second request cannot have reached the ROUTER before node-a sent it');
+    w.send(pyB, pyB.logged(w.clock, 1, { conn: 1, ...first(2, pyBLog) }));
+    s = w.snapshot();
+    assert.equal(edgeFrom(s, nodeA).routingId?.hex, '006b8b4568');
+    assert.equal(edgeFrom(s, pyB).routingId?.hex, '006b8b4569');
+  });
 });

@@ -120,6 +120,48 @@ describe('pairing anonymous peers with connections', () => {
   });
 });
 
+describe('two DEALER processes whose hellos left 2 ms apart, one of them on a busy event loop (truth (a2), recorded)', () => {
+  // Stamps from a failed run of truth (a2), ms on the host's monotonic clock. node-a's loop was busy
+  // at its start: it read the echo of its hello 7.8 ms after the ROUTER sent it, so by delays alone its
+  // hello fits py-b's peer better, and with two messages each the wrong pairs cost less in all. Only
+  // on the later messages does the wrong pair show what cannot be: node-a's requests arriving at the
+  // ROUTER up to 1.5 ms before node-a sent them.
+  const [hello, r0, r1, r2] = [fp('hello'), fp('request', '0'), fp('request', '1'), fp('request', '2')];
+  const s = (...pairs: [number, string][]): Stamp[] => pairs.map(([t, f]) => [t, f]);
+  const peers = [
+    peer('68', s([633.1, hello], [932.7, r0], [2232.8, r1], [2533.7, r2]), s([633.3, hello], [932.8, r0], [2232.9, r1], [2533.8, r2])),
+    peer('69', s([634.0, hello], [931.6, r0], [2231.8, r1], [2531.7, r2]), s([634.2, hello], [931.7, r0], [2231.9, r1], [2531.8, r2])),
+  ];
+  const early: ConnectionEvidence[] = [
+    { ...conn('node-a', s([631.0, hello]), s([641.1, hello])), oneClock: true },
+    { ...conn('py-b', s([628.9, hello]), s([634.3, hello])), oneClock: true },
+  ];
+  const full: ConnectionEvidence[] = [
+    { ...conn('node-a', s([631.0, hello], [932.3, r0], [2232.6, r1], [2533.2, r2]), s([641.1, hello], [933.0, r0], [2233.1, r1], [2533.9, r2])), oneClock: true },
+    { ...conn('py-b', s([628.9, hello], [931.1, r0], [2231.1, r1], [2531.1, r2]), s([634.3, hello], [933.1, r0], [2232.2, r1], [2534.2, r2])), oneClock: true },
+  ];
+
+  test('with the first messages only, the pairing is a guess and says so', () => {
+    for (const [key, pairing] of pairPeers(peers, early)) assert.equal(pairing.how, 'timing', key);
+  });
+
+  const firstTwo = (c: ConnectionEvidence): ConnectionEvidence => ({ ...c, out: c.out.slice(0, 2), in: c.in.slice(0, 2) });
+  const twoPeers = peers.map((p) => ({ ...p, in: p.in.slice(0, 2), out: p.out.slice(0, 2) }));
+
+  test('from the second message on, each peer goes to the process that holds its connection: the wrong pair has requests arriving before they were sent', () => {
+    for (const evidence of [full, full.map(firstTwo)]) {
+      const pairs = pairPeers(evidence === full ? peers : twoPeers, evidence);
+      assert.equal(pairs.get('68')?.connection, 'node-a');
+      assert.equal(pairs.get('69')?.connection, 'py-b');
+    }
+  });
+
+  test('across clocks (an offset in between, with its error) an early arrival weighs as a late one: two messages each then favour the wrong pairs', () => {
+    const acrossClocks = full.map(({ oneClock: _, ...c }) => firstTwo(c));
+    assert.equal(pairPeers(twoPeers, acrossClocks).get('68')?.connection, 'py-b');
+  });
+});
+
 describe('a socket connected to several endpoints (its messages dealt round-robin, logged together)', () => {
   const dealt = (key: string, out: Stamp[], inbound: Stamp[] = []): ConnectionEvidence => ({ key, out, in: inbound, dealt: true });
   const [hello, r0, r1, r2, r3] = ['hello', 'r0', 'r1', 'r2', 'r3'].map((m) => fp(m));

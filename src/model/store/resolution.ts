@@ -445,18 +445,31 @@ function pairRouter(st: StoreState, router: SocketRec, all = false): void {
   const kept = new Map<string, Pairing>();
   const peers: PeerEvidence[] = [];
   let routerLog: FirstLogRec | undefined;
+  const unpair = (hex: string, first: FirstLogRec, before: Pairing | undefined): void => {
+    if (before && st.connOwner.get(before.connection)?.router === router.id) st.connOwner.delete(before.connection);
+    routerLog ??= first;
+    peers.push({ key: hex, in: first.in, out: first.out });
+  };
+  // Pairs chosen by timing that still stand: on a small ROUTER they are chosen afresh with any peer
+  // that is. Kept, they hid their connections from it, and a peer left one connection to fit was
+  // called certain ('content') though a kept guess held its own (truth (a2): two DEALERs whose hellos
+  // left within 2 ms, each given the other's id for good).
+  const guesses: [string, FirstLogRec, Pairing][] = [];
   for (const rec of router.peers?.values() ?? []) {
     if (!rec.first || st.byRoutingId.has(rec.peer.hex)) continue;
     const before = previous?.get(rec.peer.hex);
     const edge = before && st.edges.get(before.edgeId);
     const stands = !all && before?.peerLog === rec.first && (before.how !== 'timing' || before.connectionLogs === connectionLogs);
     if (before && edge && (edge.phase === 'disconnected' || (stands && before.connLog === offeredLog(st, router, edge, before.connection)))) {
-      kept.set(rec.peer.hex, before);
+      if (small && before.how === 'timing' && edge.phase !== 'disconnected') guesses.push([rec.peer.hex, rec.first, before]);
+      else kept.set(rec.peer.hex, before);
       continue;
     }
-    if (before && st.connOwner.get(before.connection)?.router === router.id) st.connOwner.delete(before.connection);
-    routerLog ??= rec.first;
-    peers.push({ key: rec.peer.hex, in: rec.first.in, out: rec.first.out });
+    unpair(rec.peer.hex, rec.first, before);
+  }
+  for (const [hex, first, before] of guesses) {
+    if (peers.length > 0) unpair(hex, first, before);
+    else kept.set(hex, before);
   }
   router.pairings = kept.size > 0 ? kept : undefined;
   if (peers.length === 0 || !routerLog) return;
@@ -488,7 +501,7 @@ function pairRouter(st: StoreState, router: SocketRec, all = false): void {
     // clocks read differently (Node's start time + time since, Python's now) part by any step since.
     const shift = log.host === routerLog.host && log.clock === routerLog.clock ? 0 : log.offset - routerLog.offset;
     const moved = (stamps: readonly Stamp[]): readonly Stamp[] => (shift === 0 ? stamps : stamps.map(([t, fp]) => [t + shift, fp] as const));
-    connections.push({ key, out: moved(log.out), in: moved(log.in), ...(from.connects.length > 1 ? { dealt: true } : {}) });
+    connections.push({ key, out: moved(log.out), in: moved(log.in), ...(from.connects.length > 1 ? { dealt: true } : {}), ...(shift === 0 ? { oneClock: true } : {}) });
   }
   const pairs = pairPeers(peers, connections);
   if (!all && pairs.size < peers.length && pairs.size < connections.length) {
