@@ -662,11 +662,18 @@ export class Agent {
       rec.connectionLost();
     }
     const detail = event as { address?: string; interval?: number; error?: unknown };
+    const address = typeof detail.address === 'string' ? detail.address.slice(0, LIMITS.endpointChars) : undefined;
+    let accepted: number | undefined;
+    if (address !== undefined) {
+      if (event.type === 'accept') accepted = rec.connectionAccepted(address);
+      else if (event.type === 'disconnect') accepted = rec.acceptedClosed(address);
+    }
     this.post({
       t: 'event', socket: rec.id, event: eventType(event.type),
-      ...(typeof detail.address === 'string' ? { address: detail.address.slice(0, LIMITS.endpointChars) } : {}),
+      ...(address !== undefined ? { address } : {}),
       ...(typeof detail.interval === 'number' ? { interval: Math.max(0, Math.min(2 ** 31, Math.round(detail.interval))) } : {}),
       ...(detail.error !== undefined ? { error: errorText(detail.error) } : {}),
+      ...(accepted !== undefined ? { accepted } : {}),
     });
   }
 
@@ -687,7 +694,12 @@ export class Agent {
       snapshot: () => this.snapshot(),
     });
     for (const rec of this.records.values()) {
-      if (!rec.closed && rec.monitor?.closed) this.watch(rec, new copy.zmq.Observer(rec.socket));
+      if (!rec.closed && rec.monitor?.closed) {
+        // What was accepted or closed while no monitor read the events is unknown: counted afresh
+        // (too few peers without an agent rather than ones that are gone).
+        rec.accepted = undefined;
+        this.watch(rec, new copy.zmq.Observer(rec.socket));
+      }
     }
     const every = (ms: number, fn: () => void): void => {
       const t = setInterval(() => this.safely(fn), ms);

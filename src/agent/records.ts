@@ -234,6 +234,12 @@ export class SocketRecord {
   tokenActive = false;
   /** Whether the token was ever set: connections made meanwhile still carry it. */
   tokenUsed = false;
+  /**
+   * Connections the socket accepted that are open, by bound address (the monitor's `accept` and
+   * `disconnect` name the connection's local address alike): the store holds them against the edges
+   * of instrumented peers, and the rest are peers without an agent. Created on the first accept.
+   */
+  accepted?: Map<string, number>;
   /** The monitor the agent reads (the socket's only one). */
   monitor?: ZmqObserver;
   /** The app's `events`, created when the app first touches it. */
@@ -312,6 +318,24 @@ export class SocketRecord {
     return this.info.socket;
   }
 
+  /** An `accept` on `address`: the connections now open there. */
+  connectionAccepted(address: string): number {
+    const open = (this.accepted?.get(address) ?? 0) + 1;
+    (this.accepted ??= new Map()).set(address, open);
+    return open;
+  }
+
+  /**
+   * A `disconnect` on `address`: the connections accepted there left open, or undefined when it
+   * closed one the socket connected (its address is then the connect endpoint, never a bound one).
+   */
+  acceptedClosed(address: string): number | undefined {
+    const open = this.accepted?.get(address);
+    if (open === undefined || open === 0 || this.endpoints.some((e) => e.op === 'connect' && (e.requested === address || e.resolved === address))) return undefined;
+    this.accepted!.set(address, open - 1);
+    return open - 1;
+  }
+
   /** Stats of the peer with this routing id (ROUTER-likes) or, without one, of the socket's only link. */
   peerStats(routingId: Uint8Array | undefined): PeerStats {
     if (routingId === undefined) return (this.link ??= this.newPeer('', undefined));
@@ -352,6 +376,9 @@ export class SocketRecord {
     }
     const socket: SnapshotSocket = { ...this.info, endpoints: this.endpoints.slice(-LIMITS.endpointsPerSocket), peers, closed: this.closed };
     if (this.failed.length > 0) socket.failed = this.failed.map((f) => ({ ...f }));
+    if (this.endpoints.some((e) => e.op === 'bind')) {
+      socket.accepted = [...(this.accepted ?? [])].filter(([, open]) => open > 0).map(([address, open]) => ({ address, open }));
+    }
     return socket;
   }
 }

@@ -1,6 +1,6 @@
 import {
   LIMITS, MONITOR_EVENT_TYPES, PROTOCOL_VERSION, SOCKET_TYPES, TELEMETRY_TYPES,
-  type Bin, type CreationSite, type DecodeErrorReason, type DecodeResult, type EndpointFailureState, type EndpointState, type FirstMessages, type PeerTraffic,
+  type AcceptedCount, type Bin, type CreationSite, type DecodeErrorReason, type DecodeResult, type EndpointFailureState, type EndpointState, type FirstMessages, type PeerTraffic,
   type Runtime, type SnapshotSocket, type SocketInfo, type SocketOptions, type TelemetryMsg,
 } from './types';
 
@@ -253,6 +253,11 @@ function failureState(v: unknown, path: string): EndpointFailureState {
   };
 }
 
+function acceptedCount(v: unknown, path: string): AcceptedCount {
+  const o = obj(v, path);
+  return { address: str(o.address, `${path}.address`, LIMITS.endpointChars), open: int(o.open, `${path}.open`, 0, 2 ** 31) };
+}
+
 function snapshotSocket(v: unknown, path: string): SnapshotSocket {
   const o = obj(v, path);
   const s: SnapshotSocket = {
@@ -262,6 +267,7 @@ function snapshotSocket(v: unknown, path: string): SnapshotSocket {
     closed: bool(o.closed, `${path}.closed`),
   };
   if (o.failed !== undefined) s.failed = arr(o.failed, `${path}.failed`, LIMITS.failuresPerSocket).map((f, i) => failureState(f, `${path}.failed[${i}]`));
+  if (o.accepted !== undefined) s.accepted = arr(o.accepted, `${path}.accepted`, LIMITS.endpointsPerSocket).map((a, i) => acceptedCount(a, `${path}.accepted[${i}]`));
   return s;
 }
 
@@ -321,6 +327,7 @@ function validate(o: Obj): TelemetryMsg {
       const interval = optInt(o.interval, 'interval', 0, 2 ** 31);
       const error = optStr(o.error, 'error', LIMITS.stringChars);
       const peer = optBin(o.peer, 'peer');
+      const accepted = optInt(o.accepted, 'accepted', 0, 2 ** 31);
       return {
         ...base, t: 'event',
         socket: int(o.socket, 'socket'),
@@ -329,6 +336,7 @@ function validate(o: Obj): TelemetryMsg {
         ...(interval !== undefined ? { interval } : {}),
         ...(error !== undefined ? { error } : {}),
         ...(peer !== undefined ? { peer } : {}),
+        ...(accepted !== undefined ? { accepted } : {}),
       };
     }
     case 'disconnect-msg': {

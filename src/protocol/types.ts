@@ -158,6 +158,13 @@ export interface MonitorEventMsg extends Base {
    * knows it (the Python agent ties connections to peers by the ZMQ_SRCFD of their messages).
    */
   peer?: Bin;
+  /**
+   * On `accept`, and on the `disconnect` of a connection the socket accepted: how many connections
+   * accepted on `address` are open after this event. The store holds them against the edges of the
+   * instrumented peers it knows: the rest are peers without an agent, which nothing else reveals on a
+   * PUB, PUSH or bound DEALER (no routing ids).
+   */
+  accepted?: number;
 }
 
 export interface TrafficMsg extends Base {
@@ -207,6 +214,18 @@ export interface SnapshotSocket extends SocketInfo {
   /** Routing ids of peers seen on this socket with their latest stamps (cumulative counts). */
   peers: PeerTraffic[];
   closed: boolean;
+  /**
+   * A socket with bind endpoints: the connections it accepted that are open now, per bound address
+   * (as MonitorEventMsg.accepted counts them); addresses without one are left out. Absent: the agent
+   * does not count them.
+   */
+  accepted?: AcceptedCount[];
+}
+
+/** Connections accepted on one bound address and open now. */
+export interface AcceptedCount {
+  address: string;
+  open: number;
 }
 
 /** Sent right after hello on every (re)connect of the agent's telemetry socket. */

@@ -135,6 +135,12 @@ export interface EdgeView {
    */
   routingIdClash?: RoutingIdClash;
   /**
+   * The edge of a bound socket's *peers without an agent* (from a synthetic "peers without an agent"
+   * node): how many connections it stands for now, the ones the socket's agent counts open that no
+   * instrumented peer's edge accounts for (docs/SNAPSHOT.md, "Unknown peers"). 0 once they have all gone.
+   */
+  connections?: number;
+  /**
    * Set when the two sockets' types cannot talk (a PUSH connected to a PUB): libzmq refuses every
    * handshake, so no message passes however often it reconnects. The types, connecting side first.
    */

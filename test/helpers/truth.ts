@@ -441,6 +441,8 @@ export interface CompareOptions extends KernelOptions {
 export interface CompareCounts {
   kernel: number;
   edges: number;
+  /** Connections of processes without an agent the graph counts (unknown peers, edges of peers without an agent). */
+  unseen: number;
   matched: number;
   /** Edges not compared: disconnected/dead/retrying/connecting, or inproc. */
   ignoredEdges: number;
@@ -536,7 +538,27 @@ export function compareWithKernel(snapshot: TopologySnapshot, pids: number[], op
   const ignoredPair = (c: { connectorPid: number; binderPid: number }): boolean =>
     (options.ignorePairs ?? []).some(([connector, binder]) => c.connectorPid === connector && c.binderPid === binder);
   kernel.connections = kernel.connections.filter((c) => !ignoredPair(c));
-  const edges = live.filter((e) => !(e.transport === 'tcp' && ignorePorts.has(e.port!)) && !ignoredPair(e));
+  const compared = live.filter((e) => !(e.transport === 'tcp' && ignorePorts.has(e.port!)) && !ignoredPair(e));
+  // Processes without an agent: their connections are compared by number, per binder and endpoint,
+  // with the edges drawn for them (an unknown peer R stands for one, an edge of peers without an agent
+  // for `connections`), as the graph cannot know which process each is.
+  const instrumented = new Set(snapshot.nodes.filter((n) => !n.unknown).map((n) => n.pid));
+  const unseenKey = (c: { transport: string; port?: number; path?: string; binderPid: number }): string => `${where(c)} ?->${c.binderPid}`;
+  const unseenLeft = new Map<string, number>();
+  const edges: MappedEdge[] = [];
+  for (const e of compared) {
+    if (e.connectorPid !== 0) edges.push(e);
+    else unseenLeft.set(unseenKey(e), (unseenLeft.get(unseenKey(e)) ?? 0) + (e.edge.connections ?? 1));
+  }
+  const unseenKernel = new Map<string, number>();
+  kernel.connections = kernel.connections.filter((c) => {
+    if (instrumented.has(c.connectorPid) || !instrumented.has(c.binderPid)) return true;
+    unseenKernel.set(unseenKey(c), (unseenKernel.get(unseenKey(c)) ?? 0) + 1);
+    return false;
+  });
+  const unseenMismatch = [...new Set([...unseenLeft.keys(), ...unseenKernel.keys()])]
+    .filter((k) => (unseenLeft.get(k) ?? 0) !== (unseenKernel.get(k) ?? 0))
+    .map((k) => `${k}: the kernel has ${unseenKernel.get(k) ?? 0} connection(s) from processes without an agent, the graph ${unseenLeft.get(k) ?? 0}`);
 
   // Multiset match on (endpoint, connector pid, binder pid).
   const realLeft = new Map<string, KernelConnection[]>();
@@ -583,14 +605,16 @@ export function compareWithKernel(snapshot: TopologySnapshot, pids: number[], op
     const theirEdges = snapshot.edges.filter((e) => sockets.some((s) => s.id === e.from || s.id === e.to));
     return `${n.name} (${n.id}, ${n.state})${theirEdges.map((e) => `\n      edge ${index.edgeLabel(e)}`).join('')}`;
   }));
+  section('connections from processes without an agent, counted', unseenMismatch);
   section('edge into a ROUTER without routingId', routerEdgesWithoutRoutingId.map((e) => e.label));
   section('connection to a process outside the scenario', foreign.map((c) => `${pairKey(c)} (outside: pid ${c.foreignPid}; ${c.detail})`));
 
   const counts: CompareCounts = {
-    kernel: kernel.connections.length,
+    kernel: kernel.connections.length + [...unseenKernel.values()].reduce((a, b) => a + b, 0),
     edges: edges.length,
+    unseen: [...unseenLeft.values()].reduce((a, b) => a + b, 0),
     matched,
-    ignoredEdges: ignored + (live.length - edges.length),
+    ignoredEdges: ignored + (live.length - compared.length),
     edgesWithoutConnection: extraEdges.length,
     connectionsWithoutEdge: missing.length,
     wrongPair: wrongPair.length,
@@ -607,7 +631,7 @@ export function compareWithKernel(snapshot: TopologySnapshot, pids: number[], op
 /** One line for the CI log: what was compared. */
 export function formatCounts(label: string, r: CompareResult): string {
   const c = r.counts;
-  return `[truth] ${label}: kernel ${c.kernel} connections vs ${c.edges} connected/quiet/late edges, ${c.matched} matched;`
+  return `[truth] ${label}: kernel ${c.kernel} connections vs ${c.edges} connected/quiet/late edges, ${c.matched} matched, ${c.unseen} without an agent;`
     + ` missing edges ${c.connectionsWithoutEdge}, edges without connection ${c.edgesWithoutConnection}, wrong pair ${c.wrongPair},`
     + ` unknown nodes ${c.unknownNodes}, ROUTER edges without routingId ${c.routerEdgesWithoutRoutingId}, foreign ${c.foreign},`
     + ` not compared ${c.ignoredEdges}`;
@@ -700,6 +724,16 @@ export class Scenario {
   async node(script: string, args: string[], name: string, env: Record<string, string> = {}): Promise<Child> {
     const child = this.system.spawnNode(path.join(REALAPPS, script), args, { name, env });
     return this.ready(child);
+  }
+
+  /** Starts a realapps Node fixture without the agent (an app no one instrumented) and waits for its ready line. */
+  async plainNode(script: string, args: string[], name: string): Promise<Child> {
+    return this.ready(this.system.spawnNode(path.join(REALAPPS, script), args, { name, instrument: false }));
+  }
+
+  /** Starts a realapps Python fixture without the agent and waits for its ready line. */
+  async plainPython(script: string, args: string[], name: string): Promise<Child> {
+    return this.python(script, args, name, { PYTHONPATH: '' });
   }
 
   /** Starts a realapps Python fixture with the agent and waits for its ready line. */

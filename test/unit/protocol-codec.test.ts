@@ -21,6 +21,7 @@ function everyMessageType(): TelemetryMsg[] {
     a.event(AT, 1, 'connect:retry', 'tcp://127.0.0.1:5555', 200),
     { v: 1, t: 'event', seq: 10, at: AT, socket: 1, event: 'handshake:error:protocol', error: 'bad greeting' },
     { v: 1, t: 'event', seq: 11, at: AT, socket: 1, event: 'disconnect', address: 'tcp://0.0.0.0:5555', peer: { hex: '006b8b4567' } },
+    a.accepted(AT, 1, 'accept', 'tcp://127.0.0.1:5555', 3),
     a.heartbeats(AT, 1, { peer: 'w1', count: 3 }),
     a.disconnectMsg(AT, 1, 'w1', toBin('WORKER_GONE')),
     a.disconnectMsg(AT, 1, '\u0000\u0001'),
@@ -30,6 +31,7 @@ function everyMessageType(): TelemetryMsg[] {
       socket: 1, type: 'ROUTER', routingId: toBin('broker'), options: { disconnectMsg: true, heartbeatIvl: 1000, linger: 0 },
       createdAt: AT, closed: false, endpoints: [{ op: 'bind', requested: 'tcp://*:5555', resolved: 'tcp://0.0.0.0:5555', at: AT }],
       peers: [{ socket: 1, peer: toBin('w1'), msgsIn: 1, msgsOut: 2, bytesIn: 3, bytesOut: 4, types: { READY: 1, '0x02': 2 }, lastMessageIn: AT }],
+      accepted: [{ address: 'tcp://127.0.0.1:5555', open: 2 }, { address: 'ipc:///tmp/broker', open: 1 }],
     }], 3),
     a.bye(AT, 'normal exit'),
   ];
@@ -100,6 +102,11 @@ test('bad-field: wrong type, for each kind of field', () => {
   refused({ v: 1, t: 'socket', seq: 1, at: AT, socket: 1, type: 'TOASTER', options: { disconnectMsg: false }, createdAt: AT }, 'bad-field', 'socket.type');
   refused({ v: 1, t: 'event', seq: 1, at: AT, socket: 1, event: 'explode' }, 'bad-field', 'event');
   refused({ v: 1, t: 'event', seq: 1, at: AT, socket: 1, event: 'disconnect', peer: '006b8b4567' }, 'bad-field', 'peer');
+  refused({ v: 1, t: 'event', seq: 1, at: AT, socket: 1, event: 'accept', address: 'tcp://127.0.0.1:5555', accepted: -1 }, 'bad-field', 'accepted');
+  refused({
+    v: 1, t: 'snapshot', seq: 1, at: AT, dropped: 0, sockets: [{ socket: 1, type: 'PUB', options: { disconnectMsg: false }, createdAt: AT, closed: false,
+      endpoints: [], peers: [], accepted: [{ address: 'tcp://127.0.0.1:5555', open: 'two' }] }],
+  }, 'bad-field', 'sockets[0].accepted[0].open');
   refused({ v: 1, t: 'disconnect-msg', seq: 1, at: AT, socket: 1, peer: 'w1' }, 'bad-field', 'peer');
   refused({ v: 1, t: 'traffic', seq: 1, at: AT, peers: [{ socket: 1, msgsIn: 1, msgsOut: 0, bytesIn: 0, bytesOut: 0, types: { A: 'x' } }] }, 'bad-field', 'types');
 });

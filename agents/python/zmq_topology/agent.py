@@ -45,7 +45,8 @@ EVENTS = {
 }
 MONITOR_STOPPED = 0x0400
 DISCONNECTED = 0x0200  # ZMQ_EVENT_DISCONNECTED: a connecting socket's first-messages log starts anew
-OPENED = frozenset({0x0001, 0x0020})  # ZMQ_EVENT_CONNECTED, ZMQ_EVENT_ACCEPTED: the value is the connection's fd
+ACCEPTED = 0x0020
+OPENED = frozenset({0x0001, ACCEPTED})  # ZMQ_EVENT_CONNECTED, ZMQ_EVENT_ACCEPTED: the value is the connection's fd
 _Z85_KEY = re.compile(r"^[0-9a-zA-Z.\-:+=^!/*?&<>()\[\]{}@%$#]{40}\Z")
 
 
@@ -369,7 +370,12 @@ class Agent:
                 msg["error"] = os.strerror(value)[:1024] if value else name
             if event in OPENED:
                 rec.connection_opened(value)
+                if event == ACCEPTED:
+                    msg["accepted"] = rec.connection_accepted(value, address)
             elif event == DISCONNECTED:
+                closed = rec.accepted_closed(value)
+                if closed is not None and closed[0] == address:
+                    msg["accepted"] = closed[1]
                 lost = rec.peer_of_lost_connection(value)
                 if lost is not None:
                     msg["peer"] = to_bin(lost)

@@ -164,6 +164,10 @@ class SocketRecord:
         self.fd_peers: Dict[int, List[bytes]] = {}
         self._open_fds: Set[int] = set()  # agent thread only, from the monitor's accepted/connected
         self.fd_failures = 0
+        # Connections this socket accepted and still has open: fd -> the bound address (agent thread
+        # only). The store holds their count against the edges of instrumented peers: the rest are
+        # peers without an agent, which a PUB or PUSH gives no other sign of.
+        self.accepted: Dict[int, str] = {}
         self._heartbeats = heartbeats.single
         self._hb_next = heartbeats.next
         self._hb_max = heartbeats.max_bytes
@@ -271,6 +275,26 @@ class SocketRecord:
         if self.tracks_fds:
             self._open_fds.add(fd)
             self.wants_fd = True
+
+    def connection_accepted(self, fd: int, address: str) -> int:
+        """Agent thread, on an `accepted` monitor event: the connections now open on `address`."""
+        self.accepted[fd] = address
+        return self.open_on(address)
+
+    def accepted_closed(self, fd: int) -> Optional[Tuple[str, int]]:
+        """Agent thread, on a `disconnected` monitor event: (address, connections left open on it) when
+        the connection was one this socket accepted, else None (one it connected)."""
+        address = self.accepted.pop(fd, None)
+        return None if address is None else (address, self.open_on(address))
+
+    def open_on(self, address: str) -> int:
+        return sum(1 for a in self.accepted.values() if a == address)
+
+    def accepted_counts(self) -> List[Msg]:
+        counts: Dict[str, int] = {}
+        for address in self.accepted.values():
+            counts[address] = counts.get(address, 0) + 1
+        return [{"address": a[:512], "open": n} for a, n in counts.items()]
 
     def peer_of_lost_connection(self, fd: int) -> Optional[bytes]:
         """Agent thread, on a `disconnected` monitor event: the routing id of the peer whose connection
@@ -598,4 +622,6 @@ class SocketRecord:
         failed = self.failed
         if failed:
             out["failed"] = [dict(f) for f in failed]
+        if any(e["op"] == "bind" for e in self.endpoints):
+            out["accepted"] = self.accepted_counts()
         return out

@@ -39,6 +39,10 @@ export function copyState(from: StoreState, into: StoreState): void {
   into.byRoutingId = byRoutingId;
   for (const [key, owner] of from.connOwner) into.connOwner.set(key, owner);
   into.clashes = new Map(from.clashes); // judged afresh into a new map, never changed in place
+  for (const [id, rec] of from.accepted) {
+    into.accepted.set(id, { open: new Map(rec.open), drawn: new Map([...rec.drawn].map(([endpoint, d]) => [endpoint, { ...d }])) });
+  }
+  for (const [id, n] of from.unseenConnections) into.unseenConnections.set(id, n);
   into.unknownPeers = from.unknownPeers;
   into.topologyDirty = from.topologyDirty;
   for (const id of from.connectorsToResolve) into.connectorsToResolve.add(id);

@@ -158,6 +158,7 @@ function removeEdge(st: StoreState, id: string): void {
   const from = st.sockets.get(edge.from);
   if (from) from.fromEdges = fromEdgesWith(from, edge, true);
   st.dirtyEdges.delete(id);
+  st.unseenConnections.delete(id);
   st.removedEdges.add(id);
 }
 

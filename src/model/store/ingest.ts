@@ -18,6 +18,7 @@ import {
 } from './records';
 import { firstMessages, peerEdge, previousPeerEdge, reachesBinderOf, resolveEdges, resolveFor } from './resolution';
 import { discard, type StoreState } from './state';
+import { acceptedCount, acceptedCounts, isUnseenEdge, unexplainedConnections } from './unseen';
 
 /** How long the least-delay clock offset of an agent is trusted before it is measured afresh. */
 const OFFSET_REFRESH_MS = 30_000;
@@ -190,6 +191,7 @@ function snapshotMsg(st: StoreState, node: NodeRec, msg: SnapshotMsg, offset: nu
     }));
     socket.closed = s.closed;
     failuresFromSnapshot(st, socket, s.failed, clock);
+    if (s.accepted) acceptedCounts(st, socket, s.accepted);
     st.topologyDirty = true;
   }
   // Sockets the agent no longer lists are gone from the process.
@@ -279,12 +281,15 @@ function event(st: StoreState, node: NodeRec, msg: MonitorEventMsg, at: number):
     return;
   }
   if (msg.event === 'bind' && msg.address) fillWildcardBind(st, socket, msg.address);
+  if (msg.accepted !== undefined && msg.address !== undefined) acceptedCount(st, socket, msg.address, msg.accepted);
   // Listener events concern the socket, not any one connection.
   if (msg.event === 'bind' || msg.event === 'bind:error') return;
   if (msg.event === 'handshake' && msg.address?.startsWith('ipc://')) connectionUp(st, socket, msg.address, at);
   resolveFor(st, socket);
   const detail = intern(msg.error ?? (msg.interval !== undefined ? `retry in ${msg.interval} ms` : msg.address));
-  for (const edge of eventEdges(st, socket, msg.address, msg.peer)) {
+  // The connections open on the bound address while the event happened (a disconnect's one included).
+  const openThen = msg.accepted === undefined ? undefined : msg.accepted + (msg.event === 'disconnect' ? 1 : 0);
+  for (const edge of eventEdges(st, socket, msg.address, msg.peer, openThen)) {
     addTimeline(st, edge, { at, event: msg.event, ...(detail !== undefined ? { detail } : {}) });
     edge.touched = true;
     st.dirtyEdges.add(edge.id);
@@ -330,9 +335,12 @@ function lostPeerEdges(st: StoreState, socket: SocketRec, peer: Bin): EdgeRec[] 
 
 /**
  * The edges a monitor event on `socket` concerns: by connect endpoint, else on a bound endpoint the
- * peer the event names (a ROUTER's agent tied the connection to it), else the one edge there.
+ * peer the event names (a ROUTER's agent tied the connection to it), else the one edge there. Never
+ * the edge of peers without an agent: their count decides it (unseen.ts). `openThen`: the agent's
+ * count of connections open on the bound address when the event happened; a bound-side event goes to
+ * the one edge only when no peer without an agent may be the one it concerns.
  */
-function eventEdges(st: StoreState, socket: SocketRec, address: string | undefined, peer: Bin | undefined): EdgeRec[] {
+function eventEdges(st: StoreState, socket: SocketRec, address: string | undefined, peer: Bin | undefined, openThen: number | undefined): EdgeRec[] {
   let byAddress: readonly string[] | undefined;
   for (const [endpoint, ids] of connectEdgeEntries(socket.connectEdges)) {
     if (address !== undefined && sameEndpoint(endpoint, address)) byAddress = byAddress ? byAddress.concat(ids) : ids;
@@ -347,11 +355,15 @@ function eventEdges(st: StoreState, socket: SocketRec, address: string | undefin
   let count = 0;
   for (const [endpoint, edges] of socket.boundEdges ?? []) {
     if (address !== undefined && !sameEndpoint(endpoint, address)) continue;
-    count += edges.size;
-    if (count > 1) return [];
-    if (edges.size === 1) found = edges.values().next().value as EdgeRec;
+    for (const edge of edges) {
+      if (isUnseenEdge(edge)) continue;
+      if (++count > 1) return [];
+      found = edge;
+    }
   }
-  return count === 1 && found ? [found] : [];
+  if (count !== 1 || !found) return [];
+  if (openThen !== undefined && address !== undefined && unexplainedConnections(st, socket, address, openThen) > 0) return [];
+  return [found];
 }
 
 /** An ipc connect's connection came up: which of several binders of its path it reached depends on when. */

@@ -6,6 +6,7 @@
 import type { CollectorStatus, TopologyDiff } from '../../shared/snapshot';
 import { RateRings } from '../rules';
 import type { ClashRec } from './clashes';
+import type { AcceptedRec } from './unseen';
 import type { AgentRec, Claimants, EdgeRec, NodeRec, SocketRec } from './records';
 
 export interface StoreLimits {
@@ -73,6 +74,10 @@ export class StoreState {
   readonly connOwner = new Map<string, { router: string; peer: string }>();
   /** Edges in a routing-id clash, by edge id (clashes.ts; judged by the sweep). */
   clashes = new Map<string, ClashRec>();
+  /** Bound sockets whose agents count their accepted connections, by socket id (unseen.ts). */
+  readonly accepted = new Map<string, AcceptedRec>();
+  /** Edges of peers without an agent: how many connections each stands for now (EdgeView.connections). */
+  readonly unseenConnections = new Map<string, number>();
   unknownPeers = 0;
   /** Connects, binds or routing ids changed: everything is resolved again before edges are read. */
   topologyDirty = false;

@@ -1,0 +1,146 @@
+/**
+ * Peers without an agent on a bound socket. A PUB, PUSH or bound DEALER gives no sign of who is
+ * connected to it: there are no routing ids, and a process without an agent reports nothing. The
+ * socket's agent counts the connections it accepted that are still open (MonitorEventMsg.accepted,
+ * SnapshotSocket.accepted); those the live edges of instrumented peers do not account for are drawn as
+ * one edge per bound endpoint from a "peers without an agent" node, carrying their number
+ * (EdgeView.connections). On a ROUTER the same holds for peers that have not said anything yet (one
+ * that has is an "unknown peer R" edge of its own, counted as accounted for).
+ */
+import { sameEndpoint } from '../endpoints';
+import { REASONS } from '../rules';
+import { addTimeline, disconnectEdge, ensureEdge, setPhase, syntheticSocket } from './graph';
+import { edgeExited } from './liveness';
+import { bindDisplay, type EdgeRec, type SocketRec } from './records';
+import type { StoreState } from './state';
+
+/**
+ * How long more connections than edges must last before they are drawn: an instrumented peer's
+ * telemetry (its socket, its connect, its handshake) reaches the collector a few hundred ms after the
+ * binder's agent saw the accept, and a loaded machine stretches that.
+ */
+export const UNSEEN_GRACE_MS = 1500;
+
+const UNSEEN_PREFIX = '?unseen:';
+
+/** What is known and drawn of one bound socket's accepted connections. */
+export interface AcceptedRec {
+  /** Bound address (as the monitor names it) → connections accepted there and open, the agent's count. */
+  open: Map<string, number>;
+  /** Bound endpoint (the edge's) → what its edge of peers without an agent shows. */
+  drawn: Map<string, DrawnRec>;
+}
+
+interface DrawnRec {
+  /** Connections the edge stands for now. */
+  shown: number;
+  /** While more are counted than shown: since when, and the fewest counted since (what is then drawn). */
+  risingSince: number | undefined;
+  risingMin: number;
+}
+
+/** Whether an edge is the one of a socket's peers without an agent (its count decides its state, not monitor events). */
+export function isUnseenEdge(edge: EdgeRec): boolean {
+  return edge.from.startsWith(UNSEEN_PREFIX);
+}
+
+/** The agent's count of connections accepted on `address` and open (from an `accept` or `disconnect` event). */
+export function acceptedCount(st: StoreState, socket: SocketRec, address: string, open: number): void {
+  acceptedRec(st, socket).open.set(address, open);
+}
+
+/** The agent's counts in a snapshot: every address it does not list has none open. */
+export function acceptedCounts(st: StoreState, socket: SocketRec, counts: readonly { address: string; open: number }[]): void {
+  const rec = acceptedRec(st, socket);
+  rec.open.clear();
+  for (const { address, open } of counts) rec.open.set(address, (rec.open.get(address) ?? 0) + open);
+}
+
+function acceptedRec(st: StoreState, socket: SocketRec): AcceptedRec {
+  let rec = st.accepted.get(socket.id);
+  if (!rec) st.accepted.set(socket.id, (rec = { open: new Map(), drawn: new Map() }));
+  return rec;
+}
+
+/** Connections the number of live edges on `endpoint` leaves unexplained (an unseen edge is no explanation). */
+export function unexplainedConnections(st: StoreState, socket: SocketRec, endpoint: string, open: number): number {
+  let known = 0;
+  for (const [bound, edges] of socket.boundEdges ?? []) {
+    if (!sameEndpoint(bound, endpoint)) continue;
+    for (const edge of edges) if (edge.phase === 'up' && !isUnseenEdge(edge) && !edgeExited(st, edge)) known++;
+  }
+  return Math.max(0, open - known);
+}
+
+/** The sweep's part: each bound socket's unexplained connections onto its edges of peers without an agent. */
+export function judgeUnseenPeers(st: StoreState, now: number): void {
+  for (const [socketId, rec] of st.accepted) {
+    const socket = st.sockets.get(socketId);
+    if (!socket) {
+      st.accepted.delete(socketId); // its edges went with it
+      continue;
+    }
+    const gone = socket.closed || st.nodes.get(socket.nodeId)?.exitedAt !== undefined;
+    const totals = new Map<string, number>();
+    for (const [address, open] of rec.open) {
+      const endpoint = boundEndpoint(socket, address);
+      totals.set(endpoint, (totals.get(endpoint) ?? 0) + open);
+    }
+    for (const endpoint of rec.drawn.keys()) if (!totals.has(endpoint)) totals.set(endpoint, 0);
+    for (const [endpoint, open] of totals) {
+      let drawn = rec.drawn.get(endpoint);
+      const unexplained = gone ? 0 : unexplainedConnections(st, socket, endpoint, open);
+      if (!drawn) {
+        if (unexplained === 0) continue;
+        rec.drawn.set(endpoint, (drawn = { shown: 0, risingSince: undefined, risingMin: 0 }));
+      }
+      const shown = nextShown(drawn, unexplained, now);
+      if (shown !== drawn.shown) draw(st, socket, endpoint, drawn, shown, now);
+    }
+  }
+}
+
+/** What to draw: fewer connections at once, more only once they have lasted UNSEEN_GRACE_MS (the fewest seen meanwhile). */
+function nextShown(drawn: DrawnRec, unexplained: number, now: number): number {
+  if (unexplained <= drawn.shown) {
+    drawn.risingSince = undefined;
+    return unexplained;
+  }
+  if (drawn.risingSince === undefined) {
+    drawn.risingSince = now;
+    drawn.risingMin = unexplained;
+    return drawn.shown;
+  }
+  drawn.risingMin = Math.min(drawn.risingMin, unexplained);
+  if (now - drawn.risingSince < UNSEEN_GRACE_MS) return drawn.shown;
+  const shown = drawn.risingMin;
+  drawn.risingSince = unexplained > shown ? now : undefined;
+  drawn.risingMin = unexplained;
+  return shown;
+}
+
+function draw(st: StoreState, socket: SocketRec, endpoint: string, drawn: DrawnRec, shown: number, now: number): void {
+  const host = st.nodes.get(socket.nodeId)?.host ?? '';
+  const from = syntheticSocket(st, `${UNSEEN_PREFIX}${socket.id}`, 'peers without an agent', host, undefined, []);
+  const edge = from && ensureEdge(st, from, socket, endpoint);
+  if (!edge) return;
+  const before = drawn.shown;
+  drawn.shown = shown;
+  st.unseenConnections.set(edge.id, shown);
+  edge.touched = true;
+  st.dirtyEdges.add(edge.id);
+  const detail = `${shown} open without an agent`;
+  if (shown > before) {
+    addTimeline(st, edge, { at: now, event: 'accept', detail });
+    if (edge.phase !== 'up') setPhase(st, edge, 'up', now);
+  } else {
+    addTimeline(st, edge, { at: now, event: 'disconnect', detail });
+    if (shown === 0) disconnectEdge(st, edge.id, REASONS.disconnectEvent, null, now);
+  }
+}
+
+/** The bound endpoint an accepted connection's address belongs to (the edges' endpoint), else the address. */
+function boundEndpoint(socket: SocketRec, address: string): string {
+  const bind = socket.binds.find((b) => sameEndpoint(bindDisplay(b), address));
+  return bind ? bindDisplay(bind) : address;
+}

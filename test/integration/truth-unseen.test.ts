@@ -1,0 +1,99 @@
+/**
+ * Peers without an agent on sockets that give no other sign of them. A PUB, a PUSH and a bound PULL
+ * have no routing ids, and a process without an agent reports nothing: before the binders' agents
+ * counted their accepted connections, such peers were simply not in the graph. Held against the
+ * kernel's connection table (which process holds each connection) and the processes the test kills.
+ *
+ * (ac) zguide's weather server (pyzmq PUB) with an instrumented SUB and three without an agent (two
+ * pyzmq, one zeromq.js); the divide-and-conquer ventilator and sink (zeromq.js PUSH / PULL) with an
+ * instrumented worker and two without. kill -9 of some of those without an agent, then of the rest.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Child } from '../helpers/system';
+import { eventually, Scenario, SnapshotIndex } from '../helpers/truth';
+import type { EdgeView, TopologySnapshot } from '../../src/shared/snapshot';
+
+const THRESHOLDS = { warnAfterMs: 1500, deadAfterMs: 3000 };
+
+/** The edge of peers without an agent into the process `pid`'s socket, if drawn. */
+function unseenInto(s: TopologySnapshot, pid: number): EdgeView | undefined {
+  const index = new SnapshotIndex(s);
+  return s.edges.find((e) => e.connections !== undefined && index.pidOf(e.to) === pid);
+}
+
+describe('(ac) a pyzmq PUB, a zeromq.js PUSH and PULL, each with peers without an agent beside instrumented ones', () => {
+  let sc: Scenario;
+  let server: Child;
+  let ventilator: Child;
+  let sink: Child;
+  let withAgent: Child[];
+  let subsWithout: Child[];
+  let workersWithout: Child[];
+  before(async () => {
+    sc = await Scenario.start('ac', THRESHOLDS);
+    let port = 0;
+    let ventPort = 0;
+    let sinkPort = 0;
+    ({ child: server, port } = await sc.bound((p) => sc.python('wuserver.py', [`tcp://*:${p}`], 'weather-server')));
+    ({ child: sink, port: sinkPort } = await sc.bound((p) => sc.node('tasksink.js', [`tcp://*:${p}`], 'sink')));
+    ({ child: ventilator, port: ventPort } = await sc.bound((p) => sc.node('taskvent.js', [`tcp://*:${p}`], 'ventilator')));
+    const weather = `tcp://localhost:${port}`;
+    const work = [`tcp://localhost:${ventPort}`, `tcp://127.0.0.1:${sinkPort}`];
+    withAgent = await Promise.all([sc.python('wuclient.py', [weather], 'sub-with-agent'), sc.node('taskwork.js', work, 'worker-with-agent')]);
+    subsWithout = await Promise.all([
+      sc.plainPython('wuclient.py', [weather], 'sub-plain-1'),
+      sc.plainPython('wuclient.py', [weather], 'sub-plain-2'),
+      sc.plainNode('wuclient.js', [weather], 'sub-plain-node'),
+    ]);
+    workersWithout = await Promise.all([sc.plainPython('taskwork.py', work, 'worker-plain-1'), sc.plainNode('taskwork.js', work, 'worker-plain-2')]);
+  });
+  after(() => sc.stop());
+
+  /** The instrumented clients' edges: each must stay connected whatever the others do. */
+  const instrumentedStates = (s: TopologySnapshot): string[] => {
+    const index = new SnapshotIndex(s);
+    const pids = new Set(withAgent.map((c) => c.process.pid!));
+    return s.edges.filter((e) => pids.has(index.pidOf(e.from))).map((e) => `${index.edgeLabel(e)}${e.lastDisconnect ? ` lastDisconnect ${JSON.stringify(e.lastDisconnect)}` : ''}`);
+  };
+
+  test('the graph matches the kernel: 3 instrumented connections, and 3 + 2 + 2 from processes without an agent, counted on one edge per binder', async () => {
+    const r = await sc.converge('peers without an agent', { allowUnknown: true });
+    assert.equal(r.counts.unseen, 7, r.diff);
+    assert.equal(r.counts.matched, 3, r.diff);
+    const s = sc.snapshot();
+    assert.equal(unseenInto(s, server.process.pid!)?.connections, 3);
+    assert.equal(unseenInto(s, ventilator.process.pid!)?.connections, 2);
+    assert.equal(unseenInto(s, sink.process.pid!)?.connections, 2);
+    const unknown = s.nodes.filter((n) => n.unknown);
+    assert.deepEqual(unknown.map((n) => n.name), ['peers without an agent', 'peers without an agent', 'peers without an agent'], 'no other placeholder');
+    for (const line of instrumentedStates(s)) assert.match(line, /\[connected/, line);
+  });
+
+  test('kill -9 of one SUB and one worker without an agent: the counts drop, the instrumented clients\' edges stay up; then the rest: their edges go disconnected', async () => {
+    const killedAt = Date.now();
+    subsWithout[0].process.kill('SIGKILL');
+    workersWithout[0].process.kill('SIGKILL');
+    const r = await sc.converge('some peers without an agent killed', { allowUnknown: true });
+    assert.equal(r.counts.unseen, 4, r.diff);
+    const s = sc.snapshot();
+    assert.equal(unseenInto(s, server.process.pid!)?.connections, 2);
+    assert.equal(unseenInto(s, ventilator.process.pid!)?.connections, 1);
+    for (const line of instrumentedStates(s)) {
+      assert.match(line, /\[connected/, line);
+      assert.doesNotMatch(line, /lastDisconnect/, `a peer without an agent leaving took an instrumented edge down: ${line}`);
+    }
+    console.log(`[truth] ac: kill -9 of 2 peers without an agent → counts 3/2/2 → 2/1/1 within ${Date.now() - killedAt} ms (kernel agreed)`);
+
+    for (const c of [...subsWithout.slice(1), ...workersWithout.slice(1)]) c.process.kill('SIGKILL');
+    await eventually(() => {
+      const now = sc.snapshot();
+      const edges = [server, ventilator, sink].map((b) => unseenInto(now, b.process.pid!));
+      const ok = edges.every((e) => e?.state === 'disconnected' && e.connections === 0 && e.lastDisconnect !== null);
+      return { ok, diff: edges.map((e) => `${e?.id}: ${e?.state}, ${e?.connections}`).join('; ') };
+    }, 5000, { label: 'every peer without an agent gone' });
+    const end = await sc.converge('only instrumented clients left', { allowUnknown: true });
+    assert.equal(end.counts.unseen, 0, end.diff);
+    assert.equal(end.counts.matched, 3, end.diff);
+  });
+});

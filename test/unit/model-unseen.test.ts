@@ -1,0 +1,179 @@
+/**
+ * Peers without an agent on a bound PUB (no routing ids): the binder's agent counts the connections
+ * it accepted, and those no instrumented peer's edge accounts for are one edge from "peers without an
+ * agent" carrying their number. Never drawn for an instrumented peer whose telemetry is merely late;
+ * never taking an instrumented peer's edge down when one of them leaves.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { TopologyStore } from '../../src/model/store';
+import type { EdgeView, TopologySnapshot } from '../../src/shared/snapshot';
+import { UNSEEN_GRACE_MS } from '../../src/model/store/unseen';
+import { FakeAgent, agentKeyOf, viaWire } from '../fixtures/collector/telemetry';
+
+const T0 = 1_796_000_000_000;
+const LOCAL = 'tcp://127.0.0.1:5556';
+
+class World {
+  clock = T0;
+  readonly store = new TopologyStore({ now: () => this.clock });
+  readonly pub = new FakeAgent({ pid: 100, node: 'publisher' });
+  open = 0;
+
+  constructor() {
+    this.send(this.pub, this.pub.hello(T0), this.pub.socket(T0, 1, 'PUB'), this.pub.bind(T0, 1, 'tcp://*:5556', 'tcp://0.0.0.0:5556'));
+  }
+
+  send(agent: FakeAgent, ...msgs: ReturnType<FakeAgent['hello']>[]): void {
+    for (const m of msgs) this.store.apply(agentKeyOf(agent), viaWire(m), this.clock);
+  }
+
+  /** The PUB's agent sees a connection accepted / closed. */
+  accept(): void {
+    this.send(this.pub, this.pub.accepted(this.clock, 1, 'accept', LOCAL, ++this.open));
+  }
+
+  closeOne(): void {
+    this.send(this.pub, this.pub.accepted(this.clock, 1, 'disconnect', LOCAL, --this.open));
+  }
+
+  /** An instrumented SUB's telemetry: its socket, connect and handshake. */
+  sub(pid: number): FakeAgent {
+    const s = new FakeAgent({ pid, node: `sub-${pid}` });
+    this.send(s, s.hello(this.clock), s.socket(this.clock, 1, 'SUB'), s.connect(this.clock, 1, 'tcp://127.0.0.1:5556'),
+      s.event(this.clock, 1, 'connect', 'tcp://127.0.0.1:5556'), s.event(this.clock, 1, 'handshake', 'tcp://127.0.0.1:5556'));
+    return s;
+  }
+
+  /** Time passes with the sweep running every 250 ms, as the store's timer would. */
+  advance(ms: number): void {
+    for (let t = 0; t < ms; t += 250) {
+      this.clock += Math.min(250, ms - t);
+      this.store.sweep(this.clock);
+    }
+  }
+
+  snapshot(): TopologySnapshot {
+    return this.store.snapshot();
+  }
+}
+
+function unseenEdges(s: TopologySnapshot): EdgeView[] {
+  return s.edges.filter((e) => e.connections !== undefined);
+}
+
+function edgeOf(s: TopologySnapshot, agent: FakeAgent): EdgeView {
+  const edge = s.edges.find((e) => e.from === agent.socketId(1));
+  assert.ok(edge, `an edge from ${agent.nodeId}`);
+  return edge;
+}
+
+describe('peers without an agent on a bound PUB', () => {
+  test('two SUBs without an agent beside an instrumented one: one edge standing for two, after the grace period', () => {
+    const w = new World();
+    w.accept();
+    const sub = w.sub(200);
+    w.accept();
+    w.accept();
+    w.advance(UNSEEN_GRACE_MS - 250);
+    assert.deepEqual(unseenEdges(w.snapshot()), [], 'not drawn before the grace period is over');
+    w.advance(500);
+    const s = w.snapshot();
+    const [unseen] = unseenEdges(s);
+    assert.equal(unseen?.connections, 2, JSON.stringify(s.edges.map((e) => [e.id, e.state, e.connections])));
+    assert.equal(unseen.to, w.pub.socketId(1));
+    assert.equal(unseen.endpoint, 'tcp://0.0.0.0:5556');
+    assert.equal(unseen.state, 'connected');
+    const node = s.nodes.find((n) => s.sockets.some((x) => x.id === unseen.from && x.nodeId === n.id));
+    assert.equal(node?.unknown, true);
+    assert.equal(node?.name, 'peers without an agent');
+    assert.equal(edgeOf(s, sub).state, 'connected');
+  });
+
+  test('one of them leaves: the count drops at once, and the instrumented SUB\'s edge stays up (the bound-side disconnect is not its)', () => {
+    const w = new World();
+    w.accept();
+    const sub = w.sub(200);
+    w.accept();
+    w.accept();
+    w.advance(UNSEEN_GRACE_MS + 250);
+    w.closeOne();
+    w.advance(250);
+    let s = w.snapshot();
+    assert.equal(unseenEdges(s)[0]?.connections, 1);
+    assert.equal(edgeOf(s, sub).state, 'connected', 'one edge on the endpoint besides the unseen one, yet the disconnect was not its');
+    w.closeOne();
+    w.advance(250);
+    s = w.snapshot();
+    const [unseen] = unseenEdges(s);
+    assert.equal(unseen.connections, 0);
+    assert.equal(unseen.state, 'disconnected');
+    assert.equal(unseen.lastDisconnect?.reason, 'disconnect event');
+    assert.deepEqual(unseen.timeline.map((t) => [t.event, t.detail]), [
+      ['accept', '2 open without an agent'], ['disconnect', '1 open without an agent'], ['disconnect', '0 open without an agent']]);
+    assert.equal(edgeOf(s, sub).state, 'connected');
+    // One comes back: the same edge, up again, after the grace period.
+    w.accept();
+    w.advance(UNSEEN_GRACE_MS + 250);
+    s = w.snapshot();
+    assert.equal(unseenEdges(s).length, 1);
+    assert.equal(unseenEdges(s)[0].state, 'connected');
+    assert.equal(unseenEdges(s)[0].connections, 1);
+  });
+
+  test('an instrumented SUB whose telemetry comes a second after its accept is never drawn as a peer without an agent', () => {
+    const w = new World();
+    w.accept();
+    w.advance(1000);
+    w.sub(200);
+    w.advance(3000);
+    const s = w.snapshot();
+    assert.deepEqual(unseenEdges(s), []);
+    assert.equal(s.nodes.filter((n) => n.unknown).length, 0);
+  });
+
+  test('a bound-side disconnect with no peer without an agent open still takes the one edge down', () => {
+    const w = new World();
+    w.accept();
+    const sub = w.sub(200);
+    w.advance(500);
+    w.closeOne();
+    assert.equal(edgeOf(w.snapshot(), sub).state, 'disconnected');
+  });
+
+  test('a snapshot (the agent reconnected) replaces the counts: those it does not list have gone', () => {
+    const w = new World();
+    w.accept();
+    w.accept();
+    w.advance(UNSEEN_GRACE_MS + 250);
+    assert.equal(unseenEdges(w.snapshot())[0]?.connections, 2);
+    w.send(w.pub, w.pub.snapshot(w.clock, [{
+      socket: 1, type: 'PUB', options: { disconnectMsg: false }, createdAt: T0,
+      endpoints: [{ op: 'bind', requested: 'tcp://*:5556', resolved: 'tcp://0.0.0.0:5556', at: T0 }], peers: [], closed: false, accepted: [],
+    }]));
+    w.advance(250);
+    assert.equal(unseenEdges(w.snapshot())[0]?.state, 'disconnected');
+  });
+
+  test('the PUB\'s process exits: its peers without an agent go with it', () => {
+    const w = new World();
+    w.accept();
+    w.advance(UNSEEN_GRACE_MS + 250);
+    w.send(w.pub, w.pub.bye(w.clock, 'exit'));
+    w.advance(250);
+    assert.notEqual(unseenEdges(w.snapshot())[0]?.state, 'connected');
+  });
+
+  test('the store\'s copy keeps the counts and what is drawn', () => {
+    const w = new World();
+    w.accept();
+    w.accept();
+    w.advance(UNSEEN_GRACE_MS + 250);
+    const copy = w.store.clone();
+    assert.deepEqual(unseenEdges(copy.snapshot()), unseenEdges(w.snapshot()));
+    w.closeOne();
+    w.advance(250);
+    copy.sweep(w.clock);
+    assert.equal(unseenEdges(copy.snapshot())[0].connections, 2, 'the copy is not changed by the original');
+  });
+});
