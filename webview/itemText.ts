@@ -145,7 +145,9 @@ export function ageLabel(model: GraphModel, id: string, now: number): string {
   }
   const ages = edgeAgesAt(observed, now);
   const rate = edge.rates.out + edge.rates.in;
-  const text = `${edgeAgeLabel(ages.heartbeatAgeMs, ages.trafficAgeMs)}${rate > 0 ? ` · ${formatRate(rate)}` : ''}`;
+  // Peers without an agent: how many connections the one line stands for.
+  const count = edge.connections ? `×${edge.connections} · ` : '';
+  const text = `${count}${edgeAgeLabel(ages.heartbeatAgeMs, ages.trafficAgeMs)}${rate > 0 ? ` · ${formatRate(rate)}` : ''}`;
   return edge.state === 'connected' ? text : `${glyph} ${text}`;
 }
 
@@ -193,7 +195,7 @@ export function socketTooltip(socket: SocketView): string[] {
     lines.push(`⚠ ${NO_SUBSCRIPTION_TEXT}`);
   }
   if (socket.unknown) {
-    lines.push('A routing id no known socket claims.');
+    lines.push(socket.routingId ? 'A routing id no known socket claims.' : socket.binds.length > 0 ? 'An endpoint no known socket binds.' : 'Processes without an agent, counted by the socket they connect to.');
   }
   return lines;
 }

@@ -149,6 +149,20 @@ export function incompatibleDetail(types: NonNullable<EdgeView['incompatible']>)
     `A ${types.from} talks to ${peers.join(' or ')}.`;
 }
 
+/**
+ * On the edge of a socket's peers without an agent (EdgeView.connections): "3 connections without an
+ * agent", "none open now"; else null.
+ */
+export function unseenText(edge: Pick<EdgeView, 'connections'>): string | null {
+  const n = edge.connections;
+  if (n === undefined) return null;
+  return n === 0 ? 'none open now' : `${n} connection${n === 1 ? '' : 's'} without an agent`;
+}
+
+export const UNSEEN_TEXT = 'Connections the socket accepted that no instrumented process accounts for: processes that run '
+  + 'without the agent (other tools and languages, apps started without it). The binding socket\'s agent counts them; '
+  + 'which process holds each, the graph cannot tell.';
+
 /** "never heard from" on an unknown peer the ROUTER only sent to (EdgeView.unheard), or null. */
 export function unheardBadge(edge: Pick<EdgeView, 'unheard'>): string | null {
   return edge.unheard ? 'never heard from' : null;
@@ -222,9 +236,10 @@ export function socketTypeLabel(socket: Pick<SocketView, 'type' | 'unknown'>): s
 export function socketNameLabel(socket: Pick<SocketView, 'name' | 'routingId' | 'unknown'> & { binds?: readonly string[] }, max: number = LABEL_CHARS): string {
   const routingId = socket.routingId ? binDisplay(socket.routingId, max) : '';
   if (socket.unknown) {
-    // An unknown peer is known only by its routing id, or by the endpoint it was seen on.
+    // An unknown peer is known only by its routing id, or by the endpoint it was seen on; peers
+    // without an agent by what they are (their name).
     const endpoint = socket.binds?.[0];
-    return routingId || (endpoint ? safeText(`at ${endpoint}`, max) : '?');
+    return routingId || (endpoint ? safeText(`at ${endpoint}`, max) : socket.name ? safeText(socket.name, max) : '?');
   }
   const name = socket.name ? safeText(socket.name, max) : '';
   if (name && routingId && name !== routingId) {

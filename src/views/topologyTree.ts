@@ -13,7 +13,7 @@
  */
 import type { EdgeState, EdgeView, EndpointFailure, NodeView, SocketView, TopologySnapshot } from '../shared/snapshot';
 import {
-  binDisplay, clashBadge, clashDetail, incompatibleBadge, NO_SUBSCRIPTION_TEXT, subscribesToNothing, incompatibleDetail, unheardBadge, UNHEARD_TEXT, disconnectBadge, disconnectDetail, edgeAgeLabel, endpointFailureText, formatAge, heldByText, LABEL_CHARS, formatRate, formatTime, nodeLabel, processCountText, processCounts,
+  binDisplay, clashBadge, clashDetail, incompatibleBadge, NO_SUBSCRIPTION_TEXT, subscribesToNothing, incompatibleDetail, unheardBadge, UNHEARD_TEXT, unseenText, UNSEEN_TEXT, disconnectBadge, disconnectDetail, edgeAgeLabel, endpointFailureText, formatAge, heldByText, LABEL_CHARS, formatRate, formatTime, nodeLabel, processCountText, processCounts,
   PROXIED_TEXT, safeText, siteLabel, routingIdWithAttribution, socketNameLabel, socketTitle, socketTypeLabel, stateStyle,
 } from '../shared/format';
 import { sameEndpoint } from '../model/endpoints';
@@ -120,6 +120,7 @@ function edgeTooltip(edge: EdgeView, self: SocketView, peer: SocketView | undefi
     edge.retryStorm ? '**Retry storm:** many reconnect attempts in a short window' : '',
     edge.incompatible ? `**${escapeMarkdown(incompatibleBadge(edge) ?? '')}:** ${escapeMarkdown(incompatibleDetail(edge.incompatible))}` : '',
     edge.unheard ? `**${escapeMarkdown(unheardBadge(edge) ?? '')}:** ${escapeMarkdown(UNHEARD_TEXT, 600)}` : '',
+    edge.connections !== undefined ? `**${escapeMarkdown(unseenText(edge) ?? '')}:** ${escapeMarkdown(UNSEEN_TEXT, 600)}` : '',
     edge.routingIdClash ? `**${escapeMarkdown(clashBadge(edge) ?? '')}:** ${escapeMarkdown(clashDetail(edge.routingIdClash, clashingSockets(edge, ix)), 600)}` : '',
     edge.exited ? '_The process at one end has exited._' : '',
   ];
@@ -213,6 +214,9 @@ function edgeItem(edge: EdgeView, self: SocketView, ix: Index): TreeItemDescript
   if (!peer) {
     label = `${arrow} unknown socket`;
     peerText = safeText(peerId, 40);
+  } else if (edge.connections !== undefined) {
+    label = `${arrow} ${unseenText(edge) ?? ''}`;
+    peerText = '';
   } else if (peer.unknown) {
     label = `${arrow} unknown peer ${binDisplay(peer.routingId, LABEL_NAME_CHARS) || '?'}`;
     peerText = '';
@@ -321,7 +325,9 @@ function socketItem(socket: SocketView, node: NodeView | undefined, ix: Index): 
     id: `socket:${socket.id}`,
     kind: 'socket',
     label: socket.unknown
-      ? `unknown peer ${socket.routingId ? binDisplay(socket.routingId, LABEL_NAME_CHARS) : '?'}`
+      ? socket.routingId || socket.binds.length > 0 || !socket.name
+        ? `unknown peer ${socket.routingId ? binDisplay(socket.routingId, LABEL_NAME_CHARS) : '?'}`
+        : safeText(socket.name, 2 * LABEL_NAME_CHARS)
       : [socketTypeLabel(socket), socketNameLabel(socket, LABEL_NAME_CHARS)].filter((p) => p.length > 0).join(' '),
     description,
     tooltip,

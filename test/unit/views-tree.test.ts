@@ -120,6 +120,21 @@ describe('tree edge cases', () => {
     assert.equal(edge.label, '← unknown peer ghost');
   });
 
+  test('peers without an agent on a PUB: one row under the PUB saying how many, and one under "Unknown peers" saying what they are', () => {
+    const { store, clock } = newStore();
+    const pub = new FakeAgent({ pid: 100 });
+    const pk = agentKeyOf(pub);
+    for (const m of [pub.hello(T0), pub.socket(T0, 1, 'PUB'), pub.bind(T0, 1, 'tcp://*:6000', 'tcp://0.0.0.0:6000'),
+      pub.accepted(T0, 1, 'accept', 'tcp://127.0.0.1:6000', 1), pub.accepted(T0, 1, 'accept', 'tcp://127.0.0.1:6000', 2)]) store.apply(pk, viaWire(m), T0);
+    for (clock.now = T0; clock.now <= T0 + 2000; clock.now += 250) store.sweep(clock.now);
+    const tree = buildTopologyTree(store.snapshot());
+    const edge = find(tree, (d) => d.kind === 'edge' && d.id.includes(pub.socketId(1)));
+    assert.equal(edge.label, '← 2 connections without an agent');
+    assert.match(edge.tooltip ?? '', /no instrumented process accounts for/);
+    const group = tree.find((d) => d.kind === 'orphans')!;
+    assert.equal(group.children[0].label, 'peers without an agent');
+  });
+
   test('an exited process sorts last, is marked and greyed, and its connections show the disconnect', () => {
     const { store, clock } = newStore();
     const { dealers } = routerWithDealers(store, T0, ['w1', 'w2']);

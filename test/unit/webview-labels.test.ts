@@ -30,6 +30,13 @@ test('an edge label is the age and msg/s; the state shows as a glyph only when n
   assert.equal(ageLabel(new GraphModel(), 'gone', 0), '', 'an edge no longer in the model says nothing');
 });
 
+test('the edge of peers without an agent says how many connections its one line stands for', () => {
+  assert.equal(labelOf(edge({ connections: 3, heartbeatAgeMs: null, rates: { out: 200, in: 0 } })), '×3 · traffic 0.1s · 200/s');
+  assert.equal(labelOf(edge({ connections: 0, state: 'disconnected', lastDisconnect: { at: 500, message: null, reason: 'disconnect event' } })), '⊘ disconnected 0.5s ago');
+  const placeholder: SocketView = { id: 's', nodeId: 'n', type: 'UNKNOWN', name: 'peers without an agent', options: { disconnectMsg: false }, binds: [], connects: [], closed: false, unknown: true };
+  assert.ok(socketTooltip(placeholder).includes('Processes without an agent, counted by the socket they connect to.'), socketTooltip(placeholder).join('\n'));
+});
+
 test('edge width grows with the log of msg/s, clamped, in half steps', () => {
   assert.equal(trafficWidth(edge({})), 0);
   assert.equal(trafficWidth(edge({ rates: { out: NaN, in: 0 } })), 0);
