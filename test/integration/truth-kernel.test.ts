@@ -219,7 +219,7 @@ describe('compareWithKernel', () => {
       sockets: [...base.sockets, socket('?peer/1', '?peer', 'UNKNOWN')],
       edges: [
         edge('self/1', 'self/2', `tcp://127.0.0.1:${port}`), // no routing id into a ROUTER
-        edge('?peer/1', 'self/2', `tcp://127.0.0.1:${port}`, '\u0000abcd'), // the twin: pid 0 → wrong pair? no: the real one is taken
+        edge('?peer/1', 'self/2', `tcp://127.0.0.1:${port}`, '\u0000abcd'), // the twin: a process without an agent, which the kernel does not have
         edge('self/1', 'self/2', 'tcp://127.0.0.1:1'), // nothing on port 1
       ],
     } as unknown as TopologySnapshot;
@@ -227,10 +227,12 @@ describe('compareWithKernel', () => {
     console.log(r.diff);
     assert.equal(r.ok, false);
     assert.equal(r.counts.matched, 1);
-    assert.equal(r.counts.edgesWithoutConnection, 2);
+    assert.equal(r.counts.edgesWithoutConnection, 1);
     assert.equal(r.counts.unknownNodes, 1);
     assert.equal(r.counts.routerEdgesWithoutRoutingId, 2);
-    assert.match(r.diff, /edge with no real connection behind it \(2\)/);
+    assert.equal(r.counts.unseen, 1);
+    assert.match(r.diff, /edge with no real connection behind it \(1\)/);
+    assert.match(r.diff, /the kernel has 0 connection\(s\) from processes without an agent, the graph 1/);
     assert.match(r.diff, /unknown-peer node/);
 
     // A real connection nobody drew, and an edge drawn between the wrong processes.
