@@ -80,7 +80,7 @@ class Collector {
   }
 
   async stop(): Promise<void> {
-    this.router.close();
+    if (!this.router.closed) this.router.close();
     await this.loop;
   }
 
@@ -541,6 +541,48 @@ describe('python agent', () => {
       assert.equal(lost.peer?.hex, rid, `the disconnect names the client: ${JSON.stringify(lost)}`);
     } finally {
       client.kill('SIGKILL');
+    }
+  });
+
+  it('counts the connections a PUB accepted from clients without an agent, per address, in events and snapshots; once the app takes the monitor over, no count at all', async () => {
+    const endpoint = `tcp://127.0.0.1:${await unusedPort()}`;
+    const app = start('taken_monitor_pub.py', [], appEnv(endpoint, 'taken-monitor'), true);
+    apps.push(app);
+    const bound = await waitFor('the PUB endpoint', () => app.stdout[0]);
+    const plainEnv = { ...appEnv(), PYTHONPATH: '' };
+    const subs = [0, 1].map(() => spawn(python(), [path.join(ROOT, 'test', 'fixtures', 'realapps', 'wuclient.py'), bound], { env: plainEnv, stdio: 'ignore' }));
+    const first = new Collector();
+    const second = new Collector();
+    try {
+      await sleep(500); // both connected, and the agent thread has read their accepts (no collector yet)
+      await first.start(endpoint);
+      const snapshot = await waitFor('a snapshot', () => first.of(app.pid, 'snapshot')[0]);
+      const pub = snapshot.sockets.find((s) => s.type === 'PUB')!;
+      assert.deepEqual(pub.accepted, [{ address: bound, open: 2 }], JSON.stringify(pub));
+      subs[0].kill('SIGKILL');
+      const closed = await waitFor('the bound-side disconnect', () => first.of(app.pid, 'event').find((e) => e.socket === pub.socket && e.event === 'disconnect'));
+      assert.equal(closed.accepted, 1, JSON.stringify(closed));
+      app.child.stdin!.write('monitor\n');
+      await waitFor('the app took the monitor', () => app.stdout.includes('ok monitor'));
+      await waitFor('the agent\'s monitor ended', () => first.of(app.pid, 'event').find((e) => e.socket === pub.socket && e.event === 'end'));
+      await first.stop();
+      for (let tries = 0; ; tries++) {
+        try {
+          await second.start(endpoint); // the port the agent reconnects to, once the first let go of it
+          break;
+        } catch (err) {
+          if (tries >= 50) throw err;
+          await sleep(100);
+        }
+      }
+      const again = await waitFor('a snapshot on reconnecting', () => second.of(app.pid, 'snapshot')[0], 15_000);
+      const pubAgain = again.sockets.find((s) => s.socket === pub.socket)!;
+      assert.equal(pubAgain.accepted, undefined, `no count the agent can no longer keep: ${JSON.stringify(pubAgain)}`);
+      assert.deepEqual([...first.malformed, ...second.malformed], []);
+    } finally {
+      for (const sub of subs) sub.kill('SIGKILL');
+      await first.stop();
+      await second.stop();
     }
   });
 

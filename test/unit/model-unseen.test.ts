@@ -155,6 +155,34 @@ describe('peers without an agent on a bound PUB', () => {
     assert.equal(unseenEdges(w.snapshot())[0]?.state, 'disconnected');
   });
 
+  test('the PUB\'s monitor ends while it stays open (the app took the monitor over): the count is no longer known, and what it drew goes', () => {
+    const w = new World();
+    w.accept();
+    w.accept();
+    w.advance(UNSEEN_GRACE_MS + 250);
+    assert.equal(unseenEdges(w.snapshot()).length, 1);
+    w.send(w.pub, w.pub.event(w.clock, 1, 'end'));
+    w.advance(250);
+    const s = w.snapshot();
+    assert.deepEqual(unseenEdges(s), []);
+    assert.equal(s.nodes.filter((n) => n.unknown).length, 0);
+    w.accept(); // an event from an agent that counts again (a new monitor) starts afresh
+    w.advance(UNSEEN_GRACE_MS + 250);
+    assert.equal(unseenEdges(w.snapshot())[0]?.connections, 3, 'the count the agent sends is the one drawn');
+  });
+
+  test('a snapshot without counts (its agent stopped counting) takes away what the counts drew', () => {
+    const w = new World();
+    w.accept();
+    w.advance(UNSEEN_GRACE_MS + 250);
+    w.send(w.pub, w.pub.snapshot(w.clock, [{
+      socket: 1, type: 'PUB', options: { disconnectMsg: false }, createdAt: T0,
+      endpoints: [{ op: 'bind', requested: 'tcp://*:5556', resolved: 'tcp://0.0.0.0:5556', at: T0 }], peers: [], closed: false,
+    }]));
+    w.advance(250);
+    assert.deepEqual(unseenEdges(w.snapshot()), []);
+  });
+
   test('the PUB\'s process exits: its peers without an agent go with it', () => {
     const w = new World();
     w.accept();

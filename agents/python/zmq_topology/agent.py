@@ -384,6 +384,8 @@ class Agent:
                     # gone within a flush interval of connecting), and it ties the peer to its edge.
                     self._flush()
                     rec.connection_lost()  # before the event is queued: messages sent from now on are logged anew
+            if event == MONITOR_STOPPED:
+                rec.monitor_stopped()
             if rec.announced:
                 self.post(msg)
             if event == MONITOR_STOPPED:

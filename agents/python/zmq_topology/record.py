@@ -168,6 +168,7 @@ class SocketRecord:
         # only). The store holds their count against the edges of instrumented peers: the rest are
         # peers without an agent, which a PUB or PUSH gives no other sign of.
         self.accepted: Dict[int, str] = {}
+        self.counts_accepted = True  # until its monitor stops (the app took it over: get_monitor_socket)
         self._heartbeats = heartbeats.single
         self._hb_next = heartbeats.next
         self._hb_max = heartbeats.max_bytes
@@ -286,6 +287,12 @@ class SocketRecord:
         the connection was one this socket accepted, else None (one it connected)."""
         address = self.accepted.pop(fd, None)
         return None if address is None else (address, self.open_on(address))
+
+    def monitor_stopped(self) -> None:
+        """Agent thread: no more events for this socket (closed, or the app's own monitor replaced the
+        agent's): what it accepts or closes from now on is unknown, so it reports no count."""
+        self.accepted.clear()
+        self.counts_accepted = False
 
     def open_on(self, address: str) -> int:
         return sum(1 for a in self.accepted.values() if a == address)
@@ -622,6 +629,6 @@ class SocketRecord:
         failed = self.failed
         if failed:
             out["failed"] = [dict(f) for f in failed]
-        if any(e["op"] == "bind" for e in self.endpoints):
+        if self.counts_accepted and any(e["op"] == "bind" for e in self.endpoints):
             out["accepted"] = self.accepted_counts()
         return out

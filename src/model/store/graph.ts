@@ -145,7 +145,7 @@ export function mergeEdge(st: StoreState, source: EdgeRec, target: EdgeRec): voi
   removeEdge(st, source.id);
 }
 
-function removeEdge(st: StoreState, id: string): void {
+export function removeEdge(st: StoreState, id: string): void {
   const edge = st.edges.get(id);
   if (!edge) return;
   st.edges.delete(id);

@@ -18,7 +18,7 @@ import {
 } from './records';
 import { firstMessages, peerEdge, previousPeerEdge, reachesBinderOf, resolveEdges, resolveFor } from './resolution';
 import { discard, type StoreState } from './state';
-import { acceptedCount, acceptedCounts, isUnseenEdge, unexplainedConnections } from './unseen';
+import { acceptedCount, acceptedCounts, forgetAccepted, isUnseenEdge, unexplainedConnections } from './unseen';
 
 /** How long the least-delay clock offset of an agent is trusted before it is measured afresh. */
 const OFFSET_REFRESH_MS = 30_000;
@@ -192,6 +192,7 @@ function snapshotMsg(st: StoreState, node: NodeRec, msg: SnapshotMsg, offset: nu
     socket.closed = s.closed;
     failuresFromSnapshot(st, socket, s.failed, clock);
     if (s.accepted) acceptedCounts(st, socket, s.accepted);
+    else forgetAccepted(st, socket);
     st.topologyDirty = true;
   }
   // Sockets the agent no longer lists are gone from the process.
@@ -282,6 +283,7 @@ function event(st: StoreState, node: NodeRec, msg: MonitorEventMsg, at: number):
   }
   if (msg.event === 'bind' && msg.address) fillWildcardBind(st, socket, msg.address);
   if (msg.accepted !== undefined && msg.address !== undefined) acceptedCount(st, socket, msg.address, msg.accepted);
+  if (msg.event === 'end' && !socket.closed) forgetAccepted(st, socket);
   // Listener events concern the socket, not any one connection.
   if (msg.event === 'bind' || msg.event === 'bind:error') return;
   if (msg.event === 'handshake' && msg.address?.startsWith('ipc://')) connectionUp(st, socket, msg.address, at);

@@ -9,7 +9,7 @@
  */
 import { sameEndpoint } from '../endpoints';
 import { REASONS } from '../rules';
-import { addTimeline, disconnectEdge, ensureEdge, setPhase, syntheticSocket } from './graph';
+import { addTimeline, disconnectEdge, dropOrphans, ensureEdge, removeEdge, setPhase, syntheticSocket } from './graph';
 import { edgeExited } from './liveness';
 import { bindDisplay, type EdgeRec, type SocketRec } from './records';
 import type { StoreState } from './state';
@@ -39,6 +39,8 @@ interface DrawnRec {
   risingMin: number;
 }
 
+const unseenNodeId = (socket: SocketRec): string => `${UNSEEN_PREFIX}${socket.id}`;
+
 /** Whether an edge is the one of a socket's peers without an agent (its count decides its state, not monitor events). */
 export function isUnseenEdge(edge: EdgeRec): boolean {
   return edge.from.startsWith(UNSEEN_PREFIX);
@@ -54,6 +56,20 @@ export function acceptedCounts(st: StoreState, socket: SocketRec, counts: readon
   const rec = acceptedRec(st, socket);
   rec.open.clear();
   for (const { address, open } of counts) rec.open.set(address, (rec.open.get(address) ?? 0) + open);
+}
+
+/**
+ * The socket's agent no longer counts (its monitor ended: the socket closed, or the app's own monitor
+ * replaced the agent's): what was drawn from its counts goes, rather than stand for connections that
+ * may have gone since.
+ */
+export function forgetAccepted(st: StoreState, socket: SocketRec): void {
+  const rec = st.accepted.get(socket.id);
+  if (!rec) return;
+  st.accepted.delete(socket.id);
+  const from = `${unseenNodeId(socket)}/0`; // syntheticSocket's id for the node
+  for (const endpoint of rec.drawn.keys()) removeEdge(st, `${from}->${socket.id}@${endpoint}`);
+  dropOrphans(st);
 }
 
 function acceptedRec(st: StoreState, socket: SocketRec): AcceptedRec {
@@ -121,7 +137,7 @@ function nextShown(drawn: DrawnRec, unexplained: number, now: number): number {
 
 function draw(st: StoreState, socket: SocketRec, endpoint: string, drawn: DrawnRec, shown: number, now: number): void {
   const host = st.nodes.get(socket.nodeId)?.host ?? '';
-  const from = syntheticSocket(st, `${UNSEEN_PREFIX}${socket.id}`, 'peers without an agent', host, undefined, []);
+  const from = syntheticSocket(st, unseenNodeId(socket), 'peers without an agent', host, undefined, []);
   const edge = from && ensureEdge(st, from, socket, endpoint);
   if (!edge) return;
   const before = drawn.shown;
