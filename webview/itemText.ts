@@ -4,7 +4,7 @@
  */
 import type { EdgeView, SocketView } from '../src/shared/snapshot';
 import {
-  clashBadge, disconnectBadge, disconnectDetail, edgeAgeLabel, edgeLabel, endpointFailureText, formatAge, incompatibleBadge, NO_SUBSCRIPTION_TEXT, subscribesToNothing, unheardBadge, warningBadge, formatRate, LABEL_CHARS, nodeLabel, safeText, socketNameLabel, socketTitle, socketTypeLabel, stateStyle, truncate,
+  clashBadge, disconnectBadge, disconnectDetail, edgeAgeLabel, edgeLabel, endpointFailureText, formatAge, incompatibleBadge, isWithoutAgent, NO_SUBSCRIPTION_TEXT, subscribesToNothing, unheardBadge, warningBadge, formatRate, LABEL_CHARS, nodeLabel, safeText, socketNameLabel, socketTitle, socketTypeLabel, stateStyle, truncate,
 } from '../src/shared/format';
 import { edgeAgesAt, type GraphModel, type GroupView } from './graphModel';
 import { SOCKET_WIDTH } from './layout';
@@ -195,7 +195,7 @@ export function socketTooltip(socket: SocketView): string[] {
     lines.push(`⚠ ${NO_SUBSCRIPTION_TEXT}`);
   }
   if (socket.unknown) {
-    lines.push(socket.routingId ? 'A routing id no known socket claims.' : socket.binds.length > 0 ? 'An endpoint no known socket binds.' : 'Processes without an agent, counted by the socket they connect to.');
+    lines.push(isWithoutAgent(socket) ? 'Processes without an agent, counted by the socket they connect to.' : socket.routingId ? 'A routing id no known socket claims.' : 'An endpoint no known socket binds.');
   }
   return lines;
 }

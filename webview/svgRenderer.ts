@@ -8,7 +8,7 @@
 import { drag } from 'd3-drag';
 import { select, type Selection } from 'd3-selection';
 import { EDGE_STATES, type EdgeView, type SocketView } from '../src/shared/snapshot';
-import { STATE_STYLES } from '../src/shared/format';
+import { isWithoutAgent, STATE_STYLES } from '../src/shared/format';
 import type { GroupView } from './graphModel';
 import type { GraphState } from './graphState';
 import { BADGE_GAP, BADGE_HEIGHT } from './elkLayout';
@@ -260,6 +260,7 @@ export class SvgRenderer {
     setAttr(element, 'data-id', socket.id);
     const classes = element.classList;
     classes.toggle('unknown', socket.unknown === true);
+    classes.toggle('without-agent', isWithoutAgent(socket));
     classes.toggle('closed', socket.closed);
     classes.toggle('failed', socketFailing(socket));
     classes.toggle('binder', socket.binds.length > 0);

@@ -150,6 +150,14 @@ export function incompatibleDetail(types: NonNullable<EdgeView['incompatible']>)
 }
 
 /**
+ * Whether a socket is the placeholder of a bound socket's peers without an agent (docs/SNAPSHOT.md
+ * "Unknown peers"): synthetic, known by neither a routing id nor an endpoint.
+ */
+export function isWithoutAgent(socket: Pick<SocketView, 'unknown' | 'routingId' | 'binds'>): boolean {
+  return socket.unknown === true && socket.routingId === undefined && socket.binds.length === 0;
+}
+
+/**
  * On the edge of a socket's peers without an agent (EdgeView.connections): "3 connections without an
  * agent", "none open now"; else null.
  */

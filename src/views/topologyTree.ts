@@ -13,7 +13,7 @@
  */
 import type { EdgeState, EdgeView, EndpointFailure, NodeView, SocketView, TopologySnapshot } from '../shared/snapshot';
 import {
-  binDisplay, clashBadge, clashDetail, incompatibleBadge, NO_SUBSCRIPTION_TEXT, subscribesToNothing, incompatibleDetail, unheardBadge, UNHEARD_TEXT, unseenText, UNSEEN_TEXT, disconnectBadge, disconnectDetail, edgeAgeLabel, endpointFailureText, formatAge, heldByText, LABEL_CHARS, formatRate, formatTime, nodeLabel, processCountText, processCounts,
+  binDisplay, clashBadge, clashDetail, incompatibleBadge, NO_SUBSCRIPTION_TEXT, subscribesToNothing, incompatibleDetail, isWithoutAgent, unheardBadge, UNHEARD_TEXT, unseenText, UNSEEN_TEXT, disconnectBadge, disconnectDetail, edgeAgeLabel, endpointFailureText, formatAge, heldByText, LABEL_CHARS, formatRate, formatTime, nodeLabel, processCountText, processCounts,
   PROXIED_TEXT, safeText, siteLabel, routingIdWithAttribution, socketNameLabel, socketTitle, socketTypeLabel, stateStyle,
 } from '../shared/format';
 import { sameEndpoint } from '../model/endpoints';
@@ -325,9 +325,9 @@ function socketItem(socket: SocketView, node: NodeView | undefined, ix: Index): 
     id: `socket:${socket.id}`,
     kind: 'socket',
     label: socket.unknown
-      ? socket.routingId || socket.binds.length > 0 || !socket.name
-        ? `unknown peer ${socket.routingId ? binDisplay(socket.routingId, LABEL_NAME_CHARS) : '?'}`
-        : safeText(socket.name, 2 * LABEL_NAME_CHARS)
+      ? isWithoutAgent(socket)
+        ? safeText(socket.name ?? 'peers without an agent', 2 * LABEL_NAME_CHARS)
+        : `unknown peer ${socket.routingId ? binDisplay(socket.routingId, LABEL_NAME_CHARS) : '?'}`
       : [socketTypeLabel(socket), socketNameLabel(socket, LABEL_NAME_CHARS)].filter((p) => p.length > 0).join(' '),
     description,
     tooltip,

@@ -51,13 +51,16 @@ interface Picture {
   edges: GraphEdge[];
   /** Sockets drawn as unknown peers (a ROUTER peer no instrumented socket explains). */
   unknownPeers: number;
+  /** Placeholders of peers without an agent (the demo's status watcher runs without one). */
+  withoutAgent: number;
 }
 
 async function picture(frame: Frame): Promise<Picture> {
-  const [groups, edges, unknownPeers] = await Promise.all([
-    graphGroups(frame), graphEdges(frame), frame.locator('#graph g.socket.unknown').count(),
+  const [groups, edges, unknownPeers, withoutAgent] = await Promise.all([
+    graphGroups(frame), graphEdges(frame), frame.locator('#graph g.socket.unknown:not(.without-agent)').count(),
+    frame.locator('#graph g.socket.without-agent').count(),
   ]);
-  return { groups, edges, unknownPeers };
+  return { groups, edges, unknownPeers, withoutAgent };
 }
 
 /** The pids the graph shows for `name` ("name (pid N)" boxes). */
@@ -93,7 +96,7 @@ async function graphFrame(wb: Workbench): Promise<Frame> {
 /** Waits until the graph shows the first demo again: the same processes (pids) and its workers beating. */
 async function waitForDemo(wb: Workbench, frame: Frame, what: string): Promise<Picture> {
   const expected = firstDemo().pids;
-  let last: Picture = { groups: [], edges: [], unknownPeers: 0 };
+  let last: Picture = { groups: [], edges: [], unknownPeers: 0, withoutAgent: 0 };
   await waitFor(what, async () => {
     last = await picture(frame);
     return demoShown(last, expected) ? true : undefined;
@@ -200,13 +203,18 @@ test('"ZeroMQ: Start Demo" starts the demo and the graph shows it', { timeout: 1
   }
   await phases.time('palette → ZeroMQ: Show Topology Graph', () => wb.runCommand('ZeroMQ: Show Topology Graph'));
   const frame = await phases.time('graph webview frame', () => graphFrame(wb));
-  let last: Picture = { groups: [], edges: [], unknownPeers: 0 };
+  let last: Picture = { groups: [], edges: [], unknownPeers: 0, withoutAgent: 0 };
   demo = await phases.time('the demo in the graph (every process, the workers beating)', () => waitFor('the graph shows the demo started by Start Demo', async () => {
     last = await picture(frame);
     return demoShown(last);
   }, () => `groups: ${JSON.stringify(last.groups)}\nedges: ${JSON.stringify(last.edges, null, 1)}\n${wb.outputLogFile(CHANNEL)}`, 90000));
   assert.equal(last.unknownPeers, 0, `no unknown peers: ${JSON.stringify(last.groups)}`);
-  console.log(`[e2e] demo: ${[...demo.pids].map(([n, pid]) => `${n} ${pid}`).join(', ')}`);
+  // The status watcher (no agent) is drawn once its connection has lasted the grace period.
+  await phases.time('the status watcher as a peer without an agent', () => waitFor('the graph shows the status watcher as a peer without an agent', async () => {
+    last = await picture(frame);
+    return last.withoutAgent === 1 && last.edges.some((e) => /^\?unseen:/.test(e.id) && edgeState(e) === 'connected') ? true : undefined;
+  }, () => `without an agent: ${last.withoutAgent}\nedges: ${JSON.stringify(last.edges.map((e) => [e.id, edgeState(e)]), null, 1)}`, 15000));
+  console.log(`[e2e] demo: ${[...demo.pids].map(([n, pid]) => `${n} ${pid}`).join(', ')}; the status watcher drawn as a peer without an agent`);
 });
 
 test('(a) Developer: Reload Window: the graph shows the running demo again within 5 s of the new window being up', { timeout: 120000 }, async () => {
@@ -250,7 +258,7 @@ test('(c) Start Demo while the demo runs: offered to show it; another demo on fr
   await wb.clickNotificationButton(offer, 'Start Another on Free Ports');
 
   // The second demo: a second broker with its own workers, all beating.
-  let last: Picture = { groups: [], edges: [], unknownPeers: 0 };
+  let last: Picture = { groups: [], edges: [], unknownPeers: 0, withoutAgent: 0 };
   const second = await phases.time('the second demo in the graph', () => waitFor('the graph shows a second demo beside the first', async () => {
     last = await picture(frame);
     const others = new Map<string, number>();

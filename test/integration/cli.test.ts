@@ -74,7 +74,11 @@ test('collect --json --duration on the demo shows the broker\'s ROUTERs with the
   assert.ok(intoBackend.every((e) => e.heartbeatAgeMs !== null && e.heartbeatAgeMs < 2500), 'worker heartbeats are recognised');
   assert.equal(final.edges.filter((e) => e.to === frontend.id).length, 2, 'two clients on the frontend');
   const pub = final.sockets.find((s) => s.nodeId === broker.id && s.type === 'PUB');
-  assert.ok(pub && final.edges.filter((e) => e.to === pub.id).length === 2, 'the clients\' SUBs on the status PUB');
+  assert.ok(pub, 'the status PUB');
+  const intoPub = final.edges.filter((e) => e.to === pub.id);
+  assert.equal(intoPub.filter((e) => e.connections === undefined).length, 2, 'the clients\' SUBs on the status PUB');
+  assert.deepEqual(intoPub.filter((e) => e.connections !== undefined).map((e) => [e.connections, e.state]), [[1, 'connected']],
+    'the status watcher, which runs without the agent, as one connection of a peer without an agent');
 });
 
 test('run exits with the command\'s exit code and instruments it', async () => {

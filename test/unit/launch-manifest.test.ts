@@ -75,15 +75,17 @@ describe('examples/demo/.vscode/launch.json: F5 on "Demo system" shows the whole
     compounds: { name: string; configurations: string[] }[];
   };
 
-  it('a compound starts broker, three workers and a client, each a flagged Node launch of an existing script', () => {
+  const WATCHER = 'status-watcher (no agent)';
+
+  it('a compound starts broker, three workers and a client, each a flagged Node launch of an existing script, and a status watcher without the flag', () => {
     const compound = launch.compounds.find((c) => c.name === 'Demo system');
-    assert.deepEqual(compound?.configurations, ['broker', 'worker-1', 'worker-2', 'worker-3', 'client-1']);
+    assert.deepEqual(compound?.configurations, ['broker', 'worker-1', 'worker-2', 'worker-3', 'client-1', WATCHER]);
     for (const name of compound?.configurations ?? []) {
       const config = launch.configurations.find((c) => c.name === name);
       assert.ok(config, name);
       assert.equal(config.type, 'node');
       assert.equal(config.request, 'launch');
-      assert.equal(config.zmqTopology, true);
+      assert.equal(config.zmqTopology, name === WATCHER ? undefined : true, name);
       assert.ok(fs.existsSync(config.program.replace('${workspaceFolder}', demo)), config.program);
     }
   });
@@ -93,6 +95,10 @@ describe('examples/demo/.vscode/launch.json: F5 on "Demo system" shows the whole
       const { config: resolved, instrumented } = instrumentDebugConfiguration(config, {
         mode: 'flagged', trusted: true, endpoint: 'tcp://127.0.0.1:5599', nodeAgent: '/ext/dist/agent.js', pythonAgentDir: '/ext/agents/python',
       });
+      if (config.name === WATCHER) {
+        assert.equal(instrumented, false, 'the watcher runs without the agent: a peer without an agent on the broker\'s PUB');
+        continue;
+      }
       assert.equal(instrumented, true, config.name);
       assert.equal(resolved.env?.ZMQ_TOPOLOGY_NODE, config.name);
       // worker.js / client.js use argv[2] as their routing id: the graph's peer names match the nodes.

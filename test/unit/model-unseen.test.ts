@@ -45,10 +45,14 @@ class World {
     return s;
   }
 
-  /** Time passes with the sweep running every 250 ms, as the store's timer would. */
+  /**
+   * Time passes as in a live system: the PUB's agent says something every 250 ms (flushes, beats: what
+   * is drawn is decided at inputs, never by the sweep timer) and the sweep runs as the store's timer would.
+   */
   advance(ms: number): void {
     for (let t = 0; t < ms; t += 250) {
       this.clock += Math.min(250, ms - t);
+      this.send(this.pub, this.pub.beat(this.clock));
       this.store.sweep(this.clock);
     }
   }
@@ -190,6 +194,27 @@ describe('peers without an agent on a bound PUB', () => {
     w.send(w.pub, w.pub.bye(w.clock, 'exit'));
     w.advance(250);
     assert.notEqual(unseenEdges(w.snapshot())[0]?.state, 'connected');
+  });
+
+  test('what is drawn, and when, follows the inputs alone: a store swept at other instants (a replay\'s timer) draws the same', () => {
+    const a = new World();
+    const b = new World();
+    for (const w of [a, b]) {
+      w.accept();
+      w.accept();
+    }
+    for (let t = 0; t < 3000; t += 250) {
+      for (const w of [a, b]) {
+        w.clock += 250;
+        w.send(w.pub, w.pub.beat(w.clock));
+        if (t === 1000) w.closeOne();
+      }
+      a.store.sweep(a.clock); // one store swept with its inputs, the other 37 ms later, as a busy timer would
+      b.store.sweep(b.clock + 37);
+      assert.deepEqual(unseenEdges(b.snapshot()), unseenEdges(a.snapshot()), `at +${t + 250} ms`);
+    }
+    assert.deepEqual(unseenEdges(a.snapshot()).map((e) => e.timeline.map((x) => [x.at - T0, x.detail])), [[[1500, '1 open without an agent']]],
+      'drawn at the first input once the grace period had passed (one connection open throughout: the other closed at +1250 ms), stamped with that input\'s arrival');
   });
 
   test('the store\'s copy keeps the counts and what is drawn', () => {

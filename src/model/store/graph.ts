@@ -53,6 +53,7 @@ export function disconnectEdge(st: StoreState, edgeId: string, reason: string, m
 
 export function setPhase(st: StoreState, edge: EdgeRec, phase: EdgePhase, at: number): void {
   if (phase !== edge.phase && (phase === 'disconnected' || phase === 'retrying')) st.urgentChange = true;
+  if (phase !== edge.phase && st.accepted.has(edge.to)) st.unseenDirty.add(edge.to); // its count of connections explained changes
   edge.phase = phase;
   edge.phaseAt = at;
 }
@@ -149,6 +150,7 @@ export function removeEdge(st: StoreState, id: string): void {
   const edge = st.edges.get(id);
   if (!edge) return;
   st.edges.delete(id);
+  if (st.accepted.has(edge.to)) st.unseenDirty.add(edge.to);
   if (edge.rates !== undefined) st.rates.release(edge.rates);
   st.edgeRemovals++;
   const bound = st.sockets.get(edge.to)?.boundEdges;

@@ -18,7 +18,7 @@ import {
 } from './records';
 import { firstMessages, peerEdge, previousPeerEdge, reachesBinderOf, resolveEdges, resolveFor } from './resolution';
 import { discard, type StoreState } from './state';
-import { acceptedCount, acceptedCounts, forgetAccepted, isUnseenEdge, unexplainedConnections } from './unseen';
+import { acceptedCount, acceptedCounts, forgetAccepted, isUnseenEdge, settleUnseen, unexplainedConnections } from './unseen';
 
 /** How long the least-delay clock offset of an agent is trusted before it is measured afresh. */
 const OFFSET_REFRESH_MS = 30_000;
@@ -27,6 +27,7 @@ export function apply(st: StoreState, agentKey: string, msg: TelemetryMsg, recei
   st.inputAt = receivedAt;
   try {
     applyAt(st, agentKey, msg, receivedAt);
+    settleUnseen(st, receivedAt);
   } finally {
     st.inputAt = undefined;
   }
@@ -114,6 +115,7 @@ export function agentGone(st: StoreState, agentKey: string, reason: string, at: 
   const node = agent?.nodeId === undefined ? undefined : st.nodes.get(agent.nodeId);
   if (!node || node.agentKey !== agentKey || node.exitedAt !== undefined) return;
   exitNode(st, node, reason, at);
+  settleUnseen(st, at);
   changed(st);
 }
 

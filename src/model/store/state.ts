@@ -78,6 +78,10 @@ export class StoreState {
   readonly accepted = new Map<string, AcceptedRec>();
   /** Edges of peers without an agent: how many connections each stands for now (EdgeView.connections). */
   readonly unseenConnections = new Map<string, number>();
+  /** Sockets of `accepted` to settle after this input (a count, or a bound edge's phase changed). */
+  readonly unseenDirty = new Set<string>();
+  /** Sockets of `accepted` with more unexplained connections than drawn: when their grace period ends. */
+  readonly unseenPending = new Map<string, number>();
   unknownPeers = 0;
   /** Connects, binds or routing ids changed: everything is resolved again before edges are read. */
   topologyDirty = false;

@@ -6,7 +6,6 @@ import { addTimeline } from './graph';
 import { edgeExited, edgeLivenessAge, edgeStateOfAge } from './liveness';
 import { repairStuckPeers, resolveIfDirty } from './resolution';
 import type { StoreState } from './state';
-import { judgeUnseenPeers } from './unseen';
 
 /** The shortest gap between two sweeps run for edges crossing a threshold between regular sweeps. */
 const DUE_SWEEP_GAP_MS = 20;
@@ -42,7 +41,6 @@ export function sweep(st: StoreState, now = st.now()): number {
     else if (state === 'dead') entry('heartbeat-dead');
     else if (state === 'connected' && (was === 'late' || was === 'dead')) entry('recovered');
   }
-  judgeUnseenPeers(st, now);
   scheduleDueSweep(st, now, nextDue);
   if (st.listeners.size > 0) scheduleNotify(st);
   else forgetChanges(st);

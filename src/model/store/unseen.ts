@@ -17,7 +17,8 @@ import type { StoreState } from './state';
 /**
  * How long more connections than edges must last before they are drawn: an instrumented peer's
  * telemetry (its socket, its connect, its handshake) reaches the collector a few hundred ms after the
- * binder's agent saw the accept, and a loaded machine stretches that.
+ * binder's agent saw the accept, and a loaded machine stretches that. Drawn at the first input after
+ * it (agents flush every 200 ms and beat every second).
  */
 export const UNSEEN_GRACE_MS = 1500;
 
@@ -34,9 +35,12 @@ export interface AcceptedRec {
 interface DrawnRec {
   /** Connections the edge stands for now. */
   shown: number;
-  /** While more are counted than shown: since when, and the fewest counted since (what is then drawn). */
+  /** While more are counted than shown: since when, and the fewest that held for a while since. */
   risingSince: number | undefined;
   risingMin: number;
+  /** The count at the latest input that settled it, and that input's time. */
+  last: number;
+  lastAt: number;
 }
 
 const unseenNodeId = (socket: SocketRec): string => `${UNSEEN_PREFIX}${socket.id}`;
@@ -49,6 +53,7 @@ export function isUnseenEdge(edge: EdgeRec): boolean {
 /** The agent's count of connections accepted on `address` and open (from an `accept` or `disconnect` event). */
 export function acceptedCount(st: StoreState, socket: SocketRec, address: string, open: number): void {
   acceptedRec(st, socket).open.set(address, open);
+  st.unseenDirty.add(socket.id);
 }
 
 /** The agent's counts in a snapshot: every address it does not list has none open. */
@@ -56,6 +61,7 @@ export function acceptedCounts(st: StoreState, socket: SocketRec, counts: readon
   const rec = acceptedRec(st, socket);
   rec.open.clear();
   for (const { address, open } of counts) rec.open.set(address, (rec.open.get(address) ?? 0) + open);
+  st.unseenDirty.add(socket.id);
 }
 
 /**
@@ -67,6 +73,7 @@ export function forgetAccepted(st: StoreState, socket: SocketRec): void {
   const rec = st.accepted.get(socket.id);
   if (!rec) return;
   st.accepted.delete(socket.id);
+  st.unseenPending.delete(socket.id);
   const from = `${unseenNodeId(socket)}/0`; // syntheticSocket's id for the node
   for (const endpoint of rec.drawn.keys()) removeEdge(st, `${from}->${socket.id}@${endpoint}`);
   dropOrphans(st);
@@ -88,50 +95,72 @@ export function unexplainedConnections(st: StoreState, socket: SocketRec, endpoi
   return Math.max(0, open - known);
 }
 
-/** The sweep's part: each bound socket's unexplained connections onto its edges of peers without an agent. */
-export function judgeUnseenPeers(st: StoreState, now: number): void {
-  for (const [socketId, rec] of st.accepted) {
-    const socket = st.sockets.get(socketId);
-    if (!socket) {
-      st.accepted.delete(socketId); // its edges went with it
-      continue;
-    }
-    const gone = socket.closed || st.nodes.get(socket.nodeId)?.exitedAt !== undefined;
-    const totals = new Map<string, number>();
-    for (const [address, open] of rec.open) {
-      const endpoint = boundEndpoint(socket, address);
-      totals.set(endpoint, (totals.get(endpoint) ?? 0) + open);
-    }
-    for (const endpoint of rec.drawn.keys()) if (!totals.has(endpoint)) totals.set(endpoint, 0);
-    for (const [endpoint, open] of totals) {
-      let drawn = rec.drawn.get(endpoint);
-      const unexplained = gone ? 0 : unexplainedConnections(st, socket, endpoint, open);
-      if (!drawn) {
-        if (unexplained === 0) continue;
-        rec.drawn.set(endpoint, (drawn = { shown: 0, risingSince: undefined, risingMin: 0 }));
-      }
-      const shown = nextShown(drawn, unexplained, now);
-      if (shown !== drawn.shown) draw(st, socket, endpoint, drawn, shown, now);
-    }
-  }
+/**
+ * After each input (at its arrival): the bound sockets whose unexplained connections may have changed
+ * (their counts, or a bound edge's phase: st.unseenDirty) or whose grace period is over, onto their
+ * edges of peers without an agent. Decided by inputs alone, never by the sweep timer, so a replay,
+ * which applies the same inputs at the same instants, draws the same (docs/ARCHITECTURE.md invariant 7).
+ */
+export function settleUnseen(st: StoreState, at: number): void {
+  if (st.unseenDirty.size === 0 && st.unseenPending.size === 0) return;
+  const due: string[] = [];
+  for (const [socketId, dueAt] of st.unseenPending) if (dueAt <= at && !st.unseenDirty.has(socketId)) due.push(socketId);
+  for (const socketId of [...st.unseenDirty, ...due]) settleSocket(st, socketId, at);
+  st.unseenDirty.clear();
 }
 
-/** What to draw: fewer connections at once, more only once they have lasted UNSEEN_GRACE_MS (the fewest seen meanwhile). */
+function settleSocket(st: StoreState, socketId: string, now: number): void {
+  st.unseenPending.delete(socketId);
+  const rec = st.accepted.get(socketId);
+  if (!rec) return;
+  const socket = st.sockets.get(socketId);
+  if (!socket) {
+    st.accepted.delete(socketId); // its edges went with it
+    return;
+  }
+  const gone = socket.closed || st.nodes.get(socket.nodeId)?.exitedAt !== undefined;
+  const totals = new Map<string, number>();
+  for (const [address, open] of rec.open) {
+    const endpoint = boundEndpoint(socket, address);
+    totals.set(endpoint, (totals.get(endpoint) ?? 0) + open);
+  }
+  for (const endpoint of rec.drawn.keys()) if (!totals.has(endpoint)) totals.set(endpoint, 0);
+  let dueAt = Infinity;
+  for (const [endpoint, open] of totals) {
+    let drawn = rec.drawn.get(endpoint);
+    const unexplained = gone ? 0 : unexplainedConnections(st, socket, endpoint, open);
+    if (!drawn) {
+      if (unexplained === 0) continue;
+      rec.drawn.set(endpoint, (drawn = { shown: 0, risingSince: undefined, risingMin: Infinity, last: 0, lastAt: now }));
+    }
+    const shown = nextShown(drawn, unexplained, now);
+    if (shown !== drawn.shown) draw(st, socket, endpoint, drawn, shown, now);
+    if (drawn.risingSince !== undefined) dueAt = Math.min(dueAt, drawn.risingSince + UNSEEN_GRACE_MS);
+  }
+  if (dueAt !== Infinity) st.unseenPending.set(socketId, dueAt);
+}
+
+/**
+ * What to draw: fewer connections at once, more only once they have lasted UNSEEN_GRACE_MS: the fewest
+ * that held for any time since (a count passed through within one input, as when one snapshot brings
+ * several accepts, held for none).
+ */
 function nextShown(drawn: DrawnRec, unexplained: number, now: number): number {
+  if (drawn.risingSince !== undefined && now > drawn.lastAt) drawn.risingMin = Math.min(drawn.risingMin, drawn.last);
+  drawn.last = unexplained;
+  drawn.lastAt = now;
   if (unexplained <= drawn.shown) {
     drawn.risingSince = undefined;
     return unexplained;
   }
   if (drawn.risingSince === undefined) {
     drawn.risingSince = now;
-    drawn.risingMin = unexplained;
-    return drawn.shown;
+    drawn.risingMin = Infinity;
   }
-  drawn.risingMin = Math.min(drawn.risingMin, unexplained);
   if (now - drawn.risingSince < UNSEEN_GRACE_MS) return drawn.shown;
-  const shown = drawn.risingMin;
+  const shown = Math.min(drawn.risingMin, unexplained);
   drawn.risingSince = unexplained > shown ? now : undefined;
-  drawn.risingMin = unexplained;
+  drawn.risingMin = Infinity;
   return shown;
 }
 
