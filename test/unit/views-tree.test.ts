@@ -126,7 +126,7 @@ describe('tree edge cases', () => {
     const pk = agentKeyOf(pub);
     for (const m of [pub.hello(T0), pub.socket(T0, 1, 'PUB'), pub.bind(T0, 1, 'tcp://*:6000', 'tcp://0.0.0.0:6000'),
       pub.accepted(T0, 1, 'accept', 'tcp://127.0.0.1:6000', 1), pub.accepted(T0, 1, 'accept', 'tcp://127.0.0.1:6000', 2)]) store.apply(pk, viaWire(m), T0);
-    for (clock.now = T0; clock.now <= T0 + 2000; clock.now += 250) store.apply(pk, viaWire(pub.beat(clock.now)), clock.now);
+    for (clock.now = T0; clock.now <= T0 + 3500; clock.now += 250) store.apply(pk, viaWire(pub.beat(clock.now)), clock.now);
     const tree = buildTopologyTree(store.snapshot());
     const edge = find(tree, (d) => d.kind === 'edge' && d.id.includes(pub.socketId(1)));
     assert.equal(edge.label, '← 2 connections without an agent');

@@ -15,12 +15,14 @@ import { bindDisplay, type EdgeRec, type SocketRec } from './records';
 import type { StoreState } from './state';
 
 /**
- * How long more connections than edges must last before they are drawn: an instrumented peer's
- * telemetry (its socket, its connect, its handshake) reaches the collector a few hundred ms after the
- * binder's agent saw the accept, and a loaded machine stretches that. Drawn at the first input after
- * it (agents flush every 200 ms and beat every second).
+ * How long a count of connections no edge explains must hold unchanged before it is drawn: an
+ * instrumented peer's telemetry (its socket, its connect, its handshake) reaches the collector a few
+ * hundred ms after the binder's agent saw the accept, and a loaded machine stretches that to seconds
+ * (980 DEALERs connecting at once on 2 cores: while they came in, a count that had only stayed above
+ * zero for 1.5 s was drawn, and left a placeholder beside a fully instrumented system). Drawn at the
+ * first input after it (agents flush every 200 ms and beat every second).
  */
-export const UNSEEN_GRACE_MS = 1500;
+export const UNSEEN_GRACE_MS = 3000;
 
 const UNSEEN_PREFIX = '?unseen:';
 
@@ -35,12 +37,10 @@ export interface AcceptedRec {
 interface DrawnRec {
   /** Connections the edge stands for now. */
   shown: number;
-  /** While more are counted than shown: since when, and the fewest that held for a while since. */
+  /** While more are counted than shown: since when that count has held. */
   risingSince: number | undefined;
-  risingMin: number;
-  /** The count at the latest input that settled it, and that input's time. */
+  /** The count at the latest input that settled it. */
   last: number;
-  lastAt: number;
 }
 
 const unseenNodeId = (socket: SocketRec): string => `${UNSEEN_PREFIX}${socket.id}`;
@@ -131,7 +131,7 @@ function settleSocket(st: StoreState, socketId: string, now: number): void {
     const unexplained = gone ? 0 : unexplainedConnections(st, socket, endpoint, open);
     if (!drawn) {
       if (unexplained === 0) continue;
-      rec.drawn.set(endpoint, (drawn = { shown: 0, risingSince: undefined, risingMin: Infinity, last: 0, lastAt: now }));
+      rec.drawn.set(endpoint, (drawn = { shown: 0, risingSince: undefined, last: 0 }));
     }
     const shown = nextShown(drawn, unexplained, now);
     if (shown !== drawn.shown) draw(st, socket, endpoint, drawn, shown, now);
@@ -141,27 +141,21 @@ function settleSocket(st: StoreState, socketId: string, now: number): void {
 }
 
 /**
- * What to draw: fewer connections at once, more only once they have lasted UNSEEN_GRACE_MS: the fewest
- * that held for any time since (a count passed through within one input, as when one snapshot brings
- * several accepts, held for none).
+ * What to draw: fewer connections at once; more only once that count has held unchanged for
+ * UNSEEN_GRACE_MS. While connections come and go (instrumented peers connecting, their telemetry
+ * arriving), the count moves, and nothing more is drawn until it settles.
  */
 function nextShown(drawn: DrawnRec, unexplained: number, now: number): number {
-  if (drawn.risingSince !== undefined && now > drawn.lastAt) drawn.risingMin = Math.min(drawn.risingMin, drawn.last);
+  const changed = unexplained !== drawn.last;
   drawn.last = unexplained;
-  drawn.lastAt = now;
   if (unexplained <= drawn.shown) {
     drawn.risingSince = undefined;
     return unexplained;
   }
-  if (drawn.risingSince === undefined) {
-    drawn.risingSince = now;
-    drawn.risingMin = Infinity;
-  }
+  if (drawn.risingSince === undefined || changed) drawn.risingSince = now;
   if (now - drawn.risingSince < UNSEEN_GRACE_MS) return drawn.shown;
-  const shown = Math.min(drawn.risingMin, unexplained);
-  drawn.risingSince = unexplained > shown ? now : undefined;
-  drawn.risingMin = Infinity;
-  return shown;
+  drawn.risingSince = undefined;
+  return unexplained;
 }
 
 function draw(st: StoreState, socket: SocketRec, endpoint: string, drawn: DrawnRec, shown: number, now: number): void {
