@@ -18,10 +18,16 @@ export function groupTitle(model: GraphModel, group: GroupView): string {
     return socket?.unknown ? 'unknown peer' : truncate(safeText(group.id), LABEL_CHARS);
   }
   if (group.node.unknown) {
-    return 'unknown peer (no agent)';
+    return withoutAgentGroup(model, group) ? 'peers without an agent' : 'unknown peer (no agent)';
   }
   const suffix = group.node.state === 'exited' ? ' — exited' : group.node.state === 'stale' ? ' — silent' : '';
   return `${nodeLabel(group.node, LABEL_CHARS)}${suffix}`;
+}
+
+/** Whether a group is the placeholder of a socket's peers without an agent. */
+function withoutAgentGroup(model: GraphModel, group: GroupView): boolean {
+  const socket = model.sockets.get(group.socketIds[0] ?? '')?.item;
+  return socket !== undefined && isWithoutAgent(socket);
 }
 
 /** The first line of a socket box. */
@@ -173,6 +179,9 @@ export function groupTooltip(model: GraphModel, group: GroupView): string[] {
   const node = group.node;
   if (group.alike) {
     return [group.alike.title, `${group.alike.members.length} processes of one name and socket type, connected to one socket (the line: their worst state, their msg/s summed)`, 'Click to show them one by one.'];
+  }
+  if (node?.unknown && withoutAgentGroup(model, group)) {
+    return [groupTitle(model, group), 'Processes that run without the agent, connected to the socket the edge points to: the edge says how many (×N), as that socket\'s agent counts them.'];
   }
   if (!node || node.unknown) {
     return [groupTitle(model, group), 'No process has claimed these sockets.'];

@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { EdgeView, SocketView } from '../../src/shared/snapshot';
 import { GraphModel } from '../../webview/graphModel';
-import { ageLabel, badgeText, edgeClass, socketEndpointText, socketFailing, socketTooltip, trafficWidth } from '../../webview/itemText';
+import { ageLabel, badgeText, edgeClass, groupTitle, groupTooltip, socketEndpointText, socketFailing, socketTooltip, trafficWidth } from '../../webview/itemText';
+import type { GroupView } from '../../webview/graphModel';
 
 const edge = (patch: Partial<EdgeView>): EdgeView => ({
   id: 'e', from: 'a', to: 'b', endpoint: 'tcp://127.0.0.1:5555', state: 'connected', heartbeatAgeMs: 800, trafficAgeMs: 100, rates: { out: 0, in: 0 },
@@ -35,6 +36,17 @@ test('the edge of peers without an agent says how many connections its one line 
   assert.equal(labelOf(edge({ connections: 0, state: 'disconnected', lastDisconnect: { at: 500, message: null, reason: 'disconnect event' } })), '⊘ disconnected 0.5s ago');
   const placeholder: SocketView = { id: 's', nodeId: 'n', type: 'UNKNOWN', name: 'peers without an agent', options: { disconnectMsg: false }, binds: [], connects: [], closed: false, unknown: true };
   assert.ok(socketTooltip(placeholder).includes('Processes without an agent, counted by the socket they connect to.'), socketTooltip(placeholder).join('\n'));
+  // Its process box: named for what it is, not "unknown peer".
+  const model = new GraphModel();
+  const node = { id: 'n', pid: 0, host: 'h', name: 'peers without an agent', title: 'unknown peer', runtime: { name: 'unknown', version: '', binding: '', libzmq: '', disconnectMsg: false },
+    agent: { name: 'none', version: '' }, state: 'live' as const, unknown: true as const, startedAt: 0, lastSeenAt: 0, dropped: 0, malformed: 0 };
+  model.applySnapshot({ schema: 1, takenAt: 1000, nodes: [node], sockets: [placeholder], edges: [] });
+  const group = { id: 'n', node, socketIds: ['s'] } as unknown as GroupView;
+  assert.equal(groupTitle(model, group), 'peers without an agent');
+  assert.match(groupTooltip(model, group).join('\n'), /without the agent/);
+  const ghost = { ...placeholder, id: 'g', routingId: { hex: '00' } };
+  model.applySnapshot({ schema: 1, takenAt: 1000, nodes: [node], sockets: [ghost], edges: [] });
+  assert.equal(groupTitle(model, { ...group, socketIds: ['g'] }), 'unknown peer (no agent)', 'an unknown peer R stays one');
 });
 
 test('edge width grows with the log of msg/s, clamped, in half steps', () => {
