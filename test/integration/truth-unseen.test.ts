@@ -7,9 +7,14 @@
  * (ac) zguide's weather server (pyzmq PUB) with an instrumented SUB and three without an agent (two
  * pyzmq, one zeromq.js); the divide-and-conquer ventilator and sink (zeromq.js PUSH / PULL) with an
  * instrumented worker and two without. kill -9 of some of those without an agent, then of the rest.
+ * (ad) zguide's Hello World over ipc: a pyzmq REP (no routing ids the app sees), an instrumented REQ
+ * and two without an agent; one of those is done after 3 requests and exits by itself, as zguide's does.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import type { Child } from '../helpers/system';
 import { eventually, Scenario, SnapshotIndex } from '../helpers/truth';
 import type { EdgeView, TopologySnapshot } from '../../src/shared/snapshot';
@@ -95,5 +100,38 @@ describe('(ac) a pyzmq PUB, a zeromq.js PUSH and PULL, each with peers without a
     const end = await sc.converge('only instrumented clients left', { allowUnknown: true });
     assert.equal(end.counts.unseen, 0, end.diff);
     assert.equal(end.counts.matched, 3, end.diff);
+  });
+});
+
+describe('(ad) Hello World over ipc: a pyzmq REP with an instrumented REQ and two without an agent, one of which finishes', () => {
+  let sc: Scenario;
+  let server: Child;
+  let finishing: Child;
+  const file = path.join(os.tmpdir(), `zmq-truth-${process.pid}-${Math.random().toString(36).slice(2)}.ipc`);
+  before(async () => {
+    sc = await Scenario.start('ad', THRESHOLDS);
+    server = await sc.python('hwserver.py', [`ipc://${file}`, '0.05'], 'hwserver');
+    [, , finishing] = await Promise.all([
+      sc.node('req-client.js', [`ipc://${file}`], 'req-with-agent'),
+      sc.plainPython('req_client.py', [`ipc://${file}`], 'req-plain-endless'),
+      sc.plainPython('req_client.py', [`ipc://${file}`, '20'], 'req-plain-done'), // ~7 s of requests
+    ]);
+  });
+  after(async () => {
+    await sc.stop();
+    fs.rmSync(file, { force: true });
+  });
+
+  test('the graph matches the kernel: the REP\'s peers without an agent go from 2 to 1 when the finished client exits', async () => {
+    const exited = new Promise((resolve) => finishing.process.once('exit', resolve));
+    const both = await sc.converge('REP over ipc, two clients without an agent', { allowUnknown: true });
+    assert.equal(both.counts.unseen, 2, both.diff);
+    await exited;
+    const r = await sc.converge('REP over ipc, one client without an agent finished', { allowUnknown: true });
+    assert.equal(r.counts.unseen, 1, r.diff);
+    assert.equal(r.counts.matched, 1, r.diff);
+    const edge = unseenInto(sc.snapshot(), server.process.pid!);
+    assert.equal(edge?.connections, 1);
+    assert.ok(edge.endpoint.startsWith('ipc://'), edge.endpoint);
   });
 });
