@@ -384,11 +384,10 @@ class Agent:
                     # gone within a flush interval of connecting), and it ties the peer to its edge.
                     self._flush()
                     rec.connection_lost()  # before the event is queued: messages sent from now on are logged anew
-            if event == MONITOR_STOPPED:
-                rec.monitor_stopped()
             if rec.announced:
                 self.post(msg)
             if event == MONITOR_STOPPED:
+                rec.monitor_stopped()
                 self._forget_monitor(pair, monitors, poller)
                 return
 

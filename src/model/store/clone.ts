@@ -42,7 +42,6 @@ export function copyState(from: StoreState, into: StoreState): void {
   for (const [id, rec] of from.accepted) {
     into.accepted.set(id, { open: new Map(rec.open), drawn: new Map([...rec.drawn].map(([endpoint, d]) => [endpoint, { ...d }])) });
   }
-  for (const [id, n] of from.unseenConnections) into.unseenConnections.set(id, n);
   for (const id of from.unseenDirty) into.unseenDirty.add(id);
   for (const [id, dueAt] of from.unseenPending) into.unseenPending.set(id, dueAt);
   into.unknownPeers = from.unknownPeers;

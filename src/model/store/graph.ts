@@ -87,8 +87,13 @@ export function addTypes(st: StoreState, edge: EdgeRec, types: Record<string, nu
   }
 }
 
+/** An edge's id: `from->to@endpoint` (docs/SNAPSHOT.md). */
+export function edgeId(fromId: string, toId: string, endpoint: string): string {
+  return `${fromId}->${toId}@${endpoint}`;
+}
+
 export function ensureEdge(st: StoreState, from: SocketRec, to: SocketRec, endpoint: string): EdgeRec | undefined {
-  const id = `${from.id}->${to.id}@${endpoint}`;
+  const id = edgeId(from.id, to.id, endpoint);
   const existing = st.edges.get(id);
   if (existing) return existing;
   if (st.edges.size >= st.limits.edges) {
@@ -160,7 +165,6 @@ export function removeEdge(st: StoreState, id: string): void {
   const from = st.sockets.get(edge.from);
   if (from) from.fromEdges = fromEdgesWith(from, edge, true);
   st.dirtyEdges.delete(id);
-  st.unseenConnections.delete(id);
   st.removedEdges.add(id);
 }
 

@@ -76,8 +76,6 @@ export class StoreState {
   clashes = new Map<string, ClashRec>();
   /** Bound sockets whose agents count their accepted connections, by socket id (unseen.ts). */
   readonly accepted = new Map<string, AcceptedRec>();
-  /** Edges of peers without an agent: how many connections each stands for now (EdgeView.connections). */
-  readonly unseenConnections = new Map<string, number>();
   /** Sockets of `accepted` to settle after this input (a count, or a bound edge's phase changed). */
   readonly unseenDirty = new Set<string>();
   /** Sockets of `accepted` with more unexplained connections than drawn: when their grace period ends. */

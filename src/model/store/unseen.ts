@@ -9,7 +9,7 @@
  */
 import { sameEndpoint } from '../endpoints';
 import { REASONS } from '../rules';
-import { addTimeline, disconnectEdge, dropOrphans, ensureEdge, removeEdge, setPhase, syntheticSocket } from './graph';
+import { addTimeline, disconnectEdge, dropOrphans, edgeId, ensureEdge, removeEdge, setPhase, syntheticSocket } from './graph';
 import { edgeExited } from './liveness';
 import { bindDisplay, type EdgeRec, type SocketRec } from './records';
 import type { StoreState } from './state';
@@ -50,6 +50,11 @@ export function isUnseenEdge(edge: EdgeRec): boolean {
   return edge.from.startsWith(UNSEEN_PREFIX);
 }
 
+/** How many connections the edge of a socket's peers without an agent stands for now (EdgeView.connections). */
+export function unseenConnectionsOf(st: StoreState, edge: EdgeRec): number {
+  return st.accepted.get(edge.to)?.drawn.get(edge.endpoint)?.shown ?? 0;
+}
+
 /** The agent's count of connections accepted on `address` and open (from an `accept` or `disconnect` event). */
 export function acceptedCount(st: StoreState, socket: SocketRec, address: string, open: number): void {
   acceptedRec(st, socket).open.set(address, open);
@@ -75,7 +80,7 @@ export function forgetAccepted(st: StoreState, socket: SocketRec): void {
   st.accepted.delete(socket.id);
   st.unseenPending.delete(socket.id);
   const from = `${unseenNodeId(socket)}/0`; // syntheticSocket's id for the node
-  for (const endpoint of rec.drawn.keys()) removeEdge(st, `${from}->${socket.id}@${endpoint}`);
+  for (const endpoint of rec.drawn.keys()) removeEdge(st, edgeId(from, socket.id, endpoint));
   dropOrphans(st);
 }
 
@@ -165,7 +170,6 @@ function draw(st: StoreState, socket: SocketRec, endpoint: string, drawn: DrawnR
   if (!edge) return;
   const before = drawn.shown;
   drawn.shown = shown;
-  st.unseenConnections.set(edge.id, shown);
   edge.touched = true;
   st.dirtyEdges.add(edge.id);
   const detail = `${shown} open without an agent`;

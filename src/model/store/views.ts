@@ -3,6 +3,7 @@ import type { CollectorStatus, EdgeView, NodeView, SocketView } from '../../shar
 import { bindDisplay, timelineEntries, type EdgeRec, type NodeRec, type SocketRec } from './records';
 import { refusedTypes } from './graph';
 import { edgeExited, edgeStateNow, nodeState } from './liveness';
+import { isUnseenEdge, unseenConnectionsOf } from './unseen';
 import type { StoreState } from './state';
 
 export function collectorView(st: StoreState): CollectorStatus | undefined {
@@ -64,8 +65,7 @@ export function edgeView(st: StoreState, edge: EdgeRec, now: number, exited = ed
   if (incompatible) view.incompatible = incompatible;
   // A ROUTER's peer made up from its sends alone: nothing ever arrived from it (arrivals make an edge up).
   if (edge.phase === 'connecting' && edge.lastMessage !== undefined && st.sockets.get(edge.from)?.unknown === true) view.unheard = true;
-  const unseen = st.unseenConnections.get(edge.id);
-  if (unseen !== undefined) view.connections = unseen;
+  if (isUnseenEdge(edge)) view.connections = unseenConnectionsOf(st, edge);
   const clash = st.clashes.get(edge.id);
   if (clash) view.routingIdClash = { with: clash.with.filter((id) => st.edges.has(id)), serves: clash.serves, handover: clash.handover };
   return view;
