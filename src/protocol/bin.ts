@@ -13,6 +13,11 @@ export function toBin(bytes: Uint8Array | string, max: number = LIMITS.binBytes)
   return !CONTROL.test(text) && Buffer.byteLength(text) === capped.length && text.length > 0 ? { hex, text } : { hex };
 }
 
+/** The Bin of bytes known by their hex (the model keeps routing ids as hex: a string, not an object and two). */
+export function binOfHex(hex: string): Bin {
+  return toBin(Buffer.from(hex, 'hex'));
+}
+
 /** How a Bin is shown to a person: its text when printable, else `0x` + hex. */
 export function binLabel(bin: Bin): string {
   return bin.text !== undefined ? bin.text : `0x${bin.hex}`;

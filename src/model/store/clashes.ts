@@ -7,7 +7,6 @@
  * id and the others are dropped. Both ends' monitors say "connected" either way, so without this the
  * graph showed two healthy edges where one was dead in the water (docs/SNAPSHOT.md, "Routing-id clashes").
  */
-import type { Bin } from '../../protocol/types';
 import { allConnectEdgeIds, claimantsOf, edgeIdCount, soleClaimant, type EdgeRec, type SocketRec } from './records';
 import { edgeExited } from './liveness';
 import type { StoreState } from './state';
@@ -34,11 +33,11 @@ export function judgeRoutingIdClashes(st: StoreState): void {
       const router = st.sockets.get(routerId)!;
       const handover = router.options.routerHandover === true;
       const served = servedAmong(st, router, edges);
-      const routingId = st.sockets.get(edges[0].from)!.routingId!;
+      const hex = st.sockets.get(edges[0].from)!.routingHex!;
       for (const edge of edges) {
         next.set(edge.id, { with: edges.filter((e) => e !== edge).map((e) => e.id), serves: edge === served, handover, since: edge.phaseAt });
       }
-      if (served) servePeer(st, routerId, routingId, served);
+      if (served) servePeer(st, routerId, hex, served);
     }
   }
   for (const [id, clash] of st.clashes) {
@@ -99,14 +98,14 @@ function liveEdgesByRouter(st: StoreState, claimants: readonly SocketRec[]): Map
 }
 
 /** What the ROUTER reports about this routing id belongs to the connection it serves. */
-function servePeer(st: StoreState, routerId: string, routingId: Bin, served: EdgeRec): void {
-  const peer = st.sockets.get(routerId)?.peers?.get(routingId.hex);
+function servePeer(st: StoreState, routerId: string, hex: string, served: EdgeRec): void {
+  const peer = st.sockets.get(routerId)?.peers?.get(hex);
   if (!peer || peer.edgeId === served.id) return;
   const before = peer.edgeId === undefined ? undefined : st.edges.get(peer.edgeId);
-  if (before?.routingId?.hex === routingId.hex && st.sockets.get(before.from)?.routingId?.hex !== routingId.hex) before.routingId = undefined;
+  if (before?.routingHex === hex && st.sockets.get(before.from)?.routingHex !== hex) before.routingHex = undefined;
   peer.edgeId = served.id;
   peer.how = 'routing-id';
-  served.routingId = routingId;
+  served.routingHex = hex;
   served.attribution = 'routing-id';
   if (before) st.dirtyEdges.add(before.id);
   st.dirtyEdges.add(served.id);

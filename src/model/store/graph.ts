@@ -2,7 +2,7 @@
  * Graph bookkeeping: edges made, merged and removed with the indexes that point at them (a socket's
  * fromEdges and boundEdges), phases and timelines, placeholder sockets for peers no agent reports.
  */
-import type { Bin, Runtime } from '../../protocol/types';
+import type { Runtime } from '../../protocol/types';
 import { RetryWindow, combineDisconnect, type EdgePhase } from '../rules';
 import type { TimelineEntry } from '../../shared/snapshot';
 import { typesRefused, type SocketType } from '../../shared/sockets';
@@ -100,11 +100,11 @@ export function ensureEdge(st: StoreState, from: SocketRec, to: SocketRec, endpo
     discard(st, 'cap:edges');
     return undefined;
   }
-  const byRoutingId = ROUTER_LIKE.has(to.type) && from.routingId !== undefined;
+  const byRoutingId = ROUTER_LIKE.has(to.type) && from.routingHex !== undefined;
   // One literal with every field (no spread): fields added later would go to a separate property array.
   const edge: EdgeRec = {
     id: flat(id), from: from.id, to: to.id, endpoint,
-    routingId: byRoutingId ? from.routingId : undefined, attribution: byRoutingId ? 'routing-id' : undefined,
+    routingHex: byRoutingId ? from.routingHex : undefined, attribution: byRoutingId ? 'routing-id' : undefined,
     phase: 'connecting', phaseAt: 0, touched: false, lastHeartbeat: undefined, lastMessage: undefined,
     fromReports: false, ownTraffic: false, rates: undefined, types: undefined, lastDisconnect: null, retries: undefined,
     timelineAt: NO_TIMES, timelineKind: NO_KINDS, sweptState: 'connecting',
@@ -143,7 +143,7 @@ export function mergeEdge(st: StoreState, source: EdgeRec, target: EdgeRec): voi
     target.phaseAt = source.phaseAt;
   }
   target.lastDisconnect ??= source.lastDisconnect;
-  target.routingId ??= source.routingId;
+  target.routingHex ??= source.routingHex;
   mergeTimelines(target, source, st.options.timelineLength);
   target.touched ||= source.touched;
   target.ownTraffic ||= source.ownTraffic;
@@ -168,7 +168,7 @@ export function removeEdge(st: StoreState, id: string): void {
   st.removedEdges.add(id);
 }
 
-export function syntheticSocket(st: StoreState, nodeId: string, name: string, host: string, routingId: Bin | undefined, binds: string[]): SocketRec | undefined {
+export function syntheticSocket(st: StoreState, nodeId: string, name: string, host: string, routingHex: string | undefined, binds: string[]): SocketRec | undefined {
   const id = `${nodeId}/0`;
   const existing = st.sockets.get(id);
   if (existing) return existing;
@@ -184,7 +184,7 @@ export function syntheticSocket(st: StoreState, nodeId: string, name: string, ho
   });
   st.socketsByNode.set(nodeId, new Set([id]));
   const socket: SocketRec = {
-    id, nodeId, type: 'UNKNOWN', name, ...(routingId ? { routingId } : {}), options: { disconnectMsg: false },
+    id, nodeId, type: 'UNKNOWN', name, ...(routingHex !== undefined ? { routingHex } : {}), options: { disconnectMsg: false },
     binds: binds.map((b) => ({ requested: b })), connects: NO_ENDPOINTS, closed: false, unknown: true, connectEdges: NO_CONNECT_EDGES, fromEdges: NO_EDGES,
   };
   st.sockets.set(id, socket);

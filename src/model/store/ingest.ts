@@ -209,7 +209,7 @@ function upsertSocket(st: StoreState, node: NodeRec, info: SocketInfo): SocketRe
   const id = `${node.id}/${info.socket}`;
   let socket = st.sockets.get(id);
   // A new socket, or one whose identity stayed, changes only its own connects while it binds nothing.
-  const changesOthers = socket !== undefined && (socket.routingId?.hex !== info.routingId?.hex || socket.type !== info.type);
+  const changesOthers = socket !== undefined && (socket.routingHex !== info.routingId?.hex || socket.type !== info.type);
   if (!socket) {
     if (st.sockets.size >= st.limits.sockets && !evictClosedSocket(st)) {
       discard(st, 'cap:sockets');
@@ -218,7 +218,7 @@ function upsertSocket(st: StoreState, node: NodeRec, info: SocketInfo): SocketRe
     // Every field the record gets is in the literal: fields added later go to a separate property
     // array. The flat id is the maps' key too (a key kept as the concatenation holds both copies).
     socket = {
-      id: flat(id), nodeId: node.id, type: info.type, name: info.name, routingId: info.routingId, options: internOptions(info.options), site: info.site,
+      id: flat(id), nodeId: node.id, type: info.type, name: info.name, routingHex: info.routingId?.hex, options: internOptions(info.options), site: info.site,
       proxied: info.proxied, binds: NO_ENDPOINTS, connects: NO_ENDPOINTS, closed: false, connectEdges: NO_CONNECT_EDGES, fromEdges: NO_EDGES,
     };
     st.sockets.set(socket.id, socket);
@@ -226,7 +226,7 @@ function upsertSocket(st: StoreState, node: NodeRec, info: SocketInfo): SocketRe
   } else {
     socket.type = info.type;
     socket.name = info.name;
-    socket.routingId = info.routingId;
+    socket.routingHex = info.routingId?.hex;
     socket.options = internOptions(info.options);
     socket.site = info.site;
     socket.proxied = info.proxied;

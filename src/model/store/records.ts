@@ -2,7 +2,7 @@
  * The store's records: the facts as they arrive (nodes, sockets, endpoints, per-edge stamps and
  * events), and the small helpers that keep them compact. Views are built from them (views.ts).
  */
-import type { Bin, CreationSite, Runtime, SocketOptions, SocketType } from '../../protocol/types';
+import type { CreationSite, Runtime, SocketOptions, SocketType } from '../../protocol/types';
 import type { EvidenceKind, Stamp } from '../attribution';
 import type { EdgePhase, RetryWindow } from '../rules';
 import type { Attribution, EdgeState, EndpointFailure, LastDisconnect, NodeState, TimelineEntry } from '../../shared/snapshot';
@@ -85,7 +85,8 @@ export interface Pairing {
 }
 
 export interface PeerRec {
-  peer: Bin;
+  /** The peer's routing id, hex (as are all routing ids in the store: views make the Bin). */
+  hex: string;
   edgeId?: string;
   /** How edgeId was chosen. */
   how?: Attribution;
@@ -105,7 +106,8 @@ export interface SocketRec {
   nodeId: string;
   type: SocketType;
   name?: string;
-  routingId?: Bin;
+  /** The routing id it set, hex. */
+  routingHex?: string;
   options: SocketOptions;
   site?: CreationSite;
   /** Passed to a proxy that moves its messages natively (SocketInfo.proxied). */
@@ -382,7 +384,8 @@ export interface EdgeRec extends TimelineRec {
   from: string;
   to: string;
   endpoint: string;
-  routingId?: Bin;
+  /** The routing id the ROUTER knows the connector by, hex. */
+  routingHex?: string;
   attribution?: Attribution;
   phase: EdgePhase;
   phaseAt: number;

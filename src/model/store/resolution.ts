@@ -3,7 +3,7 @@
  * ROUTER peer is (attribution.ts, docs/SNAPSHOT.md "Attribution"), recomputed from the facts when
  * they change (StoreState.topologyDirty), before anything reads the edges.
  */
-import { binLabel } from '../../protocol/bin';
+import { binLabel, binOfHex } from '../../protocol/bin';
 import type { Bin, FirstMessages } from '../../protocol/types';
 import type { Attribution } from '../../shared/snapshot';
 import { pairPeers, type ConnectionEvidence, type PeerEvidence, type Stamp } from '../attribution';
@@ -71,7 +71,7 @@ function resolve(st: StoreState): void {
   st.connectorsToResolve.clear();
   st.byRoutingId = new Map();
   for (const socket of st.sockets.values()) {
-    if (!socket.unknown && socket.routingId && st.nodes.has(socket.nodeId)) claimRoutingId(st, socket, socket.routingId.hex);
+    if (!socket.unknown && socket.routingHex !== undefined && st.nodes.has(socket.nodeId)) claimRoutingId(st, socket, socket.routingHex);
   }
   const binders = bindersOf(st);
   for (const socket of [...st.sockets.values()]) resolveConnects(st, socket, binders);
@@ -98,15 +98,16 @@ function resolveConnectors(st: StoreState): void {
     st.connectorsToResolve.delete(id);
     const socket = st.sockets.get(id);
     if (!socket || socket.unknown || !st.nodes.has(socket.nodeId)) continue;
-    if (socket.routingId && !claimantsOf(st.byRoutingId.get(socket.routingId.hex)).includes(socket)) claimRoutingId(st, socket, socket.routingId.hex);
+    if (socket.routingHex !== undefined && !claimantsOf(st.byRoutingId.get(socket.routingHex)).includes(socket)) claimRoutingId(st, socket, socket.routingHex);
     resolveConnects(st, socket, binders);
     const routers = new Set<SocketRec>();
     for (const edge of fromEdgeList(socket)) {
       const to = st.sockets.get(edge.to);
       if (to?.peers && !to.closed) routers.add(to);
     }
-    if (socket.routingId) {
-      for (const other of st.sockets.values()) if (other.peers?.has(socket.routingId.hex) && !other.closed) routers.add(other);
+    const hex = socket.routingHex;
+    if (hex !== undefined) {
+      for (const other of st.sockets.values()) if (other.peers?.has(hex) && !other.closed) routers.add(other);
     }
     for (const router of routers) attributePeers(st, router);
   }
@@ -248,14 +249,14 @@ function attributePeers(st: StoreState, router: SocketRec): void {
       continue;
     }
     if (current && st.sockets.get(current.from)?.unknown) mergeEdge(st, current, found.edge);
-    else if (current?.routingId?.hex === peer.peer.hex) {
+    else if (current?.routingHex === peer.hex) {
       // Evidence moved the peer to another socket: the edge it leaves no longer knows its id.
-      current.routingId = undefined;
+      current.routingHex = undefined;
       current.attribution = undefined;
       st.dirtyEdges.add(current.id);
     }
     assignPeer(st, peer, found.edge, found.how);
-    gathered?.moved(st, peer.peer.hex, current, found.edge);
+    gathered?.moved(st, peer.hex, current, found.edge);
   }
 }
 
@@ -274,13 +275,13 @@ class Connectors {
   constructor(st: StoreState, router: SocketRec) {
     for (const edge of edgesOf(router, 'bound')) {
       const from = st.sockets.get(edge.from);
-      if (!from || from.unknown || from.routingId || !allConnectEdgeIds(from.connectEdges).includes(edge.id)) continue;
+      if (!from || from.unknown || from.routingHex !== undefined || !allConnectEdgeIds(from.connectEdges).includes(edge.id)) continue;
       this.all.set(from.id, edge);
       // A socket that logged what it sent is someone else when a peer's own messages fit none of its connections.
       if (!from.conns?.some((c) => c.out.length > 0)) this.silent.set(from.id, edge);
     }
     for (const rec of router.peers?.values() ?? []) {
-      this.hold(rec.peer.hex, rec.edgeId === undefined ? undefined : st.edges.get(rec.edgeId), true);
+      this.hold(rec.hex, rec.edgeId === undefined ? undefined : st.edges.get(rec.edgeId), true);
     }
   }
 
@@ -329,9 +330,9 @@ function peerRec(st: StoreState, router: SocketRec, peer: Bin): PeerRec {
     }
     // No pairing is due for a new peer until its first messages come (firstMessages() says so): a
     // re-pairing per new peer cost O(peers) each, O(peers²) for a ROUTER meeting thousands at once.
-    // The claimant socket's copy of the id, when there is one: one Bin per routing id, not one per side.
-    rec = { peer: claimantsOf(st.byRoutingId.get(peer.hex))[0]?.routingId ?? peer, edgeId: undefined, how: undefined, first: undefined };
-    peers.set(rec.peer.hex, rec);
+    // The claimant socket's copy of the id, when there is one: one string per routing id, not one per side.
+    rec = { hex: claimantsOf(st.byRoutingId.get(peer.hex))[0]?.routingHex ?? peer.hex, edgeId: undefined, how: undefined, first: undefined };
+    peers.set(rec.hex, rec);
   }
   return rec;
 }
@@ -351,7 +352,7 @@ export function peerEdge(st: StoreState, router: SocketRec, peer: Bin): EdgeRec 
 function assignPeer(st: StoreState, rec: PeerRec, edge: EdgeRec, how: Attribution): void {
   rec.edgeId = edge.id;
   rec.how = how;
-  if (edge.routingId?.hex !== rec.peer.hex) edge.routingId = rec.peer;
+  if (edge.routingHex !== rec.hex) edge.routingHex = rec.hex;
   edge.attribution = how;
   st.dirtyEdges.add(edge.id);
 }
@@ -362,9 +363,9 @@ function assignPeer(st: StoreState, rec: PeerRec, edge: EdgeRec, how: Attributio
  * either way, the single connecting socket not otherwise accounted for; else an "unknown peer R".
  */
 function attributePeer(st: StoreState, router: SocketRec, rec: PeerRec, current: EdgeRec | undefined, connectors: () => Connectors): { edge: EdgeRec; how: Attribution } | undefined {
-  const peer = rec.peer;
-  if (reachedByConnect(st, router, peer.hex)) return undefined;
-  const claimed = st.byRoutingId.get(peer.hex);
+  const hex = rec.hex;
+  if (reachedByConnect(st, router, hex)) return undefined;
+  const claimed = st.byRoutingId.get(hex);
   if (claimed) {
     const live = (s: SocketRec): boolean => !s.closed && st.nodes.get(s.nodeId)?.exitedAt === undefined;
     // A reused routing id (a worker replacing its socket) is the open socket's, not a closed one's.
@@ -384,7 +385,7 @@ function attributePeer(st: StoreState, router: SocketRec, rec: PeerRec, current:
       return edge && { edge, how: 'routing-id' };
     }
   }
-  const paired = router.pairings?.get(peer.hex);
+  const paired = router.pairings?.get(hex);
   const pairedEdge = paired === undefined ? undefined : st.edges.get(paired.edgeId);
   if (pairedEdge && paired) return { edge: pairedEdge, how: paired.how };
   // A socket that logged its messages is someone else when the peer's own messages fit none of its connections.
@@ -394,10 +395,10 @@ function attributePeer(st: StoreState, router: SocketRec, rec: PeerRec, current:
   const currentFrom = current === undefined ? undefined : st.sockets.get(current.from);
   if (current && currentFrom && !currentFrom.unknown && !contradicts(currentFrom)) return { edge: current, how: rec.how ?? 'only-candidate' };
 
-  const only = connectors().onlyCandidate(peer.hex, peerSpoke);
+  const only = connectors().onlyCandidate(hex, peerSpoke);
   if (only) return { edge: only, how: 'only-candidate' };
   if (current && currentFrom?.unknown) return { edge: current, how: 'unknown' };
-  const edge = unknownPeer(st, router, peer);
+  const edge = unknownPeer(st, router, hex);
   return edge && { edge, how: 'unknown' };
 }
 
@@ -419,7 +420,7 @@ function reachedByConnect(st: StoreState, router: SocketRec, hex: string): boole
 
 /** Whether a connect edge goes to the binder that set routing id `hex` (how a connecting ROUTER names it). */
 export function reachesBinderOf(st: StoreState, edge: EdgeRec, hex: string): boolean {
-  return st.sockets.get(edge.to)?.routingId?.hex === hex;
+  return st.sockets.get(edge.to)?.routingHex === hex;
 }
 
 /**
@@ -456,16 +457,16 @@ function pairRouter(st: StoreState, router: SocketRec, all = false): void {
   // left within 2 ms, each given the other's id for good).
   const guesses: [string, FirstLogRec, Pairing][] = [];
   for (const rec of router.peers?.values() ?? []) {
-    if (!rec.first || st.byRoutingId.has(rec.peer.hex)) continue;
-    const before = previous?.get(rec.peer.hex);
+    if (!rec.first || st.byRoutingId.has(rec.hex)) continue;
+    const before = previous?.get(rec.hex);
     const edge = before && st.edges.get(before.edgeId);
     const stands = !all && before?.peerLog === rec.first && (before.how !== 'timing' || before.connectionLogs === connectionLogs);
     if (before && edge && (edge.phase === 'disconnected' || (stands && before.connLog === offeredLog(st, router, edge, before.connection)))) {
-      if (small && before.how === 'timing' && edge.phase !== 'disconnected') guesses.push([rec.peer.hex, rec.first, before]);
-      else kept.set(rec.peer.hex, before);
+      if (small && before.how === 'timing' && edge.phase !== 'disconnected') guesses.push([rec.hex, rec.first, before]);
+      else kept.set(rec.hex, before);
       continue;
     }
-    unpair(rec.peer.hex, rec.first, before);
+    unpair(rec.hex, rec.first, before);
   }
   for (const [hex, first, before] of guesses) {
     if (peers.length > 0) unpair(hex, first, before);
@@ -535,7 +536,7 @@ function offeredLog(st: StoreState, router: SocketRec, edge: EdgeRec, connection
 /** The edge's connecting socket when its connection logs are pairing evidence: instrumented, anonymous, with logs. */
 function loggingConnector(st: StoreState, edge: EdgeRec): SocketRec | undefined {
   const from = st.sockets.get(edge.from);
-  return from?.conns && !from.unknown && !from.routingId ? from : undefined;
+  return from?.conns && !from.unknown && from.routingHex === undefined ? from : undefined;
 }
 
 /** What a socket's traffic record says about its first messages (evidence for pairRouter). */
@@ -548,7 +549,7 @@ export function firstMessages(st: StoreState, node: NodeRec, socket: SocketRec, 
     if (!st.byRoutingId.has(peer.hex)) st.routersToPair.add(socket.id);
     return;
   }
-  if (socket.routingId) return; // attributed by its id
+  if (socket.routingHex !== undefined) return; // attributed by its id
   const conn = first.conn ?? 1;
   const conns = (socket.conns ?? []).filter((c) => c.conn !== conn);
   const newConnection = conns.length === (socket.conns?.length ?? 0);
@@ -575,11 +576,11 @@ export function previousPeerEdge(st: StoreState, router: SocketRec, peer: Bin, c
   return found;
 }
 
-function unknownPeer(st: StoreState, router: SocketRec, peer: Bin): EdgeRec | undefined {
+function unknownPeer(st: StoreState, router: SocketRec, hex: string): EdgeRec | undefined {
   const routerNode = st.nodes.get(router.nodeId);
   // A STREAM socket's peers are plain TCP clients, never ZeroMQ sockets: named as what they are.
-  const name = `${router.type === 'STREAM' ? 'TCP peer' : 'unknown peer'} ${binLabel(peer)}`;
-  const socket = syntheticSocket(st, `?peer:${router.id}:${peer.hex}`, name, routerNode?.host ?? '', peer, []);
+  const name = `${router.type === 'STREAM' ? 'TCP peer' : 'unknown peer'} ${binLabel(binOfHex(hex))}`;
+  const socket = syntheticSocket(st, `?peer:${router.id}:${hex}`, name, routerNode?.host ?? '', hex, []);
   return socket && ensureEdge(st, socket, router, router.binds[0] ? bindDisplay(router.binds[0]) : '');
 }
 

@@ -1,5 +1,6 @@
 /** Views: the records as docs/SNAPSHOT.md shows them (snapshots and diffs). */
 import type { CollectorStatus, EdgeView, NodeView, SocketView } from '../../shared/snapshot';
+import { binOfHex } from '../../protocol/bin';
 import { bindDisplay, timelineEntries, type EdgeRec, type NodeRec, type SocketRec } from './records';
 import { refusedTypes } from './graph';
 import { edgeExited, edgeStateNow, nodeState } from './liveness';
@@ -28,7 +29,7 @@ export function socketView(socket: SocketRec): SocketView {
   return {
     id: socket.id, nodeId: socket.nodeId, type: socket.type,
     ...(socket.name !== undefined ? { name: socket.name } : {}),
-    ...(socket.routingId ? { routingId: socket.routingId } : {}),
+    ...(socket.routingHex !== undefined ? { routingId: binOfHex(socket.routingHex) } : {}),
     options: socket.options,
     ...(socket.site ? { site: socket.site } : {}),
     ...(socket.proxied ? { proxied: true } : {}),
@@ -49,7 +50,7 @@ export function edgeView(st: StoreState, edge: EdgeRec, now: number, exited = ed
   for (let k = 0; k < types.length; k += 2) messageTypes.push([types[k] as string, types[k + 1] as number]);
   const view: EdgeView = {
     id: edge.id, from: edge.from, to: edge.to, endpoint: edge.endpoint,
-    ...(edge.routingId ? { routingId: edge.routingId } : {}),
+    ...(edge.routingHex !== undefined ? { routingId: binOfHex(edge.routingHex) } : {}),
     ...(edge.attribution ? { attribution: edge.attribution } : {}),
     state: edgeStateNow(st, edge, now, exited),
     heartbeatAgeMs, trafficAgeMs,
