@@ -8,14 +8,17 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\ufffd]/;
 export function toBin(bytes: Uint8Array | string, max: number = LIMITS.binBytes): Bin {
   const buf = typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const capped = buf.length > max ? buf.subarray(0, max) : buf;
-  const hex = capped.toString('hex');
-  const text = capped.toString('utf8');
-  return !CONTROL.test(text) && Buffer.byteLength(text) === capped.length && text.length > 0 ? { hex, text } : { hex };
+  return binOf(capped.toString('hex'), capped);
+}
+
+function binOf(hex: string, bytes: Buffer): Bin {
+  const text = bytes.toString('utf8');
+  return !CONTROL.test(text) && Buffer.byteLength(text) === bytes.length && text.length > 0 ? { hex, text } : { hex };
 }
 
 /** The Bin of bytes known by their hex (the model keeps routing ids as hex: a string, not an object and two). */
 export function binOfHex(hex: string): Bin {
-  return toBin(Buffer.from(hex, 'hex'));
+  return binOf(hex, Buffer.from(hex, 'hex'));
 }
 
 /** How a Bin is shown to a person: its text when printable, else `0x` + hex. */

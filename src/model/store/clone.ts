@@ -15,11 +15,7 @@ export function copyState(from: StoreState, into: StoreState): void {
   for (const [id, node] of from.nodes) into.nodes.set(id, { ...node } satisfies NodeRec);
   const edges = new Map<EdgeRec, EdgeRec>();
   for (const [id, edge] of from.edges) {
-    const copy: EdgeRec = {
-      ...edge,
-      types: edge.types?.slice(),
-      retries: edge.retries?.clone(),
-    };
+    const copy = edge.copy();
     edges.set(edge, copy);
     into.edges.set(id, copy);
   }

@@ -6,7 +6,7 @@ import type { Runtime } from '../../protocol/types';
 import { RetryWindow, combineDisconnect, type EdgePhase } from '../rules';
 import type { TimelineEntry } from '../../shared/snapshot';
 import { typesRefused, type SocketType } from '../../shared/sockets';
-import { NO_CONNECT_EDGES, NO_EDGES, NO_ENDPOINTS, NO_KINDS, NO_TIMES, ROUTER_LIKE, addToTimeline, appended, flat, fromEdgeList, fromEdgesWith, hasFromEdges, mergeTimelines, typeIndex, type EdgeRec, type SocketRec, type TypeCounts } from './records';
+import { NO_CONNECT_EDGES, NO_EDGES, NO_ENDPOINTS, ROUTER_LIKE, addToTimeline, appended, flat, fromEdgeList, fromEdgesWith, hasFromEdges, mergeTimelines, typeIndex, EdgeRec, type SocketRec, type TypeCounts } from './records';
 import { discard, type StoreState } from './state';
 
 const OTHER_TYPES = '(other)';
@@ -101,15 +101,8 @@ export function ensureEdge(st: StoreState, from: SocketRec, to: SocketRec, endpo
     return undefined;
   }
   const byRoutingId = ROUTER_LIKE.has(to.type) && from.routingHex !== undefined;
-  // One literal with every field (no spread): fields added later would go to a separate property array.
-  const edge: EdgeRec = {
-    id: flat(id), from: from.id, to: to.id, endpoint,
-    routingHex: byRoutingId ? from.routingHex : undefined, attribution: byRoutingId ? 'routing-id' : undefined,
-    phase: 'connecting', phaseAt: 0, touched: false, lastHeartbeat: undefined, lastMessage: undefined,
-    fromReports: false, ownTraffic: false, rates: undefined, types: undefined, lastDisconnect: null, retries: undefined,
-    timelineAt: NO_TIMES, timelineKind: NO_KINDS, sweptState: 'connecting',
-    sentState: undefined, sentHeartbeatAt: undefined, sentMessageAt: undefined, sentOut: 0, sentIn: 0, sentStorm: false,
-  };
+  const edge = new EdgeRec(flat(id), from.id, to.id, endpoint, byRoutingId ? from.routingHex : undefined);
+  if (byRoutingId) edge.attribution = 'routing-id';
   st.edges.set(edge.id, edge);
   to.boundEdges ??= new Map();
   let onEndpoint = to.boundEdges.get(endpoint);
