@@ -7,7 +7,7 @@
  * id and the others are dropped. Both ends' monitors say "connected" either way, so without this the
  * graph showed two healthy edges where one was dead in the water (docs/SNAPSHOT.md, "Routing-id clashes").
  */
-import { allConnectEdgeIds, claimantsOf, edgeIdCount, soleClaimant, type EdgeRec, type SocketRec } from './records';
+import { allConnectEdgeIds, claimantsOf, soleClaimant, type EdgeRec, type SocketRec } from './records';
 import { edgeExited } from './liveness';
 import type { StoreState } from './state';
 
@@ -77,8 +77,7 @@ function stillRefused(st: StoreState, edge: EdgeRec): boolean {
 
 /** One socket with two connections (two endpoints of one ROUTER) clashes with itself. */
 function claimantConnectsTwice(socket: SocketRec | undefined): boolean {
-  const list = socket?.connectEdges;
-  return list !== undefined && (list.length > 2 || (list.length === 2 && edgeIdCount(list[1]) > 1));
+  return socket !== undefined && allConnectEdgeIds(socket).length > 1;
 }
 
 /** The claimants' connections that are up now, by the ROUTER they reach. */
@@ -86,7 +85,7 @@ function liveEdgesByRouter(st: StoreState, claimants: readonly SocketRec[]): Map
   const byRouter = new Map<string, EdgeRec[]>();
   for (const socket of claimants) {
     if (socket.closed || socket.unknown) continue;
-    for (const id of allConnectEdgeIds(socket.connectEdges)) {
+    for (const id of allConnectEdgeIds(socket)) {
       const edge = st.edges.get(id);
       if (!edge || edge.phase !== 'up' || st.sockets.get(edge.to)?.type !== 'ROUTER' || edgeExited(st, edge)) continue;
       const list = byRouter.get(edge.to);

@@ -178,7 +178,7 @@ export function syntheticSocket(st: StoreState, nodeId: string, name: string, ho
   st.socketsByNode.set(nodeId, new Set([id]));
   const socket: SocketRec = {
     id, nodeId, type: 'UNKNOWN', name, ...(routingHex !== undefined ? { routingHex } : {}), options: { disconnectMsg: false },
-    binds: binds.map((b) => ({ requested: b })), connects: NO_ENDPOINTS, closed: false, unknown: true, connectEdges: NO_CONNECT_EDGES, fromEdges: NO_EDGES,
+    binds: binds.map((b) => ({ requested: b })), connects: NO_ENDPOINTS, closed: false, unknown: true, connectEndpoint: undefined, connectEdges: NO_CONNECT_EDGES, fromEdges: NO_EDGES,
   };
   st.sockets.set(id, socket);
   st.dirtyNodes.add(nodeId);

@@ -14,7 +14,7 @@ import { addTimeline, addTypes, closedEnd, disconnectEdge, edgesOf, evictClosedS
 import { edgeExited, edgeStateNow } from './liveness';
 import { endpointFailed, endpointSucceeded, failuresFromSnapshot } from './failures';
 import {
-  NO_CONNECT_EDGES, NO_EDGES, NO_ENDPOINTS, bindDisplay, connectList, endpointList, internOptions, connectEdgeEntries, edgeIdList, endpointRec, flat, intern, latestOf, scriptName, type AgentRec, type EdgeRec, type EndpointRec, type NodeRec, type SocketRec, type StampClock,
+  NO_CONNECT_EDGES, NO_EDGES, NO_ENDPOINTS, bindDisplay, connectList, endpointList, internOptions, connectEdgeEntries, endpointRec, soleConnectEdgeIds, flat, intern, latestOf, scriptName, type AgentRec, type EdgeRec, type EndpointRec, type NodeRec, type SocketRec, type StampClock,
 } from './records';
 import { firstMessages, peerEdge, previousPeerEdge, reachesBinderOf, resolveEdges, resolveFor } from './resolution';
 import { discard, type StoreState } from './state';
@@ -219,7 +219,7 @@ function upsertSocket(st: StoreState, node: NodeRec, info: SocketInfo): SocketRe
     // array. The flat id is the maps' key too (a key kept as the concatenation holds both copies).
     socket = {
       id: flat(id), nodeId: node.id, type: info.type, name: info.name, routingHex: info.routingId?.hex, options: internOptions(info.options), site: info.site,
-      proxied: info.proxied, binds: NO_ENDPOINTS, connects: NO_ENDPOINTS, closed: false, connectEdges: NO_CONNECT_EDGES, fromEdges: NO_EDGES,
+      proxied: info.proxied, binds: NO_ENDPOINTS, connects: NO_ENDPOINTS, closed: false, connectEndpoint: undefined, connectEdges: NO_CONNECT_EDGES, fromEdges: NO_EDGES,
     };
     st.sockets.set(socket.id, socket);
     st.socketsByNode.get(node.id)?.add(socket.id);
@@ -265,7 +265,7 @@ function endpoint(st: StoreState, node: NodeRec, msg: EndpointMsg, at: number): 
       socket.binds = endpointList(socket.binds.filter((e) => !same(e)));
       break;
     case 'disconnect':
-      for (const [endpoint, edgeIds] of connectEdgeEntries(socket.connectEdges)) {
+      for (const [endpoint, edgeIds] of connectEdgeEntries(socket)) {
         if (!sameEndpoint(endpoint, msg.requested)) continue;
         for (const edgeId of edgeIds) disconnectEdge(st, edgeId, REASONS.endpointRemoved, null, at);
       }
@@ -346,13 +346,12 @@ function lostPeerEdges(st: StoreState, socket: SocketRec, peer: Bin): EdgeRec[] 
  */
 function eventEdges(st: StoreState, socket: SocketRec, address: string | undefined, peer: Bin | undefined, openThen: number | undefined): EdgeRec[] {
   let byAddress: readonly string[] | undefined;
-  for (const [endpoint, ids] of connectEdgeEntries(socket.connectEdges)) {
+  for (const [endpoint, ids] of connectEdgeEntries(socket)) {
     if (address !== undefined && sameEndpoint(endpoint, address)) byAddress = byAddress ? byAddress.concat(ids) : ids;
   }
   if (byAddress) return pick(st, byAddress);
-  if (socket.connectEdges.length === 2 && (address === undefined || !socket.binds.some((b) => sameEndpoint(bindDisplay(b), address)))) {
-    return pick(st, edgeIdList(socket.connectEdges[1]));
-  }
+  const sole = soleConnectEdgeIds(socket);
+  if (sole && (address === undefined || !socket.binds.some((b) => sameEndpoint(bindDisplay(b), address)))) return pick(st, sole);
   if (peer !== undefined) return lostPeerEdges(st, socket, peer);
   // Bound side: the event names only the local endpoint, so it is attributable only when one edge uses it.
   let found: EdgeRec | undefined;
@@ -480,10 +479,13 @@ function trafficEdges(st: StoreState, socket: SocketRec, peer: Bin | undefined):
     const edge = st.edges.get(id);
     if (edge) connectEdges.push(edge);
   };
-  for (let k = 1; k < list.length; k += 2) {
-    const ids = list[k];
-    if (typeof ids === 'string') add(ids);
-    else ids.forEach(add);
+  if (typeof list === 'string') add(list);
+  else {
+    for (let k = 1; k < list.length; k += 2) {
+      const ids = list[k];
+      if (typeof ids === 'string') add(ids);
+      else ids.forEach(add);
+    }
   }
   if (peer !== undefined) {
     const toPeer = connectEdges.filter((e) => reachesBinderOf(st, e, peer.hex));

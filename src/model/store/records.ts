@@ -117,8 +117,9 @@ export interface SocketRec {
   connects: readonly EndpointRec[];
   closed: boolean;
   unknown?: boolean;
-  /** Resolution: connect endpoint → the edges it currently reaches (see ConnectEdges). */
-  connectEdges: ConnectEdges;
+  /** Resolution: connect endpoint → the edges it currently reaches (ConnectsReached). */
+  connectEndpoint: string | undefined;
+  connectEdges: string | ConnectEdges;
   /** ROUTER-like sockets: peers by routing id hex, and the edge each is attributed to (created on the first peer). */
   peers?: Map<string, PeerRec>;
   /**
@@ -277,10 +278,32 @@ export function mergeTimelines(target: TimelineRec, source: TimelineRec, max: nu
  * where one edge id (the rule: one edge per connect) is the id itself, more a list. A socket has one
  * connect or a few, and a Map for one entry cost ~350 bytes on every socket, a list of one id ~56
  * (docs/PERFORMANCE.md "Memory per edge"); replaced whole by resolution, never changed in place.
+ * The commonest case, one endpoint reaching one edge, is not a list at all (ConnectsReached).
  */
 export type EdgeIds = string | readonly string[];
 export type ConnectEdges = readonly EdgeIds[];
 export const NO_CONNECT_EDGES: ConnectEdges = Object.freeze([]);
+
+/**
+ * Where a socket's connects reach: `connectEdges` is the one edge id of the one endpoint
+ * `connectEndpoint` (a [endpoint, id] list cost 64 bytes on nearly every connecting socket), or the
+ * flat ConnectEdges list, with `connectEndpoint` undefined. Read through the functions below.
+ */
+export interface ConnectsReached {
+  connectEndpoint: string | undefined;
+  connectEdges: string | ConnectEdges;
+}
+
+/** Sets where a socket's connects reach from a flat list (built afresh, not changed after). */
+export function setConnectEdges(socket: ConnectsReached, list: EdgeIds[]): void {
+  if (list.length === 2 && typeof list[1] === 'string') {
+    socket.connectEndpoint = list[0] as string;
+    socket.connectEdges = list[1];
+  } else {
+    socket.connectEndpoint = undefined;
+    socket.connectEdges = list.length === 0 ? NO_CONNECT_EDGES : list.slice(); // exact size (push reserves room)
+  }
+}
 
 /** The ids an EdgeIds holds, as a list. */
 export function edgeIdList(ids: EdgeIds): readonly string[] {
@@ -292,19 +315,24 @@ export function edgeIds(ids: readonly string[]): EdgeIds {
   return ids.length === 1 ? ids[0] : ids;
 }
 
-/** How many edge ids an EdgeIds holds. */
-export function edgeIdCount(ids: EdgeIds): number {
-  return typeof ids === 'string' ? 1 : ids.length;
+/** The edge ids of the socket's only connect endpoint, when it has exactly one. */
+export function soleConnectEdgeIds(socket: ConnectsReached): readonly string[] | undefined {
+  const list = socket.connectEdges;
+  return typeof list === 'string' ? [list] : list.length === 2 ? edgeIdList(list[1]) : undefined;
 }
 
-/** The edge ids of `endpoint` in `list`, or undefined. */
-export function connectEdgesAt(list: ConnectEdges, endpoint: string): readonly string[] | undefined {
+/** The edge ids of `endpoint`, or undefined. */
+export function connectEdgesAt(socket: ConnectsReached, endpoint: string): readonly string[] | undefined {
+  const list = socket.connectEdges;
+  if (typeof list === 'string') return socket.connectEndpoint === endpoint ? [list] : undefined;
   for (let k = 0; k < list.length; k += 2) if (list[k] === endpoint) return edgeIdList(list[k + 1]);
   return undefined;
 }
 
-/** Every edge id in `list`, in endpoint order. */
-export function allConnectEdgeIds(list: ConnectEdges): string[] {
+/** Every edge id the socket's connects reach, in endpoint order. */
+export function allConnectEdgeIds(socket: ConnectsReached): string[] {
+  const list = socket.connectEdges;
+  if (typeof list === 'string') return [list];
   const ids: string[] = [];
   for (let k = 1; k < list.length; k += 2) {
     const at = list[k];
@@ -315,7 +343,12 @@ export function allConnectEdgeIds(list: ConnectEdges): string[] {
 }
 
 /** [endpoint, edgeIds] pairs (for the few places that need both). */
-export function* connectEdgeEntries(list: ConnectEdges): Generator<[string, readonly string[]]> {
+export function* connectEdgeEntries(socket: ConnectsReached): Generator<[string, readonly string[]]> {
+  const list = socket.connectEdges;
+  if (typeof list === 'string') {
+    yield [socket.connectEndpoint!, [list]];
+    return;
+  }
   for (let k = 0; k < list.length; k += 2) yield [list[k] as string, edgeIdList(list[k + 1])];
 }
 export const NO_EDGES: readonly EdgeRec[] = Object.freeze([]);

@@ -8,7 +8,7 @@ import type { Bin, FirstMessages } from '../../protocol/types';
 import type { Attribution } from '../../shared/snapshot';
 import { pairPeers, type ConnectionEvidence, type PeerEvidence, type Stamp } from '../attribution';
 import { matchKeys } from '../endpoints';
-import { NO_CONNECT_EDGES, ROUTER_LIKE, allConnectEdgeIds, bindDisplay, fromEdgeList, edgeIds, type EdgeIds, claimantsOf, connectEdgesAt, withClaimant, type ConnLogRec, type EdgeRec, type EndpointRec, type FirstLogRec, type NodeRec, type Pairing, type PeerRec, type SocketRec, type StampClock } from './records';
+import { ROUTER_LIKE, allConnectEdgeIds, setConnectEdges, type ConnectsReached, bindDisplay, fromEdgeList, edgeIds, type EdgeIds, claimantsOf, connectEdgesAt, withClaimant, type ConnLogRec, type EdgeRec, type EndpointRec, type FirstLogRec, type NodeRec, type Pairing, type PeerRec, type SocketRec, type StampClock } from './records';
 import { servedEdge } from './clashes';
 import { discard, type StoreState } from './state';
 import { dropOrphans, edgesOf, ensureEdge, mergeEdge, pick, syntheticSocket } from './graph';
@@ -146,8 +146,10 @@ function bindersOf(st: StoreState): Binders {
 function resolveConnects(st: StoreState, socket: SocketRec, binders: Binders): void {
   const node = st.nodes.get(socket.nodeId);
   if (socket.unknown || socket.closed || !node || node.exitedAt !== undefined) return;
-  const previous = socket.connectEdges;
+  const previous: ConnectsReached = { connectEndpoint: socket.connectEndpoint, connectEdges: socket.connectEdges };
   const next: EdgeIds[] = [];
+  // Read while it is built (ensureEdge, mergeEdge): the list as far as it goes.
+  socket.connectEndpoint = undefined;
   socket.connectEdges = next;
   for (const connect of socket.connects) {
     const endpoint = bindDisplay(connect);
@@ -183,7 +185,7 @@ function resolveConnects(st: StoreState, socket: SocketRec, binders: Binders): v
       if (target) mergeEdge(st, old, target);
     }
   }
-  socket.connectEdges = next.length === 0 ? NO_CONNECT_EDGES : next.slice(); // exact size (push reserves room)
+  setConnectEdges(socket, next);
 }
 
 /**
@@ -275,7 +277,7 @@ class Connectors {
   constructor(st: StoreState, router: SocketRec) {
     for (const edge of edgesOf(router, 'bound')) {
       const from = st.sockets.get(edge.from);
-      if (!from || from.unknown || from.routingHex !== undefined || !allConnectEdgeIds(from.connectEdges).includes(edge.id)) continue;
+      if (!from || from.unknown || from.routingHex !== undefined || !allConnectEdgeIds(from).includes(edge.id)) continue;
       this.all.set(from.id, edge);
       // A socket that logged what it sent is someone else when a peer's own messages fit none of its connections.
       if (!from.conns?.some((c) => c.out.length > 0)) this.silent.set(from.id, edge);
@@ -372,7 +374,7 @@ function attributePeer(st: StoreState, router: SocketRec, rec: PeerRec, current:
     const claimants = claimantsOf(claimed).filter((s) => s !== router).sort((a, b) => Number(live(b)) - Number(live(a)));
     const edges: EdgeRec[] = [];
     for (const claimant of claimants) {
-      for (const edgeId of allConnectEdgeIds(claimant.connectEdges)) {
+      for (const edgeId of allConnectEdgeIds(claimant)) {
         const edge = st.edges.get(edgeId);
         if (edge?.to === router.id) edges.push(edge);
       }
@@ -411,7 +413,7 @@ function attributePeer(st: StoreState, router: SocketRec, rec: PeerRec, current:
  */
 function reachedByConnect(st: StoreState, router: SocketRec, hex: string): boolean {
   if (router.binds.length === 0) return true;
-  for (const edgeId of allConnectEdgeIds(router.connectEdges)) {
+  for (const edgeId of allConnectEdgeIds(router)) {
     const edge = st.edges.get(edgeId);
     if (edge && reachesBinderOf(st, edge, hex)) return true;
   }
@@ -569,7 +571,7 @@ export function previousPeerEdge(st: StoreState, router: SocketRec, peer: Bin, c
   let found: EdgeRec | undefined;
   for (const claimant of claimantsOf(st.byRoutingId.get(peer.hex))) {
     if (claimant.id === current.from) continue;
-    for (const edge of pick(st, allConnectEdgeIds(claimant.connectEdges))) {
+    for (const edge of pick(st, allConnectEdgeIds(claimant))) {
       if (edge.to === router.id && (!found || edge.phaseAt > found.phaseAt)) found = edge;
     }
   }
