@@ -23,6 +23,15 @@ function isTimeline(msg: Outgoing): boolean {
   return msg.t === 'event' || msg.t === 'disconnect-msg' || (msg.t === 'endpoint' && !msg.ok);
 }
 
+/**
+ * Whether a fresh snapshot restores what the message said, should it be lost: state, and an event's
+ * count of accepted connections (a count left stale by a dropped `disconnect` was drawn, seconds
+ * later, as peers without an agent that had exited).
+ */
+function restorable(msg: Outgoing): boolean {
+  return !isTimeline(msg) || (msg.t === 'event' && msg.accepted !== undefined);
+}
+
 /** A Z85 CURVE key. Checked here because zeromq.js throwing from a socket constructor crashes the process at exit. */
 const Z85_KEY = /^[0-9a-zA-Z.\-:+=^!/*?&<>()[\]{}@%$#]{40}$/;
 
@@ -51,6 +60,7 @@ export function curveOptions(zmq: ZmqModule, env: NodeJS.ProcessEnv = process.en
 interface Queued {
   frame: Buffer;
   timeline: boolean;
+  restorable: boolean;
 }
 
 export interface TelemetrySource {
@@ -134,12 +144,12 @@ export class TelemetrySender {
     if (!this.isConnected || this.queue.length >= QUEUE_LIMIT) {
       if (this.isConnected) this.dropped++;
       else if (isTimeline(msg)) this.missed++;
-      // State lost on a full queue (a socket announced, an endpoint): a fresh snapshot once the queue
-      // has drained repairs it, or the collector would discard what follows about that socket.
-      if (this.isConnected && !isTimeline(msg)) this.resync = true;
+      // State lost on a full queue (a socket announced, an endpoint, a count): a fresh snapshot once the
+      // queue has drained repairs it, or the collector would discard what follows about that socket.
+      if (this.isConnected && restorable(msg)) this.resync = true;
       return;
     }
-    this.queue.push({ frame: this.stamp(msg), timeline: isTimeline(msg) });
+    this.queue.push({ frame: this.stamp(msg), timeline: isTimeline(msg), restorable: restorable(msg) });
     this.drain();
   }
 
@@ -211,7 +221,7 @@ export class TelemetrySender {
           await this.socket.send(item.frame);
         } catch {
           this.dropped++;
-          if (!item.timeline) this.resync = true;
+          if (item.restorable) this.resync = true;
         }
         if (this.resync && this.queue.length === 0) {
           this.resync = false;

@@ -58,6 +58,16 @@ def _read_event(zmq: Any, pair: Any) -> Tuple[int, int, str]:
     return event, value, address.decode("utf-8", "replace")
 
 
+def _restorable(msg: Msg) -> bool:
+    """Whether a snapshot restores what the message said: state (a socket, an endpoint, a close, a
+    snapshot), and an event's count of accepted connections (a stale count was drawn as peers without
+    an agent that had gone). Timeline messages are lost with it; traffic and beats come again."""
+    t = msg.get("t")
+    if t == "event":
+        return "accepted" in msg
+    return t in ("socket", "close", "snapshot") or (t == "endpoint" and bool(msg.get("ok")))
+
+
 class Agent:
     def __init__(self, zmq: Any) -> None:
         self._zmq = zmq
@@ -67,6 +77,9 @@ class Agent:
         self.instance = os.urandom(8).hex()
         self.started_at = now_ms()
         self.dropped = 0  # lost while a collector listened (queue full, send failed): a problem
+        # Something a snapshot restores was dropped (state, or an event's count of accepted
+        # connections): one is sent once the queue has drained, as the Node agent does.
+        self._resync = False
         self.missed = 0  # not sent because no collector listened: normal before one starts
         self._connected = False  # the agent thread's view, read by post() on app threads
         self._queue: "queue.Queue[Msg]" = queue.Queue(maxsize=QUEUE_MAX)
@@ -103,6 +116,8 @@ class Agent:
         except queue.Full:
             if self._connected:
                 self.dropped += 1
+                if _restorable(msg):
+                    self._resync = True
             else:
                 self.missed += 1
 
@@ -218,6 +233,9 @@ class Agent:
                         rec.check_fds()
                 if connected:
                     self._drain()
+                    if self._resync and self._queue.empty():
+                        self._resync = False
+                        self._send_snapshot()
                     now = time.monotonic()
                     if now >= next_flush:
                         next_flush = now + FLUSH_S
@@ -282,6 +300,8 @@ class Agent:
             self._out.send(frame, self._zmq.NOBLOCK)
         except self._zmq.Again:
             self.dropped += 1
+            if _restorable(msg):
+                self._resync = True
         except (ValueError, TypeError) as err:
             self.dropped += 1
             debug("telemetry message dropped", err)
@@ -305,13 +325,17 @@ class Agent:
                 break
             if msg["t"] not in superseded:
                 kept.append(msg)
+        self._resync = False
         self._send(self._hello())
+        self._send_snapshot()
+        for msg in kept:
+            self._send(msg)
+
+    def _send_snapshot(self) -> None:
         with self._records_lock:
             records = [r for r in self._records if r.announced]
         self._send({"t": "snapshot", "at": now_ms(), "mono": mono_ms(), "sockets": [r.snapshot() for r in records],
                     "dropped": self.dropped, "missed": self.missed})
-        for msg in kept:
-            self._send(msg)
 
     def _hello(self) -> Msg:
         zmq = self._zmq
