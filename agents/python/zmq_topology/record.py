@@ -173,8 +173,9 @@ class SocketRecord:
         self._hb_next = heartbeats.next
         self._hb_max = heartbeats.max_bytes
         self._names: Dict[bytes, str] = {}  # type key -> name, for the agent thread's reports
-        self._in = _Partial(self.router)
-        self._out = _Partial(self.router)
+        # The message each way that plain send/recv are in the middle of (frame(); index 0: none).
+        self.partial_in = _Partial(self.router)
+        self.partial_out = _Partial(self.router)
         self._post = post
 
     # --- lifecycle (app thread) -------------------------------------------------------------
@@ -337,7 +338,7 @@ class SocketRecord:
     def inbound_peer(self) -> Optional[bytes]:
         """Frame-by-frame recv on a ROUTER: the routing id of the message being received when the next
         frame is the one after it and the connection is to be tied (tying, or the peer's first message)."""
-        p = self._in
+        p = self.partial_in
         return p.peer if p.index == 1 and (self.wants_fd or p.stats is None) else None
 
     def fd_unknown(self) -> None:
@@ -440,7 +441,7 @@ class SocketRecord:
 
     def frame(self, inbound: bool, data: Any, more: bool) -> None:
         """One frame from a plain send/recv; the message is counted at its last frame."""
-        p = self._in if inbound else self._out
+        p = self.partial_in if inbound else self.partial_out
         size = _size(data)
         p.size += size
         i = p.index
