@@ -359,22 +359,29 @@ describe('python agent', () => {
   });
 
   it('counts whole messages on pyzmq\'s own C path, and through the app\'s overrides when it has them', async () => {
-    // Plain sockets take the direct path (one agent frame per message); a socket class with the
-    // app's own recv keeps going through it. Both count the same, and the app gets the same frames.
+    // Plain sockets take the direct path (one agent frame per message, a lone whole frame included);
+    // a socket class with the app's own recv keeps going through it. Both count the same, and the app gets the same frames.
     const script = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'zt-py-')), 'paths.py');
     fs.writeFileSync(script, PATHS_APP);
     const run = await runToEnd(script, appEnv(`tcp://127.0.0.1:${await unusedPort()}`));
     assert.equal(run.code, 0, run.stderr);
-    const out = JSON.parse(run.stdout) as Record<'plain' | 'custom', { paths: string[]; got: string[][]; router: unknown; dealer: unknown }> & { seen: number };
-    assert.deepEqual(out.plain.paths, ['_DirectTraffic.recv_multipart', '_DirectTraffic.send_multipart']);
-    assert.deepEqual(out.custom.paths, ['_Traffic.recv_multipart', '_Traffic.send_multipart']);
+    const out = JSON.parse(run.stdout) as Record<'plain' | 'custom', { paths: string[]; got: string[][]; router: unknown; dealer: unknown; push: unknown; pull: unknown }> & { seen: number };
+    assert.deepEqual(out.plain.paths, ['_DirectTraffic.recv_multipart', '_DirectTraffic.send_multipart', '_DirectTraffic.send', '_DirectTraffic.recv']);
+    assert.deepEqual(out.custom.paths, ['_Traffic.recv_multipart', '_Traffic.send_multipart', '_Traffic.send', '_Traffic.recv']);
     assert.ok(out.seen > 0, 'the app\'s own recv ran');
     const types = { A: 1, B: 1, C: 1, PING: 1, E: 1 };
     // [msgsIn, msgsOut, bytesIn, bytesOut, heartbeat seen in, types]; a tuple and a memoryview part take pyzmq's own path.
     assert.deepEqual(out.plain.router, { d: [4, 1, 114, 2, true, types] });
     assert.deepEqual(out.plain.dealer, { '': [1, 4, 1, 110, false, types] });
+    // Lone frames: a whole message each, but the one sent and received frame by frame (G, hh) is one too.
+    const pipeTypes = { F: 1, G: 1, I: 1 };
+    assert.deepEqual(out.plain.push, { '': [0, 3, 0, 5, false, pipeTypes] });
+    assert.deepEqual(out.plain.pull, { '': [3, 0, 5, 0, false, pipeTypes] });
     assert.deepEqual(out.custom.router, out.plain.router);
     assert.deepEqual(out.custom.dealer, out.plain.dealer);
+    assert.deepEqual(out.custom.push, out.plain.push);
+    assert.deepEqual(out.custom.pull, out.plain.pull);
+    assert.deepEqual(out.plain.got[5], ['F', 'G', 'hh', 'I']);
     assert.deepEqual(out.custom.got, out.plain.got);
     assert.deepEqual(out.plain.got[0], ['d', 'A', 'x'.repeat(100)]);
   });
@@ -793,13 +800,24 @@ def run(ctx, name):
     got.append([bytes(f) for f in router.recv_multipart(copy=False)])
     router.send_multipart([b"d", b"E"])
     got.append(dealer.recv_multipart())
+    pull = ctx.socket(zmq.PULL)
+    pull.bind("inproc://" + name + "-pipe")
+    push = ctx.socket(zmq.PUSH)
+    push.connect("inproc://" + name + "-pipe")
+    push.send(b"F")  # a lone whole frame
+    push.send(b"G", zmq.SNDMORE)  # a message frame by frame
+    push.send(b"hh")
+    push.send_string("I")
+    got.append([pull.recv().decode() for _ in range(4)])
 
     def counts(rec):
         return {(p or b"").decode(): [s.msgs_in, s.msgs_out, s.bytes_in, s.bytes_out, s.hb_in is not None,
                                       {k.decode(): v for k, v in s.types.items()}] for p, s in rec.peers.items()}
 
-    return {"paths": [type(router).recv_multipart.__qualname__, type(dealer).send_multipart.__qualname__],
-            "got": [[f.decode() for f in m] for m in got], "router": counts(router._zt_rec), "dealer": counts(dealer._zt_rec)}
+    return {"paths": [type(router).recv_multipart.__qualname__, type(dealer).send_multipart.__qualname__,
+                      type(push).send.__qualname__, type(pull).recv.__qualname__],
+            "got": [[f if isinstance(f, str) else f.decode() for f in m] for m in got],
+            "router": counts(router._zt_rec), "dealer": counts(dealer._zt_rec), "push": counts(push._zt_rec), "pull": counts(pull._zt_rec)}
 
 
 print(json.dumps({"plain": run(zmq.Context(), "a"), "custom": run(LoggingContext(), "b"), "seen": LoggingSocket.seen}))
