@@ -67,7 +67,24 @@ interface Phase {
   heapPerEdgeBytes: number;
   /** The same right after setup: one timeline entry, one traffic record per edge. */
   setupHeapPerEdgeBytes: number;
+  /** How long after the senders stopped the collector was still taking in what had queued. */
+  drainedAfterMs: number;
   diffs: number;
+}
+
+/** Waits until the store has been given nothing for 500 ms (at most 20 s); how long that took. */
+async function settled(store: TopologyStore): Promise<number> {
+  const start = Date.now();
+  let seen = store.counts.messages;
+  let quietSince = Date.now();
+  while (Date.now() - quietSince < 500 && Date.now() - start < 20_000) {
+    await sleep(50);
+    if (store.counts.messages !== seen) {
+      seen = store.counts.messages;
+      quietSince = Date.now();
+    }
+  }
+  return quietSince - start;
 }
 
 async function phase(batch: number, round: number, record: boolean): Promise<Phase> {
@@ -113,7 +130,11 @@ async function phase(batch: number, round: number, record: boolean): Promise<Pha
     const after = store.counts;
     const recorded = (recorder?.bytesWritten ?? 0) - before.recorded;
     await Promise.all(done);
-    // Steady state: senders idle but connected, a few sweeps and diffs later.
+    // Steady state: senders idle but connected, the collector done with what libzmq had queued for it
+    // (up to its receive high-water mark per agent: a second's work in the 50-peer mix, read half-way
+    // through it the heap had held a draining collector's decoded messages and diffs, ±100 B per edge
+    // between runs), then a few sweeps and diffs later.
+    const drainedAfterMs = await settled(store);
     await sleep(1000);
     const { edges, unknown } = ((snapshot) => ({ edges: snapshot.edges.length, unknown: snapshot.sockets.filter((s) => s.unknown).length }))(store.snapshot());
     if (edges !== expectedEdges || unknown > 0) throw new Error(`${edges} edges (${unknown} unknown peers), expected ${expectedEdges}`);
@@ -127,6 +148,7 @@ async function phase(batch: number, round: number, record: boolean): Promise<Pha
       edges,
       heapPerEdgeBytes: heap / edges,
       setupHeapPerEdgeBytes: setupHeap / edges,
+      drainedAfterMs,
       diffs,
     };
   } finally {
@@ -234,6 +256,7 @@ async function main(): Promise<void> {
     const perEdge = of((p) => p.heapPerEdgeBytes);
     rows.push({ group, metric: `store + collector heap per edge at steady state (${phases[0].edges} edges)`, unit: 'B', value: perEdge, target: atMost(perEdge.median, BYTES_PER_EDGE_TARGET) });
     rows.push({ group, metric: '… per 1,000 edges', unit: 'KiB', value: of((p) => (p.heapPerEdgeBytes * 1000) / 1024) });
+    rows.push({ group, metric: '… read once the collector had taken in its backlog, after the senders stopped', unit: 'ms', value: of((p) => p.drainedAfterMs) });
     rows.push({ group, metric: 'heap per edge right after setup (1 timeline entry, 1 traffic record)', unit: 'B', value: of((p) => p.setupHeapPerEdgeBytes) });
   }
   const hubs: { anonymous: boolean; round: number; storeMs: number; messages: number; wrong: number; unknownPeers: number }[] = [];
@@ -261,7 +284,7 @@ async function main(): Promise<void> {
     notes: [
       `1 broker (ROUTER) + ${settings.workers} worker processes × ${settings.socketsPerWorker} DEALER sockets = ${settings.workers * settings.socketsPerWorker} edges, resolved (no unknown peers); each a synthetic agent in its own process sending a pre-encoded cycle as fast as the collector takes it.`,
       'Collector + TopologyStore (default options: sweep 250 ms, diffs every 100 ms, serialised with JSON.stringify) in the benchmark process; events = per-peer traffic records + monitor events.',
-      'Heap per edge = (heap after GC at steady state − heap before the collector started) / edges; it includes the edge\'s DEALER socket, its node share and the collector.',
+      'Heap per edge = (heap after GC at steady state − heap before the collector started) / edges; it includes the edge\'s DEALER socket, its node share and the collector. Steady state: the senders idle, the store given nothing for 500 ms (what libzmq had queued for the collector taken in), then 1 s of sweeps and diffs.',
       `${settings.rounds} round(s) per mix, ${settings.sendMs} ms of sending, ${settings.warmupMs} ms warm-up excluded. The sender processes share the 2 cores with the collector.`,
       `The hub rows feed synthetic telemetry (${HUB_PEERS} DEALER agents and the hub's) straight into a TopologyStore in this process, pre-encoded and decoded before the clock starts, with and without routing ids in alternating order each round: what the store spends attributing anonymous peers.`,
       'Each round runs each mix twice, recording off and on (a Recorder tapped on the store, writing a .zmqrec to the temp directory: the bytes of each frame as the collector decoded it, blocks deflated in the libuv thread pool within a 5 % CPU budget and written there, one block per second or per MiB), in alternating order; the ratio pairs the two runs of a round. Rows without "recording on" are the runs with recording off.',
