@@ -597,7 +597,13 @@ export function compareWithKernel(snapshot: TopologySnapshot, pids: number[], op
     lines.push(`${title} (${items.length}):`, ...items.map((i) => `  - ${i}`));
   };
   section('edge with no real connection behind it', extraEdges.map((e) => `${e.label}  [${pairKey(e)}]`));
-  section('real connection with no edge', missing.map((c) => `${pairKey(c)}  (${c.detail})`));
+  // What the graph has between the two processes instead (an edge in another state), with how it got
+  // there: the next failure says why, not only that.
+  const otherEdges = (c: KernelConnection): string => snapshot.edges
+    .filter((e) => index.pidOf(e.from) === c.connectorPid && index.pidOf(e.to) === c.binderPid)
+    .map((e) => `\n      edge ${index.edgeLabel(e)}, timeline: ${e.timeline.slice(-6).map((t) => `${t.event}${t.detail ? ` (${t.detail})` : ''}`).join(', ') || 'none'}`)
+    .join('');
+  section('real connection with no edge', missing.map((c) => `${pairKey(c)}  (${c.detail})${otherEdges(c)}`));
   section('edge between the wrong pair of processes', wrongPair.map(({ edge, real }) =>
     `${edge.label} says ${edge.connectorPid}->${edge.binderPid}, the kernel has ${real.connectorPid}->${real.binderPid} on ${where(real)} (${real.detail})`));
   section('unknown-peer node (every process here is instrumented)', unknownNodes.map((n) => {
@@ -608,6 +614,8 @@ export function compareWithKernel(snapshot: TopologySnapshot, pids: number[], op
   section('connections from processes without an agent, counted', unseenMismatch);
   section('edge into a ROUTER without routingId', routerEdgesWithoutRoutingId.map((e) => e.label));
   section('connection to a process outside the scenario', foreign.map((c) => `${pairKey(c)} (outside: pid ${c.foreignPid}; ${c.detail})`));
+  // Telemetry the collector set aside (an event about a socket it did not know yet) explains a stale edge.
+  if (lines.length > 0 && snapshot.collector?.discarded) lines.push(`collector discarded: ${JSON.stringify(snapshot.collector.discarded)}`);
 
   const counts: CompareCounts = {
     kernel: kernel.connections.length + [...unseenKernel.values()].reduce((a, b) => a + b, 0),
