@@ -667,6 +667,7 @@ export class Agent {
     if (address !== undefined) {
       if (event.type === 'accept') accepted = rec.connectionAccepted(address);
       else if (event.type === 'disconnect') accepted = rec.acceptedClosed(address);
+      rec.connectEvent(event.type, address, Date.now());
     }
     this.post({
       t: 'event', socket: rec.id, event: eventType(event.type),
@@ -698,6 +699,7 @@ export class Agent {
         // What was accepted or closed while no monitor read the events is unknown: counted afresh
         // (too few peers without an agent rather than ones that are gone).
         rec.accepted = undefined;
+        rec.forgetConnectsUp();
         this.watch(rec, new copy.zmq.Observer(rec.socket));
       }
     }

@@ -336,6 +336,22 @@ export class SocketRecord {
     return open - 1;
   }
 
+  /**
+   * A monitor event on a connect endpoint: whether its connection is up now, and since when, goes in
+   * snapshots (EndpointState.up), for a collector that was not there for the `handshake` event.
+   */
+  connectEvent(type: string, address: string, at: number): void {
+    const connect = this.endpoints.find((e) => e.op === 'connect' && (e.requested === address || e.resolved === address));
+    if (connect === undefined) return;
+    if (type === 'handshake') connect.up = at;
+    else if (type === 'disconnect' || type === 'close' || type === 'connect:retry' || type.startsWith('handshake:error')) delete connect.up;
+  }
+
+  /** What was up while no monitor read the events is unknown: none is said to be (never a stale one). */
+  forgetConnectsUp(): void {
+    for (const e of this.endpoints) delete e.up;
+  }
+
   /** Stats of the peer with this routing id (ROUTER-likes) or, without one, of the socket's only link. */
   peerStats(routingId: Uint8Array | undefined): PeerStats {
     if (routingId === undefined) return (this.link ??= this.newPeer('', undefined));

@@ -239,6 +239,8 @@ function endpointState(v: unknown, path: string): EndpointState {
   };
   const resolved = optStr(o.resolved, `${path}.resolved`, LIMITS.endpointChars);
   if (resolved !== undefined) e.resolved = resolved;
+  const up = optTime(o.up, `${path}.up`);
+  if (up !== undefined) e.up = up;
   return e;
 }
 

@@ -40,6 +40,12 @@ export interface EndpointState {
   /** After wildcard resolution (`tcp://*:0` → `tcp://0.0.0.0:43121`); absent until known. */
   resolved?: string;
   at: number;
+  /**
+   * A connect whose connection is up now: when its handshake succeeded (agent clock). Absent while
+   * it is not, and from agents that do not say. State, so a collector that missed the `handshake`
+   * event (it started later, or restarted) still knows.
+   */
+  up?: number;
 }
 
 /**

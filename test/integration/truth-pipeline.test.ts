@@ -13,7 +13,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Child } from '../helpers/system';
+import { portOf, type Child } from '../helpers/system';
 import { eventually, nodeOfPid, Scenario, SnapshotIndex } from '../helpers/truth';
 import { subscribesToNothing } from '../../src/shared/format';
 
@@ -95,6 +95,32 @@ describe('(q) zguide\'s divide and conquer: ventilator PUSH → workers (2 Node,
     const binders = [ventilator.process.pid!, sink.process.pid!];
     const leftAfter = await stopOne(sc, b, [a, py], binders);
     console.log(`[truth] q: SIGSTOP of a worker → both its edges left connected after ${leftAfter} ms (warn threshold ${THRESHOLDS.warnAfterMs} ms); the other workers' stayed connected`);
+  });
+});
+
+describe('(q2) the same pipeline, started before the collector listened (as most systems are)', () => {
+  // Every handshake happened with no collector to hear of it. The workers' PUSHes never receive, so no
+  // traffic brings their edges to the sink up: only the snapshots' word that those connects are up
+  // (EndpointState.up). Without it they stayed 'connecting', and the sink's count of their connections
+  // was drawn as peers without an agent.
+  let sc: Scenario;
+  before(async () => {
+    sc = await Scenario.start('q2', THRESHOLDS);
+    const port = portOf(sc.system.endpoint);
+    await sc.system.collector.stop();
+    const { port: sinkPort } = await sc.bound((p) => sc.node('tasksink.js', [`tcp://*:${p}`], 'sink'));
+    const { port: ventPort } = await sc.bound((p) => sc.node('taskvent.js', [`tcp://*:${p}`], 'ventilator'));
+    const args = [`tcp://localhost:${ventPort}`, `tcp://localhost:${sinkPort}`];
+    await Promise.all([sc.node('taskwork.js', args, 'worker-a'), sc.node('taskwork.js', args, 'worker-b'), sc.python('taskwork.py', args, 'worker-py')]);
+    await new Promise((r) => setTimeout(r, 1000)); // connected, and working, with no collector
+    await sc.system.restartCollector(port);
+  });
+  after(() => sc.stop());
+
+  test('the graph matches the kernel once the collector listens: every worker connected to the sink, no peer without an agent', async () => {
+    const r = await sc.converge('3 workers started before the collector');
+    assert.equal(r.counts.kernel, 6);
+    assert.equal(r.counts.unseen, 0);
   });
 });
 

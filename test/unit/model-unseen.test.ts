@@ -230,3 +230,49 @@ describe('peers without an agent on a bound PUB', () => {
     assert.equal(unseenEdges(copy.snapshot())[0].connections, 2, 'the copy is not changed by the original');
   });
 });
+
+describe('connects that were up before the collector listened', () => {
+  /**
+   * Two instrumented SUBs (which never send) connected while no collector listened: their agents'
+   * `handshake` events were never sent. Their snapshots say which connects are up (EndpointState.up).
+   */
+  function lateSubs(up: boolean): { w: World; subs: FakeAgent[] } {
+    const w = new World();
+    w.accept();
+    w.accept();
+    const subs = [300, 301].map((pid) => {
+      const s = new FakeAgent({ pid, node: `late-${pid}` });
+      w.send(s, s.hello(w.clock), s.snapshot(w.clock, [{
+        socket: 1, type: 'SUB', options: { disconnectMsg: false }, createdAt: w.clock - 5000, closed: false, peers: [],
+        endpoints: [{ op: 'connect', requested: 'tcp://127.0.0.1:5556', at: w.clock - 5000, ...(up ? { up: w.clock - 4900 } : {}) }],
+      }]));
+      return s;
+    });
+    w.advance(UNSEEN_GRACE_MS + 500);
+    return { w, subs };
+  }
+
+  test('a snapshot that says a connect is up brings its edge up: no edge left connecting, no peer without an agent drawn for it', () => {
+    const { w, subs } = lateSubs(true);
+    const s = w.snapshot();
+    for (const sub of subs) assert.equal(edgeOf(s, sub).state, 'connected', JSON.stringify(s.edges.map((e) => [e.id, e.state])));
+    assert.deepEqual(unseenEdges(s), [], 'both connections are the SUBs\'');
+  });
+
+  test('without it (an agent that does not say) the edges stay connecting, as before', () => {
+    const { w, subs } = lateSubs(false);
+    const s = w.snapshot();
+    for (const sub of subs) assert.equal(edgeOf(s, sub).state, 'connecting');
+  });
+
+  test('a disconnect the store saw after that handshake stands', () => {
+    const { w, subs } = lateSubs(true);
+    const [sub] = subs;
+    w.send(sub, sub.event(w.clock, 1, 'disconnect', 'tcp://127.0.0.1:5556'));
+    w.send(sub, sub.snapshot(w.clock, [{
+      socket: 1, type: 'SUB', options: { disconnectMsg: false }, createdAt: w.clock - 9000, closed: false, peers: [],
+      endpoints: [{ op: 'connect', requested: 'tcp://127.0.0.1:5556', at: w.clock - 9000, up: w.clock - 8900 }],
+    }]));
+    assert.equal(edgeOf(w.snapshot(), sub).state, 'disconnected');
+  });
+});

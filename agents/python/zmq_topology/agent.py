@@ -388,6 +388,7 @@ class Agent:
             msg: Msg = {"t": "event", "socket": rec.id, "event": name}
             if address:
                 msg["address"] = address[:512]
+                rec.connect_event(name, address, msg.setdefault("at", now_ms()))
             if name == "connect:retry":
                 msg["interval"] = value
             elif name.endswith(":error") or name.startswith("handshake:error"):

@@ -291,9 +291,23 @@ class SocketRecord:
 
     def monitor_stopped(self) -> None:
         """Agent thread: no more events for this socket (closed, or the app's own monitor replaced the
-        agent's): what it accepts or closes from now on is unknown, so it reports no count."""
+        agent's): what it accepts or closes from now on is unknown, so it reports no count, and no
+        connect as up."""
         self.accepted.clear()
         self.counts_accepted = False
+        for e in self.endpoints:
+            e.pop("up", None)
+
+    def connect_event(self, name: str, address: str, at: float) -> None:
+        """Agent thread, on a monitor event: whether a connect's connection is up now, and since when.
+        It goes in snapshots (`up`), for a collector that was not there for the `handshake` event."""
+        for e in self.endpoints:
+            if e["op"] == "connect" and address in (e["requested"], e.get("resolved")):
+                if name == "handshake":
+                    e["up"] = at
+                elif name in ("disconnect", "close", "connect:retry") or name.startswith("handshake:error"):
+                    e.pop("up", None)
+                return
 
     def open_on(self, address: str) -> int:
         return sum(1 for a in self.accepted.values() if a == address)

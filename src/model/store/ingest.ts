@@ -14,7 +14,7 @@ import { addTimeline, addTypes, closedEnd, disconnectEdge, edgesOf, evictClosedS
 import { edgeExited, edgeStateNow } from './liveness';
 import { endpointFailed, endpointSucceeded, failuresFromSnapshot } from './failures';
 import {
-  NO_CONNECT_EDGES, NO_EDGES, NO_ENDPOINTS, bindDisplay, connectList, endpointList, internOptions, connectEdgeEntries, endpointRec, soleConnectEdgeIds, flat, intern, latestOf, scriptName, type AgentRec, type EdgeRec, type EndpointRec, type NodeRec, type SocketRec, type StampClock,
+  NO_CONNECT_EDGES, NO_EDGES, NO_ENDPOINTS, bindDisplay, connectList, endpointList, internOptions, connectEdgeEntries, connectEdgesAt, endpointRec, soleConnectEdgeIds, flat, intern, latestOf, scriptName, type AgentRec, type EdgeRec, type EndpointRec, type NodeRec, type SocketRec, type StampClock,
 } from './records';
 import { firstMessages, peerEdge, previousPeerEdge, reachesBinderOf, resolveEdges, resolveFor } from './resolution';
 import { discard, type StoreState } from './state';
@@ -202,7 +202,35 @@ function snapshotMsg(st: StoreState, node: NodeRec, msg: SnapshotMsg, offset: nu
     const socket = st.sockets.get(socketId);
     if (socket && !reported.has(socketId) && !socket.closed) close(st, node, Number(socketId.slice(node.id.length + 1)), clock(msg.at));
   }
+  connectsUp(st, node, msg, clock);
   trafficRecords(st, node, msg.sockets.flatMap((s) => s.peers), offset, stamps, receivedAt, clock(msg.at), true);
+}
+
+/**
+ * Connects a snapshot says are up (EndpointState.up): their edges go up, though the collector never
+ * saw the `handshake` (the app connected before the collector listened, or before it restarted). A
+ * PUSH or a PUB's connecting subscriber never receives, so no traffic would ever bring its edge up:
+ * it stayed `connecting`, and its binder's count of the connection was drawn as a peer without an agent.
+ */
+function connectsUp(st: StoreState, node: NodeRec, msg: SnapshotMsg, clock: (t: number) => number): void {
+  if (!msg.sockets.some((s) => s.endpoints.some((e) => e.up !== undefined))) return;
+  resolveEdges(st);
+  for (const s of msg.sockets) {
+    const socket = st.sockets.get(`${node.id}/${s.socket}`);
+    if (!socket || socket.closed) continue;
+    for (const e of s.endpoints) {
+      if (e.op !== 'connect' || e.up === undefined) continue;
+      const upAt = clock(e.up);
+      const display = e.resolved ?? e.requested;
+      for (const edge of pick(st, connectEdgesAt(socket, display) ?? [])) {
+        // Newer news of the edge (a disconnect after that handshake) stands. No timeline entry: the
+        // events themselves may still follow (the Python agent keeps them while no collector listens).
+        if (edge.phase === 'up' || closedEnd(st, edge) || (edge.phase !== 'connecting' && edge.phaseAt > upAt)) continue;
+        edge.touched = true;
+        setPhase(st, edge, 'up', upAt);
+      }
+    }
+  }
 }
 
 function upsertSocket(st: StoreState, node: NodeRec, info: SocketInfo): SocketRec | undefined {
