@@ -5,7 +5,7 @@
  * whole socket's: each edge's ages must come from that connection's own other end.
  *
  * (q) divide and conquer: ventilator PUSH, workers PULL + PUSH (two Node, one pyzmq), sink PULL;
- * SIGSTOP of one worker. (r) weather updates: a pyzmq PUB, a Node SUB and a pyzmq SUB; SIGSTOP of one
+ * SIGSTOP of one worker. (q2) the same, all started before the collector listened. (r) weather updates: a pyzmq PUB, a Node SUB and a pyzmq SUB; SIGSTOP of one
  * subscriber. (t) Hello World: REQs waiting their turn at a slow REP are quiet, not dead; a client that
  * is done exits by itself. (w) a pipeline worker pointed at the weather server's port: PULL ↛ PUB, marked
  * refused, carrying none of the publisher's updates. (z) SUBs subscribed to nothing (never subscribed;
