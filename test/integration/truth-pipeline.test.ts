@@ -14,7 +14,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { portOf, type Child } from '../helpers/system';
-import { eventually, nodeOfPid, Scenario, SnapshotIndex } from '../helpers/truth';
+import { compareWithKernel, eventually, nodeOfPid, Scenario, SnapshotIndex } from '../helpers/truth';
+import { Collector } from '../../src/collector/collector';
+import { TopologyStore } from '../../src/model/store';
 import { subscribesToNothing } from '../../src/shared/format';
 
 // Generous for a loaded CI box: traffic flows every few ms and agents flush every 200 ms.
@@ -121,6 +123,25 @@ describe('(q2) the same pipeline, started before the collector listened (as most
     const r = await sc.converge('3 workers started before the collector');
     assert.equal(r.counts.kernel, 6);
     assert.equal(r.counts.unseen, 0);
+  });
+
+  test('and again with a new store (the extension host reloaded): rebuilt from the agents\' snapshots, every edge connected', async () => {
+    // The events of those handshakes went to the store that is gone: the new one has snapshots only.
+    const port = portOf(sc.system.endpoint);
+    await sc.system.collector.stop();
+    const store = new TopologyStore({ sweepIntervalMs: 50, notifyIntervalMs: 50, ...THRESHOLDS });
+    store.start();
+    const collector = new Collector(store, { port, fallbackToFreePort: false });
+    try {
+      await collector.start();
+      const r = await eventually(() => compareWithKernel(store.snapshot(), [...sc.pids], sc.options()), 8000,
+        { label: 'q2: the pipeline against the kernel, on a new store', stableMs: 500 });
+      assert.equal(r.counts.kernel, 6);
+      assert.equal(r.counts.matched, 6);
+    } finally {
+      await collector.stop();
+      store.dispose();
+    }
   });
 });
 
