@@ -129,6 +129,9 @@ describe('(q2) the same pipeline, started before the collector listened (as most
     // The events of those handshakes went to the store that is gone: the new one has snapshots only.
     const port = portOf(sc.system.endpoint);
     await sc.system.collector.stop();
+    // Long enough for every agent to see its collector go (a reload takes seconds): each greets the new
+    // one with a snapshot, and its events of those handshakes are long gone.
+    await new Promise((r) => setTimeout(r, 1500));
     const store = new TopologyStore({ sweepIntervalMs: 50, notifyIntervalMs: 50, ...THRESHOLDS });
     store.start();
     const collector = new Collector(store, { port, fallbackToFreePort: false });
