@@ -28,8 +28,8 @@ function isTimeline(msg: Outgoing): boolean {
  * count of accepted connections (a count left stale by a dropped `disconnect` was drawn, seconds
  * later, as peers without an agent that had exited).
  */
-function restorable(msg: Outgoing): boolean {
-  return !isTimeline(msg) || (msg.t === 'event' && msg.accepted !== undefined);
+function restorable(msg: Outgoing, timeline: boolean): boolean {
+  return !timeline || (msg.t === 'event' && msg.accepted !== undefined);
 }
 
 /** A Z85 CURVE key. Checked here because zeromq.js throwing from a socket constructor crashes the process at exit. */
@@ -141,15 +141,16 @@ export class TelemetrySender {
    */
   post(msg: Outgoing): void {
     if (this.closed) return;
+    const timeline = isTimeline(msg);
     if (!this.isConnected || this.queue.length >= QUEUE_LIMIT) {
       if (this.isConnected) this.dropped++;
-      else if (isTimeline(msg)) this.missed++;
+      else if (timeline) this.missed++;
       // State lost on a full queue (a socket announced, an endpoint, a count): a fresh snapshot once the
       // queue has drained repairs it, or the collector would discard what follows about that socket.
-      if (this.isConnected && restorable(msg)) this.resync = true;
+      if (this.isConnected && restorable(msg, timeline)) this.resync = true;
       return;
     }
-    this.queue.push({ frame: this.stamp(msg), timeline: isTimeline(msg), restorable: restorable(msg) });
+    this.queue.push({ frame: this.stamp(msg), timeline, restorable: restorable(msg, timeline) });
     this.drain();
   }
 

@@ -77,10 +77,11 @@ class Agent:
         self.instance = os.urandom(8).hex()
         self.started_at = now_ms()
         self.dropped = 0  # lost while a collector listened (queue full, send failed): a problem
-        # Something a snapshot restores was dropped (state, or an event's count of accepted
-        # connections): one is sent once the queue has drained, as the Node agent does.
-        self._resync = False
         self.missed = 0  # not sent because no collector listened: normal before one starts
+        # Something a snapshot restores was dropped (_restorable): one is sent once the queue has
+        # drained. The Node agent also resyncs on lost traffic; here a lost traffic delta stays lost
+        # (counted in `dropped`), so a collector that cannot keep up is not sent snapshots on top.
+        self._resync = False
         self._connected = False  # the agent thread's view, read by post() on app threads
         self._queue: "queue.Queue[Msg]" = queue.Queue(maxsize=QUEUE_MAX)
         self._records: List[SocketRecord] = []

@@ -420,10 +420,14 @@ const PHASE_CODES = codes(PHASES);
 const STATE_CODES = codes(STATES);
 const ATTRIBUTION_CODES = codes(ATTRIBUTIONS);
 // Where each packed field sits in EdgeRec.bits.
-const PHASE = { shift: 0, mask: 0b11 };
-const SWEPT = { shift: 2, mask: 0b111 << 2 };
-const SENT = { shift: 5, mask: 0b111 << 5 };
-const ATTRIBUTION = { shift: 8, mask: 0b111 << 8 };
+interface PackedField {
+  shift: number;
+  mask: number;
+}
+const PHASE: PackedField = { shift: 0, mask: 0b11 };
+const SWEPT: PackedField = { shift: 2, mask: 0b111 << 2 };
+const SENT: PackedField = { shift: 5, mask: 0b111 << 5 };
+const ATTRIBUTION: PackedField = { shift: 8, mask: 0b111 << 8 };
 const TOUCHED = 1 << 11;
 const FROM_REPORTS = 1 << 12;
 const OWN_TRAFFIC = 1 << 13;
@@ -436,7 +440,7 @@ const SENT_STORM = 1 << 14;
  * edges share one shape with their fields in the object.
  */
 export class EdgeRec implements TimelineRec {
-  private bits = PHASE_CODES.get('connecting')! | (STATE_CODES.get('connecting')! << SWEPT.shift);
+  private bits = (PHASE_CODES.get('connecting')! << PHASE.shift) | (STATE_CODES.get('connecting')! << SWEPT.shift);
   phaseAt = 0;
   lastHeartbeat: number | undefined = undefined;
   lastMessage: number | undefined = undefined;
@@ -489,34 +493,34 @@ export class EdgeRec implements TimelineRec {
   }
 
   get phase(): EdgePhase {
-    return PHASES[this.bits & PHASE.mask];
+    return PHASES[this.code(PHASE)];
   }
   set phase(phase: EdgePhase) {
-    this.bits = (this.bits & ~PHASE.mask) | PHASE_CODES.get(phase)!;
+    this.setCode(PHASE, PHASE_CODES.get(phase)!);
   }
   /** The state the last sweep saw. */
   get sweptState(): EdgeState {
-    return STATES[(this.bits & SWEPT.mask) >> SWEPT.shift]!;
+    return STATES[this.code(SWEPT)]!;
   }
   set sweptState(state: EdgeState) {
-    this.bits = (this.bits & ~SWEPT.mask) | (STATE_CODES.get(state)! << SWEPT.shift);
+    this.setCode(SWEPT, STATE_CODES.get(state)!);
   }
   /** The state the last diff said; undefined: never sent. */
   get sentState(): EdgeState | undefined {
-    return STATES[(this.bits & SENT.mask) >> SENT.shift];
+    return STATES[this.code(SENT)];
   }
   set sentState(state: EdgeState | undefined) {
-    this.bits = (this.bits & ~SENT.mask) | (STATE_CODES.get(state)! << SENT.shift);
+    this.setCode(SENT, STATE_CODES.get(state)!);
   }
   get attribution(): Attribution | undefined {
-    return ATTRIBUTIONS[(this.bits & ATTRIBUTION.mask) >> ATTRIBUTION.shift];
+    return ATTRIBUTIONS[this.code(ATTRIBUTION)];
   }
   set attribution(how: Attribution | undefined) {
-    this.bits = (this.bits & ~ATTRIBUTION.mask) | (ATTRIBUTION_CODES.get(how)! << ATTRIBUTION.shift);
+    this.setCode(ATTRIBUTION, ATTRIBUTION_CODES.get(how)!);
   }
   /** Whether any telemetry has touched the edge (a fresh edge takes a merged edge's phase). */
   get touched(): boolean {
-    return (this.bits & TOUCHED) !== 0;
+    return this.has(TOUCHED);
   }
   set touched(on: boolean) {
     this.flag(TOUCHED, on);
@@ -528,7 +532,7 @@ export class EdgeRec implements TimelineRec {
    * replaces what a socket-wide record stood in with: `ownTraffic`).
    */
   get fromReports(): boolean {
-    return (this.bits & FROM_REPORTS) !== 0;
+    return this.has(FROM_REPORTS);
   }
   set fromReports(on: boolean) {
     this.flag(FROM_REPORTS, on);
@@ -538,17 +542,29 @@ export class EdgeRec implements TimelineRec {
    * ROUTER's for its peer). Until then a socket-wide record stands in (ingest.ts trafficEdges).
    */
   get ownTraffic(): boolean {
-    return (this.bits & OWN_TRAFFIC) !== 0;
+    return this.has(OWN_TRAFFIC);
   }
   set ownTraffic(on: boolean) {
     this.flag(OWN_TRAFFIC, on);
   }
   /** Whether the last diff said retryStorm. */
   get sentStorm(): boolean {
-    return (this.bits & SENT_STORM) !== 0;
+    return this.has(SENT_STORM);
   }
   set sentStorm(on: boolean) {
     this.flag(SENT_STORM, on);
+  }
+
+  private code(field: PackedField): number {
+    return (this.bits & field.mask) >> field.shift;
+  }
+
+  private setCode(field: PackedField, code: number): void {
+    this.bits = (this.bits & ~field.mask) | (code << field.shift);
+  }
+
+  private has(bit: number): boolean {
+    return (this.bits & bit) !== 0;
   }
 
   private flag(bit: number, on: boolean): void {
