@@ -225,6 +225,8 @@ function renderNode(pane: HTMLElement, node: NodeView, ctx: DetailsContext): voi
     ['agent', `${safeText(`${node.agent.name} ${node.agent.version}`)} — ${agentStatus}`],
     ['started', formatTime(node.startedAt)],
     ['last seen', formatTime(node.lastSeenAt)],
+    // Its connections' ages and states are as of what it had seen then (a collector or agent behind).
+    ['telemetry arrives', node.behindMs ? `${formatAge(node.behindMs)} late` : 'on time'],
     ['exited', node.exitedAt !== undefined ? formatTime(node.exitedAt) : '—'],
     ['dropped telemetry', String(node.dropped)],
     // Not a problem: what the agent could not send before a collector listened (or while it was away).

@@ -40,6 +40,11 @@ export interface NodeView {
   /** Telemetry it could not send while no collector listened (normal before one starts; not a problem). */
   missed?: number;
   malformed: number;
+  /**
+   * How late its telemetry arrives (its latest message), when a second or more: a collector working
+   * through a backlog, or an agent's queue. Its connections are shown as of what it had seen then.
+   */
+  behindMs?: number;
 }
 
 export interface SocketView {

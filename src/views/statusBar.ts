@@ -2,7 +2,7 @@
  * The status bar item's text, tooltip and severity from a snapshot. Pure (no vscode import).
  */
 import type { CollectorPhase, TopologySnapshot } from '../shared/snapshot';
-import { processCountText, processCounts } from '../shared/format';
+import { formatAge, processCountText, processCounts } from '../shared/format';
 
 export interface StatusSummary {
   /** With codicons, e.g. "$(pulse) ZMQ 6 processes · 1 late · 1 down". */
@@ -35,6 +35,8 @@ export interface StatusCounts {
   refused: number;
   /** Telemetry the store received but could not keep (before hello, unknown socket, size caps). */
   discarded: number;
+  /** The most any process's telemetry arrives late (NodeView.behindMs); 0 when none does. */
+  behindMs: number;
 }
 
 export function countSnapshot(snapshot: TopologySnapshot): StatusCounts {
@@ -42,6 +44,7 @@ export function countSnapshot(snapshot: TopologySnapshot): StatusCounts {
     nodes: 0, stale: 0, exited: 0, sockets: 0, edges: snapshot.edges.length, connected: 0, connecting: 0, quiet: 0, late: 0, down: 0,
     unknownPeers: 0, malformed: 0, dropped: 0, refused: snapshot.collector?.refused ?? 0,
     discarded: Object.values(snapshot.collector?.discarded ?? {}).reduce((a, b) => a + b, 0),
+    behindMs: 0,
   };
   const processes = processCounts(snapshot.nodes);
   counts.nodes = processes.running;
@@ -50,6 +53,7 @@ export function countSnapshot(snapshot: TopologySnapshot): StatusCounts {
     if (node.unknown) continue;
     if (node.state === 'stale') counts.stale++;
     counts.dropped += node.dropped;
+    if (node.state !== 'exited') counts.behindMs = Math.max(counts.behindMs, node.behindMs ?? 0);
   }
   for (const socket of snapshot.sockets) {
     if (socket.unknown) counts.unknownPeers++;
@@ -95,12 +99,14 @@ export function statusSummary(snapshot: TopologySnapshot | undefined, phase: Col
   if (counts.late + counts.stale > 0) parts.push(`${counts.late + counts.stale} late`);
   if (counts.down > 0) parts.push(`${counts.down} down`);
   if (counts.refused > 0) parts.push(`${counts.refused} refused`);
+  if (counts.behindMs > 0) parts.push(`${formatAge(counts.behindMs)} behind`);
   const lines = [
     `ZeroMQ Topology — collector on ${endpoint ?? 'unknown endpoint'}`,
     `${processCountText({ running: counts.nodes, exited: counts.exited })}${counts.stale ? ` (${counts.stale} not heard from)` : ''}`,
     `${plural(counts.sockets, 'socket')}${counts.unknownPeers ? `, ${plural(counts.unknownPeers, 'unknown peer')}` : ''}`,
     `${plural(counts.edges, 'connection')}: ${counts.connected} connected, ${counts.connecting} connecting, ${counts.quiet} quiet, ${counts.late} late, ${counts.down} dead/retrying/disconnected`,
   ];
+  if (counts.behindMs > 0) lines.push(`Telemetry arrives up to ${formatAge(counts.behindMs)} late (the collector or an agent is behind): connections are shown as of then`);
   if (counts.dropped > 0) lines.push(`${counts.dropped} telemetry messages dropped by agents`);
   if (counts.malformed > 0) lines.push(`${counts.malformed} malformed telemetry frames refused`);
   if (counts.discarded > 0) {

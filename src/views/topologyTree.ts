@@ -348,7 +348,7 @@ function nodeItem(node: NodeView, sockets: SocketView[], ix: Index, takenAt: num
   const socketCount = sockets.length === 1 ? '1 socket' : `${sockets.length} sockets`;
   const description = node.state === 'exited'
     ? `exited${node.exitedAt !== undefined ? ` ${formatAge(takenAt - node.exitedAt)} ago` : ''}`
-    : `${node.state === 'stale' ? 'stale · ' : ''}beat ${formatAge(beatAge)} ago`;
+    : `${node.state === 'stale' ? 'stale · ' : ''}beat ${formatAge(beatAge)} ago${node.behindMs ? ` · ${formatAge(node.behindMs)} behind` : ''}`;
   const problems = [node.dropped > 0 ? `${node.dropped} telemetry messages dropped by the agent` : '', node.malformed > 0 ? `${node.malformed} malformed frames refused` : '']
     .filter((p) => p.length > 0);
   const failing = sockets.filter((s) => (s.failed?.length ?? 0) > 0).length;
@@ -361,6 +361,7 @@ function nodeItem(node: NodeView, sockets: SocketView[], ix: Index, takenAt: num
     mdField('Agent', `${node.agent.name} ${node.agent.version}`),
     mdField('Started', formatTime(node.startedAt)),
     mdField('Last seen', `${formatAge(beatAge)} ago`),
+    node.behindMs ? mdField('Telemetry arrives', `${formatAge(node.behindMs)} late: its connections are shown as of then`) : '',
     node.exitedAt !== undefined ? mdField('Exited', formatTime(node.exitedAt)) : '',
     ...problems.map((p) => `**${escapeMarkdown(p)}**`),
     failing > 0 ? `**${failing === 1 ? 'A socket has' : `${failing} sockets have`} a bind or connect that failed.**` : '',

@@ -210,18 +210,82 @@ describe('heartbeat ages and states', () => {
     assert.equal(edgeOf(store, pinging.socketId(1)).state, 'late');
   });
 
-  test('a backlog delivered late keeps its true ages (the least-delay clock offset is used)', () => {
+  test('a message delivered late is judged as of its stamp; its stamps keep their true time (the least-delay clock offset is used)', () => {
     const store = newStore({ warnAfterMs: 1000, deadAfterMs: 3000 });
-    const { dealers } = routerWithDealers(store, T0, ['w1']);
+    const { router, dealers } = routerWithDealers(store, T0, ['w1']);
     const w1 = dealers.get('w1')!;
     advance(500);
-    // Built and stamped at T0+500, queued in the agent, delivered 2 s later.
-    const queued = w1.heartbeats(clock.now, DEALER_SOCKET);
+    // Built and stamped at T0+500 on both ends, queued, delivered 2 s later.
+    const queued = [router.heartbeats(clock.now, ROUTER_SOCKET, { peer: 'w1' }), w1.heartbeats(clock.now, DEALER_SOCKET)];
     advance(2000);
-    store.apply(agentKeyOf(w1), queued, clock.now);
-    const edge = edgeOf(store, w1.socketId(DEALER_SOCKET));
-    assert.equal(edge.heartbeatAgeMs, 2000);
-    assert.equal(edge.state, 'late');
+    store.apply(agentKeyOf(router), queued[0], clock.now);
+    store.apply(agentKeyOf(w1), queued[1], clock.now);
+    const asOfIt = edgeOf(store, w1.socketId(DEALER_SOCKET));
+    assert.equal(asOfIt.heartbeatAgeMs, 0, 'fresh when it was written');
+    assert.equal(asOfIt.state, 'connected');
+    assert.equal(store.snapshot().nodes.find((n) => n.id === w1.nodeId)?.behindMs, 2000);
+    // The next message from one end comes on time and says no heartbeat since: the one at T0+500 is 2 s old.
+    store.apply(agentKeyOf(w1), w1.beat(clock.now), clock.now);
+    const onTime = edgeOf(store, w1.socketId(DEALER_SOCKET));
+    assert.equal(onTime.heartbeatAgeMs, 2000);
+    assert.equal(onTime.state, 'late');
+    assert.equal(store.snapshot().nodes.find((n) => n.id === w1.nodeId)?.behindMs, undefined);
+  });
+
+  test('a collector 3 s behind on every agent flaps no edge late and back; an edge whose heartbeats stop goes late 3 s later than on time', () => {
+    const store = newStore({ warnAfterMs: 1000, deadAfterMs: 3000, sweepIntervalMs: 250 });
+    store.start();
+    const { router, dealers } = routerWithDealers(store, T0, ['w1', 'w2']);
+    const [w1, w2] = [dealers.get('w1')!, dealers.get('w2')!];
+    const lagMs = 3000;
+    // Each side beats every 250 ms; what it writes at t reaches the store late, the delay growing as a
+    // collector's backlog does (it takes in half of what comes) to 3 s, then staying there.
+    const delay = (t: number) => Math.min(lagMs, Math.floor((t - T0) / 2));
+    const queue: { at: number; key: string; msg: TelemetryMsg }[] = [];
+    let w1Beats = true;
+    const write = () => {
+      const t = clock.now;
+      const beats = [router.heartbeats(t, ROUTER_SOCKET, { peer: 'w2' }), w2.heartbeats(t, DEALER_SOCKET)];
+      queue.push({ at: t + delay(t), key: agentKeyOf(router), msg: beats[0] }, { at: t + delay(t), key: agentKeyOf(w2), msg: beats[1] });
+      if (w1Beats) {
+        queue.push({ at: t + delay(t), key: agentKeyOf(router), msg: router.heartbeats(t, ROUTER_SOCKET, { peer: 'w1' }) });
+        queue.push({ at: t + delay(t), key: agentKeyOf(w1), msg: w1.heartbeats(t, DEALER_SOCKET) });
+      } else {
+        queue.push({ at: t + delay(t), key: agentKeyOf(w1), msg: w1.beat(t) });
+      }
+    };
+    const run = (ms: number) => {
+      for (let done = 0; done < ms; done += 250) {
+        write();
+        while (queue.length > 0 && queue[0].at <= clock.now) {
+          const { key, msg } = queue.shift()!;
+          store.apply(key, msg, clock.now);
+        }
+        advance(250);
+      }
+    };
+    run(10_000);
+    for (const w of [w1, w2]) {
+      const edge = edgeOf(store, w.socketId(DEALER_SOCKET));
+      assert.equal(edge.state, 'connected', `${w.options.node} is heard from every 250 ms, 3 s late`);
+      assert.ok(edge.heartbeatAgeMs! <= 500, `${w.options.node}'s age as of its agent's word: ${edge.heartbeatAgeMs} ms`);
+      assert.deepEqual(edge.timeline.filter((t) => t.event !== 'handshake' && t.event !== 'connect').map((t) => t.event), []);
+    }
+    const behind = store.snapshot().nodes.filter((n) => n.behindMs !== undefined).map((n) => n.behindMs);
+    assert.equal(behind.length, 3);
+    assert.ok(behind.every((ms) => ms! >= lagMs - 250 && ms! <= lagMs), `behind ${behind.join(', ')} ms`);
+    // w1's heartbeats stop; its agent and the ROUTER's still write, 3 s late.
+    w1Beats = false;
+    const stoppedAt = clock.now;
+    let lateAt: number | undefined;
+    for (let t = 0; t < 8000 && lateAt === undefined; t += 250) {
+      run(250);
+      if (edgeOf(store, w1.socketId(DEALER_SOCKET)).state === 'late') lateAt = clock.now;
+    }
+    assert.ok(lateAt !== undefined, 'w1 went late');
+    const after = lateAt - stoppedAt;
+    assert.ok(after >= lagMs + 1000 && after <= lagMs + 1000 + 500, `late ${after} ms after its last heartbeat was written`);
+    assert.equal(edgeOf(store, w2.socketId(DEALER_SOCKET)).state, 'connected');
   });
 
   test('a disconnect while the heartbeat was late is a heartbeat timeout', () => {

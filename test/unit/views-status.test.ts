@@ -117,6 +117,22 @@ test('refused agents and discarded telemetry are counted in the text and explain
   assert.match(s.tooltip, /3 telemetry records discarded by the collector \(before-hello 2, cap:edges 1\)/);
 });
 
+test('telemetry arriving late is said in the text and the tooltip (its connections are shown as of then); on time, nothing is', () => {
+  const { store, clock } = newStore();
+  const { dealers } = routerWithDealers(store, T0, ['w1', 'w2']);
+  const w1 = dealers.get('w1')!;
+  clock.now = T0 + 2400;
+  store.apply(agentKeyOf(w1), viaWire(w1.beat(T0 + 100)), clock.now);
+  const behind = statusSummary(store.snapshot(), 'running', 'tcp://127.0.0.1:5599');
+  assert.equal(behind.text, '$(pulse) ZMQ 3 processes · 2.3s behind');
+  assert.equal(behind.severity, 'ok', 'late telemetry is no fault of the system watched');
+  assert.match(behind.tooltip, /Telemetry arrives up to 2\.3s late \(the collector or an agent is behind\): connections are shown as of then/);
+  store.apply(agentKeyOf(w1), viaWire(w1.beat(clock.now - 900)), clock.now);
+  const onTime = statusSummary(store.snapshot(), 'running', 'tcp://127.0.0.1:5599');
+  assert.equal(onTime.text, '$(pulse) ZMQ 3 processes', 'under a second is delivery\'s jitter');
+  assert.doesNotMatch(onTime.tooltip, /late \(the collector/);
+});
+
 test('one process count: the status bar, the tree header and the CLI table count the same processes and say what they count', () => {
   const { store, clock } = newStore();
   const { router, dealers } = routerWithDealers(store, T0, ['w1', 'w2', 'w3']);

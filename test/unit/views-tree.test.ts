@@ -319,6 +319,16 @@ describe('telemetry issues in the tree', () => {
     const overloaded = find(tree, (d) => d.kind === 'node' && d.label.includes('overloaded'));
     assert.match(overloaded.description ?? '', /⚠ telemetry issue/);
   });
+
+  test('a process whose telemetry arrives late says by how much, in its row and its tooltip', () => {
+    const { store } = newStore();
+    const slow = new FakeAgent({ pid: 502, node: 'far-behind' });
+    store.apply(agentKeyOf(slow), viaWire(slow.hello(T0)), T0);
+    store.apply(agentKeyOf(slow), viaWire(slow.beat(T0 + 500)), T0 + 4000);
+    const row = find(buildTopologyTree(store.snapshot()), (d) => d.kind === 'node' && d.label.includes('far-behind'));
+    assert.match(row.description ?? '', /· 3\.5s behind/);
+    assert.match(row.tooltip, /Telemetry arrives:\*\* 3\\\.5s late\\: its connections are shown as of then/);
+  });
 });
 
 /**

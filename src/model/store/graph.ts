@@ -173,7 +173,7 @@ export function syntheticSocket(st: StoreState, nodeId: string, name: string, ho
   st.unknownPeers++;
   st.nodes.set(nodeId, {
     id: nodeId, pid: 0, host, instance: '', name, title: 'unknown peer', runtime: UNKNOWN_RUNTIME, agent: { name: 'none', version: '' },
-    startedAt: now, lastSeenAt: now, dropped: 0, missed: 0, malformed: 0, unknown: true, sentLastSeenAt: now,
+    startedAt: now, lastSeenAt: now, dropped: 0, missed: 0, malformed: 0, lagMs: 0, unknown: true, sentLastSeenAt: now,
   });
   st.socketsByNode.set(nodeId, new Set([id]));
   const socket: SocketRec = {

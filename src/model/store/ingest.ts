@@ -11,7 +11,7 @@ import { REASONS, RetryWindow, combineDisconnect } from '../rules';
 import type { TimelineEntry } from '../../shared/snapshot';
 import { changed } from './changes';
 import { addTimeline, addTypes, closedEnd, disconnectEdge, edgesOf, evictClosedSocket, pick, refusedTypes, setPhase } from './graph';
-import { edgeExited, edgeStateNow } from './liveness';
+import { edgeExited, edgeStateAt } from './liveness';
 import { endpointFailed, endpointSucceeded, failuresFromSnapshot } from './failures';
 import {
   NO_CONNECT_EDGES, NO_EDGES, NO_ENDPOINTS, bindDisplay, connectList, endpointList, internOptions, connectEdgeEntries, connectEdgesAt, endpointRec, soleConnectEdgeIds, flat, intern, latestOf, scriptName, type AgentRec, type EdgeRec, type EndpointRec, type NodeRec, type SocketRec, type StampClock,
@@ -61,6 +61,7 @@ function applyAt(st: StoreState, agentKey: string, msg: TelemetryMsg, receivedAt
   node.lastSeenAt = receivedAt;
   const agentOffset = agent.offset;
   const clock = (t: number) => Math.min(t + agentOffset, receivedAt);
+  node.lagMs = receivedAt - clock(msg.at);
   // First-message stamps are on the monotonic clock when the message says which reading of it went with it.
   const stamps: StampClock = msg.mono !== undefined && agent.monoOffset !== undefined
     ? { clock: 'monotonic', offset: agent.monoOffset }
@@ -148,7 +149,7 @@ function hello(st: StoreState, agentKey: string, agent: AgentRec, msg: HelloMsg,
     }
     node = {
       id, pid: msg.pid, host: msg.host, instance: msg.instance, name: '', title: msg.title, runtime: msg.runtime,
-      agent: msg.agent, startedAt: 0, lastSeenAt: receivedAt, dropped: 0, missed: 0, malformed: 0, sentLastSeenAt: receivedAt,
+      agent: msg.agent, startedAt: 0, lastSeenAt: receivedAt, dropped: 0, missed: 0, malformed: 0, lagMs: 0, sentLastSeenAt: receivedAt,
     };
     st.nodes.set(id, node);
     st.socketsByNode.set(id, new Set());
@@ -159,6 +160,7 @@ function hello(st: StoreState, agentKey: string, agent: AgentRec, msg: HelloMsg,
   node.agent = msg.agent;
   node.startedAt = Math.min(msg.startedAt + agent.offset, receivedAt);
   node.lastSeenAt = receivedAt;
+  node.lagMs = 0; // a hello always sets the offset
   // The process now reports over this connection (e.g. after a collector restart): forget the old one.
   if (node.agentKey !== undefined && node.agentKey !== agentKey) st.agents.delete(node.agentKey);
   node.agentKey = agentKey;
@@ -344,7 +346,7 @@ function event(st: StoreState, node: NodeRec, msg: MonitorEventMsg, at: number):
         setPhase(st, edge, 'up', at);
         break;
       case 'disconnect': {
-        const state = edgeStateNow(st, edge, at);
+        const state = edgeStateAt(st, edge, at);
         const reason = state === 'late' || state === 'dead' ? REASONS.heartbeatTimeout : REASONS.disconnectEvent;
         disconnectEdge(st, edge.id, reason, null, at);
         break;

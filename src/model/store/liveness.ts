@@ -4,8 +4,31 @@ import type { EdgeState, NodeState } from '../../shared/snapshot';
 import type { EdgeRec, NodeRec } from './records';
 import type { StoreState } from './state';
 
+/** An edge's state now: judged as of what its ends' agents had seen when they last wrote (edgeJudgedAt). */
 export function edgeStateNow(st: StoreState, edge: EdgeRec, now: number, exited = edgeExited(st, edge)): EdgeState {
-  return edgeStateOfAge(st, edge, exited, edgeLivenessAge(st, edge, now));
+  return edgeStateAt(st, edge, edgeJudgedAt(st, edge, now), exited);
+}
+
+/** An edge's state at a moment on the collector's clock that is already as of the agents' word (an event's stamp). */
+export function edgeStateAt(st: StoreState, edge: EdgeRec, at: number, exited = edgeExited(st, edge)): EdgeState {
+  return edgeStateOfAge(st, edge, exited, edgeLivenessAge(st, edge, at));
+}
+
+/**
+ * The moment the edge's ages are taken at: now, less how late the fresher of its ends' telemetry arrives
+ * (NodeRec.lagMs). A collector working through seconds of backlog would otherwise read every heartbeat
+ * in it as seconds old, and flap each edge late and back as it caught up: it judges what it knows as
+ * of when it was true. An agent that stops writing is not excused: its lag stays what it last was.
+ */
+export function edgeJudgedAt(st: StoreState, edge: EdgeRec, now: number): number {
+  const lag = Math.min(lagOf(st, edge.from), lagOf(st, edge.to));
+  return lag === Infinity ? now : now - lag;
+}
+
+function lagOf(st: StoreState, socketId: string): number {
+  const socket = st.sockets.get(socketId);
+  const node = socket === undefined ? undefined : st.nodes.get(socket.nodeId);
+  return node === undefined || node.unknown ? Infinity : node.lagMs;
 }
 
 /** The state for a liveness age already taken (the sweep needs both). */
@@ -13,7 +36,7 @@ export function edgeStateOfAge(st: StoreState, edge: EdgeRec, exited: boolean, a
   return edgeState(edge.phase, exited, age, edge.lastHeartbeat !== undefined, st.options);
 }
 
-/** rules.ts livenessAge for an edge: its ends' options say whether libzmq heartbeats it. */
+/** rules.ts livenessAge for an edge at `at` (edgeJudgedAt): its ends' options say whether libzmq heartbeats it. */
 export function edgeLivenessAge(st: StoreState, edge: EdgeRec, now: number): number | null {
   return livenessAge(now, edge.lastHeartbeat, edge.lastMessage, edge.lastHeartbeat === undefined && zmtpHeartbeats(st, edge));
 }

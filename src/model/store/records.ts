@@ -37,6 +37,11 @@ export interface NodeRec {
   dropped: number;
   missed: number;
   malformed: number;
+  /**
+   * How late its latest message arrived: the arrival less the message's own stamp on the collector's
+   * clock (the agent's queue and the collector's backlog together). Its edges are judged as of then.
+   */
+  lagMs: number;
   /** The connection this node currently reports over; an older connection's loss does not end it. */
   agentKey?: string;
   /** Synthetic: an unknown peer (no agent). */

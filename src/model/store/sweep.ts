@@ -3,7 +3,7 @@ import type { TimelineEntry } from '../../shared/snapshot';
 import { forgetChanges, scheduleNotify } from './changes';
 import { judgeRoutingIdClashes } from './clashes';
 import { addTimeline } from './graph';
-import { edgeExited, edgeLivenessAge, edgeStateOfAge } from './liveness';
+import { edgeExited, edgeJudgedAt, edgeLivenessAge, edgeStateOfAge } from './liveness';
 import { repairStuckPeers, resolveIfDirty } from './resolution';
 import type { StoreState } from './state';
 
@@ -23,8 +23,8 @@ export function sweep(st: StoreState, now = st.now()): number {
   const { warnAfterMs, deadAfterMs } = st.options;
   let nextDue = Infinity;
   for (const edge of st.edges.values()) {
-    // One age per edge per sweep: for an edge without app heartbeats it costs two socket lookups.
-    const age = edgeLivenessAge(st, edge, now);
+    // One age per edge per sweep, as of its agents' word (the due time below is on the collector's clock).
+    const age = edgeLivenessAge(st, edge, edgeJudgedAt(st, edge, now));
     const state = edgeStateOfAge(st, edge, edgeExited(st, edge), age);
     if (age !== null && (state === 'connected' || state === 'late')) {
       // (connected → quiet is due at the warn threshold too)

@@ -3,7 +3,7 @@ import type { CollectorStatus, EdgeView, NodeView, SocketView } from '../../shar
 import { binOfHex } from '../../protocol/bin';
 import { bindDisplay, timelineEntries, type EdgeRec, type NodeRec, type SocketRec } from './records';
 import { refusedTypes } from './graph';
-import { edgeExited, edgeStateNow, nodeState } from './liveness';
+import { edgeExited, edgeJudgedAt, edgeStateAt, nodeState } from './liveness';
 import { isUnseenEdge, unseenConnectionsOf } from './unseen';
 import type { StoreState } from './state';
 
@@ -12,6 +12,9 @@ export function collectorView(st: StoreState): CollectorStatus | undefined {
   if (!st.collector) return Object.keys(discarded).length ? { endpoint: '', listening: false, malformed: {}, agents: 0, ...discarded } : undefined;
   return { ...st.collector, malformed: { ...st.collector.malformed }, ...discarded };
 }
+
+/** Telemetry later than this is worth saying so (NodeView.behindMs); below, it is delivery's jitter. */
+const BEHIND_SHOWN_MS = 1000;
 
 export function nodeView(st: StoreState, node: NodeRec, now: number): NodeView {
   return {
@@ -22,6 +25,7 @@ export function nodeView(st: StoreState, node: NodeRec, now: number): NodeView {
     startedAt: node.startedAt, lastSeenAt: node.lastSeenAt,
     ...(node.exitedAt !== undefined ? { exitedAt: node.exitedAt } : {}),
     dropped: node.dropped, ...(node.missed > 0 ? { missed: node.missed } : {}), malformed: node.malformed,
+    ...(node.lagMs >= BEHIND_SHOWN_MS && !node.unknown ? { behindMs: node.lagMs } : {}),
   };
 }
 
@@ -42,8 +46,10 @@ export function socketView(socket: SocketRec): SocketView {
 }
 
 export function edgeView(st: StoreState, edge: EdgeRec, now: number, exited = edgeExited(st, edge)): EdgeView {
-  const heartbeatAgeMs = edge.lastHeartbeat === undefined ? null : Math.max(0, now - edge.lastHeartbeat);
-  const trafficAgeMs = edge.lastMessage === undefined ? null : Math.max(0, now - edge.lastMessage);
+  // Ages as of what the ends' agents had seen when they wrote, as the state is (liveness.ts edgeJudgedAt).
+  const judgedAt = edgeJudgedAt(st, edge, now);
+  const heartbeatAgeMs = edge.lastHeartbeat === undefined ? null : Math.max(0, judgedAt - edge.lastHeartbeat);
+  const trafficAgeMs = edge.lastMessage === undefined ? null : Math.max(0, judgedAt - edge.lastMessage);
   const [out, inbound] = st.rates.rateOf(edge.rates, now);
   const messageTypes: [string, number][] = [];
   const types = edge.types ?? [];
@@ -52,7 +58,7 @@ export function edgeView(st: StoreState, edge: EdgeRec, now: number, exited = ed
     id: edge.id, from: edge.from, to: edge.to, endpoint: edge.endpoint,
     ...(edge.routingHex !== undefined ? { routingId: binOfHex(edge.routingHex) } : {}),
     ...(edge.attribution ? { attribution: edge.attribution } : {}),
-    state: edgeStateNow(st, edge, now, exited),
+    state: edgeStateAt(st, edge, judgedAt, exited),
     heartbeatAgeMs, trafficAgeMs,
     rates: { out, in: inbound },
     // fromEntries defines own properties, so a type named "__proto__" stays a plain key.
