@@ -2,7 +2,9 @@
  * The agent's telemetry DEALER. Sends never wait: messages go into a bounded queue drained by one
  * loop (zeromq.js allows one pending send per socket) with sendTimeout 0, so a full or absent peer
  * is an immediate EAGAIN, counted as a drop. The socket's own monitor says when the collector
- * (re)appears: then hello + snapshot go out first, superseding whatever state was queued.
+ * (re)appears: then hello + snapshot go out first, superseding whatever state was queued, and after
+ * them the events kept while no collector listened (the newest ALONE_KEPT), so a disconnect that
+ * happened before the collector started still shows, with its message and reason.
  */
 import { encode } from '../protocol/codec';
 import { findCollector } from '../protocol/rendezvous';
@@ -17,6 +19,8 @@ const QUEUE_LIMIT = 1000;
 /** Without a collector this long, the agent looks for a note saying where it went (protocol/rendezvous.ts). */
 const LOST_MS = 2000;
 const SEND_HWM = 100;
+/** Events kept while no collector listens, the newest; older ones are counted as missed. */
+const ALONE_KEPT = 1000;
 
 /** What a reconnect cannot rebuild from the snapshot: timeline entries. Losing these is a drop. */
 function isTimeline(msg: Outgoing): boolean {
@@ -61,6 +65,49 @@ interface Queued {
   frame: Buffer;
   timeline: boolean;
   restorable: boolean;
+  /** For an event or a disconnect message (keptAlone): the socket it is about. */
+  socket?: number;
+}
+
+/** An event stamped while no collector listened, and the socket it is about. */
+interface Kept {
+  frame: Buffer;
+  socket: number;
+}
+
+/** The newest `limit` items, oldest first; what falls out is counted. */
+export class NewestKept {
+  private readonly items: (Kept | undefined)[] = [];
+  private start = 0;
+  private count = 0;
+  fellOut = 0;
+
+  constructor(private readonly limit: number) {}
+
+  push(item: Kept): void {
+    if (this.count < this.limit) {
+      this.items[(this.start + this.count++) % this.limit] = item;
+      return;
+    }
+    this.items[this.start] = item;
+    this.start = (this.start + 1) % this.limit;
+    this.fellOut++;
+  }
+
+  /** Everything kept, oldest first; the ring is empty after. */
+  take(): Kept[] {
+    const out: Kept[] = [];
+    for (let i = 0; i < this.count; i++) out.push(this.items[(this.start + i) % this.limit]!);
+    this.items.length = 0;
+    this.start = 0;
+    this.count = 0;
+    return out;
+  }
+}
+
+/** Events and disconnect messages: history the snapshot cannot tell (a failed endpoint it can). */
+function keptAlone(msg: Outgoing): msg is Extract<Outgoing, { t: 'event' | 'disconnect-msg' }> {
+  return msg.t === 'event' || msg.t === 'disconnect-msg';
 }
 
 export interface TelemetrySource {
@@ -83,8 +130,9 @@ export class TelemetrySender {
   private lostSince: number | undefined = Date.now();
   /** Lost while a collector listened (queue full, send failed): a problem worth showing. */
   dropped = 0;
-  /** Not sent because no collector listened (normal before one starts); the snapshot makes up the state. */
-  missed = 0;
+  /** Events kept while no collector listens, sent after the snapshot on connecting. */
+  private readonly alone = new NewestKept(ALONE_KEPT);
+  private missedOther = 0;
 
   constructor(zmq: ZmqModule, Dealer: new (options?: object) => ZmqDealer, private readonly endpoint: string, private readonly source: TelemetrySource) {
     // A context of its own: the app terminating or configuring its context never touches ours.
@@ -136,21 +184,33 @@ export class TelemetrySender {
   }
 
   /**
+   * Timeline not sent because no collector listened (normal before one starts): failed endpoints (the
+   * snapshot has them) and events beyond the newest ALONE_KEPT.
+   */
+  get missed(): number {
+    return this.missedOther + this.alone.fellOut;
+  }
+
+  /**
    * Queues a message. Without a collector, state messages are not kept (the snapshot on the next
-   * handshake carries them); timeline messages are lost and counted.
+   * handshake carries them); events are kept (the newest ALONE_KEPT), the rest of the timeline counted.
    */
   post(msg: Outgoing): void {
     if (this.closed) return;
     const timeline = isTimeline(msg);
-    if (!this.isConnected || this.queue.length >= QUEUE_LIMIT) {
-      if (this.isConnected) this.dropped++;
-      else if (timeline) this.missed++;
-      // State lost on a full queue (a socket announced, an endpoint, a count): a fresh snapshot once the
-      // queue has drained repairs it, or the collector would discard what follows about that socket.
-      if (this.isConnected && restorable(msg, timeline)) this.resync = true;
+    if (!this.isConnected) {
+      if (keptAlone(msg)) this.alone.push({ frame: this.stamp(msg), socket: msg.socket });
+      else if (timeline) this.missedOther++;
       return;
     }
-    this.queue.push({ frame: this.stamp(msg), timeline, restorable: restorable(msg, timeline) });
+    if (this.queue.length >= QUEUE_LIMIT) {
+      this.dropped++;
+      // State lost on a full queue (a socket announced, an endpoint, a count): a fresh snapshot once the
+      // queue has drained repairs it, or the collector would discard what follows about that socket.
+      if (restorable(msg, timeline)) this.resync = true;
+      return;
+    }
+    this.queue.push({ frame: this.stamp(msg), timeline, restorable: restorable(msg, timeline), ...(keptAlone(msg) ? { socket: msg.socket } : {}) });
     this.drain();
   }
 
@@ -186,26 +246,43 @@ export class TelemetrySender {
         const event = await this.monitor.receive();
         if (event === undefined) return;
         if (event.type === 'handshake') this.onConnected();
-        else if (event.type === 'disconnect') {
-          this.isConnected = false;
-          this.lostSince = Date.now();
-        }
+        else if (event.type === 'disconnect') this.onLost();
       }
     } catch {
       // The monitor closed (agent shutdown): nothing more to watch.
     }
   }
 
+  private onLost(): void {
+    this.isConnected = false;
+    this.lostSince = Date.now();
+    // Not sent to the collector that went away: events go to the next one, state is superseded by
+    // its snapshot, a failed endpoint too (the snapshot has it).
+    for (const item of this.queue) {
+      if (item.socket !== undefined) this.alone.push({ frame: item.frame, socket: item.socket });
+      else if (item.timeline) this.missedOther++;
+    }
+    this.queue = [];
+  }
+
   private onConnected(): void {
-    // Left over from the previous connection: state is superseded by the snapshot, timeline is lost
-    // (with the collector that went away, so missed rather than dropped).
-    for (const item of this.queue) if (item.timeline) this.missed++;
     this.queue = [];
     this.isConnected = true;
     this.lostSince = undefined;
     this.resync = false;
     this.post(this.source.hello());
-    this.post(this.source.snapshot());
+    const snapshot = this.source.snapshot();
+    this.post(snapshot);
+    // Stamped when they happened, after the snapshot: the store replays them in order onto the state
+    // the snapshot gave, and the last of them agrees with it. A socket the snapshot no longer has
+    // (closed and forgotten since) would only make the collector discard them.
+    const sockets = new Set(snapshot.t === 'snapshot' ? snapshot.sockets.map((s) => s.socket) : []);
+    const kept = this.alone.take().filter((k) => sockets.has(k.socket));
+    // The newest that fit: the last event's count of accepted connections is the one that stands.
+    const room = QUEUE_LIMIT - this.queue.length;
+    this.dropped += Math.max(0, kept.length - room);
+    for (const k of kept.slice(Math.max(0, kept.length - room))) this.queue.push({ frame: k.frame, timeline: true, restorable: false, socket: k.socket });
+    this.drain();
   }
 
   private drain(): void {

@@ -14,7 +14,7 @@ after(async () => {
   for (const c of collectors) await c.stop();
 });
 
-test('with no collector listening the app completes and ends by itself; a late collector sees the drops', async () => {
+test('with no collector listening the app completes and ends by itself; a late collector gets the events of that time, after the snapshot', async () => {
   const port = await freePort();
   const endpoint = `tcp://127.0.0.1:${port}`;
   // Without the agent, for the comparison of run times.
@@ -32,13 +32,22 @@ test('with no collector listening the app completes and ends by itself; a late c
 
   const slow = startApp('work-app.js', [], { endpoint, env: { STAY_MS: '4000' } });
   assert.equal(await slow.line(), 'done');
+  const listenedAt = Date.now();
   const collector = await FakeCollector.start(endpoint);
   collectors.push(collector);
   const pid = slow.process.pid!;
   const snapshot = await collector.waitFor('snapshot', () => true, { pid });
-  // Monitor events (bind, accept, handshake...) happened with nobody listening: lost, and counted as
-  // missed (normal before a collector starts), not as dropped (a problem while one listens).
-  assert.ok((snapshot.missed ?? 0) > 0, `missed ${snapshot.missed}`);
+  // Monitor events (listening, accept, handshakes) happened with nobody listening: kept, and sent
+  // after the snapshot with the times they happened, so the timeline has them; none missed or dropped.
+  await collector.waitFor('event', (e) => e.event === 'handshake' && e.address?.startsWith('tcp://127.0.0.1:') === true, { pid });
+  const sequence = collector.messages(pid).map((m) => (m.t === 'event' ? `${m.event}${m.at < listenedAt ? ' (before)' : ''}` : m.t));
+  const afterSnapshot = sequence.slice(sequence.indexOf('snapshot') + 1).filter((t) => t !== 'beat' && t !== 'traffic');
+  for (const kept of ['bind (before)', 'connect (before)', 'accept (before)', 'handshake (before)']) {
+    assert.ok(afterSnapshot.includes(kept), `${kept} after the snapshot: ${sequence.join(', ')}`);
+  }
+  assert.ok(afterSnapshot.filter((t) => t === 'handshake (before)').length === 2, `both ends' handshakes: ${sequence.join(', ')}`);
+  assert.equal(sequence.indexOf('hello'), 0, 'hello first');
+  assert.equal(snapshot.missed ?? 0, 0, 'nothing beyond what is kept (the newest 1,000 events)');
   assert.equal(snapshot.dropped, 0, 'nothing was lost while a collector listened');
   const peers = snapshot.sockets.flatMap((s) => s.peers);
   assert.equal(peers.reduce((n, p) => n + p.msgsIn, 0), 40, 'the snapshot still carries all traffic (20 jobs + 20 replies)');

@@ -3,7 +3,8 @@
  * restart keeps the store (the extension restarts its collector); an extension-host restart starts a
  * new store too. Either way the picture is rebuilt from the agents' hello + snapshot within 2 s, with
  * no duplicated nodes or edges. A process that exited before the restart stays exited in a kept
- * store; a new store never saw it and cannot know it (docs/RELIABILITY.md).
+ * store; a new store never saw it and cannot know it (docs/RELIABILITY.md). And a server that died
+ * before any collector listened: its clients' edges say what happened, from the events their agents kept.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,6 +13,7 @@ import { Collector } from '../../src/collector/collector';
 import { TopologyStore } from '../../src/model/store';
 import type { TopologySnapshot } from '../../src/shared/snapshot';
 import { FIXTURES, System, portOf } from '../helpers/system';
+import { python } from '../helpers/python';
 
 const fixture = (name: string) => path.join(FIXTURES, 'system', name);
 const WORKERS = ['worker-1', 'worker-2', 'worker-3'];
@@ -101,6 +103,47 @@ describe('collector and extension host restart mid-run', { timeout: 60_000 }, ()
     } finally {
       await collector.stop();
       store.dispose();
+    }
+  });
+});
+
+describe('a server that died before the collector listened (the usual order: the system broke, then VS Code)', { timeout: 30_000 }, () => {
+  let system: System;
+  let listenedAt: number;
+  before(async () => {
+    system = await System.start({ warnAfterMs: 1500, deadAfterMs: 4000 });
+    const port = portOf(system.endpoint);
+    await system.collector.stop();
+    const server = system.spawnNode(fixture('router.js'), [], { name: 'server' });
+    const endpoint = (await server.firstLine).trim();
+    const clients = [
+      system.spawnNode(path.join(FIXTURES, 'realapps', 'dealer-client.js'), [endpoint, '1', '100'], { name: 'client-node' }),
+      system.spawnPython(python(), path.join(FIXTURES, 'realapps', 'dealer_client.py'), [endpoint, '1', '100'], 'client-py'),
+    ];
+    await Promise.all(clients.map((c) => c.firstLine));
+    await new Promise((r) => setTimeout(r, 500)); // connected, talking, with no collector
+    server.process.kill('SIGKILL');
+    await server.exited;
+    await new Promise((r) => setTimeout(r, 500)); // the clients saw it go and retry
+    await system.restartCollector(port);
+    listenedAt = Date.now();
+  });
+  after(() => system.stop());
+
+  test('each client\'s edge is retrying and says the connection was lost, when, and why: its handshake and disconnect from before are on its timeline', async () => {
+    const edges = await system.waitFor('both clients\' edges with their loss', (s) => {
+      const found = ['client-node', 'client-py'].map((name) => {
+        const node = s.nodes.find((n) => n.name === name);
+        const socket = s.sockets.find((k) => k.nodeId === node?.id && k.type === 'DEALER');
+        return s.edges.find((e) => e.from === socket?.id && e.state === 'retrying' && e.lastDisconnect !== null);
+      });
+      return found.every((e) => e !== undefined) && found;
+    }, 5000);
+    for (const edge of edges) {
+      assert.equal(edge!.lastDisconnect!.reason, 'disconnect event');
+      assert.ok(edge!.lastDisconnect!.at < listenedAt, `lost before the collector listened (${listenedAt - edge!.lastDisconnect!.at} ms)`);
+      const before = edge!.timeline.filter((t) => t.at < listenedAt).map((t) => t.event);
+      assert.ok(before.includes('handshake') && before.indexOf('disconnect') > before.indexOf('handshake'), `timeline before the collector: ${before.join(', ')}`);
     }
   });
 });
