@@ -6,7 +6,7 @@ import type { EdgeView, NodeView, SocketView } from '../src/shared/snapshot';
 import type { Bin } from '../src/shared/sockets';
 import { clear, el } from './dom';
 import {
-  binDisplay, clashBadge, clashDetail, incompatibleBadge, NO_SUBSCRIPTION_TEXT, subscribesToNothing, incompatibleDetail, unheardBadge, UNHEARD_TEXT, unseenText, UNSEEN_TEXT, disconnectDetail, edgeAgeLabel, endpointFailureText, formatAge, formatRate, formatTime, nodeLabel, PROXIED_TEXT, safeText, siteLabel,
+  binDisplay, clashBadge, clashDetail, incompatibleBadge, NO_SUBSCRIPTION_TEXT, subscribesToNothing, incompatibleDetail, unheardBadge, UNHEARD_TEXT, unseenText, UNSEEN_TEXT, kernelPeerText, disconnectDetail, edgeAgeLabel, endpointFailureText, formatAge, formatRate, formatTime, nodeLabel, PROXIED_TEXT, safeText, siteLabel,
   heldByText, routingIdWithAttribution, socketTitle, stateStyle,
 } from '../src/shared/format';
 import { edgeAgesAt, type GraphModel, type Observed } from './graphModel';
@@ -125,6 +125,7 @@ function renderEdge(pane: HTMLElement, observed: Observed<EdgeView>, ctx: Detail
   }
   if (edge.connections !== undefined) {
     rows.push([unseenText(edge) ?? '', UNSEEN_TEXT]);
+    if (edge.kernelPeers) rows.push(['held by (kernel table)', list(edge.kernelPeers.map((p) => safeText(kernelPeerText(p), 240)), 'none open now')]);
   }
   if (edge.unheard) {
     rows.push([`⚠ ${unheardBadge(edge) ?? ''}`, UNHEARD_TEXT]);

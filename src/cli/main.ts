@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { Collector } from '../collector/collector';
 import { isZ85Key, loadOrCreateKeyFile, parseAllowedKeys, type CurveKeyPair } from '../collector/keys';
 import { loadZeromq } from '../collector/zmq';
+import { KernelPeerWatcher } from '../collector/kernelPeers';
 import { DEFAULT_STORE_OPTIONS, TopologyStore } from '../model/store';
 import { agentEnv, shellExports, type Shell } from '../agent/environment';
 import { AGENT_VERSION } from '../agent/agent';
@@ -118,6 +119,8 @@ interface Session {
   store: TopologyStore;
   collector: Collector;
   endpoint: string;
+  /** Names the processes behind peers without an agent (this host's kernel table). */
+  kernelPeers: KernelPeerWatcher;
   recording?: { recorder: Recorder; tap: StoreTap; stoppedEarly?: string };
 }
 
@@ -151,6 +154,7 @@ function startRecording(flags: Flags, store: TopologyStore): Session['recording'
 /** Stops the collector, then the recording (its End record follows the collector's last status). */
 async function stopSession(session: Session): Promise<number> {
   await session.collector.stop();
+  session.kernelPeers.dispose();
   session.store.dispose();
   const rec = session.recording;
   if (!rec) return 0;
@@ -189,7 +193,9 @@ async function startCollector(flags: Flags): Promise<Session> {
   collector.on('refused', (reason: string, address?: string) => process.stderr.write(`collector: refused ${address ?? 'a connection'}: ${reason}\n`));
   try {
     const endpoint = await collector.start();
-    return { store, collector, endpoint, ...(recording ? { recording } : {}) };
+    const kernelPeers = new KernelPeerWatcher(store);
+    kernelPeers.start();
+    return { store, collector, endpoint, kernelPeers, ...(recording ? { recording } : {}) };
   } catch (err) {
     store.dispose();
     await recording?.recorder.stop(`the collector did not start: ${(err as Error).message}`);

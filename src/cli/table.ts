@@ -1,6 +1,6 @@
 /** The live terminal view of `zmq-topology collect`: a pure snapshot → text function. */
 import { binLabel } from '../protocol/bin';
-import { endpointFailureText, NO_SUBSCRIPTION_TEXT, subscribesToNothing, warningBadge, heldByText, processCountText, processCounts } from '../shared/format';
+import { endpointFailureText, kernelPeersSummary, NO_SUBSCRIPTION_TEXT, subscribesToNothing, unseenText, warningBadge, heldByText, processCountText, processCounts } from '../shared/format';
 import type { EdgeView, NodeView, SocketView, TopologySnapshot } from '../shared/snapshot';
 
 export interface TableOptions {
@@ -126,6 +126,11 @@ export function renderTable(snapshot: TopologySnapshot, options: TableOptions): 
       const holder = heldByText(failure, (id) => sockets.get(id), (id) => nodes.get(id));
       out.push(terminalSafe(`✖ ${socketLabel(socket, nodes)}: ${endpointFailureText(failure)}${holder ? ` — ${holder}` : ''}`));
     }
+  }
+  // Who the peers without an agent are, where this host's kernel table says.
+  for (const edge of snapshot.edges) {
+    const names = kernelPeersSummary(edge);
+    if (names) out.push(terminalSafe(`? ${socketLabel(sockets.get(edge.to), nodes)} ${edge.endpoint}: ${unseenText(edge) ?? ''} — ${names}`));
   }
   return out.join('\n');
 }

@@ -11,6 +11,7 @@
 import * as vscode from 'vscode';
 import { Collector, isLoopbackAddress, type FrameTap } from '../collector/collector';
 import { loadZeromq } from '../collector/zmq';
+import { KernelPeerWatcher } from '../collector/kernelPeers';
 import { TopologyStore } from '../model/store';
 import type { CollectorPhase, TopologyDiff, TopologySnapshot } from '../shared/snapshot';
 import type { CollectorKeySource, CollectorSecurity } from './collectorKeys.vscode';
@@ -32,6 +33,8 @@ export class ZeroMqLoadError extends Error {
 export class CollectorControl implements vscode.Disposable {
   private storeValue: TopologyStore;
   private storeSubscription: { dispose(): void };
+  /** Names the processes behind the store's peers without an agent (this host's kernel table). */
+  private kernelPeers: KernelPeerWatcher | undefined;
   private collector: Collector | undefined;
   private phaseValue: CollectorPhase = 'stopped';
   private endpointValue: string | undefined;
@@ -124,6 +127,9 @@ export class CollectorControl implements vscode.Disposable {
   private createStore(): TopologyStore {
     const store = new TopologyStore({ ...this.settings.store });
     store.start();
+    this.kernelPeers?.dispose();
+    this.kernelPeers = new KernelPeerWatcher(store);
+    this.kernelPeers.start();
     return store;
   }
 
@@ -226,6 +232,7 @@ export class CollectorControl implements vscode.Disposable {
       collector.stop().catch((err) => this.log.error('Stopping the collector failed', err)).finally(() => collector.removeAllListeners());
     }
     this.storeSubscription.dispose();
+    this.kernelPeers?.dispose();
     this.storeValue.dispose();
     this.changeEmitter.dispose();
     this.diffEmitter.dispose();

@@ -12,7 +12,7 @@
  * changes (dirty sets and the diff throttle), views (records → snapshot types).
  */
 import type { TelemetryMsg } from '../protocol/types';
-import { SNAPSHOT_SCHEMA, type CollectorStatus, type TopologyDiff, type TopologySnapshot } from '../shared/snapshot';
+import { SNAPSHOT_SCHEMA, type CollectorStatus, type KernelPeer, type TopologyDiff, type TopologySnapshot } from '../shared/snapshot';
 import { changed } from './store/changes';
 import { copyState } from './store/clone';
 import { dropOrphans, removeNode, removeSocket } from './store/graph';
@@ -20,6 +20,7 @@ import * as ingest from './store/ingest';
 import { resolveEdges } from './store/resolution';
 import { StoreState, type StoreOptions } from './store/state';
 import { sweep } from './store/sweep';
+import { edgesWithoutAgent, setKernelPeers, type EdgeWithoutAgent } from './store/unseen';
 import { collectorView, edgeView, nodeView, socketView } from './store/views';
 
 export { DEFAULT_LIMITS, DEFAULT_STORE_OPTIONS, type StoreLimits, type StoreOptions } from './store/state';
@@ -45,6 +46,11 @@ export class TopologyStore {
     ingest.malformed(this.st, agentKey, reason, detail);
   }
 
+  /** Who holds the connections of the edges of peers without an agent, from the host's kernel table (collector/kernelPeers.ts). */
+  setKernelPeers(found: ReadonlyMap<string, KernelPeer[]>): void {
+    if (setKernelPeers(this.st, found)) changed(this.st);
+  }
+
   setCollectorStatus(status: CollectorStatus): void {
     const st = this.st;
     st.collector = { ...status, malformed: { ...status.malformed } };
@@ -53,6 +59,18 @@ export class TopologyStore {
   }
 
   // ─── output ─────────────────────────────────────────────────────────────────────────────────────
+
+  /** The edges of peers without an agent, for the host to look their connections up. */
+  edgesWithoutAgent(): EdgeWithoutAgent[] {
+    return edgesWithoutAgent(this.st);
+  }
+
+  /** The pids of the processes on `host` that have an agent and have not exited (an exited one's pid may be reused). */
+  processesWithAgent(host: string): number[] {
+    const pids: number[] = [];
+    for (const node of this.st.nodes.values()) if (!node.unknown && node.exitedAt === undefined && node.host === host) pids.push(node.pid);
+    return pids;
+  }
 
   snapshot(): TopologySnapshot {
     const st = this.st;

@@ -3,7 +3,7 @@
  * Pure (no DOM, no Buffer) so it runs both in the webview and in plain Node tests.
  * Every string returned here is still *text*: callers put it in the DOM with textContent only.
  */
-import type { Attribution, EdgeState, EdgeView, EndpointFailure, NodeView, RoutingIdClash, SocketView } from './snapshot';
+import type { Attribution, EdgeState, EdgeView, EndpointFailure, KernelPeer, NodeView, RoutingIdClash, SocketView } from './snapshot';
 import { peerTypesOf, type Bin, type SocketType } from './sockets';
 
 /** Longest label drawn in the graph; the full text goes to the tooltip and details pane. */
@@ -169,7 +169,29 @@ export function unseenText(edge: Pick<EdgeView, 'connections'>): string | null {
 
 export const UNSEEN_TEXT = 'Connections the socket accepted that no instrumented process accounts for: processes that run '
   + 'without the agent (other tools and languages, apps started without it). The binding socket\'s agent counts them; '
-  + 'which process holds each, the graph cannot tell.';
+  + 'which process holds each, only the host\'s kernel can tell: where the socket runs on the collector\'s host (Linux, tcp), '
+  + 'its connection table names them.';
+
+/** "python3 client.py" from a command line: the program's and the script's base names. */
+export function shortCommand(command: string): string {
+  const [program, next] = command.split(' ');
+  const base = (p: string) => p.slice(p.lastIndexOf('/') + 1);
+  return next !== undefined && !next.startsWith('-') ? `${base(program)} ${base(next)}` : base(program);
+}
+
+/** One connection from the kernel's table: its process where known, else its address. */
+export function kernelPeerText(peer: KernelPeer, short = false): string {
+  if (peer.pid === undefined) return `${peer.address} (another host's, or not ours to read)`;
+  const command = peer.command === undefined ? 'process' : short ? shortCommand(peer.command) : peer.command;
+  return short ? `${command} (${peer.pid})` : `pid ${peer.pid} ${command} (from ${peer.address})`;
+}
+
+/** The processes without an agent on an edge, short, for a row: "python3 wuclient.py (4242), nc (4250)"; null when unknown. */
+export function kernelPeersSummary(edge: Pick<EdgeView, 'kernelPeers'>): string | null {
+  const peers = edge.kernelPeers;
+  if (!peers || peers.length === 0) return null;
+  return peers.map((p) => kernelPeerText(p, true)).join(', ');
+}
 
 /** "never heard from" on an unknown peer the ROUTER only sent to (EdgeView.unheard), or null. */
 export function unheardBadge(edge: Pick<EdgeView, 'unheard'>): string | null {

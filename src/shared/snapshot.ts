@@ -47,6 +47,16 @@ export interface NodeView {
   behindMs?: number;
 }
 
+/** A process holding the other end of a connection that no agent reports, as the host's kernel table has it. */
+export interface KernelPeer {
+  /** The other end's address (`ip:port`). */
+  address: string;
+  /** The process holding it, when it runs on the collector's host and its fds can be read. */
+  pid?: number;
+  /** Its command line (at most 160 characters). */
+  command?: string;
+}
+
 export interface SocketView {
   /** `${nodeId}/${agentSocketNumber}`. */
   id: string;
@@ -145,6 +155,12 @@ export interface EdgeView {
    * instrumented peer's edge accounts for (docs/SNAPSHOT.md, "Unknown peers"). 0 once they have all gone.
    */
   connections?: number;
+  /**
+   * With `connections`, when the binder runs on the collector's host (Linux): the connections to its
+   * port from processes without an agent as the kernel has them, each with the process holding it
+   * where that runs on this host too (collector/kernelPeers.ts). Read every 2 s while there are any.
+   */
+  kernelPeers?: KernelPeer[];
   /**
    * Set when the two sockets' types cannot talk (a PUSH connected to a PUB): libzmq refuses every
    * handshake, so no message passes however often it reconnects. The types, connecting side first.

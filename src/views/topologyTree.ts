@@ -13,7 +13,7 @@
  */
 import type { EdgeState, EdgeView, EndpointFailure, NodeView, SocketView, TopologySnapshot } from '../shared/snapshot';
 import {
-  binDisplay, clashBadge, clashDetail, incompatibleBadge, NO_SUBSCRIPTION_TEXT, subscribesToNothing, incompatibleDetail, isWithoutAgent, unheardBadge, UNHEARD_TEXT, unseenText, UNSEEN_TEXT, disconnectBadge, disconnectDetail, edgeAgeLabel, endpointFailureText, formatAge, heldByText, LABEL_CHARS, formatRate, formatTime, nodeLabel, processCountText, processCounts,
+  binDisplay, clashBadge, clashDetail, incompatibleBadge, NO_SUBSCRIPTION_TEXT, subscribesToNothing, incompatibleDetail, isWithoutAgent, unheardBadge, UNHEARD_TEXT, unseenText, UNSEEN_TEXT, kernelPeerText, kernelPeersSummary, disconnectBadge, disconnectDetail, edgeAgeLabel, endpointFailureText, formatAge, heldByText, LABEL_CHARS, formatRate, formatTime, nodeLabel, processCountText, processCounts,
   PROXIED_TEXT, safeText, siteLabel, routingIdWithAttribution, socketNameLabel, socketTitle, socketTypeLabel, stateStyle,
 } from '../shared/format';
 import { sameEndpoint } from '../model/endpoints';
@@ -121,6 +121,7 @@ function edgeTooltip(edge: EdgeView, self: SocketView, peer: SocketView | undefi
     edge.incompatible ? `**${escapeMarkdown(incompatibleBadge(edge) ?? '')}:** ${escapeMarkdown(incompatibleDetail(edge.incompatible))}` : '',
     edge.unheard ? `**${escapeMarkdown(unheardBadge(edge) ?? '')}:** ${escapeMarkdown(UNHEARD_TEXT, 600)}` : '',
     edge.connections !== undefined ? `**${escapeMarkdown(unseenText(edge) ?? '')}:** ${escapeMarkdown(UNSEEN_TEXT, 600)}` : '',
+    ...(edge.kernelPeers ?? []).slice(0, 8).map((p) => mdField('Held by (kernel table)', kernelPeerText(p))),
     edge.routingIdClash ? `**${escapeMarkdown(clashBadge(edge) ?? '')}:** ${escapeMarkdown(clashDetail(edge.routingIdClash, clashingSockets(edge, ix)), 600)}` : '',
     edge.exited ? '_The process at one end has exited._' : '',
   ];
@@ -216,7 +217,7 @@ function edgeItem(edge: EdgeView, self: SocketView, ix: Index): TreeItemDescript
     peerText = safeText(peerId, 40);
   } else if (edge.connections !== undefined) {
     label = `${arrow} ${unseenText(edge) ?? ''}`;
-    peerText = '';
+    peerText = safeText(kernelPeersSummary(edge) ?? '', 80);
   } else if (peer.unknown) {
     label = `${arrow} unknown peer ${binDisplay(peer.routingId, LABEL_NAME_CHARS) || '?'}`;
     peerText = '';

@@ -123,6 +123,7 @@ test('the demo system, started with the agent environment the Output channel pri
     await system.waitForOutput(procs.broker, /\[broker\] frontend tcp:/);
     for (const name of ['worker-1', 'worker-2']) procs[name] = system.start(name, 'worker.js');
     procs['client-1'] = system.start('client-1', 'client.js');
+    procs['status-watcher'] = system.start('status-watcher', 'watcher.js', { agent: false });
   });
   console.log(`[e2e] demo on ports ${basePort}-${basePort + 2}; pids: ${demo.all.map((p) => `${p.name} ${p.pid}`).join(', ')}`);
 
@@ -292,6 +293,12 @@ test('Export Snapshot (palette, format pick, save dialog) writes JSON whose edge
   const alive = edgeOfWorker('worker-2');
   assert.ok(alive.state === 'connected' || alive.state === 'late', `worker-2 is still connected: ${alive.state}`);
   assert.ok(alive.heartbeatAgeMs !== null, 'worker-2\'s connection has heartbeats');
+  // The status watcher runs without the agent: drawn as a peer without an agent on the broker's PUB,
+  // and named from the host's kernel table by the extension's collector (the pid this test started).
+  const watcher = proc('status-watcher');
+  const unseen = snapshot.edges.filter((e) => e.connections !== undefined);
+  assert.deepEqual(unseen.map((e) => e.kernelPeers?.map((p) => p.pid)), [[watcher.pid]], JSON.stringify(unseen, null, 1));
+  assert.match(unseen[0]!.kernelPeers![0]!.command ?? '', /watcher\.js status-watcher$/);
 
   // The graph draws the same edges in the same states (it may be a refresh newer than the file).
   const exported = Object.fromEntries(snapshot.edges.map((e) => [e.id, e.state]));

@@ -66,22 +66,23 @@ export class DemoSystem {
    * @param basePort ZMQ_DEMO_PORT
    */
   constructor(readonly demoDir: string, private readonly env: Record<string, string>, readonly basePort: number) {
-    for (const script of ['broker.js', 'worker.js', 'client.js']) {
+    for (const script of ['broker.js', 'worker.js', 'client.js', 'watcher.js']) {
       if (!fs.existsSync(path.join(demoDir, script))) throw new Error(`${path.join(demoDir, script)} is missing`);
     }
     // A crashed test run must not leave the demo behind.
     process.once('exit', this.onExit);
   }
 
-  /** Starts `node <script> <name>` instrumented as process `name`. */
-  start(name: string, script: 'broker.js' | 'worker.js' | 'client.js'): DemoProcess {
+  /** Starts `node <script> <name>` instrumented as process `name` (the watcher, as the demo runs it, without the agent). */
+  start(name: string, script: 'broker.js' | 'worker.js' | 'client.js' | 'watcher.js', options: { agent?: boolean } = {}): DemoProcess {
     const base = { ...process.env };
     // From `node --test`: they would instrument nothing and confuse the child.
     delete base.NODE_TEST_CONTEXT;
     delete base.NODE_OPTIONS;
+    const agentEnv = options.agent === false ? {} : { ...this.env, ZMQ_TOPOLOGY_NODE: name };
     const child = spawn(process.execPath, [path.join(this.demoDir, script), name], {
       cwd: this.demoDir,
-      env: { ...base, ...this.env, ZMQ_TOPOLOGY_NODE: name, ZMQ_DEMO_PORT: String(this.basePort) },
+      env: { ...base, ...agentEnv, ZMQ_DEMO_PORT: String(this.basePort) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     if (child.pid === undefined) throw new Error(`could not start ${script}`);

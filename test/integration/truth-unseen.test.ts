@@ -18,6 +18,7 @@ import * as path from 'node:path';
 import type { Child } from '../helpers/system';
 import { eventually, Scenario, SnapshotIndex } from '../helpers/truth';
 import type { EdgeView, TopologySnapshot } from '../../src/shared/snapshot';
+import { KernelPeerWatcher } from '../../src/collector/kernelPeers';
 
 const THRESHOLDS = { warnAfterMs: 1500, deadAfterMs: 3000 };
 
@@ -35,6 +36,8 @@ describe('(ac) a pyzmq PUB, a zeromq.js PUSH and PULL, each with peers without a
   let withAgent: Child[];
   let subsWithout: Child[];
   let workersWithout: Child[];
+  /** Polled by hand: a reading whenever a test asks. */
+  let watcher: KernelPeerWatcher;
   before(async () => {
     sc = await Scenario.start('ac', THRESHOLDS);
     let port = 0;
@@ -52,6 +55,7 @@ describe('(ac) a pyzmq PUB, a zeromq.js PUSH and PULL, each with peers without a
       sc.plainNode('wuclient.js', [weather], 'sub-plain-node'),
     ]);
     workersWithout = await Promise.all([sc.plainPython('taskwork.py', work, 'worker-plain-1'), sc.plainNode('taskwork.js', work, 'worker-plain-2')]);
+    watcher = new KernelPeerWatcher(sc.system.store);
   });
   after(() => sc.stop());
 
@@ -75,6 +79,25 @@ describe('(ac) a pyzmq PUB, a zeromq.js PUSH and PULL, each with peers without a
     for (const line of instrumentedStates(s)) assert.match(line, /\[connected/, line);
   });
 
+  /** Each binder's edge of peers without an agent, as the pids the kernel table names on it. */
+  const namedPids = () => {
+    watcher.poll();
+    const s = sc.snapshot();
+    return [server, ventilator, sink].map((b) => (unseenInto(s, b.process.pid!)?.kernelPeers ?? []).map((p) => p.pid ?? -1).sort((x, y) => x - y));
+  };
+  const pidsOf = (children: Child[]) => children.map((c) => c.process.pid!).sort((x, y) => x - y);
+
+  test('the host\'s kernel table names them: on each binder exactly the processes started without an agent, none with one, with their command lines', async () => {
+    const expected = [pidsOf(subsWithout), pidsOf(workersWithout), pidsOf(workersWithout)];
+    await eventually(() => {
+      const named = namedPids();
+      return { ok: JSON.stringify(named) === JSON.stringify(expected), diff: `named ${JSON.stringify(named)}, started without an agent ${JSON.stringify(expected)}` };
+    }, 5000, { label: 'the processes without an agent, named' });
+    const subs = unseenInto(sc.snapshot(), server.process.pid!)!.kernelPeers!;
+    for (const p of subs) assert.match(p.command ?? '', /wuclient\.(py|js)/, JSON.stringify(p));
+    assert.ok(subs.every((p) => /^127\.0\.0\.1:\d+$/.test(p.address)), JSON.stringify(subs));
+  });
+
   test('kill -9 of one SUB and one worker without an agent: the counts drop, the instrumented clients\' edges stay up; then the rest: their edges go disconnected', async () => {
     const killedAt = Date.now();
     subsWithout[0].process.kill('SIGKILL');
@@ -89,6 +112,12 @@ describe('(ac) a pyzmq PUB, a zeromq.js PUSH and PULL, each with peers without a
       assert.doesNotMatch(line, /lastDisconnect/, `a peer without an agent leaving took an instrumented edge down: ${line}`);
     }
     console.log(`[truth] ac: kill -9 of 2 peers without an agent → counts 3/2/2 → 2/1/1 within ${Date.now() - killedAt} ms (kernel agreed)`);
+    // The table names only those left.
+    const left = [pidsOf(subsWithout.slice(1)), pidsOf(workersWithout.slice(1)), pidsOf(workersWithout.slice(1))];
+    await eventually(() => {
+      const named = namedPids();
+      return { ok: JSON.stringify(named) === JSON.stringify(left), diff: `named ${JSON.stringify(named)}, left ${JSON.stringify(left)}` };
+    }, 5000, { label: 'the killed ones no longer named' });
 
     for (const c of [...subsWithout.slice(1), ...workersWithout.slice(1)]) c.process.kill('SIGKILL');
     await eventually(() => {

@@ -10,6 +10,8 @@ import { TopologyStore } from '../../src/model/store';
 import type { EdgeView, TopologySnapshot } from '../../src/shared/snapshot';
 import { UNSEEN_GRACE_MS } from '../../src/model/store/unseen';
 import { FakeAgent, agentKeyOf, viaWire } from '../fixtures/collector/telemetry';
+import { buildTopologyTree, walkTree } from '../../src/views/topologyTree';
+import { renderTable } from '../../src/cli/table';
 
 const T0 = 1_796_000_000_000;
 const LOCAL = 'tcp://127.0.0.1:5556';
@@ -274,5 +276,30 @@ describe('connects that were up before the collector listened', () => {
       endpoints: [{ op: 'connect', requested: 'tcp://127.0.0.1:5556', at: w.clock - 9000, up: w.clock - 8900 }],
     }]));
     assert.equal(edgeOf(w.snapshot(), sub).state, 'disconnected');
+  });
+});
+
+describe('who they are, from the host\'s kernel table (collector/kernelPeers.ts reads it; the store keeps what it is told)', () => {
+  test('the edges to look up are listed with their binder; the names given are on the edge, its tree row and the CLI table, and go when no longer given', () => {
+    const w = new World();
+    w.accept();
+    w.sub(200);
+    w.accept();
+    w.accept();
+    w.advance(UNSEEN_GRACE_MS + 250);
+    const [unseen] = unseenEdges(w.snapshot());
+    assert.deepEqual(w.store.edgesWithoutAgent(), [{ edgeId: unseen.id, endpoint: 'tcp://0.0.0.0:5556', host: 'test-host', pid: 100, connections: 2 }]);
+    assert.deepEqual(w.store.processesWithAgent('test-host').sort(), [100, 200]);
+    assert.deepEqual(w.store.processesWithAgent('elsewhere'), []);
+    const peers = [{ address: '127.0.0.1:50000', pid: 4242, command: '/usr/bin/python3 wuclient.py' }, { address: '10.0.0.7:54321' }];
+    w.store.setKernelPeers(new Map([[unseen.id, peers], ['no-such-edge', peers]]));
+    const s = w.snapshot();
+    assert.deepEqual(unseenEdges(s)[0].kernelPeers, peers);
+    const row = [...walkTree(buildTopologyTree(s))].find((d) => d.kind === 'edge' && d.label.includes('without an agent'));
+    assert.match(row?.description ?? '', /python3 wuclient\.py \(4242\), 10\.0\.0\.7:54321/);
+    assert.match(row?.tooltip ?? '', /Held by \(kernel table\):\*\* pid 4242/);
+    assert.match(renderTable(s, { width: 200, color: false }), /^\? .*tcp:\/\/0\.0\.0\.0:5556: 2 connections without an agent — python3 wuclient\.py \(4242\), 10\.0\.0\.7:54321/m);
+    w.store.setKernelPeers(new Map());
+    assert.equal(unseenEdges(w.snapshot())[0].kernelPeers, undefined);
   });
 });

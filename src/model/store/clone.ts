@@ -35,6 +35,7 @@ export function copyState(from: StoreState, into: StoreState): void {
   into.byRoutingId = byRoutingId;
   for (const [key, owner] of from.connOwner) into.connOwner.set(key, owner);
   into.clashes = new Map(from.clashes); // judged afresh into a new map, never changed in place
+  for (const [id, peers] of from.kernelPeers) into.kernelPeers.set(id, peers); // replaced whole, never changed in place
   for (const [id, rec] of from.accepted) {
     into.accepted.set(id, { open: new Map(rec.open), drawn: new Map([...rec.drawn].map(([endpoint, d]) => [endpoint, { ...d }])) });
   }

@@ -148,6 +148,7 @@ export function removeEdge(st: StoreState, id: string): void {
   const edge = st.edges.get(id);
   if (!edge) return;
   st.edges.delete(id);
+  st.kernelPeers.delete(id);
   if (st.accepted.has(edge.to)) st.unseenDirty.add(edge.to);
   if (edge.rates !== undefined) st.rates.release(edge.rates);
   st.edgeRemovals++;

@@ -3,7 +3,7 @@
  * resolution keeps, what changed since the last diff, and the timers. Each part of the store is a
  * set of functions over this object (store.ts is the facade).
  */
-import type { CollectorStatus, TopologyDiff } from '../../shared/snapshot';
+import type { CollectorStatus, KernelPeer, TopologyDiff } from '../../shared/snapshot';
 import { RateRings } from '../rules';
 import type { ClashRec } from './clashes';
 import type { AcceptedRec } from './unseen';
@@ -80,6 +80,8 @@ export class StoreState {
   readonly unseenDirty = new Set<string>();
   /** Sockets of `accepted` with more unexplained connections than drawn: when their grace period ends. */
   readonly unseenPending = new Map<string, number>();
+  /** Edges of peers without an agent → who the host's kernel says holds those connections (collector/kernelPeers.ts). */
+  readonly kernelPeers = new Map<string, KernelPeer[]>();
   unknownPeers = 0;
   /** Connects, binds or routing ids changed: everything is resolved again before edges are read. */
   topologyDirty = false;

@@ -11,6 +11,7 @@ import { sameEndpoint } from '../endpoints';
 import { REASONS } from '../rules';
 import { addTimeline, disconnectEdge, dropOrphans, edgeId, ensureEdge, removeEdge, setPhase, syntheticSocket } from './graph';
 import { edgeExited } from './liveness';
+import type { KernelPeer } from '../../shared/snapshot';
 import { bindDisplay, type EdgeRec, type SocketRec } from './records';
 import type { StoreState } from './state';
 
@@ -186,4 +187,44 @@ function draw(st: StoreState, socket: SocketRec, endpoint: string, drawn: DrawnR
 function boundEndpoint(socket: SocketRec, address: string): string {
   const bind = socket.binds.find((b) => sameEndpoint(bindDisplay(b), address));
   return bind ? bindDisplay(bind) : address;
+}
+
+/** An edge of peers without an agent, with what the host needs to look its connections up. */
+export interface EdgeWithoutAgent {
+  edgeId: string;
+  /** The bound endpoint the connections came in on. */
+  endpoint: string;
+  /** The binder's host and pid. */
+  host: string;
+  pid: number;
+  connections: number;
+}
+
+export function edgesWithoutAgent(st: StoreState): EdgeWithoutAgent[] {
+  const out: EdgeWithoutAgent[] = [];
+  for (const edge of st.edges.values()) {
+    if (!isUnseenEdge(edge)) continue;
+    const socket = st.sockets.get(edge.to);
+    const node = socket === undefined ? undefined : st.nodes.get(socket.nodeId);
+    if (node) out.push({ edgeId: edge.id, endpoint: edge.endpoint, host: node.host, pid: node.pid, connections: unseenConnectionsOf(st, edge) });
+  }
+  return out;
+}
+
+/** Every edge's processes from the host's kernel table, replacing what was set before; edges left out have none. */
+export function setKernelPeers(st: StoreState, found: ReadonlyMap<string, KernelPeer[]>): boolean {
+  let any = false;
+  for (const id of [...st.kernelPeers.keys()]) {
+    if (found.has(id)) continue;
+    st.kernelPeers.delete(id);
+    st.dirtyEdges.add(id);
+    any = true;
+  }
+  for (const [id, peers] of found) {
+    if (!st.edges.has(id) || JSON.stringify(st.kernelPeers.get(id)) === JSON.stringify(peers)) continue;
+    st.kernelPeers.set(id, peers);
+    st.dirtyEdges.add(id);
+    any = true;
+  }
+  return any;
 }

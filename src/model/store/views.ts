@@ -72,7 +72,11 @@ export function edgeView(st: StoreState, edge: EdgeRec, now: number, exited = ed
   if (incompatible) view.incompatible = incompatible;
   // A ROUTER's peer made up from its sends alone: nothing ever arrived from it (arrivals make an edge up).
   if (edge.phase === 'connecting' && edge.lastMessage !== undefined && st.sockets.get(edge.from)?.unknown === true) view.unheard = true;
-  if (isUnseenEdge(edge)) view.connections = unseenConnectionsOf(st, edge);
+  if (isUnseenEdge(edge)) {
+    view.connections = unseenConnectionsOf(st, edge);
+    const peers = st.kernelPeers.get(edge.id);
+    if (peers) view.kernelPeers = peers;
+  }
   const clash = st.clashes.get(edge.id);
   if (clash) view.routingIdClash = { with: clash.with.filter((id) => st.edges.has(id)), serves: clash.serves, handover: clash.handover };
   return view;

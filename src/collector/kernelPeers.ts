@@ -1,0 +1,196 @@
+/**
+ * Who holds the connections that no agent reports: the host's kernel table, read the way `ss -tnp`
+ * reads it (/proc/net/tcp{,6} for the connections, /proc/<pid>/fd for the processes owning their
+ * sockets). A bound socket's "peers without an agent" edge then names those processes, where they run
+ * on this host, and gives the address of those that do not. Linux only, tcp only (an ipc peer's
+ * process is not in these tables); elsewhere the edge keeps its count alone. Plain Node, no vscode.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parseEndpoint } from '../model/endpoints';
+import type { TopologyStore } from '../model/store';
+import type { KernelPeer } from '../shared/snapshot';
+
+/** One row of /proc/net/tcp{,6}. Addresses as `ip:port` (IPv6 bracketed, IPv4-mapped ones as IPv4). */
+export interface TcpRow {
+  local: string;
+  localPort: number;
+  remote: string;
+  established: boolean;
+  inode: number;
+}
+
+const ESTABLISHED = '01';
+/** The longest command line shown: enough for an interpreter and its script. */
+const COMMAND_CHARS = 160;
+
+/** The rows of a /proc/net/tcp or tcp6 file's text; lines that do not parse are skipped. */
+export function parseTcpTable(text: string): TcpRow[] {
+  const rows: TcpRow[] = [];
+  for (const line of text.split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 10) continue;
+    const local = hexAddress(f[1]);
+    const remote = hexAddress(f[2]);
+    const inode = Number(f[9]);
+    if (!local || !remote || !Number.isInteger(inode)) continue;
+    rows.push({ local: local.text, localPort: local.port, remote: remote.text, established: f[3] === ESTABLISHED, inode });
+  }
+  return rows;
+}
+
+/** `0100007F:1F90` → 127.0.0.1:8080; 32 hex digits are IPv6, four 32-bit words in host (little-endian) order. */
+function hexAddress(field: string): { text: string; port: number } | undefined {
+  const [ip, portHex] = field.split(':');
+  const port = parseInt(portHex ?? '', 16);
+  if (!Number.isInteger(port) || !/^[0-9A-Fa-f]+$/.test(ip ?? '')) return undefined;
+  const words = ip.match(/.{8}/g) ?? [];
+  const bytes = words.flatMap((w) => [w.slice(6, 8), w.slice(4, 6), w.slice(2, 4), w.slice(0, 2)].map((b) => parseInt(b, 16)));
+  if (bytes.length === 4) return { text: `${bytes.join('.')}:${port}`, port };
+  if (bytes.length !== 16) return undefined;
+  // ::ffff:a.b.c.d is an IPv4 peer of a dual-stack socket: the same address as its IPv4 row.
+  if (bytes.slice(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff) return { text: `${bytes.slice(12).join('.')}:${port}`, port };
+  const groups: string[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(((bytes[i] << 8) | bytes[i + 1]).toString(16));
+  return { text: `[${groups.join(':').replace(/(^|:)0(:0)+(:|$)/, '::')}]:${port}`, port };
+}
+
+/** The host's tcp connections (IPv4 and IPv6); empty where there is no /proc. */
+export function readTcpTables(procRoot = '/proc'): TcpRow[] {
+  const rows: TcpRow[] = [];
+  for (const file of ['tcp', 'tcp6']) {
+    try {
+      rows.push(...parseTcpTable(fs.readFileSync(path.join(procRoot, 'net', file), 'utf8')));
+    } catch {
+      // No such table (no IPv6, no /proc): nothing from it.
+    }
+  }
+  return rows;
+}
+
+/** Socket inode → pid, for the inodes asked about; a process whose fds cannot be read (another user's) is passed over. */
+export function ownersOfInodes(inodes: ReadonlySet<number>, procRoot = '/proc'): Map<number, number> {
+  const owners = new Map<number, number>();
+  if (inodes.size === 0) return owners;
+  let pids: string[];
+  try {
+    pids = fs.readdirSync(procRoot).filter((d) => /^\d+$/.test(d));
+  } catch {
+    return owners;
+  }
+  for (const pid of pids) {
+    let fds: string[];
+    try {
+      fds = fs.readdirSync(path.join(procRoot, pid, 'fd'));
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      let target: string;
+      try {
+        target = fs.readlinkSync(path.join(procRoot, pid, 'fd', fd));
+      } catch {
+        continue;
+      }
+      if (!target.startsWith('socket:[')) continue;
+      const inode = Number(target.slice(8, -1));
+      if (inodes.has(inode) && !owners.has(inode)) owners.set(inode, Number(pid));
+    }
+    if (owners.size === inodes.size) break;
+  }
+  return owners;
+}
+
+/** A process's command line, as `ps` shows it (its name when the line cannot be read). */
+export function commandOf(pid: number, procRoot = '/proc'): string | undefined {
+  try {
+    const line = fs.readFileSync(path.join(procRoot, String(pid), 'cmdline'), 'utf8').split('\0').filter((a) => a.length > 0).join(' ');
+    if (line.length > 0) return line.length > COMMAND_CHARS ? `${line.slice(0, COMMAND_CHARS - 1)}…` : line;
+  } catch {
+    // Gone already, or not ours to read: try its name.
+  }
+  try {
+    return fs.readFileSync(path.join(procRoot, String(pid), 'comm'), 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The peers connected to local tcp ports, as the kernel has them: each established connection to a
+ * port, with the process that holds its other end when that end is on this host and readable (one
+ * pass over the processes for all the ports). Processes in `exclude` (those with an agent) are left out.
+ */
+export function peersOfPorts(rows: readonly TcpRow[], ports: readonly number[], exclude: ReadonlySet<number>, procRoot = '/proc'): Map<number, KernelPeer[]> {
+  const wanted = new Set(ports);
+  const byLocal = new Map<string, TcpRow>();
+  for (const r of rows) if (r.established) byLocal.set(`${r.local}>${r.remote}`, r);
+  // The other end of each accepted connection, when it is a socket of this host: its row is the mirror.
+  const ends = rows.filter((r) => r.established && wanted.has(r.localPort)).map((a) => ({ accepted: a, end: byLocal.get(`${a.remote}>${a.local}`) }));
+  const owners = ownersOfInodes(new Set(ends.flatMap((e) => (e.end ? [e.end.inode] : []))), procRoot);
+  const peers = new Map<number, KernelPeer[]>(ports.map((p) => [p, []]));
+  for (const { accepted: a, end } of ends) {
+    const pid = end ? owners.get(end.inode) : undefined;
+    if (pid !== undefined && exclude.has(pid)) continue;
+    const command = pid === undefined ? undefined : commandOf(pid, procRoot);
+    peers.get(a.localPort)!.push({ address: a.remote, ...(pid !== undefined ? { pid } : {}), ...(command !== undefined ? { command } : {}) });
+  }
+  for (const list of peers.values()) list.sort((x, y) => (x.pid ?? Infinity) - (y.pid ?? Infinity) || x.address.localeCompare(y.address));
+  return peers;
+}
+
+export interface KernelPeerOptions {
+  /** How often the table is read while some edge of peers without an agent has connections. */
+  intervalMs?: number;
+  procRoot?: string;
+  hostname?: string;
+}
+
+/**
+ * Names the processes behind the store's edges of peers without an agent, every `intervalMs` while
+ * there are any on this host (reading every process's fds is the costly part: not done otherwise).
+ */
+export class KernelPeerWatcher {
+  private timer: NodeJS.Timeout | undefined;
+  private readonly intervalMs: number;
+  private readonly procRoot: string;
+  private readonly hostname: string;
+
+  constructor(private readonly store: TopologyStore, options: KernelPeerOptions = {}) {
+    this.intervalMs = options.intervalMs ?? 2000;
+    this.procRoot = options.procRoot ?? '/proc';
+    this.hostname = options.hostname ?? os.hostname();
+  }
+
+  /** Whether this host has the tables at all (Linux). */
+  get available(): boolean {
+    return fs.existsSync(path.join(this.procRoot, 'net', 'tcp'));
+  }
+
+  start(): void {
+    if (this.timer || !this.available) return;
+    this.timer = setInterval(() => this.poll(), this.intervalMs);
+    this.timer.unref();
+  }
+
+  /** One reading: every edge of peers without an agent into a tcp socket bound on this host. */
+  poll(): void {
+    const wanted = this.store.edgesWithoutAgent().flatMap((e) => {
+      const port = e.endpoint.startsWith('tcp://') ? parseEndpoint(e.endpoint)?.port : undefined;
+      return e.host === this.hostname && e.connections > 0 && port !== undefined ? [{ edgeId: e.edgeId, port }] : [];
+    });
+    const found = new Map<string, KernelPeer[]>();
+    if (wanted.length > 0) {
+      const instrumented = new Set(this.store.processesWithAgent(this.hostname));
+      const byPort = peersOfPorts(readTcpTables(this.procRoot), wanted.map((w) => w.port), instrumented, this.procRoot);
+      for (const w of wanted) found.set(w.edgeId, byPort.get(w.port) ?? []);
+    }
+    this.store.setKernelPeers(found);
+  }
+
+  dispose(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * The kernel table reader (collector/kernelPeers.ts): /proc/net/tcp{,6} rows as the kernel writes them,
+ * and the owners of the other ends found through a /proc tree laid out on disk (fd symlinks to
+ * socket:[inode], as /proc has them). The real /proc is read in truth-unseen (ac).
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parseTcpTable, peersOfPorts } from '../../src/collector/kernelPeers';
+import { kernelPeerText, kernelPeersSummary, shortCommand } from '../../src/shared/format';
+
+const HEADER = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode';
+const row = (sl: number, local: string, remote: string, st: string, inode: number) =>
+  `   ${sl}: ${local} ${remote} ${st} 00000000:00000000 00:00000000 00000000  1000        0 ${inode} 1 0000000000000000 20 4 30 10 -1`;
+
+const roots: string[] = [];
+after(() => {
+  for (const r of roots) fs.rmSync(r, { recursive: true, force: true });
+});
+
+test('rows of /proc/net/tcp and tcp6: IPv4 in host byte order, IPv6 compressed, IPv4-mapped shown as IPv4, the rest skipped', () => {
+  const v4 = parseTcpTable([HEADER,
+    row(0, '0100007F:15B3', '00000000:0000', '0A', 1001), // 127.0.0.1:5555 listening
+    row(1, '0100007F:15B3', '0100007F:C350', '01', 1002), // accepted from 127.0.0.1:50000
+    '   2: garbage',
+    ''].join('\n'));
+  assert.deepEqual(v4, [
+    { local: '127.0.0.1:5555', localPort: 5555, remote: '0.0.0.0:0', established: false, inode: 1001 },
+    { local: '127.0.0.1:5555', localPort: 5555, remote: '127.0.0.1:50000', established: true, inode: 1002 },
+  ]);
+  const v6 = parseTcpTable([HEADER,
+    row(0, '00000000000000000000000001000000:15B3', '00000000000000000000000001000000:C351', '01', 2001), // ::1
+    row(1, '0000000000000000FFFF00000100007F:15B3', '0000000000000000FFFF00000100007F:C352', '01', 2002), // ::ffff:127.0.0.1
+    row(2, '000080FE00000000FF0A0002FE4A1C00:15B3', '00000000000000000000000000000000:0000', '0A', 2003), // fe80::200:aff:1c:4afe
+  ].join('\n'));
+  assert.deepEqual(v6.map((r) => [r.local, r.remote]), [
+    ['[::1]:5555', '[::1]:50001'],
+    ['127.0.0.1:5555', '127.0.0.1:50002'],
+    ['[fe80::200:aff:1c:4afe]:5555', '[::]:0'],
+  ]);
+});
+
+test('peers of a port: the process holding each accepted connection\'s other end, those with an agent left out, another host\'s by address', () => {
+  const proc = fs.mkdtempSync(path.join(os.tmpdir(), 'zmq-topology-proc-'));
+  roots.push(proc);
+  const processes: [number, string, number[]][] = [
+    [100, 'node\0binder.js\0', [1002, 1004, 1006]], // the binder: its accepted ends
+    [200, '/usr/bin/python3\0/home/me/client.py\0--fast\0', [1003]], // without an agent
+    [300, 'node\0/srv/app/worker.js\0', [1005]], // with an agent
+  ];
+  for (const [pid, cmdline, inodes] of processes) {
+    fs.mkdirSync(path.join(proc, String(pid), 'fd'), { recursive: true });
+    fs.writeFileSync(path.join(proc, String(pid), 'cmdline'), cmdline);
+    inodes.forEach((inode, fd) => fs.symlinkSync(`socket:[${inode}]`, path.join(proc, String(pid), 'fd', String(fd + 3))));
+    fs.symlinkSync('/dev/null', path.join(proc, String(pid), 'fd', '0'));
+  }
+  const rows = parseTcpTable([HEADER,
+    row(0, '00000000:15B3', '00000000:0000', '0A', 1001),
+    row(1, '0100007F:15B3', '0100007F:C350', '01', 1002), // accepted ← 127.0.0.1:50000 (pid 200)
+    row(2, '0100007F:C350', '0100007F:15B3', '01', 1003), // its other end
+    row(3, '0100007F:15B3', '0100007F:C351', '01', 1004), // accepted ← 127.0.0.1:50001 (pid 300, with an agent)
+    row(4, '0100007F:C351', '0100007F:15B3', '01', 1005),
+    row(5, '0A00000A:15B3', '0700000A:D431', '01', 1006), // accepted ← 10.0.0.7:54321, another host
+    row(6, '0100007F:1F90', '0100007F:C352', '01', 1007), // another port
+  ].join('\n'));
+  const byPort = peersOfPorts(rows, [5555, 6000], new Set([300]), proc);
+  assert.deepEqual(byPort.get(6000), [], 'a port with no connection has none');
+  const peers = byPort.get(5555)!;
+  assert.deepEqual(peers, [
+    { address: '127.0.0.1:50000', pid: 200, command: '/usr/bin/python3 /home/me/client.py --fast' },
+    { address: '10.0.0.7:54321' },
+  ]);
+  assert.equal(kernelPeersSummary({ kernelPeers: peers }), 'python3 client.py (200), 10.0.0.7:54321 (another host\'s, or not ours to read)');
+  assert.equal(kernelPeerText(peers[0]), 'pid 200 /usr/bin/python3 /home/me/client.py --fast (from 127.0.0.1:50000)');
+  assert.equal(shortCommand('node --inspect app.js'), 'node');
+  assert.equal(kernelPeersSummary({}), null);
+});
