@@ -4,7 +4,7 @@
  */
 import type { EdgeView, SocketView } from '../src/shared/snapshot';
 import {
-  clashBadge, disconnectBadge, disconnectDetail, edgeAgeLabel, edgeLabel, endpointFailureText, formatAge, incompatibleBadge, isWithoutAgent, NO_SUBSCRIPTION_TEXT, subscribesToNothing, unheardBadge, warningBadge, formatRate, LABEL_CHARS, nodeLabel, safeText, socketNameLabel, socketTitle, socketTypeLabel, stateStyle, truncate,
+  clashBadge, disconnectBadge, disconnectDetail, edgeAgeLabel, edgeLabel, endpointFailureText, formatAge, incompatibleBadge, isWithoutAgent, kernelPeerText, shortCommand, NO_SUBSCRIPTION_TEXT, subscribesToNothing, unheardBadge, warningBadge, formatRate, LABEL_CHARS, nodeLabel, safeText, socketNameLabel, socketTitle, socketTypeLabel, stateStyle, truncate,
 } from '../src/shared/format';
 import { edgeAgesAt, type GraphModel, type GroupView } from './graphModel';
 import { SOCKET_WIDTH } from './layout';
@@ -18,10 +18,25 @@ export function groupTitle(model: GraphModel, group: GroupView): string {
     return socket?.unknown ? 'unknown peer' : truncate(safeText(group.id), LABEL_CHARS);
   }
   if (group.node.unknown) {
-    return withoutAgentGroup(model, group) ? 'peers without an agent' : 'unknown peer (no agent)';
+    if (!withoutAgentGroup(model, group)) return 'unknown peer (no agent)';
+    // Named where the host's kernel table names them (EdgeView.kernelPeers): the first one's script (or
+    // program), how many more; pids and command lines in the tooltip.
+    const peers = placeholderEdges(model, group).flatMap((e) => e.kernelPeers ?? []);
+    const first = peers.find((p) => p.command !== undefined);
+    if (!first) return 'peers without an agent';
+    const name = shortCommand(first.command!).split(' ').at(-1)!;
+    return truncate(`no agent: ${safeText(name, LABEL_CHARS)}${peers.length > 1 ? ` +${peers.length - 1}` : ''}`, LABEL_CHARS);
   }
   const suffix = group.node.state === 'exited' ? ' — exited' : group.node.state === 'stale' ? ' — silent' : '';
   return `${nodeLabel(group.node, LABEL_CHARS)}${suffix}`;
+}
+
+/** The edges of a placeholder of peers without an agent (one per bound endpoint of its socket). */
+function placeholderEdges(model: GraphModel, group: GroupView): EdgeView[] {
+  const socketId = group.socketIds[0];
+  const edges: EdgeView[] = [];
+  for (const { item } of model.edges.values()) if (item.from === socketId) edges.push(item);
+  return edges;
 }
 
 /** Whether a group is the placeholder of a socket's peers without an agent. */
@@ -181,7 +196,9 @@ export function groupTooltip(model: GraphModel, group: GroupView): string[] {
     return [group.alike.title, `${group.alike.members.length} processes of one name and socket type, connected to one socket (the line: their worst state, their msg/s summed)`, 'Click to show them one by one.'];
   }
   if (node?.unknown && withoutAgentGroup(model, group)) {
-    return [groupTitle(model, group), 'Processes that run without the agent, connected to the socket the edge points to: the edge says how many (×N), as that socket\'s agent counts them.'];
+    const held = placeholderEdges(model, group).flatMap((e) => (e.kernelPeers ?? []).map((p) => safeText(kernelPeerText(p), 200)));
+    return [groupTitle(model, group), 'Processes that run without the agent, connected to the socket the edge points to: the edge says how many (×N), as that socket\'s agent counts them.',
+      ...(held.length > 0 ? ['The host\'s kernel table has them:', ...held] : [])];
   }
   if (!node || node.unknown) {
     return [groupTitle(model, group), 'No process has claimed these sockets.'];

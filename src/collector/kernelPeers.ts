@@ -69,13 +69,19 @@ export function readTcpTables(procRoot = '/proc'): TcpRow[] {
   return rows;
 }
 
-/** Socket inode → pid, for the inodes asked about; a process whose fds cannot be read (another user's) is passed over. */
-export function ownersOfInodes(inodes: ReadonlySet<number>, procRoot = '/proc'): Map<number, number> {
+/**
+ * Socket inode → pid, for the inodes asked about; a process whose fds cannot be read (another user's)
+ * is passed over. The processes in `first` are looked at first (last reading's owners): in a steady
+ * system they hold every inode asked about, and the pass stops there.
+ */
+export function ownersOfInodes(inodes: ReadonlySet<number>, procRoot = '/proc', first: Iterable<number> = []): Map<number, number> {
   const owners = new Map<number, number>();
   if (inodes.size === 0) return owners;
   let pids: string[];
   try {
-    pids = fs.readdirSync(procRoot).filter((d) => /^\d+$/.test(d));
+    const all = fs.readdirSync(procRoot).filter((d) => /^\d+$/.test(d));
+    const preferred = new Set([...first].map(String).filter((pid) => all.includes(pid)));
+    pids = [...preferred, ...all.filter((pid) => !preferred.has(pid))];
   } catch {
     return owners;
   }
@@ -122,13 +128,16 @@ export function commandOf(pid: number, procRoot = '/proc'): string | undefined {
  * port, with the process that holds its other end when that end is on this host and readable (one
  * pass over the processes for all the ports). Processes in `exclude` (those with an agent) are left out.
  */
-export function peersOfPorts(rows: readonly TcpRow[], ports: readonly number[], exclude: ReadonlySet<number>, procRoot = '/proc'): Map<number, KernelPeer[]> {
+export function peersOfPorts(
+  rows: readonly TcpRow[], ports: readonly number[], exclude: ReadonlySet<number>, procRoot = '/proc',
+  owning: (inodes: ReadonlySet<number>) => Map<number, number> = (inodes) => ownersOfInodes(inodes, procRoot),
+): Map<number, KernelPeer[]> {
   const wanted = new Set(ports);
   const byLocal = new Map<string, TcpRow>();
   for (const r of rows) if (r.established) byLocal.set(`${r.local}>${r.remote}`, r);
   // The other end of each accepted connection, when it is a socket of this host: its row is the mirror.
   const ends = rows.filter((r) => r.established && wanted.has(r.localPort)).map((a) => ({ accepted: a, end: byLocal.get(`${a.remote}>${a.local}`) }));
-  const owners = ownersOfInodes(new Set(ends.flatMap((e) => (e.end ? [e.end.inode] : []))), procRoot);
+  const owners = owning(new Set(ends.flatMap((e) => (e.end ? [e.end.inode] : []))));
   const peers = new Map<number, KernelPeer[]>(ports.map((p) => [p, []]));
   for (const { accepted: a, end } of ends) {
     const pid = end ? owners.get(end.inode) : undefined;
@@ -147,12 +156,21 @@ export interface KernelPeerOptions {
   hostname?: string;
 }
 
+/** How long an inode that a full pass over the processes found no owner for is not looked for again. */
+const UNOWNED_RETRY_MS = 30_000;
+
 /**
  * Names the processes behind the store's edges of peers without an agent, every `intervalMs` while
- * there are any on this host (reading every process's fds is the costly part: not done otherwise).
+ * there are any on this host (reading every process's fds is the costly part: not done otherwise,
+ * last reading's owners looked at first, and an end no pass could own not looked for again for 30 s:
+ * another user's process, another network namespace).
  */
 export class KernelPeerWatcher {
   private timer: NodeJS.Timeout | undefined;
+  /** Inode → pid, as the last reading found them. */
+  private owners = new Map<number, number>();
+  /** Inode → when a full pass found no owner for it. */
+  private readonly unowned = new Map<number, number>();
   private readonly intervalMs: number;
   private readonly procRoot: string;
   private readonly hostname: string;
@@ -183,10 +201,21 @@ export class KernelPeerWatcher {
     const found = new Map<string, KernelPeer[]>();
     if (wanted.length > 0) {
       const instrumented = new Set(this.store.processesWithAgent(this.hostname));
-      const byPort = peersOfPorts(readTcpTables(this.procRoot), wanted.map((w) => w.port), instrumented, this.procRoot);
+      const byPort = peersOfPorts(readTcpTables(this.procRoot), wanted.map((w) => w.port), instrumented, this.procRoot, (inodes) => this.owning(inodes));
       for (const w of wanted) found.set(w.edgeId, byPort.get(w.port) ?? []);
     }
     this.store.setKernelPeers(found);
+  }
+
+  private owning(inodes: ReadonlySet<number>): Map<number, number> {
+    const now = Date.now();
+    for (const [inode, since] of this.unowned) if (!inodes.has(inode) || now - since > UNOWNED_RETRY_MS) this.unowned.delete(inode);
+    const sought = new Set([...inodes].filter((inode) => !this.unowned.has(inode)));
+    const owners = ownersOfInodes(sought, this.procRoot, new Set(this.owners.values()));
+    // Not found, though every process was looked at (the pass stops early only when all are found).
+    for (const inode of sought) if (!owners.has(inode)) this.unowned.set(inode, now);
+    this.owners = owners;
+    return owners;
   }
 
   dispose(): void {

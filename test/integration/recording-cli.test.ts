@@ -104,10 +104,11 @@ const SWEEP_EVENTS = new Set(['heartbeat-late', 'heartbeat-dead', 'recovered']);
 
 /**
  * What must match: everything, except the timeline entries the live store's sweep timer adds
- * (heartbeat-late/dead, recovered: written when the timer ran, not by an input; docs/RECORDING.md).
+ * (heartbeat-late/dead, recovered: written when the timer ran, not by an input; docs/RECORDING.md),
+ * and the names the host's kernel table gives peers without an agent (not recorded: docs/SNAPSHOT.md).
  */
 function meaningful(s: TopologySnapshot): string {
-  const edge = (e: EdgeView) => ({ ...e, timeline: e.timeline.filter((t) => !SWEEP_EVENTS.has(t.event)) });
+  const edge = ({ kernelPeers: _names, ...e }: EdgeView) => ({ ...e, timeline: e.timeline.filter((t) => !SWEEP_EVENTS.has(t.event)) });
   const byId = <T extends { id: string }>(xs: T[]) => [...xs].sort((a, b) => (a.id < b.id ? -1 : 1));
   return JSON.stringify({ takenAt: s.takenAt, collector: s.collector, nodes: byId(s.nodes), sockets: byId(s.sockets), edges: byId(s.edges.map(edge)) });
 }
@@ -144,6 +145,9 @@ test('collect --record on the demo with a worker killed -9: replay --at prints w
   assert.match(rec.stderr(), /Recording to .*demo\.zmqrec/);
   assert.match(rec.stderr(), /Recorded \d+ inputs, \d+ bytes/);
 
+  // The demo's status watcher runs without the agent: the live collector names it from the kernel table.
+  const watcherNamed = rec.live.some((s) => s.edges.some((e) => e.kernelPeers?.some((p) => /watcher\.js/.test(p.command ?? '') && p.pid !== undefined)));
+  assert.ok(watcherNamed, 'collect names the status watcher on the broker\'s PUB (pid and command line)');
   const killed = rec.live.find((s) => nodeNamed(s, 'worker-1')?.state === 'exited');
   assert.ok(killed, 'the live collector saw worker-1 exit');
   const edgeAfter = workerEdge(killed, 'worker-1')!;

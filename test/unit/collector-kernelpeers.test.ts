@@ -3,12 +3,16 @@
  * and the owners of the other ends found through a /proc tree laid out on disk (fd symlinks to
  * socket:[inode], as /proc has them). The real /proc is read in truth-unseen (ac).
  */
-import { after, test } from 'node:test';
+import { after, mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parseTcpTable, peersOfPorts } from '../../src/collector/kernelPeers';
+import { KernelPeerWatcher, parseTcpTable, peersOfPorts } from '../../src/collector/kernelPeers';
+import { TopologyStore } from '../../src/model/store';
+import { UNSEEN_GRACE_MS } from '../../src/model/store/unseen';
+import type { TelemetryMsg } from '../../src/protocol/types';
+import { FakeAgent, agentKeyOf, viaWire } from '../fixtures/collector/telemetry';
 import { kernelPeerText, kernelPeersSummary, shortCommand } from '../../src/shared/format';
 
 const HEADER = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode';
@@ -76,4 +80,48 @@ test('peers of a port: the process holding each accepted connection\'s other end
   assert.equal(kernelPeerText(peers[0]), 'pid 200 /usr/bin/python3 /home/me/client.py --fast (from 127.0.0.1:50000)');
   assert.equal(shortCommand('node --inspect app.js'), 'node');
   assert.equal(kernelPeersSummary({}), null);
+});
+
+test('the watcher names a store\'s peers without an agent from a /proc tree; an end no pass could own is not looked for again for 30 s', () => {
+  const proc = fs.mkdtempSync(path.join(os.tmpdir(), 'zmq-topology-proc-'));
+  roots.push(proc);
+  const fd = (pid: number, inode: number) => {
+    fs.mkdirSync(path.join(proc, String(pid), 'fd'), { recursive: true });
+    fs.writeFileSync(path.join(proc, String(pid), 'cmdline'), `python3\0sub-${pid}.py\0`);
+    fs.symlinkSync(`socket:[${inode}]`, path.join(proc, String(pid), 'fd', String(inode)));
+  };
+  fs.mkdirSync(path.join(proc, 'net'));
+  fs.writeFileSync(path.join(proc, 'net', 'tcp'), [HEADER,
+    row(0, '0100007F:15B4', '0100007F:C350', '01', 1002), row(1, '0100007F:C350', '0100007F:15B4', '01', 1003), // ← pid 200
+    row(2, '0100007F:15B4', '0100007F:C351', '01', 1004), row(3, '0100007F:C351', '0100007F:15B4', '01', 1005), // ← not readable yet
+  ].join('\n'));
+  fd(200, 1003);
+  // A PUB on tcp://*:5556 whose agent counts two connections no instrumented peer explains.
+  let now = 1_800_000_000_000;
+  const store = new TopologyStore({ now: () => now });
+  const pub = new FakeAgent({ pid: 100, node: 'publisher' });
+  const send = (...msgs: TelemetryMsg[]) => { for (const m of msgs) store.apply(agentKeyOf(pub), viaWire(m), now); };
+  send(pub.hello(now), pub.socket(now, 1, 'PUB'), pub.bind(now, 1, 'tcp://*:5556', 'tcp://0.0.0.0:5556'), pub.accepted(now, 1, 'accept', 'tcp://127.0.0.1:5556', 2));
+  for (let t = 0; t < UNSEEN_GRACE_MS + 500; t += 250) {
+    now += 250;
+    send(pub.beat(now));
+  }
+  const named = () => store.snapshot().edges.find((e) => e.connections !== undefined)?.kernelPeers?.map((p) => p.pid ?? p.address);
+  mock.timers.enable({ apis: ['Date'], now });
+  try {
+    const watcher = new KernelPeerWatcher(store, { procRoot: proc, hostname: 'test-host' });
+    watcher.poll();
+    assert.deepEqual(named(), [200, '127.0.0.1:50001']);
+    fd(300, 1005); // its process becomes readable
+    mock.timers.tick(10_000);
+    watcher.poll();
+    assert.deepEqual(named(), [200, '127.0.0.1:50001'], 'not looked for again within 30 s');
+    mock.timers.tick(25_000);
+    watcher.poll();
+    assert.deepEqual(named(), [200, 300]);
+    watcher.dispose();
+  } finally {
+    mock.timers.reset();
+    store.dispose();
+  }
 });

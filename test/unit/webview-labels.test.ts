@@ -44,6 +44,11 @@ test('the edge of peers without an agent says how many connections its one line 
   const group = { id: 'n', node, socketIds: ['s'] } as unknown as GroupView;
   assert.equal(groupTitle(model, group), 'peers without an agent');
   assert.match(groupTooltip(model, group).join('\n'), /without the agent/);
+  // Named once the host's kernel table names them.
+  const named = edge({ id: 'u', from: 's', to: 'b', connections: 2, kernelPeers: [{ address: '127.0.0.1:50000', pid: 4242, command: '/usr/bin/python3 wuclient.py' }, { address: '10.0.0.7:1' }] });
+  model.applySnapshot({ schema: 1, takenAt: 1000, nodes: [node], sockets: [placeholder], edges: [named] });
+  assert.equal(groupTitle(model, group), 'no agent: wuclient.py +1');
+  assert.ok(groupTooltip(model, group).includes('pid 4242 /usr/bin/python3 wuclient.py (from 127.0.0.1:50000)'), groupTooltip(model, group).join('\n'));
   const ghost = { ...placeholder, id: 'g', routingId: { hex: '00' } };
   model.applySnapshot({ schema: 1, takenAt: 1000, nodes: [node], sockets: [ghost], edges: [] });
   assert.equal(groupTitle(model, { ...group, socketIds: ['g'] }), 'unknown peer (no agent)', 'an unknown peer R stays one');
