@@ -19,7 +19,7 @@ import { dropOrphans, removeNode, removeSocket } from './store/graph';
 import * as ingest from './store/ingest';
 import { resolveEdges } from './store/resolution';
 import { StoreState, type StoreOptions } from './store/state';
-import { sweep } from './store/sweep';
+import { sweep, timedSweep } from './store/sweep';
 import { edgesWithoutAgent, setKernelPeers, type EdgeWithoutAgent } from './store/unseen';
 import { collectorView, edgeView, nodeView, socketView } from './store/views';
 
@@ -131,7 +131,7 @@ export class TopologyStore {
   start(): void {
     const st = this.st;
     if (st.sweepTimer) return;
-    st.sweepTimer = setInterval(() => sweep(st), st.options.sweepIntervalMs);
+    st.sweepTimer = setInterval(() => timedSweep(st), st.options.sweepIntervalMs);
     st.sweepTimer.unref();
   }
 

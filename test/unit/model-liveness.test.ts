@@ -288,6 +288,40 @@ describe('heartbeat ages and states', () => {
     assert.equal(edgeOf(store, w2.socketId(DEALER_SOCKET)).state, 'connected');
   });
 
+  test('the store\'s process standing still for 3 s (a busy extension host) flaps no edge: its sweep waits for what the agents wrote meanwhile', () => {
+    const store = newStore({ warnAfterMs: 1000, deadAfterMs: 3000, sweepIntervalMs: 250 });
+    store.start();
+    const { router, dealers } = routerWithDealers(store, T0, ['w1', 'w2']);
+    const [w1, w2] = [dealers.get('w1')!, dealers.get('w2')!];
+    const beat = (w: typeof w1, id: string, at: number) => [
+      { key: agentKeyOf(router), msg: router.heartbeats(at, ROUTER_SOCKET, { peer: id }) },
+      { key: agentKeyOf(w), msg: w.heartbeats(at, DEALER_SOCKET) },
+    ];
+    const live = (ms: number, beating: [typeof w1, string][]) => {
+      for (let t = 0; t < ms; t += 250) {
+        for (const [w, id] of beating) for (const { key, msg } of beat(w, id, clock.now)) store.apply(key, msg, clock.now);
+        advance(250);
+      }
+    };
+    live(2000, [[w1, 'w1'], [w2, 'w2']]);
+    // 3 s still: the agents go on writing (w2 only: w1's heartbeats stopped as the stall began), nothing is read, no timer runs.
+    const queued: { key: string; msg: TelemetryMsg }[] = [];
+    const stallStart = clock.now;
+    for (let t = 250; t <= 3000; t += 250) {
+      queued.push(...beat(w2, 'w2', stallStart + t), { key: agentKeyOf(w1), msg: w1.beat(stallStart + t) });
+    }
+    clock.now += 3000;
+    mock.timers.tick(250); // Node runs the timers first: the sweep, before the backlog is read
+    for (const w of [w1, w2]) assert.equal(edgeOf(store, w.socketId(DEALER_SOCKET)).state, 'connected', `${w.options.node} judged as of before the stall`);
+    for (const { key, msg } of queued) store.apply(key, msg, clock.now);
+    live(250, [[w2, 'w2']]);
+    const w2Edge = edgeOf(store, w2.socketId(DEALER_SOCKET));
+    assert.equal(w2Edge.state, 'connected');
+    assert.deepEqual(w2Edge.timeline.filter((t) => t.event !== 'handshake' && t.event !== 'connect').map((t) => t.event), [], 'no late and recovered for an edge that beat all along');
+    // w1's own agent said, in the backlog, that no heartbeat came for 3 s: that is late, and dead soon after.
+    assert.notEqual(edgeOf(store, w1.socketId(DEALER_SOCKET)).state, 'connected');
+  });
+
   test('a disconnect while the heartbeat was late is a heartbeat timeout', () => {
     const store = newStore({ warnAfterMs: 1000, deadAfterMs: 3000 });
     const { dealers } = routerWithDealers(store, T0, ['w1']);

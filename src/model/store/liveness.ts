@@ -21,8 +21,12 @@ export function edgeStateAt(st: StoreState, edge: EdgeRec, at: number, exited = 
  * of when it was true. An agent that stops writing is not excused: its lag stays what it last was.
  */
 export function edgeJudgedAt(st: StoreState, edge: EdgeRec, now: number): number {
-  const lag = Math.min(lagOf(st, edge.from), lagOf(st, edge.to));
-  return lag === Infinity ? now : now - lag;
+  let lag = Math.min(lagOf(st, edge.from), lagOf(st, edge.to));
+  if (lag === Infinity) lag = 0;
+  // The store stood still: what the agents wrote meanwhile is not read yet (sweep.ts timedSweep).
+  const stall = st.stall;
+  if (stall !== undefined && now <= stall.clearBy) lag = Math.max(lag, stall.ms);
+  return now - lag;
 }
 
 function lagOf(st: StoreState, socketId: string): number {

@@ -111,6 +111,14 @@ export class StoreState {
   /** A connection went down or late, or a process exited, since the last diff: notify without the throttle. */
   urgentChange = false;
   sweepTimer: NodeJS.Timeout | undefined;
+  /** When a timer last ran the sweep (liveness.ts: a gap far longer than the interval was a stall). */
+  lastTimedSweepAt: number | undefined = undefined;
+  /**
+   * The store's process stood still (the extension host busy, the machine suspended) for `ms`, until
+   * `endedAt`: what the agents wrote meanwhile is still queued, so edges are judged as of before it
+   * until input written after it arrives, or `clearBy` (liveness.ts edgeJudgedAt).
+   */
+  stall: { endedAt: number; ms: number; clearBy: number } | undefined = undefined;
   /** A sweep at the moment the next edge crosses a liveness threshold (see sweep.ts). */
   dueTimer: NodeJS.Timeout | undefined;
 

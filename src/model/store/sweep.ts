@@ -52,6 +52,27 @@ function scheduleDueSweep(st: StoreState, now: number, dueAt: number): void {
   st.dueTimer = undefined;
   if (!st.sweepTimer || dueAt >= now + st.options.sweepIntervalMs) return;
   // Edges due one after another (heartbeats at many phases) cost at most one extra sweep per gap.
-  st.dueTimer = setTimeout(() => sweep(st), Math.max(DUE_SWEEP_GAP_MS, dueAt - now));
+  st.dueTimer = setTimeout(() => timedSweep(st), Math.max(DUE_SWEEP_GAP_MS, dueAt - now));
   st.dueTimer.unref();
 }
+
+/**
+ * A sweep run by the store's own timers. Timers run at least once an interval while the process runs:
+ * a gap longer than that by STALL_MS means it stood still, and the telemetry of that time is queued
+ * behind the timers (Node runs them before it polls for input), so the sweep would read every
+ * heartbeat as old as the stall. Edges are judged as of before it until that telemetry is in (liveness.ts).
+ */
+export function timedSweep(st: StoreState): void {
+  const now = st.now();
+  const last = st.lastTimedSweepAt;
+  if (last !== undefined && now - last > st.options.sweepIntervalMs + STALL_MS) {
+    st.stall = { endedAt: now, ms: now - last, clearBy: now + STALL_CLEAR_MS };
+  }
+  st.lastTimedSweepAt = now;
+  sweep(st, now);
+}
+
+/** A gap between timed sweeps this much longer than the interval is a stall of the process. */
+const STALL_MS = 1000;
+/** The longest edges are judged as of before a stall when no input written after it arrives (its agents are gone too). */
+const STALL_CLEAR_MS = 10_000;
