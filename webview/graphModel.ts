@@ -100,8 +100,9 @@ export interface VisibleGraph {
   matched: Set<string>;
 }
 
-function socketMatchesText(socket: SocketView, node: NodeView | undefined, needle: string): boolean {
+function socketMatchesText(socket: SocketView, node: NodeView | undefined, needle: string, named: readonly string[] = []): boolean {
   const haystack = [
+    ...named,
     socket.type,
     socket.name ?? '',
     socket.routingId ? binDisplay(socket.routingId) : '',
@@ -141,11 +142,22 @@ export function visibleGraph(model: GraphModel, filters: Filters): VisibleGraph 
 
   const matched = new Set<string>();
   const socketFiltering = needle !== '' || filters.socketType !== '';
+  // A placeholder of peers without an agent matches the processes the kernel table names on its edges.
+  const named = new Map<string, string[]>();
+  if (needle) {
+    for (const edge of edges) {
+      for (const peer of edge.kernelPeers ?? []) {
+        const list = named.get(edge.from) ?? [];
+        list.push(peer.command ?? '', peer.pid !== undefined ? String(peer.pid) : '', peer.address);
+        named.set(edge.from, list);
+      }
+    }
+  }
   for (const { item: socket } of model.sockets.values()) {
     if (filters.socketType && socket.type !== filters.socketType) {
       continue;
     }
-    if (needle && !socketMatchesText(socket, model.nodes.get(socket.nodeId)?.item, needle)) {
+    if (needle && !socketMatchesText(socket, model.nodes.get(socket.nodeId)?.item, needle, named.get(socket.id))) {
       continue;
     }
     matched.add(socket.id);

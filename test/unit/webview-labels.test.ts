@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { EdgeView, SocketView } from '../../src/shared/snapshot';
-import { GraphModel } from '../../webview/graphModel';
+import { GraphModel, NO_FILTERS, visibleGraph } from '../../webview/graphModel';
 import { ageLabel, badgeText, edgeClass, groupTitle, groupTooltip, socketEndpointText, socketFailing, socketTooltip, trafficWidth } from '../../webview/itemText';
 import type { GroupView } from '../../webview/graphModel';
 
@@ -49,6 +49,13 @@ test('the edge of peers without an agent says how many connections its one line 
   model.applySnapshot({ schema: 1, takenAt: 1000, nodes: [node], sockets: [placeholder], edges: [named] });
   assert.equal(groupTitle(model, group), 'no agent: wuclient.py +1');
   assert.ok(groupTooltip(model, group).includes('pid 4242 /usr/bin/python3 wuclient.py (from 127.0.0.1:50000)'), groupTooltip(model, group).join('\n'));
+  // The text filter finds the placeholder by those names and pids.
+  const bound: SocketView = { ...placeholder, id: 'b', nodeId: 'm', type: 'PUB', name: undefined, binds: ['tcp://0.0.0.0:5556'], unknown: undefined };
+  model.applySnapshot({ schema: 1, takenAt: 1000, nodes: [node], sockets: [placeholder, bound], edges: [named] });
+  for (const text of ['wuclient', '4242']) {
+    assert.ok(visibleGraph(model, { ...NO_FILTERS, text }).sockets.some((s) => s.id === 's'), `filtering by ${text}`);
+  }
+  assert.ok(!visibleGraph(model, { ...NO_FILTERS, text: 'nothing-like-it' }).sockets.some((s) => s.id === 's'));
   const ghost = { ...placeholder, id: 'g', routingId: { hex: '00' } };
   model.applySnapshot({ schema: 1, takenAt: 1000, nodes: [node], sockets: [ghost], edges: [] });
   assert.equal(groupTitle(model, { ...group, socketIds: ['g'] }), 'unknown peer (no agent)', 'an unknown peer R stays one');
