@@ -322,6 +322,27 @@ describe('heartbeat ages and states', () => {
     assert.notEqual(edgeOf(store, w1.socketId(DEALER_SOCKET)).state, 'connected');
   });
 
+  test('events an agent kept while no collector listened, sent after its snapshot, are history, not lateness: no edge is judged back in time', () => {
+    const store = newStore({ warnAfterMs: 1000, deadAfterMs: 3000, sweepIntervalMs: 250 });
+    store.start();
+    const { router, dealers } = routerWithDealers(store, T0, ['w1']);
+    const w1 = dealers.get('w1')!;
+    advance(4000); // w1's heartbeats stopped at T0: dead
+    assert.equal(edgeOf(store, w1.socketId(DEALER_SOCKET)).state, 'dead');
+    // Both agents reconnect (a collector restarted): hello, beat, then an event each kept from 20 s ago.
+    for (const m of [router.hello(clock.now), router.beat(clock.now), router.event(clock.now - 20_000, ROUTER_SOCKET, 'accept', 'tcp://0.0.0.0:5555')]) {
+      store.apply(agentKeyOf(router), m, clock.now);
+    }
+    for (const m of [w1.hello(clock.now), w1.beat(clock.now), w1.event(clock.now - 20_000, DEALER_SOCKET, 'connect', 'tcp://localhost:5555')]) {
+      store.apply(agentKeyOf(w1), m, clock.now);
+    }
+    advance(250);
+    const edge = edgeOf(store, w1.socketId(DEALER_SOCKET));
+    assert.equal(edge.state, 'dead');
+    assert.ok(!edge.timeline.some((t) => t.event === 'recovered'), edge.timeline.map((t) => t.event).join(', '));
+    assert.equal(store.snapshot().nodes.find((n) => n.id === router.nodeId)?.behindMs, undefined);
+  });
+
   test('a disconnect while the heartbeat was late is a heartbeat timeout', () => {
     const store = newStore({ warnAfterMs: 1000, deadAfterMs: 3000 });
     const { dealers } = routerWithDealers(store, T0, ['w1']);

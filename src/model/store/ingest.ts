@@ -61,7 +61,9 @@ function applyAt(st: StoreState, agentKey: string, msg: TelemetryMsg, receivedAt
   node.lastSeenAt = receivedAt;
   const agentOffset = agent.offset;
   const clock = (t: number) => Math.min(t + agentOffset, receivedAt);
-  node.lagMs = receivedAt - clock(msg.at);
+  // Lateness from what is written to be sent at once: events may be history an agent kept while no
+  // collector listened, sent after its snapshot (docs/PROTOCOL.md), and are not late for that.
+  if (msg.t === 'traffic' || msg.t === 'beat' || msg.t === 'snapshot') node.lagMs = receivedAt - clock(msg.at);
   // Written after the store stood still: what was queued during the stall has been read (sweep.ts timedSweep).
   if (st.stall !== undefined && (clock(msg.at) >= st.stall.endedAt || receivedAt > st.stall.clearBy)) st.stall = undefined;
   // First-message stamps are on the monotonic clock when the message says which reading of it went with it.
