@@ -131,6 +131,7 @@ export class TopologyStore {
   start(): void {
     const st = this.st;
     if (st.sweepTimer) return;
+    st.lastTimedSweepAt = undefined; // a store started again was stopped, not stalled
     st.sweepTimer = setInterval(() => timedSweep(st), st.options.sweepIntervalMs);
     st.sweepTimer.unref();
   }
