@@ -188,7 +188,14 @@ export class KernelPeerWatcher {
 
   start(): void {
     if (this.timer || !this.available) return;
-    this.timer = setInterval(() => this.poll(), this.intervalMs);
+    this.timer = setInterval(() => {
+      try {
+        this.poll();
+      } catch {
+        // A table that cannot be read this time (a process gone mid-read is already passed over): the
+        // names stay as they were; the collector goes on.
+      }
+    }, this.intervalMs);
     this.timer.unref();
   }
 
