@@ -4,7 +4,7 @@
  */
 import { binDisplay } from '../src/shared/format';
 import type { NodeView, SocketView } from '../src/shared/snapshot';
-import type { GraphModel } from './graphModel';
+import { kernelNamesBySocket, type GraphModel } from './graphModel';
 
 const numeric = (a: string, b: string): number => a.localeCompare(b, 'en', { numeric: true });
 
@@ -21,7 +21,8 @@ function socketTexts(socket: SocketView): string[] {
 /**
  * The ids of the processes and sockets whose own texts contain `query` (case-insensitive), process
  * by process (by name, then pid): a matching process first, then its matching sockets. A socket
- * matches on its own texts only, so "worker" finds the worker processes and the sockets named so,
+ * matches on its own texts only (a placeholder of peers without an agent also on the names the kernel
+ * table gives it), so "worker" finds the worker processes and the sockets named so,
  * not every socket of a worker. Sockets of processes the model does not know come last.
  */
 export function findMatches(model: GraphModel, query: string): string[] {
@@ -30,9 +31,10 @@ export function findMatches(model: GraphModel, query: string): string[] {
     return [];
   }
   const hit = (texts: string[]): boolean => texts.some((text) => text.toLowerCase().includes(needle));
+  const named = kernelNamesBySocket([...model.edges.values()].map(({ item }) => item));
   const socketsByNode = new Map<string, string[]>();
   for (const { item: socket } of model.sockets.values()) {
-    if (hit(socketTexts(socket))) {
+    if (hit([...socketTexts(socket), ...(named.get(socket.id) ?? [])])) {
       const list = socketsByNode.get(socket.nodeId) ?? [];
       list.push(socket.id);
       socketsByNode.set(socket.nodeId, list);

@@ -100,6 +100,22 @@ export interface VisibleGraph {
   matched: Set<string>;
 }
 
+/**
+ * The texts the host's kernel table gives the placeholders of peers without an agent (EdgeView.kernelPeers,
+ * on the edges from them): commands, pids and addresses, by placeholder socket id. For text search.
+ */
+export function kernelNamesBySocket(edges: Iterable<EdgeView>): Map<string, string[]> {
+  const named = new Map<string, string[]>();
+  for (const edge of edges) {
+    for (const peer of edge.kernelPeers ?? []) {
+      const list = named.get(edge.from) ?? [];
+      list.push(peer.command ?? '', peer.pid !== undefined ? String(peer.pid) : '', peer.address);
+      named.set(edge.from, list);
+    }
+  }
+  return named;
+}
+
 function socketMatchesText(socket: SocketView, node: NodeView | undefined, needle: string, named: readonly string[] = []): boolean {
   const haystack = [
     ...named,
@@ -143,16 +159,7 @@ export function visibleGraph(model: GraphModel, filters: Filters): VisibleGraph 
   const matched = new Set<string>();
   const socketFiltering = needle !== '' || filters.socketType !== '';
   // A placeholder of peers without an agent matches the processes the kernel table names on its edges.
-  const named = new Map<string, string[]>();
-  if (needle) {
-    for (const edge of edges) {
-      for (const peer of edge.kernelPeers ?? []) {
-        const list = named.get(edge.from) ?? [];
-        list.push(peer.command ?? '', peer.pid !== undefined ? String(peer.pid) : '', peer.address);
-        named.set(edge.from, list);
-      }
-    }
-  }
+  const named = needle ? kernelNamesBySocket(edges) : new Map<string, string[]>();
   for (const { item: socket } of model.sockets.values()) {
     if (filters.socketType && socket.type !== filters.socketType) {
       continue;

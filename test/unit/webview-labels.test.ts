@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { EdgeView, SocketView } from '../../src/shared/snapshot';
 import { GraphModel, NO_FILTERS, visibleGraph } from '../../webview/graphModel';
+import { findMatches } from '../../webview/find';
 import { ageLabel, badgeText, edgeClass, groupTitle, groupTooltip, socketEndpointText, socketFailing, socketTooltip, trafficWidth } from '../../webview/itemText';
 import type { GroupView } from '../../webview/graphModel';
 
@@ -56,6 +57,7 @@ test('the edge of peers without an agent says how many connections its one line 
     assert.ok(visibleGraph(model, { ...NO_FILTERS, text }).sockets.some((s) => s.id === 's'), `filtering by ${text}`);
   }
   assert.ok(!visibleGraph(model, { ...NO_FILTERS, text: 'nothing-like-it' }).sockets.some((s) => s.id === 's'));
+  assert.deepEqual(findMatches(model, 'wuclient'), ['s'], 'and Ctrl+F finds it');
   const ghost = { ...placeholder, id: 'g', routingId: { hex: '00' } };
   model.applySnapshot({ schema: 1, takenAt: 1000, nodes: [node], sockets: [ghost], edges: [] });
   assert.equal(groupTitle(model, { ...group, socketIds: ['g'] }), 'unknown peer (no agent)', 'an unknown peer R stays one');
