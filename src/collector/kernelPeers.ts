@@ -72,14 +72,15 @@ export function readTcpTables(procRoot = '/proc'): TcpRow[] {
 /**
  * Socket inode → pid, for the inodes asked about; a process whose fds cannot be read (another user's)
  * is passed over. The processes in `first` are looked at first (last reading's owners): in a steady
- * system they hold every inode asked about, and the pass stops there.
+ * system they hold every inode asked about, and the pass stops there. The rest newest first (highest
+ * pid): a connection that is new is most often a process that is new.
  */
 export function ownersOfInodes(inodes: ReadonlySet<number>, procRoot = '/proc', first: Iterable<number> = []): Map<number, number> {
   const owners = new Map<number, number>();
   if (inodes.size === 0) return owners;
   let pids: string[];
   try {
-    const all = fs.readdirSync(procRoot).filter((d) => /^\d+$/.test(d));
+    const all = fs.readdirSync(procRoot).filter((d) => /^\d+$/.test(d)).sort((a, b) => Number(b) - Number(a));
     const preferred = new Set([...first].map(String).filter((pid) => all.includes(pid)));
     pids = [...preferred, ...all.filter((pid) => !preferred.has(pid))];
   } catch {
