@@ -99,7 +99,9 @@ export function renderTable(snapshot: TopologySnapshot, options: TableOptions): 
     .map((e) => ({
       state: e.state,
       cells: [
-        terminalSafe(socketLabel(sockets.get(e.from), nodes)), terminalSafe(socketLabel(sockets.get(e.to), nodes)),
+        // Peers without an agent: one row for all of them, saying how many (who they are follows the table).
+        e.connections !== undefined ? `no agent ×${e.connections}` : terminalSafe(socketLabel(sockets.get(e.from), nodes)),
+        terminalSafe(socketLabel(sockets.get(e.to), nodes)),
         // STATE is 12 wide: a warning is marked there and said in the last, flexible column.
         terminalSafe(e.endpoint), e.state + (e.retryStorm || e.routingIdClash || e.incompatible || e.unheard ? ' ⚠' : ''),
         // A gone edge's heartbeat age only grows; when it went is what a person wants to know.

@@ -298,7 +298,9 @@ describe('who they are, from the host\'s kernel table (collector/kernelPeers.ts 
     const row = [...walkTree(buildTopologyTree(s))].find((d) => d.kind === 'edge' && d.label.includes('without an agent'));
     assert.match(row?.description ?? '', /python3 wuclient\.py \(4242\), 10\.0\.0\.7:54321/);
     assert.match(row?.tooltip ?? '', /Held by \(kernel table\):\*\* pid 4242/);
-    assert.match(renderTable(s, { width: 200, color: false }), /^\? .*tcp:\/\/0\.0\.0\.0:5556: 2 connections without an agent — python3 wuclient\.py \(4242\), 10\.0\.0\.7:54321/m);
+    const table = renderTable(s, { width: 200, color: false });
+    assert.match(table, /^\? .*tcp:\/\/0\.0\.0\.0:5556: 2 connections without an agent — python3 wuclient\.py \(4242\), 10\.0\.0\.7:54321/m);
+    assert.match(table, /^no agent ×2 +publisher\/PUB /m, 'its row says what it stands for, not "unknown peer"');
     w.store.setKernelPeers(new Map());
     assert.equal(unseenEdges(w.snapshot())[0].kernelPeers, undefined);
   });
