@@ -66,7 +66,7 @@ interface Queued {
   timeline: boolean;
   restorable: boolean;
   /** For an event or a disconnect message (keptAlone): the socket it is about. */
-  socket?: number;
+  socket: number | undefined;
 }
 
 /** An event stamped while no collector listened, and the socket it is about. */
@@ -75,32 +75,25 @@ interface Kept {
   socket: number;
 }
 
-/** The newest `limit` items, oldest first; what falls out is counted. */
+/** The newest `limit` items, oldest first; what falls out is counted. Pushed only while no collector listens. */
 export class NewestKept {
-  private readonly items: (Kept | undefined)[] = [];
-  private start = 0;
-  private count = 0;
+  private items: Kept[] = [];
   fellOut = 0;
 
   constructor(private readonly limit: number) {}
 
   push(item: Kept): void {
-    if (this.count < this.limit) {
-      this.items[(this.start + this.count++) % this.limit] = item;
-      return;
+    this.items.push(item);
+    if (this.items.length > this.limit) {
+      this.items.shift();
+      this.fellOut++;
     }
-    this.items[this.start] = item;
-    this.start = (this.start + 1) % this.limit;
-    this.fellOut++;
   }
 
-  /** Everything kept, oldest first; the ring is empty after. */
+  /** Everything kept, oldest first; empty after. */
   take(): Kept[] {
-    const out: Kept[] = [];
-    for (let i = 0; i < this.count; i++) out.push(this.items[(this.start + i) % this.limit]!);
-    this.items.length = 0;
-    this.start = 0;
-    this.count = 0;
+    const out = this.items;
+    this.items = [];
     return out;
   }
 }
@@ -210,7 +203,7 @@ export class TelemetrySender {
       if (restorable(msg, timeline)) this.resync = true;
       return;
     }
-    this.queue.push({ frame: this.stamp(msg), timeline, restorable: restorable(msg, timeline), ...(keptAlone(msg) ? { socket: msg.socket } : {}) });
+    this.queue.push({ frame: this.stamp(msg), timeline, restorable: restorable(msg, timeline), socket: keptAlone(msg) ? msg.socket : undefined });
     this.drain();
   }
 

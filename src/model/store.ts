@@ -20,7 +20,7 @@ import * as ingest from './store/ingest';
 import { resolveEdges } from './store/resolution';
 import { StoreState, type StoreOptions } from './store/state';
 import { sweep, timedSweep } from './store/sweep';
-import { edgesWithoutAgent, setKernelPeers, type EdgeWithoutAgent } from './store/unseen';
+import { edgesWithoutAgent, processesWithAgent, setKernelPeers, type EdgeWithoutAgent } from './store/unseen';
 import { collectorView, edgeView, nodeView, socketView } from './store/views';
 
 export { DEFAULT_LIMITS, DEFAULT_STORE_OPTIONS, type StoreLimits, type StoreOptions } from './store/state';
@@ -67,9 +67,7 @@ export class TopologyStore {
 
   /** The pids of the processes on `host` that have an agent and have not exited (an exited one's pid may be reused). */
   processesWithAgent(host: string): number[] {
-    const pids: number[] = [];
-    for (const node of this.st.nodes.values()) if (!node.unknown && node.exitedAt === undefined && node.host === host) pids.push(node.pid);
-    return pids;
+    return processesWithAgent(this.st, host);
   }
 
   snapshot(): TopologySnapshot {

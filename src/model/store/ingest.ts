@@ -65,7 +65,7 @@ function applyAt(st: StoreState, agentKey: string, msg: TelemetryMsg, receivedAt
   // collector listened, sent after its snapshot (docs/PROTOCOL.md), and are not late for that.
   if (msg.t === 'traffic' || msg.t === 'beat' || msg.t === 'snapshot') node.lagMs = receivedAt - clock(msg.at);
   // Written after the store stood still: what was queued during the stall has been read (sweep.ts timedSweep).
-  if (st.stall !== undefined && (clock(msg.at) >= st.stall.endedAt || receivedAt > st.stall.clearBy)) st.stall = undefined;
+  if (st.stall !== undefined && clock(msg.at) >= st.stall.endedAt) st.stall = undefined;
   // First-message stamps are on the monotonic clock when the message says which reading of it went with it.
   const stamps: StampClock = msg.mono !== undefined && agent.monoOffset !== undefined
     ? { clock: 'monotonic', offset: agent.monoOffset }

@@ -211,6 +211,13 @@ export function edgesWithoutAgent(st: StoreState): EdgeWithoutAgent[] {
   return out;
 }
 
+/** The pids of the processes on `host` that have an agent and have not exited (an exited one's pid may be reused). */
+export function processesWithAgent(st: StoreState, host: string): number[] {
+  const pids: number[] = [];
+  for (const node of st.nodes.values()) if (!node.unknown && node.exitedAt === undefined && node.host === host) pids.push(node.pid);
+  return pids;
+}
+
 /** Every edge's processes from the host's kernel table, replacing what was set before; edges left out have none. */
 export function setKernelPeers(st: StoreState, found: ReadonlyMap<string, KernelPeer[]>): boolean {
   let any = false;

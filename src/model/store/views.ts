@@ -25,7 +25,7 @@ export function nodeView(st: StoreState, node: NodeRec, now: number): NodeView {
     startedAt: node.startedAt, lastSeenAt: node.lastSeenAt,
     ...(node.exitedAt !== undefined ? { exitedAt: node.exitedAt } : {}),
     dropped: node.dropped, ...(node.missed > 0 ? { missed: node.missed } : {}), malformed: node.malformed,
-    ...(node.lagMs >= BEHIND_SHOWN_MS && !node.unknown ? { behindMs: node.lagMs } : {}),
+    ...(node.lagMs >= BEHIND_SHOWN_MS ? { behindMs: node.lagMs } : {}),
   };
 }
 
