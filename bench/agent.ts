@@ -1,11 +1,11 @@
 /**
  * Agent overhead: the same zeromq.js (and pyzmq) program run plain, instrumented with a collector,
  * and instrumented with no collector (the agent dropping), alternating run by run, so each
- * instrumented run has a plain neighbour measured minutes apart at most. Then one long run with the
+ * instrumented run has a plain neighbour measured seconds apart (round trips: at the same time). Then one long run with the
  * collector gone and memory samples, to see that the agent does not accumulate what it cannot send.
  *
  * Flags for iterating on one case (a partial run is labelled so in its notes): `--runtime node|python`,
- * `--scenario stream|reqrep|fanin` (comma-separated), `--rounds N`, `--no-memory`.
+ * `--scenario stream|reqrep|fanin` (comma-separated), `--rounds N`, `--no-memory`, `--sequential`.
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -31,6 +31,14 @@ const SCENARIO_TITLES: Record<Scenario, string> = {
 };
 /** The agent with no collector matters where traffic is heavy; one-at-a-time round trips barely touch it. */
 const DROPPING_SCENARIOS: ReadonlySet<Scenario> = new Set(['stream', 'fanin']);
+/**
+ * Round trips are timed with the round's plain and instrumented pairs running at the same time
+ * (`--sequential`: one after the other, as before 2026-12-05). One round trip at a time leaves the
+ * cores idle between messages, so a pair timed alone measured how fast this VM wakes an idle core:
+ * p50 112 µs alone, 40 µs beside another pair, and p99s taken seconds apart from their baseline
+ * differed by ±100 µs around a cost of a few µs. Side by side, both pairs see the same machine.
+ */
+const SIDE_BY_SIDE: ReadonlySet<Scenario> = new Set(process.argv.includes('--sequential') ? [] : ['reqrep']);
 const THROUGHPUT_RATIO = 0.97;
 const P99_EXTRA_US = 20;
 
@@ -224,8 +232,10 @@ async function main(): Promise<void> {
         for (let round = 0; round < settings.rounds; round++) {
           // Rotate the order each round so slow drift on the machine does not favour one variant.
           const order = variants.map((_, i) => variants[(i + round) % variants.length]);
-          for (const variant of order) {
-            const result = await runOnce(runtime, scenario, variant, endpoints, { ...settings, memorySampleMs: 0 });
+          const sideBySide = SIDE_BY_SIDE.has(scenario);
+          const together = sideBySide ? Promise.all(order.map((variant) => runOnce(runtime, scenario, variant, endpoints, { ...settings, memorySampleMs: 0 }))) : undefined;
+          for (const [i, variant] of order.entries()) {
+            const result = together ? (await together)[i]! : await runOnce(runtime, scenario, variant, endpoints, { ...settings, memorySampleMs: 0 });
             const run: Run = { ...result, runtime, scenario, variant, round };
             delete (run as Partial<typeof result>).pids;
             if (variant === 'instrumented') run.seenByCollector = collector.store.snapshot().nodes.some((n) => result.pids.includes(n.pid));
@@ -276,6 +286,9 @@ async function main(): Promise<void> {
       }
     }
     notes.push(`${settings.rounds} rounds per scenario, ${settings.warmupMs} ms warm-up + ${settings.measureMs} ms measured per run; ROUTER and DEALER in two processes on tcp loopback, both instrumented in the instrumented variants.`);
+    notes.push(SIDE_BY_SIDE.size > 0
+      ? `Round trips: each round's plain and instrumented pairs ran at the same time (one round trip at a time barely loads the cores; alone, a pair times how fast the VM wakes an idle core). The throughput scenarios ran one variant at a time.`
+      : 'SEQUENTIAL: every variant ran alone, round trips too (--sequential).');
     notes.push('Stream/fan-in latency is one-way send→receive under a saturating sender, so it is queueing delay (HWM-bound), reported for comparison only.');
     notes.push('"Flat" memory is taken as: RSS growth ≤ 5 MiB and (Node) heap-after-GC growth ≤ 1 MiB between the first and last third of the run. The memory runs (Node with the agent, Node plain, Python with the agent) ran at the same time.');
     if (!PYTHON_HAS_ZMQ) notes.push(`Python left out: ${PYTHON} cannot import zmq (apt-get install python3-zmq).`);
