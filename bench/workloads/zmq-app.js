@@ -25,7 +25,7 @@ const [warmupMs, measureMs, memorySampleMs] = rest.map(Number);
 
 const latencies = new Float64Array(1 << 18);
 let latencyCount = 0;
-/** @type {{ atMs: number, rssKiB: number, heapUsedKiB: number }[]} */
+/** @type {{ atMs: number, rssKiB: number, heapUsedKiB: number, externalKiB: number }[]} */
 const memory = [];
 const startedAt = Date.now();
 
@@ -52,7 +52,7 @@ function sampleMemory() {
   const gc = /** @type {(() => void) | undefined} */ (globalThis.gc);
   if (gc) gc();
   const usage = process.memoryUsage();
-  memory.push({ atMs: Date.now() - startedAt, rssKiB: Math.round(usage.rss / 1024), heapUsedKiB: Math.round(usage.heapUsed / 1024) });
+  memory.push({ atMs: Date.now() - startedAt, rssKiB: Math.round(usage.rss / 1024), heapUsedKiB: Math.round(usage.heapUsed / 1024), externalKiB: Math.round(usage.external / 1024) });
 }
 
 /** Runs `measure` for the window and prints the result line. */
