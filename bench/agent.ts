@@ -311,7 +311,7 @@ async function main(): Promise<void> {
       ? `Round trips: each round's plain and instrumented pairs ran at the same time (one round trip at a time barely loads the cores; alone, a pair times how fast the VM wakes an idle core). The throughput scenarios ran one variant at a time.`
       : 'SEQUENTIAL: every variant ran alone, round trips too (--sequential).');
     notes.push('Stream/fan-in latency is one-way send→receive under a saturating sender, so it is queueing delay (HWM-bound), reported for comparison only.');
-    notes.push('"Flat" memory is taken as: RSS growth ≤ 5 MiB and (Node) heap-after-GC growth ≤ 1 MiB between the first and last third of the run. The memory runs (Node with the agent, Node plain, Python with the agent) ran at the same time.');
+    notes.push('"Flat" memory is taken as: Node heap and Buffers after a full GC growing ≤ 1 MiB each (first → last third) and RSS first → last sample ≤ 5 MiB more than the plain app\'s beside it (both climb in allocator steps at their own times); Python RSS growth ≤ 5 MiB (first → last third). The memory runs (Node with the agent, Node plain, Python with the agent) ran at the same time.');
     if (!PYTHON_HAS_ZMQ) notes.push(`Python left out: ${PYTHON} cannot import zmq (apt-get install python3-zmq).`);
     if (partial) notes.push(`PARTIAL RUN: runtimes ${RUNTIMES.join(', ')}; scenarios ${RUN_SCENARIOS.join(', ')}; memory run ${withMemory ? 'included' : 'skipped'}.`);
     if (quick) notes.push('QUICK MODE: 1 round, and the memory runs overlapped the timed runs: the timings are a smoke test, not figures.');
