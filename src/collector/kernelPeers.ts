@@ -2,9 +2,11 @@
  * Who holds the connections that no agent reports: the host's kernel table, read the way `ss -tnp`
  * reads it (/proc/net/tcp{,6} for the connections, /proc/<pid>/fd for the processes owning their
  * sockets). A bound socket's "peers without an agent" edge then names those processes, where they run
- * on this host, and gives the address of those that do not. Linux only, tcp only (an ipc peer's
- * process is not in these tables); elsewhere the edge keeps its count alone. Plain Node, no vscode.
+ * on this host, and gives the address of those that do not. ipc: /proc/net/unix has no peers, so the
+ * unix sockets' pairs come from `ss -xn` (iproute2; the kernel's sock_diag). Linux only; elsewhere, or
+ * without `ss` for ipc, the edge keeps its count alone. Plain Node, no vscode.
  */
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -69,6 +71,41 @@ export function readTcpTables(procRoot = '/proc'): TcpRow[] {
   return rows;
 }
 
+/** An established unix socket as `ss -xn` lists it: its own address (a bound path, `@abstract`, or `*`), its inode, its peer's. */
+export interface UnixRow {
+  local: string;
+  inode: number;
+  peerInode: number;
+}
+
+/**
+ * The established rows of `ss -xn`'s text (`u_str ESTAB 0 0 /tmp/a.ipc 35678 * 35677`). A path may hold
+ * spaces, so the columns are read from both ends.
+ */
+export function parseUnixTable(text: string): UnixRow[] {
+  const rows: UnixRow[] = [];
+  for (const line of text.split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 8 || !f[0].startsWith('u_') || f[1] !== 'ESTAB') continue;
+    const inode = Number(f[f.length - 3]);
+    const peerInode = Number(f[f.length - 1]);
+    if (!Number.isInteger(inode) || !Number.isInteger(peerInode) || peerInode <= 0) continue;
+    rows.push({ local: f.slice(4, f.length - 3).join(' '), inode, peerInode });
+  }
+  return rows;
+}
+
+/** The host's established unix sockets; empty where `ss` is missing or fails (the ipc edges keep their counts). */
+export function readUnixTable(): UnixRow[] {
+  const run = spawnSync('ss', ['-xn'], { encoding: 'utf8', timeout: 2000, maxBuffer: 64 * 1024 * 1024 });
+  return run.status === 0 && typeof run.stdout === 'string' ? parseUnixTable(run.stdout) : [];
+}
+
+/** The path an ipc endpoint binds, as the kernel names it (`ipc:///tmp/a` → `/tmp/a`, `ipc://@name` → `@name`). */
+export function ipcPath(endpoint: string): string | undefined {
+  return endpoint.startsWith('ipc://') && endpoint.length > 'ipc://'.length ? endpoint.slice('ipc://'.length) : undefined;
+}
+
 /**
  * Socket inode → pid, for the inodes asked about; a process whose fds cannot be read (another user's)
  * is passed over. The processes in `first` are looked at first (last reading's owners): in a steady
@@ -124,6 +161,32 @@ export function commandOf(pid: number, procRoot = '/proc'): string | undefined {
   }
 }
 
+interface AcceptedEnd {
+  accepted: TcpRow;
+  /** The other end's row, when it is a socket of this host. */
+  end: TcpRow | undefined;
+}
+
+/** Each established connection accepted on one of `ports`, with the mirror row of its other end. */
+function acceptedEnds(rows: readonly TcpRow[], ports: readonly number[]): AcceptedEnd[] {
+  const wanted = new Set(ports);
+  const byLocal = new Map<string, TcpRow>();
+  for (const r of rows) if (r.established) byLocal.set(`${r.local}>${r.remote}`, r);
+  return rows.filter((r) => r.established && wanted.has(r.localPort)).map((a) => ({ accepted: a, end: byLocal.get(`${a.remote}>${a.local}`) }));
+}
+
+function endInodes(ends: readonly AcceptedEnd[]): Set<number> {
+  return new Set(ends.flatMap((e) => (e.end ? [e.end.inode] : [])));
+}
+
+/** The inodes whose owners name the peers of these ports and paths: one pass over /proc finds them all. */
+function soughtInodes(tcp: readonly TcpRow[], ports: readonly number[], unix: readonly UnixRow[], paths: readonly string[]): Set<number> {
+  const sought = endInodes(acceptedEnds(tcp, ports));
+  const wanted = new Set(paths);
+  for (const r of unix) if (wanted.has(r.local)) sought.add(r.peerInode);
+  return sought;
+}
+
 /**
  * The peers connected to local tcp ports, as the kernel has them: each established connection to a
  * port, with the process that holds its other end when that end is on this host and readable (one
@@ -133,12 +196,8 @@ export function peersOfPorts(
   rows: readonly TcpRow[], ports: readonly number[], exclude: ReadonlySet<number>, procRoot = '/proc',
   owning: (inodes: ReadonlySet<number>) => Map<number, number> = (inodes) => ownersOfInodes(inodes, procRoot),
 ): Map<number, KernelPeer[]> {
-  const wanted = new Set(ports);
-  const byLocal = new Map<string, TcpRow>();
-  for (const r of rows) if (r.established) byLocal.set(`${r.local}>${r.remote}`, r);
-  // The other end of each accepted connection, when it is a socket of this host: its row is the mirror.
-  const ends = rows.filter((r) => r.established && wanted.has(r.localPort)).map((a) => ({ accepted: a, end: byLocal.get(`${a.remote}>${a.local}`) }));
-  const owners = owning(new Set(ends.flatMap((e) => (e.end ? [e.end.inode] : []))));
+  const ends = acceptedEnds(rows, ports);
+  const owners = owning(endInodes(ends));
   const peers = new Map<number, KernelPeer[]>(ports.map((p) => [p, []]));
   for (const { accepted: a, end } of ends) {
     const pid = end ? owners.get(end.inode) : undefined;
@@ -150,11 +209,36 @@ export function peersOfPorts(
   return peers;
 }
 
+/**
+ * The peers connected to bound ipc paths: each established connection accepted on a path, with the
+ * process that holds its other end (a unix socket's peer is always on this host) when readable; its
+ * address is that end's socket (`socket:[inode]`, as /proc/<pid>/fd shows it). Processes in `exclude` are left out.
+ */
+export function peersOfPaths(
+  rows: readonly UnixRow[], paths: readonly string[], exclude: ReadonlySet<number>, procRoot: string,
+  owning: (inodes: ReadonlySet<number>) => Map<number, number>,
+): Map<string, KernelPeer[]> {
+  const wanted = new Set(paths);
+  const accepted = rows.filter((r) => wanted.has(r.local));
+  const owners = owning(new Set(accepted.map((r) => r.peerInode)));
+  const peers = new Map<string, KernelPeer[]>(paths.map((p) => [p, []]));
+  for (const r of accepted) {
+    const pid = owners.get(r.peerInode);
+    if (pid !== undefined && exclude.has(pid)) continue;
+    const command = pid === undefined ? undefined : commandOf(pid, procRoot);
+    peers.get(r.local)!.push({ address: `socket:[${r.peerInode}]`, ...(pid !== undefined ? { pid } : {}), ...(command !== undefined ? { command } : {}) });
+  }
+  for (const list of peers.values()) list.sort((x, y) => (x.pid ?? Infinity) - (y.pid ?? Infinity) || x.address.localeCompare(y.address));
+  return peers;
+}
+
 export interface KernelPeerOptions {
   /** How often the table is read while some edge of peers without an agent has connections. */
   intervalMs?: number;
   procRoot?: string;
   hostname?: string;
+  /** The established unix sockets (default: `ss -xn`); read only while an ipc edge needs names. */
+  readUnix?: () => UnixRow[];
 }
 
 /** How long an inode that a full pass over the processes found no owner for is not looked for again. */
@@ -175,11 +259,13 @@ export class KernelPeerWatcher {
   private readonly intervalMs: number;
   private readonly procRoot: string;
   private readonly hostname: string;
+  private readonly readUnix: () => UnixRow[];
 
   constructor(private readonly store: TopologyStore, options: KernelPeerOptions = {}) {
     this.intervalMs = options.intervalMs ?? 2000;
     this.procRoot = options.procRoot ?? '/proc';
     this.hostname = options.hostname ?? os.hostname();
+    this.readUnix = options.readUnix ?? readUnixTable;
   }
 
   /** Whether this host has the tables at all (Linux). */
@@ -200,17 +286,30 @@ export class KernelPeerWatcher {
     this.timer.unref();
   }
 
-  /** One reading: every edge of peers without an agent into a tcp socket bound on this host. */
+  /** One reading: every edge of peers without an agent into a tcp or ipc socket bound on this host. */
   poll(): void {
-    const wanted = this.store.edgesWithoutAgent().flatMap((e) => {
+    const here = this.store.edgesWithoutAgent().filter((e) => e.host === this.hostname && e.connections > 0);
+    const tcp = here.flatMap((e) => {
       const port = e.endpoint.startsWith('tcp://') ? parseEndpoint(e.endpoint)?.port : undefined;
-      return e.host === this.hostname && e.connections > 0 && port !== undefined ? [{ edgeId: e.edgeId, port }] : [];
+      return port !== undefined ? [{ edgeId: e.edgeId, port }] : [];
+    });
+    const ipc = here.flatMap((e) => {
+      const at = ipcPath(e.endpoint);
+      return at !== undefined ? [{ edgeId: e.edgeId, path: at }] : [];
     });
     const found = new Map<string, KernelPeer[]>();
-    if (wanted.length > 0) {
+    if (tcp.length > 0 || ipc.length > 0) {
       const instrumented = new Set(this.store.processesWithAgent(this.hostname));
-      const byPort = peersOfPorts(readTcpTables(this.procRoot), wanted.map((w) => w.port), instrumented, this.procRoot, (inodes) => this.owning(inodes));
-      for (const w of wanted) found.set(w.edgeId, byPort.get(w.port) ?? []);
+      const ports = tcp.map((w) => w.port);
+      const paths = ipc.map((w) => w.path);
+      const tcpRows = tcp.length > 0 ? readTcpTables(this.procRoot) : [];
+      const unixRows = ipc.length > 0 ? this.readUnix() : [];
+      const owners = this.owning(soughtInodes(tcpRows, ports, unixRows, paths));
+      const known = () => owners;
+      const byPort = peersOfPorts(tcpRows, ports, instrumented, this.procRoot, known);
+      const byPath = peersOfPaths(unixRows, paths, instrumented, this.procRoot, known);
+      for (const w of tcp) found.set(w.edgeId, byPort.get(w.port) ?? []);
+      for (const w of ipc) found.set(w.edgeId, byPath.get(w.path) ?? []);
     }
     this.store.setKernelPeers(found);
   }

@@ -181,7 +181,8 @@ export function shortCommand(command: string): string {
 
 /** One connection from the kernel's table: its process where known, else its address. */
 export function kernelPeerText(peer: KernelPeer, short = false): string {
-  if (peer.pid === undefined) return `${peer.address} (another host's, or not ours to read)`;
+  // A unix socket's peer is always on this host: only its process can be out of reach.
+  if (peer.pid === undefined) return `${peer.address} (${peer.address.startsWith('socket:[') ? 'a process not ours to read' : 'another host\'s, or not ours to read'})`;
   const command = peer.command === undefined ? 'process' : short ? shortCommand(peer.command) : peer.command;
   return short ? `${command} (${peer.pid})` : `pid ${peer.pid} ${command} (from ${peer.address})`;
 }

@@ -9,6 +9,7 @@
  * instrumented worker and two without. kill -9 of some of those without an agent, then of the rest.
  * (ad) zguide's Hello World over ipc: a pyzmq REP (no routing ids the app sees), an instrumented REQ
  * and two without an agent; one of those is done after 3 requests and exits by itself, as zguide's does.
+ * The one left is named from the host's unix socket table (`ss -xn`) and /proc.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -135,12 +136,13 @@ describe('(ac) a pyzmq PUB, a zeromq.js PUSH and PULL, each with peers without a
 describe('(ad) Hello World over ipc: a pyzmq REP with an instrumented REQ and two without an agent, one of which finishes', () => {
   let sc: Scenario;
   let server: Child;
+  let endless: Child;
   let finishing: Child;
   const file = path.join(os.tmpdir(), `zmq-truth-${process.pid}-${Math.random().toString(36).slice(2)}.ipc`);
   before(async () => {
     sc = await Scenario.start('ad', THRESHOLDS);
     server = await sc.python('hwserver.py', [`ipc://${file}`, '0.05'], 'hwserver');
-    [, , finishing] = await Promise.all([
+    [, endless, finishing] = await Promise.all([
       sc.node('req-client.js', [`ipc://${file}`], 'req-with-agent'),
       sc.plainPython('req_client.py', [`ipc://${file}`], 'req-plain-endless'),
       sc.plainPython('req_client.py', [`ipc://${file}`, '20'], 'req-plain-done'), // ~7 s of requests
@@ -162,5 +164,18 @@ describe('(ad) Hello World over ipc: a pyzmq REP with an instrumented REQ and tw
     const edge = unseenInto(sc.snapshot(), server.process.pid!);
     assert.equal(edge?.connections, 1);
     assert.ok(edge.endpoint.startsWith('ipc://'), edge.endpoint);
+  });
+
+  test('the host\'s unix socket table names the one left: the endless client\'s pid and command, not the instrumented REQ', async () => {
+    const watcher = new KernelPeerWatcher(sc.system.store);
+    await eventually(() => {
+      watcher.poll();
+      const named = (unseenInto(sc.snapshot(), server.process.pid!)?.kernelPeers ?? []).map((p) => p.pid ?? -1);
+      return { ok: JSON.stringify(named) === JSON.stringify([endless.process.pid]), diff: `named ${JSON.stringify(named)}, the client without an agent still running ${endless.process.pid}` };
+    }, 5000, { label: 'the ipc client without an agent, named' });
+    const [peer] = unseenInto(sc.snapshot(), server.process.pid!)!.kernelPeers!;
+    assert.match(peer.command ?? '', /req_client\.py/, JSON.stringify(peer));
+    assert.match(peer.address, /^socket:\[\d+\]$/, JSON.stringify(peer));
+    watcher.dispose();
   });
 });

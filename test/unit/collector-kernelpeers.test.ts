@@ -1,14 +1,15 @@
 /**
  * The kernel table reader (collector/kernelPeers.ts): /proc/net/tcp{,6} rows as the kernel writes them,
  * and the owners of the other ends found through a /proc tree laid out on disk (fd symlinks to
- * socket:[inode], as /proc has them). The real /proc is read in truth-unseen (ac).
+ * socket:[inode], as /proc has them); unix sockets' pairs as `ss -xn` prints them. The real /proc and
+ * `ss` are read in truth-unseen (ac) and (ad).
  */
 import { after, mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { KernelPeerWatcher, parseTcpTable, peersOfPorts } from '../../src/collector/kernelPeers';
+import { ipcPath, KernelPeerWatcher, parseTcpTable, parseUnixTable, peersOfPorts, type UnixRow } from '../../src/collector/kernelPeers';
 import { TopologyStore } from '../../src/model/store';
 import { UNSEEN_GRACE_MS } from '../../src/model/store/unseen';
 import type { TelemetryMsg } from '../../src/protocol/types';
@@ -122,6 +123,82 @@ test('the watcher names a store\'s peers without an agent from a /proc tree; an 
     watcher.dispose();
   } finally {
     mock.timers.reset();
+    store.dispose();
+  }
+});
+
+test('rows of `ss -xn`: established unix sockets with their own address and inode and their peer\'s; paths with spaces kept, the rest skipped', () => {
+  const rows = parseUnixTable([
+    'Netid State  Recv-Q Send-Q                 Local Address:Port   Peer Address:Port',
+    'u_str ESTAB  0      0                  /tmp/zt-x.ipc 172104            * 172102',
+    'u_str ESTAB  0      0                      @zt-abs 172105            * 172103',
+    'u_str ESTAB  0      0                            * 172102            * 172104',
+    'u_str ESTAB  0      0           /tmp/with space.ipc 9001            * 9000',
+    'u_str LISTEN 0      100                /tmp/zt-x.ipc 172100            * 0',
+    'u_dgr UNCONN 0      0                  /run/systemd/notify 15          * 0',
+    'garbage',
+    '',
+  ].join('\n'));
+  assert.deepEqual(rows, [
+    { local: '/tmp/zt-x.ipc', inode: 172104, peerInode: 172102 },
+    { local: '@zt-abs', inode: 172105, peerInode: 172103 },
+    { local: '*', inode: 172102, peerInode: 172104 },
+    { local: '/tmp/with space.ipc', inode: 9001, peerInode: 9000 },
+  ]);
+  assert.equal(ipcPath('ipc:///tmp/zt-x.ipc'), '/tmp/zt-x.ipc');
+  assert.equal(ipcPath('ipc://@zt-abs'), '@zt-abs');
+  assert.equal(ipcPath('tcp://127.0.0.1:5555'), undefined);
+  assert.equal(ipcPath('ipc://'), undefined);
+});
+
+test('the watcher names the peers of an ipc PULL and a tcp PUB in one reading: the unix table\'s pairs, owners from one pass over /proc', () => {
+  const proc = fs.mkdtempSync(path.join(os.tmpdir(), 'zmq-topology-proc-'));
+  roots.push(proc);
+  const fd = (pid: number, inode: number, script: string) => {
+    fs.mkdirSync(path.join(proc, String(pid), 'fd'), { recursive: true });
+    fs.writeFileSync(path.join(proc, String(pid), 'cmdline'), `python3\0${script}\0`);
+    fs.symlinkSync(`socket:[${inode}]`, path.join(proc, String(pid), 'fd', String(inode)));
+  };
+  fs.mkdirSync(path.join(proc, 'net'));
+  fs.writeFileSync(path.join(proc, 'net', 'tcp'), [HEADER,
+    row(0, '0100007F:15B4', '0100007F:C350', '01', 1002), row(1, '0100007F:C350', '0100007F:15B4', '01', 1003), // ← pid 200
+  ].join('\n'));
+  fd(200, 1003, 'sub.py');
+  fd(400, 3002, 'pusher.py');
+  const unix: UnixRow[] = [
+    { local: '/tmp/sink.ipc', inode: 3001, peerInode: 3002 }, // ← pid 400
+    { local: '*', inode: 3002, peerInode: 3001 },
+    { local: '/tmp/sink.ipc', inode: 3003, peerInode: 3004 }, // ← a process not ours to read
+    { local: '/tmp/other.ipc', inode: 3005, peerInode: 3006 }, // another path
+  ];
+  let unixReads = 0;
+  let now = 1_800_000_000_000;
+  const store = new TopologyStore({ now: () => now });
+  const pub = new FakeAgent({ pid: 100, node: 'publisher' });
+  const sink = new FakeAgent({ pid: 101, node: 'sink' });
+  const send = (agent: FakeAgent, ...msgs: TelemetryMsg[]) => { for (const m of msgs) store.apply(agentKeyOf(agent), viaWire(m), now); };
+  send(pub, pub.hello(now), pub.socket(now, 1, 'PUB'), pub.bind(now, 1, 'tcp://*:5556', 'tcp://0.0.0.0:5556'), pub.accepted(now, 1, 'accept', 'tcp://127.0.0.1:5556', 1));
+  send(sink, sink.hello(now), sink.socket(now, 1, 'PULL'), sink.bind(now, 1, 'ipc:///tmp/sink.ipc', 'ipc:///tmp/sink.ipc'), sink.accepted(now, 1, 'accept', 'ipc:///tmp/sink.ipc', 2));
+  for (let t = 0; t < UNSEEN_GRACE_MS + 500; t += 250) {
+    now += 250;
+    send(pub, pub.beat(now));
+    send(sink, sink.beat(now));
+  }
+  const named = (pid: number) => {
+    const s = store.snapshot();
+    const sockets = new Set(s.sockets.filter((k) => s.nodes.find((n) => n.id === k.nodeId)?.pid === pid).map((k) => k.id));
+    return s.edges.find((e) => e.connections !== undefined && sockets.has(e.to))?.kernelPeers;
+  };
+  try {
+    const watcher = new KernelPeerWatcher(store, { procRoot: proc, hostname: 'test-host', readUnix: () => { unixReads++; return unix; } });
+    watcher.poll();
+    const ipcPeers = named(101)!;
+    assert.deepEqual(ipcPeers, [{ address: 'socket:[3002]', pid: 400, command: 'python3 pusher.py' }, { address: 'socket:[3004]' }]);
+    assert.equal(kernelPeersSummary({ kernelPeers: ipcPeers }), 'python3 pusher.py (400), socket:[3004] (a process not ours to read)');
+    assert.deepEqual(named(100)?.map((p) => p.pid), [200]);
+    assert.equal(unixReads, 1);
+    watcher.dispose();
+  } finally {
     store.dispose();
   }
 });
