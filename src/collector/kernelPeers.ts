@@ -6,7 +6,7 @@
  * unix sockets' pairs come from `ss -xn` (iproute2; the kernel's sock_diag). Linux only; elsewhere, or
  * without `ss` for ipc, the edge keeps its count alone. Plain Node, no vscode.
  */
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -95,10 +95,14 @@ export function parseUnixTable(text: string): UnixRow[] {
   return rows;
 }
 
-/** The host's established unix sockets; empty where `ss` is missing or fails (the ipc edges keep their counts). */
-export function readUnixTable(): UnixRow[] {
-  const run = spawnSync('ss', ['-xn'], { encoding: 'utf8', timeout: 2000, maxBuffer: 64 * 1024 * 1024 });
-  return run.status === 0 && typeof run.stdout === 'string' ? parseUnixTable(run.stdout) : [];
+/**
+ * The host's established unix sockets; empty where `ss` is missing or fails (the ipc edges keep their
+ * counts). A child process, never waited for synchronously: the extension host goes on meanwhile.
+ */
+export function readUnixTable(): Promise<UnixRow[]> {
+  return new Promise((resolve) => {
+    execFile('ss', ['-xn'], { encoding: 'utf8', timeout: 2000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout) => resolve(err ? [] : parseUnixTable(stdout)));
+  });
 }
 
 /** The path an ipc endpoint binds, as the kernel names it (`ipc:///tmp/a` → `/tmp/a`, `ipc://@name` → `@name`). */
@@ -238,7 +242,7 @@ export interface KernelPeerOptions {
   procRoot?: string;
   hostname?: string;
   /** The established unix sockets (default: `ss -xn`); read only while an ipc edge needs names. */
-  readUnix?: () => UnixRow[];
+  readUnix?: () => Promise<UnixRow[]>;
 }
 
 /** How long an inode that a full pass over the processes found no owner for is not looked for again. */
@@ -259,7 +263,10 @@ export class KernelPeerWatcher {
   private readonly intervalMs: number;
   private readonly procRoot: string;
   private readonly hostname: string;
-  private readonly readUnix: () => UnixRow[];
+  private readonly readUnix: () => Promise<UnixRow[]>;
+  /** A reading is under way (one at a time: `ss` may take longer than the interval on a busy host). */
+  private polling = false;
+  private disposed = false;
 
   constructor(private readonly store: TopologyStore, options: KernelPeerOptions = {}) {
     this.intervalMs = options.intervalMs ?? 2000;
@@ -276,34 +283,29 @@ export class KernelPeerWatcher {
   start(): void {
     if (this.timer || !this.available) return;
     this.timer = setInterval(() => {
-      try {
-        this.poll();
-      } catch {
+      if (this.polling) return;
+      this.polling = true;
+      this.poll()
         // A table that cannot be read this time (a process gone mid-read is already passed over): the
         // names stay as they were; the collector goes on.
-      }
+        .catch(() => undefined)
+        .finally(() => { this.polling = false; });
     }, this.intervalMs);
     this.timer.unref();
   }
 
   /** One reading: every edge of peers without an agent into a tcp or ipc socket bound on this host. */
-  poll(): void {
-    const here = this.store.edgesWithoutAgent().filter((e) => e.host === this.hostname && e.connections > 0);
-    const tcp = here.flatMap((e) => {
-      const port = e.endpoint.startsWith('tcp://') ? parseEndpoint(e.endpoint)?.port : undefined;
-      return port !== undefined ? [{ edgeId: e.edgeId, port }] : [];
-    });
-    const ipc = here.flatMap((e) => {
-      const at = ipcPath(e.endpoint);
-      return at !== undefined ? [{ edgeId: e.edgeId, path: at }] : [];
-    });
+  async poll(): Promise<void> {
+    // The unix table is read first, by a child process; the edges are taken after it, as they are then.
+    const unixRows = this.wanted().ipc.length > 0 ? await this.readUnix() : [];
+    if (this.disposed) return;
+    const { tcp, ipc } = this.wanted();
     const found = new Map<string, KernelPeer[]>();
     if (tcp.length > 0 || ipc.length > 0) {
       const instrumented = new Set(this.store.processesWithAgent(this.hostname));
       const ports = tcp.map((w) => w.port);
       const paths = ipc.map((w) => w.path);
       const tcpRows = tcp.length > 0 ? readTcpTables(this.procRoot) : [];
-      const unixRows = ipc.length > 0 ? this.readUnix() : [];
       const owners = this.owning(soughtInodes(tcpRows, ports, unixRows, paths));
       const known = () => owners;
       const byPort = peersOfPorts(tcpRows, ports, instrumented, this.procRoot, known);
@@ -312,6 +314,21 @@ export class KernelPeerWatcher {
       for (const w of ipc) found.set(w.edgeId, byPath.get(w.path) ?? []);
     }
     this.store.setKernelPeers(found);
+  }
+
+  /** The store's edges of peers without an agent into sockets bound on this host, by transport. */
+  private wanted(): { tcp: { edgeId: string; port: number }[]; ipc: { edgeId: string; path: string }[] } {
+    const here = this.store.edgesWithoutAgent().filter((e) => e.host === this.hostname && e.connections > 0);
+    return {
+      tcp: here.flatMap((e) => {
+        const port = e.endpoint.startsWith('tcp://') ? parseEndpoint(e.endpoint)?.port : undefined;
+        return port !== undefined ? [{ edgeId: e.edgeId, port }] : [];
+      }),
+      ipc: here.flatMap((e) => {
+        const at = ipcPath(e.endpoint);
+        return at !== undefined ? [{ edgeId: e.edgeId, path: at }] : [];
+      }),
+    };
   }
 
   private owning(inodes: ReadonlySet<number>): Map<number, number> {
@@ -326,6 +343,7 @@ export class KernelPeerWatcher {
   }
 
   dispose(): void {
+    this.disposed = true;
     clearInterval(this.timer);
     this.timer = undefined;
   }

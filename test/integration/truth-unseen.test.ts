@@ -81,8 +81,8 @@ describe('(ac) a pyzmq PUB, a zeromq.js PUSH and PULL, each with peers without a
   });
 
   /** Each binder's edge of peers without an agent, as the pids the kernel table names on it. */
-  const namedPids = () => {
-    watcher.poll();
+  const namedPids = async () => {
+    await watcher.poll();
     const s = sc.snapshot();
     return [server, ventilator, sink].map((b) => (unseenInto(s, b.process.pid!)?.kernelPeers ?? []).map((p) => p.pid ?? -1).sort((x, y) => x - y));
   };
@@ -90,8 +90,8 @@ describe('(ac) a pyzmq PUB, a zeromq.js PUSH and PULL, each with peers without a
 
   test('the host\'s kernel table names them: on each binder exactly the processes started without an agent, none with one, with their command lines', async () => {
     const expected = [pidsOf(subsWithout), pidsOf(workersWithout), pidsOf(workersWithout)];
-    await eventually(() => {
-      const named = namedPids();
+    await eventually(async () => {
+      const named = await namedPids();
       return { ok: JSON.stringify(named) === JSON.stringify(expected), diff: `named ${JSON.stringify(named)}, started without an agent ${JSON.stringify(expected)}` };
     }, 5000, { label: 'the processes without an agent, named' });
     const subs = unseenInto(sc.snapshot(), server.process.pid!)!.kernelPeers!;
@@ -115,8 +115,8 @@ describe('(ac) a pyzmq PUB, a zeromq.js PUSH and PULL, each with peers without a
     console.log(`[truth] ac: kill -9 of 2 peers without an agent → counts 3/2/2 → 2/1/1 within ${Date.now() - killedAt} ms (kernel agreed)`);
     // The table names only those left.
     const left = [pidsOf(subsWithout.slice(1)), pidsOf(workersWithout.slice(1)), pidsOf(workersWithout.slice(1))];
-    await eventually(() => {
-      const named = namedPids();
+    await eventually(async () => {
+      const named = await namedPids();
       return { ok: JSON.stringify(named) === JSON.stringify(left), diff: `named ${JSON.stringify(named)}, left ${JSON.stringify(left)}` };
     }, 5000, { label: 'the killed ones no longer named' });
 
@@ -168,8 +168,8 @@ describe('(ad) Hello World over ipc: a pyzmq REP with an instrumented REQ and tw
 
   test('the host\'s unix socket table names the one left: the endless client\'s pid and command, not the instrumented REQ', async () => {
     const watcher = new KernelPeerWatcher(sc.system.store);
-    await eventually(() => {
-      watcher.poll();
+    await eventually(async () => {
+      await watcher.poll();
       const named = (unseenInto(sc.snapshot(), server.process.pid!)?.kernelPeers ?? []).map((p) => p.pid ?? -1);
       return { ok: JSON.stringify(named) === JSON.stringify([endless.process.pid]), diff: `named ${JSON.stringify(named)}, the client without an agent still running ${endless.process.pid}` };
     }, 5000, { label: 'the ipc client without an agent, named' });

@@ -83,7 +83,7 @@ test('peers of a port: the process holding each accepted connection\'s other end
   assert.equal(kernelPeersSummary({}), null);
 });
 
-test('the watcher names a store\'s peers without an agent from a /proc tree; an end no pass could own is not looked for again for 30 s', () => {
+test('the watcher names a store\'s peers without an agent from a /proc tree; an end no pass could own is not looked for again for 30 s', async () => {
   const proc = fs.mkdtempSync(path.join(os.tmpdir(), 'zmq-topology-proc-'));
   roots.push(proc);
   const fd = (pid: number, inode: number) => {
@@ -111,14 +111,14 @@ test('the watcher names a store\'s peers without an agent from a /proc tree; an 
   mock.timers.enable({ apis: ['Date'], now });
   try {
     const watcher = new KernelPeerWatcher(store, { procRoot: proc, hostname: 'test-host' });
-    watcher.poll();
+    await watcher.poll();
     assert.deepEqual(named(), [200, '127.0.0.1:50001']);
     fd(300, 1005); // its process becomes readable
     mock.timers.tick(10_000);
-    watcher.poll();
+    await watcher.poll();
     assert.deepEqual(named(), [200, '127.0.0.1:50001'], 'not looked for again within 30 s');
     mock.timers.tick(25_000);
-    watcher.poll();
+    await watcher.poll();
     assert.deepEqual(named(), [200, 300]);
     watcher.dispose();
   } finally {
@@ -151,7 +151,7 @@ test('rows of `ss -xn`: established unix sockets with their own address and inod
   assert.equal(ipcPath('ipc://'), undefined);
 });
 
-test('the watcher names the peers of an ipc PULL and a tcp PUB in one reading: the unix table\'s pairs, owners from one pass over /proc', () => {
+test('the watcher names the peers of an ipc PULL and a tcp PUB in one reading: the unix table\'s pairs, owners from one pass over /proc', async () => {
   const proc = fs.mkdtempSync(path.join(os.tmpdir(), 'zmq-topology-proc-'));
   roots.push(proc);
   const fd = (pid: number, inode: number, script: string) => {
@@ -190,8 +190,8 @@ test('the watcher names the peers of an ipc PULL and a tcp PUB in one reading: t
     return s.edges.find((e) => e.connections !== undefined && sockets.has(e.to))?.kernelPeers;
   };
   try {
-    const watcher = new KernelPeerWatcher(store, { procRoot: proc, hostname: 'test-host', readUnix: () => { unixReads++; return unix; } });
-    watcher.poll();
+    const watcher = new KernelPeerWatcher(store, { procRoot: proc, hostname: 'test-host', readUnix: () => { unixReads++; return Promise.resolve(unix); } });
+    await watcher.poll();
     const ipcPeers = named(101)!;
     assert.deepEqual(ipcPeers, [{ address: 'socket:[3002]', pid: 400, command: 'python3 pusher.py' }, { address: 'socket:[3004]' }]);
     assert.equal(kernelPeersSummary({ kernelPeers: ipcPeers }), 'python3 pusher.py (400), socket:[3004] (a process not ours to read)');
@@ -199,6 +199,36 @@ test('the watcher names the peers of an ipc PULL and a tcp PUB in one reading: t
     assert.equal(unixReads, 1);
     watcher.dispose();
   } finally {
+    store.dispose();
+  }
+});
+
+test('the watcher reads `ss` in a child process, one reading at a time, and sets nothing once disposed', async () => {
+  let now = 1_800_000_000_000;
+  const store = new TopologyStore({ now: () => now });
+  const sink = new FakeAgent({ pid: 101, node: 'sink' });
+  const send = (...msgs: TelemetryMsg[]) => { for (const m of msgs) store.apply(agentKeyOf(sink), viaWire(m), now); };
+  send(sink.hello(now), sink.socket(now, 1, 'PULL'), sink.bind(now, 1, 'ipc:///tmp/sink.ipc', 'ipc:///tmp/sink.ipc'), sink.accepted(now, 1, 'accept', 'ipc:///tmp/sink.ipc', 1));
+  for (let t = 0; t < UNSEEN_GRACE_MS + 500; t += 250) {
+    now += 250;
+    send(sink.beat(now));
+  }
+  const pending: ((rows: UnixRow[]) => void)[] = [];
+  const proc = fs.mkdtempSync(path.join(os.tmpdir(), 'zmq-topology-proc-'));
+  roots.push(proc);
+  fs.mkdirSync(path.join(proc, 'net'));
+  fs.writeFileSync(path.join(proc, 'net', 'tcp'), HEADER);
+  const watcher = new KernelPeerWatcher(store, { procRoot: proc, hostname: 'test-host', intervalMs: 5, readUnix: () => new Promise((resolve) => pending.push(resolve)) });
+  try {
+    watcher.start();
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    assert.equal(pending.length, 1, 'a reading still under way: no second one started');
+    watcher.dispose();
+    pending[0]([{ local: '/tmp/sink.ipc', inode: 7001, peerInode: 7002 }]);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(store.snapshot().edges.find((e) => e.connections !== undefined)?.kernelPeers, undefined, 'nothing set after dispose');
+  } finally {
+    watcher.dispose();
     store.dispose();
   }
 });
