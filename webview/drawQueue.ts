@@ -59,6 +59,10 @@ function sameLabelRoom(a: EdgeView, b: EdgeView): boolean {
   return before.width === after.width && before.height === after.height;
 }
 
+function sameKernelPeers(a: EdgeView, b: EdgeView): boolean {
+  return a.kernelPeers === b.kernelPeers || JSON.stringify(a.kernelPeers) === JSON.stringify(b.kernelPeers);
+}
+
 /**
  * The patch that draws the pending items, when no element has to come, go or move: every pending
  * item is drawn and stays visible, with the same sockets/process. Null when a full render is needed.
@@ -78,7 +82,10 @@ export function planPatch(pending: PendingDraw, state: GraphState): Patch | null
     const at = index.edges.get(id);
     if (at !== undefined) {
       const old = visible.edges[at];
-      if (old.from !== item.from || old.to !== item.to || !edgePassesOwnFilters(item, filters) || (layered && !sameLabelRoom(old, item))) {
+      // The names of peers without an agent title their placeholder's box and are found by the text
+      // filter: drawn with the edge alone, the box kept its old title (seen in the README's screenshots).
+      if (old.from !== item.from || old.to !== item.to || !edgePassesOwnFilters(item, filters) || (layered && !sameLabelRoom(old, item))
+        || !sameKernelPeers(old, item)) {
         return null;
       }
       edges.push(item);

@@ -299,6 +299,10 @@ test('Export Snapshot (palette, format pick, save dialog) writes JSON whose edge
   const unseen = snapshot.edges.filter((e) => e.connections !== undefined);
   assert.deepEqual(unseen.map((e) => e.kernelPeers?.map((p) => p.pid)), [[watcher.pid]], JSON.stringify(unseen, null, 1));
   assert.match(unseen[0]!.kernelPeers![0]!.command ?? '', /watcher\.js status-watcher$/);
+  // The graph titles the placeholder by it (the names arrive after the box is drawn: a patch kept the old title).
+  await waitFor('the graph names the peer without an agent in its box\'s title', async () =>
+    (await frame.locator('#graph g.group text.group-label', { hasText: 'no agent: watcher.js' }).count()) === 1 ? true : undefined,
+  async () => `group titles: ${JSON.stringify(await frame.locator('#graph g.group text.group-label').allTextContents())}`, 10000);
 
   // The graph draws the same edges in the same states (it may be a refresh newer than the file).
   const exported = Object.fromEntries(snapshot.edges.map((e) => [e.id, e.state]));

@@ -52,6 +52,13 @@ test('a diff that only changes drawn items is a patch; removals, newcomers and m
   assert.equal(planPatch(pending, state), null, 'an edge that changed its ends moves');
 
   pending.clear();
+  const named: TopologyDiff = { takenAt: moved.takenAt + 1, edges: [{ ...edge, kernelPeers: [{ address: '127.0.0.1:50000', pid: 4242, command: 'python3 wuclient.py' }] }] };
+  const namedState = drawnState();
+  namedState.model.applyDiff(named);
+  pending.noteDiff(named);
+  assert.equal(planPatch(pending, namedState), null, 'names from the kernel table retitle a placeholder box: full render');
+
+  pending.clear();
   pending.noteDiff({ takenAt: 1, removedEdges: [edge.id], edges: [edge] });
   assert.equal(pending.full, true);
   assert.equal(pending.edges.size, 0, 'a full render needs no item list');
