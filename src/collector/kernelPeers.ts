@@ -165,30 +165,43 @@ export function commandOf(pid: number, procRoot = '/proc'): string | undefined {
   }
 }
 
-interface AcceptedEnd {
-  accepted: TcpRow;
-  /** The other end's row, when it is a socket of this host. */
-  end: TcpRow | undefined;
+/** A connection accepted on a bound port or path: where, the other end's address, and that end's socket inode when it is on this host. */
+interface PeerEnd<K> {
+  at: K;
+  address: string;
+  inode: number | undefined;
 }
 
-/** Each established connection accepted on one of `ports`, with the mirror row of its other end. */
-function acceptedEnds(rows: readonly TcpRow[], ports: readonly number[]): AcceptedEnd[] {
+/** Each established connection accepted on one of `ports`; its other end's row is the mirror of its own, when on this host. */
+function portEnds(rows: readonly TcpRow[], ports: readonly number[]): PeerEnd<number>[] {
   const wanted = new Set(ports);
   const byLocal = new Map<string, TcpRow>();
   for (const r of rows) if (r.established) byLocal.set(`${r.local}>${r.remote}`, r);
-  return rows.filter((r) => r.established && wanted.has(r.localPort)).map((a) => ({ accepted: a, end: byLocal.get(`${a.remote}>${a.local}`) }));
+  return rows.filter((r) => r.established && wanted.has(r.localPort))
+    .map((a) => ({ at: a.localPort, address: a.remote, inode: byLocal.get(`${a.remote}>${a.local}`)?.inode }));
 }
 
-function endInodes(ends: readonly AcceptedEnd[]): Set<number> {
-  return new Set(ends.flatMap((e) => (e.end ? [e.end.inode] : [])));
-}
-
-/** The inodes whose owners name the peers of these ports and paths: one pass over /proc finds them all. */
-function soughtInodes(tcp: readonly TcpRow[], ports: readonly number[], unix: readonly UnixRow[], paths: readonly string[]): Set<number> {
-  const sought = endInodes(acceptedEnds(tcp, ports));
+/** Each established connection accepted on one of `paths`; a unix socket's peer is always on this host (`socket:[inode]`, as /proc/<pid>/fd shows it). */
+function pathEnds(rows: readonly UnixRow[], paths: readonly string[]): PeerEnd<string>[] {
   const wanted = new Set(paths);
-  for (const r of unix) if (wanted.has(r.local)) sought.add(r.peerInode);
-  return sought;
+  return rows.filter((r) => wanted.has(r.local)).map((r) => ({ at: r.local, address: `socket:[${r.peerInode}]`, inode: r.peerInode }));
+}
+
+function inodesOf(ends: readonly PeerEnd<unknown>[]): Set<number> {
+  return new Set(ends.flatMap((e) => (e.inode !== undefined ? [e.inode] : [])));
+}
+
+/** The peers at each of `keys`: each end with its process and command where owned, those in `exclude` left out. */
+function named<K>(ends: readonly PeerEnd<K>[], keys: readonly K[], exclude: ReadonlySet<number>, procRoot: string, owners: ReadonlyMap<number, number>): Map<K, KernelPeer[]> {
+  const peers = new Map<K, KernelPeer[]>(keys.map((k) => [k, []]));
+  for (const end of ends) {
+    const pid = end.inode !== undefined ? owners.get(end.inode) : undefined;
+    if (pid !== undefined && exclude.has(pid)) continue;
+    const command = pid === undefined ? undefined : commandOf(pid, procRoot);
+    peers.get(end.at)!.push({ address: end.address, ...(pid !== undefined ? { pid } : {}), ...(command !== undefined ? { command } : {}) });
+  }
+  for (const list of peers.values()) list.sort((x, y) => (x.pid ?? Infinity) - (y.pid ?? Infinity) || x.address.localeCompare(y.address));
+  return peers;
 }
 
 /**
@@ -200,40 +213,8 @@ export function peersOfPorts(
   rows: readonly TcpRow[], ports: readonly number[], exclude: ReadonlySet<number>, procRoot = '/proc',
   owning: (inodes: ReadonlySet<number>) => Map<number, number> = (inodes) => ownersOfInodes(inodes, procRoot),
 ): Map<number, KernelPeer[]> {
-  const ends = acceptedEnds(rows, ports);
-  const owners = owning(endInodes(ends));
-  const peers = new Map<number, KernelPeer[]>(ports.map((p) => [p, []]));
-  for (const { accepted: a, end } of ends) {
-    const pid = end ? owners.get(end.inode) : undefined;
-    if (pid !== undefined && exclude.has(pid)) continue;
-    const command = pid === undefined ? undefined : commandOf(pid, procRoot);
-    peers.get(a.localPort)!.push({ address: a.remote, ...(pid !== undefined ? { pid } : {}), ...(command !== undefined ? { command } : {}) });
-  }
-  for (const list of peers.values()) list.sort((x, y) => (x.pid ?? Infinity) - (y.pid ?? Infinity) || x.address.localeCompare(y.address));
-  return peers;
-}
-
-/**
- * The peers connected to bound ipc paths: each established connection accepted on a path, with the
- * process that holds its other end (a unix socket's peer is always on this host) when readable; its
- * address is that end's socket (`socket:[inode]`, as /proc/<pid>/fd shows it). Processes in `exclude` are left out.
- */
-export function peersOfPaths(
-  rows: readonly UnixRow[], paths: readonly string[], exclude: ReadonlySet<number>, procRoot: string,
-  owning: (inodes: ReadonlySet<number>) => Map<number, number>,
-): Map<string, KernelPeer[]> {
-  const wanted = new Set(paths);
-  const accepted = rows.filter((r) => wanted.has(r.local));
-  const owners = owning(new Set(accepted.map((r) => r.peerInode)));
-  const peers = new Map<string, KernelPeer[]>(paths.map((p) => [p, []]));
-  for (const r of accepted) {
-    const pid = owners.get(r.peerInode);
-    if (pid !== undefined && exclude.has(pid)) continue;
-    const command = pid === undefined ? undefined : commandOf(pid, procRoot);
-    peers.get(r.local)!.push({ address: `socket:[${r.peerInode}]`, ...(pid !== undefined ? { pid } : {}), ...(command !== undefined ? { command } : {}) });
-  }
-  for (const list of peers.values()) list.sort((x, y) => (x.pid ?? Infinity) - (y.pid ?? Infinity) || x.address.localeCompare(y.address));
-  return peers;
+  const ends = portEnds(rows, ports);
+  return named(ends, ports, exclude, procRoot, owning(inodesOf(ends)));
 }
 
 export interface KernelPeerOptions {
@@ -296,20 +277,21 @@ export class KernelPeerWatcher {
 
   /** One reading: every edge of peers without an agent into a tcp or ipc socket bound on this host. */
   async poll(): Promise<void> {
-    // The unix table is read first, by a child process; the edges are taken after it, as they are then.
-    const unixRows = this.wanted().ipc.length > 0 ? await this.readUnix() : [];
-    if (this.disposed) return;
     const { tcp, ipc } = this.wanted();
+    // A child process: the host goes on meanwhile. Edges gone by its end are passed over by the store.
+    const unixRows = ipc.length > 0 ? await this.readUnix() : [];
+    if (this.disposed) return;
     const found = new Map<string, KernelPeer[]>();
     if (tcp.length > 0 || ipc.length > 0) {
-      const instrumented = new Set(this.store.processesWithAgent(this.hostname));
       const ports = tcp.map((w) => w.port);
       const paths = ipc.map((w) => w.path);
-      const tcpRows = tcp.length > 0 ? readTcpTables(this.procRoot) : [];
-      const owners = this.owning(soughtInodes(tcpRows, ports, unixRows, paths));
-      const known = () => owners;
-      const byPort = peersOfPorts(tcpRows, ports, instrumented, this.procRoot, known);
-      const byPath = peersOfPaths(unixRows, paths, instrumented, this.procRoot, known);
+      const byPortEnds = portEnds(tcp.length > 0 ? readTcpTables(this.procRoot) : [], ports);
+      const byPathEnds = pathEnds(unixRows, paths);
+      // One pass over the processes' fds owns the ends of both.
+      const owners = this.owning(inodesOf([...byPortEnds, ...byPathEnds]));
+      const instrumented = new Set(this.store.processesWithAgent(this.hostname));
+      const byPort = named(byPortEnds, ports, instrumented, this.procRoot, owners);
+      const byPath = named(byPathEnds, paths, instrumented, this.procRoot, owners);
       for (const w of tcp) found.set(w.edgeId, byPort.get(w.port) ?? []);
       for (const w of ipc) found.set(w.edgeId, byPath.get(w.path) ?? []);
     }

@@ -20,6 +20,32 @@ const HEADER = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->wh
 const row = (sl: number, local: string, remote: string, st: string, inode: number) =>
   `   ${sl}: ${local} ${remote} ${st} 00000000:00000000 00:00000000 00000000  1000        0 ${inode} 1 0000000000000000 20 4 30 10 -1`;
 
+interface Binder {
+  pid: number;
+  node: string;
+  type: 'PUB' | 'PULL';
+  /** Requested and resolved bind endpoints. */
+  bind: [string, string];
+  /** The address its monitor reports accepts on, and how many are open. */
+  accepted: [string, number];
+}
+
+/** A store whose binders' agents count accepted connections no instrumented peer explains, past the grace; `now` is its clock at the end. */
+function storeWithUnseen(binders: readonly Binder[]): { store: TopologyStore; now: number } {
+  let now = 1_800_000_000_000;
+  const store = new TopologyStore({ now: () => now });
+  const agents = binders.map((b) => ({ b, agent: new FakeAgent({ pid: b.pid, node: b.node }) }));
+  const send = (agent: FakeAgent, ...msgs: TelemetryMsg[]) => { for (const m of msgs) store.apply(agentKeyOf(agent), viaWire(m), now); };
+  for (const { b, agent } of agents) {
+    send(agent, agent.hello(now), agent.socket(now, 1, b.type), agent.bind(now, 1, ...b.bind), agent.accepted(now, 1, 'accept', ...b.accepted));
+  }
+  for (let t = 0; t < UNSEEN_GRACE_MS + 500; t += 250) {
+    now += 250;
+    for (const { agent } of agents) send(agent, agent.beat(now));
+  }
+  return { store, now };
+}
+
 const roots: string[] = [];
 after(() => {
   for (const r of roots) fs.rmSync(r, { recursive: true, force: true });
@@ -98,15 +124,7 @@ test('the watcher names a store\'s peers without an agent from a /proc tree; an 
   ].join('\n'));
   fd(200, 1003);
   // A PUB on tcp://*:5556 whose agent counts two connections no instrumented peer explains.
-  let now = 1_800_000_000_000;
-  const store = new TopologyStore({ now: () => now });
-  const pub = new FakeAgent({ pid: 100, node: 'publisher' });
-  const send = (...msgs: TelemetryMsg[]) => { for (const m of msgs) store.apply(agentKeyOf(pub), viaWire(m), now); };
-  send(pub.hello(now), pub.socket(now, 1, 'PUB'), pub.bind(now, 1, 'tcp://*:5556', 'tcp://0.0.0.0:5556'), pub.accepted(now, 1, 'accept', 'tcp://127.0.0.1:5556', 2));
-  for (let t = 0; t < UNSEEN_GRACE_MS + 500; t += 250) {
-    now += 250;
-    send(pub.beat(now));
-  }
+  const { store, now } = storeWithUnseen([{ pid: 100, node: 'publisher', type: 'PUB', bind: ['tcp://*:5556', 'tcp://0.0.0.0:5556'], accepted: ['tcp://127.0.0.1:5556', 2] }]);
   const named = () => store.snapshot().edges.find((e) => e.connections !== undefined)?.kernelPeers?.map((p) => p.pid ?? p.address);
   mock.timers.enable({ apis: ['Date'], now });
   try {
@@ -172,18 +190,10 @@ test('the watcher names the peers of an ipc PULL and a tcp PUB in one reading: t
     { local: '/tmp/other.ipc', inode: 3005, peerInode: 3006 }, // another path
   ];
   let unixReads = 0;
-  let now = 1_800_000_000_000;
-  const store = new TopologyStore({ now: () => now });
-  const pub = new FakeAgent({ pid: 100, node: 'publisher' });
-  const sink = new FakeAgent({ pid: 101, node: 'sink' });
-  const send = (agent: FakeAgent, ...msgs: TelemetryMsg[]) => { for (const m of msgs) store.apply(agentKeyOf(agent), viaWire(m), now); };
-  send(pub, pub.hello(now), pub.socket(now, 1, 'PUB'), pub.bind(now, 1, 'tcp://*:5556', 'tcp://0.0.0.0:5556'), pub.accepted(now, 1, 'accept', 'tcp://127.0.0.1:5556', 1));
-  send(sink, sink.hello(now), sink.socket(now, 1, 'PULL'), sink.bind(now, 1, 'ipc:///tmp/sink.ipc', 'ipc:///tmp/sink.ipc'), sink.accepted(now, 1, 'accept', 'ipc:///tmp/sink.ipc', 2));
-  for (let t = 0; t < UNSEEN_GRACE_MS + 500; t += 250) {
-    now += 250;
-    send(pub, pub.beat(now));
-    send(sink, sink.beat(now));
-  }
+  const { store } = storeWithUnseen([
+    { pid: 100, node: 'publisher', type: 'PUB', bind: ['tcp://*:5556', 'tcp://0.0.0.0:5556'], accepted: ['tcp://127.0.0.1:5556', 1] },
+    { pid: 101, node: 'sink', type: 'PULL', bind: ['ipc:///tmp/sink.ipc', 'ipc:///tmp/sink.ipc'], accepted: ['ipc:///tmp/sink.ipc', 2] },
+  ]);
   const named = (pid: number) => {
     const s = store.snapshot();
     const sockets = new Set(s.sockets.filter((k) => s.nodes.find((n) => n.id === k.nodeId)?.pid === pid).map((k) => k.id));
@@ -204,15 +214,7 @@ test('the watcher names the peers of an ipc PULL and a tcp PUB in one reading: t
 });
 
 test('the watcher reads `ss` in a child process, one reading at a time, and sets nothing once disposed', async () => {
-  let now = 1_800_000_000_000;
-  const store = new TopologyStore({ now: () => now });
-  const sink = new FakeAgent({ pid: 101, node: 'sink' });
-  const send = (...msgs: TelemetryMsg[]) => { for (const m of msgs) store.apply(agentKeyOf(sink), viaWire(m), now); };
-  send(sink.hello(now), sink.socket(now, 1, 'PULL'), sink.bind(now, 1, 'ipc:///tmp/sink.ipc', 'ipc:///tmp/sink.ipc'), sink.accepted(now, 1, 'accept', 'ipc:///tmp/sink.ipc', 1));
-  for (let t = 0; t < UNSEEN_GRACE_MS + 500; t += 250) {
-    now += 250;
-    send(sink.beat(now));
-  }
+  const { store } = storeWithUnseen([{ pid: 101, node: 'sink', type: 'PULL', bind: ['ipc:///tmp/sink.ipc', 'ipc:///tmp/sink.ipc'], accepted: ['ipc:///tmp/sink.ipc', 1] }]);
   const pending: ((rows: UnixRow[]) => void)[] = [];
   const proc = fs.mkdtempSync(path.join(os.tmpdir(), 'zmq-topology-proc-'));
   roots.push(proc);
