@@ -10,8 +10,10 @@
 //     stream/fanin: sends 64-byte messages as fast as it can until killed. reqrep: one round trip
 //     at a time, measures them, prints the result line and exits.
 //
-// With memorySampleMs the measuring side also samples its memory (after a full GC under --expose-gc).
+// With memorySampleMs the measuring side also samples its memory (after a full GC under --expose-gc),
+// and a stream/fan-in DEALER prints each of its own samples as a line ({"sample": ...}).
 'use strict';
+const v8 = require('node:v8');
 const zmq = require('zeromq');
 
 const PAYLOAD_BYTES = 64;
@@ -25,7 +27,7 @@ const [warmupMs, measureMs, memorySampleMs] = rest.map(Number);
 
 const latencies = new Float64Array(1 << 18);
 let latencyCount = 0;
-/** @type {{ atMs: number, rssKiB: number, heapUsedKiB: number, externalKiB: number }[]} */
+/** @type {{ atMs: number, rssKiB: number, heapUsedKiB: number, externalKiB: number, youngKiB: number }[]} */
 const memory = [];
 const startedAt = Date.now();
 
@@ -48,11 +50,19 @@ function percentile(p) {
   return sample[Math.min(sample.length - 1, Math.max(0, Math.ceil((p / 100) * sample.length) - 1))];
 }
 
+/** V8's young generation as committed: it grows in steps with the rate of allocation, up to a cap V8 sets. */
+function youngKiB() {
+  const space = v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
+  return space ? Math.round(space.space_size / 1024) : 0;
+}
+
 function sampleMemory() {
   const gc = /** @type {(() => void) | undefined} */ (globalThis.gc);
   if (gc) gc();
   const usage = process.memoryUsage();
-  memory.push({ atMs: Date.now() - startedAt, rssKiB: Math.round(usage.rss / 1024), heapUsedKiB: Math.round(usage.heapUsed / 1024), externalKiB: Math.round(usage.external / 1024) });
+  const sample = { atMs: Date.now() - startedAt, rssKiB: Math.round(usage.rss / 1024), heapUsedKiB: Math.round(usage.heapUsed / 1024), externalKiB: Math.round(usage.external / 1024), youngKiB: youngKiB() };
+  memory.push(sample);
+  return sample;
 }
 
 /** Runs `measure` for the window and prints the result line. */
@@ -108,6 +118,8 @@ async function dealer() {
     return socket;
   });
   if (scenario !== 'reqrep') {
+    // Sends until killed, so no result line: each sample is printed as it is taken.
+    if (memorySampleMs > 0) setInterval(() => process.stdout.write(`${JSON.stringify({ sample: sampleMemory() })}\n`), memorySampleMs);
     await Promise.all(dealers.map(async (socket) => {
       for (;;) await socket.send(stampedPayload());
     }));

@@ -55,6 +55,14 @@ test('npm run bench -- --quick --only agent,ingest,replay,graph writes well-form
         }
       }
       assert.ok(rows.some((r) => r.target !== undefined), `${name} checks at least one target`);
+      if (name === 'agent') {
+        // The collector-gone memory is judged on both processes of the Node pair, each from its own samples.
+        for (const who of ['ROUTER', 'DEALER']) {
+          const judged = rows.find((r) => String(r.metric) === `${who} RSS outside V8's young generation, first → last sample, agent − plain`);
+          assert.ok(judged?.target !== undefined, `agent: ${who}'s collector-gone RSS is judged`);
+          assert.ok(rows.some((r) => String(r.metric) === `${who} V8 young generation at the end, with the agent`), `agent: ${who}'s young generation is shown`);
+        }
+      }
       assert.ok(Array.isArray(result.notes), `${name} has notes`);
     }
   } finally {
