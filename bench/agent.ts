@@ -188,24 +188,24 @@ interface MemoryRun {
   router: MemorySample[];
   /** The sending (DEALER) process's own samples, as the ROUTER's (Node only). */
   dealer: MemorySample[];
-  /** Both processes' RSS from /proc, sampled by this process. */
-  external: { atMs: number; routerKiB?: number; dealerKiB?: number }[];
+  /** The DEALER's RSS from /proc, sampled by this process: the Python DEALER does not sample itself. */
+  dealerFromProc: { atMs: number; rssKiB?: number }[];
   msgsPerSec: number;
 }
 
 async function memoryRun(runtime: Runtime, variant: MemoryRun['variant'], endpoints: { collector: string; dead: string }): Promise<MemoryRun> {
-  const external: MemoryRun['external'] = [];
+  const dealerFromProc: MemoryRun['dealerFromProc'] = [];
   const started = Date.now();
   let pids: number[] = [];
   const sampler = setInterval(() => {
     if (pids.length === 0) return;
-    external.push({ atMs: Date.now() - started, routerKiB: rssKiB(pids[0]), dealerKiB: rssKiB(pids[1]) });
+    dealerFromProc.push({ atMs: Date.now() - started, rssKiB: rssKiB(pids[1]) });
   }, settings.memorySampleMs);
   try {
     // With the collector gone (issue 15's case): the agent keeps counting and drops telemetry; nothing may pile up.
     const result = await runOnce(runtime, 'stream', variant, endpoints,
       { warmupMs: 0, measureMs: settings.memoryRunMs, memorySampleMs: settings.memorySampleMs }, (started) => { pids = started; });
-    return { runtime, variant, router: result.memory, dealer: result.senderMemory, external, msgsPerSec: result.msgsPerSec };
+    return { runtime, variant, router: result.memory, dealer: result.senderMemory, dealerFromProc, msgsPerSec: result.msgsPerSec };
   } finally {
     clearInterval(sampler);
   }
@@ -225,8 +225,8 @@ function growth(values: readonly number[]): number {
 /**
  * One Node process of the memory run against the same process of the plain app beside it, first to
  * last sample (both climb in steps, each at its own time; thirds' medians read a step taken 100 s
- * apart as growth). Two steps are V8's young generation, committed in doublings up to V8's cap as the
- * allocation rate keeps up (seen 1 → 4 → 8 → 16 MiB): the agent allocates more per message, so its
+ * apart as growth). The steps are V8's young generation, committed in doublings up to V8's cap as the
+ * allocation rate keeps up (seen 1 → 4 → 8 → 16 → 32 MiB, the cap here): the agent allocates more per message, so its
  * process takes them sooner; bounded, not accumulated. The target is on the RSS outside it, and the
  * young generation is shown beside.
  */
@@ -316,7 +316,7 @@ async function main(): Promise<void> {
         const externalGrowthMiB = growth(external) / 1024;
         rows.push({ group, metric: 'ROUTER external memory (Buffers) after GC, growth first → last third', unit: 'MiB', value: summarize([externalGrowthMiB]), target: atMost(externalGrowthMiB, 1) });
       }
-      const dealerRss = (run: MemoryRun): number[] => run.external.map((s) => s.dealerKiB).filter((v): v is number => v !== undefined);
+      const dealerRss = (run: MemoryRun): number[] => run.dealerFromProc.map((s) => s.rssKiB).filter((v): v is number => v !== undefined);
       if (!plain && dealerRss(m).length > 2) {
         const dealerGrowthMiB = growth(dealerRss(m)) / 1024;
         rows.push({ group, metric: 'DEALER RSS growth, first → last third', unit: 'MiB', value: summarize([dealerGrowthMiB]), target: atMost(dealerGrowthMiB, 5) });
