@@ -10,7 +10,7 @@ import type { TopologyStore } from '../model/store';
 import type { TelemetryMsg } from '../protocol/types';
 import { Recorder, tapStore, type InputSink, type RecordingHeader, type StoreTap } from '../recording';
 import { InputRing } from '../recording/ring';
-import type { CollectorStatus } from '../shared/snapshot';
+import type { CollectorStatus, KernelPeer } from '../shared/snapshot';
 
 export interface RecordingsOptions {
   /** Minutes the ring keeps (0: no ring). */
@@ -165,6 +165,11 @@ export class Recordings implements InputSink {
   clearExited(): void {
     this.ringValue?.clearExited();
     this.recorder?.clearExited();
+  }
+
+  kernelPeers(found: ReadonlyMap<string, KernelPeer[]>): void {
+    this.ringValue?.kernelPeers(found);
+    this.recorder?.kernelPeers(found);
   }
 
   private unhook(): void {

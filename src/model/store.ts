@@ -47,8 +47,10 @@ export class TopologyStore {
   }
 
   /** Who holds the connections of the edges of peers without an agent, from the host's kernel table (collector/kernelPeers.ts). */
-  setKernelPeers(found: ReadonlyMap<string, KernelPeer[]>): void {
-    if (setKernelPeers(this.st, found)) changed(this.st);
+  setKernelPeers(found: ReadonlyMap<string, KernelPeer[]>): boolean {
+    const any = setKernelPeers(this.st, found);
+    if (any) changed(this.st);
+    return any;
   }
 
   setCollectorStatus(status: CollectorStatus): void {

@@ -11,10 +11,12 @@
  */
 import * as zlib from 'node:zlib';
 import type { TelemetryMsg } from '../protocol/types';
-import type { CollectorStatus } from '../shared/snapshot';
+import type { CollectorStatus, KernelPeer } from '../shared/snapshot';
 
 export const FILE_MAGIC = Buffer.from('ZMQREC', 'latin1');
-export const FORMAT_MAJOR = 1;
+export const FORMAT_MAJOR = 2;
+/** Majors this reader reads: 1 has every record kind but KernelPeers. */
+export const READ_MAJORS: readonly number[] = [1, 2];
 export const FORMAT_MINOR = 0;
 /** Magic + major + minor + header length. */
 export const FILE_PREFIX_BYTES = FILE_MAGIC.length + 2 + 4;
@@ -44,6 +46,8 @@ export enum Kind {
   ClearExited = 5,
   /** The recording ended: reason ("stopped", "size cap of N bytes reached", …). */
   End = 6,
+  /** Who the host's kernel says holds the connections of edges of peers without an agent (JSON [edge id, peers][]), when that changed. Since format 2. */
+  KernelPeers = 7,
 }
 
 export interface RecordingHeader {
@@ -67,7 +71,8 @@ export type RecordBody =
   | { kind: Kind.Malformed; agentKey: string | undefined; reason: string; detail: string }
   | { kind: Kind.CollectorStatus; status: CollectorStatus }
   | { kind: Kind.ClearExited }
-  | { kind: Kind.End; reason: string };
+  | { kind: Kind.End; reason: string }
+  | { kind: Kind.KernelPeers; found: [string, KernelPeer[]][] };
 
 export type Entry = RecordBody & { at: number };
 
@@ -148,6 +153,11 @@ export class RecordWriter {
 
   clearExited(at: number): void {
     this.begin(Kind.ClearExited, at, 0);
+  }
+
+  kernelPeers(at: number, json: string): void {
+    this.begin(Kind.KernelPeers, at, 4 + json.length * 3);
+    this.str(json);
   }
 
   end(at: number, reason: string): void {
@@ -287,4 +297,5 @@ const ARITY: Record<number, number> = {
   [Kind.CollectorStatus]: 1,
   [Kind.ClearExited]: 0,
   [Kind.End]: 1,
+  [Kind.KernelPeers]: 1,
 };

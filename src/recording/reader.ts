@@ -8,9 +8,9 @@
 import * as fs from 'node:fs';
 import * as zlib from 'node:zlib';
 import { decode } from '../protocol/codec';
-import type { CollectorStatus } from '../shared/snapshot';
+import type { CollectorStatus, KernelPeer } from '../shared/snapshot';
 import {
-  BLOCK_HEADER_BYTES, blockChecksum, Codec, decodeBlockHeader, decodeRecords, FILE_MAGIC, FILE_PREFIX_BYTES, FORMAT_MAJOR, Kind, MAX_HEADER_BYTES,
+  BLOCK_HEADER_BYTES, blockChecksum, Codec, decodeBlockHeader, decodeRecords, FILE_MAGIC, FILE_PREFIX_BYTES, FORMAT_MAJOR, Kind, MAX_HEADER_BYTES, READ_MAJORS,
   type Entry, type RecordingHeader,
 } from './format';
 
@@ -132,8 +132,8 @@ function readHeader(buf: Buffer): RecordingHeader {
       : 'not a zmq-topology recording (no ZMQREC signature at its start)');
   }
   const major = buf[FILE_MAGIC.length]!;
-  if (major !== FORMAT_MAJOR) {
-    throw new RecordingError(`recording format ${major}.${buf[FILE_MAGIC.length + 1]} is not one this zmq-topology reads (${FORMAT_MAJOR}.x)`);
+  if (!READ_MAJORS.includes(major)) {
+    throw new RecordingError(`recording format ${major}.${buf[FILE_MAGIC.length + 1]} is not one this zmq-topology reads (${READ_MAJORS.join('.x, ')}.x; it writes ${FORMAT_MAJOR}.x)`);
   }
   const length = buf.readUInt32LE(FILE_MAGIC.length + 2);
   if (length > MAX_HEADER_BYTES) throw new RecordingError(`recording header corrupted: it claims ${length} bytes (read 0 records)`);
@@ -196,9 +196,31 @@ function toEntry(kind: number, at: number, fields: (Buffer | undefined)[]): Entr
       return { kind, at };
     case Kind.End:
       return { kind, at, reason: text(fields[0], 'reason') };
+    case Kind.KernelPeers:
+      return { kind, at, found: kernelPeers(fields[0]) };
     default:
       throw new Error(`unknown record kind ${kind}`);
   }
+}
+
+/** Recorded kernel peers, keeping only the fields docs/SNAPSHOT.md defines, with their types and lengths. */
+function kernelPeers(field: Buffer | undefined): [string, KernelPeer[]][] {
+  if (field === undefined || field.length > 4 * 1024 * 1024) throw new Error('kernel peers missing or too large');
+  const v = JSON.parse(field.toString('utf8')) as unknown;
+  if (!Array.isArray(v)) throw new Error('kernel peers have the wrong shape');
+  return v.map((pair: unknown): [string, KernelPeer[]] => {
+    if (!Array.isArray(pair) || typeof pair[0] !== 'string' || !Array.isArray(pair[1])) throw new Error('kernel peers have the wrong shape');
+    const peers = (pair[1] as unknown[]).map((p): KernelPeer => {
+      const x = p as Record<string, unknown>;
+      if (typeof x !== 'object' || x === null || typeof x.address !== 'string') throw new Error('a kernel peer has no address');
+      return {
+        address: x.address.slice(0, 512),
+        ...(typeof x.pid === 'number' && Number.isInteger(x.pid) ? { pid: x.pid } : {}),
+        ...(typeof x.command === 'string' ? { command: x.command.slice(0, 160) } : {}),
+      };
+    });
+    return [pair[0].slice(0, 1024), peers];
+  });
 }
 
 /** A recorded CollectorStatus, keeping only the fields docs/SNAPSHOT.md defines, with their types. */

@@ -14,7 +14,7 @@
 import * as fs from 'node:fs';
 import * as zlib from 'node:zlib';
 import type { TelemetryMsg } from '../protocol/types';
-import type { CollectorStatus } from '../shared/snapshot';
+import type { CollectorStatus, KernelPeer } from '../shared/snapshot';
 import { encodeBlock, encodeFileHeader, RecordWriter, type RecordingHeader } from './format';
 
 export const DEFAULT_FLUSH_MS = 1000;
@@ -181,6 +181,12 @@ export class Recorder {
   clearExited(): void {
     if (!this.open) return;
     this.writer.clearExited(this.time(this.now()));
+    this.wrote();
+  }
+
+  kernelPeers(found: ReadonlyMap<string, KernelPeer[]>): void {
+    if (!this.open) return;
+    this.writer.kernelPeers(this.time(this.now()), JSON.stringify([...found]));
     this.wrote();
   }
 

@@ -238,6 +238,9 @@ export function applyEntry(store: TopologyStore, e: Entry): void {
     case Kind.ClearExited:
       store.clearExited();
       break;
+    case Kind.KernelPeers:
+      store.setKernelPeers(new Map(e.found));
+      break;
     case Kind.End:
       break;
   }

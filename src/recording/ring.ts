@@ -17,7 +17,7 @@ import * as fs from 'node:fs';
 import * as zlib from 'node:zlib';
 import type { TopologyStore } from '../model/store';
 import type { TelemetryMsg } from '../protocol/types';
-import type { CollectorStatus, TopologySnapshot } from '../shared/snapshot';
+import type { CollectorStatus, KernelPeer, TopologySnapshot } from '../shared/snapshot';
 import type { TimelineMarker } from '../shared/timeline';
 import { encodeBlock, encodeFileHeader, RecordWriter, type Entry, type RecordingHeader } from './format';
 import { decodeEntries } from './reader';
@@ -143,6 +143,10 @@ export class InputRing implements InputSink {
 
   clearExited(): void {
     this.writer.clearExited(this.now());
+  }
+
+  kernelPeers(found: ReadonlyMap<string, KernelPeer[]>): void {
+    this.writer.kernelPeers(this.now(), JSON.stringify([...found]));
   }
 
   // ─── the window ──────────────────────────────────────────────────────────────────────────────────

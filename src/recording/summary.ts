@@ -27,7 +27,7 @@ export interface RecordingSummary {
   /** Bytes per hour of recording at this one's rate. */
   bytesPerHour: number;
   records: number;
-  byKind: { telemetry: number; agentGone: number; malformed: number; collectorStatus: number; clearExited: number };
+  byKind: { telemetry: number; agentGone: number; malformed: number; collectorStatus: number; clearExited: number; kernelPeers: number };
   /** Telemetry messages by type. */
   messages: Record<string, number>;
   /** Monitor events by name. */
@@ -44,7 +44,7 @@ export interface RecordingSummary {
 export const MAX_MARKERS = 10_000;
 
 export function summarize(rec: Recording): RecordingSummary {
-  const byKind = { telemetry: 0, agentGone: 0, malformed: 0, collectorStatus: 0, clearExited: 0 };
+  const byKind = { telemetry: 0, agentGone: 0, malformed: 0, collectorStatus: 0, clearExited: 0, kernelPeers: 0 };
   const messages: Record<string, number> = {};
   const events: Record<string, number> = {};
   const agents = new Map<string, { key: string; name: string; pid: number; host: string }>();
@@ -86,6 +86,9 @@ export function summarize(rec: Recording): RecordingSummary {
       case Kind.ClearExited:
         byKind.clearExited++;
         break;
+      case Kind.KernelPeers:
+        byKind.kernelPeers++;
+        break;
       case Kind.End:
         mark(e.at, 'end', 'recording', `ended: ${e.reason}`);
         break;
@@ -113,7 +116,8 @@ export function formatSummary(file: string, s: RecordingSummary, maxMarkers = 50
     `  duration  ${formatOffset(s.durationMs)}; ended: ${clean(s.ended)}`,
     `  size      ${formatBytes(s.bytes)} (${formatBytes(s.bytesPerHour)} per hour at this rate)`,
     `  records   ${s.records}: ${s.byKind.telemetry} telemetry, ${s.byKind.agentGone} agent gone, ${s.byKind.malformed} malformed, ` +
-      `${s.byKind.collectorStatus} collector status${s.byKind.clearExited ? `, ${s.byKind.clearExited} clear exited` : ''}`,
+      `${s.byKind.collectorStatus} collector status${s.byKind.clearExited ? `, ${s.byKind.clearExited} clear exited` : ''}` +
+      `${s.byKind.kernelPeers ? `, ${s.byKind.kernelPeers} kernel peers` : ''}`,
     `  messages  ${count(s.messages)}`,
     `  events    ${count(s.events)}`,
     `  agents    ${s.agents.length}: ${s.agents.map((a) => `${clean(a.name)} (pid ${a.pid})`).join(', ') || 'none'}`,

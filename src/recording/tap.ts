@@ -1,12 +1,13 @@
 /**
  * The recorder as a tap on a TopologyStore: it sees every input the store gets (the collector's
- * telemetry, agent-gone and malformed calls, collector status, the probes' telemetry, Clear Exited),
+ * telemetry, agent-gone and malformed calls, collector status, the probes' telemetry, Clear Exited,
+ * the kernel's names of peers without an agent),
  * whoever makes the call, so the CLI and the extension record the same way without the collector or
  * the probes knowing. Each input is written first, then applied.
  */
 import type { TopologyStore } from '../model/store';
 import type { TelemetryMsg } from '../protocol/types';
-import type { CollectorStatus } from '../shared/snapshot';
+import type { CollectorStatus, KernelPeer } from '../shared/snapshot';
 
 /** What hears the store's inputs: the Recorder (a file), the live ring (memory), or both (SinkFanout). */
 export interface InputSink {
@@ -15,6 +16,7 @@ export interface InputSink {
   malformed(agentKey: string | undefined, reason: string, detail: string): void;
   collectorStatus(status: CollectorStatus): void;
   clearExited(): void;
+  kernelPeers(found: ReadonlyMap<string, KernelPeer[]>): void;
 }
 
 export interface StoreTap {
@@ -29,6 +31,7 @@ export function tapStore(store: TopologyStore, recorder: InputSink): StoreTap {
     malformed: store.malformed,
     setCollectorStatus: store.setCollectorStatus,
     clearExited: store.clearExited,
+    setKernelPeers: store.setKernelPeers,
   };
   const hadOwn = Object.keys(own).filter((k) => Object.prototype.hasOwnProperty.call(store, k));
   store.apply = function apply(agentKey, msg, receivedAt) {
@@ -50,6 +53,13 @@ export function tapStore(store: TopologyStore, recorder: InputSink): StoreTap {
   store.clearExited = function clearExited() {
     recorder.clearExited();
     own.clearExited.call(store);
+  };
+  // Read every 2 s and mostly the same: written only when it changed the store, after it did (an input
+  // that changes nothing changes nothing on replay either).
+  store.setKernelPeers = function setKernelPeers(found) {
+    const any = own.setKernelPeers.call(store, found);
+    if (any) recorder.kernelPeers(found);
+    return any;
   };
   return {
     dispose: () => {

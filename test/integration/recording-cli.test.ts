@@ -104,11 +104,11 @@ const SWEEP_EVENTS = new Set(['heartbeat-late', 'heartbeat-dead', 'recovered']);
 
 /**
  * What must match: everything, except the timeline entries the live store's sweep timer adds
- * (heartbeat-late/dead, recovered: written when the timer ran, not by an input; docs/RECORDING.md),
- * and the names the host's kernel table gives peers without an agent (not recorded: docs/SNAPSHOT.md).
+ * (heartbeat-late/dead, recovered: written when the timer ran, not by an input; docs/RECORDING.md).
+ * The names the host's kernel table gives peers without an agent are recorded, so they must match too.
  */
 function meaningful(s: TopologySnapshot): string {
-  const edge = ({ kernelPeers: _names, ...e }: EdgeView) => ({ ...e, timeline: e.timeline.filter((t) => !SWEEP_EVENTS.has(t.event)) });
+  const edge = (e: EdgeView) => ({ ...e, timeline: e.timeline.filter((t) => !SWEEP_EVENTS.has(t.event)) });
   const byId = <T extends { id: string }>(xs: T[]) => [...xs].sort((a, b) => (a.id < b.id ? -1 : 1));
   return JSON.stringify({ takenAt: s.takenAt, collector: s.collector, nodes: byId(s.nodes), sockets: byId(s.sockets), edges: byId(s.edges.map(edge)) });
 }

@@ -12,6 +12,14 @@ import { UNSEEN_GRACE_MS } from '../../src/model/store/unseen';
 import { FakeAgent, agentKeyOf, viaWire } from '../fixtures/collector/telemetry';
 import { buildTopologyTree, walkTree } from '../../src/views/topologyTree';
 import { renderTable } from '../../src/cli/table';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Recorder } from '../../src/recording/recorder';
+import { readRecordingFile } from '../../src/recording/reader';
+import { Kind } from '../../src/recording/format';
+import { Replay } from '../../src/recording/replay';
+import { tapStore } from '../../src/recording/tap';
 
 const T0 = 1_796_000_000_000;
 const LOCAL = 'tcp://127.0.0.1:5556';
@@ -22,7 +30,9 @@ class World {
   readonly pub = new FakeAgent({ pid: 100, node: 'publisher' });
   open = 0;
 
-  constructor() {
+  /** `beforeInputs` sees the store before its first input (a recorder's tap, say). */
+  constructor(beforeInputs?: (store: TopologyStore) => void) {
+    beforeInputs?.(this.store);
     this.send(this.pub, this.pub.hello(T0), this.pub.socket(T0, 1, 'PUB'), this.pub.bind(T0, 1, 'tcp://*:5556', 'tcp://0.0.0.0:5556'));
   }
 
@@ -303,5 +313,45 @@ describe('who they are, from the host\'s kernel table (collector/kernelPeers.ts 
     assert.match(table, /^no agent ×2 +publisher\/PUB /m, 'its row says what it stands for, not "unknown peer"');
     w.store.setKernelPeers(new Map());
     assert.equal(unseenEdges(w.snapshot())[0].kernelPeers, undefined);
+  });
+
+  test('the names are recorded when they change (not at every reading), and a replay of the recording shows them', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'unseen-recording-'));
+    try {
+      const file = path.join(dir, 'names.zmqrec');
+      let recorder: Recorder | undefined;
+      // The recorder is made inside World's constructor, before `w` exists; it reads w's clock after.
+      let clock = (): number => T0;
+      const w = new World((store) => {
+        recorder = new Recorder({ path: file, producer: 'unit', now: () => clock(), flushMs: 3_600_000 });
+        tapStore(store, recorder);
+      });
+      clock = () => w.clock;
+      w.accept();
+      w.accept();
+      w.advance(UNSEEN_GRACE_MS + 250);
+      const [unseen] = unseenEdges(w.snapshot());
+      const peers = [{ address: '127.0.0.1:50000', pid: 4242, command: '/usr/bin/python3 wuclient.py' }];
+      assert.equal(w.store.setKernelPeers(new Map([[unseen.id, peers]])), true);
+      const named = w.clock;
+      w.advance(2000);
+      assert.equal(w.store.setKernelPeers(new Map([[unseen.id, peers]])), false, 'the same reading changes nothing');
+      w.advance(2000);
+      w.store.setKernelPeers(new Map());
+      const unnamed = w.clock;
+      w.advance(1000);
+      await recorder!.stop();
+
+      const recording = readRecordingFile(file);
+      assert.equal(recording.problem, undefined);
+      assert.deepEqual(recording.entries.filter((e) => e.kind === Kind.KernelPeers).map((e) => e.at), [named, unnamed]);
+      const replay = new Replay(recording);
+      const edgeAt = (t: number) => unseenEdges(replay.snapshotAt(t)).find((e) => e.id === unseen.id);
+      assert.equal(edgeAt(named - 1)?.kernelPeers, undefined);
+      assert.deepEqual(edgeAt(named + 3000)?.kernelPeers, peers);
+      assert.equal(edgeAt(unnamed + 500)?.kernelPeers, undefined);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -50,6 +50,8 @@ async function sample(name: string, records = 60): Promise<{ file: string; input
   inputs.push({ kind: Kind.Malformed, at: clock, agentKey: 'aa01', reason: 'not-json', detail: 'Unexpected token' });
   rec.agentGone('aa01', 'telemetry connection lost', clock + 1);
   inputs.push({ kind: Kind.AgentGone, at: clock + 1, agentKey: 'aa01', reason: 'telemetry connection lost' });
+  rec.kernelPeers(new Map([['e1', [{ address: '127.0.0.1:40000', pid: 7, command: 'python3 client.py' }, { address: '10.0.0.2:1234' }]]]));
+  inputs.push({ kind: Kind.KernelPeers, at: clock, found: [['e1', [{ address: '127.0.0.1:40000', pid: 7, command: 'python3 client.py' }, { address: '10.0.0.2:1234' }]]] });
   clock += 10;
   rec.clearExited();
   inputs.push({ kind: Kind.ClearExited, at: clock });
@@ -62,7 +64,7 @@ test('what the recorder writes reads back the same, frames and serialised messag
   const { file, inputs } = await sample('roundtrip.zmqrec');
   const rec = readRecordingFile(file);
   assert.equal(rec.problem, undefined);
-  assert.equal(rec.version, '1.0');
+  assert.equal(rec.version, '2.0');
   assert.equal(rec.header.producer, 'unit');
   assert.equal(rec.startAt, T0);
   assert.deepEqual(rec.end, { at: inputs[inputs.length - 1]!.at, reason: 'stopped' });
@@ -129,10 +131,37 @@ test('a flipped byte anywhere after the header is caught: what precedes its bloc
 test('a damaged header, another format or a newer major version is a clear RecordingError', () => {
   assert.throws(() => readRecording(Buffer.from('hello world, not a recording')), /not a zmq-topology recording/);
   assert.throws(() => readRecording(Buffer.from('ZMQ')), /truncated at byte 3: not even its header/);
-  const newer = Buffer.concat([Buffer.from('ZMQREC'), Buffer.from([2, 0]), Buffer.alloc(4)]);
-  assert.throws(() => readRecording(newer), /format 2\.0 is not one this zmq-topology reads \(1\.x\)/);
+  const newer = Buffer.concat([Buffer.from('ZMQREC'), Buffer.from([3, 0]), Buffer.alloc(4)]);
+  assert.throws(() => readRecording(newer), /format 3\.0 is not one this zmq-topology reads \(1\.x, 2\.x; it writes 2\.x\)/);
   const badJson = Buffer.concat([Buffer.from('ZMQREC'), Buffer.from([1, 0, 3, 0, 0, 0]), Buffer.from('{x}')]);
   assert.throws(() => readRecording(badJson), /header corrupted/);
+});
+
+test('a format 1 recording (before kernel peers were recorded) still reads', async () => {
+  const { file, inputs } = await sample('format1.zmqrec', 12);
+  const whole = fs.readFileSync(file);
+  whole[6] = 1; // the major version byte; the blocks' checksums do not cover the file header
+  const rec = readRecording(whole);
+  assert.equal(rec.problem, undefined);
+  assert.equal(rec.version, '1.0');
+  assert.deepEqual(rec.entries, inputs);
+});
+
+test('recorded kernel peers are data from outside too: the wrong shape stops the reading there, long strings are cut', async () => {
+  const file = path.join(dir, 'kernel-peers.zmqrec');
+  const rec = new Recorder({ path: file, producer: 'unit', now: () => T0 });
+  rec.kernelPeers(new Map([['e1', [{ address: '127.0.0.1:1', command: 'x'.repeat(400) }]]]));
+  rec.flush();
+  await rec.drained();
+  rec.kernelPeers(new Map([['e2', [{ pid: 9 } as never]]]));
+  await rec.stop();
+  const read = readRecordingFile(file);
+  assert.equal(read.entries.length, 1);
+  const first = read.entries[0]!;
+  assert.ok(first.kind === Kind.KernelPeers);
+  assert.equal(first.found[0]![1][0]!.command!.length, 160);
+  assert.equal(read.problem?.kind, 'corrupted');
+  assert.match(read.problem!.message, /a kernel peer has no address/);
 });
 
 test('telemetry in a recording is validated again as the collector does (a hand-made file is data too)', async () => {
