@@ -205,16 +205,20 @@ function named<K>(ends: readonly PeerEnd<K>[], keys: readonly K[], exclude: Read
 }
 
 /**
- * The peers connected to local tcp ports, as the kernel has them: each established connection to a
- * port, with the process that holds its other end when that end is on this host and readable (one
- * pass over the processes for all the ports). Processes in `exclude` (those with an agent) are left out.
+ * The peers connected to local tcp ports and ipc paths, as the kernel has them: each established
+ * connection, with the process that holds its other end when that end is on this host and readable
+ * (one pass over the processes for the ends of both). Processes in `exclude` (those with an agent)
+ * are left out.
  */
-export function peersOfPorts(
-  rows: readonly TcpRow[], ports: readonly number[], exclude: ReadonlySet<number>, procRoot = '/proc',
+export function peersOf(
+  tables: { tcp: readonly TcpRow[]; ports: readonly number[]; unix: readonly UnixRow[]; paths: readonly string[] },
+  exclude: ReadonlySet<number>, procRoot = '/proc',
   owning: (inodes: ReadonlySet<number>) => Map<number, number> = (inodes) => ownersOfInodes(inodes, procRoot),
-): Map<number, KernelPeer[]> {
-  const ends = portEnds(rows, ports);
-  return named(ends, ports, exclude, procRoot, owning(inodesOf(ends)));
+): { byPort: Map<number, KernelPeer[]>; byPath: Map<string, KernelPeer[]> } {
+  const byPortEnds = portEnds(tables.tcp, tables.ports);
+  const byPathEnds = pathEnds(tables.unix, tables.paths);
+  const owners = owning(inodesOf([...byPortEnds, ...byPathEnds]));
+  return { byPort: named(byPortEnds, tables.ports, exclude, procRoot, owners), byPath: named(byPathEnds, tables.paths, exclude, procRoot, owners) };
 }
 
 export interface KernelPeerOptions {
@@ -283,15 +287,9 @@ export class KernelPeerWatcher {
     if (this.disposed) return;
     const found = new Map<string, KernelPeer[]>();
     if (tcp.length > 0 || ipc.length > 0) {
-      const ports = tcp.map((w) => w.port);
-      const paths = ipc.map((w) => w.path);
-      const byPortEnds = portEnds(tcp.length > 0 ? readTcpTables(this.procRoot) : [], ports);
-      const byPathEnds = pathEnds(unixRows, paths);
-      // One pass over the processes' fds owns the ends of both.
-      const owners = this.owning(inodesOf([...byPortEnds, ...byPathEnds]));
-      const instrumented = new Set(this.store.processesWithAgent(this.hostname));
-      const byPort = named(byPortEnds, ports, instrumented, this.procRoot, owners);
-      const byPath = named(byPathEnds, paths, instrumented, this.procRoot, owners);
+      const { byPort, byPath } = peersOf(
+        { tcp: tcp.length > 0 ? readTcpTables(this.procRoot) : [], ports: tcp.map((w) => w.port), unix: unixRows, paths: ipc.map((w) => w.path) },
+        new Set(this.store.processesWithAgent(this.hostname)), this.procRoot, (inodes) => this.owning(inodes));
       for (const w of tcp) found.set(w.edgeId, byPort.get(w.port) ?? []);
       for (const w of ipc) found.set(w.edgeId, byPath.get(w.path) ?? []);
     }

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ipcPath, KernelPeerWatcher, parseTcpTable, parseUnixTable, peersOfPorts, type UnixRow } from '../../src/collector/kernelPeers';
+import { ipcPath, KernelPeerWatcher, parseTcpTable, parseUnixTable, peersOf, type UnixRow } from '../../src/collector/kernelPeers';
 import { TopologyStore } from '../../src/model/store';
 import { UNSEEN_GRACE_MS } from '../../src/model/store/unseen';
 import type { TelemetryMsg } from '../../src/protocol/types';
@@ -96,7 +96,7 @@ test('peers of a port: the process holding each accepted connection\'s other end
     row(5, '0A00000A:15B3', '0700000A:D431', '01', 1006), // accepted ← 10.0.0.7:54321, another host
     row(6, '0100007F:1F90', '0100007F:C352', '01', 1007), // another port
   ].join('\n'));
-  const byPort = peersOfPorts(rows, [5555, 6000], new Set([300]), proc);
+  const { byPort } = peersOf({ tcp: rows, ports: [5555, 6000], unix: [], paths: [] }, new Set([300]), proc);
   assert.deepEqual(byPort.get(6000), [], 'a port with no connection has none');
   const peers = byPort.get(5555)!;
   assert.deepEqual(peers, [
