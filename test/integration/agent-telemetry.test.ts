@@ -32,6 +32,9 @@ test('with no collector listening the app completes and ends by itself; a late c
 
   const slow = startApp('work-app.js', [], { endpoint, env: { STAY_MS: '4000' } });
   assert.equal(await slow.line(), 'done');
+  // The agent reads monitor events on the event loop, so one can be stamped a few ms after the app's
+  // "done" line (20 round trips in ~15 ms): the collector starts well after, and "before" means before it.
+  await sleep(300);
   const listenedAt = Date.now();
   const collector = await FakeCollector.start(endpoint);
   collectors.push(collector);
