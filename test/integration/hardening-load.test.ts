@@ -3,9 +3,10 @@
  * - 20 instrumented processes × 50 sockets = 1,000 sockets (a hub ROUTER takes 980 DEALERs): all
  *   appear, every edge resolves, nothing is discarded or refused. (scripts/soak/many-agents.js: 2,000+.)
  *   Again with no routing ids: 980 anonymous peers, each paired with its DEALER, held against the kernel.
- * - Workers that churn 10 times a second for 10 s (new sockets, and connect/disconnect of one): edge
- *   timelines stay within the configured length, states end right, and the apps and the collector
- *   end by themselves afterwards (no leaked socket or timer). (scripts/soak/churn.js: a minute.)
+ * - Workers that churn 10 times a second for 10 s (new sockets, and connect/disconnect of one) against a
+ *   ROUTER with handover: edge timelines stay within the configured length, states end right, no
+ *   unknown peer, and the apps and the collector end by themselves afterwards (no leaked socket or
+ *   timer). (scripts/soak/churn.js: a minute.)
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -122,7 +123,10 @@ describe('many agents, and churn', { timeout: 200_000 }, () => {
 
   test('churn 10/s for 10 s: bounded timelines, right end states, nothing leaked', { timeout: 50_000 }, async () => {
     const collector = await CollectorProc.start(procs, { TIMELINE_LENGTH: String(TIMELINE) });
-    const router = procs.node(path.join(SYSTEM, 'router.js'), [], { agent: collector.endpoint, name: 'router' });
+    // Handover, as a ROUTER whose workers replace their sockets under one routing id needs: without it
+    // libzmq refuses a new connection whose id the old one still holds, and never reads it (4 runs in 10
+    // of this worker's last socket, plain zeromq.js). The store cannot see that one: docs/SNAPSHOT.md.
+    const router = procs.node(path.join(SYSTEM, 'router.js'), [], { agent: collector.endpoint, name: 'router', env: { ROUTER_HANDOVER: '1' } });
     const endpoint = await router.line((_v, raw) => raw.startsWith('tcp://'), 10_000) as string;
     const churn = (mode: string) => procs.node(path.join(HARDENING, 'churn-app.js'), [endpoint, String(CHURN_MS), mode, `churn-${mode}`], { agent: collector.endpoint, name: `churn-${mode}` });
     const workers = [churn('sockets'), churn('connect')];
@@ -130,14 +134,20 @@ describe('many agents, and churn', { timeout: 200_000 }, () => {
     console.log(`# churn cycles: ${done.map((d) => d.cycles).join(', ')}`);
     assert.ok(done.every((d) => d.cycles >= 50), 'the workers really churned');
 
+    let unsettled = '';
     const s = await collector.waitFor('end states settled', (snap) => {
       const node = (name: string) => snap.nodes.find((n) => n.name === name);
       const edgesOf = (name: string) => snap.edges.filter((e) => e.from.startsWith(`${node(name)?.id}/`));
       const sockets = edgesOf('churn-sockets');
       const open = sockets.filter((e) => e.state !== 'disconnected');
       const connect = edgesOf('churn-connect');
+      const show = (e: (typeof snap.edges)[number]): string =>
+        `${e.id} ${e.state}${snap.sockets.find((k) => k.id === e.from)?.closed ? ' (socket closed)' : ''}: ${e.timeline.slice(-6).map((t) => `${t.event}${t.detail ? ` ${t.detail}` : ''}`).join(' → ')}`;
+      unsettled = `churn-sockets open: ${open.map(show).join(' | ')}\nchurn-connect: ${connect.map(show).join(' | ')}`;
       return open.length === 1 && open[0].state === 'connected' && connect.length === 1 && connect[0].state === 'connected' && snap;
-    }, 8000);
+    }, 8000).catch((err: Error) => {
+      throw new Error(`${err.message.slice(0, 80)}…\n${unsettled}`);
+    });
     const longest = Math.max(...s.edges.map((e) => e.timeline.length));
     const churnSockets = s.sockets.filter((k) => k.nodeId === s.nodes.find((n) => n.name === 'churn-sockets')?.id);
     console.log(`# after churn: ${s.edges.length} edges, ${s.sockets.length} sockets (${churnSockets.filter((k) => k.closed).length} closed), longest timeline ${longest}/${TIMELINE}`);
@@ -146,6 +156,9 @@ describe('many agents, and churn', { timeout: 200_000 }, () => {
     const connectEdge = s.edges.find((e) => e.routingId?.text === 'churn-connect');
     assert.ok(connectEdge && connectEdge.timeline.length === TIMELINE, 'the reconnecting edge filled its timeline and no more');
     assert.deepEqual({ ...s.collector?.malformed }, {});
+    // Each replaced socket's farewell reaches the ROUTER under the id libzmq gave it on handing it over.
+    assert.deepEqual(s.nodes.filter((n) => n.unknown).map((n) => n.name), [], 'no unknown peer: every connection is a churn worker\'s');
+    console.log(`# farewells of handed-over connections: ${s.collector?.discarded?.['handed-over'] ?? 0}`);
 
     // The apps end by themselves once told to (the agent keeps nothing open), and so does the collector.
     const exits = await Promise.all([...workers, router].map((w) => exitsByItself(w)));

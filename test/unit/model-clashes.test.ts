@@ -175,6 +175,27 @@ describe('routing-id clashes on a ROUTER', () => {
     assert.equal(edgeOf(s, first).routingIdClash, undefined);
   });
 
+  test('with ZMQ_ROUTER_HANDOVER a replaced socket\'s farewell, under the id libzmq gave it on handing it over, is no new peer', () => {
+    for (const handover of [true, false]) {
+      const scene = new Scene({ handover });
+      const worker = scene.dealer('worker', T0 + 100);
+      scene.clock.now = T0 + 500;
+      scene.send(worker, worker.socket(T0 + 500, 2, 'DEALER', 'worker'), worker.connect(T0 + 500, 2, ENDPOINT),
+        worker.event(T0 + 500, 2, 'connect', ENDPOINT), worker.event(T0 + 500, 2, 'handshake', ENDPOINT), worker.close(T0 + 501, DEALER_SOCKET));
+      // libzmq renamed the handed-over connection 0x00 + a counter; its end closing sends the farewell.
+      scene.send(scene.router, scene.router.disconnectMsg(T0 + 502, ROUTER_SOCKET, '0x0080000001'));
+      const s = scene.sweep(T0 + 800);
+      const unknown = s.nodes.filter((n) => n.unknown).map((n) => n.name);
+      if (handover) {
+        assert.deepEqual(unknown, [], 'no unknown peer for a connection the ROUTER handed over');
+        assert.equal(s.collector?.discarded?.['handed-over'], 1, 'counted, not dropped silently');
+      } else {
+        assert.deepEqual(unknown, ['unknown peer 0x0080000001'], 'without handover such an id is a peer the ROUTER never read from');
+      }
+      assert.equal(s.edges.filter((e) => e.from === worker.socketId(2) && e.state === 'connected').length, 1, 'the new socket\'s edge is untouched');
+    }
+  });
+
   test('one socket with a routing id connected to two endpoints of one ROUTER clashes with itself', () => {
     const scene = new Scene({ endpoints: ['tcp://0.0.0.0:5555', 'tcp://0.0.0.0:5556'] });
     const dealer = scene.dealer('worker', T0 + 100, [ENDPOINT, 'tcp://localhost:5556']);
