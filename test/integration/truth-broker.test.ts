@@ -2,7 +2,7 @@
  * Brokers the zguide way, held against the kernel's own connection table (test/helpers/truth.ts):
  * (c) a Majordomo-style broker with anonymous DEALER workers and REQ clients, their heartbeats
  * recognised under the protocol's header (the two-frame pattern `MDPW01|\x04`), (j) kill -9 of one
- * worker, (d) the lazy pirate client (REQ closed and reopened on timeout), (f) the broker killed and
+ * worker, (d) the lazy pirate client (REQ closed and reopened on timeout; (d2) without an agent), (f) the broker killed and
  * restarted on the same port while anonymous DEALERs reconnect on their own.
  */
 import { after, before, describe, test } from 'node:test';
@@ -144,6 +144,35 @@ describe('(d) lazy pirate: a REQ closed (linger 0) and reopened on every 1 s tim
       return { ok: live.length === 1, diff: `${live.length} live edges from the client to the server` };
     }, 3000);
     await sc.converge('lazy pirate client', { stableMs: 0 });
+  });
+});
+
+describe('(d2) lazy pirate without an agent: the instrumented server sees a new anonymous peer at every reopen', () => {
+  let sc: Scenario;
+  let client: Child;
+  before(async () => {
+    sc = await Scenario.start('d2');
+    let port = 0;
+    ({ port } = await sc.bound((p) => sc.node('lp-server.js', [`tcp://*:${p}`], 'lp-server')));
+    client = await sc.plainPython('lpclient.py', [`tcp://localhost:${port}`], 'lp-client');
+  });
+  after(() => sc.stop());
+
+  test('each closed REQ\'s unknown peer is gone with its connection; one stays live, and the kernel shows the client holding one', async () => {
+    // The client reopens its REQ about once a second (every 4th request is answered past its 1 s timeout).
+    await new Promise((r) => setTimeout(r, 5000));
+    let gone: string[] = [];
+    await eventually(() => {
+      const s = sc.snapshot();
+      const placeholders = s.nodes.filter((n) => n.unknown && n.name.startsWith('unknown peer 0x'));
+      const live = placeholders.filter((n) => n.state !== 'exited').map((n) => n.name);
+      gone = placeholders.filter((n) => n.state === 'exited').map((n) => n.name);
+      const goneUp = s.edges.filter((e) => gone.some((name) => e.from.includes(name.slice('unknown peer 0x'.length))) && e.state !== 'disconnected');
+      return { ok: live.length === 1 && gone.length >= 2 && goneUp.length === 0, diff: `live: ${live.join(', ')}; gone: ${gone.length}; gone but not disconnected: ${goneUp.length}` };
+    }, 3000);
+    console.log(`[truth] d2: ${gone.length} unknown peers gone with their REQ (client pid ${client.process.pid})`);
+    const result = await sc.converge('lazy pirate without an agent', { allowUnknown: true, stableMs: 0 });
+    assert.deepEqual([result.counts.kernel, result.counts.unseen], [1, 1], 'the kernel: the client holds one connection, which the graph counts as its one peer without an agent');
   });
 });
 

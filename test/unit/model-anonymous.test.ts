@@ -6,6 +6,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TopologyStore } from '../../src/model/store';
+import type { StoreOptions } from '../../src/model/store/state';
 import type { TopologySnapshot } from '../../src/shared/snapshot';
 import { fingerprint } from '../../src/protocol/fingerprint';
 import { FakeAgent, agentKeyOf, viaWire } from '../fixtures/collector/telemetry';
@@ -16,10 +17,11 @@ const autoId = (n: number) => `006b8b45${(0x67 + n).toString(16).padStart(2, '0'
 
 class World {
   clock = T0;
-  readonly store = new TopologyStore({ now: () => this.clock });
+  readonly store: TopologyStore;
   readonly router = new FakeAgent({ pid: 100, node: 'broker' });
 
-  constructor() {
+  constructor(options: Partial<StoreOptions> = {}) {
+    this.store = new TopologyStore({ now: () => this.clock, ...options });
     this.send(this.router, this.router.hello(T0), this.router.socket(T0, 1, 'ROUTER'), this.router.bind(T0, 1, 'tcp://*:5555', 'tcp://0.0.0.0:5555'));
   }
 
@@ -169,6 +171,34 @@ describe('anonymous DEALERs on one ROUTER', () => {
     assert.equal(edgeFrom(s, clients[1]).lastDisconnect?.reason, 'ZMQ_DISCONNECT_MSG from peer');
     assert.equal(edgeFrom(s, clients[0]).state, 'connected');
     assert.equal(s.nodes.filter((n) => n.unknown).length, 0);
+  });
+
+  test('clients without agents that come and go (a retrying client, a script): each is gone with its connection, and gone ones make room at the cap', () => {
+    const w = new World({ limits: { unknownPeers: 2 } });
+    const placeholder = (s: TopologySnapshot, i: number) => s.nodes.find((n) => n.name === `unknown peer 0x${autoId(i)}`);
+    for (const i of [0, 1]) w.send(w.router, w.router.logged(w.clock, 1, { peerHex: autoId(i), in: [[T0 + i, fp(`request ${i}`)]] }));
+    w.clock += 1000;
+    w.send(w.router, w.router.disconnectMsg(w.clock, 1, `0x${autoId(0)}`));
+    let s = w.snapshot();
+    assert.equal(placeholder(s, 0)?.state, 'exited', 'libzmq never gives that id again: the peer is gone, not live');
+    assert.equal(placeholder(s, 0)?.exitedAt, w.clock);
+    assert.equal(s.edges.find((e) => e.routingId?.hex === autoId(0))?.state, 'disconnected');
+    assert.equal(placeholder(s, 1)?.state, 'live', 'the other one still talks');
+    // At the cap the gone one makes room for a newcomer, counted; a live one is never pushed out.
+    w.send(w.router, w.router.logged(w.clock, 1, { peerHex: autoId(2), in: [[T0 + 2000, fp('request 2')]] }));
+    s = w.snapshot();
+    assert.deepEqual([0, 1, 2].map((i) => placeholder(s, i)?.state), [undefined, 'live', 'live']);
+    assert.equal(s.collector?.discarded?.['cap:evicted-gone-peers'], 1);
+    w.send(w.router, w.router.logged(w.clock, 1, { peerHex: autoId(3), in: [[T0 + 2001, fp('request 3')]] }));
+    s = w.snapshot();
+    assert.equal(placeholder(s, 3), undefined, 'with none gone, the cap holds');
+    assert.ok((s.collector?.discarded?.['cap:unknown-peers'] ?? 0) > 0, 'and says so');
+    // Clear Exited takes the gone ones too.
+    w.send(w.router, w.router.disconnectMsg(w.clock, 1, `0x${autoId(1)}`));
+    w.store.clearExited();
+    s = w.snapshot();
+    assert.deepEqual([1, 2].map((i) => placeholder(s, i)?.state), [undefined, 'live']);
+    assert.equal(s.edges.filter((e) => e.routingId?.hex === autoId(1)).length, 0);
   });
 
   test('clients without agents: a ROUTER monitor disconnect that names its peer (ZMQ_SRCFD) takes down that peer\'s edge only; one that does not names no edge', () => {

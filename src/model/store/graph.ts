@@ -6,7 +6,7 @@ import type { Runtime } from '../../protocol/types';
 import { RetryWindow, combineDisconnect, type EdgePhase } from '../rules';
 import type { TimelineEntry } from '../../shared/snapshot';
 import { typesRefused, type SocketType } from '../../shared/sockets';
-import { NO_CONNECT_EDGES, NO_EDGES, NO_ENDPOINTS, ROUTER_LIKE, addToTimeline, appended, flat, fromEdgeList, fromEdgesWith, hasFromEdges, mergeTimelines, typeIndex, EdgeRec, type SocketRec, type TypeCounts } from './records';
+import { NO_CONNECT_EDGES, NO_EDGES, NO_ENDPOINTS, ROUTER_LIKE, addToTimeline, appended, flat, fromEdgeList, fromEdgesWith, hasFromEdges, mergeTimelines, typeIndex, EdgeRec, type NodeRec, type SocketRec, type TypeCounts } from './records';
 import { discard, type StoreState } from './state';
 
 const OTHER_TYPES = '(other)';
@@ -166,7 +166,7 @@ export function syntheticSocket(st: StoreState, nodeId: string, name: string, ho
   const id = `${nodeId}/0`;
   const existing = st.sockets.get(id);
   if (existing) return existing;
-  if (st.unknownPeers >= st.limits.unknownPeers) {
+  if (st.unknownPeers >= st.limits.unknownPeers && !evictGonePlaceholder(st)) {
     discard(st, 'cap:unknown-peers');
     return undefined;
   }
@@ -216,6 +216,32 @@ export function removeNode(st: StoreState, id: string): void {
   st.socketsByNode.delete(id);
   st.dirtyNodes.delete(id);
   st.removedNodes.add(id);
+}
+
+/** Makes room at a cap by forgetting the placeholder gone longest (a peer without an agent whose connection ended). */
+export function evictGonePlaceholder(st: StoreState): boolean {
+  let oldest: NodeRec | undefined;
+  for (const node of st.nodes.values()) {
+    if (node.unknown && node.exitedAt !== undefined && (oldest === undefined || node.exitedAt < oldest.exitedAt!)) oldest = node;
+  }
+  if (oldest === undefined) return false;
+  forgetPlaceholder(st, oldest.id);
+  discard(st, 'cap:evicted-gone-peers');
+  st.topologyDirty = true;
+  return true;
+}
+
+/** Removes a placeholder node with its socket and edges, and the ROUTER's record of its routing id. */
+export function forgetPlaceholder(st: StoreState, nodeId: string): void {
+  for (const socketId of [...(st.socketsByNode.get(nodeId) ?? [])]) {
+    const socket = st.sockets.get(socketId);
+    for (const edge of socket ? edgesOf(socket) : []) {
+      if (socket?.routingHex !== undefined) st.sockets.get(edge.to)?.peers?.delete(socket.routingHex);
+    }
+    removeSocket(st, socketId);
+  }
+  removeNode(st, nodeId);
+  st.unknownPeers--;
 }
 
 export function evictClosedSocket(st: StoreState): boolean {

@@ -10,7 +10,7 @@ import { parseEndpoint, sameEndpoint } from '../endpoints';
 import { REASONS, RetryWindow, combineDisconnect } from '../rules';
 import type { TimelineEntry } from '../../shared/snapshot';
 import { changed } from './changes';
-import { addTimeline, addTypes, closedEnd, disconnectEdge, edgesOf, evictClosedSocket, pick, refusedTypes, setPhase } from './graph';
+import { addTimeline, addTypes, closedEnd, disconnectEdge, edgesOf, evictClosedSocket, evictGonePlaceholder, pick, refusedTypes, setPhase } from './graph';
 import { edgeExited, edgeStateAt } from './liveness';
 import { endpointFailed, endpointSucceeded, failuresFromSnapshot } from './failures';
 import {
@@ -147,7 +147,7 @@ function hello(st: StoreState, agentKey: string, agent: AgentRec, msg: HelloMsg,
   }
   let node = st.nodes.get(id);
   if (!node) {
-    if (st.nodes.size >= st.limits.nodes) {
+    if (st.nodes.size >= st.limits.nodes && !evictGonePlaceholder(st)) {
       discard(st, 'cap:nodes');
       return;
     }
@@ -245,7 +245,7 @@ function upsertSocket(st: StoreState, node: NodeRec, info: SocketInfo): SocketRe
   // A new socket, or one whose identity stayed, changes only its own connects while it binds nothing.
   const changesOthers = socket !== undefined && (socket.routingHex !== info.routingId?.hex || socket.type !== info.type);
   if (!socket) {
-    if (st.sockets.size >= st.limits.sockets && !evictClosedSocket(st)) {
+    if (st.sockets.size >= st.limits.sockets && !evictClosedSocket(st) && !evictGonePlaceholder(st)) {
       discard(st, 'cap:sockets');
       return undefined;
     }
@@ -560,6 +560,7 @@ function disconnectMsg(st: StoreState, node: NodeRec, msg: DisconnectMsgMsg, at:
     // The agent saw libzmq's notice that the peer's TCP connection closed (ZMQ_STREAM_NOTIFY).
     addTimeline(st, edge, { at, event: 'disconnect', detail: REASONS.streamClosed });
     disconnectEdge(st, edge.id, REASONS.streamClosed, null, at);
+    placeholderGone(st, edge, at);
     return;
   }
   const message = msg.text ? binLabel(msg.text) : null;
@@ -581,6 +582,30 @@ function disconnectMsg(st: StoreState, node: NodeRec, msg: DisconnectMsgMsg, at:
   }
   addTimeline(st, edge, entry);
   disconnectEdge(st, edge.id, REASONS.disconnectMsg, message, at);
+  placeholderGone(st, edge, at);
+}
+
+/**
+ * A ROUTER never gives one of its own ids (a zero byte and a counter) twice: once the connection of a
+ * peer known only by such an id ends, the placeholder drawn for it is gone for good, as an exited
+ * process is. Left live, every short-lived client without an agent (a Lazy Pirate retry, a script run
+ * against a broker) stayed in the picture for the session and, at the cap, kept newer ones out of it.
+ */
+function placeholderGone(st: StoreState, edge: EdgeRec, at: number): void {
+  const socket = st.sockets.get(edge.from);
+  if (!socket?.unknown || socket.closed || !isLibzmqId(socket.routingHex)) return;
+  const node = st.nodes.get(socket.nodeId);
+  if (!node) return;
+  socket.closed = true;
+  node.exitedAt = at;
+  st.dirtySockets.add(socket.id);
+  st.dirtyNodes.add(node.id);
+  st.topologyDirty = true;
+}
+
+/** libzmq's own routing ids for peers that set none: a zero byte and a 32-bit counter. */
+function isLibzmqId(hex: string | undefined): boolean {
+  return hex !== undefined && hex.length === 10 && hex.startsWith('00');
 }
 
 /**
@@ -590,7 +615,7 @@ function disconnectMsg(st: StoreState, node: NodeRec, msg: DisconnectMsgMsg, at:
  * a worker that replaces its socket left an "unknown peer" on its ROUTER at every replacement.
  */
 function handedOverFarewell(router: SocketRec, hex: string): boolean {
-  return router.options.routerHandover === true && hex.length === 10 && hex.startsWith('00') && router.peers?.has(hex) !== true;
+  return router.options.routerHandover === true && isLibzmqId(hex) && router.peers?.has(hex) !== true;
 }
 
 function close(st: StoreState, node: NodeRec, socketNumber: number, at: number): void {
