@@ -15,7 +15,7 @@ import type { TelemetryMsg } from '../protocol/types';
 import { SNAPSHOT_SCHEMA, type CollectorStatus, type KernelPeer, type TopologyDiff, type TopologySnapshot } from '../shared/snapshot';
 import { changed } from './store/changes';
 import { copyState } from './store/clone';
-import { dropOrphans, forgetPlaceholder, removeNode, removeSocket } from './store/graph';
+import { dropOrphans, forgetPlaceholder, forgetProcess } from './store/graph';
 import * as ingest from './store/ingest';
 import { resolveEdges } from './store/resolution';
 import { StoreState, type StoreOptions } from './store/state';
@@ -96,12 +96,8 @@ export class TopologyStore {
     const st = this.st;
     for (const node of [...st.nodes.values()]) {
       if (node.exitedAt === undefined) continue;
-      if (node.unknown) {
-        forgetPlaceholder(st, node.id);
-        continue;
-      }
-      for (const socketId of [...(st.socketsByNode.get(node.id) ?? [])]) removeSocket(st, socketId);
-      removeNode(st, node.id);
+      if (node.unknown) forgetPlaceholder(st, node.id);
+      else forgetProcess(st, node.id);
     }
     dropOrphans(st);
     st.topologyDirty = true;

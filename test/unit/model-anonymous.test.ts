@@ -5,8 +5,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TopologyStore } from '../../src/model/store';
-import type { StoreOptions } from '../../src/model/store/state';
+import { TopologyStore, type StoreOptions } from '../../src/model/store';
 import type { TopologySnapshot } from '../../src/shared/snapshot';
 import { fingerprint } from '../../src/protocol/fingerprint';
 import { FakeAgent, agentKeyOf, viaWire } from '../fixtures/collector/telemetry';

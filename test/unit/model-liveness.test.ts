@@ -646,6 +646,29 @@ describe('bounds', () => {
     assert.equal(s.collector?.discarded?.['cap:evicted-closed-sockets'], 1);
   });
 
+  test('at the node cap a new process takes the place of the one exited longest; with none exited, the cap holds', () => {
+    const store = newStore({ limits: { nodes: 3 } });
+    const { dealers } = routerWithDealers(store, T0, ['w1', 'w2']);
+    const [w1, w2] = [dealers.get('w1')!, dealers.get('w2')!];
+    store.agentGone(agentKeyOf(w2), 'telemetry connection lost', T0 + 20);
+    store.agentGone(agentKeyOf(w1), 'telemetry connection lost', T0 + 10);
+    const w3 = new FakeAgent({ pid: 303 });
+    store.apply(agentKeyOf(w3), viaWire(w3.hello(T0 + 30)), T0 + 30);
+    let s = store.snapshot();
+    assert.ok(s.nodes.some((n) => n.id === w3.nodeId), 'the new process is in the picture');
+    assert.ok(!s.nodes.some((n) => n.id === w1.nodeId), 'in place of the one exited longest');
+    assert.ok(!s.sockets.some((k) => k.nodeId === w1.nodeId) && !s.edges.some((e) => e.from.startsWith(`${w1.nodeId}/`)), 'with its sockets and edges');
+    assert.equal(s.nodes.find((n) => n.id === w2.nodeId)?.state, 'exited', 'the other exited one stays');
+    assert.equal(s.collector?.discarded?.['cap:evicted-exited-processes'], 1);
+    const w4 = new FakeAgent({ pid: 304 });
+    store.apply(agentKeyOf(w4), viaWire(w4.hello(T0 + 40)), T0 + 40);
+    const w5 = new FakeAgent({ pid: 305 });
+    store.apply(agentKeyOf(w5), viaWire(w5.hello(T0 + 50)), T0 + 50);
+    s = store.snapshot();
+    assert.ok(s.nodes.some((n) => n.id === w4.nodeId) && !s.nodes.some((n) => n.id === w5.nodeId), 'none exited left: the cap holds');
+    assert.equal(s.collector?.discarded?.['cap:nodes'], 1, 'and says so');
+  });
+
   test('clearExited drops exited processes with their sockets and edges, and says so in a diff', () => {
     const store = newStore({ notifyIntervalMs: 50 });
     const { dealers } = routerWithDealers(store, T0, ['w1', 'w2']);

@@ -231,6 +231,30 @@ export function evictGonePlaceholder(st: StoreState): boolean {
   return true;
 }
 
+/**
+ * Makes room at the node cap for a process that is live by forgetting the one exited longest, with its
+ * sockets and edges: a long session of workers that crash and are restarted filled the cap with the
+ * dead, and every new process was then refused.
+ */
+export function evictExitedProcess(st: StoreState): boolean {
+  let oldest: NodeRec | undefined;
+  for (const node of st.nodes.values()) {
+    if (!node.unknown && node.exitedAt !== undefined && (oldest === undefined || node.exitedAt < oldest.exitedAt!)) oldest = node;
+  }
+  if (oldest === undefined) return false;
+  forgetProcess(st, oldest.id);
+  dropOrphans(st);
+  discard(st, 'cap:evicted-exited-processes');
+  st.topologyDirty = true;
+  return true;
+}
+
+/** Removes a process's node with its sockets and their edges. */
+export function forgetProcess(st: StoreState, nodeId: string): void {
+  for (const socketId of [...(st.socketsByNode.get(nodeId) ?? [])]) removeSocket(st, socketId);
+  removeNode(st, nodeId);
+}
+
 /** Removes a placeholder node with its socket and edges, and the ROUTER's record of its routing id. */
 export function forgetPlaceholder(st: StoreState, nodeId: string): void {
   for (const socketId of [...(st.socketsByNode.get(nodeId) ?? [])]) {

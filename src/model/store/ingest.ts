@@ -10,7 +10,7 @@ import { parseEndpoint, sameEndpoint } from '../endpoints';
 import { REASONS, RetryWindow, combineDisconnect } from '../rules';
 import type { TimelineEntry } from '../../shared/snapshot';
 import { changed } from './changes';
-import { addTimeline, addTypes, closedEnd, disconnectEdge, edgesOf, evictClosedSocket, evictGonePlaceholder, pick, refusedTypes, setPhase } from './graph';
+import { addTimeline, addTypes, closedEnd, disconnectEdge, edgesOf, evictClosedSocket, evictExitedProcess, evictGonePlaceholder, pick, refusedTypes, setPhase } from './graph';
 import { edgeExited, edgeStateAt } from './liveness';
 import { endpointFailed, endpointSucceeded, failuresFromSnapshot } from './failures';
 import {
@@ -147,7 +147,7 @@ function hello(st: StoreState, agentKey: string, agent: AgentRec, msg: HelloMsg,
   }
   let node = st.nodes.get(id);
   if (!node) {
-    if (st.nodes.size >= st.limits.nodes && !evictGonePlaceholder(st)) {
+    if (st.nodes.size >= st.limits.nodes && !evictGonePlaceholder(st) && !evictExitedProcess(st)) {
       discard(st, 'cap:nodes');
       return;
     }
