@@ -196,6 +196,36 @@ describe('routing-id clashes on a ROUTER', () => {
     }
   });
 
+  test('a worker that replaced its socket at once, whose new connection the ROUTER never reads: refused, by the ROUTER\'s silence; read, it is not', () => {
+    for (const read of [false, true]) {
+      const scene = new Scene();
+      const worker = scene.dealer('worker', T0 + 100);
+      scene.send(scene.router, scene.router.heartbeats(T0 + 150, ROUTER_SOCKET, { peer: 'worker' }));
+      // The new socket's handshake comes after the old one closed (by both stamps): no overlap to see.
+      scene.clock.now = T0 + 500;
+      scene.send(worker, worker.close(T0 + 500, DEALER_SOCKET), worker.socket(T0 + 501, 2, 'DEALER', 'worker'), worker.connect(T0 + 501, 2, ENDPOINT),
+        worker.event(T0 + 501, 2, 'connect', ENDPOINT), worker.event(T0 + 502, 2, 'handshake', ENDPOINT));
+      scene.clock.now = T0 + 700;
+      scene.send(worker, worker.heartbeats(T0 + 700, 2));
+      if (read) scene.send(scene.router, scene.router.heartbeats(T0 + 705, ROUTER_SOCKET, { peer: 'worker' }));
+      const newEdge = (s: TopologySnapshot) => s.edges.find((e) => e.from === worker.socketId(2))!;
+      // Not yet: the ROUTER's agent has not spoken since the send.
+      assert.equal(newEdge(scene.sweep(T0 + 800)).routingIdClash, undefined, 'no judgement before the ROUTER reported');
+      scene.clock.now = T0 + 2000;
+      scene.send(scene.router, scene.router.heartbeats(T0 + 2000, ROUTER_SOCKET, { peer: 'someone-else' }));
+      let s = scene.sweep(T0 + 2000);
+      if (!read) {
+        assert.deepEqual(newEdge(s).routingIdClash, { with: [s.edges.find((e) => e.from === worker.socketId(DEALER_SOCKET))!.id], serves: false, handover: false });
+        assert.equal(newEdge(s).state, 'connected', 'both monitors say so: the mark is what tells');
+        // The ROUTER reads it after all (it was only slow): served.
+        scene.clock.now = T0 + 2100;
+        scene.send(scene.router, scene.router.heartbeats(T0 + 2100, ROUTER_SOCKET, { peer: 'worker' }));
+        s = scene.sweep(T0 + 2200);
+      }
+      assert.equal(newEdge(s).routingIdClash, undefined, read ? 'read: no clash' : 'read at last: no longer refused');
+    }
+  });
+
   test('one socket with a routing id connected to two endpoints of one ROUTER clashes with itself', () => {
     const scene = new Scene({ endpoints: ['tcp://0.0.0.0:5555', 'tcp://0.0.0.0:5556'] });
     const dealer = scene.dealer('worker', T0 + 100, [ENDPOINT, 'tcp://localhost:5556']);

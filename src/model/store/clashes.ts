@@ -20,7 +20,12 @@ export interface ClashRec {
   handover: boolean;
   /** The edge's phaseAt when judged: a refused connection stays refused until it goes down. */
   since: number;
+  /** Judged by the ROUTER's silence, no other connection with the id being up (refusedUnread). */
+  unread?: boolean;
 }
+
+/** How long after a connector's send the ROUTER's agent must have spoken, having read nothing of it. */
+export const UNREAD_AFTER_MS = 1000;
 
 /** Judges every clash afresh (the sweep's part) and marks the edges whose judgement changed. */
 export function judgeRoutingIdClashes(st: StoreState): void {
@@ -29,8 +34,12 @@ export function judgeRoutingIdClashes(st: StoreState): void {
     const sole = soleClaimant(entry);
     if (sole && !claimantConnectsTwice(sole)) continue;
     for (const [routerId, edges] of liveEdgesByRouter(st, claimantsOf(entry))) {
-      if (edges.length < 2) continue;
       const router = st.sockets.get(routerId)!;
+      if (edges.length < 2) {
+        const unread = sole ? undefined : refusedUnread(st, router, edges[0], claimantsOf(entry));
+        if (unread) next.set(edges[0].id, unread);
+        continue;
+      }
       const handover = router.options.routerHandover === true;
       const served = servedAmong(st, router, edges);
       const hex = st.sockets.get(edges[0].from)!.routingHex!;
@@ -43,6 +52,8 @@ export function judgeRoutingIdClashes(st: StoreState): void {
   for (const [id, clash] of st.clashes) {
     if (next.has(id) || clash.serves || clash.handover) continue;
     const edge = st.edges.get(id);
+    // Only this connection has the id now: a read of it since is this connection's, so it is served.
+    if (clash.unread && edge && readSince(st, edge, clash.since)) continue;
     if (edge && edge.phase === 'up' && edge.phaseAt === clash.since && !edgeExited(st, edge)) {
       next.set(id, { ...clash, with: clash.with.filter((other) => st.edges.has(other)) });
     }
@@ -73,6 +84,32 @@ function servedAmong(st: StoreState, router: SocketRec, edges: readonly EdgeRec[
 function stillRefused(st: StoreState, edge: EdgeRec): boolean {
   const clash = st.clashes.get(edge.id);
   return clash !== undefined && !clash.serves && !clash.handover && clash.since === edge.phaseAt;
+}
+
+/**
+ * A connection the ROUTER does not read though no other with its routing id is up now: a worker that
+ * connected its new socket and closed the old one at once. libzmq frees the old connection's id only
+ * when the ROUTER processes that connection's end, which can come after the new one's routing id; the
+ * new one is then refused, and never read. Both monitors say connected, so the sign is the ROUTER's
+ * silence: its agent spoke a while after the connector sent, and had read nothing of that id since
+ * the connection came up.
+ */
+function refusedUnread(st: StoreState, router: SocketRec, edge: EdgeRec, claimants: readonly SocketRec[]): ClashRec | undefined {
+  if (router.options.routerHandover === true) return undefined;
+  const from = st.sockets.get(edge.from);
+  const node = st.nodes.get(router.nodeId);
+  if (!from || from.sentAt === undefined || from.sentAt <= edge.phaseAt || allConnectEdgeIds(from).length !== 1) return undefined;
+  if (!node || node.unknown || node.exitedAt !== undefined || node.lastSeenAt < from.sentAt + UNREAD_AFTER_MS) return undefined;
+  if (readSince(st, edge, edge.phaseAt)) return undefined;
+  const others = claimants.flatMap((s) => (s === from ? [] : allConnectEdgeIds(s).filter((id) => st.edges.get(id)?.to === router.id)));
+  return others.length === 0 ? undefined : { with: others, serves: false, handover: false, since: edge.phaseAt, unread: true };
+}
+
+/** Whether the ROUTER has read anything from the edge's routing id since `since`. */
+function readSince(st: StoreState, edge: EdgeRec, since: number): boolean {
+  const hex = st.sockets.get(edge.from)?.routingHex;
+  const readAt = hex === undefined ? undefined : st.sockets.get(edge.to)?.peers?.get(hex)?.readAt;
+  return readAt !== undefined && readAt >= since;
 }
 
 /** One socket with two connections (two endpoints of one ROUTER) clashes with itself. */

@@ -14,7 +14,7 @@ import { addTimeline, addTypes, closedEnd, disconnectEdge, edgesOf, evictClosedS
 import { edgeExited, edgeStateAt } from './liveness';
 import { endpointFailed, endpointSucceeded, failuresFromSnapshot } from './failures';
 import {
-  NO_CONNECT_EDGES, NO_EDGES, NO_ENDPOINTS, bindDisplay, connectList, endpointList, internOptions, connectEdgeEntries, connectEdgesAt, endpointRec, soleConnectEdgeIds, flat, intern, latestOf, scriptName, type AgentRec, type EdgeRec, type EndpointRec, type NodeRec, type SocketRec, type StampClock,
+  NO_CONNECT_EDGES, NO_EDGES, NO_ENDPOINTS, bindDisplay, connectList, endpointList, internOptions, connectEdgeEntries, connectEdgesAt, endpointRec, soleConnectEdgeIds, flat, intern, latestOf, scriptName, soleClaimant, allConnectEdgeIds, type AgentRec, type EdgeRec, type EndpointRec, type NodeRec, type SocketRec, type StampClock,
 } from './records';
 import { firstMessages, peerEdge, previousPeerEdge, reachesBinderOf, resolveEdges, resolveFor } from './resolution';
 import { discard, type StoreState } from './state';
@@ -458,6 +458,7 @@ function traffic(st: StoreState, node: NodeRec, p: PeerTraffic, offset: number, 
   // Evidence of a live connection: something *arrived* on this side (sends may only be queued).
   const arrived = lastIn === undefined ? undefined : clock(lastIn);
   const own = trafficEdges(st, socket, p.peer);
+  sharedIdTraffic(st, socket, p, clock);
   for (const edge of own ?? liveEdgesOf(st, socket)) {
     if (own === undefined) {
       // The socket's record stands in only for edges that no record of their own has reached.
@@ -488,6 +489,30 @@ function traffic(st: StoreState, node: NodeRec, p: PeerTraffic, offset: number, 
     // addTimeline mark the edge dirty themselves).
     st.trafficEdges.add(edge.id);
   }
+}
+
+/**
+ * Sends and reads under a routing id that more than one socket set (a worker that replaced its socket):
+ * what tells a connection the ROUTER never reads (clashes.ts refusedUnread). Kept for such ids only.
+ */
+function sharedIdTraffic(st: StoreState, socket: SocketRec, p: PeerTraffic, clock: (t: number) => number): void {
+  if (p.peer !== undefined) {
+    const readStamp = latestOf(p.lastMessageIn, p.lastHeartbeatIn);
+    const claimants = readStamp === undefined ? undefined : st.byRoutingId.get(p.peer.hex);
+    if (claimants === undefined || soleClaimant(claimants)) return;
+    const peer = socket.peers?.get(p.peer.hex);
+    const readAt = clock(readStamp!);
+    if (peer && (peer.readAt === undefined || readAt > peer.readAt)) peer.readAt = readAt;
+    return;
+  }
+  if (socket.routingHex === undefined || p.lastMessageOut === undefined) return;
+  const claimants = st.byRoutingId.get(socket.routingHex);
+  if (claimants === undefined || soleClaimant(claimants)) return;
+  // The first send known on the connection now up (a record's latest, within a flush of the first).
+  const ids = allConnectEdgeIds(socket);
+  const upAt = ids.length === 1 ? st.edges.get(ids[0])?.phaseAt : undefined;
+  const sentAt = clock(p.lastMessageOut);
+  if (upAt !== undefined && sentAt > upAt && (socket.sentAt === undefined || socket.sentAt <= upAt)) socket.sentAt = sentAt;
 }
 
 /** Counts shown from now on come from the connector (`fromConnector`) or the binder; those kept are dropped. */

@@ -97,6 +97,8 @@ export interface PeerRec {
   how?: Attribution;
   /** The ROUTER's side of the connection: its first messages with this peer. */
   first?: FirstLogRec;
+  /** When the ROUTER last read from this id, kept only while more than one socket set it (clashes.ts). */
+  readAt?: number;
 }
 
 /** A connecting socket's log of one connection (ConnLogRec.conn: 1, 2, … after each disconnect). */
@@ -113,6 +115,8 @@ export interface SocketRec {
   name?: string;
   /** The routing id it set, hex. */
   routingHex?: string;
+  /** Its first send known on its connection now up, kept only while another socket set its routing id too (clashes.ts). */
+  sentAt?: number;
   options: SocketOptions;
   site?: CreationSite;
   /** Passed to a proxy that moves its messages natively (SocketInfo.proxied). */
