@@ -33,6 +33,7 @@ export function copyState(from: StoreState, into: StoreState): void {
     byRoutingId.set(hex, sole ? (sockets.get(sole) ?? sole) : claimantsOf(claimants).map((s) => sockets.get(s) ?? s));
   }
   into.byRoutingId = byRoutingId;
+  into.sharedRoutingIds = from.sharedRoutingIds;
   for (const [key, owner] of from.connOwner) into.connOwner.set(key, owner);
   into.clashes = new Map(from.clashes); // judged afresh into a new map, never changed in place
   for (const [id, peers] of from.kernelPeers) into.kernelPeers.set(id, peers); // replaced whole, never changed in place

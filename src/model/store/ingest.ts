@@ -496,6 +496,7 @@ function traffic(st: StoreState, node: NodeRec, p: PeerTraffic, offset: number, 
  * what tells a connection the ROUTER never reads (clashes.ts refusedUnread). Kept for such ids only.
  */
 function sharedIdTraffic(st: StoreState, socket: SocketRec, p: PeerTraffic, clock: (t: number) => number): void {
+  if (st.sharedRoutingIds === 0) return;
   if (p.peer !== undefined) {
     const readStamp = latestOf(p.lastMessageIn, p.lastHeartbeatIn);
     const claimants = readStamp === undefined ? undefined : st.byRoutingId.get(p.peer.hex);

@@ -8,7 +8,7 @@ import type { Bin, FirstMessages } from '../../protocol/types';
 import type { Attribution } from '../../shared/snapshot';
 import { pairPeers, type ConnectionEvidence, type PeerEvidence, type Stamp } from '../attribution';
 import { matchKeys } from '../endpoints';
-import { ROUTER_LIKE, allConnectEdgeIds, setConnectEdges, type ConnectsReached, bindDisplay, fromEdgeList, edgeIds, type EdgeIds, claimantsOf, connectEdgesAt, withClaimant, type ConnLogRec, type EdgeRec, type EndpointRec, type FirstLogRec, type NodeRec, type Pairing, type PeerRec, type SocketRec, type StampClock } from './records';
+import { ROUTER_LIKE, allConnectEdgeIds, setConnectEdges, type ConnectsReached, bindDisplay, fromEdgeList, edgeIds, type EdgeIds, claimantsOf, connectEdgesAt, soleClaimant, withClaimant, type ConnLogRec, type EdgeRec, type EndpointRec, type FirstLogRec, type NodeRec, type Pairing, type PeerRec, type SocketRec, type StampClock } from './records';
 import { servedEdge } from './clashes';
 import { discard, type StoreState } from './state';
 import { dropOrphans, edgesOf, ensureEdge, mergeEdge, pick, syntheticSocket } from './graph';
@@ -70,6 +70,7 @@ function resolve(st: StoreState): void {
   st.topologyDirty = false;
   st.connectorsToResolve.clear();
   st.byRoutingId = new Map();
+  st.sharedRoutingIds = 0;
   for (const socket of st.sockets.values()) {
     if (!socket.unknown && socket.routingHex !== undefined && st.nodes.has(socket.nodeId)) claimRoutingId(st, socket, socket.routingHex);
   }
@@ -116,7 +117,9 @@ function resolveConnectors(st: StoreState): void {
 
 /** Adds `socket` to the claimants of its routing id. */
 function claimRoutingId(st: StoreState, socket: SocketRec, hex: string): void {
-  st.byRoutingId.set(hex, withClaimant(st.byRoutingId.get(hex), socket));
+  const claimants = st.byRoutingId.get(hex);
+  if (claimants !== undefined && soleClaimant(claimants)) st.sharedRoutingIds++;
+  st.byRoutingId.set(hex, withClaimant(claimants, socket));
 }
 
 /** Endpoint match key → the sockets bound there, with the endpoint as they bound it. */

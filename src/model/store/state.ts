@@ -70,6 +70,8 @@ export class StoreState {
   /** Every edge's message rate ring (EdgeRec.rates is its slot). */
   rates = new RateRings();
   byRoutingId = new Map<string, Claimants>();
+  /** How many routing ids in byRoutingId more than one socket set (none: the traffic path skips their bookkeeping). */
+  sharedRoutingIds = 0;
   /** Connections (ConnLogRec.key) paired with a peer: the ROUTER that peer is on, and its routing id hex. */
   readonly connOwner = new Map<string, { router: string; peer: string }>();
   /** Edges in a routing-id clash, by edge id (clashes.ts; judged by the sweep). */
