@@ -211,6 +211,7 @@ describe('anonymous DEALERs on one ROUTER', () => {
     const s = w.snapshot();
     assert.deepEqual([0, 1, 2].map((i) => edgeOf(s, i)?.state), ['connected', 'disconnected', 'connected']);
     assert.equal(edgeOf(s, 1)?.lastDisconnect?.reason, 'disconnect event');
+    assert.deepEqual([0, 1, 2].map((i) => s.nodes.find((n) => n.name === `unknown peer 0x${autoId(i)}`)?.state), ['live', 'exited', 'live'], 'the peer whose connection the event named is gone');
   });
 
   test('a connecting ROUTER\'s disconnect goes to the edge of the endpoint it names, whatever peer it names too', () => {

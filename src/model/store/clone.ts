@@ -43,6 +43,7 @@ export function copyState(from: StoreState, into: StoreState): void {
   for (const id of from.unseenDirty) into.unseenDirty.add(id);
   for (const [id, dueAt] of from.unseenPending) into.unseenPending.set(id, dueAt);
   into.unknownPeers = from.unknownPeers;
+  for (const id of from.gonePlaceholders) into.gonePlaceholders.add(id);
   into.topologyDirty = from.topologyDirty;
   for (const id of from.connectorsToResolve) into.connectorsToResolve.add(id);
   for (const id of from.routersToPair) into.routersToPair.add(id);

@@ -49,6 +49,32 @@ export function disconnectEdge(st: StoreState, edgeId: string, reason: string, m
   edge.touched = true;
   if (!sameLoss) setPhase(st, edge, 'disconnected', at);
   st.dirtyEdges.add(edgeId);
+  placeholderGone(st, edge, at);
+}
+
+/**
+ * A ROUTER never gives one of its own ids (a zero byte and a counter) twice: once the connection of a
+ * peer known only by such an id ends (its disconnect message, a monitor event naming it, the ROUTER
+ * gone), the placeholder drawn for it is gone for good, as an exited process is. Left live, every
+ * short-lived client without an agent (a Lazy Pirate retry, a script run against a broker) stayed in
+ * the picture for the session and, at the cap, kept newer ones out of it.
+ */
+function placeholderGone(st: StoreState, edge: EdgeRec, at: number): void {
+  const socket = st.sockets.get(edge.from);
+  if (!socket?.unknown || socket.closed || !isLibzmqId(socket.routingHex)) return;
+  const node = st.nodes.get(socket.nodeId);
+  if (!node) return;
+  socket.closed = true;
+  node.exitedAt = at;
+  st.gonePlaceholders.add(node.id);
+  st.dirtySockets.add(socket.id);
+  st.dirtyNodes.add(node.id);
+  st.topologyDirty = true;
+}
+
+/** libzmq's own routing ids for peers that set none: a zero byte and a 32-bit counter. */
+export function isLibzmqId(hex: string | undefined): boolean {
+  return hex !== undefined && hex.length === 10 && hex.startsWith('00');
 }
 
 export function setPhase(st: StoreState, edge: EdgeRec, phase: EdgePhase, at: number): void {
@@ -213,6 +239,7 @@ export function removeSocket(st: StoreState, id: string): void {
 
 export function removeNode(st: StoreState, id: string): void {
   st.nodes.delete(id);
+  st.gonePlaceholders.delete(id);
   st.socketsByNode.delete(id);
   st.dirtyNodes.delete(id);
   st.removedNodes.add(id);
@@ -220,12 +247,9 @@ export function removeNode(st: StoreState, id: string): void {
 
 /** Makes room at a cap by forgetting the placeholder gone longest (a peer without an agent whose connection ended). */
 export function evictGonePlaceholder(st: StoreState): boolean {
-  let oldest: NodeRec | undefined;
-  for (const node of st.nodes.values()) {
-    if (node.unknown && node.exitedAt !== undefined && (oldest === undefined || node.exitedAt < oldest.exitedAt!)) oldest = node;
-  }
-  if (oldest === undefined) return false;
-  forgetPlaceholder(st, oldest.id);
+  const oldest = st.gonePlaceholders.values().next();
+  if (oldest.done === true) return false;
+  forgetPlaceholder(st, oldest.value);
   discard(st, 'cap:evicted-gone-peers');
   st.topologyDirty = true;
   return true;

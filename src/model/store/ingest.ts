@@ -10,7 +10,7 @@ import { parseEndpoint, sameEndpoint } from '../endpoints';
 import { REASONS, RetryWindow, combineDisconnect } from '../rules';
 import type { TimelineEntry } from '../../shared/snapshot';
 import { changed } from './changes';
-import { addTimeline, addTypes, closedEnd, disconnectEdge, edgesOf, evictClosedSocket, evictExitedProcess, evictGonePlaceholder, pick, refusedTypes, setPhase } from './graph';
+import { addTimeline, addTypes, closedEnd, disconnectEdge, edgesOf, evictClosedSocket, evictExitedProcess, evictGonePlaceholder, isLibzmqId, pick, refusedTypes, setPhase } from './graph';
 import { edgeExited, edgeStateAt } from './liveness';
 import { endpointFailed, endpointSucceeded, failuresFromSnapshot } from './failures';
 import {
@@ -499,21 +499,24 @@ function sharedIdTraffic(st: StoreState, socket: SocketRec, p: PeerTraffic, cloc
   if (st.sharedRoutingIds === 0) return;
   if (p.peer !== undefined) {
     const readStamp = latestOf(p.lastMessageIn, p.lastHeartbeatIn);
-    const claimants = readStamp === undefined ? undefined : st.byRoutingId.get(p.peer.hex);
-    if (claimants === undefined || soleClaimant(claimants)) return;
+    if (readStamp === undefined || !sharedId(st, p.peer.hex)) return;
     const peer = socket.peers?.get(p.peer.hex);
-    const readAt = clock(readStamp!);
+    const readAt = clock(readStamp);
     if (peer && (peer.readAt === undefined || readAt > peer.readAt)) peer.readAt = readAt;
     return;
   }
-  if (socket.routingHex === undefined || p.lastMessageOut === undefined) return;
-  const claimants = st.byRoutingId.get(socket.routingHex);
-  if (claimants === undefined || soleClaimant(claimants)) return;
+  if (socket.routingHex === undefined || p.lastMessageOut === undefined || !sharedId(st, socket.routingHex)) return;
   // The first send known on the connection now up (a record's latest, within a flush of the first).
   const ids = allConnectEdgeIds(socket);
   const upAt = ids.length === 1 ? st.edges.get(ids[0])?.phaseAt : undefined;
   const sentAt = clock(p.lastMessageOut);
   if (upAt !== undefined && sentAt > upAt && (socket.sentAt === undefined || socket.sentAt <= upAt)) socket.sentAt = sentAt;
+}
+
+/** Whether more than one socket set routing id `hex`. */
+function sharedId(st: StoreState, hex: string): boolean {
+  const claimants = st.byRoutingId.get(hex);
+  return claimants !== undefined && soleClaimant(claimants) === undefined;
 }
 
 /** Counts shown from now on come from the connector (`fromConnector`) or the binder; those kept are dropped. */
@@ -586,7 +589,6 @@ function disconnectMsg(st: StoreState, node: NodeRec, msg: DisconnectMsgMsg, at:
     // The agent saw libzmq's notice that the peer's TCP connection closed (ZMQ_STREAM_NOTIFY).
     addTimeline(st, edge, { at, event: 'disconnect', detail: REASONS.streamClosed });
     disconnectEdge(st, edge.id, REASONS.streamClosed, null, at);
-    placeholderGone(st, edge, at);
     return;
   }
   const message = msg.text ? binLabel(msg.text) : null;
@@ -608,30 +610,6 @@ function disconnectMsg(st: StoreState, node: NodeRec, msg: DisconnectMsgMsg, at:
   }
   addTimeline(st, edge, entry);
   disconnectEdge(st, edge.id, REASONS.disconnectMsg, message, at);
-  placeholderGone(st, edge, at);
-}
-
-/**
- * A ROUTER never gives one of its own ids (a zero byte and a counter) twice: once the connection of a
- * peer known only by such an id ends, the placeholder drawn for it is gone for good, as an exited
- * process is. Left live, every short-lived client without an agent (a Lazy Pirate retry, a script run
- * against a broker) stayed in the picture for the session and, at the cap, kept newer ones out of it.
- */
-function placeholderGone(st: StoreState, edge: EdgeRec, at: number): void {
-  const socket = st.sockets.get(edge.from);
-  if (!socket?.unknown || socket.closed || !isLibzmqId(socket.routingHex)) return;
-  const node = st.nodes.get(socket.nodeId);
-  if (!node) return;
-  socket.closed = true;
-  node.exitedAt = at;
-  st.dirtySockets.add(socket.id);
-  st.dirtyNodes.add(node.id);
-  st.topologyDirty = true;
-}
-
-/** libzmq's own routing ids for peers that set none: a zero byte and a 32-bit counter. */
-function isLibzmqId(hex: string | undefined): boolean {
-  return hex !== undefined && hex.length === 10 && hex.startsWith('00');
 }
 
 /**

@@ -85,6 +85,8 @@ export class StoreState {
   /** Edges of peers without an agent → who the host's kernel says holds those connections (collector/kernelPeers.ts). */
   readonly kernelPeers = new Map<string, KernelPeer[]>();
   unknownPeers = 0;
+  /** Placeholder nodes gone with their connection (graph.ts placeholderGone), in the order they went: the first makes room at a cap. */
+  readonly gonePlaceholders = new Set<string>();
   /** Connects, binds or routing ids changed: everything is resolved again before edges are read. */
   topologyDirty = false;
   /** Sockets whose own connects changed (or that are new) while no bind did: resolved alone. */
